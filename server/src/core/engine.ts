@@ -1,0 +1,229 @@
+/**
+ * The analysis engine: the workspace's files in, facts and findings per file out. Pure (the text
+ * of every file is handed in by the workspace layer). Parses are cached per (file, text, format,
+ * context), so an edit re-parses one file; linking and host rules are recomputed from the cache.
+ */
+import * as path from 'path';
+import { FileIndex, resolveInclude } from './includes';
+import type { NamedRange } from './portRanges';
+import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
+import type { PortRegistry } from './registry';
+import type { FileParse, Finding, FormatId, FormatModule, IncludeRef, InstanceInput, PortFact } from './types';
+import { hostRules } from './hostRules';
+import { HostMap } from './hosts';
+
+export interface EngineSettings {
+  ephemeralRanges: NamedRange[];
+}
+
+export function defaultSettings(): EngineSettings {
+  return { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
+}
+
+interface FileEntry {
+  text: string;
+  /** Format forced by content detection (an open document whose path says nothing). */
+  formatHint?: FormatId;
+}
+
+interface CachedParse {
+  text: string;
+  parse: FileParse;
+}
+
+export interface AnalysisResult {
+  findingsByFile: Map<string, Finding[]>;
+  factsByFile: Map<string, PortFact[]>;
+  /** Every fact with its host. */
+  facts: { fact: PortFact; host: string }[];
+  formatOf: Map<string, FormatId>;
+}
+
+export class Engine {
+  private readonly files = new Map<string, FileEntry>();
+  private readonly index = new FileIndex();
+  private readonly parses = new Map<string, CachedParse>();
+  private settings: EngineSettings = defaultSettings();
+  readonly hosts = new HostMap();
+  private last?: AnalysisResult;
+
+  constructor(readonly modules: FormatModule[], readonly registry: PortRegistry) {}
+
+  setSettings(settings: EngineSettings): void {
+    this.settings = settings;
+    this.last = undefined;
+  }
+
+  setFile(file: string, text: string, formatHint?: FormatId): void {
+    const known = this.files.get(file);
+    if (known && known.text === text && known.formatHint === formatHint) return;
+    if (!known) this.index.add(file);
+    this.files.set(file, { text, formatHint });
+    this.last = undefined;
+  }
+
+  deleteFile(file: string): void {
+    if (!this.files.delete(file)) return;
+    this.index.remove(file);
+    this.last = undefined;
+  }
+
+  hasFile(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  text(file: string): string | undefined {
+    return this.files.get(file)?.text;
+  }
+
+  fileNames(): string[] {
+    return [...this.files.keys()];
+  }
+
+  moduleFor(file: string): FormatModule | undefined {
+    const entry = this.files.get(file);
+    if (!entry) return undefined;
+    if (entry.formatHint) return this.modules.find((m) => m.id === entry.formatHint);
+    return this.modules.find((m) => m.matchesPath(file));
+  }
+
+  private parseAs(module: FormatModule, file: string, context?: string): FileParse | undefined {
+    const entry = this.files.get(file);
+    if (!entry) return undefined;
+    const key = `${module.id}\u0000${context ?? ''}\u0000${file}`;
+    const cached = this.parses.get(key);
+    if (cached && cached.text === entry.text) return cached.parse;
+    const parse = safeParse(module, entry.text, file, context);
+    this.parses.set(key, { text: entry.text, parse });
+    return parse;
+  }
+
+  analyze(): AnalysisResult {
+    if (this.last) return this.last;
+    const formatOf = new Map<string, FormatId>();
+    const standalone: { module: FormatModule; parse: FileParse }[] = [];
+    for (const file of this.files.keys()) {
+      const module = this.moduleFor(file);
+      if (!module) continue;
+      const parse = this.parseAs(module, file);
+      if (parse) standalone.push({ module, parse });
+      formatOf.set(file, module.id);
+    }
+    // Files reached by an include of the same program are not roots of their own.
+    const included = new Set<string>();
+    const instances: { module: FormatModule; input: InstanceInput }[] = [];
+    for (const { module, parse } of standalone) {
+      const input = this.assemble(module, parse);
+      instances.push({ module, input });
+      for (const f of input.files.slice(1)) {
+        included.add(`${module.id}\u0000${f.file}`);
+        formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
+      }
+    }
+    const allFacts: PortFact[] = [];
+    const findings: Finding[] = [];
+    for (const { module, input } of instances) {
+      // A file included by another root is covered by that root's instance.
+      if (included.has(`${module.id}\u0000${input.root.file}`)) continue;
+      const out = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+      allFacts.push(...out.facts);
+      findings.push(...out.findings);
+    }
+    const facts = allFacts.map((fact) => ({ fact, host: this.hosts.hostOf(fact.file) }));
+    findings.push(...hostRules(facts, this.settings, this.registry));
+
+    const findingsByFile = new Map<string, Finding[]>();
+    const seen = new Set<string>();
+    for (const f of findings) {
+      const key = `${f.file}|${f.span.start}|${f.span.end}|${f.code}|${f.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const list = findingsByFile.get(f.file) ?? [];
+      list.push(f);
+      findingsByFile.set(f.file, list);
+    }
+    for (const list of findingsByFile.values()) list.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+    const factsByFile = new Map<string, PortFact[]>();
+    for (const fact of allFacts) {
+      const list = factsByFile.get(fact.file) ?? [];
+      list.push(fact);
+      factsByFile.set(fact.file, list);
+    }
+    this.last = { findingsByFile, factsByFile, facts, formatOf };
+    return this.last;
+  }
+
+  /** A root file and everything it includes, depth first in the order the program reads them; cycles stop. */
+  private assemble(module: FormatModule, root: FileParse): InstanceInput {
+    const files: FileParse[] = [root];
+    const edges: InstanceInput['edges'] = [];
+    const visited = new Set<string>([root.file]);
+    const walk = (from: FileParse, depth: number) => {
+      if (depth > 32) return;
+      for (const ref of from.includes) {
+        for (const target of resolveInclude(this.index, ref, { includingFile: from.file, rootFile: root.file })) {
+          if (visited.has(target)) continue;
+          visited.add(target);
+          const parsed = this.parseAs(module, target, ref.context);
+          if (!parsed) continue;
+          files.push(parsed);
+          edges.push({ from, ref, to: parsed });
+          walk(parsed, depth + 1);
+        }
+      }
+    };
+    walk(root, 0);
+    return { root, files, edges };
+  }
+
+  /** Facts whose span covers `offset` in `file`. */
+  factsAt(file: string, offset: number): PortFact[] {
+    const facts = this.analyze().factsByFile.get(file) ?? [];
+    return facts.filter((f) => offset >= f.span.start && offset <= f.span.end && f.span.end > f.span.start);
+  }
+
+  /** Other mentions of the same port and protocol on the host of `fact`. */
+  sameHostUses(fact: PortFact): PortFact[] {
+    const host = this.hosts.hostOf(fact.file);
+    return this.analyze()
+      .facts.filter(({ fact: other, host: h }) => h === host && other !== fact && other.protocol === fact.protocol && other.port <= fact.portEnd && other.portEnd >= fact.port)
+      .map(({ fact: other }) => other)
+      .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
+  }
+}
+
+function safeParse(module: FormatModule, text: string, file: string, context?: string): FileParse {
+  try {
+    return module.parse(text, file, context);
+  } catch (e) {
+    // A parser bug must never take the server down: report it on the file and keep going.
+    return {
+      format: module.id,
+      file,
+      facts: [],
+      includes: [],
+      findings: [{ file, span: { start: 0, end: 0 }, severity: 'error', code: 'syntax', message: `Portolan could not analyse this file (${module.id} parser failed: ${(e as Error).message}).` }],
+    };
+  }
+}
+
+function safeLink(module: FormatModule, input: InstanceInput) {
+  try {
+    return module.link!(input);
+  } catch (e) {
+    return {
+      facts: input.files.flatMap((f) => f.facts),
+      findings: [
+        ...input.files.flatMap((f) => f.findings),
+        { file: input.root.file, span: { start: 0, end: 0 }, severity: 'error' as const, code: 'syntax' as const, message: `Portolan could not combine this ${module.id} configuration (${(e as Error).message}).` },
+      ],
+    };
+  }
+}
+
+export function isUnder(file: string, dir: string): boolean {
+  const rel = path.posix.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.posix.isAbsolute(rel);
+}
+
+export type { IncludeRef };

@@ -1,0 +1,89 @@
+/**
+ * Resolves include patterns (sshd Include, nginx include, nftables include) against the files of
+ * the workspace, which is all the core knows of the disk. Absolute paths of the target system
+ * (/etc/nginx/conf.d/*.conf) are mapped onto the workspace when it mirrors the file system: the
+ * nearest ancestor A of the including file for which A + path matches wins.
+ */
+import * as path from 'path';
+import picomatch from 'picomatch';
+import type { IncludeRef } from './types';
+
+export class FileIndex {
+  private readonly byDir = new Map<string, Set<string>>();
+
+  constructor(paths: Iterable<string> = []) {
+    for (const p of paths) this.add(p);
+  }
+
+  add(file: string): void {
+    let dir = path.posix.dirname(file);
+    let child = file;
+    // Index every ancestor so that "files under D" is one lookup.
+    for (;;) {
+      let set = this.byDir.get(dir);
+      if (!set) this.byDir.set(dir, (set = new Set()));
+      set.add(file);
+      if (dir === '/' || dir === '.' || dir === child) break;
+      child = dir;
+      dir = path.posix.dirname(dir);
+    }
+  }
+
+  remove(file: string): void {
+    let dir = path.posix.dirname(file);
+    for (;;) {
+      this.byDir.get(dir)?.delete(file);
+      const parent = path.posix.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+
+  has(file: string): boolean {
+    return this.byDir.get(path.posix.dirname(file))?.has(file) ?? false;
+  }
+
+  under(dir: string): Iterable<string> {
+    return this.byDir.get(dir) ?? [];
+  }
+}
+
+function globMatches(index: FileIndex, absPattern: string): string[] {
+  const scan = picomatch.scan(absPattern);
+  if (!scan.isGlob) return index.has(absPattern) ? [absPattern] : [];
+  const base = scan.base || '/';
+  const isMatch = picomatch(absPattern, { dot: false });
+  // glob(3) returns matches sorted; sshd and nginx read them in that order.
+  return [...index.under(base)].filter((f) => isMatch(f)).sort();
+}
+
+export interface IncludeContext {
+  includingFile: string;
+  rootFile: string;
+}
+
+/** The workspace files an include reaches, in the order the program reads them. */
+export function resolveInclude(index: FileIndex, ref: IncludeRef, ctx: IncludeContext): string[] {
+  const pattern = ref.pattern;
+  if (pattern === '') return [];
+  if (path.posix.isAbsolute(pattern)) return resolveSystemPath(index, pattern, ctx.includingFile);
+  if (ref.relativeTo === 'including-file-dir') return globMatches(index, path.posix.join(path.posix.dirname(ctx.includingFile), pattern));
+  if (ref.relativeTo === 'root-file-dir') return globMatches(index, path.posix.join(path.posix.dirname(ctx.rootFile), pattern));
+  // An absolute system directory (sshd: /etc/ssh): map it onto the workspace, else use the root config's directory.
+  const mapped = resolveSystemPath(index, path.posix.join(ref.relativeTo, pattern), ctx.includingFile);
+  if (mapped.length > 0) return mapped;
+  return globMatches(index, path.posix.join(path.posix.dirname(ctx.rootFile), pattern));
+}
+
+function resolveSystemPath(index: FileIndex, absPattern: string, includingFile: string): string[] {
+  const direct = globMatches(index, absPattern);
+  if (direct.length > 0) return direct;
+  let dir = path.posix.dirname(includingFile);
+  for (;;) {
+    const found = globMatches(index, path.posix.join(dir, absPattern));
+    if (found.length > 0) return found;
+    const parent = path.posix.dirname(dir);
+    if (parent === dir) return [];
+    dir = parent;
+  }
+}

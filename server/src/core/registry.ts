@@ -1,0 +1,88 @@
+/**
+ * Port registry: what a port number is known for. Pure: the JSON data is handed in
+ * (see workspace/data.ts), so the core never touches the file system.
+ */
+import type { Protocol } from './types';
+
+export interface IanaData {
+  source: string;
+  ports: Partial<Record<string, Record<string, [string, string]>>>;
+}
+
+export interface CuratedEntry {
+  port: number | string;
+  protocols: string[];
+  name: string;
+  description: string;
+  listeners?: string;
+}
+
+export interface CuratedData {
+  ports: CuratedEntry[];
+}
+
+export interface PortInfo {
+  /** Short name users recognise ("SSH"). */
+  name: string;
+  description: string;
+  listeners?: string;
+  /** IANA service name and description, when registered. */
+  iana?: { service: string; description: string };
+  source: 'curated' | 'iana';
+}
+
+interface CuratedRange {
+  from: number;
+  to: number;
+  protocols: Set<string>;
+  entry: CuratedEntry;
+}
+
+export class PortRegistry {
+  private readonly curated: CuratedRange[];
+  private readonly byService = new Map<string, { port: number; protocols: Set<string> }>();
+
+  constructor(private readonly iana: IanaData, curated: CuratedData) {
+    this.curated = curated.ports.map((entry) => {
+      const [from, to] = String(entry.port).split('-').map(Number);
+      return { from, to: to ?? from, protocols: new Set(entry.protocols), entry };
+    });
+    for (const [proto, table] of Object.entries(iana.ports)) {
+      for (const [port, [service]] of Object.entries(table ?? {})) {
+        const key = service.toLowerCase();
+        const known = this.byService.get(key);
+        if (!known) this.byService.set(key, { port: Number(port), protocols: new Set([proto]) });
+        else if (known.port === Number(port)) known.protocols.add(proto);
+      }
+    }
+  }
+
+  get ianaSource(): string {
+    return this.iana.source;
+  }
+
+  lookup(protocol: Protocol, port: number): PortInfo | undefined {
+    const ianaEntry = this.iana.ports[protocol]?.[String(port)];
+    const iana = ianaEntry ? { service: ianaEntry[0], description: ianaEntry[1] } : undefined;
+    const curated = this.curated.find((c) => port >= c.from && port <= c.to && c.protocols.has(protocol));
+    if (curated) {
+      return { name: curated.entry.name, description: curated.entry.description, listeners: curated.entry.listeners, iana, source: 'curated' };
+    }
+    if (iana) return { name: iana.service, description: iana.description, iana, source: 'iana' };
+    return undefined;
+  }
+
+  /** Resolves a service name ("ssh", "https") to its port, as /etc/services would. */
+  serviceToPort(name: string, protocol?: Protocol): number | undefined {
+    const known = this.byService.get(name.toLowerCase());
+    if (!known) return undefined;
+    if (protocol && !known.protocols.has(protocol)) return undefined;
+    return known.port;
+  }
+}
+
+/** "TCP 22 — SSH" */
+export function portTitle(protocol: string, port: number, portEnd: number, info?: PortInfo): string {
+  const num = portEnd !== port ? `${port}-${portEnd}` : String(port);
+  return `${protocol.toUpperCase()} ${num}${info ? ` — ${info.name}` : ''}`;
+}

@@ -1,0 +1,203 @@
+/**
+ * The vocabulary of the analysis core. Everything here is plain data: no I/O, no LSP types.
+ * Positions are UTF-16 offsets into the file's text (what JavaScript strings index), end exclusive;
+ * the LSP edge turns them into line/character positions.
+ */
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type IpFamily = 'ipv4' | 'ipv6';
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+/** Diagnostic codes are a public contract: users name them in settings and ignore comments. */
+export const DIAGNOSTIC_CODES = [
+  'syntax',
+  'invalid-port',
+  'ephemeral-port',
+  'port-conflict',
+  'duplicate-default-server',
+  'duplicate-listen-options',
+  'firewall-blocked',
+  'ssh-lockout',
+  'docker-bypasses-firewall',
+  'upstream-unbound',
+  'firewall-unused',
+] as const;
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+
+export interface TextEdit {
+  file: string;
+  span: Span;
+  newText: string;
+}
+
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+  preferred?: boolean;
+}
+
+export interface RelatedLocation {
+  file: string;
+  span: Span;
+  message: string;
+}
+
+export interface Finding {
+  file: string;
+  span: Span;
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+  related?: RelatedLocation[];
+  fixes?: Fix[];
+}
+
+/**
+ * What a port mention means on the host.
+ * - listen:    a program binds it (sshd Port, nginx listen)
+ * - publish:   Docker binds a host port and forwards it to a container
+ * - container: a container-side port (compose target, expose): binds nothing on the host
+ * - upstream:  points at another socket (proxy_pass, upstream server): binds nothing
+ * - firewall:  a firewall rule or policy about the port: binds nothing
+ * - forward:   a firewall DNAT/redirect target: binds nothing
+ */
+export type FactRole = 'listen' | 'publish' | 'container' | 'upstream' | 'firewall' | 'forward';
+
+export interface PortFact {
+  role: FactRole;
+  file: string;
+  /** The port as written; for an implied port (sshd default 22, nginx server without listen) the directive or block keyword. */
+  span: Span;
+  protocol: Protocol;
+  port: number;
+  /** Last port of a range; equals `port` for a single port. */
+  portEnd: number;
+  /** Address family the bind covers; undefined for role kinds where it does not matter. */
+  family?: IpFamily;
+  /** Normalized address (no brackets); undefined means the wildcard of `family`. */
+  address?: string;
+  /** IPv6 socket bound v6-only (so it never collides with IPv4 binds). */
+  v6only?: boolean;
+  /** The program that owns the socket or the rule: 'sshd', 'nginx', 'docker', 'iptables', ... */
+  program: string;
+  /** Human label of where it comes from: "server block at line 12", "service web". */
+  context: string;
+  /** True when nobody wrote the port (a default). */
+  implicit?: boolean;
+  /** One sentence on what this mention does, for hovers: "allows TCP 443 inbound". */
+  detail?: string;
+}
+
+/** An include directive as written; the workspace model resolves it to files. */
+export interface IncludeRef {
+  span: Span;
+  pattern: string;
+  /**
+   * What relative patterns resolve against: the including file's directory, the root config's
+   * directory (nginx's conf prefix), or an absolute directory of the system the config runs on
+   * (sshd's /etc/ssh), mapped onto the workspace when it mirrors the file system.
+   */
+  relativeTo: 'including-file-dir' | 'root-file-dir' | string;
+  /** Format-specific context the included file is read in (nginx: 'http', 'stream', 'server', ...). */
+  context?: string;
+}
+
+/** Firewall policy and rules in the order the packet meets them (filled by firewall parsers). */
+export type FirewallAction = 'accept' | 'drop' | 'reject' | 'return' | 'limit' | 'log' | 'jump' | 'other';
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+export interface FirewallRule {
+  span: Span;
+  protocol: Protocol | 'any';
+  /** Destination ports; undefined = any port. */
+  ports?: PortRange[];
+  source?: string;
+  iface?: string;
+  action: FirewallAction;
+  family?: IpFamily | 'both';
+  /** Rule only matches established/related traffic, loopback, etc. */
+  note?: string;
+}
+
+export interface FirewallForward {
+  span: Span;
+  protocol: Protocol | 'any';
+  ports?: PortRange[];
+  toAddress?: string;
+  toPorts?: PortRange;
+  kind: 'dnat' | 'redirect' | 'forward-port';
+}
+
+export interface FirewallFacts {
+  tool: 'iptables' | 'ufw' | 'nftables' | 'firewalld';
+  /** Default verdict for inbound packets no rule decides. */
+  inboundPolicy?: { action: 'accept' | 'drop' | 'reject'; span?: Span; family?: IpFamily | 'both' };
+  enabled?: boolean;
+  inputRules: FirewallRule[];
+  forwards: FirewallForward[];
+}
+
+export type FormatId =
+  | 'sshd'
+  | 'nginx'
+  | 'compose'
+  | 'dotenv'
+  | 'iptables'
+  | 'ufw'
+  | 'ufw-app'
+  | 'ufw-config'
+  | 'nftables'
+  | 'firewalld-zone'
+  | 'firewalld-service'
+  | 'firewalld-config';
+
+export interface FileParse {
+  format: FormatId;
+  file: string;
+  facts: PortFact[];
+  findings: Finding[];
+  includes: IncludeRef[];
+  firewall?: FirewallFacts;
+  /** Format-specific data that a format's linker needs (kept opaque to the rest of the core). */
+  extra?: unknown;
+}
+
+/** An assembled program instance: a root file plus the files it includes, in include order. */
+export interface InstanceInput {
+  root: FileParse;
+  /** root first, then included files in the order the program reads them; each file once. */
+  files: FileParse[];
+  /** Which include directive brought in which file (for formats where the include's position matters). */
+  edges: { from: FileParse; ref: IncludeRef; to: FileParse }[];
+}
+
+export interface InstanceOutput {
+  facts: PortFact[];
+  findings: Finding[];
+}
+
+export interface FormatModule {
+  id: FormatId;
+  /** Cheap test by path alone; `content` tests the text when the path is ambiguous. */
+  matchesPath(path: string): boolean;
+  matchesContent?(text: string): boolean;
+  /** `context` comes from the IncludeRef that reached the file (undefined for a file read on its own). */
+  parse(text: string, file: string, context?: string): FileParse;
+  /**
+   * Combines a root file with what it includes into the binds of one running program
+   * (sshd's default port, nginx's duplicate-default-server across includes). Without it, facts and
+   * findings are concatenated.
+   */
+  link?(instance: InstanceInput): InstanceOutput;
+  /** A file that only makes sense as part of a root (an sshd_config.d fragment) is not a root on its own. */
+  isFragment?(path: string): boolean;
+}

@@ -1,0 +1,19 @@
+/** Every supported format, in detection order (first path match wins, then content). */
+import type { PortRegistry } from '../core/registry';
+import type { FormatId, FormatModule } from '../core/types';
+import { createSshdModule } from './sshd';
+
+export function createFormatModules(registry: PortRegistry): FormatModule[] {
+  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp'))];
+}
+
+/** The format of a file, by path first and by content when the path says nothing. */
+export function detectFormat(modules: FormatModule[], path: string, text?: string): FormatModule | undefined {
+  const byPath = modules.find((m) => m.matchesPath(path));
+  if (byPath || text === undefined) return byPath;
+  return modules.find((m) => m.matchesContent?.(text));
+}
+
+export function moduleById(modules: FormatModule[], id: FormatId): FormatModule | undefined {
+  return modules.find((m) => m.id === id);
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+/**
+ * The language server: the thin protocol edge around the engine. Started as
+ * `node server/out/server.js --stdio` (any editor) or over IPC by the VS Code client.
+ */
+import {
+  createConnection,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeParams,
+  type WorkspaceFolder,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { URI } from 'vscode-uri';
+import { Engine, type EngineSettings } from './core/engine';
+import { LineIndex } from './core/lineIndex';
+import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './core/portRanges';
+import type { FolderHosts } from './core/hosts';
+import { createFormatModules, detectFormat } from './formats/index';
+import { toDiagnostic } from './features/diagnostics';
+import { provideHover } from './features/hover';
+import { relativeTo } from './features/hoverText';
+import { loadRegistry } from './workspace/data';
+import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
+import type { FormatId } from './core/types';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const registry = loadRegistry();
+const modules = createFormatModules(registry);
+const engine = new Engine(modules, registry);
+
+let folders: string[] = [];
+let hasConfiguration = false;
+let hasDynamicWatch = false;
+let hasDynamicConfig = false;
+let settings: EngineSettings = { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
+let hostSettings: Record<string, string[]> = {};
+/** What was last sent for each file, so unchanged files are not re-published. */
+const published = new Map<string, string>();
+
+const LANGUAGE_FORMATS: Record<string, FormatId> = { 'sshd-config': 'sshd', nginx: 'nginx', dockercompose: 'compose' };
+
+function pathOf(uri: string): string | undefined {
+  const parsed = URI.parse(uri);
+  return parsed.scheme === 'file' ? toPosix(parsed.fsPath) : undefined;
+}
+
+connection.onInitialize((params: InitializeParams) => {
+  const caps = params.capabilities;
+  hasConfiguration = !!caps.workspace?.configuration;
+  hasDynamicWatch = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+  hasDynamicConfig = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
+  const wsFolders: WorkspaceFolder[] = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
+  folders = wsFolders.map((f) => pathOf(f.uri)).filter((p): p is string => !!p);
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+    },
+    serverInfo: { name: 'portolan', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(async () => {
+  if (hasDynamicWatch) {
+    await connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
+  }
+  if (hasDynamicConfig) await connection.client.register(DidChangeConfigurationNotification.type, { section: 'portolan' });
+  await loadSettings();
+  for (const folder of folders) loadFolder(folder);
+  publishAll();
+});
+
+async function loadSettings(): Promise<void> {
+  if (!hasConfiguration) return; // defaults
+  try {
+    const cfg = (await connection.workspace.getConfiguration('portolan')) as { ephemeralRanges?: unknown; hosts?: Record<string, string[]> } | null;
+    settings = { ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES) };
+    hostSettings = cfg?.hosts ?? {};
+  } catch {
+    // A client that fails the request gets defaults.
+  }
+  engine.setSettings(settings);
+  applyHosts();
+}
+
+function applyHosts(): void {
+  const mapped: FolderHosts[] = folders.map((folder) => {
+    const file = readFolderHosts(folder);
+    return { folder, hosts: { ...(file?.hosts ?? {}), ...hostSettings } };
+  });
+  engine.hosts.setFolders(mapped);
+}
+
+function loadFolder(folder: string): void {
+  for (const f of scanFolder(folder, modules)) {
+    if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
+  }
+}
+
+let scheduled = false;
+function schedulePublish(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    publishAll();
+  });
+}
+
+function publishAll(): void {
+  const result = engine.analyze();
+  const indexes = new Map<string, LineIndex>();
+  const indexOf = (file: string) => {
+    let idx = indexes.get(file);
+    if (!idx) {
+      const text = engine.text(file);
+      if (text === undefined) return undefined;
+      indexes.set(file, (idx = new LineIndex(text)));
+    }
+    return idx;
+  };
+  const files = new Set([...published.keys(), ...result.findingsByFile.keys()]);
+  for (const file of files) {
+    const findings = result.findingsByFile.get(file) ?? [];
+    const index = indexOf(file);
+    const diagnostics = index ? findings.map((f) => toDiagnostic(f, index, indexOf)) : [];
+    const key = JSON.stringify(diagnostics);
+    if ((published.get(file) ?? '[]') === key) continue;
+    if (diagnostics.length === 0) published.delete(file);
+    else published.set(file, key);
+    void connection.sendDiagnostics({ uri: URI.file(file).toString(), diagnostics });
+  }
+}
+
+documents.onDidChangeContent(({ document }) => {
+  const file = pathOf(document.uri);
+  if (!file) return;
+  const hint = LANGUAGE_FORMATS[document.languageId] ?? (modules.some((m) => m.matchesPath(file)) ? undefined : detectFormat(modules, file, document.getText())?.id);
+  engine.setFile(file, document.getText(), hint);
+  schedulePublish();
+});
+
+documents.onDidClose(({ document }) => {
+  const file = pathOf(document.uri);
+  if (!file) return;
+  // Back to what is on disk; a file that is gone (or was never saved) leaves the analysis.
+  const text = readText(file);
+  if (text !== undefined && folders.some((f) => file.startsWith(f + '/'))) engine.setFile(file, text);
+  else engine.deleteFile(file);
+  schedulePublish();
+});
+
+connection.onDidChangeWatchedFiles(({ changes }) => {
+  for (const change of changes) {
+    const file = pathOf(change.uri);
+    if (!file || documents.get(change.uri)) continue; // open documents override the disk
+    if (file.endsWith('/.portolan.json')) {
+      applyHosts();
+      continue;
+    }
+    if (change.type === FileChangeType.Deleted) {
+      engine.deleteFile(file);
+      for (const known of engine.fileNames()) if (known.startsWith(file + '/')) engine.deleteFile(known);
+      continue;
+    }
+    const text = readText(file);
+    if (text !== undefined && (engine.hasFile(file) || isIncludeCandidate(file) || modules.some((m) => m.matchesPath(file)))) engine.setFile(file, text);
+  }
+  schedulePublish();
+});
+
+connection.onDidChangeConfiguration(async () => {
+  await loadSettings();
+  publishAll();
+});
+
+connection.onHover(({ textDocument, position }) => {
+  const file = pathOf(textDocument.uri);
+  if (!file) return null;
+  const folder = folders.find((f) => file.startsWith(f + '/'));
+  return provideHover(engine, file, position.line, position.character, settings.ephemeralRanges, relativeTo(folder));
+});
+
+documents.listen(connection);
+connection.listen();

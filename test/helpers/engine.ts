@@ -1,0 +1,52 @@
+/** Test helpers: an engine over in-memory files, and line/column views of findings. */
+import { Engine } from '../../server/src/core/engine';
+import { LineIndex } from '../../server/src/core/lineIndex';
+import type { Finding } from '../../server/src/core/types';
+import { createFormatModules } from '../../server/src/formats/index';
+import { loadRegistry } from '../../server/src/workspace/data';
+
+export function engineWith(files: Record<string, string>, folder = '/ws'): Engine {
+  const registry = loadRegistry();
+  const engine = new Engine(createFormatModules(registry), registry);
+  engine.hosts.setFolders([{ folder, hosts: {} }]);
+  for (const [name, text] of Object.entries(files)) engine.setFile(name.startsWith('/') ? name : `${folder}/${name}`, text);
+  return engine;
+}
+
+export interface ShownFinding {
+  file: string;
+  line: number;
+  col: number;
+  code: string;
+  severity: string;
+  text: string;
+  message: string;
+}
+
+/** Findings with 1-based line/col and the text they cover, for readable assertions. */
+export function shownFindings(engine: Engine, file?: string): ShownFinding[] {
+  const result = engine.analyze();
+  const out: ShownFinding[] = [];
+  for (const [f, list] of result.findingsByFile) {
+    if (file && f !== file) continue;
+    const text = engine.text(f) ?? '';
+    const index = new LineIndex(text);
+    for (const finding of list) out.push(show(finding, index, text));
+  }
+  return out;
+}
+
+function show(f: Finding, index: LineIndex, text: string): ShownFinding {
+  const pos = index.position(f.span.start);
+  return { file: f.file, line: pos.line + 1, col: pos.character + 1, code: f.code, severity: f.severity, text: text.slice(f.span.start, f.span.end), message: f.message };
+}
+
+/** The offset of the n-th occurrence (0-based) of `needle` in `text`, plus `delta`. */
+export function offsetOf(text: string, needle: string, nth = 0, delta = 0): number {
+  let at = -1;
+  for (let i = 0; i <= nth; i++) {
+    at = text.indexOf(needle, at + 1);
+    if (at < 0) throw new Error(`"${needle}" #${nth} not in text`);
+  }
+  return at + delta;
+}
