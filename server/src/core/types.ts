@@ -91,6 +91,17 @@ export interface PortFact {
   implicit?: boolean;
   /** One sentence on what this mention does, for hovers: "allows TCP 443 inbound". */
   detail?: string;
+  /**
+   * Identifies one running program (the root config file of its instance: one sshd, one nginx, one
+   * compose project). Binds of the same instance may share a port the way that program shares it.
+   */
+  instance?: string;
+  /**
+   * nginx: this address is bound by its own bind() call even when the same instance also listens on
+   * the wildcard of the port (the `bind` parameter, or a socket option that implies it). Without it,
+   * nginx serves `listen 127.0.0.1:80` from its `*:80` socket.
+   */
+  separateBind?: boolean;
 }
 
 /** An include directive as written; the workspace model resolves it to files. */

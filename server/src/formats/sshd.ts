@@ -253,6 +253,7 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
       address,
       v6only: fam === 'ipv6' ? true : undefined,
       program: 'sshd',
+      instance: instance.root.file,
       context,
       implicit: implicit || undefined,
       detail: `sshd listens on ${formatHostPort(fam, address, port.port)}${implicit ? ' (default port: no Port directive)' : ''}`,
