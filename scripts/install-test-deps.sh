@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the test levels beyond the unit tests need, on Debian 12, as root:
+# the real programs the oracle tests ask (nginx, sshd, iptables, nft, ufw, firewalld, docker-compose)
+# and code-server + Chromium for the real-VS-Code suite. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-deps: run as root (apt-get install)" >&2
+  exit 1
+fi
+
+# Installing nginx/openssh-server must not start them on :80/:22; only our tests start servers, on loopback.
+created_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+cleanup() { if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+  nginx libnginx-mod-stream openssh-server openssh-client \
+  iptables nftables ufw firewalld docker-compose \
+  iproute2 util-linux procps \
+  libkrb5-dev ripgrep chromium
+
+bash scripts/install-code-server.sh
