@@ -11,6 +11,7 @@ import type { PortRegistry } from './registry';
 import type { FileParse, Finding, FormatId, FormatModule, IncludeRef, InstanceInput, PortFact } from './types';
 import { hostRules } from './hostRules';
 import { HostMap } from './hosts';
+import { LineIndex } from './lineIndex';
 
 export interface EngineSettings {
   ephemeralRanges: NamedRange[];
@@ -46,6 +47,7 @@ export class Engine {
   private settings: EngineSettings = defaultSettings();
   readonly hosts = new HostMap();
   private last?: AnalysisResult;
+  private lastHostsVersion = -1;
 
   constructor(readonly modules: FormatModule[], readonly registry: PortRegistry) {}
 
@@ -65,6 +67,7 @@ export class Engine {
   deleteFile(file: string): void {
     if (!this.files.delete(file)) return;
     this.index.remove(file);
+    this.lineIndexes.delete(file);
     this.last = undefined;
   }
 
@@ -99,7 +102,8 @@ export class Engine {
   }
 
   analyze(): AnalysisResult {
-    if (this.last) return this.last;
+    if (this.last && this.lastHostsVersion === this.hosts.version) return this.last;
+    this.lastHostsVersion = this.hosts.version;
     const formatOf = new Map<string, FormatId>();
     const standalone: { module: FormatModule; parse: FileParse }[] = [];
     for (const file of this.files.keys()) {
@@ -130,7 +134,7 @@ export class Engine {
       findings.push(...out.findings);
     }
     const facts = allFacts.map((fact) => ({ fact, host: this.hosts.hostOf(fact.file) }));
-    findings.push(...hostRules(facts, this.settings, this.registry));
+    findings.push(...hostRules(facts, { settings: this.settings, registry: this.registry, lineOf: (f, o) => this.lineIndex(f).position(o).line + 1, shownPath: (f) => this.hosts.shownPath(f) }));
 
     const findingsByFile = new Map<string, Finding[]>();
     const seen = new Set<string>();
@@ -174,6 +178,18 @@ export class Engine {
     };
     walk(root, 0);
     return { root, files, edges };
+  }
+
+  private readonly lineIndexes = new Map<string, { text: string; index: LineIndex }>();
+
+  /** Line index of a file's current text (cached until the text changes). */
+  lineIndex(file: string): LineIndex {
+    const text = this.files.get(file)?.text ?? '';
+    const cached = this.lineIndexes.get(file);
+    if (cached && cached.text === text) return cached.index;
+    const index = new LineIndex(text);
+    this.lineIndexes.set(file, { text, index });
+    return index;
   }
 
   /** Facts whose span covers `offset` in `file`. */

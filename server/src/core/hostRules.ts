@@ -3,6 +3,7 @@ import { ephemeralOverlaps } from './portRanges';
 import type { PortRegistry } from './registry';
 import type { Finding, PortFact } from './types';
 import type { EngineSettings } from './engine';
+import { conflictFindings, type LineOf } from './conflicts';
 
 export interface HostFact {
   fact: PortFact;
@@ -32,6 +33,15 @@ export function ephemeralFindings(facts: HostFact[], settings: EngineSettings): 
   return out;
 }
 
-export function hostRules(facts: HostFact[], settings: EngineSettings, _registry: PortRegistry): Finding[] {
-  return [...ephemeralFindings(facts, settings)];
+export interface RuleContext {
+  settings: EngineSettings;
+  registry: PortRegistry;
+  /** 1-based line of an offset in a file, for messages that name another place. */
+  lineOf: LineOf;
+  /** How a file is named in messages (relative to its workspace folder). */
+  shownPath: (file: string) => string;
+}
+
+export function hostRules(facts: HostFact[], ctx: RuleContext): Finding[] {
+  return [...ephemeralFindings(facts, ctx.settings), ...conflictFindings(facts, ctx.lineOf, ctx.shownPath)];
 }

@@ -14,6 +14,8 @@ export interface FolderHosts {
 export class HostMap {
   private folders: { folder: string; matchers: { name: string; isMatch: (p: string) => boolean }[] }[] = [];
   private readonly cache = new Map<string, string>();
+  /** Bumped on every change, so analyses made under the old mapping are known stale. */
+  version = 0;
 
   setFolders(folders: FolderHosts[]): void {
     // Longest folder first so nested workspace folders win.
@@ -24,6 +26,7 @@ export class HostMap {
         matchers: Object.entries(hosts).map(([name, globs]) => ({ name, isMatch: picomatch(globs, { dot: true }) })),
       }));
     this.cache.clear();
+    this.version++;
   }
 
   hostOf(file: string): string {
@@ -44,6 +47,15 @@ export class HostMap {
     }
     // A file outside every folder (opened on its own) is a host of its own directory.
     return path.posix.dirname(file);
+  }
+
+  /** A file as messages name it: relative to its workspace folder. */
+  shownPath(file: string): string {
+    for (const { folder } of this.folders) {
+      const rel = path.posix.relative(folder, file);
+      if (!rel.startsWith('..') && !path.posix.isAbsolute(rel)) return rel;
+    }
+    return file;
   }
 
   /** "web1" for a named host, else the folder's base name. */

@@ -1,0 +1,97 @@
+import * as assert from 'assert';
+import { addressesOverlap, collide } from '../../server/src/core/conflicts';
+import type { PortFact } from '../../server/src/core/types';
+import { engineWith, shownFindings } from '../helpers/engine';
+
+function bind(spec: string, extra: Partial<PortFact> = {}): PortFact {
+  // "tcp 0.0.0.0:80", "udp [::]:53", "tcp [::1]:8000-8010"
+  const m = /^(tcp|udp|sctp) (\[([^\]]*)\]|[^:]+):(\d+)(?:-(\d+))?$/.exec(spec)!;
+  const v6 = m[3] !== undefined;
+  const addr = v6 ? m[3] : m[2];
+  const wildcard = addr === '::' || addr === '0.0.0.0';
+  return {
+    role: 'listen',
+    file: '/ws/x',
+    span: { start: 0, end: 1 },
+    protocol: m[1] as PortFact['protocol'],
+    port: Number(m[4]),
+    portEnd: Number(m[5] ?? m[4]),
+    family: v6 ? 'ipv6' : 'ipv4',
+    address: wildcard ? undefined : addr,
+    v6only: v6 ? true : undefined,
+    program: 'test',
+    context: spec,
+    ...extra,
+  };
+}
+
+describe('port-conflict verdict', () => {
+  const cases: [string, string, boolean, Partial<PortFact>?, Partial<PortFact>?][] = [
+    ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', true],
+    ['tcp 0.0.0.0:80', 'udp 0.0.0.0:80', false],
+    ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', true],
+    ['tcp 127.0.0.1:80', 'tcp 127.0.0.2:80', false],
+    ['tcp 127.0.0.1:80', 'tcp 127.0.0.1:81', false],
+    ['tcp 0.0.0.0:80', 'tcp [::]:80', false],
+    ['tcp 0.0.0.0:80', 'tcp [::]:80', true, {}, { v6only: false }],
+    ['tcp 127.0.0.1:80', 'tcp [::]:80', true, {}, { v6only: false }],
+    ['tcp [::1]:80', 'tcp [::]:80', true],
+    ['tcp [::1]:80', 'tcp 127.0.0.1:80', false],
+    ['tcp 0.0.0.0:8000-8010', 'tcp 0.0.0.0:8010-8020', true],
+    ['tcp 0.0.0.0:8000-8010', 'tcp 0.0.0.0:8011-8020', false],
+    ['udp 0.0.0.0:60000-61000', 'udp 127.0.0.1:60500', true],
+    // one nginx: the wildcard socket serves the specific address too
+    ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', false, { program: 'nginx', instance: 'n' }, { program: 'nginx', instance: 'n' }],
+    ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', false, { program: 'nginx', instance: 'n' }, { program: 'nginx', instance: 'n' }],
+    ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', true, { program: 'nginx', instance: 'n' }, { program: 'nginx', instance: 'n', separateBind: true }],
+    // two nginx processes do collide
+    ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', true, { program: 'nginx', instance: 'n1' }, { program: 'nginx', instance: 'n2' }],
+  ];
+  for (const [a, b, expected, ea, eb] of cases) {
+    it(`${a} ${ea ? JSON.stringify(ea) : ''} vs ${b} ${eb ? JSON.stringify(eb) : ''}: ${expected ? 'collide' : 'coexist'}`, () => {
+      assert.strictEqual(collide(bind(a, ea), bind(b, eb)), expected);
+      assert.strictEqual(collide(bind(b, eb), bind(a, ea)), expected, 'symmetric');
+    });
+  }
+  it('an unresolved host name overlaps only the same name', () => {
+    const host = (name: string) => ({ ...bind('tcp 10.0.0.1:22'), family: undefined, address: name });
+    assert.strictEqual(addressesOverlap(host('a.example'), host('a.example')), true);
+    assert.strictEqual(addressesOverlap(host('a.example'), bind('tcp 0.0.0.0:22')), false);
+  });
+});
+
+describe('port-conflict across files of one host', () => {
+  it('fires on both sides, naming the other side with related information', () => {
+    const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 2222\n', 'opt/jump/sshd_config': 'ListenAddress 127.0.0.1:2222\n' });
+    const got = shownFindings(engine).filter((f) => f.code === 'port-conflict');
+    assert.deepStrictEqual(got.map((f) => [f.file, f.line, f.text]).sort(), [
+      ['/ws/etc/ssh/sshd_config', 1, '2222'],
+      ['/ws/opt/jump/sshd_config', 1, '2222'],
+    ]);
+    const first = engine.analyze().findingsByFile.get('/ws/etc/ssh/sshd_config')!.find((f) => f.code === 'port-conflict')!;
+    assert.match(first.message, /opt\/jump\/sshd_config:1/);
+    assert.strictEqual(first.related?.[0].file, '/ws/opt/jump/sshd_config');
+  });
+
+  it('reports a default port that collides, and stays silent when addresses differ', () => {
+    const engine = engineWith({ 'etc/ssh/sshd_config': '# defaults\n', 'opt/jump/sshd_config': 'ListenAddress 127.0.0.2:22\n' });
+    assert.strictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict').length, 2);
+    const quiet = engineWith({ 'etc/ssh/sshd_config': 'ListenAddress 127.0.0.1\n', 'opt/jump/sshd_config': 'ListenAddress 127.0.0.2:22\n' });
+    assert.deepStrictEqual(shownFindings(quiet).filter((f) => f.code === 'port-conflict'), []);
+  });
+
+  it('stays silent inside one sshd and across hosts', () => {
+    const one = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 22\nListenAddress 0.0.0.0\nListenAddress 127.0.0.1\n' });
+    assert.deepStrictEqual(shownFindings(one).filter((f) => f.code === 'port-conflict'), []);
+    const engine = engineWith({ 'web1/etc/ssh/sshd_config': 'Port 22\n', 'web2/etc/ssh/sshd_config': 'Port 22\n' });
+    engine.hosts.setFolders([{ folder: '/ws', hosts: { web1: ['web1/**'], web2: ['web2/**'] } }]);
+    assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);
+  });
+
+  it('removing one side clears the other side', () => {
+    const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 2222\n', 'opt/jump/sshd_config': 'Port 2222\n' });
+    assert.strictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict').length, 2);
+    engine.setFile('/ws/opt/jump/sshd_config', 'Port 2223\n');
+    assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);
+  });
+});
