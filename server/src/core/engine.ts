@@ -198,14 +198,24 @@ export class Engine {
     return facts.filter((f) => offset >= f.span.start && offset <= f.span.end && f.span.end > f.span.start);
   }
 
-  /** Other mentions of the same port and protocol on the host of `fact`. */
+  /**
+   * Other uses of the same port and protocol on the host of `fact`: binds, firewall rules and
+   * forwards, and upstreams that point at this host (loopback). Container-side ports are not host ports.
+   */
   sameHostUses(fact: PortFact): PortFact[] {
     const host = this.hosts.hostOf(fact.file);
     return this.analyze()
       .facts.filter(({ fact: other, host: h }) => h === host && other !== fact && other.protocol === fact.protocol && other.port <= fact.portEnd && other.portEnd >= fact.port)
       .map(({ fact: other }) => other)
+      .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
   }
+}
+
+function pointsAtThisHost(address: string | undefined): boolean {
+  if (address === undefined) return true;
+  const a = address.toLowerCase();
+  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '0.0.0.0' || a === '::';
 }
 
 function safeParse(module: FormatModule, text: string, file: string, context?: string): FileParse {
