@@ -25,6 +25,8 @@ interface FileEntry {
   text: string;
   /** Format forced by content detection (an open document whose path says nothing). */
   formatHint?: FormatId;
+  /** The module claiming the file by path or hint, computed once per setFile. */
+  module?: FormatModule | null;
 }
 
 interface CachedParse {
@@ -44,6 +46,8 @@ export class Engine {
   private readonly files = new Map<string, FileEntry>();
   private readonly index = new FileIndex();
   private readonly parses = new Map<string, CachedParse>();
+  /** Include resolutions; valid while the set of files is unchanged. */
+  private readonly includeCache = new Map<string, string[]>();
   private settings: EngineSettings = defaultSettings();
   readonly hosts = new HostMap();
   private last?: AnalysisResult;
@@ -59,7 +63,10 @@ export class Engine {
   setFile(file: string, text: string, formatHint?: FormatId): void {
     const known = this.files.get(file);
     if (known && known.text === text && known.formatHint === formatHint) return;
-    if (!known) this.index.add(file);
+    if (!known) {
+      this.index.add(file);
+      this.includeCache.clear();
+    }
     this.files.set(file, { text, formatHint });
     this.last = undefined;
   }
@@ -67,6 +74,7 @@ export class Engine {
   deleteFile(file: string): void {
     if (!this.files.delete(file)) return;
     this.index.remove(file);
+    this.includeCache.clear();
     this.lineIndexes.delete(file);
     this.last = undefined;
   }
@@ -86,8 +94,10 @@ export class Engine {
   moduleFor(file: string): FormatModule | undefined {
     const entry = this.files.get(file);
     if (!entry) return undefined;
-    if (entry.formatHint) return this.modules.find((m) => m.id === entry.formatHint);
-    return this.modules.find((m) => m.matchesPath(file));
+    if (entry.module === undefined) {
+      entry.module = (entry.formatHint ? this.modules.find((m) => m.id === entry.formatHint) : this.modules.find((m) => m.matchesPath(file))) ?? null;
+    }
+    return entry.module ?? undefined;
   }
 
   private parseAs(module: FormatModule, file: string, context?: string): FileParse | undefined {
@@ -165,7 +175,7 @@ export class Engine {
     const walk = (from: FileParse, depth: number) => {
       if (depth > 32) return;
       for (const ref of from.includes) {
-        for (const target of resolveInclude(this.index, ref, { includingFile: from.file, rootFile: root.file })) {
+        for (const target of this.resolve(ref, from.file, root.file)) {
           if (visited.has(target)) continue;
           visited.add(target);
           const parsed = this.parseAs(module, target, ref.context);
@@ -190,6 +200,16 @@ export class Engine {
     const index = new LineIndex(text);
     this.lineIndexes.set(file, { text, index });
     return index;
+  }
+
+  private resolve(ref: IncludeRef, includingFile: string, rootFile: string): string[] {
+    const key = `${ref.pattern}\u0000${ref.relativeTo}\u0000${includingFile}\u0000${rootFile}`;
+    let targets = this.includeCache.get(key);
+    if (!targets) {
+      targets = resolveInclude(this.index, ref, { includingFile, rootFile });
+      this.includeCache.set(key, targets);
+    }
+    return targets;
   }
 
   /** Facts whose span covers `offset` in `file`. */
