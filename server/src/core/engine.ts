@@ -76,6 +76,7 @@ export class Engine {
     this.index.remove(file);
     this.includeCache.clear();
     this.lineIndexes.delete(file);
+    for (const key of this.parses.keys()) if (key.endsWith(`\u0000${file}`)) this.parses.delete(key);
     this.last = undefined;
   }
 
