@@ -4,6 +4,7 @@
  * `node server/out/server.js --stdio` (any editor) or over IPC by the VS Code client.
  */
 import {
+  CodeActionKind,
   createConnection,
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
@@ -23,6 +24,7 @@ import type { FolderHosts } from './core/hosts';
 import { createFormatModules, detectFormat } from './formats/index';
 import { toDiagnostic } from './features/diagnostics';
 import { provideHover } from './features/hover';
+import { provideCodeActions } from './features/codeActions';
 import { relativeTo } from './features/hoverText';
 import { loadRegistry } from './workspace/data';
 import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
@@ -61,6 +63,7 @@ connection.onInitialize((params: InitializeParams) => {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'portolan', version: '0.1.0' },
@@ -186,6 +189,12 @@ connection.onHover(({ textDocument, position }) => {
   if (!file) return null;
   const folder = folders.find((f) => file.startsWith(f + '/'));
   return provideHover(engine, file, position.line, position.character, settings.ephemeralRanges, relativeTo(folder));
+});
+
+connection.onCodeAction(({ textDocument, range }) => {
+  const file = pathOf(textDocument.uri);
+  if (!file) return [];
+  return provideCodeActions(engine, file, range, (f, index) => toDiagnostic(f, index, (other) => engine.lineIndex(other)));
 });
 
 documents.listen(connection);
