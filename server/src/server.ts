@@ -83,8 +83,11 @@ connection.onInitialized(async () => {
 async function loadSettings(): Promise<void> {
   if (!hasConfiguration) return; // defaults
   try {
-    const cfg = (await connection.workspace.getConfiguration('portolan')) as { ephemeralRanges?: unknown; hosts?: Record<string, string[]> } | null;
-    settings = { ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES) };
+    const cfg = (await connection.workspace.getConfiguration('portolan')) as { ephemeralRanges?: unknown; hosts?: Record<string, string[]>; ignore?: unknown } | null;
+    settings = {
+      ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES),
+      ignoreCodes: Array.isArray(cfg?.ignore) ? cfg.ignore.map(String) : [],
+    };
     hostSettings = cfg?.hosts ?? {};
   } catch {
     // A client that fails the request gets defaults.

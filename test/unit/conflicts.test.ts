@@ -95,3 +95,16 @@ describe('port-conflict across files of one host', () => {
     assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);
   });
 });
+
+describe('silencing findings', () => {
+  it('portolan-ignore on the line or the line above, with or without codes', () => {
+    const text = 'Port 50001 # portolan-ignore\n# portolan-ignore ephemeral-port\nPort 50002\n# portolan-ignore port-conflict\nPort 50003\nPort 50004\n';
+    const got = shownFindings(engineWith({ 'etc/ssh/sshd_config': text })).map((f) => f.text);
+    assert.deepStrictEqual(got, ['50003', '50004']);
+  });
+  it('portolan.ignore turns a code off everywhere', () => {
+    const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 50001\nPort 70000\n' });
+    engine.setSettings({ ...engine['settings'], ignoreCodes: ['ephemeral-port'] });
+    assert.deepStrictEqual(shownFindings(engine).map((f) => f.code), ['invalid-port']);
+  });
+});

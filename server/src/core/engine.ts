@@ -15,10 +15,33 @@ import { LineIndex } from './lineIndex';
 
 export interface EngineSettings {
   ephemeralRanges: NamedRange[];
+  /** Diagnostic codes the user turned off (`portolan.ignore`). */
+  ignoreCodes?: string[];
 }
 
 export function defaultSettings(): EngineSettings {
   return { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
+}
+
+/**
+ * `portolan-ignore` in a comment on the finding's line or the line above silences it; followed by
+ * codes (`portolan-ignore port-conflict, ephemeral-port`) it silences only those. The marker is
+ * looked for as text, so it works in every format's comment syntax.
+ */
+const IGNORE_MARKER = /portolan-ignore\b([ \t:]*((?:[a-z]+(?:-[a-z]+)*)(?:[ \t]*,[ \t]*[a-z]+(?:-[a-z]+)*)*))?/;
+
+export function ignoredByComment(text: string, index: LineIndex, finding: Finding): boolean {
+  const line = index.position(finding.span.start).line;
+  for (const l of [line, line - 1]) {
+    if (l < 0) continue;
+    const start = index.offset(l, 0);
+    const end = index.offset(l + 1, 0);
+    const m = IGNORE_MARKER.exec(text.slice(start, end));
+    if (!m) continue;
+    const codes = m[2]?.split(',').map((c) => c.trim());
+    if (!codes || codes.includes(finding.code)) return true;
+  }
+  return false;
 }
 
 interface FileEntry {
@@ -149,7 +172,11 @@ export class Engine {
 
     const findingsByFile = new Map<string, Finding[]>();
     const seen = new Set<string>();
+    const ignored = new Set(this.settings.ignoreCodes ?? []);
     for (const f of findings) {
+      if (ignored.has(f.code)) continue;
+      const text = this.files.get(f.file)?.text;
+      if (text !== undefined && text.includes('portolan-ignore') && ignoredByComment(text, this.lineIndex(f.file), f)) continue;
       const key = `${f.file}|${f.span.start}|${f.span.end}|${f.code}|${f.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
