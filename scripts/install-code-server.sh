@@ -7,8 +7,9 @@
 #
 # Idempotent: does nothing when that version is already installed there.
 # Needs (Debian 12): node 20, npm, and the packages libkrb5-dev (headers for a native module),
-# ripgrep and chromium (the browser the driver uses), e.g.
-#   apt-get install -y libkrb5-dev ripgrep chromium
+# build-essential and python3 (node-gyp builds node-pty and argon2), ripgrep, and chromium (the
+# browser the test driver uses), e.g.
+#   apt-get install -y libkrb5-dev build-essential python3 ripgrep chromium
 # Reaches only the npm registry: the ripgrep binary that @vscode/ripgrep would download from GitHub
 # is served from a local cache built from Debian's /usr/bin/rg (see docs: real-vscode-offline.md).
 set -euo pipefail
@@ -27,8 +28,9 @@ if [[ -f "$MARKER" && -f "$ENTRY" ]]; then
   exit 0
 fi
 
-for program in node npm tar rg; do
-  command -v "$program" >/dev/null || { echo "install-code-server: '$program' is missing (apt-get install -y ripgrep nodejs)" >&2; exit 1; }
+# node-pty and argon2 are native modules built from source here (their prebuilt binaries come from GitHub).
+for program in node npm tar rg make g++ python3; do
+  command -v "$program" >/dev/null || { echo "install-code-server: '$program' is missing (apt-get install -y ripgrep build-essential python3 libkrb5-dev)" >&2; exit 1; }
 done
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [[ "$node_major" != 20 && "$node_major" != 22 ]]; then
