@@ -3,10 +3,9 @@ import type { PortRegistry } from '../core/registry';
 import type { FormatId, FormatModule } from '../core/types';
 import { createSshdModule } from './sshd';
 import { createComposeModule } from './compose';
-import { createIptablesModule } from './iptables';
 
 export function createFormatModules(registry: PortRegistry): FormatModule[] {
-  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule(), createIptablesModule((name, proto) => registry.serviceToPort(name, proto))];
+  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule()];
 }
 
 /** The format of a file, by path first and by content when the path says nothing. */
