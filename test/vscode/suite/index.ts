@@ -46,9 +46,18 @@ export function resultsPath(): string {
   return path.join(path.dirname(folder.uri.fsPath), RESULTS_FILE);
 }
 
-/** mocha 12 is an ES module: import() works in every extension host, require() only where Node has require(esm). */
+/** mocha 12 is an ES module: import() loads it in any Node; require() only where Node has require(esm). */
 async function loadMocha(): Promise<typeof Mocha> {
-  const mod = (await import('mocha')) as unknown as { default?: typeof Mocha } & typeof Mocha;
+  let mod: { default?: typeof Mocha } & typeof Mocha;
+  try {
+    mod = (await import('mocha')) as unknown as typeof mod;
+  } catch (importError) {
+    try {
+      mod = require('mocha');
+    } catch {
+      throw importError;
+    }
+  }
   return mod.default ?? mod;
 }
 
