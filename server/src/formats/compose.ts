@@ -143,9 +143,13 @@ class YamlReader {
     return out;
   }
 
+  /** The node's text, without the line breaks yaml counts into collections and block scalars. */
   span(node: Node): Span {
     const r = node.range;
-    return r ? { start: r[0], end: r[1] } : { start: 0, end: 0 };
+    if (!r) return { start: 0, end: 0 };
+    let end = r[1];
+    while (end > r[0] && /\s/.test(this.text[end - 1])) end--;
+    return { start: r[0], end };
   }
 
   /** A scalar's value as text with the source offset of every character (quotes, escapes, '' handled). */
