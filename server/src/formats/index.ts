@@ -2,10 +2,13 @@
 import type { PortRegistry } from '../core/registry';
 import type { FormatId, FormatModule } from '../core/types';
 import { createSshdModule } from './sshd';
+import { createNftablesModule } from './nftables';
 import { createComposeModule } from './compose';
 
 export function createFormatModules(registry: PortRegistry): FormatModule[] {
-  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule()];
+  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule(),
+    createNftablesModule((name) => registry.serviceToPort(name)),
+  ];
 }
 
 /** The format of a file, by path first and by content when the path says nothing. */

@@ -1,0 +1,1745 @@
+/**
+ * nftables rulesets (`nftables.conf`, `*.nft`): a tokenizer and a small recursive parser for the part of
+ * the nft language that configs use (tables, chains, sets, maps, define, include, add/insert rule),
+ * and an evaluator that follows the input hook's base chains through jump/goto into what they let in.
+ * Anything else is skipped to the end of its statement. Checked against nft 1.0.6 (`nft -c -f`,
+ * `nft -j list ruleset`) in test/oracle/nftables.test.ts.
+ */
+import { MAX_PORT } from '../core/portRanges';
+import type {
+  FileParse,
+  Finding,
+  FirewallAction,
+  FirewallFacts,
+  FirewallForward,
+  FirewallRule,
+  FormatModule,
+  IncludeRef,
+  InstanceInput,
+  InstanceOutput,
+  IpFamily,
+  PortFact,
+  PortRange,
+  Protocol,
+  Span,
+} from '../core/types';
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+export type TokKind = 'word' | 'num' | 'str' | 'var' | 'ref' | 'p' | 'nl';
+
+export interface Tok {
+  k: TokKind;
+  /** Text without quotes, `$` or `@`. */
+  t: string;
+  s: number;
+  e: number;
+  file: string;
+}
+
+const FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
+const TWO_CHAR_PUNCT = new Set(['==', '!=', '<=', '>=', '<<', '>>']);
+const WORD_START = /[A-Za-z_]/;
+const WORD_CHAR = /[A-Za-z0-9_/\-.]/;
+
+/** Splits nft source into tokens the way nft's scanner does for the constructs we read. Linear. */
+export function tokenize(text: string, file: string, findings: Finding[]): Tok[] {
+  const toks: Tok[] = [];
+  const n = text.length;
+  let i = 0;
+  const push = (k: TokKind, t: string, s: number, e: number) => toks.push({ k, t, s, e, file });
+  while (i < n) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+      i++;
+    } else if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
+      i += text[i + 1] === '\n' ? 2 : 3; // line continuation
+    } else if (c === '\n') {
+      push('nl', '\n', i, i + 1);
+      i++;
+    } else if (c === '#') {
+      while (i < n && text[i] !== '\n') i++;
+    } else if (c === '"') {
+      // nft's quoted string is "[^"]*": it may span lines and has no escapes.
+      const close = text.indexOf('"', i + 1);
+      if (close < 0) {
+        const eol = text.indexOf('\n', i);
+        const end = eol < 0 ? n : eol;
+        findings.push(syntaxError(file, { start: i, end }, 'Unterminated string: nft finds no closing quote (syntax error, unexpected junk).'));
+        i = end;
+      } else {
+        push('str', text.slice(i + 1, close), i, close + 1);
+        i = close + 1;
+      }
+    } else if ((c === '$' || c === '@') && i + 1 < n && /[A-Za-z0-9_.]/.test(text[i + 1])) {
+      let j = i + 1;
+      while (j < n && WORD_CHAR.test(text[j])) j++;
+      push(c === '$' ? 'var' : 'ref', text.slice(i + 1, j), i, j);
+      i = j;
+    } else {
+      const addr = addressAt(text, i);
+      if (addr > i) {
+        push('word', text.slice(i, addr), i, addr);
+        i = addr;
+      } else if (c >= '0' && c <= '9') {
+        let j = i;
+        const hex = /^0[xX][0-9a-fA-F]+/.exec(text.slice(i, i + 20));
+        if (hex) j = i + hex[0].length;
+        else while (j < n && text[j] >= '0' && text[j] <= '9') j++;
+        if (j < n && /[A-Za-z]/.test(text[j]) && !hex) {
+          // Times and sizes (1h30m, 10mbytes) are one word.
+          while (j < n && /[A-Za-z0-9]/.test(text[j])) j++;
+          push('word', text.slice(i, j), i, j);
+        } else push('num', text.slice(i, j), i, j);
+        i = j;
+      } else if (WORD_START.test(c)) {
+        let j = i + 1;
+        while (j < n && WORD_CHAR.test(text[j])) j++;
+        if (text[j] === '*') j++; // interface wildcard eth*
+        push('word', text.slice(i, j), i, j);
+        i = j;
+      } else {
+        const two = text.slice(i, i + 2);
+        if (TWO_CHAR_PUNCT.has(two)) {
+          push('p', two, i, i + 2);
+          i += 2;
+        } else {
+          push('p', c, i, i + 1);
+          i++;
+        }
+      }
+    }
+  }
+  return toks;
+}
+
+/** End of an IPv4, IPv6 or MAC address starting at `i` (i itself when there is none). */
+function addressAt(text: string, i: number): number {
+  const v4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.])/.exec(text.slice(i, i + 16));
+  if (v4) return i + v4[0].length;
+  let j = i;
+  while (j < text.length && /[0-9A-Fa-f:]/.test(text[j])) j++;
+  if (j < text.length && text[j] === '.' && /\d/.test(text[j + 1] ?? '')) {
+    while (j < text.length && /[0-9.]/.test(text[j])) j++; // ::ffff:1.2.3.4
+  }
+  const run = text.slice(i, j);
+  const colons = run.split(':').length - 1;
+  if ((run.includes('::') || colons >= 5) && !/[\w-]/.test(text[j] ?? '')) return j;
+  return i;
+}
+
+function syntaxError(file: string, span: Span, message: string): Finding {
+  return { file, span, severity: 'error', code: 'syntax', message };
+}
+
+function portError(file: string, span: Span, message: string): Finding {
+  return { file, span, severity: 'error', code: 'invalid-port', message };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syntax: commands of one file
+
+export type Expr =
+  | { k: 'atom'; tok: Tok }
+  | { k: 'range'; from: Tok; to: Tok }
+  | { k: 'set'; elems: Expr[]; open: Tok }
+  | { k: 'list'; items: Expr[] }
+  | { k: 'var'; tok: Tok }
+  | { k: 'ref'; tok: Tok }
+  | { k: 'map'; key: Expr; value: Tok[] }
+  | { k: 'other'; toks: Tok[] };
+
+export interface NftRuleSyntax {
+  toks: Tok[];
+  span: Span;
+}
+
+export interface NftSetSyntax {
+  name: Tok;
+  isMap: boolean;
+  typeText: string;
+  interval: boolean;
+  autoMerge: boolean;
+  elements: Expr[];
+}
+
+export interface NftChainSyntax {
+  name: Tok;
+  type?: string;
+  hook?: string;
+  priority?: number;
+  policy?: { action: 'accept' | 'drop'; span: Span } | { variable: Tok };
+  /** Rules and the defines between them, in order. */
+  items: ChainItem[];
+}
+
+type ChainItem = { kind: 'rule'; rule: NftRuleSyntax } | ScopeItem;
+type ScopeItem = { kind: 'define'; name: Tok; value: Expr; redefine: boolean } | { kind: 'undefine'; name: Tok } | { kind: 'include'; ref: IncludeRef };
+type TableItem = { kind: 'chain'; chain: NftChainSyntax } | { kind: 'set'; set: NftSetSyntax } | ScopeItem;
+
+export type NftCommand =
+  | ScopeItem
+  | { kind: 'flush-ruleset' }
+  | { kind: 'table'; family: string; name: Tok; items: TableItem[]; op: 'add' | 'delete' | 'flush' }
+  | { kind: 'chain'; family: string; table: Tok; chain: NftChainSyntax; op: 'add' | 'delete' | 'flush' }
+  | { kind: 'rule'; family: string; table: Tok; chain: Tok; rule: NftRuleSyntax; insert: boolean }
+  | { kind: 'set'; family: string; table: Tok; set: NftSetSyntax }
+  | { kind: 'element'; family: string; table: Tok; set: Tok; elements: Expr[] };
+
+export interface NftSyntax {
+  file: string;
+  commands: NftCommand[];
+  /** The text looks like a complete ruleset (shebang, flush ruleset, nftables.conf) rather than a fragment. */
+  looksComplete: boolean;
+}
+
+const TOP_COMMANDS = new Set(['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'list', 'reset', 'rename', 'describe', 'monitor', 'export', 'import', 'get']);
+const OBJECTS = new Set(['table', 'chain', 'rule', 'set', 'map', 'element', 'flowtable', 'counter', 'quota', 'ct', 'limit', 'secmark', 'synproxy', 'ruleset', 'counters', 'quotas', 'tables', 'chains', 'sets', 'maps', 'flowtables', 'meters', 'meter', 'limits', 'hooks']);
+const TABLE_BLOCK_OBJECTS = new Set(['flowtable', 'counter', 'quota', 'ct', 'limit', 'secmark', 'synproxy']);
+
+/** Named chain priorities (nft(8), "PRIORITY") for the ip, ip6 and inet families. */
+const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100, out: 100 };
+
+class Parser {
+  private i = 0;
+  constructor(
+    private readonly toks: Tok[],
+    private readonly file: string,
+    private readonly findings: Finding[],
+    private readonly eofOffset: number,
+  ) {}
+
+  private peek(o = 0): Tok | undefined {
+    return this.toks[this.i + o];
+  }
+
+  private isP(tok: Tok | undefined, p: string): boolean {
+    return tok !== undefined && tok.k === 'p' && tok.t === p;
+  }
+
+  private isSep(tok: Tok | undefined): boolean {
+    return tok !== undefined && (tok.k === 'nl' || (tok.k === 'p' && tok.t === ';'));
+  }
+
+  private skipSeps(): void {
+    while (this.isSep(this.peek())) this.i++;
+  }
+
+  private error(span: Span, message: string): void {
+    this.findings.push(syntaxError(this.file, span, message));
+  }
+
+  /** Tokens up to the end of the statement (newline or ';' outside braces); stops before an unmatched '}'. */
+  private statement(): Tok[] {
+    const out: Tok[] = [];
+    let depth = 0;
+    while (this.i < this.toks.length) {
+      const t = this.toks[this.i];
+      if (depth === 0 && this.isSep(t)) break;
+      if (this.isP(t, '{')) depth++;
+      else if (this.isP(t, '}')) {
+        if (depth === 0) break;
+        depth--;
+      }
+      out.push(t);
+      this.i++;
+    }
+    return out;
+  }
+
+  /** After a block's '}' nft wants a newline or ';' (or, at top level, the end of the file). */
+  private expectSeparator(after: Tok, topLevel: boolean): void {
+    const next = this.peek();
+    if (next === undefined ? topLevel : this.isSep(next)) return;
+    const at = next ?? after;
+    this.error({ start: at.s, end: at.e }, `nft expects a newline or ';' after the block closed at '}' (syntax error, unexpected ${next ? describeTok(next) : 'end of file'}).`);
+  }
+
+  /** Consumes '{', runs `item` until the matching '}', reports a missing '}'. Returns the closing token. */
+  private block(open: Tok, item: () => void): Tok | undefined {
+    this.i++; // '{'
+    for (;;) {
+      this.skipSeps();
+      const t = this.peek();
+      if (t === undefined) {
+        this.error({ start: open.s, end: open.e }, "This '{' is never closed (nft: syntax error, unexpected end of file).");
+        return undefined;
+      }
+      if (this.isP(t, '}')) {
+        this.i++;
+        return t;
+      }
+      const before = this.i;
+      item();
+      if (this.i === before) this.i++; // never stall
+    }
+  }
+
+  /** All tokens as the items of a chain body (an inline `jump { ... }` chain). */
+  chainBody(name: Tok): NftChainSyntax {
+    const chain: NftChainSyntax = { name, items: [] };
+    for (;;) {
+      this.skipSeps();
+      if (this.i >= this.toks.length) return chain;
+      const before = this.i;
+      this.chainItem(chain);
+      if (this.i === before) this.i++;
+    }
+  }
+
+  parseFile(): NftCommand[] {
+    const commands: NftCommand[] = [];
+    while (this.i < this.toks.length) {
+      this.skipSeps();
+      const t = this.peek();
+      if (!t) break;
+      const before = this.i;
+      if (this.isP(t, '}')) {
+        this.error({ start: t.s, end: t.e }, "Unexpected '}': no block is open here (nft: syntax error).");
+        this.i++;
+        continue;
+      }
+      const scoped = this.scopeItem();
+      if (scoped) commands.push(scoped);
+      else if (t.k === 'word') this.topCommand(commands);
+      else {
+        this.error({ start: t.s, end: t.e }, `nft does not accept ${describeTok(t)} at the start of a command (syntax error).`);
+        this.statement();
+      }
+      if (this.i === before) this.i++;
+    }
+    return commands;
+  }
+
+  /** define / redefine / undefine / include, allowed at top level and inside blocks. */
+  private scopeItem(): ScopeItem | undefined {
+    const t = this.peek();
+    if (!t || t.k !== 'word') return undefined;
+    if (t.t === 'include') {
+      this.i++;
+      const arg = this.peek();
+      if (!arg || arg.k !== 'str') {
+        this.error({ start: t.s, end: arg?.e ?? t.e }, 'include needs a quoted file name (nft: syntax error).');
+        this.statement();
+        return undefined;
+      }
+      this.i++;
+      return { kind: 'include', ref: includeRef(arg) };
+    }
+    if (t.t === 'define' || t.t === 'redefine') {
+      this.i++;
+      const name = this.peek();
+      const eq = this.peek(1);
+      if (!name || name.k !== 'word' || !this.isP(eq, '=')) {
+        this.error({ start: t.s, end: (eq ?? name ?? t).e }, `${t.t} needs NAME = VALUE (nft: syntax error).`);
+        this.statement();
+        return undefined;
+      }
+      this.i += 2;
+      const valueToks = this.statement();
+      if (valueToks.length === 0) {
+        this.error({ start: t.s, end: eq!.e }, `define ${name.t} has no value (nft: syntax error).`);
+        return undefined;
+      }
+      return { kind: 'define', name, value: parseExpr(valueToks, 0, valueToks.length).expr, redefine: t.t === 'redefine' };
+    }
+    if (t.t === 'undefine') {
+      this.i++;
+      const name = this.peek();
+      this.statement();
+      return name && name.k === 'word' ? { kind: 'undefine', name } : undefined;
+    }
+    return undefined;
+  }
+
+  private topCommand(commands: NftCommand[]): void {
+    const first = this.peek()!;
+    let op: 'add' | 'insert' | 'delete' | 'flush' | 'other' = 'add';
+    if (TOP_COMMANDS.has(first.t)) {
+      op = first.t === 'add' || first.t === 'create' ? 'add' : first.t === 'insert' ? 'insert' : first.t === 'delete' || first.t === 'destroy' ? 'delete' : first.t === 'flush' ? 'flush' : 'other';
+      this.i++;
+    }
+    const obj = this.peek();
+    if (!obj || obj.k !== 'word' || !OBJECTS.has(obj.t)) {
+      if (first.t === 'flush' && obj?.t === 'ruleset') return;
+      const at = obj && TOP_COMMANDS.has(first.t) ? obj : first;
+      this.error({ start: at.s, end: at.e }, `nft does not know the command "${at.t}" (syntax error).`);
+      this.statement();
+      return;
+    }
+    this.i++;
+    if (obj.t === 'ruleset') {
+      if (op === 'flush') commands.push({ kind: 'flush-ruleset' });
+      this.statement();
+      return;
+    }
+    if (op === 'other') {
+      this.skipStatementWithBlocks();
+      return;
+    }
+    const family = this.family(obj.t === 'table');
+    if (obj.t === 'table') {
+      const name = this.peek();
+      if (!name || name.k !== 'word') {
+        this.tableNameError(name ?? obj);
+        return;
+      }
+      this.i++;
+      const items: TableItem[] = [];
+      const open = this.peek();
+      if (this.isP(open, '{')) {
+        const close = this.block(open!, () => this.tableItem(items));
+        if (close) this.expectSeparator(close, true);
+      } else if (open && !this.isSep(open)) {
+        this.error({ start: open.s, end: open.e }, `nft expects '{' or the end of the line after "table ${name.t}" (syntax error, unexpected ${describeTok(open)}).`);
+        this.skipStatementWithBlocks();
+      }
+      commands.push({ kind: 'table', family, name, items, op: op === 'delete' ? 'delete' : op === 'flush' ? 'flush' : 'add' });
+      return;
+    }
+    const table = this.peek();
+    if (!table || table.k !== 'word') {
+      this.skipStatementWithBlocks();
+      return;
+    }
+    this.i++;
+    if (obj.t === 'chain') {
+      const name = this.peek();
+      if (!name || name.k !== 'word') {
+        this.skipStatementWithBlocks();
+        return;
+      }
+      this.i++;
+      const chain: NftChainSyntax = { name, items: [] };
+      const open = this.peek();
+      if (this.isP(open, '{')) {
+        const close = this.block(open!, () => this.chainItem(chain));
+        if (close) this.expectSeparator(close, true);
+      } else this.statement();
+      commands.push({ kind: 'chain', family, table, chain, op: op === 'delete' ? 'delete' : op === 'flush' ? 'flush' : 'add' });
+      return;
+    }
+    if (obj.t === 'rule') {
+      const chain = this.peek();
+      if (!chain || chain.k !== 'word' || op === 'delete') {
+        this.statement();
+        return;
+      }
+      this.i++;
+      // `add rule ... position N` / `index N` / `handle N` place the rule; we keep file order.
+      while (this.peek()?.k === 'word' && ['position', 'index', 'handle'].includes(this.peek()!.t) && this.peek(1)?.k === 'num') this.i += 2;
+      const toks = this.statement();
+      if (toks.length > 0) commands.push({ kind: 'rule', family, table, chain, rule: ruleOf(toks), insert: op === 'insert' });
+      return;
+    }
+    if (obj.t === 'set' || obj.t === 'map') {
+      const name = this.peek();
+      if (!name || name.k !== 'word' || op !== 'add') {
+        this.skipStatementWithBlocks();
+        return;
+      }
+      this.i++;
+      const set = this.setBody(name, obj.t === 'map');
+      if (set) commands.push({ kind: 'set', family, table, set });
+      return;
+    }
+    if (obj.t === 'element') {
+      const name = this.peek();
+      const toks = this.statement();
+      if (!name || name.k !== 'word' || op !== 'add') return;
+      const open = toks.findIndex((t) => this.isP(t, '{'));
+      if (open >= 0) {
+        const parsed = parseExpr(toks, open, toks.length);
+        if (parsed.expr.k === 'set') commands.push({ kind: 'element', family, table, set: name, elements: parsed.expr.elems });
+      }
+      return;
+    }
+    this.skipStatementWithBlocks();
+  }
+
+  private tableNameError(at: Tok): void {
+    this.error({ start: at.s, end: at.e }, 'table needs a name (nft: syntax error).');
+    this.skipStatementWithBlocks();
+  }
+
+  /** An optional address family; `table foo bar` with an unknown family is an error. */
+  private family(isTable: boolean): string {
+    const a = this.peek();
+    const b = this.peek(1);
+    if (a?.k === 'word' && FAMILIES.has(a.t) && b?.k === 'word') {
+      this.i++;
+      return a.t;
+    }
+    if (isTable && a?.k === 'word' && b?.k === 'word' && (this.isP(this.peek(2), '{') || this.isSep(this.peek(2)) || this.peek(2) === undefined) && !FAMILIES.has(a.t)) {
+      // `table FAMILY NAME {`: a second word before the block must be a family.
+      this.error({ start: a.s, end: a.e }, `"${a.t}" is not an nftables family: use ip, ip6, inet, arp, bridge or netdev (nft: syntax error).`);
+      this.i++;
+    }
+    return 'ip';
+  }
+
+  private skipStatementWithBlocks(): void {
+    this.statement();
+  }
+
+  private tableItem(items: TableItem[]): void {
+    const scoped = this.scopeItem();
+    if (scoped) {
+      items.push(scoped);
+      return;
+    }
+    const t = this.peek()!;
+    if (t.k === 'word' && t.t === 'chain') {
+      this.i++;
+      const name = this.peek();
+      if (!name || (name.k !== 'word' && name.k !== 'str')) {
+        this.error({ start: t.s, end: t.e }, 'chain needs a name (nft: syntax error).');
+        this.statement();
+        return;
+      }
+      this.i++;
+      const open = this.peek();
+      if (!this.isP(open, '{')) {
+        this.error({ start: (open ?? name).s, end: (open ?? name).e }, `nft expects '{' after "chain ${name.t}" inside a table (syntax error).`);
+        this.statement();
+        return;
+      }
+      const chain: NftChainSyntax = { name, items: [] };
+      const close = this.block(open!, () => this.chainItem(chain));
+      if (close) this.expectSeparator(close, false);
+      items.push({ kind: 'chain', chain });
+      return;
+    }
+    if (t.k === 'word' && (t.t === 'set' || t.t === 'map')) {
+      this.i++;
+      const name = this.peek();
+      if (!name || (name.k !== 'word' && name.k !== 'str')) {
+        this.statement();
+        return;
+      }
+      this.i++;
+      const set = this.setBody(name, t.t === 'map');
+      if (set) items.push({ kind: 'set', set });
+      return;
+    }
+    if (t.k === 'word' && (t.t === 'flags' || t.t === 'comment')) {
+      this.statement();
+      return;
+    }
+    if (t.k === 'word' && TABLE_BLOCK_OBJECTS.has(t.t)) {
+      this.statement(); // `counter NAME { ... }`: the braces are consumed with the statement
+      const close = this.toks[this.i - 1];
+      if (close && this.isP(close, '}')) this.expectSeparator(close, false);
+      return;
+    }
+    this.error({ start: t.s, end: t.e }, `nft does not accept ${describeTok(t)} in a table body: expected chain, set, map, flowtable, counter, quota, ct, limit, flags, comment, define or include (syntax error).`);
+    this.statement();
+  }
+
+  private chainItem(chain: NftChainSyntax): void {
+    const scoped = this.scopeItem();
+    if (scoped) {
+      chain.items.push(scoped);
+      return;
+    }
+    const t = this.peek()!;
+    if (t.k === 'word' && t.t === 'type' && this.peek(1)?.k === 'word' && (this.peek(2)?.t === 'hook')) {
+      const toks = this.statement();
+      this.requireSeparator(toks);
+      chain.type = toks[1].t;
+      const hookAt = toks.findIndex((x) => x.k === 'word' && x.t === 'hook');
+      chain.hook = toks[hookAt + 1]?.t;
+      const prioAt = toks.findIndex((x) => x.k === 'word' && x.t === 'priority');
+      if (prioAt >= 0) chain.priority = priorityValue(toks.slice(prioAt + 1));
+      return;
+    }
+    if (t.k === 'word' && t.t === 'policy') {
+      const toks = this.statement();
+      this.requireSeparator(toks);
+      const v = toks[1];
+      if (v && v.k === 'word' && (v.t === 'accept' || v.t === 'drop') && toks.length === 2) chain.policy = { action: v.t, span: { start: v.s, end: v.e } };
+      else if (v && v.k === 'var' && toks.length === 2) chain.policy = { variable: v };
+      else {
+        const at = v ?? t;
+        this.error({ start: at.s, end: at.e }, `A chain policy is accept or drop (nft: syntax error, unexpected ${v ? describeTok(v) : 'end of statement'}).`);
+      }
+      return;
+    }
+    if (t.k === 'word' && (t.t === 'comment' || t.t === 'flags' || t.t === 'devices')) {
+      this.requireSeparator(this.statement());
+      return;
+    }
+    const toks = this.statement();
+    if (toks.length === 0) return;
+    this.requireSeparator(toks);
+    chain.items.push({ kind: 'rule', rule: ruleOf(toks) });
+  }
+
+  /** A statement inside a chain or set ends with a newline or ';' before the block's '}'. */
+  private requireSeparator(toks: Tok[]): void {
+    const next = this.peek();
+    if (toks.length > 0 && this.isP(next, '}')) {
+      this.error({ start: next!.s, end: next!.e }, "nft wants a newline or ';' before this '}' (syntax error, unexpected '}', expecting newline or semicolon).");
+    }
+  }
+
+  private setBody(name: Tok, isMap: boolean): NftSetSyntax | undefined {
+    const set: NftSetSyntax = { name, isMap, typeText: '', interval: false, autoMerge: false, elements: [] };
+    const open = this.peek();
+    if (!this.isP(open, '{')) {
+      this.statement();
+      return set;
+    }
+    const close = this.block(open!, () => {
+      const t = this.peek()!;
+      const toks = this.statement();
+      this.requireSeparator(toks);
+      if (t.k !== 'word') return;
+      if (t.t === 'type' || t.t === 'typeof') set.typeText = toks.slice(1).map((x) => x.t).join(' ');
+      else if (t.t === 'flags') set.interval = toks.some((x) => x.t === 'interval');
+      else if (t.t === 'auto-merge') set.autoMerge = true;
+      else if (t.t === 'elements') {
+        const eq = toks.findIndex((x) => x.k === 'p' && x.t === '{');
+        if (eq >= 0) {
+          const parsed = parseExpr(toks, eq, toks.length);
+          if (parsed.expr.k === 'set') set.elements = parsed.expr.elems;
+        }
+      }
+    });
+    if (close) this.expectSeparator(close, false);
+    return set;
+  }
+}
+
+function describeTok(t: Tok): string {
+  if (t.k === 'nl') return 'newline';
+  if (t.k === 'str') return 'quoted string';
+  if (t.k === 'p') return `'${t.t}'`;
+  return `"${t.t}"`;
+}
+
+function ruleOf(toks: Tok[]): NftRuleSyntax {
+  return { toks, span: { start: toks[0].s, end: toks[toks.length - 1].e } };
+}
+
+function priorityValue(toks: Tok[]): number | undefined {
+  let i = 0;
+  let sign = 1;
+  if (toks[i]?.t === '-') {
+    sign = -1;
+    i++;
+  }
+  const first = toks[i];
+  if (!first) return undefined;
+  let base = first.k === 'num' ? sign * parseNumber(first.t)! : PRIORITY_NAMES[first.t];
+  if (base === undefined) return undefined;
+  const op = toks[i + 1];
+  const off = toks[i + 2];
+  if (op && off?.k === 'num' && (op.t === '+' || op.t === '-')) base += (op.t === '+' ? 1 : -1) * parseNumber(off.t)!;
+  return base;
+}
+
+/** nft reads numbers with strtoull(base 0): 0x1f is hex, 010 octal; 080 is not a number but a service "080". */
+export function parseNumber(text: string): number | undefined {
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return parseInt(text.slice(2), 16);
+  if (/^0[0-7]+$/.test(text)) return parseInt(text, 8);
+  if (/^\d+$/.test(text)) return Number(text);
+  return undefined;
+}
+
+function includeRef(arg: Tok): IncludeRef {
+  const pattern = arg.t.endsWith('/') ? `${arg.t}*` : arg.t;
+  // nft searches plain relative names in its include path (/etc by default); "./x" is relative to
+  // nft's working directory, which we take to be the including file's directory.
+  const relativeTo = pattern.startsWith('./') || pattern.startsWith('../') ? 'including-file-dir' : '/etc';
+  return { span: { start: arg.s, end: arg.e }, pattern, relativeTo };
+}
+
+/** Parses one value expression from toks[i..end): a set, a variable, @set, a value, a range, a list. */
+export function parseExpr(toks: Tok[], i: number, end: number): { expr: Expr; next: number } {
+  const first = parsePrimary(toks, i, end);
+  let next = first.next;
+  if (toks[next]?.k === 'p' && toks[next].t === ',' && next < end && first.expr.k !== 'set') {
+    const items: Expr[] = [first.expr];
+    while (next < end && toks[next]?.k === 'p' && toks[next].t === ',') {
+      const item = parsePrimary(toks, next + 1, end);
+      if (item.next === next + 1) break;
+      items.push(item.expr);
+      next = item.next;
+    }
+    return { expr: { k: 'list', items }, next };
+  }
+  return { expr: first.expr, next };
+}
+
+function parsePrimary(toks: Tok[], i: number, end: number): { expr: Expr; next: number } {
+  const t = toks[i];
+  if (!t || i >= end) return { expr: { k: 'other', toks: [] }, next: i };
+  if (t.k === 'p' && t.t === '{') {
+    const elems: Expr[] = [];
+    let j = i + 1;
+    for (;;) {
+      while (j < end && (toks[j].k === 'nl' || (toks[j].k === 'p' && toks[j].t === ','))) j++;
+      if (j >= end) break;
+      if (toks[j].k === 'p' && toks[j].t === '}') {
+        j++;
+        break;
+      }
+      const before = j;
+      const el = parseElement(toks, j, end);
+      elems.push(el.expr);
+      j = Math.max(el.next, before + 1);
+    }
+    return { expr: { k: 'set', elems, open: t }, next: j };
+  }
+  if (t.k === 'var') return { expr: { k: 'var', tok: t }, next: i + 1 };
+  if (t.k === 'ref') return { expr: { k: 'ref', tok: t }, next: i + 1 };
+  if (t.k === 'num' || t.k === 'word' || t.k === 'str') {
+    const dash = toks[i + 1];
+    const to = toks[i + 2];
+    if (dash?.k === 'p' && dash.t === '-' && i + 2 < end && to && (to.k === 'num' || to.k === 'word' || to.k === 'str') && dash.s === t.e && to.s === dash.e) {
+      return { expr: { k: 'range', from: t, to }, next: i + 3 };
+    }
+    if (dash?.k === 'p' && dash.t === '-' && i + 2 < end && to && (to.k === 'num' || to.k === 'word')) {
+      return { expr: { k: 'range', from: t, to }, next: i + 3 };
+    }
+    return { expr: { k: 'atom', tok: t }, next: i + 1 };
+  }
+  return { expr: { k: 'other', toks: [t] }, next: i + 1 };
+}
+
+/** A set element: a value, then maybe `: value` (maps), `. value` (concatenations) or element options. */
+function parseElement(toks: Tok[], i: number, end: number): { expr: Expr; next: number } {
+  const first = parsePrimary(toks, i, end);
+  let j = first.next;
+  let expr = first.expr;
+  const stop = (t: Tok | undefined) => !t || (t.k === 'p' && (t.t === ',' || t.t === '}'));
+  const rest: Tok[] = [];
+  let depth = 0;
+  while (j < end && (depth > 0 || !stop(toks[j]))) {
+    if (toks[j].k === 'p' && toks[j].t === '{') depth++;
+    if (toks[j].k === 'p' && toks[j].t === '}') depth--;
+    rest.push(toks[j]);
+    j++;
+  }
+  if (rest.length > 0) {
+    if (rest[0].k === 'p' && rest[0].t === ':') expr = { k: 'map', key: expr, value: rest.slice(1).filter((t) => t.k !== 'nl') };
+    else if (rest[0].k === 'p' && rest[0].t === '.') expr = { k: 'other', toks: [...exprToks(expr), ...rest] };
+    // Element options (timeout, expires, comment, counter) leave the value as it is.
+  }
+  return { expr, next: j };
+}
+
+function exprToks(e: Expr): Tok[] {
+  switch (e.k) {
+    case 'atom':
+    case 'var':
+    case 'ref':
+      return [e.tok];
+    case 'range':
+      return [e.from, e.to];
+    case 'set':
+      return [e.open, ...e.elems.flatMap(exprToks)];
+    case 'list':
+      return e.items.flatMap(exprToks);
+    case 'map':
+      return [...exprToks(e.key), ...e.value];
+    case 'other':
+      return e.toks;
+  }
+}
+
+export function parseNftSyntax(text: string, file: string): { syntax: NftSyntax; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const toks = tokenize(text, file, findings);
+  const commands = new Parser(toks, file, findings, text.length).parseFile();
+  const looksComplete = /(^|\/)nftables\.conf$/.test(file) || /^#!.*\bnft\b/.test(text) || commands.some((c) => c.kind === 'flush-ruleset');
+  return { syntax: { file, commands, looksComplete }, findings };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation: the ruleset the commands build, and what reaches the input hook
+
+type L4 = Protocol | 'dccp' | 'udplite';
+const L4_NAMES: Record<string, L4> = { tcp: 'tcp', udp: 'udp', sctp: 'sctp', dccp: 'dccp', udplite: 'udplite', '6': 'tcp', '17': 'udp', '132': 'sctp', '33': 'dccp', '136': 'udplite' };
+const ALL_L4: L4[] = ['tcp', 'udp', 'sctp', 'dccp', 'udplite'];
+
+interface Binding {
+  value: Expr;
+}
+
+class Scope {
+  private readonly vars = new Map<string, Binding>();
+  constructor(readonly parent?: Scope) {}
+  lookup(name: string): Binding | undefined {
+    return this.vars.get(name) ?? this.parent?.lookup(name);
+  }
+  define(name: string, value: Expr): void {
+    this.vars.set(name, { value });
+  }
+  undefine(name: string): void {
+    this.vars.delete(name);
+  }
+}
+
+interface EvalRule {
+  rule: NftRuleSyntax;
+  /** Variables the rule uses, bound when the rule was read (nft expands them while parsing). */
+  vars: Map<Tok, Expr | undefined>;
+}
+
+interface EvalChain {
+  key: string;
+  family: string;
+  table: string;
+  name: string;
+  file: string;
+  nameSpan: Span;
+  type?: string;
+  hook?: string;
+  priority: number;
+  policy?: { action: 'accept' | 'drop'; span: Span; file: string };
+  rules: EvalRule[];
+}
+
+interface EvalSet {
+  family: string;
+  table: string;
+  syntax: NftSetSyntax;
+  elements: { expr: Expr; vars: Map<Tok, Expr | undefined> }[];
+}
+
+/** One base chain on the input hook and the rules a packet meets in it (jumps expanded). */
+export interface NftInputChain {
+  family: string;
+  table: string;
+  chain: string;
+  priority: number;
+  policy: 'accept' | 'drop';
+  policySpan?: Span;
+  rules: FirewallRule[];
+}
+
+export interface NftEvaluation {
+  facts: PortFact[];
+  findings: Finding[];
+  inputChains: NftInputChain[];
+  forwards: FirewallForward[];
+  firewall: FirewallFacts;
+}
+
+interface PortMention {
+  /** Effective ranges this mention stands for. */
+  ranges: PortRange[];
+  span: Span;
+  file: string;
+  /** The value as written, for details ("other than 22"). */
+  negated: boolean;
+}
+
+interface PortMatch {
+  mentions: PortMention[];
+  /** Effective destination ranges of the whole match (after negation/comparison). */
+  ranges: PortRange[];
+  unresolved: boolean;
+}
+
+interface Verdict {
+  kind: 'accept' | 'drop' | 'reject' | 'return' | 'jump' | 'goto' | 'queue' | 'continue';
+  target?: string;
+  /** An inline chain: `jump { ... }`. */
+  chain?: EvalChain;
+}
+
+interface RuleMeaning {
+  protos?: Set<L4>;
+  dport?: PortMatch;
+  sport?: PortMatch;
+  iface?: string;
+  source?: string;
+  family?: IpFamily;
+  notes: string[];
+  verdict?: Verdict;
+  log: boolean;
+  limit: boolean;
+  vmap?: { key: 'dport' | 'other'; keyLabel: string; protos?: Set<L4>; entries: { key: Expr; verdict?: Verdict; valueToks: Tok[] }[] };
+  nat?: { kind: 'dnat' | 'redirect'; address?: string; port?: PortMention };
+}
+
+const OPS: Record<string, string> = { '==': '==', eq: '==', '!=': '!=', ne: '!=', '<': '<', lt: '<', '>': '>', gt: '>', '<=': '<=', le: '<=', '>=': '>=', ge: '>=' };
+/** Tokens after a selector that make it part of a larger expression instead of a match. */
+const EXPRESSION_OPERATORS = new Set(['mod', 'and', 'or', 'xor', 'map', '.', '&', '|', '^', '<<', '>>', 'set']);
+const VERDICTS = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 'queue', 'continue']);
+
+export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftSyntax[]>, serviceToPort: (name: string) => number | undefined, opts: { reportUnknownVariables: boolean }): NftEvaluation {
+  const findings: Finding[] = [];
+  const chains = new Map<string, EvalChain>();
+  const sets = new Map<string, EvalSet>();
+  const unknownVars: Finding[] = [];
+  const top = new Scope();
+  const visiting = new Set<string>();
+  const root = files[0];
+
+  const bindVars = (toks: Tok[], scope: Scope): Map<Tok, Expr | undefined> => {
+    const vars = new Map<Tok, Expr | undefined>();
+    for (const t of toks) {
+      if (t.k !== 'var') continue;
+      const b = scope.lookup(t.t);
+      vars.set(t, b ? b.value : undefined);
+      if (!b) unknownVars.push(syntaxError(t.file, { start: t.s, end: t.e }, `Unknown variable $${t.t}: nft stops with "unknown identifier '${t.t}'" (define it before this line).`));
+    }
+    return vars;
+  };
+  /** Define values are expanded when read: replace their $vars by what they are bound to now. */
+  const expandDefine = (e: Expr, scope: Scope): Expr => {
+    switch (e.k) {
+      case 'var': {
+        const b = scope.lookup(e.tok.t);
+        if (!b) unknownVars.push(syntaxError(e.tok.file, { start: e.tok.s, end: e.tok.e }, `Unknown variable $${e.tok.t}: nft stops with "unknown identifier '${e.tok.t}'".`));
+        return b ? b.value : e;
+      }
+      case 'set':
+        return { ...e, elems: e.elems.map((x) => expandDefine(x, scope)) };
+      case 'list':
+        return { ...e, items: e.items.map((x) => expandDefine(x, scope)) };
+      default:
+        return e;
+    }
+  };
+
+  const chainFor = (family: string, table: string, name: Tok, file: string): EvalChain => {
+    const key = `${family} ${table} ${name.t}`;
+    let c = chains.get(key);
+    if (!c) chains.set(key, (c = { key, family, table, name: name.t, file, nameSpan: { start: name.s, end: name.e }, priority: 0, rules: [] }));
+    return c;
+  };
+  const applyChain = (family: string, table: string, syn: NftChainSyntax, file: string, scope: Scope) => {
+    const c = chainFor(family, table, syn.name, file);
+    if (syn.hook) {
+      c.type = syn.type;
+      c.hook = syn.hook;
+      c.priority = syn.priority ?? 0;
+      c.file = file;
+      c.nameSpan = { start: syn.name.s, end: syn.name.e };
+    }
+    if (syn.policy) {
+      if ('action' in syn.policy) c.policy = { ...syn.policy, file };
+      else {
+        const v = scope.lookup(syn.policy.variable.t)?.value;
+        if (v?.k === 'atom' && (v.tok.t === 'accept' || v.tok.t === 'drop')) c.policy = { action: v.tok.t, span: { start: syn.policy.variable.s, end: syn.policy.variable.e }, file };
+      }
+    }
+    const inner = new Scope(scope);
+    for (const item of syn.items) {
+      if (item.kind === 'rule') c.rules.push({ rule: item.rule, vars: bindVars(item.rule.toks, inner) });
+      else applyScopeItem(item, inner, file);
+    }
+  };
+  const setFor = (family: string, table: string, syntax: NftSetSyntax, scope: Scope) => {
+    const key = `${family} ${table} ${syntax.name.t}`;
+    const known = sets.get(key);
+    const entry = known ?? { family, table, syntax, elements: [] };
+    if (!known) sets.set(key, entry);
+    for (const el of syntax.elements) entry.elements.push({ expr: el, vars: bindVars(exprToks(el), scope) });
+  };
+  const applyScopeItem = (item: ScopeItem, scope: Scope, file: string) => {
+    if (item.kind === 'define') scope.define(item.name.t, expandDefine(item.value, scope));
+    else if (item.kind === 'undefine') scope.undefine(item.name.t);
+    else for (const target of edges.get(item.ref) ?? []) runFile(target, scope);
+    void file;
+  };
+  const runFile = (f: NftSyntax, scope: Scope) => {
+    if (visiting.has(f.file)) return;
+    visiting.add(f.file);
+    for (const cmd of f.commands) {
+      switch (cmd.kind) {
+        case 'define':
+        case 'undefine':
+        case 'include':
+          applyScopeItem(cmd, scope, f.file);
+          break;
+        case 'flush-ruleset':
+          chains.clear();
+          sets.clear();
+          break;
+        case 'table': {
+          const prefix = `${cmd.family} ${cmd.name.t} `;
+          if (cmd.op !== 'add') {
+            for (const [k, c] of chains) if (k.startsWith(prefix)) cmd.op === 'delete' ? chains.delete(k) : (c.rules = []);
+            for (const [k, s] of sets) if (k.startsWith(prefix)) cmd.op === 'delete' ? sets.delete(k) : (s.elements = []);
+            break;
+          }
+          const tableScope = new Scope(scope);
+          for (const item of cmd.items) {
+            if (item.kind === 'chain') applyChain(cmd.family, cmd.name.t, item.chain, f.file, tableScope);
+            else if (item.kind === 'set') setFor(cmd.family, cmd.name.t, item.set, tableScope);
+            else applyScopeItem(item, tableScope, f.file);
+          }
+          break;
+        }
+        case 'chain':
+          if (cmd.op === 'delete') chains.delete(`${cmd.family} ${cmd.table.t} ${cmd.chain.name.t}`);
+          else if (cmd.op === 'flush') {
+            const c = chains.get(`${cmd.family} ${cmd.table.t} ${cmd.chain.name.t}`);
+            if (c) c.rules = [];
+          } else applyChain(cmd.family, cmd.table.t, cmd.chain, f.file, scope);
+          break;
+        case 'rule': {
+          const c = chainFor(cmd.family, cmd.table.t, cmd.chain, f.file);
+          const r = { rule: cmd.rule, vars: bindVars(cmd.rule.toks, scope) };
+          if (cmd.insert) c.rules.unshift(r);
+          else c.rules.push(r);
+          break;
+        }
+        case 'set':
+          setFor(cmd.family, cmd.table.t, cmd.set, scope);
+          break;
+        case 'element': {
+          const s = sets.get(`${cmd.family} ${cmd.table.t} ${cmd.set.t}`);
+          if (s) for (const el of cmd.elements) s.elements.push({ expr: el, vars: bindVars(exprToks(el), scope) });
+          break;
+        }
+      }
+    }
+    visiting.delete(f.file);
+  };
+  if (root) runFile(root, top);
+
+  // --- port values -------------------------------------------------------------------------
+  const factsOut: PortFact[] = [];
+  const factKeys = new Set<string>();
+  const addFact = (f: PortFact) => {
+    const key = `${f.file}|${f.span.start}|${f.span.end}|${f.protocol}|${f.port}|${f.portEnd}|${f.role}|${f.detail}`;
+    if (factKeys.has(key)) return;
+    factKeys.add(key);
+    factsOut.push(f);
+  };
+  const reportOnce = new Set<string>();
+  const report = (f: Finding) => {
+    const key = `${f.file}|${f.span.start}|${f.message}`;
+    if (reportOnce.has(key)) return;
+    reportOnce.add(key);
+    findings.push(f);
+  };
+
+  /** One port value (number or service name) as nft's inet_service type reads it. */
+  const portValue = (tok: Tok): number | undefined => {
+    const n = tok.k === 'num' ? parseNumber(tok.t) : /^\d+$/.test(tok.t) ? Number(tok.t) : undefined;
+    if (n !== undefined) {
+      if (n > MAX_PORT) {
+        report(portError(tok.file, { start: tok.s, end: tok.e }, `Port ${tok.t} is out of range 0-65535 (nft: Service out of range).`));
+        return undefined;
+      }
+      return n;
+    }
+    if (tok.k === 'word' || tok.k === 'str') {
+      const p = /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(tok.t) ? serviceToPort(tok.t) : undefined;
+      if (p !== undefined) return p;
+      report(portError(tok.file, { start: tok.s, end: tok.e }, `"${tok.t}" is not a port number or a known service name (nft: Could not resolve service).`));
+    }
+    return undefined;
+  };
+
+  /** The port ranges an expression stands for; mentions carry the span where each value is written. */
+  const portsOf = (e: Expr, vars: Map<Tok, Expr | undefined>, out: PortMatch, depth: number, setTable?: { family: string; table: string }) => {
+    if (depth > 16) return;
+    switch (e.k) {
+      case 'atom': {
+        const p = portValue(e.tok);
+        if (p === undefined) out.unresolved = true;
+        else out.mentions.push({ ranges: [{ from: p, to: p }], span: { start: e.tok.s, end: e.tok.e }, file: e.tok.file, negated: false });
+        break;
+      }
+      case 'range': {
+        const a = portValue(e.from);
+        const b = portValue(e.to);
+        if (a === undefined || b === undefined) out.unresolved = true;
+        else if (a > b) {
+          report(portError(e.from.file, { start: e.from.s, end: e.to.e }, `Range ${e.from.t}-${e.to.t} is reversed (nft: Range has zero or negative size).`));
+          out.unresolved = true;
+        } else out.mentions.push({ ranges: [{ from: a, to: b }], span: { start: e.from.s, end: e.to.e }, file: e.from.file, negated: false });
+        break;
+      }
+      case 'set':
+        for (const el of e.elems) portsOf(el.k === 'map' ? el.key : el, vars, out, depth + 1, setTable);
+        break;
+      case 'list':
+        report(portError(fileOfExpr(e), spanOfExpr(e), 'nft does not take a comma list of ports without braces: write { 22, 80 } (nft: Basetype of type internet network service is not bitmask).'));
+        out.unresolved = true;
+        break;
+      case 'var': {
+        const bound = vars.get(e.tok);
+        if (bound) portsOf(bound, vars, out, depth + 1, setTable);
+        else out.unresolved = true;
+        break;
+      }
+      case 'ref': {
+        const s = setTable && sets.get(`${setTable.family} ${setTable.table} ${e.tok.t}`);
+        if (!s || !isServiceSet(s.syntax)) {
+          out.unresolved = true;
+          break;
+        }
+        for (const el of s.elements) portsOf(el.expr.k === 'map' ? el.expr.key : el.expr, el.vars, out, depth + 1, setTable);
+        break;
+      }
+      case 'map':
+        portsOf(e.key, vars, out, depth + 1, setTable);
+        break;
+      case 'other':
+        out.unresolved = true;
+        break;
+    }
+  };
+
+  // Named sets of ports are checked where they are declared, used or not (nft does).
+  for (const s of sets.values()) {
+    if (!isServiceSet(s.syntax)) continue;
+    const seen: { range: PortRange; span: Span; file: string }[] = [];
+    for (const el of s.elements) {
+      const m: PortMatch = { mentions: [], ranges: [], unresolved: false };
+      portsOf(el.expr.k === 'map' ? el.expr.key : el.expr, el.vars, m, 0, s);
+      for (const mention of m.mentions) {
+        const r = mention.ranges[0];
+        if (s.syntax.interval && !s.syntax.autoMerge) {
+          const clash = seen.find((x) => x.range.from <= r.to && r.from <= x.range.to && !(x.range.from === r.from && x.range.to === r.to));
+          if (clash) report(portError(mention.file, mention.span, `Overlaps ${clash.range.from}-${clash.range.to} in interval set ${s.syntax.name.t} (nft: conflicting intervals specified; add auto-merge or fix the range).`));
+        }
+        seen.push({ range: r, span: mention.span, file: mention.file });
+      }
+    }
+  }
+
+  // --- rule meaning --------------------------------------------------------------------------
+  const interpret = (r: EvalRule, chain: EvalChain): RuleMeaning => {
+    const toks = r.rule.toks;
+    const m: RuleMeaning = { notes: [], log: false, limit: false };
+    const table = { family: chain.family, table: chain.table };
+    let i = 0;
+    const word = (o = 0) => (toks[i + o]?.k === 'word' ? toks[i + o].t : undefined);
+    const op = (): string => {
+      const t = toks[i];
+      const o = t && (t.k === 'p' || t.k === 'word') ? OPS[t.t] : undefined;
+      if (o) {
+        i++;
+        return o;
+      }
+      return '==';
+    };
+    const value = (): Expr => {
+      const parsed = parseExpr(toks, i, toks.length);
+      i = Math.max(parsed.next, i + 1);
+      return parsed.expr;
+    };
+    const textOf = (e: Expr): string => {
+      const ts = e.k === 'var' ? exprToks(r.vars.get(e.tok) ?? e) : exprToks(e);
+      return ts.map((t) => (t.k === 'str' ? t.t : t.t)).join(e.k === 'set' ? ', ' : '');
+    };
+    const protoSet = (e: Expr): Set<L4> => {
+      const out = new Set<L4>();
+      const walk = (x: Expr, d: number) => {
+        if (d > 16) return;
+        if (x.k === 'atom' && L4_NAMES[x.tok.t]) out.add(L4_NAMES[x.tok.t]);
+        else if (x.k === 'set') x.elems.forEach((y) => walk(y, d + 1));
+        else if (x.k === 'list') x.items.forEach((y) => walk(y, d + 1));
+        else if (x.k === 'var') {
+          const b = r.vars.get(x.tok);
+          if (b) walk(b, d + 1);
+        }
+      };
+      walk(e, 0);
+      return out;
+    };
+    const verdictAt = (): Verdict | undefined => {
+      const w = word();
+      if (!w || !VERDICTS.has(w)) return undefined;
+      i++;
+      if (w === 'jump' || w === 'goto') {
+        const t = toks[i];
+        if (t?.k === 'p' && t.t === '{') {
+          const close = matchingBrace(toks, i);
+          const body = new Parser(toks.slice(i + 1, close), chain.file, [], 0).chainBody(t);
+          const anon: EvalChain = { ...chain, key: `${chain.key} {${t.s}}`, name: `${chain.name} (inline chain)`, hook: undefined, policy: undefined, rules: [] };
+          for (const item of body.items) if (item.kind === 'rule') anon.rules.push({ rule: item.rule, vars: r.vars });
+          chains.set(anon.key, anon);
+          i = close + 1;
+          return { kind: w, chain: anon };
+        }
+        if (t && (t.k === 'word' || t.k === 'str')) {
+          i++;
+          return { kind: w, target: t.t };
+        }
+        return { kind: w };
+      }
+      if (w === 'reject' || w === 'queue') {
+        // `reject with tcp reset`, `queue num 1 bypass`: options up to the end of the rule
+        while (i < toks.length && !(toks[i].k === 'word' && (toks[i].t === 'comment' || toks[i].t === 'counter'))) i++;
+      }
+      return { kind: w as Verdict['kind'] };
+    };
+    const vmapEntries = (e: Expr, vars: Map<Tok, Expr | undefined>): { key: Expr; verdict?: Verdict; valueToks: Tok[] }[] => {
+      const resolved = e.k === 'var' ? vars.get(e.tok) : e;
+      let elems: Expr[] | undefined;
+      if (resolved?.k === 'set') elems = resolved.elems;
+      else if (resolved?.k === 'ref') elems = sets.get(`${chain.family} ${chain.table} ${resolved.tok.t}`)?.elements.map((x) => x.expr);
+      if (!elems) return [];
+      return elems
+        .filter((x): x is Extract<Expr, { k: 'map' }> => x.k === 'map')
+        .map((x) => {
+          const v = x.value.filter((t) => t.k !== 'nl');
+          if (v[0]?.k === 'word' && (v[0].t === 'reject' || v[0].t === 'queue')) {
+            report(syntaxError(v[0].file, { start: v[0].s, end: v[0].e }, `A verdict map takes accept, drop, continue, return, jump or goto, not ${v[0].t} (nft: syntax error, unexpected ${v[0].t}).`));
+          }
+          const kind = v[0]?.k === 'word' && VERDICTS.has(v[0].t) ? (v[0].t as Verdict['kind']) : undefined;
+          return { key: x.key, valueToks: v, verdict: kind ? { kind, target: kind === 'jump' || kind === 'goto' ? v[1]?.t : undefined } : undefined };
+        });
+    };
+    const portMatch = (e: Expr, o: string): PortMatch => {
+      const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
+      portsOf(e, r.vars, pm, 0, table);
+      const written = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
+      pm.ranges = applyOp(written, o);
+      if (o === '!=') for (const x of pm.mentions) x.negated = true;
+      else if (o !== '==') for (const x of pm.mentions) x.ranges = pm.ranges;
+      return pm;
+    };
+
+    while (i < toks.length) {
+      const t = toks[i];
+      const w = word();
+      const next = word(1);
+      if (w && (L4_NAMES[w] || w === 'th') && (next === 'dport' || next === 'sport')) {
+        const prev = toks[i - 1];
+        i += 2;
+        const after = toks[i];
+        if ((prev?.k === 'p' && prev.t === '.') || (after && EXPRESSION_OPERATORS.has(after.t) && after.k !== 'str')) {
+          // Part of a concatenation, a hash or a map lookup (`ip saddr . tcp dport`, `tcp sport mod 2`): not a match on its own.
+          m.notes.push(`${w} ${next} in an expression`);
+          continue;
+        }
+        const o = op();
+        const sel = w === 'th' ? undefined : L4_NAMES[w];
+        if (sel) m.protos = intersect(m.protos, new Set([sel]));
+        if (word() === 'vmap') {
+          i++;
+          const e = value();
+          m.vmap = { key: next === 'dport' ? 'dport' : 'other', keyLabel: `${w} ${next}`, protos: m.protos, entries: vmapEntries(e, r.vars) };
+          continue;
+        }
+        if (word() === 'map') {
+          i++;
+          value();
+          continue;
+        }
+        if (toks[i]?.k === 'p' && toks[i].t === '-') {
+          report(syntaxError(toks[i].file, { start: toks[i].s, end: toks[i].e }, 'A port cannot be negative (nft: syntax error, unexpected -).'));
+          i++;
+          continue;
+        }
+        const e = value();
+        if (toks[i]?.k === 'p' && toks[i].t === '.') {
+          // `tcp dport . ip saddr { 22 . 10.0.0.1 }`: a concatenation we do not model
+          while (toks[i]?.k === 'p' && toks[i].t === '.') i = parsePrimary(toks, i + 1, toks.length).next;
+          m.notes.push(`${w} ${next} in a concatenation`);
+          continue;
+        }
+        const pm = portMatch(e, o);
+        if (next === 'dport') m.dport = pm;
+        else m.sport = pm;
+        continue;
+      }
+      if (w === 'meta' && next && ['l4proto', 'nfproto', 'iif', 'iifname', 'oif', 'oifname'].includes(next)) {
+        i++;
+        continue;
+      }
+      if (w === 'l4proto' || (w === 'ip' && next === 'protocol') || (w === 'ip6' && next === 'nexthdr')) {
+        if (w !== 'l4proto') {
+          m.family = w === 'ip' ? 'ipv4' : 'ipv6';
+          i++;
+        }
+        i++;
+        const o = op();
+        if (word() === 'vmap') {
+          i++;
+          value();
+          m.notes.push(`${w} vmap`);
+          continue;
+        }
+        const ps = protoSet(value());
+        m.protos = intersect(m.protos, o === '!=' ? new Set(ALL_L4.filter((p) => !ps.has(p))) : ps);
+        continue;
+      }
+      if (w === 'nfproto') {
+        i++;
+        const o = op();
+        const e = value();
+        const v = textOf(e);
+        if (o === '==' && (v === 'ipv4' || v === 'ipv6')) m.family = v;
+        else m.notes.push(`nfproto ${o === '==' ? '' : `${o} `}${v}`);
+        continue;
+      }
+      if (w === 'iif' || w === 'iifname' || w === 'oif' || w === 'oifname') {
+        i++;
+        const o = op();
+        if (word() === 'vmap') {
+          i++;
+          const e = value();
+          m.vmap = { key: 'other', keyLabel: w, entries: vmapEntries(e, r.vars) };
+          continue;
+        }
+        const v = textOf(value());
+        if (w.startsWith('i') && o === '==') m.iface = v;
+        else m.notes.push(`${w} ${o === '==' ? '' : `${o} `}${v}`);
+        continue;
+      }
+      if ((w === 'ip' || w === 'ip6') && (next === 'saddr' || next === 'daddr')) {
+        m.family = w === 'ip' ? 'ipv4' : 'ipv6';
+        i += 2;
+        if (word() === 'and') i += 2;
+        const o = op();
+        if (word() === 'vmap') {
+          i++;
+          value();
+          m.notes.push(`${w} ${next} vmap`);
+          continue;
+        }
+        const v = textOf(value());
+        if (next === 'saddr' && o === '==') m.source = v;
+        else m.notes.push(`${w} ${next} ${o === '==' ? '' : `${o} `}${v}`);
+        continue;
+      }
+      if (w === 'ct' && next === 'state') {
+        i += 2;
+        const o = op();
+        if (word() === 'vmap') {
+          i++;
+          const e = value();
+          m.vmap = { key: 'other', keyLabel: 'ct state', entries: vmapEntries(e, r.vars) };
+          continue;
+        }
+        m.notes.push(`ct state ${o === '==' ? '' : `${o} `}${textOf(value())}`);
+        continue;
+      }
+      if (w === 'dnat' || w === 'redirect') {
+        i++;
+        m.nat = natTarget(w, toks, i, r.vars, portValue, report);
+        i = toks.length;
+        continue;
+      }
+      if (w === 'log') {
+        m.log = true;
+        i++;
+        while (word() && ['prefix', 'level', 'group', 'snaplen', 'queue-threshold', 'flags'].includes(word()!)) i += 2;
+        continue;
+      }
+      if (w === 'limit' && next === 'rate') {
+        m.limit = true;
+        i += 2;
+        if (word() === 'over') {
+          m.notes.push('rate over limit');
+          i++;
+        }
+        continue;
+      }
+      if (w === 'comment') {
+        i += 2;
+        continue;
+      }
+      if (w && VERDICTS.has(w)) {
+        m.verdict = verdictAt();
+        continue;
+      }
+      if (t.k === 'p' && t.t === '{') {
+        i = matchingBrace(toks, i) + 1;
+        continue;
+      }
+      i++;
+    }
+    return m;
+  };
+
+  // --- walk the base chains ----------------------------------------------------------------
+  const chainIn = (from: EvalChain, name: string) => chains.get(`${from.family} ${from.table} ${name}`);
+  const reach = new Map<EvalChain, EvalChain>(); // chain -> first base chain reaching it
+  const meanings = new Map<EvalRule, RuleMeaning>();
+  const meaningOf = (r: EvalRule, c: EvalChain) => {
+    let m = meanings.get(r);
+    if (!m) meanings.set(r, (m = interpret(r, c)));
+    return m;
+  };
+  const baseChains = [...chains.values()].filter((c) => c.hook).sort((a, b) => a.priority - b.priority);
+  for (const base of baseChains) {
+    const stack: EvalChain[] = [base];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (reach.has(c)) continue;
+      reach.set(c, base);
+      for (const r of c.rules) {
+        const m = meaningOf(r, c);
+        for (const v of [m.verdict, ...(m.vmap?.entries.map((e) => e.verdict) ?? [])]) {
+          const next = v?.chain ?? (v?.target ? chainIn(c, v.target) : undefined);
+          if (next && !reach.has(next)) stack.push(next);
+        }
+      }
+    }
+  }
+
+  const inputChains: NftInputChain[] = [];
+  const forwards: FirewallForward[] = [];
+  let budget = 20000;
+  const familyOf = (c: EvalChain, m: RuleMeaning): IpFamily | 'both' | undefined => m.family ?? (c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : c.family === 'inet' ? 'both' : undefined);
+
+  interface Ctx {
+    protos?: Set<L4>;
+    ports?: PortRange[];
+    notes: string[];
+    iface?: string;
+    source?: string;
+  }
+  const emitRules = (out: FirewallRule[], span: Span, c: EvalChain, m: RuleMeaning, ctx: Ctx, action: FirewallAction, ports: PortRange[] | undefined, protos: Set<L4> | undefined, extraNote?: string) => {
+    const allPorts = intersectRanges(ctx.ports, ports);
+    if (allPorts && allPorts.length === 0) return;
+    const ps = intersect(ctx.protos, protos);
+    if (ps && ps.size === 0) return;
+    const notes = [...ctx.notes, ...m.notes, ...(extraNote ? [extraNote] : [])];
+    if (m.sport) notes.push(`source port ${m.sport.ranges.map(rangeText).join(',')}`);
+    const protoList: (Protocol | 'any')[] = ps ? [...ps].filter((p): p is Protocol => p === 'tcp' || p === 'udp' || p === 'sctp') : ['any'];
+    if (ps && protoList.length === 0) return; // dccp/udplite only: outside what PortFact can say
+    for (const protocol of protoList) {
+      if (budget-- <= 0) return;
+      out.push({
+        span,
+        protocol,
+        ports: allPorts,
+        source: m.source ?? ctx.source,
+        iface: m.iface ?? ctx.iface,
+        action,
+        family: familyOf(c, m),
+        note: notes.length ? notes.join('; ') : undefined,
+      });
+    }
+  };
+  const walkChain = (out: FirewallRule[], c: EvalChain, ctx: Ctx, depth: number, path: Set<EvalChain>) => {
+    if (depth > 16 || path.has(c)) return;
+    path.add(c);
+    for (const r of c.rules) {
+      const m = meaningOf(r, c);
+      const span = r.rule.span;
+      if (m.vmap) {
+        for (const entry of m.vmap.entries) {
+          const ports = m.vmap.key === 'dport' ? portMatchOfKey(entry.key, r.vars, c) : undefined;
+          const label = m.vmap.key === 'dport' ? undefined : `${m.vmap.keyLabel} ${exprToks(entry.key).map((t) => t.t).join('')}`;
+          handleVerdict(out, span, c, m, ctx, entry.verdict, ports?.ranges, m.vmap.key === 'dport' ? m.vmap.protos ?? m.protos : m.protos, label, depth, path);
+        }
+        continue;
+      }
+      const action: FirewallAction | undefined = m.verdict ? undefined : m.log ? 'log' : undefined;
+      if (action) emitRules(out, span, c, m, ctx, action, m.dport?.ranges, m.protos);
+      else if (m.verdict) handleVerdict(out, span, c, m, ctx, m.verdict, m.dport?.ranges, m.protos, undefined, depth, path);
+    }
+    path.delete(c);
+  };
+  const portMatchOfKey = (key: Expr, vars: Map<Tok, Expr | undefined>, c: EvalChain): PortMatch => {
+    const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
+    portsOf(key, vars, pm, 0, c);
+    pm.ranges = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
+    return pm;
+  };
+  const handleVerdict = (out: FirewallRule[], span: Span, c: EvalChain, m: RuleMeaning, ctx: Ctx, v: Verdict | undefined, ports: PortRange[] | undefined, protos: Set<L4> | undefined, note: string | undefined, depth: number, path: Set<EvalChain>) => {
+    if (!v) return;
+    if (v.kind === 'jump' || v.kind === 'goto') {
+      const target = v.target ? chainIn(c, v.target) : undefined;
+      const inner: Ctx = {
+        protos: intersect(ctx.protos, protos),
+        ports: intersectRanges(ctx.ports, ports),
+        notes: [...ctx.notes, ...m.notes, ...(note ? [note] : [])],
+        iface: m.iface ?? ctx.iface,
+        source: m.source ?? ctx.source,
+      };
+      if ((inner.ports && inner.ports.length === 0) || (inner.protos && inner.protos.size === 0)) return;
+      const next = v.chain ?? target;
+      if (next) walkChain(out, next, inner, depth + 1, path);
+      return;
+    }
+    const action: FirewallAction = v.kind === 'accept' || v.kind === 'drop' || v.kind === 'reject' || v.kind === 'return' ? v.kind : 'other';
+    emitRules(out, span, c, m, ctx, m.limit && action === 'accept' ? 'limit' : action, ports, protos, note);
+  };
+
+  for (const base of baseChains) {
+    if (base.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(base.family) || (base.type && base.type !== 'filter')) continue;
+    const rules: FirewallRule[] = [];
+    walkChain(rules, base, { notes: [] }, 0, new Set());
+    inputChains.push({ family: base.family, table: base.table, chain: base.name, priority: base.priority, policy: base.policy?.action ?? 'accept', policySpan: base.policy?.span, rules });
+  }
+
+  // --- facts: every port mention in every rule, described by the hook that reaches it ---------
+  for (const c of chains.values()) {
+    const base = reach.get(c);
+    const hook = base?.hook;
+    const where = hook === 'input' ? 'inbound' : hook === 'output' ? 'outbound' : hook === 'forward' ? 'forwarded' : hook ? `at ${hook}` : `in chain ${c.name} (no base chain reaches it)`;
+    const context = `chain ${c.family} ${c.table} ${c.name}`;
+    for (const r of c.rules) {
+      const m = meaningOf(r, c);
+      const protos = m.protos ? [...m.protos] : undefined;
+      const protoList = (protos ?? ['tcp', 'udp']).filter((p): p is Protocol => p === 'tcp' || p === 'udp' || p === 'sctp');
+      const verb = verbOf(m.verdict, m.log, m.limit);
+      const add = (mention: PortMention, detail: (p: Protocol) => string, role: 'firewall' | 'forward' = 'firewall') => {
+        for (const p of protoList) {
+          for (const range of mention.ranges) {
+            addFact({ role, file: mention.file, span: mention.span, protocol: p, port: range.from, portEnd: range.to, program: 'nftables', context, detail: detail(p) });
+          }
+        }
+      };
+      const portText = (mention: PortMention, p: Protocol) => `${p.toUpperCase()} ${mention.negated ? 'ports other than ' : ''}${mention.ranges.map(rangeText).join(', ')}`;
+      if (m.nat) {
+        const target = natText(m.nat);
+        for (const mention of m.dport?.mentions ?? []) add(mention, (p) => `forwards ${portText(mention, p)} to ${target}`);
+        if (m.nat.port) add(m.nat.port, (p) => `${m.nat!.kind === 'dnat' ? 'DNAT' : 'redirect'} target: ${m.dport ? `${p.toUpperCase()} ${m.dport.ranges.map(rangeText).join(', ')}` : 'traffic'} is forwarded to ${target}`, 'forward');
+        const fw: FirewallForward = {
+          span: r.rule.span,
+          protocol: protoList.length === 1 ? protoList[0] : 'any',
+          ports: m.dport?.ranges,
+          toAddress: m.nat.address,
+          toPorts: m.nat.port?.ranges[0],
+          kind: m.nat.kind,
+        };
+        forwards.push(fw);
+        continue;
+      }
+      for (const mention of m.dport?.mentions ?? []) add(mention, (p) => `${verb} ${portText(mention, p)} ${where}`);
+      for (const mention of m.sport?.mentions ?? []) add(mention, (p) => `${verb} ${p.toUpperCase()} from source port ${mention.ranges.map(rangeText).join(', ')} ${where}`);
+      if (m.vmap?.key === 'dport') {
+        for (const entry of m.vmap.entries) {
+          const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
+          portsOf(entry.key, r.vars, pm, 0, c);
+          const entryVerb = verbOf(entry.verdict, false, false);
+          for (const mention of pm.mentions) add(mention, (p) => `${entryVerb} ${portText(mention, p)} ${where}`);
+        }
+      }
+    }
+  }
+
+  // --- inbound policy ------------------------------------------------------------------------
+  let inboundPolicy: FirewallFacts['inboundPolicy'];
+  if (inputChains.length > 0) {
+    const dropping = inputChains.find((c) => c.policy === 'drop');
+    const fams = new Set(inputChains.map((c) => c.family));
+    const family: IpFamily | 'both' = fams.has('inet') || (fams.has('ip') && fams.has('ip6')) ? 'both' : fams.has('ip6') ? 'ipv6' : 'ipv4';
+    inboundPolicy = dropping ? { action: 'drop', span: dropping.policySpan, family } : { action: 'accept', span: inputChains[0].policySpan, family };
+  }
+  if (opts.reportUnknownVariables) for (const f of unknownVars) report(f);
+  const firewall: FirewallFacts = { tool: 'nftables', inboundPolicy, inputRules: inputChains.flatMap((c) => c.rules), forwards };
+  return { facts: factsOut, findings, inputChains, forwards, firewall };
+}
+
+function verbOf(v: Verdict | undefined, log: boolean, limit: boolean): string {
+  switch (v?.kind) {
+    case 'accept':
+      return limit ? 'allows (rate-limited)' : 'allows';
+    case 'drop':
+      return 'drops';
+    case 'reject':
+      return 'rejects';
+    case 'return':
+      return 'returns early for';
+    case 'jump':
+    case 'goto':
+      return v.target ? `sends to chain ${v.target}` : 'sends to an inline chain';
+    case 'queue':
+      return 'queues to user space';
+    default:
+      return log ? 'logs' : 'matches';
+  }
+}
+
+function natTarget(
+  kind: 'dnat' | 'redirect',
+  toks: Tok[],
+  i: number,
+  vars: Map<Tok, Expr | undefined>,
+  portValue: (t: Tok) => number | undefined,
+  report: (f: Finding) => void,
+): RuleMeaning['nat'] {
+  void report;
+  const nat: NonNullable<RuleMeaning['nat']> = { kind };
+  if (toks[i]?.k === 'word' && (toks[i].t === 'ip' || toks[i].t === 'ip6') && kind === 'dnat') i++;
+  if (toks[i]?.k === 'word' && toks[i].t === 'to') i++;
+  let t = toks[i];
+  if (t?.k === 'var') {
+    const v = vars.get(t);
+    if (v?.k === 'atom') t = v.tok;
+  }
+  if (!t) return nat;
+  if (t.k === 'word' && (t.t === 'tcp' || t.t === 'udp' || t.t === 'ip' || t.t === 'ip6' || t.t === 'th')) return nat; // map forms
+  if (t.k === 'p' && t.t === '[') {
+    const addr = toks[i + 1];
+    nat.address = addr?.t;
+    i += 3;
+  } else if (t.k === 'word' && kind === 'dnat') {
+    nat.address = t.t;
+    i++;
+  } else if (kind === 'redirect' && (t.k === 'num' || t.k === 'word')) {
+    i--; // `redirect to 8080`: the port without a colon
+    toks = [...toks.slice(0, i + 1), { ...t, k: 'p', t: ':' }, ...toks.slice(i + 1)];
+  }
+  if (toks[i]?.k === 'p' && toks[i].t === ':') {
+    const a = toks[i + 1];
+    // Only literal numbers: `:numgen inc mod 2 map {...}` and `:tcp dport map {...}` compute the port.
+    if (!a || a.k !== 'num') return nat;
+    const from = portValue(a);
+    let to = from;
+    let end = a.e;
+    if (toks[i + 2]?.k === 'p' && toks[i + 2].t === '-' && toks[i + 3]) {
+      to = portValue(toks[i + 3]);
+      end = toks[i + 3].e;
+    }
+    if (from !== undefined && to !== undefined) nat.port = { ranges: [{ from, to }], span: { start: a.s, end }, file: a.file, negated: false };
+  }
+  return nat;
+}
+
+function natText(nat: NonNullable<RuleMeaning['nat']>): string {
+  const port = nat.port ? rangeText(nat.port.ranges[0]) : undefined;
+  if (nat.address) return port ? `${nat.address.includes(':') ? `[${nat.address}]` : nat.address}:${port}` : nat.address;
+  return port ? `local port ${port}` : 'this host';
+}
+
+function matchingBrace(toks: Tok[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < toks.length; j++) {
+    if (toks[j].k !== 'p') continue;
+    if (toks[j].t === '{') depth++;
+    else if (toks[j].t === '}' && --depth === 0) return j;
+  }
+  return toks.length - 1;
+}
+
+function isServiceSet(s: NftSetSyntax): boolean {
+  return !s.isMap && (/^inet_service$/.test(s.typeText.trim()) || /^(tcp|udp|sctp|th|dccp|udplite) (dport|sport)$/.test(s.typeText.trim()));
+}
+
+function spanOfExpr(e: Expr): Span {
+  const ts = exprToks(e);
+  return ts.length ? { start: ts[0].s, end: ts[ts.length - 1].e } : { start: 0, end: 0 };
+}
+
+function fileOfExpr(e: Expr): string {
+  return exprToks(e)[0]?.file ?? '';
+}
+
+export function rangeText(r: PortRange): string {
+  return r.from === r.to ? String(r.from) : `${r.from}-${r.to}`;
+}
+
+export function mergeRanges(ranges: PortRange[]): PortRange[] {
+  const sorted = [...ranges].sort((a, b) => a.from - b.from);
+  const out: PortRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+function applyOp(ranges: PortRange[], op: string): PortRange[] {
+  if (ranges.length === 0) return ranges;
+  const v = ranges[0].from;
+  switch (op) {
+    case '!=': {
+      const out: PortRange[] = [];
+      let at = 0;
+      for (const r of ranges) {
+        if (r.from > at) out.push({ from: at, to: r.from - 1 });
+        at = r.to + 1;
+      }
+      if (at <= MAX_PORT) out.push({ from: at, to: MAX_PORT });
+      return out;
+    }
+    case '<':
+      return v > 0 ? [{ from: 0, to: v - 1 }] : [];
+    case '<=':
+      return [{ from: 0, to: v }];
+    case '>':
+      return v < MAX_PORT ? [{ from: v + 1, to: MAX_PORT }] : [];
+    case '>=':
+      return [{ from: v, to: MAX_PORT }];
+    default:
+      return ranges;
+  }
+}
+
+function intersect<T>(a: Set<T> | undefined, b: Set<T> | undefined): Set<T> | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return new Set([...a].filter((x) => b.has(x)));
+}
+
+function intersectRanges(a: PortRange[] | undefined, b: PortRange[] | undefined): PortRange[] | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const out: PortRange[] = [];
+  for (const x of a) for (const y of b) {
+    const from = Math.max(x.from, y.from);
+    const to = Math.min(x.to, y.to);
+    if (from <= to) out.push({ from, to });
+  }
+  return mergeRanges(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The format module
+
+export interface NftExtra {
+  syntax: NftSyntax;
+  /** The input-hook base chains as this file alone defines them. */
+  inputChains: NftInputChain[];
+}
+
+export function createNftablesModule(serviceToPort: (name: string) => number | undefined): FormatModule {
+  function parse(text: string, file: string): FileParse {
+    const { syntax, findings } = parseNftSyntax(text, file);
+    const includes = syntax.commands.flatMap(collectIncludes);
+    const evaluation = evaluateNftables([syntax], new Map(), serviceToPort, { reportUnknownVariables: syntax.looksComplete && includes.length === 0 });
+    const extra: NftExtra = { syntax, inputChains: evaluation.inputChains };
+    return { format: 'nftables', file, facts: evaluation.facts, findings: [...findings, ...evaluation.findings], includes, firewall: evaluation.firewall, extra };
+  }
+
+  function link(instance: InstanceInput): InstanceOutput {
+    const syntaxes = new Map<string, NftSyntax>();
+    for (const f of instance.files) {
+      const x = f.extra as NftExtra | undefined;
+      if (x?.syntax) syntaxes.set(f.file, x.syntax);
+    }
+    const edges = new Map<IncludeRef, NftSyntax[]>();
+    for (const e of instance.edges) {
+      const to = syntaxes.get(e.to.file);
+      if (!to) continue;
+      const list = edges.get(e.ref) ?? [];
+      list.push(to);
+      edges.set(e.ref, list);
+    }
+    const root = syntaxes.get(instance.root.file);
+    if (!root) return { facts: instance.files.flatMap((f) => f.facts), findings: instance.files.flatMap((f) => f.findings) };
+    const allIncludesFound = instance.files.every((f) => f.includes.every((ref) => edges.has(ref)));
+    const evaluation = evaluateNftables([root], edges, serviceToPort, { reportUnknownVariables: root.looksComplete && allIncludesFound });
+    // Syntax findings come from each file's parse; port findings from the evaluation of the whole ruleset.
+    const syntaxFindings = instance.files.flatMap((f) => f.findings.filter((x) => x.code === 'syntax' && !x.message.startsWith('Unknown variable')));
+    return { facts: evaluation.facts, findings: [...syntaxFindings, ...evaluation.findings] };
+  }
+
+  return {
+    id: 'nftables',
+    matchesPath: (path) => /(^|\/)nftables\.conf$/.test(path) || /\.nft$/.test(path) || /(^|\/)nftables\.d\/[^/]+\.conf$/.test(path),
+    matchesContent: (text) => /^#!.*\bnft\b.*-f/.test(text) || /^\s*table\s+(inet|ip6?|arp|bridge|netdev)\s+[\w.-]+\s*\{/m.test(text),
+    parse,
+    link,
+  };
+}
+
+function collectIncludes(cmd: NftCommand): IncludeRef[] {
+  if (cmd.kind === 'include') return [cmd.ref];
+  if (cmd.kind === 'table') return cmd.items.flatMap((it) => (it.kind === 'include' ? [it.ref] : it.kind === 'chain' ? it.chain.items.flatMap((c) => (c.kind === 'include' ? [c.ref] : [])) : []));
+  if (cmd.kind === 'chain') return cmd.chain.items.flatMap((c) => (c.kind === 'include' ? [c.ref] : []));
+  return [];
+}
