@@ -4,10 +4,12 @@ import type { FormatId, FormatModule } from '../core/types';
 import { createSshdModule } from './sshd';
 import { createNftablesModule } from './nftables';
 import { createComposeModule } from './compose';
+import { createIptablesModule } from './iptables';
 
 export function createFormatModules(registry: PortRegistry): FormatModule[] {
   return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
+    createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),
   ];
 }
 
