@@ -11,8 +11,8 @@
  * /usr/bin/chromium (or $PORTOLAN_CHROMIUM). Missing programs fail under CI=true and skip elsewhere.
  *
  * Env: PORTOLAN_SCREENSHOT=docs/hover-sshd.png also saves a screenshot of the hover there.
- * Artifacts of the last run (screenshot, code-server log, browser console) stay in
- * $TMPDIR/portolan-vscode-last/.
+ * Artifacts (screenshots, code-server log, browser console) of the last passing run stay in
+ * $TMPDIR/portolan-vscode-last/; a failing run keeps its whole work directory and prints where.
  *
  * Exit code: 0 when every test passed and at least one ran (or when skipped outside CI), 1 otherwise.
  */
@@ -34,7 +34,8 @@ const CHROMIUM = process.env.PORTOLAN_CHROMIUM || '/usr/bin/chromium';
 const FIXTURE = path.join(__dirname, 'fixture');
 const SUITE_INDEX = path.join(__dirname, 'out', 'index.js');
 const RESULTS_FILE = 'portolan-vscode-results.json'; // test/vscode/suite/index.ts derives the same name
-const ARTIFACTS = path.join(os.tmpdir(), 'portolan-vscode-last');
+// Artifacts (screenshots, code-server log, browser console) of the last successful run; a failed run keeps its own work directory.
+const LAST_ARTIFACTS = path.join(os.tmpdir(), 'portolan-vscode-last');
 
 const START_TIMEOUT_MS = 120_000; // the first start of code-server on a machine is slow
 const RESULTS_TIMEOUT_MS = 4 * 60_000;
@@ -215,14 +216,24 @@ async function findPortToken(page, port) {
   }, port);
 }
 
+/** Waits until the line `Port <port>` is on screen and tokenized (the grammar runs after the first paint). */
+async function waitForPortToken(page, port, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const token = await findPortToken(page, port);
+    if (token.x !== undefined || Date.now() > deadline) return token;
+    await sleep(200);
+  }
+}
+
 /** Moves the mouse onto the token until a hover widget containing `text` shows; returns that widget. */
 async function showHover(page, port, text) {
   const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: text }).first();
   const deadline = Date.now() + UI_TIMEOUT_MS;
   for (;;) {
     // Found again each time: the hover can be dismissed by a late layout change that also moves the text.
-    const token = await findPortToken(page, port);
-    if (token.x === undefined) throw new Error(`the "${port}" token is not on screen`);
+    const token = await waitForPortToken(page, port);
+    if (token.x === undefined) throw new Error(`the "${port}" token is not on screen (${token.tokens ? token.tokens.join(', ') : 'line not found'})`);
     // Away first (onto the title bar) so that an earlier hover, which may cover this line, closes.
     await page.mouse.move(640, 10);
     await page.keyboard.press('Escape');
@@ -239,10 +250,9 @@ async function showHover(page, port, text) {
   }
 }
 
+/** The suite leaves sshd_config open; when it did not (e.g. it ran no test), Quick Open it. */
 async function openMainConfigInEditor(page) {
-  let token = await findPortToken(page, '22');
-  if (token.found) return token;
-  // Quick Open the fixture's sshd_config.
+  if ((await findPortToken(page, '22')).found) return waitForPortToken(page, '22');
   await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => {});
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
@@ -250,17 +260,11 @@ async function openMainConfigInEditor(page) {
   await input.fill('etc/ssh/sshd_config');
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    token = await findPortToken(page, '22');
-    if (token.found) return token;
-    await sleep(200);
-  }
-  return token;
+  return waitForPortToken(page, '22');
 }
 
 /** UI checks on the live workbench; each returns a result like the suite's. */
-async function uiChecks(page, screenshotPath) {
+async function uiChecks(page, artifacts, screenshotPath) {
   const results = [];
   const check = async (title, body) => {
     const t0 = Date.now();
@@ -292,11 +296,10 @@ async function uiChecks(page, screenshotPath) {
     const hover = await showHover(page, '22', 'TCP 22 — SSH');
     const text = await hover.innerText();
     if (!/well-known \(system\) port/.test(text)) throw new Error(`the hover lacks the range class: ${text}`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'hover.png') });
+    await page.screenshot({ path: path.join(artifacts, 'hover.png') });
     if (screenshotPath) {
       fs.mkdirSync(path.dirname(screenshotPath), { recursive: true });
-      fs.copyFileSync(path.join(ARTIFACTS, 'hover.png'), screenshotPath);
+      fs.copyFileSync(path.join(artifacts, 'hover.png'), screenshotPath);
       log(`hover screenshot saved to ${path.relative(process.cwd(), screenshotPath)}`);
     }
   });
@@ -307,13 +310,13 @@ async function main() {
   checkPrerequisites();
   const { chromium } = require('playwright-core');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-vscode-'));
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const artifacts = path.join(work, 'artifacts');
+  fs.mkdirSync(artifacts);
   const workspace = path.join(work, 'workspace');
   const results = path.join(work, RESULTS_FILE); // = <parent of workspace>/portolan-vscode-results.json
   const hold = `${results}.hold`;
-  const codeServerLog = path.join(ARTIFACTS, 'code-server.log');
-  const consoleLog = path.join(ARTIFACTS, 'browser-console.log');
+  const codeServerLog = path.join(artifacts, 'code-server.log');
+  const consoleLog = path.join(artifacts, 'browser-console.log');
   // A copy, so that nothing the suite does can touch the repository's fixture.
   fs.cpSync(FIXTURE, workspace, { recursive: true });
   writeSettings(path.join(work, 'user-data'));
@@ -323,6 +326,7 @@ async function main() {
   let browserServer;
   let browser;
   let exitCode = 1;
+  let summary = '0 passed, 1 failed';
   let cleaning;
   const cleanup = () =>
     (cleaning ??= (async () => {
@@ -330,13 +334,19 @@ async function main() {
       const chromiumPid = browserServer && browserServer.process() && browserServer.process().pid;
       await stopGroup(chromiumPid, 'chromium');
       await stopGroup(codeServer && codeServer.pid, 'code-server');
-      if (exitCode === 0) fs.rmSync(work, { recursive: true, force: true });
-      else log(`kept the work directory for inspection: ${work}`);
+      if (exitCode === 0) {
+        fs.rmSync(LAST_ARTIFACTS, { recursive: true, force: true });
+        fs.renameSync(artifacts, LAST_ARTIFACTS);
+        fs.rmSync(work, { recursive: true, force: true });
+      } else {
+        log(`kept the work directory for inspection: ${work} (logs and screenshots in artifacts/)`);
+      }
     })());
-  for (const sig of ['SIGINT', 'SIGTERM']) {
+  for (const [sig, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
     process.on(sig, () => {
       log(`${sig}: stopping code-server and chromium`);
-      cleanup().finally(() => process.exit(130));
+      exitCode = 128 + number;
+      cleanup().finally(() => process.exit(128 + number));
     });
   }
 
@@ -435,8 +445,8 @@ async function main() {
     for (const r of suite.tests.slice(printed.length)) printResult(r);
 
     let uiResults = [];
-    if (!suite.error) uiResults = await uiChecks(page, process.env.PORTOLAN_SCREENSHOT ? path.resolve(process.env.PORTOLAN_SCREENSHOT) : undefined);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'workbench.png') }).catch(() => {});
+    if (!suite.error) uiResults = await uiChecks(page, artifacts, process.env.PORTOLAN_SCREENSHOT ? path.resolve(process.env.PORTOLAN_SCREENSHOT) : undefined);
+    await page.screenshot({ path: path.join(artifacts, 'workbench.png') }).catch(() => {});
     fs.rmSync(hold, { force: true }); // lets the suite's run() return
 
     const all = [...suite.tests, ...uiResults];
@@ -446,19 +456,25 @@ async function main() {
     console.log('');
     failed.forEach((r, i) => console.log(`  ${i + 1}) ${r.fullTitle}:\n     ${String(r.error).split('\n').join('\n     ')}\n`));
     if (suite.error) console.log(`  The suite could not run in the extension host:\n     ${suite.error.split('\n').join('\n     ')}\n`);
-    log(`VS Code ${suite.vscodeVersion} (${suite.appName}); suite took ${(suite.durationMs / 1000).toFixed(1)}s; artifacts in ${ARTIFACTS}`);
+    log(`VS Code ${suite.vscodeVersion} (${suite.appName}); suite took ${(suite.durationMs / 1000).toFixed(1)}s`);
     if (pending > 0) console.log(`${pending} pending`);
-    if (passed === 0 && !suite.error) console.log('No test ran: the suite found no compiled *.test.js (build with npx tsc -b).');
-    console.log(`${passed} passed, ${failed.length + (suite.error ? 1 : 0)} failed`);
-    exitCode = failed.length === 0 && !suite.error && passed > 0 ? 0 : 1;
+    // The UI checks alone do not count: the suite itself must have run something.
+    const noSuiteTest = !suite.error && suite.passes === 0;
+    if (noSuiteTest) console.log(`No test of the suite passed: it found no compiled *.test.js in ${path.dirname(SUITE_INDEX)}? (build with npx tsc -b)`);
+    const problems = failed.length + (suite.error || noSuiteTest ? 1 : 0);
+    summary = `${passed} passed, ${problems} failed`;
+    exitCode = problems === 0 ? 0 : 1;
   } catch (err) {
     console.error(`\nFAILED: ${err && err.stack ? err.stack : err}`);
     console.error(`code-server log: ${codeServerLog}; browser console: ${consoleLog}`);
-    console.log(`${printed.filter((r) => r.state === 'passed').length} passed, ${printed.filter((r) => r.state === 'failed').length + 1} failed`);
+    summary = `${printed.filter((r) => r.state === 'passed').length} passed, ${printed.filter((r) => r.state === 'failed').length + 1} failed`;
     exitCode = 1;
   } finally {
     await cleanup();
   }
+  if (exitCode === 0) log(`screenshots and logs: ${LAST_ARTIFACTS}`);
+  // The closing line, alone: what CI logs and people look for.
+  console.log(summary);
   process.exit(exitCode);
 }
 
