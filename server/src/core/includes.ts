@@ -48,11 +48,60 @@ export class FileIndex {
   }
 }
 
+/**
+ * A glob(3) pattern (flags 0, as sshd and nginx call it) in picomatch syntax: only * ? and [...]
+ * (negated by '!', '^' is a plain member) are special, a backslash quotes the next character, and
+ * braces, extglobs and '**' mean nothing special. `base` is the directory before the first
+ * wildcard; undefined when nothing in it is a wildcard.
+ */
+function globToPicomatch(pattern: string): { pattern: string; base: string } | undefined {
+  const quote = (c: string) => (/[\\*?[\]{}()!+@]/.test(c) ? `\\${c}` : c);
+  let out = '';
+  let literal = '';
+  let wild = false;
+  let star = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    // Two stars in a row match what one does.
+    if (c === '*' && star) continue;
+    star = c === '*';
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += quote(pattern[++i]);
+      if (!wild) literal += pattern[i];
+    } else if (c === '*' || c === '?') {
+      wild = true;
+      out += c;
+    } else if (c === '[') {
+      let j = i + 1;
+      const negated = pattern[j] === '!';
+      if (negated) j++;
+      if (pattern[j] === ']') j++;
+      const close = pattern.indexOf(']', j);
+      if (close < 0) {
+        out += quote(c);
+        if (!wild) literal += c;
+        continue;
+      }
+      const members = pattern.slice(negated ? i + 2 : i + 1, close).replace(/[\]^]/g, (m) => `\\${m}`);
+      out += `[${negated ? '^' : ''}${members}]`;
+      wild = true;
+      i = close;
+    } else {
+      out += quote(c);
+      if (!wild) literal += c;
+    }
+  }
+  return wild ? { pattern: out, base: literal.slice(0, literal.lastIndexOf('/')) || '/' } : undefined;
+}
+
 function globMatches(index: FileIndex, absPattern: string): string[] {
-  const scan = picomatch.scan(absPattern);
-  if (!scan.isGlob) return index.has(absPattern) ? [absPattern] : [];
-  const base = scan.base || '/';
-  const isMatch = picomatch(absPattern, { dot: false });
+  const glob = globToPicomatch(absPattern);
+  if (glob === undefined) {
+    const literal = absPattern.replace(/\\(.)/g, '$1');
+    return index.has(literal) ? [literal] : [];
+  }
+  const { pattern, base } = glob;
+  const isMatch = picomatch(pattern, { dot: false, nobrace: true, noextglob: true, noglobstar: true });
   // glob(3) returns matches sorted; sshd and nginx read them in that order.
   return [...index.under(base)].filter((f) => isMatch(f)).sort();
 }
