@@ -101,6 +101,98 @@ describe('sshd_config', () => {
     });
   });
 
+  describe('read as sshd reads it (each case checked against sshd -T 9.2)', () => {
+    const errors = (files: Record<string, string>) =>
+      shownFindings(engineWith(files))
+        .filter((f) => f.severity === 'error')
+        .map((f) => [f.code, f.line, f.text]);
+
+    it('Port takes a sign, leading zeros, quotes and lower-case service names', () => {
+      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': "Port +2201\nPort 02202\nPort '2203'\nPort \" 2204\"\nPort ssh\n" }).filter((b) => b.startsWith('0.')), ['0.0.0.0:22', '0.0.0.0:2201', '0.0.0.0:2202', '0.0.0.0:2203', '0.0.0.0:2204']);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': "Port +2201\nPort '2203'\nPort ssh\n" }), []);
+    });
+
+    it('Port refuses upper-case service names, a second =, and a comment glued to the number', () => {
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Port SSH\nPort==22\nPort 22#c\n' }), [
+        ['invalid-port', 1, 'SSH'],
+        ['invalid-port', 2, '=22'],
+        ['invalid-port', 3, '22#c'],
+      ]);
+    });
+
+    it('a keyword without argument and an unclosed quote are syntax errors', () => {
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Port\nListenAddress "127.0.0.1\nPasswordAuthentication\nPort 2222\n' }), [
+        ['syntax', 1, 'Port'],
+        ['syntax', 2, '"127.0.0.1'],
+        ['syntax', 3, 'PasswordAuthentication'],
+      ]);
+    });
+
+    it('ListenAddress takes every inet_aton form of IPv4', () => {
+      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': 'Port 22\nListenAddress 127.1\nListenAddress 0x7f.0.0.2\nListenAddress 010.0.0.1\nListenAddress 0\n' }), ['0.0.0.0:22', '127.0.0.1:22', '127.0.0.2:22', '8.0.0.1:22']);
+    });
+
+    it('malformed ListenAddress values are invalid-port, a wrong rdomain clause is syntax', () => {
+      const text = 'ListenAddress 127.0.0.1/22\nListenAddress [::1]x\nListenAddress 1.2.3.4.5\nListenAddress :2200\nListenAddress 127.0.0.1 Rdomain lo\nListenAddress 127.0.0.1 rdomain lo\n';
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': text }), [
+        ['invalid-port', 1, '127.0.0.1/22'],
+        ['invalid-port', 2, '[::1]x'],
+        ['invalid-port', 3, '1.2.3.4.5'],
+        ['invalid-port', 4, ':2200'],
+        ['syntax', 5, 'Rdomain'],
+      ]);
+    });
+
+    it('AddressFamily refuses a ListenAddress of the other family, and maps loopback names to 127.0.0.1 under inet', () => {
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet\nListenAddress ::1\nListenAddress 127.0.0.1\n' }), [['invalid-port', 2, '::1']]);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet6\nListenAddress 0.0.0.0\n' }), [['invalid-port', 2, '0.0.0.0']]);
+      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': 'AddressFamily inet\nListenAddress ip6-localhost\nListenAddress localhost:2200\n' }), ['127.0.0.1:22', '127.0.0.1:2200']);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet6\nListenAddress localhost\n' }), []);
+    });
+
+    it('the first AddressFamily read wins, reading an Include where it stands', () => {
+      const files = { 'etc/ssh/sshd_config': 'Include /etc/ssh/af.conf\nAddressFamily inet\n', 'etc/ssh/af.conf': 'AddressFamily inet6\n' };
+      assert.deepStrictEqual(binds(files), ['[::]:22']);
+      assert.deepStrictEqual(binds({ ...files, 'etc/ssh/sshd_config': 'AddressFamily inet\nInclude /etc/ssh/af.conf\n' }), ['0.0.0.0:22']);
+    });
+
+    it('Match all reopens the global scope; AddressFamily is global too', () => {
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Match User bob\n  X11Forwarding no\nMatch all\nPort 2222\n' }), []);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Match User bob\n  AddressFamily inet\n' }), [['syntax', 2, 'AddressFamily']]);
+    });
+
+    it('a file included inside a Match block is inside it, even after its own Match all', () => {
+      const files = { 'etc/ssh/sshd_config': 'Match User bob\n  Include /etc/ssh/p.conf\n', 'etc/ssh/p.conf': 'Match all\nPort 2200\n' };
+      assert.deepStrictEqual(
+        shownFindings(engineWith(files)).map((f) => [f.file, f.code, f.line, f.text]),
+        [['/ws/etc/ssh/p.conf', 'syntax', 2, 'Port']],
+      );
+      // A Match block inside an included file ends with that file.
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Include /etc/ssh/m.conf\nPort 2222\n', 'etc/ssh/m.conf': 'Match User bob\n' }), []);
+    });
+
+    it('Match conditions: a bad LocalPort is invalid-port, a bad criterion is syntax', () => {
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Match LocalPort 70000\n' }), [['invalid-port', 1, '70000']]);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Match all User bob\n' }), [['syntax', 1, 'all']]);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Match Foo bar\n' }), [['syntax', 1, 'Foo']]);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Match LocalPort 0\nMatch LocalPort ssh\nMatch User=bob Address 10.0.0.0/8\n' }), []);
+    });
+
+    it('Include globs follow glob(3): no braces, no globstar, ! negates, backslash quotes', () => {
+      const dir = 'etc/ssh/d';
+      const files = { [`${dir}/a.conf`]: 'Port 2201\n', [`${dir}/b.conf`]: 'Port 2202\n', [`${dir}/{a,b}.conf`]: 'Port 2203\n', [`${dir}/a*.conf`]: 'Port 2204\n', [`${dir}/sub/a.conf`]: 'Port 2205\n' };
+      const ports = (pattern: string) =>
+        engineWith({ ...files, 'etc/ssh/sshd_config': `Include /etc/ssh/d/${pattern}\n` })
+          .analyze()
+          .facts.filter(({ fact }) => fact.instance === '/ws/etc/ssh/sshd_config' && fact.family === 'ipv4')
+          .map(({ fact }) => fact.port);
+      assert.deepStrictEqual(ports('{a,b}.conf'), [2203]);
+      assert.deepStrictEqual(ports('[!a].conf'), [2202]);
+      assert.deepStrictEqual(ports('a\\*.conf'), [2204]);
+      assert.deepStrictEqual(ports('**/a.conf'), [2205]);
+    });
+  });
+
   it('never throws on garbage and still analyses the valid lines', () => {
     const garbage = '\u0000\uffff"unterminated\n=\n====\nPort\nListenAddress\nListenAddress [::1\nListenAddress :22\nPort 2222\n' + 'x'.repeat(10000);
     const engine = engineWith({ 'etc/ssh/sshd_config': garbage });
