@@ -35,6 +35,8 @@ const KNOWN: Record<string, string> = {
   'Port www': 'service names: the registry keeps one name per port, so the alias "www" is unknown',
   'Port webcache': 'service names: "webcache" is not in the registry (Debian /etc/services: 8080)',
   'Port http-alt': 'service names: the registry maps "http-alt" to 591, Debian /etc/services to 8080',
+  'Include of the config itself': 'include cycles: sshd refuses them (Too many recursive configuration includes); the engine stops a cycle without telling the format',
+  'Include cycle through a glob': 'include cycles: sshd refuses them; the engine stops a cycle without telling the format',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +80,9 @@ function generatedCases(): SshdCase[] {
   for (const h of ['127.0.0.1', '::1', 'localhost']) add(`Port 2201\nPort 2202\nListenAddress ${h}\n`);
   const hostPorts = ['127.0.0.1:2200', '127.0.0.1:ssh', '127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:', '127.0.0.1:x', '127.0.0.1:+2200', '[::1]:2200', '[::]:2200', '[::1]:', '[::1]:0', '[fe80::1%lo]:2200', '[127.0.0.1]:2200', 'localhost:2200', '[localhost]:2200', '0.0.0.0:2200', '127.0.0.1/2200', '[::1]/2200', '[::1]x', ':2200', '[]:2200', '"127.0.0.1:2200"', '127.0.0.1\\ :2200'];
   for (const hp of hostPorts) add(`Port 2222\nListenAddress ${hp}\n`);
+  // Other host names resolve on the target machine only: out of scope, listed as such.
+  add('ListenAddress ssh.example.invalid\n');
+  add('ListenAddress ssh.example.invalid:2200\n');
   const rdomains = ['127.0.0.1 rdomain lo', '[::1]:2200 rdomain lo', '127.0.0.1 rdomain', '127.0.0.1 Rdomain lo', '127.0.0.1 vrf lo', '127.0.0.1 rdomain lo extra', '127.0.0.1:0 rdomain', '127.0.0.1 # comment', '127.0.0.1 rdomain lo # comment'];
   for (const r of rdomains) add(`ListenAddress ${r}\n`);
 
@@ -161,6 +166,8 @@ function generatedCases(): SshdCase[] {
   add('Include {DIR}/inc/af.conf\nAddressFamily inet\nListenAddress ::1\n', { 'inc/af.conf': 'AddressFamily inet6\n' }, 'the first AddressFamily read wins, across Include');
   add('AddressFamily inet\nInclude {DIR}/inc/af.conf\nListenAddress ::1\n', { 'inc/af.conf': 'AddressFamily inet6\n' }, 'the first AddressFamily read wins, before Include');
   add('Include {DIR}/inc/af.conf\nListenAddress 127.0.0.1\n', { 'inc/af.conf': 'AddressFamily inet6\n' }, 'AddressFamily from an include refuses an IPv4 ListenAddress');
+  add('Include {DIR}/sshd_config\nPort 2222\n', undefined, 'Include of the config itself');
+  add('Include {DIR}/inc/*.conf\n', { 'inc/loop.conf': 'Include {DIR}/inc/*.conf\nPort 2201\n' }, 'Include cycle through a glob');
   add('Include ""\n', undefined, 'Include of an empty path');
   add('Include\n', undefined, 'Include without path');
   add('Include # nothing\n', undefined, 'Include with only a comment');
@@ -313,6 +320,9 @@ describe('sshd -T oracle', function () {
     }
     oracle = new SshdOracle(sshd, keygen, unshare);
     const o = oracle;
+    // The namespaces may be refused (a container without CAP_SYS_ADMIN): say so instead of 270 disagreements.
+    const preflight = await o.judge(o.materialize({ name: 'preflight', config: '' }));
+    if (preflight.status !== 0 || !preflight.ports.includes(22)) throw new Error(`sshd -T does not run in private namespaces here: ${preflight.stderr.trim()}`);
     const started = Date.now();
     const corpus = await pool(corpusFiles, 2, (f) => prepareCorpusFile(o, f));
     for (const p of corpus) {
@@ -358,7 +368,13 @@ describe('sshd -T oracle', function () {
     };
 
   describe('corpus', () => {
-    it('has the sshd corpus', () => assert.ok(corpusFiles.length > 0, `no files in ${corpusDir} (set PORTOLAN_CORPUS)`));
+    it('has the sshd corpus', function () {
+      if (corpusFiles.length > 0) return;
+      const msg = `no files in ${corpusDir} (set PORTOLAN_CORPUS to the corpus folder)`;
+      if (process.env.CI === 'true') assert.fail(msg);
+      console.log(`        skipped: ${msg}`);
+      this.skip();
+    });
     for (const f of corpusFiles) it(path.basename(f), check(`corpus:${path.basename(f)}`));
   });
 
