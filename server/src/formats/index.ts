@@ -5,11 +5,13 @@ import { createSshdModule } from './sshd';
 import { createNftablesModule } from './nftables';
 import { createComposeModule } from './compose';
 import { createIptablesModule } from './iptables';
+import { createUfwModules } from './ufw';
 
 export function createFormatModules(registry: PortRegistry): FormatModule[] {
   return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
     createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),
+    ...createUfwModules((name, proto) => registry.serviceToPort(name, proto)),
   ];
 }
 

@@ -1046,9 +1046,14 @@ function mergeShapes(outer: RuleShape, inner: RuleShape): RuleShape | undefined 
  * carry the conditions of the jump), loops cut. A RETURN stays in the list as action 'return'.
  */
 export function flattenChain(table: IptTable, start: string, family: IpFamily | 'both'): FirewallRule[] {
+  return flattenRules(table, table.rules.get(start) ?? [], family, [start]);
+}
+
+/** flattenChain over a given list of rules (ufw: the rules of user.rules that no tuple describes). */
+export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily | 'both', stack: string[] = []): FirewallRule[] {
   const out: FirewallRule[] = [];
-  const walk = (chain: string, outer: RuleShape | undefined, stack: string[]) => {
-    for (const rule of table.rules.get(chain) ?? []) {
+  const walk = (list: IptRule[], outer: RuleShape | undefined, stack: string[]) => {
+    for (const rule of list) {
       if (rule.invalid) continue;
       const own = shapeOf(rule);
       const shape = outer ? mergeShapes(outer, own) : own;
@@ -1056,7 +1061,7 @@ export function flattenChain(table: IptTable, start: string, family: IpFamily | 
       const action = actionOf(rule.target?.name, table);
       if (action === 'jump' && rule.target) {
         if (stack.includes(rule.target.name) || stack.length > 32) continue;
-        walk(rule.target.name, shape, [...stack, rule.target.name]);
+        walk(table.rules.get(rule.target.name) ?? [], shape, [...stack, rule.target.name]);
         continue;
       }
       for (const protocol of shape.protocols) {
@@ -1072,7 +1077,7 @@ export function flattenChain(table: IptTable, start: string, family: IpFamily | 
       }
     }
   };
-  walk(start, undefined, [start]);
+  walk(rules, undefined, stack);
   return out;
 }
 
@@ -1119,7 +1124,7 @@ export function verbOf(action: FirewallAction | 'limit', target: string | undefi
     case 'accept':
       return 'allows';
     case 'limit':
-      return 'allows (rate-limited)';
+      return 'allows';
     case 'drop':
       return 'drops';
     case 'reject':
@@ -1180,8 +1185,9 @@ export function factsOfRule(rule: IptRule, table: IptTable, o: FactOptions): Por
         } else {
           detail = `${verbOf(action, rule.target?.name)} ${P} ${portWords}${where}`;
         }
+        detail += extras.join('');
         if (action === 'jump' && rule.target) detail += ` to chain ${rule.target.name}`;
-        detail += extras.join('') + suffix;
+        detail += suffix;
         facts.push({ role: 'firewall', file: o.file, span: el.span, protocol, port: el.from, portEnd: el.to, family: o.family, program: o.program, context, detail });
       }
     }
