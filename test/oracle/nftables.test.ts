@@ -35,10 +35,7 @@ const NOT_COMPARABLE: [RegExp, string][] = [
  * Cases where we knowingly differ from nft, and why. A known case that starts agreeing fails,
  * so this list cannot go stale.
  */
-const KNOWN: Record<string, string> = {
-  'rule: tcp dport www accept': 'service names: the registry (data/iana-ports.json) lacks /etc/services aliases such as "www" (http)',
-  'rule: tcp dport http-alt accept': 'service names: the registry maps "http-alt" to 591, Debian /etc/services to 8080',
-};
+const KNOWN: Record<string, string> = {};
 
 interface Case {
   name: string;

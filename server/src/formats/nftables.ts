@@ -305,7 +305,7 @@ class Parser {
       else if (t.k === 'word') this.topCommand(commands);
       else {
         this.error({ start: t.s, end: t.e }, `nft does not accept ${describeTok(t)} at the start of a command (syntax error).`);
-        this.statement();
+        while (this.i < this.toks.length && this.toks[this.i].k !== 'nl') this.i++; // resynchronise at the next line
       }
       if (this.i === before) this.i++;
     }
@@ -703,6 +703,9 @@ function parsePrimary(toks: Tok[], i: number, end: number): { expr: Expr; next: 
     }
     if (dash?.k === 'p' && dash.t === '-' && i + 2 < end && to && (to.k === 'num' || to.k === 'word')) {
       return { expr: { k: 'range', from: t, to }, next: i + 3 };
+    }
+    if (dash?.k === 'p' && dash.t === '/' && i + 2 < end && to?.k === 'num') {
+      return { expr: { k: 'other', toks: [t, dash, to] }, next: i + 3 }; // an address prefix: 10.0.0.0/8
     }
     return { expr: { k: 'atom', tok: t }, next: i + 1 };
   }
@@ -1131,9 +1134,24 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       i = Math.max(parsed.next, i + 1);
       return parsed.expr;
     };
-    const textOf = (e: Expr): string => {
-      const ts = e.k === 'var' ? exprToks(r.vars.get(e.tok) ?? e) : exprToks(e);
-      return ts.map((t) => (t.k === 'str' ? t.t : t.t)).join(e.k === 'set' ? ', ' : '');
+    const textOf = (e: Expr, depth = 0): string => {
+      if (depth > 16) return '';
+      switch (e.k) {
+        case 'var': {
+          const bound = r.vars.get(e.tok);
+          return bound ? textOf(bound, depth + 1) : `$${e.tok.t}`;
+        }
+        case 'set':
+          return `{ ${e.elems.map((x) => textOf(x, depth + 1)).join(', ')} }`;
+        case 'list':
+          return e.items.map((x) => textOf(x, depth + 1)).join(',');
+        case 'range':
+          return `${e.from.t}-${e.to.t}`;
+        case 'ref':
+          return `@${e.tok.t}`;
+        default:
+          return exprToks(e).map((t) => t.t).join('');
+      }
     };
     const protoSet = (e: Expr): Set<L4> => {
       const out = new Set<L4>();
