@@ -237,6 +237,20 @@ describe('docker-compose', () => {
       ]);
     });
 
+    it('a variable may hold IP:port, and an empty host IP binds every address (mailcow style)', () => {
+      const e = compose(svc('      - "${SQL_PORT:-127.0.0.1:13306}:3306"\n      - "${HTTPS_BIND:-}:${HTTPS_PORT:-443}:${HTTPS_PORT:-443}"\n'));
+      assert.deepStrictEqual(factLines(e), [
+        'publish 127.0.0.1:13306/tcp "13306" service web',
+        'container 3306/tcp "3306" service web',
+        'publish 0.0.0.0:443/tcp "443" service web',
+        'publish [::]:443/tcp "443" service web',
+        'container 443/tcp "443" service web',
+      ]);
+      // Each 443 is the default text inside its own expression.
+      const spans = e.analyze().facts.filter(({ fact }) => fact.port === 443).map(({ fact }) => fact.span.start);
+      assert.strictEqual(new Set(spans).size, 2);
+    });
+
     it('a malformed template is a syntax error', () => {
       const got = shownFindings(compose(svc('      - "${PORT:80"\n      - "${1X}:80"\n')));
       assert.deepStrictEqual(got.map((f) => [f.code, f.severity, f.text]), [['syntax', 'error', '${PORT:80'], ['syntax', 'error', '${1X}']]);
@@ -390,6 +404,20 @@ describe('docker-compose', () => {
       assert.deepStrictEqual(shownFindings(compose('- a\n- b\n')).map((f) => [f.code, f.line]), [['syntax', 1]]);
       assert.deepStrictEqual(shownFindings(compose(svc('      - target: 80\n        publish: 8080\n'))).map((f) => [f.code, f.text]), [['syntax', 'publish']]);
       assert.deepStrictEqual(shownFindings(compose('services: [a, b]\n')).map((f) => f.code), ['syntax']);
+    });
+
+    it('several YAML documents merge in turn, as compose-go reads them', () => {
+      const e = compose('services:\n  web:\n    image: x\n    ports: ["8080:80"]\n---\nservices:\n  web:\n    ports: ["8080:80", "8081:81"]\n');
+      assert.deepStrictEqual(factLines(e, 'publish').filter((l) => l.includes('0.0.0.0')), ['publish 0.0.0.0:8080/tcp "8080" service web', 'publish 0.0.0.0:8081/tcp "8081" service web']);
+      assert.deepStrictEqual(shownFindings(e), []);
+    });
+
+    it('Compose file format v1 (services at the top level): analysed, with a note that Compose v2 refuses it', () => {
+      const e = compose('web:\n  image: x\n  ports:\n    - "5000:5000"\nredis:\n  image: redis\n  ports: ["6379"]\nx-extra:\n  ports: ["1:1"]\n');
+      assert.deepStrictEqual(factLines(e), ['publish 0.0.0.0:5000/tcp "5000" service web', 'publish [::]:5000/tcp "5000" service web', 'container 5000/tcp "5000" service web', 'container 6379/tcp "6379" service redis']);
+      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.severity, f.text]), [['syntax', 'information', 'web']]);
+      // With `services:` or `version:` the top level is not services.
+      assert.deepStrictEqual(factLines(compose('version: "2"\nweb:\n  ports: ["5000:5000"]\n')), []);
     });
 
     it('is silent on an empty file, comments only, and services without ports', () => {

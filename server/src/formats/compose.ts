@@ -10,7 +10,7 @@
  * Checked against `docker-compose config` in test/oracle/compose.test.ts.
  */
 import * as path from 'path';
-import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { formatHostPort, type ParsedAddress } from '../core/address';
 import { LineIndex } from '../core/lineIndex';
 import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Severity, Span } from '../core/types';
@@ -36,6 +36,9 @@ export type PortEntry =
   | { kind: 'short'; raw: RawValue; line: number }
   | { kind: 'long'; span: Span; line: number; fields: Partial<Record<LongField, RawValue>> }
   | { kind: 'bad'; span: Span; line: number; message: string };
+
+/** Top-level keys of the compose specification (anything else at the top of a v1 file is a service). */
+const TOP_LEVEL_KEYS = new Set(['version', 'name', 'include', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models']);
 
 const LONG_FIELDS = ['target', 'published', 'host_ip', 'protocol', 'mode', 'name', 'app_protocol'] as const;
 type LongField = (typeof LONG_FIELDS)[number];
@@ -95,14 +98,13 @@ function collectAnchors(doc: Document): Map<string, { at: number; node: Node }[]
 
 class YamlReader {
   private readonly anchors: Map<string, { at: number; node: Node }[]>;
-  private readonly lines: LineIndex;
 
   constructor(
     readonly doc: Document,
     readonly text: string,
+    private readonly lines: LineIndex,
   ) {
     this.anchors = collectAnchors(doc);
-    this.lines = new LineIndex(text);
   }
 
   line(offset: number): number {
@@ -218,12 +220,22 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
     for (const override of OVERRIDE_FILE_NAMES) includes.push({ span: implicit, pattern: override, relativeTo: 'including-file-dir', context: 'override' });
   }
 
-  const doc = parseDocument(text, { keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
-  for (const e of doc.errors) {
-    const [start, end] = e.pos;
-    findings.push(finding(file, { start: Math.min(start, text.length), end: Math.min(Math.max(end, start), text.length) }, 'error', 'syntax', `YAML: ${e.message.split('\n')[0]}`));
+  // compose-go reads every document of the file in turn, merging each into the ones before.
+  const docs = parseAllDocuments(text, { keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
+  const lines = new LineIndex(text);
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    for (const e of doc.errors) {
+      const [start, end] = e.pos;
+      findings.push(finding(file, { start: Math.min(start, text.length), end: Math.min(Math.max(end, start), text.length) }, 'error', 'syntax', `YAML: ${e.message.split('\n')[0]}`));
+    }
+    readDocument(new YamlReader(doc, text, lines), file, findings, services, includes);
   }
-  const y = new YamlReader(doc, text);
+  const extra: ComposeExtra = { kind: 'compose', services };
+  return { format: 'compose', file, facts: [], findings, includes, extra };
+}
+
+function readDocument(y: YamlReader, file: string, findings: Finding[], services: ServiceDecl[], includes: IncludeRef[]): void {
+  const doc = y.doc;
   const root = y.deref(doc.contents);
   if (root && !isMap(root)) {
     if (!(isScalar(root) && (root.value === null || root.value === ''))) findings.push(finding(file, y.span(root), 'error', 'syntax', 'A compose file must be a mapping (services:, networks:, ...).'));
@@ -232,7 +244,14 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
 
   const servicesNode = top.get('services')?.value ?? null;
   if (servicesNode && !isMap(servicesNode) && !(isScalar(servicesNode) && servicesNode.value === null)) findings.push(finding(file, y.span(servicesNode), 'error', 'syntax', '`services` must be a mapping of service names.'));
-  for (const [serviceName, { key, value }] of y.entries(servicesNode)) {
+  let serviceEntries = y.entries(servicesNode);
+  if (!top.has('services') && !top.has('version')) {
+    // Compose file format v1: services at the top level. docker-compose v1 reads it; Compose v2 refuses it.
+    serviceEntries = new Map([...top].filter(([name, { value }]) => isMap(value) && !name.startsWith('x-') && !TOP_LEVEL_KEYS.has(name)));
+    const first = [...serviceEntries.values()][0];
+    if (first) findings.push(finding(file, y.span(first.key), 'information', 'syntax', 'Compose file format v1 (services at the top level, no `services:`): docker-compose v1 reads it, Docker Compose v2 refuses it.'));
+  }
+  for (const [serviceName, { key, value }] of serviceEntries) {
     const decl: ServiceDecl = { name: serviceName, span: y.span(key) };
     services.push(decl);
     const fields = y.entries(value);
@@ -263,8 +282,6 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
       });
     }
   }
-  const extra: ComposeExtra = { kind: 'compose', services };
-  return { format: 'compose', file, facts: [], findings, includes, extra };
 }
 
 function readPorts(y: YamlReader, node: Node | null, file: string, findings: Finding[]): PortEntry[] {
