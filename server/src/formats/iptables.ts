@@ -270,9 +270,7 @@ function parsePortValue(text: string, proto: string | undefined, resolve: Servic
   if (n !== undefined) return n <= MAX_PORT ? n : undefined;
   if (!isServiceName(text)) return undefined;
   if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') return undefined;
-  // The registry is IANA's, which keeps one name per port and protocol ("http" is only registered for SCTP
-  // there, TCP 80 being "www-http"): a name known for another protocol is taken as the same service.
-  return resolve(text, proto) ?? resolve(text);
+  return resolve(text, proto);
 }
 
 function isServiceName(text: string): boolean {
@@ -451,6 +449,7 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     let protoMatchLoaded = false;
     const seenCore = new Set<string>();
     const explicitMatches: { name: string; tok: Token }[] = [];
+    let strayReported = false;
 
     const findOption = (name: string): { spec: OptSpec; ext?: (typeof loaded)[number] } | 'ambiguous' | undefined => {
       const pools: { specs: OptSpec[]; ext?: (typeof loaded)[number] }[] = [{ specs: CORE_OPTIONS }, ...loaded.map((ext) => ({ specs: EXTENSION_OPTIONS[ext.name] ?? [], ext }))];
@@ -489,7 +488,9 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         continue;
       }
       if (!tok.text.startsWith('-') || tok.text === '-') {
-        bad(tok.span, 'syntax', `Bad argument "${tok.text}": ${tool} expects an option here${tok.text.startsWith('#') ? ' (comments must start their own line)' : ''}.`);
+        // iptables stops at the first stray word; the words after it are not judged again.
+        if (!strayReported) bad(tok.span, 'syntax', `Bad argument "${tok.text}": ${tool} expects an option here${tok.text.startsWith('#') ? ' (comments must start their own line)' : ''}.`);
+        strayReported = true;
         i++;
         continue;
       }
@@ -527,7 +528,9 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         } else {
           bad(tok.span, 'syntax', `Unknown option "${optName}" (${tool} refuses the line).`);
         }
+        // Its arguments, whatever they are, are not judged again.
         i++;
+        while (i < toks.length && !toks[i].text.startsWith('-') && toks[i].text !== '!') i++;
         negate = undefined;
         continue;
       }
@@ -1168,6 +1171,7 @@ export function factsOfRule(rule: IptRule, table: IptTable, o: FactOptions): Por
   if (rule.inIface) extras.push(` on ${rule.inIface.negated ? 'any interface but ' : ''}${rule.inIface.text}`);
   if (rule.outIface) extras.push(` out ${rule.outIface.negated ? 'any interface but ' : ''}${rule.outIface.text}`);
   if (rule.states && !rule.states.negated && !rule.states.values.includes('NEW')) extras.push(` (${rule.states.values.join(',')} only)`);
+  if (!table.chains.get(rule.chain)?.builtin && dir) extras.push(` (chain ${rule.chain})`);
   const suffix = o.suffix ? o.suffix(rule) : '';
   const context = `${rule.table} ${rule.chain}, line ${rule.line}`;
   const nat = rule.target && (rule.target.name === 'DNAT' || rule.target.name === 'REDIRECT') ? natTarget(rule) : undefined;

@@ -174,9 +174,11 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
       if (currentTuple) tuples.push(currentTuple);
       continue;
     }
-    if (/^### END RULES ###/.test(line)) currentTuple = undefined;
+    // ufw writes a tuple's -A lines right under it and a blank line before the next tuple.
+    if (/^### END RULES ###/.test(line) || line.trim() === '') currentTuple = undefined;
     const rule = ruleByLine.get(lineNo);
-    if (rule && currentTuple) currentTuple.rules.push(rule);
+    if (rule && currentTuple && enforces(currentTuple, rule)) currentTuple.rules.push(rule);
+    else if (rule) currentTuple = undefined;
   }
 
   // Facts: the tuple's ports, and every port of the -A lines (described by their tuple when they have one).
@@ -305,6 +307,13 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
     }
     return t;
   }
+}
+
+/** An -A line that could come from this tuple: its destination ports lie within the tuple's. */
+function enforces(t: UfwTuple, rule: IptRule): boolean {
+  const dports = rule.ports.filter((p) => p.kind === 'dport' && !p.negated).flatMap((p) => p.elems);
+  if (!t.dport) return dports.length === 0 || !!t.dapp;
+  return dports.every((e) => t.dport!.some((d) => e.from >= d.from && e.to <= d.to));
 }
 
 /**
