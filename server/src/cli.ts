@@ -9,6 +9,7 @@ import { Engine } from './core/engine';
 import { LineIndex } from './core/lineIndex';
 import { createFormatModules, detectFormat } from './formats/index';
 import { loadRegistry } from './workspace/data';
+import { loadFirewalldServices } from './workspace/firewalldData';
 import { readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
 import type { FolderHosts } from './core/hosts';
 
@@ -19,7 +20,7 @@ function usage(): never {
 
 export function runCheck(paths: string[], out: (line: string) => void): { errors: number; warnings: number; infos: number; files: number } {
   const registry = loadRegistry();
-  const modules = createFormatModules(registry);
+  const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
   const engine = new Engine(modules, registry);
   const folderHosts: FolderHosts[] = [];
   const roots: string[] = [];

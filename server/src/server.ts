@@ -27,13 +27,14 @@ import { provideHover } from './features/hover';
 import { provideCodeActions } from './features/codeActions';
 import { relativeTo } from './features/hoverText';
 import { loadRegistry } from './workspace/data';
+import { loadFirewalldServices } from './workspace/firewalldData';
 import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
 import type { FormatId } from './core/types';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const registry = loadRegistry();
-const modules = createFormatModules(registry);
+const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
 const engine = new Engine(modules, registry);
 
 let folders: string[] = [];

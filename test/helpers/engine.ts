@@ -4,10 +4,11 @@ import { LineIndex } from '../../server/src/core/lineIndex';
 import type { Finding } from '../../server/src/core/types';
 import { createFormatModules } from '../../server/src/formats/index';
 import { loadRegistry } from '../../server/src/workspace/data';
+import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
 
 export function engineWith(files: Record<string, string>, folder = '/ws'): Engine {
   const registry = loadRegistry();
-  const engine = new Engine(createFormatModules(registry), registry);
+  const engine = new Engine(createFormatModules(registry, { firewalldServices: loadFirewalldServices() }), registry);
   engine.hosts.setFolders([{ folder, hosts: {} }]);
   for (const [name, text] of Object.entries(files)) engine.setFile(name.startsWith('/') ? name : `${folder}/${name}`, text);
   return engine;

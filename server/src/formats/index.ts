@@ -3,13 +3,22 @@ import type { PortRegistry } from '../core/registry';
 import type { FormatId, FormatModule } from '../core/types';
 import { createSshdModule } from './sshd';
 import { createNftablesModule } from './nftables';
+import { createFirewalldModules } from './firewalld';
+import type { FirewalldServiceData } from './firewalldServices';
 import { createComposeModule } from './compose';
 import { createIptablesModule } from './iptables';
 import { createUfwModules } from './ufw';
 
-export function createFormatModules(registry: PortRegistry): FormatModule[] {
+/** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
+export interface FormatData {
+  /** Stock firewalld service definitions; without them the firewalld formats are not offered. */
+  firewalldServices?: FirewalldServiceData;
+}
+
+export function createFormatModules(registry: PortRegistry, data: FormatData = {}): FormatModule[] {
   return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
+    ...(data.firewalldServices ? createFirewalldModules(data.firewalldServices, (name) => registry.serviceToPort(name)) : []),
     createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),
     ...createUfwModules((name, proto) => registry.serviceToPort(name, proto)),
   ];
