@@ -13,7 +13,7 @@ const [zoneModule, serviceModule] = createFirewalldModules(stock, (n) => registr
 const ZONE = 'etc/firewalld/zones/public.xml';
 
 const zone = (body: string, attrs = '') => `<?xml version="1.0" encoding="utf-8"?>\n<zone${attrs}>\n  <short>Public</short>\n${body}</zone>\n`;
-const ports = (r: FirewallRule) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
+const ports = (r: Pick<FirewallRule, 'ports'>) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
 const rules = (text: string) => (zoneModule.parse(text, `/ws/${ZONE}`).firewall?.inputRules ?? []).map((r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.source ? ` from ${r.source}` : ''}`);
 const facts = (files: Record<string, string>, file = ZONE) =>
   engineWith(files)

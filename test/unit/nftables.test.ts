@@ -10,7 +10,7 @@ const registry = loadRegistry();
 const nft = createNftablesModule((n) => registry.serviceToPort(n));
 const CONF = '/ws/etc/nftables.conf';
 
-const ports = (r: FirewallRule) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
+const ports = (r: Pick<FirewallRule, 'ports'>) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
 const rules = (text: string) => (nft.parse(text, CONF).firewall?.inputRules ?? []).map((r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.iface ? ` iif=${r.iface}` : ''}${r.note ? ` (${r.note})` : ''}`);
 const facts = (files: Record<string, string>) =>
   engineWith(files)
@@ -67,7 +67,7 @@ describe('nftables', () => {
       const text = 'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n    tcp dport 8443 dnat to 10.0.0.2:443\n    tcp dport 2222 redirect to :22\n  }\n}\n';
       const fw = nft.parse(text, CONF).firewall!;
       assert.deepStrictEqual(
-        fw.forwards.map((f) => `${f.kind} ${f.protocol} ${ports(f as FirewallRule)} -> ${f.toAddress ?? 'local'}:${f.toPorts?.from}`),
+        fw.forwards.map((f) => `${f.kind} ${f.protocol} ${ports(f)} -> ${f.toAddress ?? 'local'}:${f.toPorts?.from}`),
         ['dnat tcp 8443 -> 10.0.0.2:443', 'redirect tcp 2222 -> local:22'],
       );
       assert.strictEqual(fw.inboundPolicy, undefined);
