@@ -508,11 +508,15 @@ describe('docker-compose', () => {
       for (const list of e.analyze().findingsByFile.values()) for (const f of list) assert.ok(f.span.start <= f.span.end && f.span.end <= s.length, JSON.stringify(s.slice(0, 40)));
       assert.ok(!shownFindings(e).some((f) => /could not/.test(f.message)), `parser failure on ${JSON.stringify(s.slice(0, 40))}`);
     }
-    // Many services and ports: well under a second.
-    const big = 'services:\n' + Array.from({ length: 2000 }, (_, i) => `  s${i}:\n    image: x\n    ports: ["${10000 + i}:80", "127.0.0.1::${i}"]\n`).join('');
+    // Many services, and one service with many ports: a fraction of a second on an idle machine; the bound only catches runaway work.
+    const big =
+      'services:\n' +
+      Array.from({ length: 1000 }, (_, i) => `  s${i}:\n    image: x\n    ports: ["${10000 + i}:80", "127.0.0.1::${i}"]\n`).join('') +
+      '  many:\n    image: x\n    ports:\n' +
+      Array.from({ length: 1000 }, (_, i) => `      - "127.0.0.2:${20000 + i}:${i}"\n`).join('');
     const t0 = Date.now();
     const e = compose(big);
-    assert.strictEqual(e.analyze().facts.filter(({ fact }) => fact.role === 'publish').length, 4000);
-    assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
+    assert.strictEqual(e.analyze().facts.filter(({ fact }) => fact.role === 'publish').length, 3000);
+    assert.ok(Date.now() - t0 < 15000, `${Date.now() - t0} ms`);
   });
 });

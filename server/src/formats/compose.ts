@@ -733,6 +733,5 @@ export function createComposeModule(): FormatModule {
       return parseComposeYaml(text, file, context as ComposeContext | undefined);
     },
     link,
-    isFragment: (p) => OVERRIDE_FILE_NAMES.includes(baseName(p)),
   };
 }
