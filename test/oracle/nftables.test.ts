@@ -7,7 +7,8 @@
  *   or in statement grammar we skip is counted "not comparable", with nft's reason.
  * - For each file nft loads, the ports each base chain on the input hook lets in, drops, rejects or
  *   returns equal ours: (protocol, port ranges, verdict), following jump/goto and verdict maps, read
- *   from the normalized `nft -j list ruleset` after a real load in a network namespace of our own.
+ *   from the normalized `nft -j list ruleset` after a real load in a network namespace of our own;
+ *   and the dnat/redirect rules (protocol, ports, target address and port) equal ours.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -95,7 +96,7 @@ function generatedCases(): Case[] {
   );
   file(
     'nat prerouting with dnat and redirect',
-    'flush ruleset\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 8443 dnat to 10.0.0.2:443\n    tcp dport 2222 redirect to :22\n  }\n}\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n  }\n}\n',
+    'flush ruleset\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 8443 dnat to 10.0.0.2:443\n    tcp dport { 2222, 2200-2210 } redirect to :22\n    udp dport 53 dnat to 10.0.0.3\n    tcp dport 8080 redirect to 80\n  }\n}\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n  }\n}\n',
   );
   file('verdict map by name', 'flush ruleset\ntable inet filter {\n  map ports {\n    type inet_service : verdict\n    elements = { 22 : accept, 25 : drop }\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport vmap @ports\n  }\n}\n');
   file('conflicting intervals', 'flush ruleset\ntable inet filter {\n  set s {\n    type inet_service\n    flags interval\n    elements = { 20-30, 25-35 }\n  }\n}\n');
@@ -274,6 +275,33 @@ function jsonTuples(ruleset: Json[], opaque: Set<string>): Map<string, Tuple[]> 
   return out;
 }
 
+/** dnat/redirect rules of the whole ruleset: "proto dports -> addr:port". */
+function jsonForwards(ruleset: Json[]): string[] {
+  const out: string[] = [];
+  for (const item of ruleset) {
+    if (!item.rule) continue;
+    let proto = 'any';
+    let ports: PortRange[] | undefined;
+    for (const s of item.rule.expr) {
+      if (s?.match?.left?.payload?.field === 'dport' && s.match.op === '==') {
+        proto = s.match.left.payload.protocol === 'th' ? 'any' : s.match.left.payload.protocol;
+        const r = s.match.right;
+        const list = typeof r === 'number' ? [r] : r?.range ? [r] : r?.set ?? [];
+        ports = list.map((x: Json) => (typeof x === 'number' ? { from: x, to: x } : x?.range ? { from: x.range[0], to: x.range[1] } : { from: -1, to: -1 }));
+      }
+      if (!s || typeof s !== 'object' || !('dnat' in s || 'redirect' in s)) continue;
+      const nat = s.dnat ?? s.redirect ?? {}; // a bare `redirect` is {"redirect": null}
+      if (typeof nat.port !== 'object' && typeof nat.addr !== 'object') out.push(forwardKey('dnat' in s ? 'dnat' : 'redirect', proto, ports, nat.addr, nat.port));
+    }
+  }
+  return out.sort();
+}
+
+function forwardKey(kind: string, proto: string, ports: PortRange[] | undefined, addr: string | undefined, port: number | undefined): string {
+  const p = ports ? mergeRanges(ports).map((x) => (x.from === x.to ? x.from : `${x.from}-${x.to}`)).join(',') : '*';
+  return `${kind} ${proto} ${p} -> ${addr ?? 'local'}:${port ?? 'same'}`;
+}
+
 describe('nftables against nft 1.0.6 (oracle)', function () {
   this.timeout(120000);
   let nft = '';
@@ -320,6 +348,10 @@ describe('nftables against nft 1.0.6 (oracle)', function () {
       if (!opaque.has(chain)) tuples.push({ chain, ours: mine.get(chain) ?? ['(no such chain)'], theirs: theirs.has(chain) ? key(theirs.get(chain)!) : ['(no such chain)'] });
     }
     if (tuples.length === 0 && opaque.size > 0) return { verdict: 'not-comparable', why: `both accept; nft's JSON cannot show the inline chain (jump { ... }) reached from ${[...opaque].join(', ')}` };
+    const ruleset = JSON.parse(load.stdout).nftables;
+    const theirForwards = jsonForwards(ruleset);
+    const ourForwards = (parsed.firewall?.forwards ?? []).map((f) => forwardKey(f.kind, f.protocol, f.ports, f.toAddress, f.toPorts?.from)).sort();
+    if (JSON.stringify(theirForwards) !== JSON.stringify(ourForwards)) return { verdict: 'disagree', why: `forwards: ours [${ourForwards.join('; ')}] nft [${theirForwards.join('; ')}]` };
     const bad = tuples.filter((t) => JSON.stringify(t.ours) !== JSON.stringify(t.theirs));
     if (bad.length > 0) return { verdict: 'disagree', why: bad.map((t) => `${t.chain}: ours [${t.ours.join('; ')}] nft [${t.theirs.join('; ')}]`).join(' / '), tuples };
     const skipped = opaque.size > 0 ? ` (${opaque.size} more not comparable: nft's JSON cannot show inline chains)` : '';

@@ -1338,9 +1338,10 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         m.notes.push(`ct state ${o === '==' ? '' : `${o} `}${textOf(value())}`);
         continue;
       }
-      if (w === 'dnat' || w === 'redirect') {
+      if ((w === 'dnat' || w === 'redirect') && !(toks[i - 1]?.k === 'word' && toks[i - 1].t === 'status')) {
         i++;
-        m.nat = natTarget(w, toks, i, r.vars, portValue, report);
+        m.nat = natTarget(w, toks, i, r.vars, portValue);
+        if (!m.nat) m.notes.push(`${w} to a computed target`);
         i = toks.length;
         continue;
       }
@@ -1570,49 +1571,52 @@ function verbOf(v: Verdict | undefined, log: boolean, limit: boolean): string {
   }
 }
 
-function natTarget(
-  kind: 'dnat' | 'redirect',
-  toks: Tok[],
-  i: number,
-  vars: Map<Tok, Expr | undefined>,
-  portValue: (t: Tok) => number | undefined,
-  report: (f: Finding) => void,
-): RuleMeaning['nat'] {
-  void report;
+/** Words that start a computed NAT target (`dnat to ip saddr map @m`, `dnat to numgen inc mod 2 map {...}`). */
+const COMPUTED_TARGET = new Set(['ip', 'ip6', 'tcp', 'udp', 'sctp', 'th', 'meta', 'ct', 'numgen', 'jhash', 'symhash', 'iif', 'iifname', 'oif', 'oifname', 'ether', 'map']);
+const ADDRESS = /^[0-9A-Fa-f:.]+$/;
+
+/**
+ * The target of `dnat [ip|ip6] [to] ADDR[:PORT[-PORT]]` or `redirect [to] [:]PORT[-PORT]`.
+ * undefined when the target is computed (maps, hashes), which we do not model.
+ */
+function natTarget(kind: 'dnat' | 'redirect', toks: Tok[], i: number, vars: Map<Tok, Expr | undefined>, portValue: (t: Tok) => number | undefined): RuleMeaning['nat'] {
   const nat: NonNullable<RuleMeaning['nat']> = { kind };
-  if (toks[i]?.k === 'word' && (toks[i].t === 'ip' || toks[i].t === 'ip6') && kind === 'dnat') i++;
-  if (toks[i]?.k === 'word' && toks[i].t === 'to') i++;
-  let t = toks[i];
-  if (t?.k === 'var') {
+  const at = (j: number): Tok | undefined => {
+    const t = toks[j];
+    if (t?.k !== 'var') return t;
     const v = vars.get(t);
-    if (v?.k === 'atom') t = v.tok;
+    return v?.k === 'atom' ? v.tok : undefined;
+  };
+  const isP = (t: Tok | undefined, p: string) => t?.k === 'p' && t.t === p;
+  if (kind === 'dnat' && (at(i)?.t === 'ip' || at(i)?.t === 'ip6') && at(i + 1)?.t === 'to') i++;
+  if (at(i)?.t === 'to') i++;
+  const first = at(i);
+  if (!first) return nat; // `redirect` alone: to the same port on this host
+  if (first.k === 'word' && COMPUTED_TARGET.has(first.t)) return undefined;
+  if (kind === 'dnat') {
+    if (isP(first, '[')) {
+      const addr = at(i + 1);
+      if (!addr || !isP(at(i + 2), ']')) return undefined;
+      nat.address = addr.t;
+      i += 3;
+    } else if (first.k === 'word' && ADDRESS.test(first.t)) {
+      nat.address = first.t;
+      i++;
+    } else if (!isP(first, ':')) return undefined;
+    if (isP(at(i), '.') || isP(at(i), '-') || isP(at(i), '/')) return undefined; // concatenations, address ranges, prefixes
   }
-  if (!t) return nat;
-  if (t.k === 'word' && (t.t === 'tcp' || t.t === 'udp' || t.t === 'ip' || t.t === 'ip6' || t.t === 'th')) return nat; // map forms
-  if (t.k === 'p' && t.t === '[') {
-    const addr = toks[i + 1];
-    nat.address = addr?.t;
-    i += 3;
-  } else if (t.k === 'word' && kind === 'dnat') {
-    nat.address = t.t;
-    i++;
-  } else if (kind === 'redirect' && (t.k === 'num' || t.k === 'word')) {
-    i--; // `redirect to 8080`: the port without a colon
-    toks = [...toks.slice(0, i + 1), { ...t, k: 'p', t: ':' }, ...toks.slice(i + 1)];
+  if (isP(at(i), ':')) i++;
+  else if (!(kind === 'redirect' && at(i)?.k === 'num')) return nat; // no port: the packet keeps its port
+  const a = at(i);
+  if (!a || a.k !== 'num') return undefined; // `:tcp dport map {...}` computes the port
+  const from = portValue(a);
+  let to = from;
+  let end = a.e;
+  if (isP(at(i + 1), '-') && at(i + 2)?.k === 'num') {
+    to = portValue(at(i + 2)!);
+    end = at(i + 2)!.e;
   }
-  if (toks[i]?.k === 'p' && toks[i].t === ':') {
-    const a = toks[i + 1];
-    // Only literal numbers: `:numgen inc mod 2 map {...}` and `:tcp dport map {...}` compute the port.
-    if (!a || a.k !== 'num') return nat;
-    const from = portValue(a);
-    let to = from;
-    let end = a.e;
-    if (toks[i + 2]?.k === 'p' && toks[i + 2].t === '-' && toks[i + 3]) {
-      to = portValue(toks[i + 3]);
-      end = toks[i + 3].e;
-    }
-    if (from !== undefined && to !== undefined) nat.port = { ranges: [{ from, to }], span: { start: a.s, end }, file: a.file, negated: false };
-  }
+  if (from !== undefined && to !== undefined) nat.port = { ranges: [{ from, to }], span: { start: a.s, end }, file: a.file, negated: false };
   return nat;
 }
 
