@@ -459,6 +459,12 @@ describe('docker-compose', () => {
       assert.deepStrictEqual(conflicts.map((f) => [f.file.split('/').pop(), f.text]).sort(), [['compose.yaml', '22'], ['sshd_config', '22']]);
     });
 
+    it('two services of one project publishing the same host port collide (Docker: "port is already allocated")', () => {
+      const e = compose('services:\n  a:\n    image: x\n    ports: ["8080:80"]\n  b:\n    image: x\n    ports: ["8080:81", "127.0.0.1:9090:90"]\n  c:\n    image: x\n    ports: ["127.0.0.2:9090:90", "8080:80/udp"]\n');
+      const conflicts = shownFindings(e).filter((f) => f.code === 'port-conflict');
+      assert.deepStrictEqual(conflicts.map((f) => [f.line, f.text]), [[4, '8080'], [7, '8080']]);
+    });
+
     it('hover on a published port names the service, the mapping and the range class', () => {
       const text = svc('      - "8080:80"\n');
       const e = compose(text);
