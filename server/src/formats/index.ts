@@ -2,6 +2,7 @@
 import type { PortRegistry } from '../core/registry';
 import type { FormatId, FormatModule } from '../core/types';
 import { createSshdModule } from './sshd';
+import { createNginxModule } from './nginx';
 import { createNftablesModule } from './nftables';
 import { createFirewalldModules } from './firewalld';
 import type { FirewalldServiceData } from './firewalldServices';
@@ -16,7 +17,7 @@ export interface FormatData {
 }
 
 export function createFormatModules(registry: PortRegistry, data: FormatData = {}): FormatModule[] {
-  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createComposeModule(),
+  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createNginxModule(), createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
     ...(data.firewalldServices ? createFirewalldModules(data.firewalldServices, (name) => registry.serviceToPort(name)) : []),
     createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),
