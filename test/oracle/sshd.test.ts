@@ -31,12 +31,6 @@ const CODE_FOR_MESSAGE: [RegExp, 'syntax' | 'invalid-port'][] = [
  * this list cannot go stale.
  */
 const KNOWN: Record<string, string> = {
-  'Port http': 'service names: the registry (data/iana-ports.json) keeps one name per port, so "http" is unknown',
-  'Port www': 'service names: the registry keeps one name per port, so the alias "www" is unknown',
-  'Port webcache': 'service names: "webcache" is not in the registry (Debian /etc/services: 8080)',
-  'Port http-alt': 'service names: the registry maps "http-alt" to 591, Debian /etc/services to 8080',
-  'Include of the config itself': 'include cycles: sshd refuses them (Too many recursive configuration includes); the engine stops a cycle without telling the format',
-  'Include cycle through a glob': 'include cycles: sshd refuses them; the engine stops a cycle without telling the format',
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -199,23 +199,32 @@ export class Engine {
   private assemble(module: FormatModule, root: FileParse): InstanceInput {
     const files: FileParse[] = [root];
     const edges: InstanceInput['edges'] = [];
+    const cycles: InstanceInput['cycles'] = [];
     const visited = new Set<string>([root.file]);
+    // Files on the current include path: reaching one again is a cycle, reaching another visited file is not.
+    const reading = new Set<string>([root.file]);
     const walk = (from: FileParse, depth: number) => {
       if (depth > 32) return;
       for (const ref of from.includes) {
         for (const target of this.resolve(ref, from.file, root.file)) {
+          if (reading.has(target)) {
+            cycles.push({ from, ref, target });
+            continue;
+          }
           if (visited.has(target)) continue;
           visited.add(target);
           const parsed = this.parseAs(module, target, ref.context);
           if (!parsed) continue;
           files.push(parsed);
           edges.push({ from, ref, to: parsed });
+          reading.add(target);
           walk(parsed, depth + 1);
+          reading.delete(target);
         }
       }
     };
     walk(root, 0);
-    return { root, files, edges };
+    return { root, files, edges, cycles };
   }
 
   private readonly lineIndexes = new Map<string, { text: string; index: LineIndex }>();

@@ -21,6 +21,12 @@ export interface CuratedData {
   ports: CuratedEntry[];
 }
 
+/** /etc/services as the target host has it (Debian netbase): name -> protocol -> port. */
+export interface ServicesData {
+  source: string;
+  services: Record<string, Partial<Record<string, number>>>;
+}
+
 export interface PortInfo {
   /** Short name users recognise ("SSH"). */
   name: string;
@@ -42,7 +48,7 @@ export class PortRegistry {
   private readonly curated: CuratedRange[];
   private readonly byService = new Map<string, { port: number; protocols: Set<string> }>();
 
-  constructor(private readonly iana: IanaData, curated: CuratedData) {
+  constructor(private readonly iana: IanaData, curated: CuratedData, private readonly services?: ServicesData) {
     this.curated = curated.ports.map((entry) => {
       const [from, to] = String(entry.port).split('-').map(Number);
       return { from, to: to ?? from, protocols: new Set(entry.protocols), entry };
@@ -72,8 +78,15 @@ export class PortRegistry {
     return undefined;
   }
 
-  /** Resolves a service name ("ssh", "https") to its port, as /etc/services would. */
+  /**
+   * Resolves a service name ("ssh", "https") to its port as getservbyname() does on the target
+   * host: /etc/services only, case-sensitive (without that data, the IANA registry answers).
+   */
   serviceToPort(name: string, protocol?: Protocol): number | undefined {
+    if (this.services) {
+      const entry = Object.prototype.hasOwnProperty.call(this.services.services, name) ? this.services.services[name] : undefined;
+      return entry ? (protocol ? entry[protocol] : Object.values(entry)[0]) : undefined;
+    }
     const known = this.byService.get(name.toLowerCase());
     if (!known) return undefined;
     if (protocol && !known.protocols.has(protocol)) return undefined;

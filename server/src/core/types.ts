@@ -189,6 +189,8 @@ export interface InstanceInput {
   files: FileParse[];
   /** Which include directive brought in which file (for formats where the include's position matters). */
   edges: { from: FileParse; ref: IncludeRef; to: FileParse }[];
+  /** Includes that lead back into a file being read (the engine stops there; the program may refuse). */
+  cycles?: { from: FileParse; ref: IncludeRef; target: string }[];
 }
 
 export interface InstanceOutput {

@@ -438,6 +438,9 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     const addressFamily = effectiveAddressFamily(instance);
     const facts: PortFact[] = [];
     const findings: Finding[] = instance.files.flatMap((f) => f.findings);
+    for (const c of instance.cycles ?? []) {
+      findings.push(err(c.from.file, c.ref.span, 'syntax', `Include "${c.ref.pattern}" leads back to ${c.target}, which is being read: sshd refuses to start (Too many recursive configuration includes).`));
+    }
     const implicitPort = ports.length === 0;
     // A stand-alone sshd_config.d fragment assumes no default port: the main config may set one.
     const effectivePorts: SshdPort[] = implicitPort
