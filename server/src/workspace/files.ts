@@ -70,7 +70,8 @@ export function scanFolder(root: string, modules: FormatModule[], includeCandida
 
 /** Files that a supported config may pull in with an include although their name says nothing (nginx snippets, .env). */
 export function isIncludeCandidate(p: string): boolean {
-  return /(^|\/)(etc\/nginx|nginx|etc\/ssh|sshd_config\.d|conf\.d|snippets|sites-(available|enabled)|streams?-(available|enabled))\//.test(p) || /(^|\/)\.env$/.test(p) || /\.(conf|nft|rules|v4|v6)$/.test(p);
+  // YAML: compose's top-level include: may name any file.
+  return /(^|\/)(etc\/nginx|nginx|etc\/ssh|sshd_config\.d|conf\.d|snippets|sites-(available|enabled)|streams?-(available|enabled))\//.test(p) || /(^|\/)\.env$/.test(p) || /\.(conf|nft|rules|v4|v6|ya?ml)$/.test(p);
 }
 
 export function readText(file: string): string | undefined {
