@@ -38,6 +38,7 @@ describe('nftables', () => {
       const text = 'table ip f {\n  chain ssh {\n    ip saddr 10.0.0.0/8 accept\n    drop\n  }\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 jump ssh\n    tcp dport 80 accept\n  }\n}\n';
       assert.deepStrictEqual(rules(text), ['tcp 22 accept', 'tcp 22 drop', 'tcp 80 accept']);
       assert.strictEqual(nft.parse(text, CONF).firewall?.inputRules[0].source, '10.0.0.0/8');
+      assert.deepStrictEqual(nft.parse(text, CONF).facts.map((f) => f.detail), ['sends TCP 22 inbound to chain ssh', 'allows TCP 80 inbound']);
     });
 
     it('verdict maps on ports and on ct state', () => {

@@ -1501,7 +1501,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       const m = meaningOf(r, c);
       const protos = m.protos ? [...m.protos] : undefined;
       const protoList = (protos ?? ['tcp', 'udp']).filter((p): p is Protocol => p === 'tcp' || p === 'udp' || p === 'sctp');
-      const verb = verbOf(m.verdict, m.log, m.limit);
+      const say = (v: Verdict | undefined, what: string) => describeVerdict(v, m.log, m.limit, `${what} ${where}`);
       const add = (mention: PortMention, detail: (p: Protocol) => string, role: 'firewall' | 'forward' = 'firewall') => {
         for (const p of protoList) {
           for (const range of mention.ranges) {
@@ -1525,14 +1525,13 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         forwards.push(fw);
         continue;
       }
-      for (const mention of m.dport?.mentions ?? []) add(mention, (p) => `${verb} ${portText(mention, p)} ${where}`);
-      for (const mention of m.sport?.mentions ?? []) add(mention, (p) => `${verb} ${p.toUpperCase()} from source port ${mention.ranges.map(rangeText).join(', ')} ${where}`);
+      for (const mention of m.dport?.mentions ?? []) add(mention, (p) => say(m.verdict, portText(mention, p)));
+      for (const mention of m.sport?.mentions ?? []) add(mention, (p) => say(m.verdict, `${p.toUpperCase()} from source port ${mention.ranges.map(rangeText).join(', ')}`));
       if (m.vmap?.key === 'dport') {
         for (const entry of m.vmap.entries) {
           const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
           portsOf(entry.key, r.vars, pm, 0, c);
-          const entryVerb = verbOf(entry.verdict, false, false);
-          for (const mention of pm.mentions) add(mention, (p) => `${entryVerb} ${portText(mention, p)} ${where}`);
+          for (const mention of pm.mentions) add(mention, (p) => describeVerdict(entry.verdict, false, false, `${portText(mention, p)} ${where}`));
         }
       }
     }
@@ -1551,23 +1550,24 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
   return { facts: factsOut, findings, inputChains, forwards, firewall };
 }
 
-function verbOf(v: Verdict | undefined, log: boolean, limit: boolean): string {
+/** "allows TCP 443 inbound", "sends TCP 22 inbound to chain ssh". */
+function describeVerdict(v: Verdict | undefined, log: boolean, limit: boolean, what: string): string {
   switch (v?.kind) {
     case 'accept':
-      return limit ? 'allows (rate-limited)' : 'allows';
+      return `allows ${what}${limit ? ' (rate-limited)' : ''}`;
     case 'drop':
-      return 'drops';
+      return `drops ${what}`;
     case 'reject':
-      return 'rejects';
+      return `rejects ${what}`;
     case 'return':
-      return 'returns early for';
+      return `returns early for ${what}`;
     case 'jump':
     case 'goto':
-      return v.target ? `sends to chain ${v.target}` : 'sends to an inline chain';
+      return `sends ${what} to ${v.target ? `chain ${v.target}` : 'an inline chain'}`;
     case 'queue':
-      return 'queues to user space';
+      return `queues ${what} to user space`;
     default:
-      return log ? 'logs' : 'matches';
+      return `${log ? 'logs' : 'matches'} ${what}`;
   }
 }
 
