@@ -8,7 +8,7 @@ import { FileIndex, resolveInclude } from './includes';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FormatId, FormatModule, IncludeRef, InstanceInput, PortFact } from './types';
+import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, PortFact } from './types';
 import { hostRules } from './hostRules';
 import { HostMap } from './hosts';
 import { LineIndex } from './lineIndex';
@@ -63,6 +63,8 @@ export interface AnalysisResult {
   /** Every fact with its host. */
   facts: { fact: PortFact; host: string }[];
   formatOf: Map<string, FormatId>;
+  /** The firewall of every firewall instance (root file), with its host. */
+  firewalls: { root: string; host: string; firewall: FirewallFacts }[];
 }
 
 export class Engine {
@@ -160,12 +162,15 @@ export class Engine {
     }
     const allFacts: PortFact[] = [];
     const findings: Finding[] = [];
+    const firewalls: AnalysisResult['firewalls'] = [];
     for (const { module, input } of instances) {
       // A file included by another root is covered by that root's instance.
       if (included.has(`${module.id}\u0000${input.root.file}`)) continue;
       const out = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
       allFacts.push(...out.facts);
       findings.push(...out.findings);
+      const firewall = out.firewall ?? input.root.firewall;
+      if (firewall) firewalls.push({ root: input.root.file, host: this.hosts.hostOf(input.root.file), firewall });
     }
     const facts = allFacts.map((fact) => ({ fact, host: this.hosts.hostOf(fact.file) }));
     findings.push(...hostRules(facts, { settings: this.settings, registry: this.registry, lineOf: (f, o) => this.lineIndex(f).position(o).line + 1, shownPath: (f) => this.hosts.shownPath(f) }));
@@ -191,7 +196,7 @@ export class Engine {
       list.push(fact);
       factsByFile.set(fact.file, list);
     }
-    this.last = { findingsByFile, factsByFile, facts, formatOf };
+    this.last = { findingsByFile, factsByFile, facts, formatOf, firewalls };
     return this.last;
   }
 

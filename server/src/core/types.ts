@@ -196,6 +196,8 @@ export interface InstanceInput {
 export interface InstanceOutput {
   facts: PortFact[];
   findings: Finding[];
+  /** The instance's firewall with everything its files say applied (ufw: policy from /etc/default/ufw). */
+  firewall?: FirewallFacts;
 }
 
 export interface FormatModule {

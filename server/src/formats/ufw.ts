@@ -617,7 +617,7 @@ export function ufwSettings(files: FileParse[]): UfwSettingsView {
   return view;
 }
 
-/** The firewall of one ufw rules file with its settings applied (what a core that links FirewallFacts would keep). */
+/** The firewall of one ufw rules file with its settings applied (policy, enablement). */
 export function ufwFirewall(instance: InstanceInput): FirewallFacts | undefined {
   const root = instance.root;
   if (!root.firewall) return undefined;
@@ -668,7 +668,7 @@ export function createUfwModules(resolve: ServiceResolver): FormatModule[] {
         facts.push({ ...fact, detail });
       });
     }
-    return { facts, findings };
+    return { facts, findings, firewall: ufwFirewall(instance) };
   }
 
   const rules: FormatModule = {
