@@ -472,7 +472,7 @@ describe('docker-compose', () => {
       assert.match(h.markdown, /TCP 8080/);
       assert.match(h.markdown, /registered/);
       assert.match(h.markdown, /docker publishes 0\.0\.0\.0:8080 → web:80\/tcp/);
-      assert.match(h.markdown, /docker publishes \[::\]:8080 → web:80\/tcp/);
+      assert.match(h.markdown, /docker publishes 0\.0\.0\.0:8080 → web:80\/tcp \(and the same on \[::\]:8080\)/);
       const c = hoverAt(e, F, offsetOf(text, ':80', 0, 1), parseEphemeralRanges(undefined))!;
       assert.match(c.markdown, /container port 80\/tcp of web, published on host port 8080/);
     });

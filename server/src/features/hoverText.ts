@@ -31,7 +31,7 @@ export function hoverAt(engine: Engine, file: string, offset: number, ephemeralR
   lines.push('', `Range: ${cls.label} (${cls.from}–${cls.to})`);
   const eph = ephemeralOverlaps(first.port, first.portEnd, ephemeralRanges);
   if (eph.length > 0) lines.push('', `Inside the ${eph.map((r) => r.label).join(' and the ')}.`);
-  const details = [...new Set(facts.map(describe))];
+  const details = [...new Set(dedupe(facts).map(describe))];
   lines.push('', ...details.map((d) => `- ${d}`));
   const others = dedupe(facts.flatMap((f) => engine.sameHostUses(f)).filter((o) => !facts.includes(o)));
   if (others.length > 0) {
@@ -65,13 +65,19 @@ function where(engine: Engine, f: PortFact, displayPath: (f: string) => string):
   return `${displayPath(f.file)}:${pos.line + 1} (${f.context})`;
 }
 
+/** One line per mention: the IPv4 and IPv6 binds of one written port (Docker, sshd) collapse into one. */
 function dedupe(facts: PortFact[]): PortFact[] {
-  const seen = new Set<string>();
-  return facts.filter((f) => {
-    const key = `${f.file}|${f.span.start}|${describe(f)}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
+  const byMention = new Map<string, PortFact[]>();
+  for (const f of facts) {
+    const key = `${f.file}|${f.span.start}|${f.span.end}|${f.role}|${f.program}`;
+    const list = byMention.get(key);
+    if (list) list.push(f);
+    else byMention.set(key, [f]);
+  }
+  return [...byMention.values()].map((group) => {
+    const families = new Set(group.map((f) => f.family));
+    if (group.length === 1 || families.size < 2) return group[0];
+    return { ...group[0], detail: `${describe(group[0])} (and the same on ${group.slice(1).map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)).join(', ')})` };
   });
 }
 
