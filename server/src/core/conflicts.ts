@@ -3,7 +3,8 @@
  * same protocol, overlapping ports, overlapping addresses (the same address, or a wildcard against
  * any address of its family; an IPv6 wildcard that is not v6-only also covers IPv4), minus the
  * sharing a program does inside itself (one nginx serves `listen 80` and `listen 127.0.0.1:80`
- * from one socket; one sshd logs a failed duplicate bind and carries on).
+ * from one socket) and UDP sockets that both carry SO_REUSEADDR. test/oracle/kernel.test.ts
+ * checks this against real binds of sshd, nginx and a Docker stand-in.
  */
 import { formatHostPort } from './address';
 import type { Finding, PortFact } from './types';
@@ -27,21 +28,37 @@ export function addressesOverlap(a: PortFact, b: PortFact): boolean {
   return v6.address === undefined && !v6.v6only;
 }
 
-/** Binds of one running program that the program itself shares rather than binding twice. */
+/**
+ * Binds of one running program that the program itself shares rather than binding twice. Only nginx
+ * does: sshd calls bind() for every ListenAddress x Port and logs each one that fails (a repeated
+ * Port, or 0.0.0.0 beside 127.0.0.1), and Docker runs a proxy per published port of every container.
+ */
 function sharedInsideProgram(a: PortFact, b: PortFact): boolean {
-  if (!a.instance || a.instance !== b.instance || a.program !== b.program) return false;
-  if (a.program === 'nginx') {
-    // The same address:port in several server blocks is virtual hosting; a specific address beside
-    // the wildcard is served from the wildcard socket unless it asks for a bind() of its own.
-    if (a.family === b.family && a.address === b.address) return true;
-    return !(a.separateBind || b.separateBind);
-  }
-  // sshd reports a failed duplicate bind and keeps its other sockets; a repeated compose mapping is merged.
-  return true;
+  if (a.program !== 'nginx' || b.program !== 'nginx' || !a.instance || a.instance !== b.instance) return false;
+  // nginx groups the listens of a port by address family: the IPv4 wildcard never serves [::1], and a
+  // dual-stack [::] does not absorb `listen 127.0.0.1:P`, which gets a socket of its own.
+  if (a.family !== b.family) return false;
+  // The same address:port in several server blocks is one socket (virtual hosting).
+  if (a.address === b.address) return true;
+  // A specific address is served from the wildcard socket of its family unless it asks for a bind()
+  // of its own; `bind` on the wildcard itself changes nothing.
+  if (a.address === undefined) return !b.separateBind;
+  if (b.address === undefined) return !a.separateBind;
+  return false;
+}
+
+/**
+ * Programs whose UDP sockets carry SO_REUSEADDR (nginx sets it on every listening socket). Linux
+ * lets two UDP sockets that both set it bind overlapping addresses and ports, so neither bind fails.
+ */
+const UDP_REUSEADDR_PROGRAMS = new Set(['nginx']);
+
+function bothReuseUdpAddress(a: PortFact, b: PortFact): boolean {
+  return a.protocol === 'udp' && b.protocol === 'udp' && UDP_REUSEADDR_PROGRAMS.has(a.program) && UDP_REUSEADDR_PROGRAMS.has(b.program);
 }
 
 export function collide(a: PortFact, b: PortFact): boolean {
-  return a.protocol === b.protocol && a.port <= b.portEnd && b.port <= a.portEnd && addressesOverlap(a, b) && !sharedInsideProgram(a, b);
+  return a.protocol === b.protocol && a.port <= b.portEnd && b.port <= a.portEnd && addressesOverlap(a, b) && !sharedInsideProgram(a, b) && !bothReuseUdpAddress(a, b);
 }
 
 function who(f: PortFact): string {
@@ -72,7 +89,6 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
       // Drop ranges that end before this one starts.
       for (let i = active.length - 1; i >= 0; i--) if (active[i].portEnd < fact.port) active.splice(i, 1);
       for (const other of active) {
-        if (other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end) continue;
         if (!collide(fact, other)) continue;
         note(fact, other);
         note(other, fact);

@@ -1,0 +1,235 @@
+/**
+ * Oracle: the kernel judges our port-conflict verdict. Each generated case (test/oracle/kernel/cases.ts)
+ * is a few programs of one host: real sshd and real nginx started on the case's config text, and a
+ * stand-in listener binding what Docker's docker-proxy binds for a compose file's published ports.
+ * They start in order inside a network namespace the test creates (`unshare -n`, only `lo`), and
+ * whichever bind() fails with EADDRINUSE is the expected answer.
+ *
+ * Our side reads the same texts as files of one host with our parsers and our engine:
+ * - per program, in start order: does one of its binds collide (`collide`) with a bind an earlier
+ *   program still holds, or with another bind of its own? A program whose start fails holds
+ *   nothing afterwards (nginx exits, Docker does not start the container), except sshd, which keeps
+ *   the sockets that did bind;
+ * - for the whole case: does the engine report a port-conflict at all, exactly when some bind failed?
+ * Both must equal the kernel's answer.
+ */
+import * as assert from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { collide, isHostBind } from '../../server/src/core/conflicts';
+import type { FormatId, PortFact } from '../../server/src/core/types';
+import { engineWith } from '../helpers/engine';
+import { isRoot, requireProgram, run } from '../helpers/programs';
+import { DEBIAN_HOSTS } from '../helpers/sshd';
+import { composeText, dockerBinds, generateCases, unitLabel, type KernelCase, type Unit } from './kernel/cases';
+
+const WORKERS = 2;
+const BATCH_TIMEOUT_MS = 150_000;
+
+interface Actor {
+  unit: number;
+  /** Index of the compose service; undefined for sshd and nginx. */
+  service?: number;
+  label: string;
+}
+
+interface KernelResult {
+  status: 'ok' | 'eaddrinuse' | 'error';
+  detail: string;
+}
+
+interface Ours {
+  /** Format of each unit's file that is not registered yet (the case waits for that parser). */
+  missing: FormatId[];
+  failing: boolean[];
+  reportsConflict: boolean;
+  /** Why each program fails, in our words (for the disagreement listing). */
+  why: string[];
+}
+
+const FILE_OF: Record<Unit['kind'], { name: string; format: FormatId }> = {
+  sshd: { name: 'sshd_config', format: 'sshd' },
+  nginx: { name: 'nginx.conf', format: 'nginx' },
+  compose: { name: 'docker-compose.yml', format: 'compose' },
+};
+
+function unitDir(c: KernelCase, i: number): string {
+  return `u${i}-${c.units[i].kind}`;
+}
+
+function unitText(u: Unit): string {
+  return u.kind === 'compose' ? composeText(u.services).text : u.text;
+}
+
+function actorsOf(c: KernelCase): Actor[] {
+  return c.units.flatMap((u, i): Actor[] => (u.kind === 'compose' ? u.services.map((s, k) => ({ unit: i, service: k, label: `docker service ${s.name} of u${i}` })) : [{ unit: i, label: `${u.kind} u${i}` }]));
+}
+
+function shortFact(f: PortFact): string {
+  const addr = f.address ?? (f.family === 'ipv6' ? '::' : f.family === 'ipv4' ? '0.0.0.0' : '?');
+  const v6 = f.family === 'ipv6' && f.address === undefined ? (f.v6only ? ' v6only' : ' dual-stack') : '';
+  return `${f.program} ${f.family === 'ipv6' ? `[${addr}]` : addr}:${f.port === f.portEnd ? f.port : `${f.port}-${f.portEnd}`}/${f.protocol}${v6}${f.separateBind ? ' bind' : ''}`;
+}
+
+/** Our verdict: the engine over the case's files as one host. */
+function ourVerdict(c: KernelCase): Ours {
+  const files: Record<string, string> = {};
+  c.units.forEach((u, i) => (files[`${unitDir(c, i)}/${FILE_OF[u.kind].name}`] = unitText(u)));
+  const engine = engineWith(files);
+  const missing = c.units.map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${FILE_OF[u.kind].name}` })).filter(({ u, file }) => engine.moduleFor(file)?.id !== FILE_OF[u.kind].format).map(({ u }) => FILE_OF[u.kind].format);
+  const result = engine.analyze();
+  const actors = actorsOf(c);
+  const actorOf = (f: PortFact): number => {
+    const unit = c.units.findIndex((_, i) => f.file === `/ws/${unitDir(c, i)}/${FILE_OF[c.units[i].kind].name}`);
+    const u = c.units[unit];
+    if (u?.kind !== 'compose') return actors.findIndex((a) => a.unit === unit);
+    const spans = composeText(u.services).spans;
+    const service = spans.findIndex((s) => f.span.start >= s.start && f.span.start < s.end);
+    return actors.findIndex((a) => a.unit === unit && a.service === service);
+  };
+  const factsOf = actors.map(() => [] as PortFact[]);
+  for (const { fact } of result.facts) {
+    if (!isHostBind(fact)) continue;
+    const a = actorOf(fact);
+    if (a < 0) throw new Error(`case ${c.id}: a bind fact no program owns: ${shortFact(fact)} in ${fact.file}`);
+    factsOf[a].push(fact);
+  }
+  const held: { fact: PortFact; actor: number }[] = [];
+  const failing: boolean[] = [];
+  const why: string[] = [];
+  actors.forEach((actor, j) => {
+    const mine = factsOf[j];
+    const reasons: string[] = [];
+    const fromOthers = (f: PortFact) => held.filter((h) => collide(f, h.fact));
+    mine.forEach((f, k) => {
+      for (const h of fromOthers(f)) reasons.push(`${shortFact(f)} collides with ${shortFact(h.fact)} of ${actors[h.actor].label}`);
+      for (const g of mine.slice(k + 1)) if (collide(f, g)) reasons.push(`${shortFact(f)} collides with its own ${shortFact(g)}`);
+    });
+    failing.push(reasons.length > 0);
+    why.push(reasons.length ? reasons.join('; ') : `binds ${mine.map(shortFact).join(', ') || 'nothing'}`);
+    // sshd keeps the sockets that bound; nginx exits and Docker does not start a container that failed.
+    if (c.units[actor.unit].kind === 'sshd') held.push(...mine.filter((f) => fromOthers(f).length === 0).map((fact) => ({ fact, actor: j })));
+    else if (reasons.length === 0) held.push(...mine.map((fact) => ({ fact, actor: j })));
+  });
+  const reportsConflict = [...result.findingsByFile.values()].some((list) => list.some((f) => f.code === 'port-conflict'));
+  return { missing, failing, reportsConflict, why };
+}
+
+/** Writes the case files and the runner's batch description. */
+function materialize(root: string, cases: KernelCase[]): object[] {
+  return cases.map((c) => {
+    const dir = path.join(root, `case-${c.id}`);
+    const actors: object[] = [];
+    c.units.forEach((u, i) => {
+      const d = path.join(dir, unitDir(c, i));
+      fs.mkdirSync(d, { recursive: true });
+      const file = path.join(d, FILE_OF[u.kind].name);
+      fs.writeFileSync(file, unitText(u));
+      if (u.kind === 'sshd') actors.push({ kind: 'sshd', config: file });
+      else if (u.kind === 'nginx') actors.push({ kind: 'nginx', prefix: d, config: file });
+      else for (const s of u.services) actors.push({ kind: 'docker', binds: dockerBinds(s) });
+    });
+    return { id: c.id, dir, actors };
+  });
+}
+
+/** Runs one batch in a namespace of its own; resolves with the runner's result lines. */
+function runBatch(root: string, name: string, hosts: string, batch: object[], hostKey: string): Promise<Map<number, { results: KernelResult[]; ms: number }>> {
+  const batchFile = path.join(root, `${name}.json`);
+  fs.writeFileSync(batchFile, JSON.stringify({ hostKey, cases: batch }));
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['-n', '-m', 'sh', path.join(__dirname, 'kernel', 'namespace.sh'), hosts, batchFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      // unshare execs the shell, which execs the runner: this PID is the runner, which stops its programs.
+      if (child.pid) process.kill(child.pid, 'SIGTERM');
+    }, BATCH_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const got = new Map<number, { results: KernelResult[]; ms: number }>();
+      for (const line of out.split('\n').filter(Boolean)) {
+        const r = JSON.parse(line) as { id: number; results: KernelResult[]; ms: number };
+        got.set(r.id, r);
+      }
+      if (code !== 0) reject(new Error(`${name}: runner exited ${code} after ${got.size} of ${batch.length} cases: ${err.trim()}`));
+      else resolve(got);
+    });
+  });
+}
+
+describe('kernel oracle: port conflicts as bind() decides them', function () {
+  this.timeout(180_000);
+  let root: string;
+
+  before(function () {
+    requireProgram(this, ['nginx', '/usr/sbin/nginx'], 'nginx');
+    requireProgram(this, ['/usr/lib/nginx/modules/ngx_stream_module.so'], 'libnginx-mod-stream');
+    requireProgram(this, ['/usr/sbin/sshd'], 'openssh-server');
+    requireProgram(this, ['ssh-keygen'], 'openssh-client');
+    requireProgram(this, ['unshare'], 'util-linux');
+    requireProgram(this, ['ip', '/usr/sbin/ip', '/sbin/ip'], 'iproute2');
+    if (!isRoot()) {
+      if (process.env.CI === 'true') throw new Error('the kernel oracle needs root (network namespaces, sshd)');
+      console.log('      skipped: the kernel oracle needs root (network namespaces, sshd)');
+      this.skip();
+    }
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-kernel-'));
+  });
+
+  after(() => {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('our verdict equals the kernel on every generated case', async () => {
+    const cases = generateCases();
+    const ours = new Map(cases.map((c) => [c.id, ourVerdict(c)]));
+    const ready = cases.filter((c) => ours.get(c.id)!.missing.length === 0);
+    const waiting = cases.filter((c) => ours.get(c.id)!.missing.length > 0);
+
+    const hostKey = path.join(root, 'hostkey');
+    const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+    assert.strictEqual(keygen.status, 0, keygen.stderr);
+    const hosts = path.join(root, 'hosts');
+    fs.writeFileSync(hosts, DEBIAN_HOSTS);
+
+    const described = materialize(root, ready);
+    const batches = Array.from({ length: WORKERS }, (_, w) => described.filter((_, i) => i % WORKERS === w));
+    const started = Date.now();
+    const kernel = new Map<number, { results: KernelResult[]; ms: number }>();
+    for (const got of await Promise.all(batches.map((b, w) => runBatch(root, `batch-${w}`, hosts, b, hostKey)))) for (const [id, r] of got) kernel.set(id, r);
+    const elapsed = Date.now() - started;
+
+    const disagreements: string[] = [];
+    let agree = 0;
+    for (const c of ready) {
+      const mine = ours.get(c.id)!;
+      const theirs = kernel.get(c.id);
+      const actors = actorsOf(c);
+      const problems: string[] = [];
+      if (!theirs) problems.push('the runner gave no result');
+      else {
+        theirs.results.forEach((r, j) => {
+          if (r.status === 'error') problems.push(`${actors[j].label} did not run: ${r.detail}`);
+          else if ((r.status === 'eaddrinuse') !== mine.failing[j]) problems.push(`${actors[j].label}: kernel ${r.status === 'eaddrinuse' ? `EADDRINUSE (${r.detail})` : 'bound everything'}, we say ${mine.failing[j] ? 'it fails' : 'it binds'} (${mine.why[j]})`);
+        });
+        const kernelConflict = theirs.results.some((r) => r.status === 'eaddrinuse');
+        if (kernelConflict !== mine.reportsConflict) problems.push(`the engine ${mine.reportsConflict ? 'reports' : 'reports no'} port-conflict, the kernel ${kernelConflict ? 'refused a bind' : 'took every bind'}`);
+      }
+      if (problems.length === 0) agree++;
+      else disagreements.push(`#${c.id} ${c.name}\n      ${c.units.map(unitLabel).join('\n      ')}\n      → ${problems.join('\n      → ')}`);
+    }
+    const slowest = [...kernel.entries()].sort((a, b) => b[1].ms - a[1].ms)[0];
+    const refused = [...kernel.values()].filter((k) => k.results.some((r) => r.status === 'eaddrinuse')).length;
+    console.log(`      kernel oracle: ${ready.length} cases, ${agree} agree (the kernel refused a bind in ${refused}; ${(elapsed / 1000).toFixed(1)} s in ${WORKERS} namespaces, slowest case ${slowest?.[1].ms} ms)`);
+    if (waiting.length > 0) console.log(`      ${waiting.length} cases wait for the ${[...new Set(waiting.flatMap((c) => ours.get(c.id)!.missing))].join(' and ')} parser (not registered in server/src/formats/index.ts)`);
+    for (const d of disagreements) console.log(`      DISAGREE ${d}`);
+    assert.ok(ready.length >= 150, `only ${ready.length} cases could run`);
+    assert.strictEqual(disagreements.length, 0, `${disagreements.length} of ${ready.length} cases disagree with the kernel (listed above)`);
+  });
+});

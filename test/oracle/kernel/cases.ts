@@ -1,0 +1,317 @@
+/**
+ * Cases for the kernel oracle: programs that bind ports on one host, started in order. Each case is
+ * written as the config text of real programs (sshd_config, nginx.conf, docker-compose.yml); the
+ * Docker side is played by a stand-in listener that binds what docker-proxy binds for each
+ * published port. Deterministic: the same list on every run, each case on ports of its own.
+ */
+
+export type Protocol = 'tcp' | 'udp';
+
+/** One published port of a compose service, as Docker reads it. */
+export interface Publish {
+  /** host_ip; none means Docker binds 0.0.0.0 and :: (v6-only). */
+  hostIp?: string;
+  from: number;
+  to: number;
+  /** First container port (a range of the same length when `to > from`). */
+  target: number;
+  protocol: Protocol;
+  /** Written in the long syntax (target/published/host_ip/protocol keys; single ports only: its target takes no range). */
+  long?: boolean;
+}
+
+export interface ComposeService {
+  name: string;
+  ports: Publish[];
+}
+
+export type Unit = { kind: 'sshd'; text: string } | { kind: 'nginx'; text: string; blocks: NginxBlocks } | { kind: 'compose'; services: ComposeService[] };
+
+export interface KernelCase {
+  id: number;
+  name: string;
+  /** Programs in start order; a compose file starts its services in the order written. */
+  units: Unit[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config text
+
+export interface NginxBlocks {
+  /** Bodies of http server{} blocks (directives separated by '; '). */
+  http?: string[];
+  /** Bodies of stream server{} blocks. */
+  stream?: string[];
+}
+
+export function nginxConf(blocks: NginxBlocks): string {
+  const lines: string[] = [];
+  if (blocks.stream) lines.push('load_module /usr/lib/nginx/modules/ngx_stream_module.so;');
+  lines.push('worker_processes 1;', 'events {}');
+  if (blocks.http) {
+    lines.push('http {', '    access_log off;');
+    blocks.http.forEach((body, i) => lines.push(`    server {`, `        server_name s${i};`, ...statements(body, '        '), '    }'));
+    lines.push('}');
+  }
+  if (blocks.stream) {
+    lines.push('stream {');
+    for (const body of blocks.stream) lines.push('    server {', ...statements(body, '        '), '        return "ok";', '    }');
+    lines.push('}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function statements(body: string, indent: string): string[] {
+  return body
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => `${indent}${s};`);
+}
+
+function hostPart(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+function range(from: number, to: number): string {
+  return from === to ? `${from}` : `${from}-${to}`;
+}
+
+/** docker-compose.yml text, and where each service's block lies in it (for telling services apart). */
+export function composeText(services: ComposeService[]): { text: string; spans: { start: number; end: number }[] } {
+  let text = 'services:\n';
+  const spans: { start: number; end: number }[] = [];
+  for (const s of services) {
+    const start = text.length;
+    text += `  ${s.name}:\n    image: nginx\n    ports:\n`;
+    for (const p of s.ports) {
+      const target = range(p.target, p.target + (p.to - p.from));
+      if (p.long) {
+        text += `      - target: ${target}\n        published: "${range(p.from, p.to)}"\n`;
+        if (p.hostIp) text += `        host_ip: "${p.hostIp}"\n`;
+        text += `        protocol: ${p.protocol}\n`;
+      } else {
+        const host = p.hostIp ? `${hostPart(p.hostIp)}:` : '';
+        text += `      - "${host}${range(p.from, p.to)}:${target}${p.protocol === 'udp' ? '/udp' : ''}"\n`;
+      }
+    }
+    spans.push({ start, end: text.length });
+  }
+  return { text, spans };
+}
+
+/** What the Docker stand-in binds for a service: each published port on each host address. */
+export function dockerBinds(service: ComposeService): { protocol: Protocol; address: string; family: 'ipv4' | 'ipv6'; from: number; to: number }[] {
+  return service.ports.flatMap((p) => {
+    const addresses = p.hostIp ? [p.hostIp] : ['0.0.0.0', '::'];
+    return addresses.map((address) => ({ protocol: p.protocol, address, family: address.includes(':') ? ('ipv6' as const) : ('ipv4' as const), from: p.from, to: p.to }));
+  });
+}
+
+export function unitLabel(u: Unit): string {
+  if (u.kind === 'sshd') return `sshd[${u.text.trim().replace(/\n/g, ' ⏎ ')}]`;
+  if (u.kind === 'nginx') {
+    const servers = (module: string, bodies: string[] | undefined) => (bodies ?? []).map((b) => `${module}{${statements(b, '').join(' ')}}`);
+    return `nginx[${[...servers('http', u.blocks.http), ...servers('stream', u.blocks.stream)].join(' ')}]`;
+  }
+  return `compose[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${p.target}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks, each a function of the case's port P
+
+type Atom = { label: string; unit: (p: number) => Unit };
+
+const sshd = (label: string, text: (p: number) => string): Atom => ({ label, unit: (p) => ({ kind: 'sshd', text: text(p) }) });
+const nginx = (label: string, blocks: (p: number) => NginxBlocks): Atom => ({ label, unit: (p) => nginxUnit(blocks(p)) });
+const docker = (label: string, ports: (p: number) => Publish[]): Atom => ({ label, unit: (p) => ({ kind: 'compose', services: [{ name: 'web', ports: ports(p) }] }) });
+const pub = (from: number, hostIp?: string, protocol: Protocol = 'tcp', extra: Partial<Publish> = {}): Publish => ({ hostIp, from, to: from, target: protocol === 'udp' ? 53 : 80, protocol, ...extra });
+
+/** TCP binds of every program: wildcard and specific, IPv4 and IPv6, v6-only and dual-stack. */
+const TCP_ATOMS: Atom[] = [
+  sshd('sshd all', (p) => `Port ${p}\n`),
+  sshd('sshd inet', (p) => `Port ${p}\nAddressFamily inet\n`),
+  sshd('sshd inet6', (p) => `AddressFamily inet6\nPort ${p}\n`),
+  sshd('sshd 127.0.0.1', (p) => `ListenAddress 127.0.0.1:${p}\n`),
+  sshd('sshd 127.0.0.2', (p) => `Port ${p}\nListenAddress 127.0.0.2\n`),
+  sshd('sshd [::1]', (p) => `ListenAddress [::1]:${p}\n`),
+  sshd('sshd ::', (p) => `ListenAddress ::\nPort ${p}\n`),
+  sshd('sshd 0.0.0.0', (p) => `ListenAddress 0.0.0.0:${p}\n`),
+  nginx('nginx *', (p) => ({ http: [`listen ${p}`] })),
+  nginx('nginx 127.0.0.1', (p) => ({ http: [`listen 127.0.0.1:${p}`] })),
+  nginx('nginx 127.0.0.2', (p) => ({ http: [`listen 127.0.0.2:${p}`] })),
+  nginx('nginx [::]', (p) => ({ http: [`listen [::]:${p}`] })),
+  nginx('nginx [::] dual-stack', (p) => ({ http: [`listen [::]:${p} ipv6only=off`] })),
+  nginx('nginx [::1]', (p) => ({ http: [`listen [::1]:${p}`] })),
+  nginx('nginx * + 127.0.0.1', (p) => ({ http: [`listen ${p}; listen 127.0.0.1:${p}`] })),
+  nginx('nginx * + [::]', (p) => ({ http: [`listen ${p}`, `listen [::]:${p}`] })),
+  nginx('nginx stream 127.0.0.1', (p) => ({ stream: [`listen 127.0.0.1:${p}`] })),
+  docker('docker all', (p) => [pub(p)]),
+  docker('docker 127.0.0.1', (p) => [pub(p, '127.0.0.1')]),
+  docker('docker 127.0.0.2', (p) => [pub(p, '127.0.0.2')]),
+  docker('docker 0.0.0.0', (p) => [pub(p, '0.0.0.0')]),
+  docker('docker [::]', (p) => [pub(p, '::')]),
+  docker('docker [::1]', (p) => [pub(p, '::1')]),
+  docker('docker long 127.0.0.1', (p) => [pub(p, '127.0.0.1', 'tcp', { long: true })]),
+];
+
+/** UDP binds: nginx stream and Docker (sshd speaks TCP only). */
+const UDP_ATOMS: Atom[] = [
+  nginx('nginx udp *', (p) => ({ stream: [`listen ${p} udp`] })),
+  nginx('nginx udp 127.0.0.1', (p) => ({ stream: [`listen 127.0.0.1:${p} udp`] })),
+  nginx('nginx udp [::]', (p) => ({ stream: [`listen [::]:${p} udp`] })),
+  nginx('nginx udp [::] dual-stack', (p) => ({ stream: [`listen [::]:${p} udp ipv6only=off`] })),
+  docker('docker udp all', (p) => [pub(p, undefined, 'udp')]),
+  docker('docker udp 127.0.0.1', (p) => [pub(p, '127.0.0.1', 'udp')]),
+  docker('docker udp [::1]', (p) => [pub(p, '::1', 'udp')]),
+  docker('docker udp long 127.0.0.2', (p) => [pub(p, '127.0.0.2', 'udp', { long: true })]),
+];
+
+/** TCP binds met by UDP binds of the same number. */
+const TCP_BESIDE_UDP = ['sshd all', 'nginx *', 'nginx stream 127.0.0.1', 'docker all'];
+
+export function generateCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const add = (name: string, units: (p: number) => Unit[]) => {
+    const id = cases.length;
+    // Ports of their own per case (P-3 .. P+6), below every ephemeral range.
+    const p = 10000 + id * 10 + 3;
+    cases.push({ id, name, units: units(p) });
+  };
+  const pairs = (atoms: Atom[]) => {
+    for (let i = 0; i < atoms.length; i++) {
+      for (let j = i; j < atoms.length; j++) {
+        // Alternate which one starts first.
+        const [first, second] = (i + j) % 2 === 0 ? [atoms[i], atoms[j]] : [atoms[j], atoms[i]];
+        add(`${first.label} then ${second.label}`, (p) => [first.unit(p), second.unit(p)]);
+      }
+    }
+  };
+  pairs(TCP_ATOMS);
+  pairs(UDP_ATOMS);
+  for (const u of UDP_ATOMS) {
+    for (const label of TCP_BESIDE_UDP) {
+      const t = TCP_ATOMS.find((a) => a.label === label)!;
+      add(`${t.label} then ${u.label}`, (p) => [t.unit(p), u.unit(p)]);
+    }
+  }
+
+  // Different port numbers never meet.
+  add('sshd all then docker all on the next port', (p) => [sshdUnit(`Port ${p}\n`), dockerUnit([pub(p + 1)])]);
+  add('nginx * then nginx * on the next port', (p) => [nginxUnit({ http: [`listen ${p}`] }), nginxUnit({ http: [`listen ${p + 1}`] })]);
+
+  // Defaults: sshd without Port binds 22 everywhere; an http server without listen binds *:80.
+  add('sshd defaults then docker 127.0.0.1:22', () => [sshdUnit('# defaults\n'), dockerUnit([pub(22, '127.0.0.1')])]);
+  add('sshd defaults then docker [::1]:22', () => [sshdUnit('PermitRootLogin no\n'), dockerUnit([pub(22, '::1')])]);
+  add('nginx server without listen then docker 127.0.0.1:80', () => [nginxUnit({ http: ['root /srv'] }), dockerUnit([pub(80, '127.0.0.1')])]);
+  add('nginx server without listen then docker [::1]:80', () => [nginxUnit({ http: ['root /srv'] }), dockerUnit([pub(80, '::1')])]);
+
+  // localhost is 127.0.0.1 and ::1 (/etc/hosts as Debian writes it).
+  add('sshd localhost then docker [::1]', (p) => [sshdUnit(`Port ${p}\nListenAddress localhost\n`), dockerUnit([pub(p, '::1')])]);
+  add('sshd localhost then docker 127.0.0.2', (p) => [sshdUnit(`Port ${p}\nListenAddress localhost\n`), dockerUnit([pub(p, '127.0.0.2')])]);
+  add('nginx localhost then docker 127.0.0.1', (p) => [nginxUnit({ http: [`listen localhost:${p}`] }), dockerUnit([pub(p, '127.0.0.1')])]);
+  add('nginx localhost then docker [::1]', (p) => [nginxUnit({ http: [`listen localhost:${p}`] }), dockerUnit([pub(p, '::1')])]);
+  add('nginx localhost then docker 127.0.0.2', (p) => [nginxUnit({ http: [`listen localhost:${p}`] }), dockerUnit([pub(p, '127.0.0.2')])]);
+
+  // One nginx: the wildcard socket serves specific addresses of its family, unless one asks for its
+  // own bind() (bind, or a socket option that implies it); http and stream bind separately.
+  const oneNginx = (name: string, blocks: (p: number) => NginxBlocks) => add(`one nginx: ${name}`, (p) => [nginxUnit(blocks(p))]);
+  oneNginx('* and 127.0.0.1 in one server', (p) => ({ http: [`listen ${p}; listen 127.0.0.1:${p}`] }));
+  oneNginx('* and 127.0.0.1 in two servers', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p}`] }));
+  oneNginx('* and 127.0.0.1 bind', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p} bind`] }));
+  oneNginx('127.0.0.1 bind before *', (p) => ({ http: [`listen 127.0.0.1:${p} bind`, `listen ${p}`] }));
+  oneNginx('* bind and 127.0.0.1', (p) => ({ http: [`listen ${p} bind`, `listen 127.0.0.1:${p}`] }));
+  oneNginx('* and 127.0.0.1 backlog=100', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p} backlog=100`] }));
+  oneNginx('* and 127.0.0.1 rcvbuf=64k', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p} rcvbuf=64k`] }));
+  oneNginx('* and 127.0.0.1 so_keepalive=on', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p} so_keepalive=on`] }));
+  oneNginx('* and 127.0.0.1 deferred', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p} deferred`] }));
+  oneNginx('* and 127.0.0.1 bind (virtual hosts of 127.0.0.1)', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p} bind`, `listen 127.0.0.1:${p}`] }));
+  oneNginx('127.0.0.1 bind and 127.0.0.2 bind', (p) => ({ http: [`listen 127.0.0.1:${p} bind`, `listen 127.0.0.2:${p} bind`] }));
+  oneNginx('127.0.0.1 and 127.0.0.2', (p) => ({ http: [`listen 127.0.0.1:${p}`, `listen 127.0.0.2:${p}`] }));
+  oneNginx('*, 127.0.0.1 and 127.0.0.2 bind', (p) => ({ http: [`listen ${p}`, `listen 127.0.0.1:${p}`, `listen 127.0.0.2:${p} bind`] }));
+  oneNginx('* in two servers', (p) => ({ http: [`listen ${p}`, `listen ${p}`] }));
+  oneNginx('* and [::]', (p) => ({ http: [`listen ${p}; listen [::]:${p}`] }));
+  oneNginx('[::] dual-stack and *', (p) => ({ http: [`listen [::]:${p} ipv6only=off`, `listen ${p}`] }));
+  oneNginx('[::] dual-stack and 127.0.0.1', (p) => ({ http: [`listen [::]:${p} ipv6only=off`, `listen 127.0.0.1:${p}`] }));
+  oneNginx('[::] dual-stack and [::1]', (p) => ({ http: [`listen [::]:${p} ipv6only=off`, `listen [::1]:${p}`] }));
+  oneNginx('[::] and [::1]', (p) => ({ http: [`listen [::]:${p}`, `listen [::1]:${p}`] }));
+  oneNginx('[::] and [::1] bind', (p) => ({ http: [`listen [::]:${p}`, `listen [::1]:${p} bind`] }));
+  oneNginx('[::] and 127.0.0.1', (p) => ({ http: [`listen [::]:${p}`, `listen 127.0.0.1:${p}`] }));
+  oneNginx('* and [::1]', (p) => ({ http: [`listen ${p}`, `listen [::1]:${p}`] }));
+  oneNginx('http * and stream *', (p) => ({ http: [`listen ${p}`], stream: [`listen ${p}`] }));
+  oneNginx('http * and stream 127.0.0.1', (p) => ({ http: [`listen ${p}`], stream: [`listen 127.0.0.1:${p}`] }));
+  oneNginx('http 127.0.0.1 and stream 127.0.0.2', (p) => ({ http: [`listen 127.0.0.1:${p}`], stream: [`listen 127.0.0.2:${p}`] }));
+  oneNginx('http * and stream * udp', (p) => ({ http: [`listen ${p}`], stream: [`listen ${p} udp`] }));
+  oneNginx('stream * and stream 127.0.0.1', (p) => ({ stream: [`listen ${p}`, `listen 127.0.0.1:${p}`] }));
+  oneNginx('stream * and stream 127.0.0.1 bind', (p) => ({ stream: [`listen ${p}`, `listen 127.0.0.1:${p} bind`] }));
+  oneNginx('stream udp * and udp 127.0.0.1', (p) => ({ stream: [`listen ${p} udp`, `listen 127.0.0.1:${p} udp`] }));
+  oneNginx('stream udp * and udp 127.0.0.1 bind', (p) => ({ stream: [`listen ${p} udp`, `listen 127.0.0.1:${p} udp bind`] }));
+  oneNginx('stream tcp * and udp *', (p) => ({ stream: [`listen ${p}`, `listen ${p} udp`] }));
+  oneNginx('stream [::] udp dual-stack and udp *', (p) => ({ stream: [`listen [::]:${p} udp ipv6only=off`, `listen ${p} udp`] }));
+
+  // One sshd: it binds every ListenAddress x Port on its own and logs each bind that fails.
+  const oneSshd = (name: string, text: (p: number) => string) => add(`one sshd: ${name}`, (p) => [sshdUnit(text(p))]);
+  oneSshd('Port twice', (p) => `Port ${p}\nPort ${p}\n`);
+  oneSshd('0.0.0.0 and 127.0.0.1', (p) => `ListenAddress 0.0.0.0:${p}\nListenAddress 127.0.0.1:${p}\n`);
+  oneSshd('Port with 0.0.0.0 and 127.0.0.1', (p) => `Port ${p}\nListenAddress 0.0.0.0\nListenAddress 127.0.0.1\n`);
+  oneSshd(':: and ::1', (p) => `ListenAddress [::]:${p}\nListenAddress [::1]:${p}\n`);
+  oneSshd('localhost and ::1', (p) => `Port ${p}\nListenAddress localhost\nListenAddress ::1\n`);
+  oneSshd(':: and 0.0.0.0', (p) => `Port ${p}\nListenAddress ::\nListenAddress 0.0.0.0\n`);
+  oneSshd('127.0.0.1 and 127.0.0.2', (p) => `ListenAddress 127.0.0.1:${p}\nListenAddress 127.0.0.2:${p}\n`);
+  oneSshd('two ports', (p) => `Port ${p}\nPort ${p + 1}\n`);
+  oneSshd('two ports on 127.0.0.1 and one more', (p) => `Port ${p}\nPort ${p + 1}\nListenAddress 127.0.0.1\nListenAddress 127.0.0.1:${p + 2}\n`);
+
+  // One compose project: every service is a container of its own, with its own docker-proxy binds.
+  const oneCompose = (name: string, services: (p: number) => ComposeService[]) => add(`one compose: ${name}`, (p) => [{ kind: 'compose', services: services(p) }]);
+  oneCompose('two services on all addresses', (p) => [{ name: 'a', ports: [pub(p)] }, { name: 'b', ports: [pub(p)] }]);
+  oneCompose('two services on 127.0.0.1 and 127.0.0.2', (p) => [{ name: 'a', ports: [pub(p, '127.0.0.1')] }, { name: 'b', ports: [pub(p, '127.0.0.2')] }]);
+  oneCompose('two services on all and 127.0.0.1', (p) => [{ name: 'a', ports: [pub(p)] }, { name: 'b', ports: [pub(p, '127.0.0.1')] }]);
+  oneCompose('two services, tcp and udp', (p) => [{ name: 'a', ports: [pub(p)] }, { name: 'b', ports: [pub(p, undefined, 'udp')] }]);
+  oneCompose('one service, one port to two container ports', (p) => [{ name: 'a', ports: [pub(p), { ...pub(p), target: 81 }] }]);
+  oneCompose('one service, tcp and udp', (p) => [{ name: 'a', ports: [pub(p), pub(p, undefined, 'udp')] }]);
+  oneCompose('ranges that overlap in one port', (p) => [{ name: 'a', ports: [{ ...pub(p - 2), to: p }] }, { name: 'b', ports: [{ ...pub(p), to: p + 2 }] }]);
+  oneCompose('adjacent ranges', (p) => [{ name: 'a', ports: [{ ...pub(p - 2), to: p }] }, { name: 'b', ports: [{ ...pub(p + 1), to: p + 3 }] }]);
+
+  // Port ranges: the stand-in binds every port of a published range.
+  add('docker range then sshd on its last port', (p) => [dockerUnit([{ ...pub(p - 3), to: p }]), sshdUnit(`Port ${p}\n`)]);
+  add('docker range then sshd just past it', (p) => [dockerUnit([{ ...pub(p - 3), to: p - 1 }]), sshdUnit(`Port ${p}\n`)]);
+  add('nginx * then docker range over it', (p) => [nginxUnit({ http: [`listen ${p}`] }), dockerUnit([{ ...pub(p - 2), to: p + 2 }])]);
+  add('nginx 127.0.0.2 then docker 127.0.0.1 range over it', (p) => [nginxUnit({ http: [`listen 127.0.0.2:${p}`] }), dockerUnit([{ ...pub(p - 2, '127.0.0.1'), to: p + 2 }])]);
+  add('nginx udp * then docker udp range over it', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), dockerUnit([{ ...pub(p - 1, undefined, 'udp'), to: p + 1 }])]);
+  add('nginx udp * then docker tcp range over it', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), dockerUnit([{ ...pub(p - 1), to: p + 1 }])]);
+  add('docker 127.0.0.1 range then docker all on its last port', (p) => [dockerUnit([{ ...pub(p - 2, '127.0.0.1'), to: p + 2 }]), dockerUnit([pub(p + 2)])]);
+  add('docker long all then docker long [::1]', (p) => [dockerUnit([pub(p, undefined, 'tcp', { long: true })]), dockerUnit([pub(p, '::1', 'tcp', { long: true })])]);
+  add('docker [::1] range then sshd [::]', (p) => [dockerUnit([{ ...pub(p - 1, '::1'), to: p + 1 }]), sshdUnit(`ListenAddress [::]:${p + 1}\n`)]);
+  add('docker range then nginx dual-stack on the next port', (p) => [dockerUnit([{ ...pub(p - 3, '127.0.0.1'), to: p }]), nginxUnit({ http: [`listen [::]:${p + 1} ipv6only=off`] })]);
+
+  // Three programs: what the first holds decides for the third.
+  add('nginx * + 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.1', (p) => [nginxUnit({ http: [`listen ${p}; listen 127.0.0.1:${p}`] }), dockerUnit([pub(p, '127.0.0.2')]), sshdUnit(`ListenAddress 127.0.0.1:${p}\n`)]);
+  add('nginx 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.3', (p) => [nginxUnit({ http: [`listen 127.0.0.1:${p}`] }), dockerUnit([pub(p, '127.0.0.2')]), sshdUnit(`ListenAddress 127.0.0.3:${p}\n`)]);
+  add('docker 127.0.0.1, sshd 127.0.0.2, nginx *', (p) => [dockerUnit([pub(p, '127.0.0.1')]), sshdUnit(`ListenAddress 127.0.0.2:${p}\n`), nginxUnit({ http: [`listen ${p}`] })]);
+  add('sshd all, docker [::1], nginx 127.0.0.1', (p) => [sshdUnit(`Port ${p}\n`), dockerUnit([pub(p, '::1')]), nginxUnit({ http: [`listen 127.0.0.1:${p}`] })]);
+  add('nginx dual-stack, sshd 127.0.0.1, docker [::1]', (p) => [nginxUnit({ http: [`listen [::]:${p} ipv6only=off`] }), sshdUnit(`ListenAddress 127.0.0.1:${p}\n`), dockerUnit([pub(p, '::1')])]);
+  add('docker 0.0.0.0, sshd all (keeps ::), docker [::1]', (p) => [dockerUnit([pub(p, '0.0.0.0')]), sshdUnit(`Port ${p}\n`), dockerUnit([pub(p, '::1')])]);
+  add('docker 0.0.0.0, sshd inet6, nginx [::]', (p) => [dockerUnit([pub(p, '0.0.0.0')]), sshdUnit(`AddressFamily inet6\nPort ${p}\n`), nginxUnit({ http: [`listen [::]:${p}`] })]);
+  add('nginx udp *, nginx udp 127.0.0.1, docker udp 127.0.0.2', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), nginxUnit({ stream: [`listen 127.0.0.1:${p} udp`] }), dockerUnit([pub(p, '127.0.0.2', 'udp')])]);
+  add('docker udp 127.0.0.1, nginx udp *, nginx tcp *', (p) => [dockerUnit([pub(p, '127.0.0.1', 'udp')]), nginxUnit({ stream: [`listen ${p} udp`] }), nginxUnit({ http: [`listen ${p}`] })]);
+  add('nginx [::], nginx *, docker all', (p) => [nginxUnit({ http: [`listen [::]:${p}`] }), nginxUnit({ http: [`listen ${p}`] }), dockerUnit([pub(p)])]);
+  add('sshd 127.0.0.1, sshd 127.0.0.2, sshd 0.0.0.0', (p) => [sshdUnit(`ListenAddress 127.0.0.1:${p}\n`), sshdUnit(`ListenAddress 127.0.0.2:${p}\n`), sshdUnit(`ListenAddress 0.0.0.0:${p}\n`)]);
+  add('docker [::1] and 127.0.0.1, then sshd inet, then nginx [::]', (p) => [dockerUnit([pub(p, '::1'), pub(p, '127.0.0.1')]), sshdUnit(`Port ${p}\nAddressFamily inet\n`), nginxUnit({ http: [`listen [::]:${p}`] })]);
+
+  // reuseport: sockets that both ask for SO_REUSEPORT share a port across processes.
+  add('nginx * reuseport then nginx * reuseport', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen ${p} reuseport`] })]);
+  add('nginx * reuseport then nginx *', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen ${p}`] })]);
+  add('nginx udp * reuseport then nginx udp * reuseport', (p) => [nginxUnit({ stream: [`listen ${p} udp reuseport`] }), nginxUnit({ stream: [`listen ${p} udp reuseport`] })]);
+  add('nginx udp * reuseport then docker udp all', (p) => [nginxUnit({ stream: [`listen ${p} udp reuseport`] }), dockerUnit([pub(p, undefined, 'udp')])]);
+  return cases;
+}
+
+function sshdUnit(text: string): Unit {
+  return { kind: 'sshd', text };
+}
+function nginxUnit(blocks: NginxBlocks): Unit {
+  return { kind: 'nginx', text: nginxConf(blocks), blocks };
+}
+function dockerUnit(ports: Publish[]): Unit {
+  return { kind: 'compose', services: [{ name: 'web', ports }] };
+}

@@ -1,0 +1,220 @@
+/**
+ * Kernel oracle runner: starts the programs of each case in order, inside the network namespace it
+ * was started in (see namespace.sh), and prints for every program whether one of its bind() calls
+ * failed with EADDRINUSE. One JSON line per case on stdout.
+ *
+ *   node runner.js BATCH.json
+ *
+ * BATCH.json: { hostKey, cases: [{ id, dir, actors: [...] }] } where an actor is
+ *   { kind: 'sshd',  config }                         sshd -D -f config -h hostKey
+ *   { kind: 'nginx', prefix, config }                 nginx in the foreground, one process
+ *   { kind: 'docker', binds: [{ protocol, address, family, from, to }] }
+ *       the stand-in for Docker's port publishing: one socket per address and port, as docker-proxy
+ *       opens them (IPv6 sockets v6-only); when one bind fails the container does not start and every
+ *       socket it opened is closed again.
+ * Each result: { status: 'ok' | 'eaddrinuse' | 'error', detail }.
+ *
+ * Every process this runner starts is stopped by its PID at the end of its case, also on failure,
+ * timeout or when the runner itself is told to stop.
+ */
+'use strict';
+const { spawn } = require('child_process');
+const dgram = require('dgram');
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+
+const READY_TIMEOUT_MS = 5000;
+/**
+ * SIGTERM first, SIGKILL after this long: nginx misses a SIGTERM that lands between writing its pid
+ * file and entering its event loop, and then waits in epoll forever.
+ */
+const STOP_TIMEOUT_MS = 100;
+const POLL_MS = 5;
+
+/** Processes of the running case, stopped on the way out whatever happens. */
+const live = new Set();
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startProcess(cmd, args) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = { child, output: '', exited: false, code: null };
+  child.stdout.on('data', (d) => (proc.output += d));
+  child.stderr.on('data', (d) => (proc.output += d));
+  child.on('error', (e) => {
+    proc.output += String(e);
+    proc.exited = true;
+  });
+  child.on('exit', (code, signal) => {
+    proc.exited = true;
+    proc.code = code ?? signal;
+  });
+  live.add(proc);
+  return proc;
+}
+
+async function stopProcess(proc) {
+  if (!proc.exited && proc.child.pid) {
+    try {
+      process.kill(proc.child.pid, 'SIGTERM');
+    } catch {}
+    const until = Date.now() + STOP_TIMEOUT_MS;
+    while (!proc.exited && Date.now() < until) await sleep(POLL_MS);
+    if (!proc.exited) {
+      try {
+        process.kill(proc.child.pid, 'SIGKILL');
+      } catch {}
+      while (!proc.exited) await sleep(POLL_MS);
+    }
+  }
+  live.delete(proc);
+}
+
+/** Polls until `check` returns a value or the program times out. */
+async function until(check) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) return { status: 'error', detail: 'timed out waiting for the program to listen or fail' };
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * sshd writes its PidFile once every listen address has been tried; each failed one is logged as
+ * "Bind to port P on ADDR failed: Address already in use." and sshd keeps the sockets that bound
+ * (it exits with "Cannot bind any address." when none did). The log goes to a file (-E), complete
+ * by the time the pid file appears.
+ */
+async function startSshd(actor, batch, dir, index) {
+  const pidFile = path.join(dir, `sshd-${index}.pid`);
+  const logFile = path.join(dir, `sshd-${index}.log`);
+  const proc = startProcess('/usr/sbin/sshd', ['-D', '-E', logFile, '-f', actor.config, '-h', batch.hostKey, '-o', `PidFile=${pidFile}`]);
+  const result = await until(() => (fs.existsSync(pidFile) || proc.exited ? {} : undefined));
+  if (result.status) return { proc, result };
+  const lines = (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '').split(/\r?\n/).filter(Boolean);
+  const inUse = lines.filter((l) => /^Bind to port \d+ on .* failed: Address already in use\.$/.test(l));
+  if (inUse.length > 0) return { proc, result: { status: 'eaddrinuse', detail: inUse.join(' | ') } };
+  if (proc.exited) return { proc, result: { status: 'error', detail: `sshd exited (${proc.code}): ${[...lines, proc.output.trim()].join(' | ')}` } };
+  return { proc, result: { status: 'ok', detail: lines.join(' | ') } };
+}
+
+/**
+ * nginx writes its pid file after every listening socket is open. A failed bind() is logged at once
+ * ("bind() to ADDR failed (98: Address already in use)"); nginx would retry for two seconds and then
+ * exit, so it is stopped as soon as the line appears.
+ */
+async function startNginx(actor) {
+  const prefix = actor.prefix.endsWith('/') ? actor.prefix : `${actor.prefix}/`;
+  const pidFile = path.join(prefix, 'nginx.pid');
+  const errorLog = path.join(prefix, 'error.log');
+  const proc = startProcess('nginx', ['-p', prefix, '-c', actor.config, '-e', errorLog, '-g', `daemon off; master_process off; pid ${pidFile};`]);
+  const readLog = () => (fs.existsSync(errorLog) ? fs.readFileSync(errorLog, 'utf8') : '');
+  const result = await until(() => {
+    const log = readLog();
+    const inUse = log.split('\n').filter((l) => /bind\(\) to \S+ failed \(98: Address already in use\)/.test(l));
+    if (inUse.length > 0) return { status: 'eaddrinuse', detail: inUse[0].replace(/^.*\[emerg\] \d+#\d+: /, '') };
+    if (fs.existsSync(pidFile)) return { status: 'ok', detail: '' };
+    if (proc.exited) return { status: 'error', detail: `nginx exited (${proc.code}): ${(log + proc.output).trim()}` };
+    return undefined;
+  });
+  return { proc, result };
+}
+
+function bindOne(b, port) {
+  return new Promise((resolve) => {
+    if (b.protocol === 'udp') {
+      const socket = dgram.createSocket({ type: b.family === 'ipv6' ? 'udp6' : 'udp4', ipv6Only: b.family === 'ipv6' });
+      socket.once('error', (e) => resolve({ error: e }));
+      socket.bind({ address: b.address, port, exclusive: true }, () => resolve({ close: () => new Promise((r) => socket.close(() => r())) }));
+    } else {
+      const server = net.createServer();
+      server.once('error', (e) => resolve({ error: e }));
+      server.listen({ host: b.address, port, ipv6Only: b.family === 'ipv6', exclusive: true }, () => resolve({ close: () => new Promise((r) => server.close(() => r())) }));
+    }
+  });
+}
+
+async function startDocker(actor) {
+  const opened = [];
+  for (const b of actor.binds) {
+    for (let port = b.from; port <= b.to; port++) {
+      const r = await bindOne(b, port);
+      const where = `${b.family === 'ipv6' ? `[${b.address}]` : b.address}:${port}/${b.protocol}`;
+      if (r.error) {
+        await Promise.all(opened.map((c) => c()));
+        return { close: async () => {}, result: r.error.code === 'EADDRINUSE' ? { status: 'eaddrinuse', detail: `bind ${where}: EADDRINUSE` } : { status: 'error', detail: `bind ${where}: ${r.error.message}` } };
+      }
+      opened.push(r.close);
+    }
+  }
+  return { close: () => Promise.all(opened.map((c) => c())), result: { status: 'ok', detail: '' } };
+}
+
+async function runCase(batch, c) {
+  let stopMs = 0;
+  const results = [];
+  const procs = [];
+  const closers = [];
+  try {
+    for (let i = 0; i < c.actors.length; i++) {
+      const actor = c.actors[i];
+      const t0 = Date.now();
+      if (actor.kind === 'sshd') {
+        const { proc, result } = await startSshd(actor, batch, c.dir, i);
+        procs.push(proc);
+        results.push(result);
+      } else if (actor.kind === 'nginx') {
+        const { proc, result } = await startNginx(actor);
+        procs.push(proc);
+        // A failed nginx exits and frees what it held: stop it now, before the next program starts.
+        if (result.status !== 'ok') await stopProcess(proc);
+        results.push(result);
+      } else if (actor.kind === 'docker') {
+        const { close, result } = await startDocker(actor);
+        closers.push(close);
+        results.push(result);
+      } else {
+        results.push({ status: 'error', detail: `unknown actor kind ${actor.kind}` });
+      }
+      results[results.length - 1].ms = Date.now() - t0;
+    }
+  } catch (e) {
+    results.push({ status: 'error', detail: `runner: ${e && e.stack ? e.stack : e}` });
+  } finally {
+    const t0 = Date.now();
+    await Promise.all(procs.map(stopProcess));
+    await Promise.all(closers.map((close) => close()));
+    stopMs = Date.now() - t0;
+  }
+  return { results, stopMs };
+}
+
+async function main() {
+  const batch = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  for (const c of batch.cases) {
+    const started = Date.now();
+    const { results, stopMs } = await runCase(batch, c);
+    process.stdout.write(`${JSON.stringify({ id: c.id, results, stopMs, ms: Date.now() - started })}\n`);
+  }
+}
+
+async function stopAll() {
+  await Promise.all([...live].map(stopProcess));
+}
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => {
+    stopAll().then(() => process.exit(1));
+  });
+}
+
+main().then(
+  () => stopAll(),
+  (e) => {
+    process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
+    stopAll().then(() => process.exit(1));
+  },
+);
