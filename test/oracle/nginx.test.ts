@@ -436,11 +436,12 @@ describe('oracle: nginx -t judges our nginx reading', function () {
     }
     if (!v.file || !v.line) {
       // Reported without a place ("unknown "x" variable"): drop the directives that use the name.
-      const token = /"([^"]+)"/.exec(v.message)?.[1];
-      if (!token) return undefined;
-      const variable = /^unknown ".*" variable/.test(v.message) ? `$${token}` : undefined;
-      const done = rewriteDirectives(files, (d) => d.name.text !== 'listen' && d.args.some((a) => (variable ? a.text.includes(variable) : a.text === token)), (d) => ({ span: d.span, text: '' }));
-      return done > 0 ? `directives using "${token}" blanked (${v.message})` : undefined;
+      for (const [, token] of v.message.matchAll(/"([^"]+)"/g)) {
+        const variable = /^unknown ".*" variable/.test(v.message) ? `$${token}` : undefined;
+        const done = rewriteDirectives(files, (d) => d.name.text !== 'listen' && d.args.some((a) => (variable ? a.text.includes(variable) : a.text === token)), (d) => ({ span: d.span, text: '' }));
+        if (done > 0) return `directives using "${token}" blanked (${v.message})`;
+      }
+      return undefined;
     }
     const text = files.get(v.file);
     if (text === undefined) return undefined;

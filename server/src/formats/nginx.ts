@@ -114,7 +114,13 @@ interface UpstreamEvent {
   name: string;
 }
 
-type NginxEvent = ServerEvent | ListenEvent | IncludeEvent | PassEvent | UpstreamEvent;
+/** A listen directive stood here, readable or not: nginx marks the server as listening before it parses the address. */
+interface ListenSeenEvent {
+  kind: 'listen-seen';
+  server: ServerRef;
+}
+
+type NginxEvent = ServerEvent | ListenEvent | ListenSeenEvent | IncludeEvent | PassEvent | UpstreamEvent;
 
 export interface NginxExtra {
   context: NginxContext;
@@ -342,6 +348,14 @@ export function createNginxModule(): FormatModule {
     const reader = new FileReader(file, result, extra, lines, relativeTo);
     const topServer: ServerRef | undefined = start === 'server' || start === 'location' || start === 'stream-server' || start === 'mail-server' ? 'enclosing' : undefined;
     reader.walk(tree.directives, start, topServer, undefined);
+    // After a tokenizer error the next word may be misread too: one finding per place is enough.
+    const seen = new Set<string>();
+    result.findings = result.findings.filter((f) => {
+      const key = `${f.span.start}:${f.span.end}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     return result;
   }
 
@@ -499,6 +513,7 @@ class FileReader {
       this.syntax(d.name.span, 'listen needs an address or port (nginx: invalid number of arguments in "listen" directive).');
       return;
     }
+    this.extra.events.push({ kind: 'listen-seen', server: server ?? 'enclosing' });
     const at = (range: [number, number]): Span => spanIn(arg, range);
     if (arg.text.includes('$')) {
       this.out.findings.push(finding(this.file, arg.span, 'invalid-port', `The port is a variable ("${arg.text}"): not checked. nginx does not expand variables in listen; a template tool must replace it first.`, 'information'));
@@ -793,6 +808,14 @@ class Linker {
     return { facts: this.facts, findings: this.findings };
   }
 
+  /**
+   * `instance` also says which binds nginx may serve from one socket: http, stream and mail keep
+   * sockets of their own, so the same port in two of them collides at start (nginx -t misses it).
+   */
+  private sharingGroup(module: NginxModuleKind): string {
+    return module === 'http' ? this.instanceId : `${this.instanceId} (${module})`;
+  }
+
   private syntheticServer(root: FileParse, ctx: NginxContext): string {
     const id = `${root.file}#snippet`;
     const module: NginxModuleKind = ctx === 'stream-server' ? 'stream' : ctx === 'mail-server' ? 'mail' : 'http';
@@ -820,6 +843,11 @@ class Linker {
         case 'listen': {
           const sid = serverId(ev.server);
           if (sid) this.listen({ event: ev, file: file.file, server: sid });
+          break;
+        }
+        case 'listen-seen': {
+          const s = this.servers.get(serverId(ev.server) ?? '');
+          if (s) s.hasListen = true;
           break;
         }
         case 'include': {
@@ -903,7 +931,7 @@ class Linker {
         v6only: a.family === 'ipv6' ? ev.ipv6only : undefined,
         program: 'nginx',
         context,
-        instance: this.instanceId,
+        instance: this.sharingGroup(ev.module),
         separateBind: ev.bind || undefined,
         detail: `nginx listens on ${where}/${ev.protocol}${ev.params.length ? ` (${ev.params.join(', ')})` : ''}`,
       };
