@@ -6,44 +6,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 
-const WAIT_MS = 45_000;
-
-function workspaceFile(relative: string): vscode.Uri {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the suite runs with the fixture as its workspace folder');
-  return vscode.Uri.joinPath(folder.uri, relative);
-}
-
-/** Polls until probe() returns something other than undefined; fails naming what it waited for. */
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function portolanDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'portolan');
-}
-
-function codeOf(d: vscode.Diagnostic): string {
-  return typeof d.code === 'object' ? String(d.code.value) : String(d.code);
-}
-
-function brief(d: vscode.Diagnostic): string {
-  const r = d.range;
-  return `${codeOf(d)}@${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
-}
-
-function hoverText(hovers: vscode.Hover[]): string {
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : c.value))
-    .join('\n');
-}
+import { WAIT_MS, codeOf, brief, hoverText, portolanDiagnostics, until, workspaceFile } from './util';
 
 describe('sshd_config in VS Code', function () {
   this.timeout(2 * WAIT_MS);
