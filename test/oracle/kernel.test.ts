@@ -23,7 +23,7 @@ import type { FormatId, PortFact } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 import { DEBIAN_HOSTS } from '../helpers/sshd';
-import { composeText, dockerBinds, generateCases, unitLabel, type KernelCase, type Unit } from './kernel/cases';
+import { composeText, dockerBinds, generateCases, nginxIncludedFiles, unitLabel, type KernelCase, type Unit } from './kernel/cases';
 
 const WORKERS = 2;
 const BATCH_TIMEOUT_MS = 150_000;
@@ -59,8 +59,12 @@ function unitDir(c: KernelCase, i: number): string {
   return `u${i}-${c.units[i].kind}`;
 }
 
-function unitText(u: Unit): string {
-  return u.kind === 'compose' ? composeText(u.services).text : u.text;
+/** Every file of a unit by path relative to its directory: the config first, then what it includes. */
+function unitFiles(u: Unit): Record<string, string> {
+  const main = FILE_OF[u.kind].name;
+  if (u.kind === 'compose') return { [main]: composeText(u.services).text };
+  if (u.kind === 'nginx') return { [main]: u.text, ...nginxIncludedFiles(u.blocks) };
+  return { [main]: u.text };
 }
 
 function actorsOf(c: KernelCase): Actor[] {
@@ -76,13 +80,15 @@ function shortFact(f: PortFact): string {
 /** Our verdict: the engine over the case's files as one host. */
 function ourVerdict(c: KernelCase): Ours {
   const files: Record<string, string> = {};
-  c.units.forEach((u, i) => (files[`${unitDir(c, i)}/${FILE_OF[u.kind].name}`] = unitText(u)));
+  c.units.forEach((u, i) => {
+    for (const [name, text] of Object.entries(unitFiles(u))) files[`${unitDir(c, i)}/${name}`] = text;
+  });
   const engine = engineWith(files);
   const missing = c.units.map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${FILE_OF[u.kind].name}` })).filter(({ u, file }) => engine.moduleFor(file)?.id !== FILE_OF[u.kind].format).map(({ u }) => FILE_OF[u.kind].format);
   const result = engine.analyze();
   const actors = actorsOf(c);
   const actorOf = (f: PortFact): number => {
-    const unit = c.units.findIndex((_, i) => f.file === `/ws/${unitDir(c, i)}/${FILE_OF[c.units[i].kind].name}`);
+    const unit = c.units.findIndex((_, i) => f.file.startsWith(`/ws/${unitDir(c, i)}/`));
     const u = c.units[unit];
     if (u?.kind !== 'compose') return actors.findIndex((a) => a.unit === unit);
     const spans = composeText(u.services).spans;
@@ -124,9 +130,11 @@ function materialize(root: string, cases: KernelCase[]): object[] {
     const actors: object[] = [];
     c.units.forEach((u, i) => {
       const d = path.join(dir, unitDir(c, i));
-      fs.mkdirSync(d, { recursive: true });
+      for (const [name, text] of Object.entries(unitFiles(u))) {
+        fs.mkdirSync(path.dirname(path.join(d, name)), { recursive: true });
+        fs.writeFileSync(path.join(d, name), text);
+      }
       const file = path.join(d, FILE_OF[u.kind].name);
-      fs.writeFileSync(file, unitText(u));
       if (u.kind === 'sshd') actors.push({ kind: 'sshd', config: file });
       else if (u.kind === 'nginx') actors.push({ kind: 'nginx', prefix: d, config: file });
       else for (const s of u.services) actors.push({ kind: 'docker', binds: dockerBinds(s) });

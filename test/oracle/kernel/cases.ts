@@ -40,6 +40,8 @@ export interface KernelCase {
 export interface NginxBlocks {
   /** Bodies of http server{} blocks (directives separated by '; '). */
   http?: string[];
+  /** Files of server{} blocks the http block includes (`include conf.d/*.conf;`, relative to nginx.conf), name → body. */
+  httpIncludes?: Record<string, string>;
   /** Bodies of stream server{} blocks. */
   stream?: string[];
 }
@@ -48,9 +50,10 @@ export function nginxConf(blocks: NginxBlocks): string {
   const lines: string[] = [];
   if (blocks.stream) lines.push('load_module /usr/lib/nginx/modules/ngx_stream_module.so;');
   lines.push('worker_processes 1;', 'events {}');
-  if (blocks.http) {
+  if (blocks.http || blocks.httpIncludes) {
     lines.push('http {', '    access_log off;');
-    blocks.http.forEach((body, i) => lines.push(`    server {`, `        server_name s${i};`, ...statements(body, '        '), '    }'));
+    if (blocks.httpIncludes) lines.push('    include conf.d/*.conf;');
+    (blocks.http ?? []).forEach((body, i) => lines.push(`    server {`, `        server_name s${i};`, ...statements(body, '        '), '    }'));
     lines.push('}');
   }
   if (blocks.stream) {
@@ -59,6 +62,13 @@ export function nginxConf(blocks: NginxBlocks): string {
     lines.push('}');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The files an nginx.conf of `nginxConf` includes, by path relative to it. */
+export function nginxIncludedFiles(blocks: NginxBlocks): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, body] of Object.entries(blocks.httpIncludes ?? {})) files[`conf.d/${name}.conf`] = `server {\n    server_name ${name};\n${statements(body, '    ').join('\n')}\n}\n`;
+  return files;
 }
 
 function statements(body: string, indent: string): string[] {
@@ -112,9 +122,10 @@ export function unitLabel(u: Unit): string {
   if (u.kind === 'sshd') return `sshd[${u.text.trim().replace(/\n/g, ' ⏎ ')}]`;
   if (u.kind === 'nginx') {
     const servers = (module: string, bodies: string[] | undefined) => (bodies ?? []).map((b) => `${module}{${statements(b, '').join(' ')}}`);
-    return `nginx[${[...servers('http', u.blocks.http), ...servers('stream', u.blocks.stream)].join(' ')}]`;
+    const included = Object.entries(u.blocks.httpIncludes ?? {}).map(([name, b]) => `conf.d/${name}.conf:http{${statements(b, '').join(' ')}}`);
+    return `nginx[${[...servers('http', u.blocks.http), ...included, ...servers('stream', u.blocks.stream)].join(' ')}]`;
   }
-  return `compose[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${p.target}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
+  return `compose[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${range(p.target, p.target + p.to - p.from)}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +259,14 @@ export function generateCases(): KernelCase[] {
   oneNginx('stream udp * and udp 127.0.0.1 bind', (p) => ({ stream: [`listen ${p} udp`, `listen 127.0.0.1:${p} udp bind`] }));
   oneNginx('stream tcp * and udp *', (p) => ({ stream: [`listen ${p}`, `listen ${p} udp`] }));
   oneNginx('stream [::] udp dual-stack and udp *', (p) => ({ stream: [`listen [::]:${p} udp ipv6only=off`, `listen ${p} udp`] }));
+
+  // One nginx across files: servers of included files share its sockets.
+  oneNginx('* here, 127.0.0.1 in an included file', (p) => ({ http: [`listen ${p}`], httpIncludes: { a: `listen 127.0.0.1:${p}` } }));
+  oneNginx('* here, 127.0.0.1 bind in an included file', (p) => ({ http: [`listen ${p}`], httpIncludes: { a: `listen 127.0.0.1:${p} bind` } }));
+  oneNginx('* in two included files', (p) => ({ httpIncludes: { a: `listen ${p}`, b: `listen ${p}` } }));
+  oneNginx('dual-stack [::] and * in two included files', (p) => ({ httpIncludes: { a: `listen [::]:${p} ipv6only=off`, b: `listen ${p}` } }));
+  add('nginx with an included * then docker 127.0.0.1', (p) => [nginxUnit({ http: [`listen 127.0.0.2:${p}`], httpIncludes: { a: `listen ${p}` } }), dockerUnit([pub(p, '127.0.0.1')])]);
+  add('nginx with included files then nginx with included files', (p) => [nginxUnit({ httpIncludes: { a: `listen 127.0.0.1:${p}` } }), nginxUnit({ httpIncludes: { a: `listen 127.0.0.2:${p}`, b: `listen [::1]:${p}` } })]);
 
   // One sshd: it binds every ListenAddress x Port on its own and logs each bind that fails.
   const oneSshd = (name: string, text: (p: number) => string) => add(`one sshd: ${name}`, (p) => [sshdUnit(text(p))]);
