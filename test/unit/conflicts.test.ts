@@ -53,6 +53,13 @@ describe('port-conflict verdict', () => {
       assert.strictEqual(collide(bind(b, eb), bind(a, ea)), expected, 'symmetric');
     });
   }
+  it('a bind that takes one free port of a range fails only when the whole range is taken', () => {
+    const chooser = bind('tcp 0.0.0.0:8000-8010', { oneOf: true });
+    assert.strictEqual(collide(chooser, bind('tcp 0.0.0.0:8005')), false);
+    assert.strictEqual(collide(bind('tcp 0.0.0.0:8005'), chooser), false);
+    assert.strictEqual(collide(chooser, bind('tcp 0.0.0.0:7000-9000')), true);
+  });
+
   it('an unresolved host name overlaps only the same name', () => {
     const host = (name: string) => ({ ...bind('tcp 10.0.0.1:22'), family: undefined, address: name });
     assert.strictEqual(addressesOverlap(host('a.example'), host('a.example')), true);
@@ -80,9 +87,16 @@ describe('port-conflict across files of one host', () => {
     assert.deepStrictEqual(shownFindings(quiet).filter((f) => f.code === 'port-conflict'), []);
   });
 
-  it('stays silent inside one sshd and across hosts', () => {
-    const one = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 22\nListenAddress 0.0.0.0\nListenAddress 127.0.0.1\n' });
-    assert.deepStrictEqual(shownFindings(one).filter((f) => f.code === 'port-conflict'), []);
+  it('warns (not errors) when one sshd binds an address twice, and stays silent when it does not', () => {
+    const one = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 22\nListenAddress 127.0.0.1\n' });
+    const got = shownFindings(one).filter((f) => f.code === 'port-conflict');
+    assert.deepStrictEqual(got.map((f) => [f.severity, f.line]), [['warning', 1], ['warning', 2]]);
+    assert.match(got[0].message, /sshd logs it and keeps serving/);
+    const distinct = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 2222\nListenAddress 127.0.0.1\nListenAddress ::1\n' });
+    assert.deepStrictEqual(shownFindings(distinct).filter((f) => f.code === 'port-conflict'), []);
+  });
+
+  it('stays silent across hosts', () => {
     const engine = engineWith({ 'web1/etc/ssh/sshd_config': 'Port 22\n', 'web2/etc/ssh/sshd_config': 'Port 22\n' });
     engine.hosts.setFolders([{ folder: '/ws', hosts: { web1: ['web1/**'], web2: ['web2/**'] } }]);
     assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);

@@ -57,8 +57,30 @@ function bothReuseUdpAddress(a: PortFact, b: PortFact): boolean {
   return a.protocol === 'udp' && b.protocol === 'udp' && UDP_REUSEADDR_PROGRAMS.has(a.program) && UDP_REUSEADDR_PROGRAMS.has(b.program);
 }
 
+/** A bind that takes one free port of its range fails only when the other side covers the whole range. */
+function coversChoice(chooser: PortFact, other: PortFact): boolean {
+  return !chooser.oneOf || (other.port <= chooser.port && other.portEnd >= chooser.portEnd);
+}
+
 export function collide(a: PortFact, b: PortFact): boolean {
-  return a.protocol === b.protocol && a.port <= b.portEnd && b.port <= a.portEnd && addressesOverlap(a, b) && !sharedInsideProgram(a, b) && !bothReuseUdpAddress(a, b);
+  return (
+    a.protocol === b.protocol &&
+    a.port <= b.portEnd &&
+    b.port <= a.portEnd &&
+    coversChoice(a, b) &&
+    coversChoice(b, a) &&
+    addressesOverlap(a, b) &&
+    !sharedInsideProgram(a, b) &&
+    !bothReuseUdpAddress(a, b)
+  );
+}
+
+/**
+ * One sshd binding an address twice (a repeated Port, 0.0.0.0 beside 127.0.0.1) gets EADDRINUSE on
+ * the later bind, logs it and serves on its other sockets: worth a warning, not an error.
+ */
+function sameSshd(a: PortFact, b: PortFact): boolean {
+  return a.program === 'sshd' && b.program === 'sshd' && !!a.instance && a.instance === b.instance;
 }
 
 function who(f: PortFact): string {
@@ -105,6 +127,17 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
       return { o, text: `${who(o)} binds ${formatHostPort(o.family, o.address, o.port, o.portEnd)}/${o.protocol} at ${shownPath(o.file)}:${lineOf(o.file, o.span.start)} — overlapping port${from === to ? '' : 's'} ${ports}` };
     });
     const mine = formatHostPort(fact.family, fact.address, fact.port, fact.portEnd);
+    if (others.every((o) => sameSshd(fact, o))) {
+      findings.push({
+        file: fact.file,
+        span: fact.span,
+        severity: 'warning',
+        code: 'port-conflict',
+        message: `sshd binds ${mine}/${fact.protocol} more than once (${parts.map((p) => p.text).join('; ')}): the later bind() fails with "Address already in use"; sshd logs it and keeps serving on its other sockets.`,
+        related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `sshd binds ${formatHostPort(o.family, o.address, o.port, o.portEnd)}/${o.protocol}` })),
+      });
+      continue;
+    }
     findings.push({
       file: fact.file,
       span: fact.span,

@@ -102,6 +102,11 @@ export interface PortFact {
    * nginx serves `listen 127.0.0.1:80` from its `*:80` socket.
    */
   separateBind?: boolean;
+  /**
+   * The program takes ONE free port of [port, portEnd] at start (compose "8000-8010:80"): it fails only
+   * when every port of the range is taken.
+   */
+  oneOf?: boolean;
 }
 
 /** An include directive as written; the workspace model resolves it to files. */

@@ -680,7 +680,7 @@ function projectFacts(project: ComposeProject): PortFact[] {
           : m.hostIp.address
             ? [{ family: m.hostIp.address.family, address: m.hostIp.address.address }]
             : [{ address: m.hostIp.unresolved }];
-        const oneOf = m.target && m.target.from === m.target.to && pub.to !== pub.from;
+        const oneOf = !!m.target && m.target.from === m.target.to && pub.to !== pub.from;
         for (const b of binds) {
           const where = b.family ? formatHostPort(b.family, b.address, pub.from, pub.to) : `${b.address}:${rangeText(pub)}`;
           facts.push({
@@ -694,6 +694,7 @@ function projectFacts(project: ComposeProject): PortFact[] {
             family: b.family,
             address: b.address,
             v6only: b.family === 'ipv6' ? true : undefined,
+            oneOf: oneOf || undefined,
             detail: oneOf ? `docker publishes one free port of ${where} → ${target}${suffix} (picked when the container starts)` : `docker publishes ${where} → ${target}${suffix}`,
           });
         }
