@@ -37,3 +37,30 @@ describe('firewall instances in the analysis', () => {
     assert.ok(fw.firewall.inboundPolicy);
   });
 });
+
+describe('firewall instances of nftables and firewalld', () => {
+  it('nftables: the linked firewall sees ports defined in an included file', () => {
+    const result = engineWith({
+      'etc/nftables.conf': 'include "/etc/nftables.d/ports.nft"\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport $web_ports accept\n  }\n}\n',
+      'etc/nftables.d/ports.nft': 'define web_ports = { 80, 443 }\n',
+    }).analyze();
+    const fw = result.firewalls.find((f) => f.root === '/ws/etc/nftables.conf')!;
+    assert.strictEqual(fw.firewall.inboundPolicy?.action, 'drop');
+    const ports = fw.firewall.inputRules.flatMap((r) => (r.action === 'accept' ? (r.ports ?? []).map((p) => p.from) : []));
+    assert.deepStrictEqual(ports.sort((a, b) => a - b), [80, 443]);
+  });
+
+  it("firewalld: the default zone is the active one and resolves the workspace's own services", () => {
+    const result = engineWith({
+      'etc/firewalld/firewalld.conf': 'DefaultZone=public\n',
+      'etc/firewalld/zones/public.xml': '<?xml version="1.0" encoding="utf-8"?>\n<zone>\n  <service name="myapp"/>\n</zone>\n',
+      'etc/firewalld/zones/internal.xml': '<?xml version="1.0" encoding="utf-8"?>\n<zone>\n  <port port="9000" protocol="tcp"/>\n</zone>\n',
+      'etc/firewalld/services/myapp.xml': '<?xml version="1.0" encoding="utf-8"?>\n<service>\n  <port port="7443" protocol="tcp"/>\n</service>\n',
+    }).analyze();
+    const pub = result.firewalls.find((f) => f.root.endsWith('zones/public.xml'))!;
+    const internal = result.firewalls.find((f) => f.root.endsWith('zones/internal.xml'))!;
+    assert.strictEqual(pub.firewall.enabled, true);
+    assert.notStrictEqual(internal.firewall.enabled, true);
+    assert.deepStrictEqual(pub.firewall.inputRules.flatMap((r) => (r.ports ?? []).map((p) => p.from)), [7443]);
+  });
+});

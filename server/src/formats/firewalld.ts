@@ -669,7 +669,9 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
       context: `zone ${root.zone.name}${isDefault ? ' (the default zone)' : ''}`,
       reportUnknownServices: root.zone.valid,
     });
-    return { facts: result.facts, findings: [...instance.root.findings, ...result.findings] };
+    // A zone is active when it is the default zone (interfaces and sources bind others at run time).
+    const firewall = isDefault ? { ...result.firewall, enabled: true } : result.firewall;
+    return { facts: result.facts, findings: [...instance.root.findings, ...result.findings], firewall };
   }
 
   return [

@@ -1747,7 +1747,7 @@ export function createNftablesModule(serviceToPort: (name: string) => number | u
     const evaluation = evaluateNftables([root], edges, serviceToPort, { reportUnknownVariables: root.looksComplete && allIncludesFound });
     // Syntax findings come from each file's parse; port findings from the evaluation of the whole ruleset.
     const syntaxFindings = instance.files.flatMap((f) => f.findings.filter((x) => x.code === 'syntax' && !x.message.startsWith('Unknown variable')));
-    return { facts: evaluation.facts, findings: [...syntaxFindings, ...evaluation.findings] };
+    return { facts: evaluation.facts, findings: [...syntaxFindings, ...evaluation.findings], firewall: evaluation.firewall };
   }
 
   return {
