@@ -23,7 +23,7 @@ import type { FormatId, PortFact } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 import { DEBIAN_HOSTS } from '../helpers/sshd';
-import { composeText, dockerBinds, generateCases, nginxIncludedFiles, unitLabel, type KernelCase, type Unit } from './kernel/cases';
+import { composeText, dockerMappings, generateCases, nginxIncludedFiles, unitLabel, type KernelCase, type Unit } from './kernel/cases';
 
 const WORKERS = 2;
 const BATCH_TIMEOUT_MS = 150_000;
@@ -137,7 +137,7 @@ function materialize(root: string, cases: KernelCase[]): object[] {
       const file = path.join(d, FILE_OF[u.kind].name);
       if (u.kind === 'sshd') actors.push({ kind: 'sshd', config: file });
       else if (u.kind === 'nginx') actors.push({ kind: 'nginx', prefix: d, config: file });
-      else for (const s of u.services) actors.push({ kind: 'docker', binds: dockerBinds(s) });
+      else for (const s of u.services) actors.push({ kind: 'docker', mappings: dockerMappings(s) });
     });
     return { id: c.id, dir, actors };
   });

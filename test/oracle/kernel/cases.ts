@@ -13,8 +13,10 @@ export interface Publish {
   hostIp?: string;
   from: number;
   to: number;
-  /** First container port (a range of the same length when `to > from`). */
+  /** First container port (a range of the same length when `to > from`, unless `oneTarget`). */
   target: number;
+  /** A host range published to the one container port `target`: Docker takes one free port of the range. */
+  oneTarget?: boolean;
   protocol: Protocol;
   /** Written in the long syntax (target/published/host_ip/protocol keys; single ports only: its target takes no range). */
   long?: boolean;
@@ -87,6 +89,10 @@ function range(from: number, to: number): string {
   return from === to ? `${from}` : `${from}-${to}`;
 }
 
+function targetText(p: Publish): string {
+  return p.oneTarget ? `${p.target}` : range(p.target, p.target + (p.to - p.from));
+}
+
 /** docker-compose.yml text, and where each service's block lies in it (for telling services apart). */
 export function composeText(services: ComposeService[]): { text: string; spans: { start: number; end: number }[] } {
   let text = 'services:\n';
@@ -95,7 +101,7 @@ export function composeText(services: ComposeService[]): { text: string; spans: 
     const start = text.length;
     text += `  ${s.name}:\n    image: nginx\n    ports:\n`;
     for (const p of s.ports) {
-      const target = range(p.target, p.target + (p.to - p.from));
+      const target = targetText(p);
       if (p.long) {
         text += `      - target: ${target}\n        published: "${range(p.from, p.to)}"\n`;
         if (p.hostIp) text += `        host_ip: "${p.hostIp}"\n`;
@@ -111,11 +117,14 @@ export function composeText(services: ComposeService[]): { text: string; spans: 
 }
 
 /** What the Docker stand-in binds for a service: each published port on each host address. */
-export function dockerBinds(service: ComposeService): { protocol: Protocol; address: string; family: 'ipv4' | 'ipv6'; from: number; to: number }[] {
-  return service.ports.flatMap((p) => {
-    const addresses = p.hostIp ? [p.hostIp] : ['0.0.0.0', '::'];
-    return addresses.map((address) => ({ protocol: p.protocol, address, family: address.includes(':') ? ('ipv6' as const) : ('ipv4' as const), from: p.from, to: p.to }));
-  });
+export function dockerMappings(service: ComposeService): { protocol: Protocol; addresses: { address: string; family: 'ipv4' | 'ipv6' }[]; from: number; to: number; oneOf: boolean }[] {
+  return service.ports.map((p) => ({
+    protocol: p.protocol,
+    addresses: (p.hostIp ? [p.hostIp] : ['0.0.0.0', '::']).map((address) => ({ address, family: address.includes(':') ? ('ipv6' as const) : ('ipv4' as const) })),
+    from: p.from,
+    to: p.to,
+    oneOf: !!p.oneTarget && p.to > p.from,
+  }));
 }
 
 export function unitLabel(u: Unit): string {
@@ -125,7 +134,7 @@ export function unitLabel(u: Unit): string {
     const included = Object.entries(u.blocks.httpIncludes ?? {}).map(([name, b]) => `conf.d/${name}.conf:http{${statements(b, '').join(' ')}}`);
     return `nginx[${[...servers('http', u.blocks.http), ...included, ...servers('stream', u.blocks.stream)].join(' ')}]`;
   }
-  return `compose[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${range(p.target, p.target + p.to - p.from)}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
+  return `compose[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${targetText(p)}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +311,22 @@ export function generateCases(): KernelCase[] {
   add('docker long all then docker long [::1]', (p) => [dockerUnit([pub(p, undefined, 'tcp', { long: true })]), dockerUnit([pub(p, '::1', 'tcp', { long: true })])]);
   add('docker [::1] range then sshd [::]', (p) => [dockerUnit([{ ...pub(p - 1, '::1'), to: p + 1 }]), sshdUnit(`ListenAddress [::]:${p + 1}\n`)]);
   add('docker range then nginx dual-stack on the next port', (p) => [dockerUnit([{ ...pub(p - 3, '127.0.0.1'), to: p }]), nginxUnit({ http: [`listen [::]:${p + 1} ipv6only=off`] })]);
+
+  // A host range to one container port: Docker takes the first port of the range free on every address.
+  const oneOf = (from: number, to: number, hostIp?: string, protocol: Protocol = 'tcp'): Publish => ({ ...pub(from, hostIp, protocol), to, oneTarget: true });
+  add('nginx * then docker one of a range over it', (p) => [nginxUnit({ http: [`listen ${p}`] }), dockerUnit([oneOf(p, p + 2)])]);
+  add('docker all on two ports then docker one of those two', (p) => [dockerUnit([pub(p), pub(p + 1)]), dockerUnit([oneOf(p, p + 1)])]);
+  add('sshd on three ports then docker 127.0.0.1 one of those three', (p) => [sshdUnit(`Port ${p}\nPort ${p + 1}\nPort ${p + 2}\n`), dockerUnit([oneOf(p, p + 2, '127.0.0.1')])]);
+  add('sshd on two ports then docker one of three', (p) => [sshdUnit(`Port ${p}\nPort ${p + 1}\n`), dockerUnit([oneOf(p, p + 2)])]);
+  add('nginx 127.0.0.2 on two ports then docker 127.0.0.1 one of those two', (p) => [nginxUnit({ http: [`listen 127.0.0.2:${p}; listen 127.0.0.2:${p + 1}`] }), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
+  add('nginx udp on two ports then docker udp one of those two', (p) => [nginxUnit({ stream: [`listen ${p} udp`, `listen ${p + 1} udp`] }), dockerUnit([oneOf(p, p + 1, undefined, 'udp')])]);
+  add('sshd inet then docker one of a range over it', (p) => [sshdUnit(`Port ${p}\nAddressFamily inet\n`), dockerUnit([oneOf(p, p + 1)])]);
+  add('two services take one of one range each', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1)] }, { name: 'b', ports: [oneOf(p, p + 1)] }] }]);
+  add('three services take one of one two-port range', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1)] }, { name: 'b', ports: [oneOf(p, p + 1)] }, { name: 'c', ports: [oneOf(p, p + 1)] }] }]);
+  // Starting first, the range takes its first port, which a later program may want.
+  add('docker one of a range, then sshd on its first port', (p) => [dockerUnit([oneOf(p, p + 2)]), sshdUnit(`Port ${p}\n`)]);
+  // Two programs that each hold part of the range leave none of it free on every address.
+  add('sshd inet and sshd inet6 on the two ports, then docker one of those two', (p) => [sshdUnit(`Port ${p}\nAddressFamily inet\n`), sshdUnit(`Port ${p + 1}\nAddressFamily inet6\n`), dockerUnit([oneOf(p, p + 1)])]);
 
   // Three programs: what the first holds decides for the third.
   add('nginx * + 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.1', (p) => [nginxUnit({ http: [`listen ${p}; listen 127.0.0.1:${p}`] }), dockerUnit([pub(p, '127.0.0.2')]), sshdUnit(`ListenAddress 127.0.0.1:${p}\n`)]);

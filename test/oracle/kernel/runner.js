@@ -8,10 +8,11 @@
  * BATCH.json: { hostKey, cases: [{ id, dir, actors: [...] }] } where an actor is
  *   { kind: 'sshd',  config }                         sshd -D -f config -h hostKey
  *   { kind: 'nginx', prefix, config }                 nginx in the foreground, one process
- *   { kind: 'docker', binds: [{ protocol, address, family, from, to }] }
+ *   { kind: 'docker', mappings: [{ protocol, addresses: [{ address, family }], from, to, oneOf }] }
  *       the stand-in for Docker's port publishing: one socket per address and port, as docker-proxy
- *       opens them (IPv6 sockets v6-only); when one bind fails the container does not start and every
- *       socket it opened is closed again.
+ *       opens them (IPv6 sockets v6-only); a host range published to one container port (oneOf)
+ *       takes the first port of the range that is free on every address. When a bind fails the
+ *       container does not start and every socket it opened is closed again.
  * Each result: { status: 'ok' | 'eaddrinuse' | 'error', detail }.
  *
  * Every process this runner starts is stopped by its PID at the end of its case, also on failure,
@@ -137,20 +138,46 @@ function bindOne(b, port) {
   });
 }
 
+/** Binds one port on every address of a mapping; all or nothing. */
+async function bindPort(m, port) {
+  const opened = [];
+  for (const a of m.addresses) {
+    const r = await bindOne({ protocol: m.protocol, ...a }, port);
+    if (r.error) {
+      await Promise.all(opened.map((close) => close()));
+      return { error: r.error, where: `${a.family === 'ipv6' ? `[${a.address}]` : a.address}:${port}/${m.protocol}` };
+    }
+    opened.push(r.close);
+  }
+  return { opened };
+}
+
 async function startDocker(actor) {
   const opened = [];
-  for (const b of actor.binds) {
-    for (let port = b.from; port <= b.to; port++) {
-      const r = await bindOne(b, port);
-      const where = `${b.family === 'ipv6' ? `[${b.address}]` : b.address}:${port}/${b.protocol}`;
-      if (r.error) {
-        await Promise.all(opened.map((c) => c()));
-        return { close: async () => {}, result: r.error.code === 'EADDRINUSE' ? { status: 'eaddrinuse', detail: `bind ${where}: EADDRINUSE` } : { status: 'error', detail: `bind ${where}: ${r.error.message}` } };
+  const fail = async (error, where) => {
+    await Promise.all(opened.map((close) => close()));
+    return { close: async () => {}, result: error.code === 'EADDRINUSE' ? { status: 'eaddrinuse', detail: `bind ${where}: EADDRINUSE` } : { status: 'error', detail: `bind ${where}: ${error.message}` } };
+  };
+  for (const m of actor.mappings) {
+    if (m.oneOf) {
+      // A host range to one container port: the first port of the range free on every address.
+      let last;
+      for (let port = m.from; port <= m.to && !last?.opened; port++) {
+        const r = await bindPort(m, port);
+        if (r.error && r.error.code !== 'EADDRINUSE') return fail(r.error, r.where);
+        last = r;
       }
-      opened.push(r.close);
+      if (!last.opened) return fail(last.error, `${last.where} and every other port of ${m.from}-${m.to}`);
+      opened.push(...last.opened);
+      continue;
+    }
+    for (let port = m.from; port <= m.to; port++) {
+      const r = await bindPort(m, port);
+      if (r.error) return fail(r.error, r.where);
+      opened.push(...r.opened);
     }
   }
-  return { close: () => Promise.all(opened.map((c) => c())), result: { status: 'ok', detail: '' } };
+  return { close: () => Promise.all(opened.map((close) => close())), result: { status: 'ok', detail: '' } };
 }
 
 async function runCase(batch, c) {
