@@ -51,3 +51,14 @@ export function offsetOf(text: string, needle: string, nth = 0, delta = 0): numb
   }
   return at + delta;
 }
+
+/** Applies non-overlapping text edits of one file (as an editor applies a WorkspaceEdit). */
+export function applyEdits(text: string, edits: { span: { start: number; end: number }; newText: string }[]): string {
+  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start || b.span.end - a.span.end);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].span.end > sorted[i - 1].span.start) throw new Error('overlapping edits');
+  }
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  return out;
+}

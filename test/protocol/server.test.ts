@@ -9,6 +9,7 @@ import {
   DidOpenTextDocumentNotification,
   FileChangeType,
   HoverRequest,
+  CodeActionRequest,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
 import { TestClient } from '../helpers/lspClient';
@@ -119,5 +120,22 @@ describe('language server over stdio', function () {
       textDocument: { uri, languageId: 'plaintext', version: 1, text: 'PermitRootLogin no\nPort 99999\n' },
     });
     await client.until(() => client!.codes(uri).includes('invalid-port'));
+  });
+
+  it('offers quick fixes as workspace edits for the diagnostic under the cursor', async () => {
+    const dir = workspace({ 'etc/ssh/sshd_config': 'Port 22\nMatch User bob\n  Port 2200\n' });
+    client = await TestClient.start(dir);
+    const uri = `file://${dir}/etc/ssh/sshd_config`;
+    await client.until(() => client!.codes(uri).includes('syntax'));
+    const diagnostic = client.diagnostics.get(uri)!.diagnostics.find((d) => d.code === 'syntax')!;
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as { title: string; kind?: string; edit?: { changes?: Record<string, { range: unknown; newText: string }[]> } }[];
+    assert.deepStrictEqual(actions.map((a) => a.title), ["Move 'Port 2200' above the first Match block (sshd then applies it to every connection)", "Delete 'Port 2200'"]);
+    assert.strictEqual(actions[0].kind, 'quickfix');
+    assert.deepStrictEqual(actions[0].edit!.changes![uri], [
+      { range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, newText: 'Port 2200\n' },
+      { range: { start: { line: 2, character: 0 }, end: { line: 3, character: 0 } }, newText: '' },
+    ]);
+    const elsewhere = await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, context: { diagnostics: [] } });
+    assert.deepStrictEqual(elsewhere, []);
   });
 });

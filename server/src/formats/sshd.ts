@@ -5,7 +5,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { parseIp, resolveWellKnownHost, formatHostPort, type ParsedAddress } from '../core/address';
 import { MAX_PORT } from '../core/portRanges';
-import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, PortFact, Span, IpFamily, IncludeRef } from '../core/types';
+import type { FileParse, Finding, Fix, FormatModule, InstanceInput, InstanceOutput, PortFact, Span, IpFamily, IncludeRef } from '../core/types';
 
 export interface Token {
   text: string;
@@ -204,6 +204,25 @@ function resolveListenHost(host: string): ParsedAddress[] | undefined {
   return undefined;
 }
 
+/**
+ * Quick fixes for a global-only directive inside a Match block: move the line above the first Match
+ * of the file (sshd then applies it to every connection, which is all it can do), or delete it.
+ */
+function matchBlockFixes(file: string, text: string, lineStart: number, rawLine: string, firstMatchStart: number | undefined): Fix[] {
+  const lineEnd = Math.min(text.length, lineStart + rawLine.length + 1);
+  const directive = rawLine.replace(/\r$/, '').trim();
+  const remove = { file, span: { start: lineStart, end: lineEnd }, newText: '' };
+  const fixes: Fix[] = [];
+  if (firstMatchStart !== undefined) {
+    fixes.push({
+      title: `Move '${directive}' above the first Match block (sshd then applies it to every connection)`,
+      edits: [{ file, span: { start: firstMatchStart, end: firstMatchStart }, newText: `${directive}${rawLine.endsWith('\r') ? '\r\n' : '\n'}` }, remove],
+    });
+  }
+  fixes.push({ title: `Delete '${directive}'`, edits: [remove] });
+  return fixes;
+}
+
 const MATCH_CRITERIA = new Set(['user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain']);
 
 export function createSshdModule(serviceToPort: (name: string) => number | undefined): FormatModule {
@@ -215,6 +234,8 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     // except `Match all`. A file included from inside a Match block never becomes active.
     const neverActive = context === SSHD_MATCH_CONTEXT;
     let active = !neverActive;
+    // Where the first Match line of this file starts: a Port written below it can move above it.
+    let firstMatchStart: number | undefined;
     let offset = 0;
     for (const rawLine of text.split('\n')) {
       const lineStart = offset;
@@ -227,6 +248,7 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
       }
       const kw = line.keyword.text.toLowerCase();
       if (kw === 'match') {
+        firstMatchStart ??= lineStart;
         // A condition sshd refuses stops sshd; read what follows as an inactive block.
         active = (readMatch(line, file, findings) ?? false) && !neverActive;
         continue;
@@ -238,7 +260,9 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
       if (kw !== 'port' && kw !== 'listenaddress' && kw !== 'addressfamily') continue;
       if (!active) {
         const name = kw === 'port' ? 'Port' : kw === 'listenaddress' ? 'ListenAddress' : 'AddressFamily';
-        findings.push(err(file, line.keyword.span, 'syntax', `${name} is not allowed inside a Match block: sshd refuses to start (Directive '${line.keyword.text}' is not allowed within a Match block).`));
+        const finding = err(file, line.keyword.span, 'syntax', `${name} is not allowed inside a Match block: sshd refuses to start (Directive '${line.keyword.text}' is not allowed within a Match block).`);
+        finding.fixes = matchBlockFixes(file, text, lineStart, rawLine, firstMatchStart);
+        findings.push(finding);
         continue;
       }
       if (kw === 'port') readPort(line, file, extra, findings);
