@@ -245,6 +245,18 @@ describe('nginx', () => {
       );
     });
 
+    it('/etc/nginx/... reaches files beside the main config when the workspace does not mirror /etc (a Docker layout)', () => {
+      const files = {
+        'deploy/nginx/nginx.conf': main('include /etc/nginx/conf.d/*.conf;'),
+        'deploy/nginx/conf.d/a.conf': 'server {\n  listen 80 default_server;\n}\n',
+        'deploy/nginx/conf.d/b.conf': 'server {\n  listen 80 default_server;\n}\n',
+      };
+      assert.deepStrictEqual(errors(files), [['deploy/nginx/conf.d/b.conf', 'duplicate-default-server', 'error', 2, '80']]);
+      assert.deepStrictEqual(new Set(factsOf(files).map((f) => f.instance)), new Set(['/ws/deploy/nginx/nginx.conf']));
+      // A workspace that mirrors /etc answers first.
+      assert.deepStrictEqual(binds({ 'deploy/nginx/nginx.conf': files['deploy/nginx/nginx.conf'], 'etc/nginx/conf.d/c.conf': 'server { listen 8080; }\n' }), ['0.0.0.0:8080/tcp']);
+    });
+
     it('a site file read on its own resolves includes against its conf directory', () => {
       const files = { 'etc/nginx/sites-available/site': 'server { include snippets/l.conf; }\n', 'etc/nginx/snippets/l.conf': 'listen 8443;\n' };
       assert.deepStrictEqual(binds(files), ['0.0.0.0:8443/tcp']);

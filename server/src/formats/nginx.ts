@@ -89,6 +89,8 @@ interface ListenEvent {
 interface IncludeEvent {
   kind: 'include';
   ref: IncludeRef;
+  /** For /etc/nginx/REST: REST beside the main config, read when the workspace does not mirror /etc. */
+  fallback?: IncludeRef;
   server?: ServerRef;
 }
 
@@ -432,7 +434,12 @@ class FileReader {
       }
       const ref: IncludeRef = { span: d.args[0].span, pattern: d.args[0].text, relativeTo: this.relativeTo, context: ctx };
       this.out.includes.push(ref);
-      this.extra.events.push({ kind: 'include', ref, server });
+      // Debian's and the Docker image's nginx both have /etc/nginx as conf directory: a repository that
+      // keeps nginx.conf and conf.d/ side by side (mounted there) answers /etc/nginx/conf.d/*.conf.
+      const rest = /^\/etc\/nginx\/(.+)$/.exec(ref.pattern)?.[1];
+      const fallback: IncludeRef | undefined = rest ? { ...ref, pattern: rest } : undefined;
+      if (fallback) this.out.includes.push(fallback);
+      this.extra.events.push({ kind: 'include', ref, fallback, server });
       return;
     }
     if (d.block) {
@@ -852,7 +859,10 @@ class Linker {
         }
         case 'include': {
           const sid = serverId(ev.server);
-          const targets = resolveInclude(this.index, ev.ref, { includingFile: file.file, rootFile: this.instance.root.file }).map((p) => this.byPath.get(p)!);
+          const where = { includingFile: file.file, rootFile: this.instance.root.file };
+          let found = resolveInclude(this.index, ev.ref, where);
+          if (found.length === 0 && ev.fallback) found = resolveInclude(this.index, ev.fallback, where);
+          const targets = found.map((p) => this.byPath.get(p)!);
           if (targets.length === 0 && !/[*?[]/.test(ev.ref.pattern)) {
             // Not in the workspace: what it holds (listens, upstream blocks) is unknown.
             this.complete = false;
