@@ -8,8 +8,8 @@ import { FileIndex, resolveInclude } from './includes';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, PortFact } from './types';
-import { hostRules } from './hostRules';
+import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact } from './types';
+import { hostRules, type HostFact } from './hostRules';
 import { HostMap } from './hosts';
 import { LineIndex } from './lineIndex';
 
@@ -71,6 +71,16 @@ export class Engine {
   private readonly files = new Map<string, FileEntry>();
   private readonly index = new FileIndex();
   private readonly parses = new Map<string, CachedParse>();
+  /** Link results per instance root, reused while the instance is made of the very same parses. */
+  private readonly links = new Map<string, { input: InstanceInput; out: InstanceOutput }>();
+  /**
+   * The include graph of the last analysis: program instances and which file belongs to which. An
+   * edit that keeps a file's includes only re-assembles the instances holding that file.
+   */
+  private graph?: IncludeGraph;
+  private readonly dirty = new Set<string>();
+  /** Host-rule results per host, valid while the host's instances keep their link outputs. */
+  private hostCache = new Map<string, { outs: InstanceOutput[]; facts: HostFact[]; findings: Finding[] }>();
   /** Include resolutions; valid while the set of files is unchanged. */
   private readonly includeCache = new Map<string, string[]>();
   private settings: EngineSettings = defaultSettings();
@@ -82,6 +92,7 @@ export class Engine {
 
   setSettings(settings: EngineSettings): void {
     this.settings = settings;
+    this.hostCache.clear();
     this.last = undefined;
   }
 
@@ -91,8 +102,12 @@ export class Engine {
     if (!known) {
       this.index.add(file);
       this.includeCache.clear();
+      this.graph = undefined;
+    } else if (known.formatHint !== formatHint) {
+      this.graph = undefined;
     }
     this.files.set(file, { text, formatHint });
+    this.dirty.add(file);
     this.last = undefined;
   }
 
@@ -102,6 +117,8 @@ export class Engine {
     this.includeCache.clear();
     this.lineIndexes.delete(file);
     for (const key of this.parses.keys()) if (key.endsWith(`\u0000${file}`)) this.parses.delete(key);
+    for (const key of this.links.keys()) if (key.endsWith(`\u0000${file}`)) this.links.delete(key);
+    this.graph = undefined;
     this.last = undefined;
   }
 
@@ -139,49 +156,56 @@ export class Engine {
 
   analyze(): AnalysisResult {
     if (this.last && this.lastHostsVersion === this.hosts.version) return this.last;
+    if (this.lastHostsVersion !== this.hosts.version) this.hostCache.clear();
     this.lastHostsVersion = this.hosts.version;
-    const formatOf = new Map<string, FormatId>();
-    const standalone: { module: FormatModule; parse: FileParse }[] = [];
-    for (const file of this.files.keys()) {
-      const module = this.moduleFor(file);
-      if (!module) continue;
-      const parse = this.parseAs(module, file);
-      if (parse) standalone.push({ module, parse });
-      formatOf.set(file, module.id);
-    }
-    // Files reached by an include of the same program are not roots of their own.
-    const included = new Set<string>();
-    const instances: { module: FormatModule; input: InstanceInput }[] = [];
-    for (const { module, parse } of standalone) {
-      const input = this.assemble(module, parse);
-      instances.push({ module, input });
-      for (const f of input.files.slice(1)) {
-        included.add(`${module.id}\u0000${f.file}`);
-        formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
-      }
-    }
+    const graph = this.updateGraph();
+    const { formatOf, included } = graph;
+    const instances = [...graph.instances.values()];
     const allFacts: PortFact[] = [];
     const findings: Finding[] = [];
     const firewalls: AnalysisResult['firewalls'] = [];
+    // Host rules look at one host at a time: a host whose instances all kept their link output keeps its findings.
+    const outsByHost = new Map<string, InstanceOutput[]>();
     for (const { module, input } of instances) {
       // A file included by another root is covered by that root's instance.
       if (included.has(`${module.id}\u0000${input.root.file}`)) continue;
-      const out = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+      const out = this.linkCached(module, input);
       allFacts.push(...out.facts);
       findings.push(...out.findings);
       const firewall = out.firewall ?? input.root.firewall;
       if (firewall) firewalls.push({ root: input.root.file, host: this.hosts.hostOf(input.root.file), firewall });
+      const hosts = new Set(out.facts.map((f) => this.hosts.hostOf(f.file)));
+      for (const host of hosts) {
+        const list = outsByHost.get(host);
+        if (list) list.push(out);
+        else outsByHost.set(host, [out]);
+      }
     }
-    const facts = allFacts.map((fact) => ({ fact, host: this.hosts.hostOf(fact.file) }));
-    findings.push(...hostRules(facts, { settings: this.settings, registry: this.registry, lineOf: (f, o) => this.lineIndex(f).position(o).line + 1, shownPath: (f) => this.hosts.shownPath(f) }));
+    const facts: HostFact[] = [];
+    const ctx = { settings: this.settings, registry: this.registry, lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1, shownPath: (f: string) => this.hosts.shownPath(f) };
+    const hostCache = new Map<string, { outs: InstanceOutput[]; facts: HostFact[]; findings: Finding[] }>();
+    for (const [host, outs] of outsByHost) {
+      let entry = this.hostCache.get(host);
+      if (!entry || entry.outs.length !== outs.length || entry.outs.some((o, i) => o !== outs[i])) {
+        const hostFacts = outs.flatMap((o) => o.facts.filter((f) => this.hosts.hostOf(f.file) === host).map((fact) => ({ fact, host })));
+        entry = { outs, facts: hostFacts, findings: hostRules(hostFacts, ctx) };
+      }
+      hostCache.set(host, entry);
+      facts.push(...entry.facts);
+      findings.push(...entry.findings);
+    }
+    this.hostCache = hostCache;
 
     const findingsByFile = new Map<string, Finding[]>();
     const seen = new Set<string>();
     const ignored = new Set(this.settings.ignoreCodes ?? []);
+    const hasIgnoreComment = new Map<string, boolean>();
     for (const f of findings) {
       if (ignored.has(f.code)) continue;
       const text = this.files.get(f.file)?.text;
-      if (text !== undefined && text.includes('portolan-ignore') && ignoredByComment(text, this.lineIndex(f.file), f)) continue;
+      let marked = hasIgnoreComment.get(f.file);
+      if (marked === undefined) hasIgnoreComment.set(f.file, (marked = text?.includes('portolan-ignore') ?? false));
+      if (marked && ignoredByComment(text!, this.lineIndex(f.file), f)) continue;
       const key = `${f.file}|${f.span.start}|${f.span.end}|${f.code}|${f.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -198,6 +222,95 @@ export class Engine {
     }
     this.last = { findingsByFile, factsByFile, facts, formatOf, firewalls };
     return this.last;
+  }
+
+  /** The include graph, updated for the files edited since the last analysis (rebuilt when that is not enough). */
+  private updateGraph(): IncludeGraph {
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    const old = this.graph;
+    if (old) {
+      const touched = new Set<string>();
+      let sameShape = true;
+      for (const file of dirty) {
+        const module = this.moduleFor(file);
+        const before = old.standalone.get(file);
+        if (!module && !before && this.files.has(file)) {
+          // A file only reached through includes (an nginx snippet): its instances re-assemble,
+          // unless its own includes changed, which may change what is a root.
+          if (!this.includedKeepsIncludes(old, file)) {
+            sameShape = false;
+            break;
+          }
+          for (const root of old.rootsOf.get(file) ?? []) touched.add(root);
+          continue;
+        }
+        if (!module || !before || before.module !== module) {
+          sameShape = false;
+          break;
+        }
+        const parse = this.parseAs(module, file)!;
+        if (!sameIncludes(before.parse.includes, parse.includes)) {
+          sameShape = false;
+          break;
+        }
+        old.standalone.set(file, { module, parse });
+        for (const root of old.rootsOf.get(file) ?? []) touched.add(root);
+      }
+      // The included files of an edited one may have been parsed in a context: they re-parse through assemble.
+      if (sameShape) {
+        for (const key of touched) {
+          const { module, input } = old.instances.get(key)!;
+          const fresh = this.assemble(module, old.standalone.get(input.root.file)!.parse);
+          old.instances.set(key, { module, input: fresh });
+        }
+        return old;
+      }
+    }
+    return (this.graph = this.buildGraph());
+  }
+
+  private includedKeepsIncludes(graph: IncludeGraph, file: string): boolean {
+    for (const key of graph.rootsOf.get(file) ?? []) {
+      const { module, input } = graph.instances.get(key)!;
+      for (const edge of input.edges) {
+        if (edge.to.file !== file) continue;
+        const fresh = this.parseAs(module, file, edge.ref.context);
+        if (!fresh || !sameIncludes(edge.to.includes, fresh.includes)) return false;
+      }
+    }
+    return true;
+  }
+
+  private buildGraph(): IncludeGraph {
+    const formatOf = new Map<string, FormatId>();
+    const standalone = new Map<string, { module: FormatModule; parse: FileParse }>();
+    for (const file of this.files.keys()) {
+      const module = this.moduleFor(file);
+      if (!module) continue;
+      const parse = this.parseAs(module, file);
+      if (parse) standalone.set(file, { module, parse });
+      formatOf.set(file, module.id);
+    }
+    // Files reached by an include of the same program are not roots of their own.
+    const included = new Set<string>();
+    const instances = new Map<string, { module: FormatModule; input: InstanceInput }>();
+    const rootsOf = new Map<string, string[]>();
+    for (const { module, parse } of standalone.values()) {
+      const input = this.assemble(module, parse);
+      const key = `${module.id}\u0000${parse.file}`;
+      instances.set(key, { module, input });
+      for (const f of input.files) {
+        if (f !== input.root) {
+          included.add(`${module.id}\u0000${f.file}`);
+          formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
+        }
+        const roots = rootsOf.get(f.file);
+        if (roots) roots.push(key);
+        else rootsOf.set(f.file, [key]);
+      }
+    }
+    return { formatOf, standalone, instances, included, rootsOf };
   }
 
   /** A root file and everything it includes, depth first in the order the program reads them; cycles stop. */
@@ -244,6 +357,15 @@ export class Engine {
     return index;
   }
 
+  private linkCached(module: FormatModule, input: InstanceInput): InstanceOutput {
+    const key = `${module.id}\u0000${input.root.file}`;
+    const cached = this.links.get(key);
+    if (cached && sameInstance(cached.input, input)) return cached.out;
+    const out = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+    this.links.set(key, { input, out });
+    return out;
+  }
+
   private resolve(ref: IncludeRef, includingFile: string, rootFile: string): string[] {
     const key = `${ref.pattern}\u0000${ref.relativeTo}\u0000${includingFile}\u0000${rootFile}`;
     let targets = this.includeCache.get(key);
@@ -272,6 +394,30 @@ export class Engine {
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
   }
+}
+
+interface IncludeGraph {
+  formatOf: Map<string, FormatId>;
+  /** Each file that a format claims by path, parsed on its own. */
+  standalone: Map<string, { module: FormatModule; parse: FileParse }>;
+  /** One per standalone file (module id + path); those in `included` are covered by another root. */
+  instances: Map<string, { module: FormatModule; input: InstanceInput }>;
+  included: Set<string>;
+  /** file -> the instances whose files hold it */
+  rootsOf: Map<string, string[]>;
+}
+
+function sameIncludes(a: IncludeRef[], b: IncludeRef[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.pattern === b[i].pattern && r.relativeTo === b[i].relativeTo && r.context === b[i].context);
+}
+
+/** The same files (as the same cached parse objects), reached through the same includes. */
+function sameInstance(a: InstanceInput, b: InstanceInput): boolean {
+  if (a.files.length !== b.files.length || a.edges.length !== b.edges.length || (a.cycles?.length ?? 0) !== (b.cycles?.length ?? 0)) return false;
+  for (let i = 0; i < a.files.length; i++) if (a.files[i] !== b.files[i]) return false;
+  for (let i = 0; i < a.edges.length; i++) if (a.edges[i].from !== b.edges[i].from || a.edges[i].to !== b.edges[i].to || a.edges[i].ref !== b.edges[i].ref) return false;
+  for (let i = 0; i < (a.cycles?.length ?? 0); i++) if (a.cycles![i].target !== b.cycles![i].target || a.cycles![i].ref !== b.cycles![i].ref) return false;
+  return true;
 }
 
 function pointsAtThisHost(address: string | undefined): boolean {

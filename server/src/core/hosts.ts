@@ -23,7 +23,13 @@ export class HostMap {
       .sort((a, b) => b.folder.length - a.folder.length)
       .map(({ folder, hosts }) => ({
         folder,
-        matchers: Object.entries(hosts).map(([name, globs]) => ({ name, isMatch: picomatch(globs, { dot: true }) })),
+        matchers: Object.entries(hosts).map(([name, globs]) => {
+          const isMatch = picomatch(globs, { dot: true });
+          // The static directory of each glob: a cheap prefix test before the regex (1,000 hosts x 10,000 files).
+          const bases = globs.map((g) => picomatch.scan(g).base);
+          const canMatch = (rel: string) => bases.some((b) => b === '' || rel === b || rel.startsWith(b + '/'));
+          return { name, isMatch: (rel: string) => canMatch(rel) && isMatch(rel) };
+        }),
       }));
     this.cache.clear();
     this.version++;
