@@ -77,3 +77,14 @@ describe('incremental analysis', () => {
     }
   });
 });
+
+describe('instances', () => {
+  it('files that only include each other still count, once', () => {
+    const engine = engineWith({
+      'etc/nginx/nginx.conf': 'events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n  server { listen 8080; }\n}\n',
+      'etc/nginx/conf.d/a.conf': 'include /etc/nginx/nginx.conf;\n',
+    });
+    const listens = engine.analyze().facts.filter(({ fact }) => fact.role === 'listen').map(({ fact }) => `${fact.file}:${fact.port}`);
+    assert.deepStrictEqual(listens, ['/ws/etc/nginx/nginx.conf:8080']);
+  });
+});

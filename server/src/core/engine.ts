@@ -159,7 +159,7 @@ export class Engine {
     if (this.lastHostsVersion !== this.hosts.version) this.hostCache.clear();
     this.lastHostsVersion = this.hosts.version;
     const graph = this.updateGraph();
-    const { formatOf, included } = graph;
+    const { formatOf, roots } = graph;
     const instances = [...graph.instances.values()];
     const allFacts: PortFact[] = [];
     const findings: Finding[] = [];
@@ -168,7 +168,7 @@ export class Engine {
     const outsByHost = new Map<string, InstanceOutput[]>();
     for (const { module, input } of instances) {
       // A file included by another root is covered by that root's instance.
-      if (included.has(`${module.id}\u0000${input.root.file}`)) continue;
+      if (!roots.has(`${module.id}\u0000${input.root.file}`)) continue;
       const out = this.linkCached(module, input);
       allFacts.push(...out.facts);
       findings.push(...out.findings);
@@ -310,7 +310,21 @@ export class Engine {
         else rootsOf.set(f.file, [key]);
       }
     }
-    return { formatOf, standalone, instances, included, rootsOf };
+    // Roots: files nothing includes. Files that only include each other (a cycle with no way in)
+    // still count once: one of them becomes the root of the rest.
+    const roots = new Set<string>();
+    const covered = new Set<string>();
+    const accept = (key: string) => {
+      roots.add(key);
+      const { module, input } = instances.get(key)!;
+      for (const f of input.files) covered.add(`${module.id}\u0000${f.file}`);
+    };
+    for (const key of instances.keys()) if (!included.has(key)) accept(key);
+    // Prefer the shallowest file (a main config sits above its conf.d), then the name.
+    const depth = (key: string) => key.split('/').length;
+    const cyclic = [...instances.keys()].filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+    for (const key of cyclic) if (!covered.has(key)) accept(key);
+    return { formatOf, standalone, instances, roots, rootsOf };
   }
 
   /** A root file and everything it includes, depth first in the order the program reads them; cycles stop. */
@@ -400,9 +414,9 @@ interface IncludeGraph {
   formatOf: Map<string, FormatId>;
   /** Each file that a format claims by path, parsed on its own. */
   standalone: Map<string, { module: FormatModule; parse: FileParse }>;
-  /** One per standalone file (module id + path); those in `included` are covered by another root. */
+  /** One per standalone file (module id + path); only those in `roots` are programs of their own. */
   instances: Map<string, { module: FormatModule; input: InstanceInput }>;
-  included: Set<string>;
+  roots: Set<string>;
   /** file -> the instances whose files hold it */
   rootsOf: Map<string, string[]>;
 }
