@@ -35,7 +35,10 @@ export function runCheck(paths: string[], out: (line: string) => void): { errors
     if (st.isDirectory()) {
       roots.push(abs);
       folderHosts.push(readFolderHosts(abs) ?? { folder: abs, hosts: {} });
-      for (const f of scanFolder(abs, modules)) engine.setFile(f.path, f.text);
+      for (const f of scanFolder(abs, modules)) {
+        if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
+        engine.setFile(f.path, f.text);
+      }
     } else {
       const text = readText(abs);
       if (text === undefined) throw new Error(`${p}: not a readable text file`);

@@ -107,6 +107,7 @@ function applyHosts(): void {
 
 function loadFolder(folder: string): void {
   for (const f of scanFolder(folder, modules)) {
+    if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
     if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
   }
 }

@@ -96,7 +96,30 @@ export class Engine {
     this.last = undefined;
   }
 
+  /** link path -> the file it is a symbolic link to (both in the workspace, same text). */
+  private readonly aliases = new Map<string, string>();
+
+  /**
+   * Declares `link` a symbolic link to `target` (nginx's sites-enabled/X -> ../sites-available/X).
+   * The program reads the link's path, so includes resolve through it; what it finds is reported on
+   * the target, the file users edit, and the target is not analysed a second time on its own.
+   */
+  setAlias(link: string, target: string | undefined): void {
+    if (this.aliases.get(link) === target) return;
+    if (target === undefined) this.aliases.delete(link);
+    else this.aliases.set(link, target);
+    this.graph = undefined;
+    this.links.clear();
+    this.last = undefined;
+  }
+
   setFile(file: string, text: string, formatHint?: FormatId): void {
+    // Editing a link's target edits what the link reads.
+    for (const [link, target] of this.aliases) if (target === file) this.setFileText(link, text);
+    this.setFileText(file, text, formatHint);
+  }
+
+  private setFileText(file: string, text: string, formatHint?: FormatId): void {
     const known = this.files.get(file);
     if (known && known.text === text && known.formatHint === formatHint) return;
     if (!known) {
@@ -319,6 +342,16 @@ export class Engine {
       const { module, input } = instances.get(key)!;
       for (const f of input.files) covered.add(`${module.id}\u0000${f.file}`);
     };
+    // A link's target is read through the link: when a root includes the link, the target is covered.
+    for (const [link, target] of this.aliases) {
+      for (const key of instances.keys()) {
+        const id = key.slice(0, key.indexOf('\u0000'));
+        if (!key.endsWith(`\u0000${target}`)) continue;
+        // Read through a root's include: the target is covered. Read by nothing: the target alone stands for both.
+        if (included.has(`${id}\u0000${link}`)) included.add(key);
+        else included.add(`${id}\u0000${link}`);
+      }
+    }
     for (const key of instances.keys()) if (!included.has(key)) accept(key);
     // Prefer the shallowest file (a main config sits above its conf.d), then the name.
     const depth = (key: string) => key.split('/').length;
@@ -375,9 +408,24 @@ export class Engine {
     const key = `${module.id}\u0000${input.root.file}`;
     const cached = this.links.get(key);
     if (cached && sameInstance(cached.input, input)) return cached.out;
-    const out = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+    const linked = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+    const out = this.aliases.size > 0 ? this.onTargets(linked) : linked;
     this.links.set(key, { input, out });
     return out;
+  }
+
+  /** Facts and findings read through a link, moved onto the link's target (same text, same offsets). */
+  private onTargets(out: InstanceOutput): InstanceOutput {
+    const to = (file: string) => this.aliases.get(file) ?? file;
+    return {
+      ...out,
+      facts: out.facts.map((f) => (this.aliases.has(f.file) ? { ...f, file: to(f.file) } : f)),
+      findings: out.findings.map((f) =>
+        this.aliases.has(f.file) || f.related?.some((r) => this.aliases.has(r.file))
+          ? { ...f, file: to(f.file), related: f.related?.map((r) => ({ ...r, file: to(r.file) })) }
+          : f,
+      ),
+    };
   }
 
   private resolve(ref: IncludeRef, includingFile: string, rootFile: string): string[] {

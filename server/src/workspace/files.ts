@@ -15,6 +15,8 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export interface FoundFile {
   path: string;
   text: string;
+  /** The file is a symbolic link to this other file of the folder (sites-enabled/X -> sites-available/X). */
+  aliasOf?: string;
 }
 
 /**
@@ -45,11 +47,17 @@ export function scanFolder(root: string, modules: FormatModule[], includeCandida
       const full = path.join(dir, entry.name);
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
+      let aliasOf: string | undefined;
       if (entry.isSymbolicLink()) {
         try {
           const st = fs.statSync(full);
           isDir = st.isDirectory();
           isFile = st.isFile();
+          if (isFile) {
+            const target = toPosix(fs.realpathSync(full));
+            const realRoot = toPosix(fs.realpathSync(root));
+            if (target.startsWith(realRoot + '/')) aliasOf = toPosix(path.join(root, target.slice(realRoot.length + 1)));
+          }
         } catch {
           continue;
         }
@@ -62,7 +70,7 @@ export function scanFolder(root: string, modules: FormatModule[], includeCandida
       const posix = toPosix(full);
       if (!modules.some((m) => m.matchesPath(posix)) && !includeCandidate(posix)) continue;
       const text = readText(full);
-      if (text !== undefined) found.push({ path: posix, text });
+      if (text !== undefined) found.push({ path: posix, text, aliasOf });
     }
   }
   return found;
