@@ -46,6 +46,10 @@ describe('port-conflict verdict', () => {
     ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', true, { program: 'nginx', instance: 'n' }, { program: 'nginx', instance: 'n', separateBind: true }],
     // two nginx processes do collide
     ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', true, { program: 'nginx', instance: 'n1' }, { program: 'nginx', instance: 'n2' }],
+    // ... unless both sockets set SO_REUSEPORT (on any overlapping address)
+    ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', false, { program: 'nginx', instance: 'n1', reusePort: true }, { program: 'nginx', instance: 'n2', reusePort: true }],
+    ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', false, { program: 'nginx', instance: 'n1', reusePort: true }, { program: 'nginx', instance: 'n2', reusePort: true }],
+    ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', true, { program: 'nginx', instance: 'n1', reusePort: true }, { program: 'nginx', instance: 'n2' }],
   ];
   for (const [a, b, expected, ea, eb] of cases) {
     it(`${a} ${ea ? JSON.stringify(ea) : ''} vs ${b} ${eb ? JSON.stringify(eb) : ''}: ${expected ? 'collide' : 'coexist'}`, () => {
@@ -107,6 +111,35 @@ describe('port-conflict across files of one host', () => {
     assert.strictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict').length, 2);
     engine.setFile('/ws/opt/jump/sshd_config', 'Port 2223\n');
     assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);
+  });
+});
+
+describe('port-conflict: SO_REUSEPORT', () => {
+  const nginx = (listen: string) => `events {}\nhttp {\n  server { listen ${listen}; }\n}\n`;
+  const conflicts = (files: Record<string, string>) =>
+    shownFindings(engineWith(files))
+      .filter((f) => f.code === 'port-conflict')
+      .sort((a, b) => a.file.localeCompare(b.file));
+
+  it('two nginx that both listen with reuseport share the port', () => {
+    assert.deepStrictEqual(conflicts({ 'a/nginx.conf': nginx('8080 reuseport'), 'b/nginx.conf': nginx('8080 reuseport') }), []);
+  });
+
+  it('collide when only one of them sets reuseport', () => {
+    assert.deepStrictEqual(
+      conflicts({ 'a/nginx.conf': nginx('8080 reuseport'), 'b/nginx.conf': nginx('8080') }).map((f) => [f.file, f.severity]),
+      [
+        ['/ws/a/nginx.conf', 'error'],
+        ['/ws/b/nginx.conf', 'error'],
+      ],
+    );
+  });
+
+  it('the listen that sets the socket options decides for every server of the address:port', () => {
+    const both = `events {}\nhttp {\n  server { listen 8080 reuseport; }\n  server { listen 8080; server_name b; }\n}\n`;
+    const facts = engineWith({ 'a/nginx.conf': both }).analyze().facts.map(({ fact }) => fact).filter((f) => f.role === 'listen');
+    assert.deepStrictEqual(facts.map((f) => f.reusePort), [true, true]);
+    assert.deepStrictEqual(conflicts({ 'a/nginx.conf': both, 'b/nginx.conf': nginx('8080 reuseport') }), []);
   });
 });
 

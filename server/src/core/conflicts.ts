@@ -3,8 +3,9 @@
  * same protocol, overlapping ports, overlapping addresses (the same address, or a wildcard against
  * any address of its family; an IPv6 wildcard that is not v6-only also covers IPv4), minus the
  * sharing a program does inside itself (one nginx serves `listen 80` and `listen 127.0.0.1:80`
- * from one socket) and UDP sockets that both carry SO_REUSEADDR. test/oracle/kernel.test.ts
- * checks this against real binds of sshd, nginx and a Docker stand-in.
+ * from one socket), UDP sockets that both carry SO_REUSEADDR and sockets that both carry
+ * SO_REUSEPORT. test/oracle/kernel.test.ts checks this against real binds of sshd, nginx and a
+ * Docker stand-in.
  */
 import { formatHostPort } from './address';
 import type { Finding, PortFact } from './types';
@@ -57,6 +58,11 @@ function bothReuseUdpAddress(a: PortFact, b: PortFact): boolean {
   return a.protocol === 'udp' && b.protocol === 'udp' && UDP_REUSEADDR_PROGRAMS.has(a.program) && UDP_REUSEADDR_PROGRAMS.has(b.program);
 }
 
+/** Linux lets sockets that both set SO_REUSEPORT share an address:port when one user owns both (nginx binds as root). */
+function bothReusePort(a: PortFact, b: PortFact): boolean {
+  return !!a.reusePort && !!b.reusePort;
+}
+
 /** A bind that takes one free port of its range fails only when the other side covers the whole range. */
 function coversChoice(chooser: PortFact, other: PortFact): boolean {
   return !chooser.oneOf || (other.port <= chooser.port && other.portEnd >= chooser.portEnd);
@@ -71,7 +77,8 @@ export function collide(a: PortFact, b: PortFact): boolean {
     coversChoice(b, a) &&
     addressesOverlap(a, b) &&
     !sharedInsideProgram(a, b) &&
-    !bothReuseUdpAddress(a, b)
+    !bothReuseUdpAddress(a, b) &&
+    !bothReusePort(a, b)
   );
 }
 

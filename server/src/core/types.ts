@@ -107,6 +107,11 @@ export interface PortFact {
    * when every port of the range is taken.
    */
   oneOf?: boolean;
+  /**
+   * SO_REUSEPORT is set on the socket (nginx `listen ... reuseport`): two binds that both set it, by
+   * the same user, may share the address:port.
+   */
+  reusePort?: boolean;
 }
 
 /** An include directive as written; the workspace model resolves it to files. */

@@ -943,6 +943,7 @@ class Linker {
         context,
         instance: this.sharingGroup(ev.module),
         separateBind: ev.bind || undefined,
+        reusePort: ev.params.includes('reuseport') || undefined,
         detail: `nginx listens on ${where}/${ev.protocol}${ev.params.length ? ` (${ev.params.join(', ')})` : ''}`,
       };
       this.facts.push(fact);
@@ -1000,6 +1001,7 @@ class Linker {
       const entry = entryKey ? this.http.get(entryKey) : undefined;
       if (!entry) continue;
       fact.separateBind = entry.bind || undefined;
+      fact.reusePort = entry.setBy?.event.params.includes('reuseport') || undefined;
       if (fact.family === 'ipv6') fact.v6only = entry.ipv6only;
     }
   }

@@ -347,6 +347,14 @@ export function generateCases(): KernelCase[] {
   add('nginx * reuseport then nginx *', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen ${p}`] })]);
   add('nginx udp * reuseport then nginx udp * reuseport', (p) => [nginxUnit({ stream: [`listen ${p} udp reuseport`] }), nginxUnit({ stream: [`listen ${p} udp reuseport`] })]);
   add('nginx udp * reuseport then docker udp all', (p) => [nginxUnit({ stream: [`listen ${p} udp reuseport`] }), dockerUnit([pub(p, undefined, 'udp')])]);
+  add('nginx * then nginx * reuseport', (p) => [nginxUnit({ http: [`listen ${p}`] }), nginxUnit({ http: [`listen ${p} reuseport`] })]);
+  add('nginx * reuseport then nginx 127.0.0.1 reuseport', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen 127.0.0.1:${p} reuseport`] })]);
+  add('nginx [::] reuseport then nginx [::1] reuseport', (p) => [nginxUnit({ http: [`listen [::]:${p} reuseport`] }), nginxUnit({ http: [`listen [::1]:${p} reuseport`] })]);
+  add('nginx stream * reuseport then nginx stream * reuseport', (p) => [nginxUnit({ stream: [`listen ${p} reuseport`] }), nginxUnit({ stream: [`listen ${p} reuseport`] })]);
+  // The listen that sets socket options decides for the servers that share its address:port.
+  add('nginx * reuseport and * in another server, then nginx * reuseport', (p) => [nginxUnit({ http: [`listen ${p} reuseport`, `listen ${p}`] }), nginxUnit({ http: [`listen ${p} reuseport`] })]);
+  add('nginx * reuseport then sshd all', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), sshdUnit(`Port ${p}\n`)]);
+  add('nginx * reuseport then docker all', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), dockerUnit([pub(p)])]);
   return cases;
 }
 
