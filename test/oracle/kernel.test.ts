@@ -6,19 +6,22 @@
  * whichever bind() fails with EADDRINUSE is the expected answer.
  *
  * Our side reads the same texts as files of one host with our parsers and our engine:
- * - per program, in start order: does one of its binds collide (`collide`) with a bind an earlier
- *   program still holds, or with another bind of its own? A program whose start fails holds
- *   nothing afterwards (nginx exits, Docker does not start the container), except sshd, which keeps
- *   the sockets that did bind;
- * - for the whole case: does the engine report a port-conflict at all, exactly when some bind failed?
- * Both must equal the kernel's answer.
+ * - per program, in start order: does one of its binds fail against the binds earlier programs still
+ *   hold, or against its own earlier binds (`bindBlockers`; a host range published to one container
+ *   port takes the port `portTaken` picks, and fails when there is none)? A program whose start
+ *   fails holds nothing afterwards (nginx exits, Docker does not start the container), except sshd,
+ *   which keeps the sockets that did bind. This must equal the kernel's answer for every program.
+ * - for the whole case, the engine's static verdict, which does not know the start order: a
+ *   port-conflict that fails in every order (an error, or sshd's warning about binding an address
+ *   twice) means the kernel must refuse a bind; no port-conflict at all means it must take every
+ *   bind; a conflict that depends on start order (`dependsOnStartOrder`) allows either outcome.
  */
 import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { collide, isHostBind } from '../../server/src/core/conflicts';
+import { bindBlockers, dependsOnStartOrder, isHostBind, portTaken, type HeldBind } from '../../server/src/core/conflicts';
 import type { FormatId, PortFact } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
@@ -44,7 +47,8 @@ interface Ours {
   /** Format of each unit's file that is not registered yet (the case waits for that parser). */
   missing: FormatId[];
   failing: boolean[];
-  reportsConflict: boolean;
+  /** The engine's port-conflict verdict for the case: a bind fails in every start order, in some, or in none. */
+  conflict: 'every order' | 'some orders' | 'none';
   /** Why each program fails, in our words (for the disagreement listing). */
   why: string[];
 }
@@ -102,25 +106,66 @@ function ourVerdict(c: KernelCase): Ours {
     if (a < 0) throw new Error(`case ${c.id}: a bind fact no program owns: ${shortFact(fact)} in ${fact.file}`);
     factsOf[a].push(fact);
   }
-  const held: { fact: PortFact; actor: number }[] = [];
+  const held: { bind: HeldBind; actor: number }[] = [];
   const failing: boolean[] = [];
   const why: string[] = [];
   actors.forEach((actor, j) => {
     const mine = factsOf[j];
     const reasons: string[] = [];
-    const fromOthers = (f: PortFact) => held.filter((h) => collide(f, h.fact));
-    mine.forEach((f, k) => {
-      for (const h of fromOthers(f)) reasons.push(`${shortFact(f)} collides with ${shortFact(h.fact)} of ${actors[h.actor].label}`);
-      for (const g of mine.slice(k + 1)) if (collide(f, g)) reasons.push(`${shortFact(f)} collides with its own ${shortFact(g)}`);
-    });
+    const own: HeldBind[] = [];
+    const ownerOf = (h: HeldBind) => {
+      const other = held.find((x) => x.bind === h);
+      return other ? `of ${actors[other.actor].label}` : 'of its own';
+    };
+    const shortHeld = (h: HeldBind) => `${shortFact(h.took === undefined ? h.fact : { ...h.fact, port: h.took, portEnd: h.took })}${h.took === undefined ? '' : ' (taken from its range)'} ${ownerOf(h)}`;
+    // Binds in order, each against what others hold and what this program bound before it.
+    for (const step of startSteps(mine)) {
+      const before = [...held.map((h) => h.bind), ...own];
+      if (step[0].oneOf) {
+        const port = portTaken(step, before);
+        if (port === undefined) reasons.push(`no port of ${step.map(shortFact).join(' + ')} is free: ${before.filter((h) => step.some((f) => bindBlockers(f, [h]).length > 0)).map(shortHeld).join(', ')}`);
+        else own.push(...step.map((fact) => ({ fact, took: port })));
+        continue;
+      }
+      const blockers = bindBlockers(step[0], before);
+      if (blockers.length > 0) reasons.push(`${shortFact(step[0])} collides with ${blockers.map(shortHeld).join(', ')}`);
+      else own.push({ fact: step[0] });
+    }
     failing.push(reasons.length > 0);
-    why.push(reasons.length ? reasons.join('; ') : `binds ${mine.map(shortFact).join(', ') || 'nothing'}`);
+    why.push(reasons.length ? reasons.join('; ') : `binds ${own.map((h) => shortHeld(h).replace(/ of its own$/, '')).join(', ') || 'nothing'}`);
     // sshd keeps the sockets that bound; nginx exits and Docker does not start a container that failed.
-    if (c.units[actor.unit].kind === 'sshd') held.push(...mine.filter((f) => fromOthers(f).length === 0).map((fact) => ({ fact, actor: j })));
-    else if (reasons.length === 0) held.push(...mine.map((fact) => ({ fact, actor: j })));
+    if (c.units[actor.unit].kind === 'sshd') {
+      const others = held.map((h) => h.bind);
+      held.push(...mine.filter((f) => bindBlockers(f, others).length === 0).map((fact) => ({ bind: { fact }, actor: j })));
+    } else if (reasons.length === 0) held.push(...own.map((bind) => ({ bind, actor: j })));
   });
-  const reportsConflict = [...result.findingsByFile.values()].some((list) => list.some((f) => f.code === 'port-conflict'));
-  return { missing, failing, reportsConflict, why };
+  const conflicts = [...result.findingsByFile.values()].flat().filter((f) => f.code === 'port-conflict');
+  const conflict = conflicts.some((f) => !dependsOnStartOrder(f)) ? 'every order' : conflicts.length > 0 ? 'some orders' : 'none';
+  return { missing, failing, conflict, why };
+}
+
+/**
+ * A program's binds in the order it makes them: one step per bind of fixed ports, and one per host
+ * range published to one container port (its addresses take the same port together).
+ */
+function startSteps(binds: PortFact[]): PortFact[][] {
+  const steps: PortFact[][] = [];
+  const mappings = new Map<string, PortFact[]>();
+  for (const f of binds) {
+    if (!f.oneOf) {
+      steps.push([f]);
+      continue;
+    }
+    const key = `${f.file}\u0000${f.span.start}\u0000${f.port}-${f.portEnd}`;
+    const step = mappings.get(key);
+    if (step) step.push(f);
+    else {
+      const first = [f];
+      mappings.set(key, first);
+      steps.push(first);
+    }
+  }
+  return steps;
 }
 
 /** Writes the case files and the runner's batch description. */
@@ -215,6 +260,7 @@ describe('kernel oracle: port conflicts as bind() decides them', function () {
 
     const disagreements: string[] = [];
     let agree = 0;
+    let orderDependent = 0;
     for (const c of ready) {
       const mine = ours.get(c.id)!;
       const theirs = kernel.get(c.id);
@@ -227,14 +273,17 @@ describe('kernel oracle: port conflicts as bind() decides them', function () {
           else if ((r.status === 'eaddrinuse') !== mine.failing[j]) problems.push(`${actors[j].label}: kernel ${r.status === 'eaddrinuse' ? `EADDRINUSE (${r.detail})` : 'bound everything'}, we say ${mine.failing[j] ? 'it fails' : 'it binds'} (${mine.why[j]})`);
         });
         const kernelConflict = theirs.results.some((r) => r.status === 'eaddrinuse');
-        if (kernelConflict !== mine.reportsConflict) problems.push(`the engine ${mine.reportsConflict ? 'reports' : 'reports no'} port-conflict, the kernel ${kernelConflict ? 'refused a bind' : 'took every bind'}`);
+        if (mine.conflict === 'some orders') orderDependent++;
+        else if (kernelConflict !== (mine.conflict === 'every order')) {
+          problems.push(`the engine ${mine.conflict === 'every order' ? 'reports a port-conflict that fails in every start order' : 'reports no port-conflict'}, the kernel ${kernelConflict ? 'refused a bind' : 'took every bind'}`);
+        }
       }
       if (problems.length === 0) agree++;
       else disagreements.push(`#${c.id} ${c.name}\n      ${c.units.map(unitLabel).join('\n      ')}\n      → ${problems.join('\n      → ')}`);
     }
     const slowest = [...kernel.entries()].sort((a, b) => b[1].ms - a[1].ms)[0];
     const refused = [...kernel.values()].filter((k) => k.results.some((r) => r.status === 'eaddrinuse')).length;
-    console.log(`      kernel oracle: ${ready.length} cases, ${agree} agree (the kernel refused a bind in ${refused}; ${(elapsed / 1000).toFixed(1)} s in ${WORKERS} namespaces, slowest case ${slowest?.[1].ms} ms)`);
+    console.log(`      kernel oracle: ${ready.length} cases, ${agree} agree (the kernel refused a bind in ${refused}; ${orderDependent} where the engine says it depends on start order; ${(elapsed / 1000).toFixed(1)} s in ${WORKERS} namespaces, slowest case ${slowest?.[1].ms} ms)`);
     if (waiting.length > 0) console.log(`      ${waiting.length} cases wait for the ${[...new Set(waiting.flatMap((c) => ours.get(c.id)!.missing))].join(' and ')} parser (not registered in server/src/formats/index.ts)`);
     for (const d of disagreements) console.log(`      DISAGREE ${d}`);
     assert.ok(ready.length >= 150, `only ${ready.length} cases could run`);

@@ -4,8 +4,10 @@
  * any address of its family; an IPv6 wildcard that is not v6-only also covers IPv4), minus the
  * sharing a program does inside itself (one nginx serves `listen 80` and `listen 127.0.0.1:80`
  * from one socket), UDP sockets that both carry SO_REUSEADDR and sockets that both carry
- * SO_REUSEPORT. test/oracle/kernel.test.ts checks this against real binds of sshd, nginx and a
- * Docker stand-in.
+ * SO_REUSEPORT. A bind that takes one free port of a range (compose "8000-8010:80") cannot be judged
+ * pair by pair: which port it gets depends on what started before it, so those are judged over the
+ * possible start orders (`portTaken`, `judgeStartOrders`). test/oracle/kernel.test.ts checks all of this
+ * against real binds of sshd, nginx and a Docker stand-in.
  */
 import { formatHostPort } from './address';
 import type { Finding, PortFact } from './types';
@@ -63,18 +65,15 @@ function bothReusePort(a: PortFact, b: PortFact): boolean {
   return !!a.reusePort && !!b.reusePort;
 }
 
-/** A bind that takes one free port of its range fails only when the other side covers the whole range. */
-function coversChoice(chooser: PortFact, other: PortFact): boolean {
-  return !chooser.oneOf || (other.port <= chooser.port && other.portEnd >= chooser.portEnd);
-}
-
+/**
+ * Do the two binds collide when each binds every port of its range? A oneOf bind holds only the one
+ * port it takes at start: judge it with `portTaken` against what is held, or narrow it with `heldSocket`.
+ */
 export function collide(a: PortFact, b: PortFact): boolean {
   return (
     a.protocol === b.protocol &&
     a.port <= b.portEnd &&
     b.port <= a.portEnd &&
-    coversChoice(a, b) &&
-    coversChoice(b, a) &&
     addressesOverlap(a, b) &&
     !sharedInsideProgram(a, b) &&
     !bothReuseUdpAddress(a, b) &&
@@ -82,9 +81,53 @@ export function collide(a: PortFact, b: PortFact): boolean {
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// A program starting now, against the binds that programs started before it still hold
+
+/** A bind a running program holds. */
+export interface HeldBind {
+  fact: PortFact;
+  /** The port a oneOf bind took when its program started; absent for a bind of fixed ports. */
+  took?: number;
+}
+
+/** The socket a held bind really has: a oneOf bind narrowed to the port it took. */
+export function heldSocket(h: HeldBind): PortFact {
+  return h.took === undefined ? h.fact : { ...h.fact, port: h.took, portEnd: h.took, oneOf: undefined };
+}
+
+/** The held binds in the way of a bind of fixed ports: it fails with EADDRINUSE when there is any. */
+export function bindBlockers(fact: PortFact, held: readonly HeldBind[]): HeldBind[] {
+  return held.filter((h) => collide(fact, heldSocket(h)));
+}
+
+/**
+ * The port a oneOf mapping takes when its program starts: the lowest port of its range that every
+ * address of the mapping (`mapping`: one fact per address, all with the same range) can bind beside
+ * what is held. Undefined when no port of the range is free: the program fails.
+ */
+export function portTaken(mapping: readonly PortFact[], held: readonly HeldBind[]): number | undefined {
+  const { port: first, portEnd: last } = mapping[0];
+  const sockets = held.map(heldSocket);
+  let port = first;
+  while (port <= last) {
+    // A held socket in the way of this port is in the way of every port up to its own last one.
+    let next = port;
+    for (const f of mapping) {
+      const here = { ...f, port, portEnd: port, oneOf: undefined };
+      for (const s of sockets) if (s.portEnd >= next && collide(here, s)) next = s.portEnd + 1;
+    }
+    if (next === port) return port;
+    port = next;
+  }
+  return undefined;
+}
+
 /**
  * One sshd binding an address twice (a repeated Port, 0.0.0.0 beside 127.0.0.1) gets EADDRINUSE on
- * the later bind, logs it and serves on its other sockets: worth a warning, not an error.
+ * one of the two binds, logs it and serves on the sockets that bound: worth a warning, not an error.
+ * Which of the two fails depends on the order sshd binds in (ListenAddress lines in reverse), so the
+ * message does not say.
  */
 function sameSshd(a: PortFact, b: PortFact): boolean {
   return a.program === 'sshd' && b.program === 'sshd' && !!a.instance && a.instance === b.instance;
@@ -92,6 +135,18 @@ function sameSshd(a: PortFact, b: PortFact): boolean {
 
 function who(f: PortFact): string {
   return `${f.program} (${f.context})`;
+}
+
+function bindText(f: PortFact): string {
+  return `${formatHostPort(f.family, f.address, f.port, f.portEnd)}/${f.protocol}`;
+}
+
+/** A port-conflict that some start orders avoid says so with this phrase (and is a warning). */
+export const START_ORDER_PHRASE = 'may collide depending on which starts first';
+
+/** Is this port-conflict a matter of start order: some orders bind everything, others do not? */
+export function dependsOnStartOrder(finding: Finding): boolean {
+  return finding.code === 'port-conflict' && finding.message.includes(START_ORDER_PHRASE);
 }
 
 export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (file: string) => string): Finding[] {
@@ -111,27 +166,35 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
     if (!entry) bySpan.set(key, (entry = { fact, others: [] }));
     if (!entry.others.some((o) => o.file === other.file && o.span.start === other.span.start && o.program === other.program && o.port === other.port)) entry.others.push(other);
   };
+  const choices = new StartOrderGroups();
   for (const list of buckets.values()) {
     list.sort((x, y) => x.port - y.port);
     const active: PortFact[] = [];
     for (const fact of list) {
       // Drop ranges that end before this one starts.
       for (let i = active.length - 1; i >= 0; i--) if (active[i].portEnd < fact.port) active.splice(i, 1);
+      if (fact.oneOf) choices.add(fact);
       for (const other of active) {
         if (!collide(fact, other)) continue;
+        // A oneOf bind meets the others only at the port it takes: judged over start orders below.
+        if (fact.oneOf || other.oneOf) {
+          choices.link(fact, other);
+          continue;
+        }
         note(fact, other);
         note(other, fact);
       }
       active.push(fact);
     }
   }
+  const where = (f: PortFact) => `${shownPath(f.file)}:${lineOf(f.file, f.span.start)}`;
   const findings: Finding[] = [];
   for (const { fact, others } of bySpan.values()) {
     const parts = others.map((o) => {
       const from = Math.max(fact.port, o.port);
       const to = Math.min(fact.portEnd, o.portEnd);
       const ports = from === to ? `${from}` : `${from}-${to}`;
-      return { o, text: `${who(o)} binds ${formatHostPort(o.family, o.address, o.port, o.portEnd)}/${o.protocol} at ${shownPath(o.file)}:${lineOf(o.file, o.span.start)} — overlapping port${from === to ? '' : 's'} ${ports}` };
+      return { o, text: `${who(o)} binds ${bindText(o)} at ${where(o)} — overlapping port${from === to ? '' : 's'} ${ports}` };
     });
     const mine = formatHostPort(fact.family, fact.address, fact.port, fact.portEnd);
     if (others.every((o) => sameSshd(fact, o))) {
@@ -140,8 +203,8 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
         span: fact.span,
         severity: 'warning',
         code: 'port-conflict',
-        message: `sshd binds ${mine}/${fact.protocol} more than once (${parts.map((p) => p.text).join('; ')}): the later bind() fails with "Address already in use"; sshd logs it and keeps serving on its other sockets.`,
-        related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `sshd binds ${formatHostPort(o.family, o.address, o.port, o.portEnd)}/${o.protocol}` })),
+        message: `sshd binds ${mine}/${fact.protocol} more than once (${parts.map((p) => p.text).join('; ')}): ${others.length === 1 ? 'one of the two binds fails' : 'some of these binds fail'} with "Address already in use"; sshd logs it and serves on the sockets that bound.`,
+        related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `sshd binds ${bindText(o)}` })),
       });
       continue;
     }
@@ -151,8 +214,390 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
       severity: 'error',
       code: 'port-conflict',
       message: `${who(fact)} binds ${mine}/${fact.protocol}${fact.implicit ? ' (its default)' : ''}, but on this host ${parts.map((p) => p.text).join('; and ')}. Only one of them can bind it: the later one fails with "Address already in use".`,
-      related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `${who(o)} binds ${formatHostPort(o.family, o.address, o.port, o.portEnd)}/${o.protocol}` })),
+      related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `${who(o)} binds ${bindText(o)}` })),
     });
   }
+  findings.push(...choices.findings(where));
   return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// oneOf binds: judged over start orders
+
+/**
+ * What starts as one: the addresses of one oneOf mapping (they take the same port), or one bind of
+ * fixed ports. Atoms that may meet at some port are partners and end up in one group.
+ */
+interface Atom {
+  facts: PortFact[];
+  oneOf: boolean;
+  partners: Set<Atom>;
+  /** Union-find link towards the group's representative. */
+  parent: Atom | undefined;
+}
+
+interface StartOrderVerdict {
+  /** Some bind fails in every start order. */
+  always: boolean;
+  /** Some bind fails in some start order. */
+  sometimes: boolean;
+  /** Who failed in some order → whose binds were in its way; undefined when there were too many orders to try each. */
+  blockedBy?: Map<Atom, Set<Atom>>;
+}
+
+/** Start orders tried one by one per group; beyond this, the verdict is bounded instead (see judgeStartOrders). */
+const MAX_START_ORDERS = 4096;
+/** Binds named in one message; the rest are counted. */
+const MAX_LISTED = 8;
+
+function* permutations<T>(items: T[]): Generator<T[]> {
+  if (items.length <= 1) {
+    yield items;
+    return;
+  }
+  for (let i = 0; i < items.length; i++) {
+    const rest = [...items.slice(0, i), ...items.slice(i + 1)];
+    for (const p of permutations(rest)) yield [items[i], ...p];
+  }
+}
+
+/** n!, or some number above MAX_START_ORDERS once it passes that. */
+function factorial(n: number): number {
+  let f = 1;
+  for (let i = 2; i <= n && f <= MAX_START_ORDERS; i++) f *= i;
+  return f;
+}
+
+/**
+ * One start order of a group: the oneOf atoms start in `choosers` order, and each fixed atom j right
+ * before choosers[slots[j]] (after all of them for slots[j] === choosers.length). The order among
+ * fixed atoms started one after the other changes nothing here: binds of fixed ports that collide
+ * with each other are reported pair by pair, so only a port a oneOf atom took makes a fixed atom fail.
+ * Returns whether some atom failed, and records who was in its way.
+ */
+function startInOrder(choosers: Atom[], fixed: Atom[], slots: number[], blockedBy?: Map<Atom, Set<Atom>>): boolean {
+  const held: { atom: Atom; bind: HeldBind }[] = [];
+  let failed = false;
+  const fail = (victim: Atom, culprits: Atom[]) => {
+    failed = true;
+    if (!blockedBy) return;
+    let set = blockedBy.get(victim);
+    if (!set) blockedBy.set(victim, (set = new Set()));
+    for (const c of culprits) set.add(c);
+  };
+  for (let i = 0; i <= choosers.length; i++) {
+    fixed.forEach((atom, j) => {
+      if (slots[j] !== i) return;
+      const fact = atom.facts[0];
+      const takenBy = held.filter((h) => h.atom.oneOf && collide(fact, heldSocket(h.bind)));
+      if (takenBy.length > 0) fail(atom, takenBy.map((h) => h.atom));
+      else held.push({ atom, bind: { fact } });
+    });
+    const chooser = choosers[i];
+    if (!chooser) break;
+    const port = portTaken(chooser.facts, held.map((h) => h.bind));
+    if (port === undefined) fail(chooser, held.filter((h) => chooser.facts.some((f) => collide(f, heldSocket(h.bind)))).map((h) => h.atom));
+    else for (const fact of chooser.facts) held.push({ atom: chooser, bind: { fact, took: port } });
+  }
+  return failed;
+}
+
+/** How many ports of a oneOf atom's range the given fixed atoms hold on an address it needs. */
+function portsHeld(chooser: Atom, fixed: Iterable<Atom>): number {
+  const { port: first, portEnd: last } = chooser.facts[0];
+  const spans: [number, number][] = [];
+  for (const f of fixed) if (chooser.facts.some((c) => collide(c, f.facts[0]))) spans.push([Math.max(first, f.facts[0].port), Math.min(last, f.facts[0].portEnd)]);
+  spans.sort((a, b) => a[0] - b[0]);
+  let count = 0;
+  let upTo = first - 1;
+  for (const [from, to] of spans) {
+    if (to <= upTo) continue;
+    count += to - Math.max(from, upTo + 1) + 1;
+    upTo = to;
+  }
+  return count;
+}
+
+/**
+ * Pigeonhole: oneOf atoms of the same range and addresses each need a port of their own that no fixed
+ * bind holds; more of them than such ports means a failure in every start order.
+ */
+function poolOverflows(choosers: Atom[], fixed: Atom[]): boolean {
+  const pools = new Map<string, Atom[]>();
+  for (const c of choosers) {
+    const key = `${c.facts[0].port}-${c.facts[0].portEnd} ${c.facts.map((f) => `${f.family}|${f.address}|${f.v6only}`).sort().join(',')}`;
+    const pool = pools.get(key);
+    if (pool) pool.push(c);
+    else pools.set(key, [c]);
+  }
+  for (const pool of pools.values()) {
+    const [a, b] = pool;
+    // Atoms of a pool that do not collide with each other may take the same port.
+    if (b && !a.facts.some((f) => b.facts.some((g) => collide(f, g)))) continue;
+    const size = a.facts[0].portEnd - a.facts[0].port + 1;
+    if (pool.length > size - portsHeld(a, fixed)) return true;
+  }
+  return false;
+}
+
+/**
+ * No start order fails when every oneOf atom finds a free port among the first n of its range, n
+ * being 1 + the oneOf atoms it may meet: those hold one port each, and no fixed bind it may meet
+ * holds any of the first n. It then never takes a port beyond them, so no fixed bind loses one.
+ */
+function neverFails(choosers: Atom[]): boolean {
+  return choosers.every((c) => {
+    const partners = [...c.partners];
+    const reach = c.facts[0].port + partners.filter((p) => p.oneOf).length;
+    return reach <= c.facts[0].portEnd && partners.every((p) => p.oneOf || p.facts[0].port > reach);
+  });
+}
+
+/** Does some bind of the group fail in every start order, in some, or in none? */
+function judgeStartOrders(choosers: Atom[], fixed: Atom[]): StartOrderVerdict {
+  if (neverFails(choosers)) return { always: false, sometimes: false };
+  const k = choosers.length;
+  const placements = (k + 1) ** fixed.length;
+  if (factorial(k) * placements <= MAX_START_ORDERS) {
+    const blockedBy = new Map<Atom, Set<Atom>>();
+    let always = true;
+    let sometimes = false;
+    for (const order of permutations(choosers)) {
+      for (let code = 0; code < placements; code++) {
+        const slots = fixed.map((_, j) => Math.floor(code / (k + 1) ** j) % (k + 1));
+        if (startInOrder(order, fixed, slots, blockedBy)) sometimes = true;
+        else always = false;
+      }
+    }
+    return { always, sometimes, blockedBy };
+  }
+  // Too many orders to try each. Starting every fixed bind first spares the most: a fixed bind
+  // started later can only lose its port, and one started earlier only moves a oneOf bind to a port
+  // no fixed bind holds. So some order binds everything exactly when such an order does.
+  const fixedFirst = fixed.map(() => 0);
+  let always: boolean;
+  if (factorial(k) <= MAX_START_ORDERS) {
+    always = true;
+    for (const order of permutations(choosers)) if (!startInOrder(order, fixed, fixedFirst)) always = false;
+  } else always = poolOverflows(choosers, fixed);
+  return { always, sometimes: true };
+}
+
+function listed(items: string[]): string {
+  const shown = items.length > MAX_LISTED ? [...items.slice(0, MAX_LISTED - 1), `${items.length - MAX_LISTED + 1} more`] : items;
+  return shown.length <= 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
+class StartOrderGroups {
+  private readonly mappings = new Map<string, Atom>();
+  private readonly fixed = new Map<PortFact, Atom>();
+  private readonly atoms: Atom[] = [];
+
+  add(fact: PortFact): Atom {
+    if (fact.oneOf) {
+      const key = [fact.file, fact.span.start, fact.span.end, fact.protocol, fact.port, fact.portEnd, fact.instance ?? '', fact.context].join('\u0000');
+      let atom = this.mappings.get(key);
+      if (!atom) this.mappings.set(key, (atom = this.atom(true)));
+      if (!atom.facts.includes(fact)) atom.facts.push(fact);
+      return atom;
+    }
+    let atom = this.fixed.get(fact);
+    if (!atom) this.fixed.set(fact, (atom = this.atom(false)));
+    if (atom.facts.length === 0) atom.facts.push(fact);
+    return atom;
+  }
+
+  link(a: PortFact, b: PortFact): void {
+    const x = this.add(a);
+    const y = this.add(b);
+    if (x === y) return;
+    x.partners.add(y);
+    y.partners.add(x);
+    const rx = this.root(x);
+    const ry = this.root(y);
+    if (rx !== ry) ry.parent = rx;
+  }
+
+  findings(where: (f: PortFact) => string): Finding[] {
+    const groups = new Map<Atom, Atom[]>();
+    for (const atom of this.atoms) {
+      const r = this.root(atom);
+      const g = groups.get(r);
+      if (g) g.push(atom);
+      else groups.set(r, [atom]);
+    }
+    // Several atoms may stand at one span (sshd's `Port 8000` binds 0.0.0.0 and [::]): one finding there.
+    const bySpan = new Map<string, { atom: Atom; verdict: StartOrderVerdict }[]>();
+    for (const members of groups.values()) {
+      const choosers = members.filter((a) => a.oneOf);
+      if (choosers.length === 0 || members.length < 2) continue;
+      const verdict = judgeStartOrders(choosers, members.filter((a) => !a.oneOf));
+      if (!verdict.sometimes) continue;
+      const involved = verdict.blockedBy ? new Set([...verdict.blockedBy].flatMap(([victim, by]) => [victim, ...by])) : members;
+      for (const atom of involved) {
+        const f = atom.facts[0];
+        const key = `${f.file}\u0000${f.span.start}\u0000${f.span.end}`;
+        const list = bySpan.get(key);
+        if (list) list.push({ atom, verdict });
+        else bySpan.set(key, [{ atom, verdict }]);
+      }
+    }
+    const out: Finding[] = [];
+    for (const entries of bySpan.values()) {
+      const errors = entries.filter((e) => e.verdict.always);
+      out.push(errors.length > 0 ? shortageFinding(errors.map((e) => e.atom), where) : startOrderFinding(entries, where));
+    }
+    return out;
+  }
+
+  private atom(oneOf: boolean): Atom {
+    const atom: Atom = { facts: [], oneOf, partners: new Set(), parent: undefined };
+    this.atoms.push(atom);
+    return atom;
+  }
+
+  private root(a: Atom): Atom {
+    let r = a;
+    while (r.parent) r = r.parent;
+    // Path compression keeps later look-ups short.
+    for (let x = a; x.parent && x.parent !== r; ) {
+      const next: Atom = x.parent;
+      x.parent = r;
+      x = next;
+    }
+    return r;
+  }
+}
+
+function rangeText(atom: Atom): string {
+  return `${atom.facts.map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)).join(' and ')}/${atom.facts[0].protocol}`;
+}
+
+function mineText(atoms: Atom[]): string {
+  const f = atoms[0].facts[0];
+  const binds = [...new Set(atoms.flatMap((a) => a.facts.map((x) => formatHostPort(x.family, x.address, x.port, x.portEnd))))];
+  return `${binds.join(' and ')}/${f.protocol}${f.implicit ? ' (its default)' : ''}`;
+}
+
+/** Atoms by the span they stand at, in first-seen order: the IPv4 and IPv6 binds of one `Port 22` are named once. */
+function bySpan(atoms: Iterable<Atom>): Atom[][] {
+  const groups = new Map<string, Atom[]>();
+  for (const a of atoms) {
+    const f = a.facts[0];
+    const key = `${f.file}\u0000${f.span.start}\u0000${f.span.end}`;
+    const g = groups.get(key);
+    if (g) g.push(a);
+    else groups.set(key, [a]);
+  }
+  return [...groups.values()];
+}
+
+function what(atoms: Atom[]): string {
+  const f = atoms[0].facts[0];
+  return atoms[0].oneOf ? `${who(f)} takes one free port of ${rangeText(atoms[0])}` : `${who(f)} binds ${mineText(atoms)}`;
+}
+
+function describe(atoms: Iterable<Atom>, where: (f: PortFact) => string): string[] {
+  return bySpan(atoms).map((g) => `${what(g)} at ${where(g[0].facts[0])}`);
+}
+
+/** "0.0.0.0:8000-8001 and [::]:8000-8001/tcp, of which docker (service a) at compose.yml:4 takes one free port when its container starts" */
+function rangesOf(choosers: Iterable<Atom>, where: (f: PortFact) => string, takes: string): string {
+  const byRange = new Map<string, Atom[]>();
+  for (const c of choosers) {
+    const r = rangeText(c);
+    const list = byRange.get(r);
+    if (list) list.push(c);
+    else byRange.set(r, [c]);
+  }
+  return listed(
+    [...byRange].map(([range, owners]) => `${range}, of which ${listed(owners.map((c) => `${who(c.facts[0])} at ${where(c.facts[0])}`))} ${owners.length === 1 ? `takes ${takes} when its container starts` : `each take ${takes} when their containers start`}`),
+  );
+}
+
+function relatedOf(atoms: Iterable<Atom>): Finding['related'] {
+  return bySpan(atoms).map((g) => ({ file: g[0].facts[0].file, span: g[0].facts[0].span, message: what(g) }));
+}
+
+function union<T>(sets: Iterable<Iterable<T>>): Set<T> {
+  const out = new Set<T>();
+  for (const s of sets) for (const x of s) out.add(x);
+  return out;
+}
+
+/** Some bind fails in every start order: not enough ports of the range for every bind that needs one. */
+function shortageFinding(atoms: Atom[], where: (f: PortFact) => string): Finding {
+  const f = atoms[0].facts[0];
+  const partners = union(atoms.map((a) => a.partners));
+  for (const a of atoms) partners.delete(a);
+  const base = { file: f.file, span: f.span, severity: 'error' as const, code: 'port-conflict' as const, related: relatedOf(partners) };
+  const fails = 'In every start order one of these binds fails with "Address already in use".';
+  if (atoms[0].oneOf) {
+    const size = f.portEnd - f.port + 1;
+    const takers = [...partners].filter((p) => !p.oneOf);
+    const rivals = [...partners].filter((p) => p.oneOf);
+    const taken = portsHeld(atoms[0], takers);
+    const free = size - taken;
+    const clauses: string[] = [];
+    if (takers.length > 0) {
+      const count = taken === size ? (size === 2 ? 'both of its ports are' : `all ${size} of its ports are`) : `${taken} of its ${size} ports ${taken === 1 ? 'is' : 'are'}`;
+      clauses.push(`${count} taken (${listed(describe(takers, where))}), leaving ${free === 0 ? 'none' : free} free`);
+    }
+    if (rivals.length > 0) {
+      const sameRange = (r: Atom) => r.facts[0].port === f.port && r.facts[0].portEnd === f.portEnd;
+      clauses.push(`${rivals.length + 1} containers compete for ${takers.length > 0 ? 'what is left' : `its ${size} ports`}: ${listed(rivals.map((r) => `${who(r.facts[0])} at ${where(r.facts[0])}${sameRange(r) ? '' : ` (one of ${rangeText(r)})`}`))} take${rivals.length === 1 ? 's' : ''} one as well`);
+    }
+    return { ...base, message: `${who(f)} takes one free port of ${rangeText(atoms[0])} when its container starts, but on this host ${clauses.join(', and ')}. ${fails}` };
+  }
+  const ranges = [...partners].filter((p) => p.oneOf);
+  const oneRange = new Set(ranges.map(rangeText)).size === 1;
+  return {
+    ...base,
+    message: `${who(f)} binds ${mineText(atoms)}, a port of ${rangesOf(ranges, where, 'one free port')}; ${oneRange ? 'that range has' : 'those ranges have'} fewer free ports than binds that need one. ${fails}`,
+  };
+}
+
+/** Some start orders bind everything and others do not: a warning on every bind involved. */
+function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[], where: (f: PortFact) => string): Finding {
+  const atoms = entries.map((e) => e.atom);
+  const f = atoms[0].facts[0];
+  // Who took this bind's port in some order, and whose port this bind took; unknown when orders were not tried one by one.
+  const culprits = new Set<Atom>();
+  const victims = new Set<Atom>();
+  let known = true;
+  for (const { atom, verdict } of entries) {
+    if (!verdict.blockedBy) {
+      known = false;
+      continue;
+    }
+    for (const c of verdict.blockedBy.get(atom) ?? []) culprits.add(c);
+    for (const [victim, by] of verdict.blockedBy) if (by.has(atom)) victims.add(victim);
+  }
+  for (const a of atoms) {
+    culprits.delete(a);
+    victims.delete(a);
+  }
+  const shown = known ? union([culprits, victims]) : union(atoms.map((a) => a.partners));
+  for (const a of atoms) shown.delete(a);
+  const clauses: string[] = [];
+  let text: string;
+  if (atoms[0].oneOf) {
+    if (victims.size > 0) clauses.push(`started first, the container may take a port ${listed([...victims].map((v) => who(v.facts[0])))} need${victims.size === 1 ? 's' : ''}`);
+    if (culprits.size > 0) clauses.push(`started after ${listed([...culprits].map((c) => who(c.facts[0])))}, it may find no port of the range free`);
+    if (!known) clauses.push('the container takes whichever port of the range is free when it starts');
+    text = `${who(f)} takes the lowest free port of ${rangeText(atoms[0])} when its container starts, and on this host ${listed(describe(shown, where))}.`;
+  } else {
+    if (culprits.size > 0 || !known) clauses.push(`if the container starts first it may take this port, and ${f.program} then fails with "Address already in use"`);
+    if (victims.size > 0) clauses.push(`if ${f.program} starts first, the container may find no port of the range free`);
+    const ranges = [...shown].filter((p) => p.oneOf);
+    text = `${who(f)} binds ${mineText(atoms)}, a port of ${rangesOf(ranges, where, 'the lowest free port')}.`;
+  }
+  return {
+    file: f.file,
+    span: f.span,
+    severity: 'warning',
+    code: 'port-conflict',
+    message: `${text} These binds ${START_ORDER_PHRASE}: ${clauses.join('; ')}.`,
+    related: relatedOf(shown),
+  };
 }

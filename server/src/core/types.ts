@@ -103,8 +103,9 @@ export interface PortFact {
    */
   separateBind?: boolean;
   /**
-   * The program takes ONE free port of [port, portEnd] at start (compose "8000-8010:80"): it fails only
-   * when every port of the range is taken.
+   * The program takes ONE free port of [port, portEnd] at start, the lowest it can bind (compose
+   * "8000-8010:80"): it fails only when every port of the range is taken, and which port it holds
+   * depends on what started before it.
    */
   oneOf?: boolean;
   /**

@@ -327,6 +327,25 @@ export function generateCases(): KernelCase[] {
   add('docker one of a range, then sshd on its first port', (p) => [dockerUnit([oneOf(p, p + 2)]), sshdUnit(`Port ${p}\n`)]);
   // Two programs that each hold part of the range leave none of it free on every address.
   add('sshd inet and sshd inet6 on the two ports, then docker one of those two', (p) => [sshdUnit(`Port ${p}\nAddressFamily inet\n`), sshdUnit(`Port ${p + 1}\nAddressFamily inet6\n`), dockerUnit([oneOf(p, p + 1)])]);
+  // Containers of two compose projects compete for one range like services of one project.
+  add('two projects take one of one two-port range each', (p) => [dockerUnit([oneOf(p, p + 1)]), dockerUnit([oneOf(p, p + 1)])]);
+  add('three projects on 127.0.0.1 take one of one two-port range', (p) => [dockerUnit([oneOf(p, p + 1, '127.0.0.1')]), dockerUnit([oneOf(p, p + 1, '127.0.0.1')]), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
+  add('three udp services take one of one two-port range', (p) => [{ kind: 'compose', services: ['a', 'b', 'c'].map((name) => ({ name, ports: [oneOf(p, p + 1, undefined, 'udp')] })) }]);
+  add('two services on 127.0.0.1 and 127.0.0.2 take one of one two-port range', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1, '127.0.0.1')] }, { name: 'b', ports: [oneOf(p, p + 1, '127.0.0.2')] }] }]);
+  // A fixed bind inside the range, before or after Docker.
+  add('nginx on the second port, then docker one of three', (p) => [nginxUnit({ http: [`listen ${p + 1}`] }), dockerUnit([oneOf(p, p + 2)])]);
+  add('docker one of two, then nginx on the second port', (p) => [dockerUnit([oneOf(p, p + 1)]), nginxUnit({ http: [`listen ${p + 1}`] })]);
+  add('docker one of two, then nginx on the first port', (p) => [dockerUnit([oneOf(p, p + 1)]), nginxUnit({ http: [`listen ${p}`] })]);
+  add('docker one of two on 127.0.0.1, then sshd 127.0.0.2 on the first port', (p) => [dockerUnit([oneOf(p, p + 1, '127.0.0.1')]), sshdUnit(`ListenAddress 127.0.0.2:${p}\n`)]);
+  add('sshd on the middle port, then two services take one of three', (p) => [sshdUnit(`Port ${p + 1}\n`), { kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 2)] }, { name: 'b', ports: [oneOf(p, p + 2)] }] }]);
+  add('two services take one of three, then sshd on the middle port', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 2)] }, { name: 'b', ports: [oneOf(p, p + 2)] }] }, sshdUnit(`Port ${p + 1}\n`)]);
+  add('nginx on the second port, then two services take one of two', (p) => [nginxUnit({ http: [`listen ${p + 1}`] }), { kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1)] }, { name: 'b', ports: [oneOf(p, p + 1)] }] }]);
+  // Ranges fully covered by two fixed binds, started before or after Docker.
+  add('sshd and nginx on the two ports, then docker one of those two', (p) => [sshdUnit(`Port ${p}\n`), nginxUnit({ http: [`listen ${p + 1}`, `listen [::]:${p + 1}`] }), dockerUnit([oneOf(p, p + 1)])]);
+  add('docker one of two, then sshd and nginx on the two ports', (p) => [dockerUnit([oneOf(p, p + 1)]), sshdUnit(`Port ${p}\n`), nginxUnit({ http: [`listen ${p + 1}`] })]);
+  add('nginx 127.0.0.1 and docker 0.0.0.0 on the two ports, then docker 127.0.0.1 one of those two', (p) => [nginxUnit({ http: [`listen 127.0.0.1:${p}`] }), dockerUnit([pub(p + 1, '0.0.0.0')]), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
+  add('docker 0.0.0.0 range over both ports, then docker [::1] one of those two', (p) => [dockerUnit([{ ...pub(p, '0.0.0.0'), to: p + 1 }]), dockerUnit([oneOf(p, p + 1, '::1')])]);
+  add('nginx dual-stack [::] and sshd [::1] on the two ports, then docker 127.0.0.1 one of those two', (p) => [nginxUnit({ http: [`listen [::]:${p} ipv6only=off`] }), sshdUnit(`ListenAddress [::1]:${p + 1}\n`), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
 
   // Three programs: what the first holds decides for the third.
   add('nginx * + 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.1', (p) => [nginxUnit({ http: [`listen ${p}; listen 127.0.0.1:${p}`] }), dockerUnit([pub(p, '127.0.0.2')]), sshdUnit(`ListenAddress 127.0.0.1:${p}\n`)]);
