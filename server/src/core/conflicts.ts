@@ -137,6 +137,32 @@ function who(f: PortFact): string {
   return `${f.program} (${f.context})`;
 }
 
+/**
+ * The other side(s) of a conflict, one clause per running program: many nginx server blocks on one
+ * port read as one nginx with its places, not as a list of every block.
+ */
+function describeOthers(fact: PortFact, others: PortFact[], where: (f: PortFact) => string): string {
+  const groups = new Map<string, PortFact[]>();
+  for (const o of others) {
+    const key = `${o.program}\u0000${o.instance ?? o.file}`;
+    const list = groups.get(key);
+    if (list) list.push(o);
+    else groups.set(key, [o]);
+  }
+  const clauses = [...groups.values()].map((g) => {
+    const contexts = [...new Set(g.map((o) => o.context))];
+    const label = contexts.length === 1 ? `${g[0].program} (${contexts[0]})` : `${g[0].program} (${contexts.length} places)`;
+    const binds = [...new Set(g.map(bindText))].join(' and ');
+    const places = [...new Set(g.map(where))];
+    const at = places.length <= 3 ? places.join(', ') : `${places.slice(0, 3).join(', ')} and ${places.length - 3} more`;
+    const from = Math.max(fact.port, Math.min(...g.map((o) => o.port)));
+    const to = Math.min(fact.portEnd, Math.max(...g.map((o) => o.portEnd)));
+    const ranged = fact.port !== fact.portEnd || g.some((o) => o.port !== o.portEnd);
+    return `${label} binds ${binds} at ${at}${ranged ? ` — overlapping port${from === to ? '' : 's'} ${from === to ? from : `${from}-${to}`}` : ''}`;
+  });
+  return clauses.join('; and ');
+}
+
 function bindText(f: PortFact): string {
   return `${formatHostPort(f.family, f.address, f.port, f.portEnd)}/${f.protocol}`;
 }
@@ -159,11 +185,12 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
     if (list) list.push(fact);
     else buckets.set(key, [fact]);
   }
-  const bySpan = new Map<string, { fact: PortFact; others: PortFact[] }>();
+  const bySpan = new Map<string, { fact: PortFact; mine: PortFact[]; others: PortFact[] }>();
   const note = (fact: PortFact, other: PortFact) => {
     const key = `${fact.file}\u0000${fact.span.start}\u0000${fact.span.end}`;
     let entry = bySpan.get(key);
-    if (!entry) bySpan.set(key, (entry = { fact, others: [] }));
+    if (!entry) bySpan.set(key, (entry = { fact, mine: [], others: [] }));
+    if (!entry.mine.includes(fact)) entry.mine.push(fact);
     if (!entry.others.some((o) => o.file === other.file && o.span.start === other.span.start && o.program === other.program && o.port === other.port)) entry.others.push(other);
   };
   const choices = new StartOrderGroups();
@@ -189,21 +216,18 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
   }
   const where = (f: PortFact) => `${shownPath(f.file)}:${lineOf(f.file, f.span.start)}`;
   const findings: Finding[] = [];
-  for (const { fact, others } of bySpan.values()) {
-    const parts = others.map((o) => {
-      const from = Math.max(fact.port, o.port);
-      const to = Math.min(fact.portEnd, o.portEnd);
-      const ports = from === to ? `${from}` : `${from}-${to}`;
-      return { o, text: `${who(o)} binds ${bindText(o)} at ${where(o)} — overlapping port${from === to ? '' : 's'} ${ports}` };
-    });
-    const mine = formatHostPort(fact.family, fact.address, fact.port, fact.portEnd);
+  for (const { fact, mine: colliding, others } of bySpan.values()) {
+    const parts = others.map((o) => ({ o }));
+    const othersText = describeOthers(fact, others, where);
+    // Docker's 0.0.0.0 and [::] binds of one mapping share a span: name every one that collides.
+    const mine = [...new Set(colliding.map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)))].join(` and `);
     if (others.every((o) => sameSshd(fact, o))) {
       findings.push({
         file: fact.file,
         span: fact.span,
         severity: 'warning',
         code: 'port-conflict',
-        message: `sshd binds ${mine}/${fact.protocol} more than once (${parts.map((p) => p.text).join('; ')}): ${others.length === 1 ? 'one of the two binds fails' : 'some of these binds fail'} with "Address already in use"; sshd logs it and serves on the sockets that bound.`,
+        message: `sshd binds ${mine}/${fact.protocol} more than once (${othersText}): ${others.length === 1 ? 'one of the two binds fails' : 'some of these binds fail'} with "Address already in use"; sshd logs it and serves on the sockets that bound.`,
         related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `sshd binds ${bindText(o)}` })),
       });
       continue;
@@ -213,7 +237,7 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
       span: fact.span,
       severity: 'error',
       code: 'port-conflict',
-      message: `${who(fact)} binds ${mine}/${fact.protocol}${fact.implicit ? ' (its default)' : ''}, but on this host ${parts.map((p) => p.text).join('; and ')}. Only one of them can bind it: the later one fails with "Address already in use".`,
+      message: `${who(fact)} binds ${mine}/${fact.protocol}${fact.implicit ? ' (its default)' : ''}, but on this host ${othersText}. Only one of them can bind it: the later one fails with "Address already in use".`,
       related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `${who(o)} binds ${bindText(o)}` })),
     });
   }
