@@ -46,3 +46,8 @@ export function parsePortNumber(text: string): number | undefined {
   const n = Number(text);
   return n <= MAX_PORT ? n : undefined;
 }
+
+/** "8080" or "8000-8010". */
+export function rangeText(r: { from: number; to: number }): string {
+  return r.from === r.to ? String(r.from) : `${r.from}-${r.to}`;
+}

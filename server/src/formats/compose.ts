@@ -9,6 +9,7 @@
  * link() interpolates, merges the files as compose merges them, and produces the facts.
  * Checked against `docker-compose config` in test/oracle/compose.test.ts.
  */
+import { rangeText } from '../core/portRanges';
 import * as path from 'path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { formatHostPort, type ParsedAddress } from '../core/address';
@@ -654,9 +655,6 @@ export function publishesPorts(model: ComposeServiceModel): boolean {
   return !mode || mode.includes(UNKNOWN) || !(mode === 'host' || mode === 'none' || /^(service|container):/.test(mode));
 }
 
-function rangeText(r: { from: number; to: number }): string {
-  return r.to !== r.from ? `${r.from}-${r.to}` : `${r.from}`;
-}
 
 function projectFacts(project: ComposeProject): PortFact[] {
   const facts: PortFact[] = [];

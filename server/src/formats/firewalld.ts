@@ -5,6 +5,7 @@
  * resolve through the workspace's own services/*.xml first (reached by IncludeRefs to
  * /etc/firewalld/services), then through the stock definitions shipped in data/.
  */
+import { rangeText } from '../core/portRanges';
 import { SaxesParser } from 'saxes';
 import type { FileParse, Finding, FirewallAction, FirewallFacts, FirewallForward, FirewallRule, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, PortRange, Protocol, Span } from '../core/types';
 import type { FirewalldServiceData, FirewalldServiceDef } from './firewalldServices';
@@ -497,9 +498,6 @@ function serviceResolver(workspace: Map<string, ServiceSyntax>, stock: Firewalld
   return (name) => resolve(name, new Set());
 }
 
-function rangeText(r: PortRange): string {
-  return r.from === r.to ? String(r.from) : `${r.from}-${r.to}`;
-}
 
 function asProtocol(p: string): Protocol | undefined {
   return p === 'tcp' || p === 'udp' || p === 'sctp' ? p : undefined;

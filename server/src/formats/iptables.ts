@@ -7,7 +7,7 @@
  * The shared reader (parseRestore) also serves ufw's user.rules, which ufw loads with iptables-restore.
  */
 import * as ipaddr from 'ipaddr.js';
-import { MAX_PORT } from '../core/portRanges';
+import { MAX_PORT, rangeText } from '../core/portRanges';
 import type {
   FileParse,
   Finding,
@@ -1118,7 +1118,7 @@ export function directionWords(roots: Set<string> | undefined, directionOf: (roo
 }
 
 export function formatPorts(elems: { from: number; to: number }[]): string {
-  return elems.map((e) => (e.from === e.to ? String(e.from) : `${e.from}-${e.to}`)).join(',');
+  return elems.map(rangeText).join(',');
 }
 
 /** "allows", "drops", ... for a detail sentence. */

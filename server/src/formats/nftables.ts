@@ -5,7 +5,7 @@
  * Anything else is skipped to the end of its statement. Checked against nft 1.0.6 (`nft -c -f`,
  * `nft -j list ruleset`) in test/oracle/nftables.test.ts.
  */
-import { MAX_PORT } from '../core/portRanges';
+import { MAX_PORT, rangeText } from '../core/portRanges';
 import type {
   FileParse,
   Finding,
@@ -1649,9 +1649,6 @@ function fileOfExpr(e: Expr): string {
   return exprToks(e)[0]?.file ?? '';
 }
 
-export function rangeText(r: PortRange): string {
-  return r.from === r.to ? String(r.from) : `${r.from}-${r.to}`;
-}
 
 export function mergeRanges(ranges: PortRange[]): PortRange[] {
   const sorted = [...ranges].sort((a, b) => a.from - b.from);
