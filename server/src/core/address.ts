@@ -11,13 +11,14 @@ export interface ParsedAddress {
 /** Parses a literal IP address (IPv6 with or without brackets); hostnames give undefined. */
 export function parseIp(text: string): ParsedAddress | undefined {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) {
+  // Cheap shape tests first: ipaddr.js answers "no" by throwing, which costs a stack trace per call.
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bare) && ipaddr.IPv4.isValidFourPartDecimal(bare)) {
     const canonical = ipaddr.IPv4.parse(bare).toString();
     return { family: 'ipv4', address: canonical === '0.0.0.0' ? undefined : canonical };
   }
   // A zone index (fe80::1%eth0) stays part of the address text.
   const [addr, zone] = bare.split('%', 2);
-  if (ipaddr.IPv6.isValid(addr)) {
+  if (/^[0-9A-Fa-f:.]+$/.test(addr) && addr.includes(':') && ipaddr.IPv6.isValid(addr)) {
     const canonical = ipaddr.IPv6.parse(addr).toString();
     if (canonical === '::') return { family: 'ipv6' };
     return { family: 'ipv6', address: zone ? `${canonical}%${zone}` : canonical };
