@@ -41,6 +41,7 @@ let folders: string[] = [];
 let hasConfiguration = false;
 let hasDynamicWatch = false;
 let hasDynamicConfig = false;
+let hasWorkspaceFolders = false;
 let settings: EngineSettings = { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
 let hostSettings: Record<string, string[]> = {};
 /** What was last sent for each file, so unchanged files are not re-published. */
@@ -58,6 +59,7 @@ connection.onInitialize((params: InitializeParams) => {
   hasConfiguration = !!caps.workspace?.configuration;
   hasDynamicWatch = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   hasDynamicConfig = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
+  hasWorkspaceFolders = !!caps.workspace?.workspaceFolders;
   const wsFolders: WorkspaceFolder[] = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
   folders = wsFolders.map((f) => pathOf(f.uri)).filter((p): p is string => !!p);
   return {
@@ -79,7 +81,27 @@ connection.onInitialized(async () => {
   await loadSettings();
   for (const folder of folders) loadFolder(folder);
   publishAll();
+  if (hasWorkspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(({ added, removed }) => changeFolders(added, removed));
 });
+
+function changeFolders(added: WorkspaceFolder[], removed: WorkspaceFolder[]): void {
+  const gone = removed.map((f) => pathOf(f.uri)).filter((p): p is string => !!p);
+  folders = folders.filter((f) => !gone.includes(f));
+  for (const folder of gone) {
+    for (const file of engine.fileNames()) {
+      const stillCovered = folders.some((f) => file.startsWith(f + '/'));
+      const open = documents.get(URI.file(file).toString());
+      if (file.startsWith(folder + '/') && !stillCovered && !open) engine.deleteFile(file);
+    }
+  }
+  for (const folder of added.map((f) => pathOf(f.uri)).filter((p): p is string => !!p)) {
+    if (folders.includes(folder)) continue;
+    folders.push(folder);
+    loadFolder(folder);
+  }
+  applyHosts();
+  schedulePublish();
+}
 
 async function loadSettings(): Promise<void> {
   if (!hasConfiguration) return; // defaults

@@ -10,6 +10,7 @@ import {
   FileChangeType,
   HoverRequest,
   CodeActionRequest,
+  DidChangeWorkspaceFoldersNotification,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
 import { TestClient } from '../helpers/lspClient';
@@ -137,5 +138,20 @@ describe('language server over stdio', function () {
     ]);
     const elsewhere = await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, context: { diagnostics: [] } });
     assert.deepStrictEqual(elsewhere, []);
+  });
+
+  it('follows workspace folders added and removed', async () => {
+    const first = workspace({ 'etc/ssh/sshd_config': 'Port 22\n' });
+    const second = workspace({ 'etc/ssh/sshd_config': 'Port 99999\n' });
+    client = await TestClient.start(first, {
+      capabilities: { workspace: { configuration: true, workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true } } },
+    });
+    const uri = `file://${second}/etc/ssh/sshd_config`;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!client.diagnostics.has(uri));
+    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [{ uri: `file://${second}`, name: 'second' }], removed: [] } });
+    await client.until(() => client!.codes(uri).includes('invalid-port'));
+    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [{ uri: `file://${second}`, name: 'second' }] } });
+    await client.until(() => client!.codes(uri).length === 0);
   });
 });
