@@ -302,6 +302,7 @@ class Parser {
       }
       const scoped = this.scopeItem();
       if (scoped) commands.push(scoped);
+      else if (this.i !== before) continue; // a define/include that scopeItem reported and skipped
       else if (t.k === 'word') this.topCommand(commands);
       else {
         this.error({ start: t.s, end: t.e }, `nft does not accept ${describeTok(t)} at the start of a command (syntax error).`);
@@ -484,12 +485,16 @@ class Parser {
   }
 
   private tableItem(items: TableItem[]): void {
+    const before = this.i;
     const scoped = this.scopeItem();
     if (scoped) {
       items.push(scoped);
       return;
     }
-    const t = this.peek()!;
+    // A define/include that scopeItem reported and skipped may have used up the tokens.
+    if (this.i !== before) return;
+    const t = this.peek();
+    if (!t) return;
     if (t.k === 'word' && t.t === 'chain') {
       this.i++;
       const name = this.peek();
@@ -538,12 +543,16 @@ class Parser {
   }
 
   private chainItem(chain: NftChainSyntax): void {
+    const before = this.i;
     const scoped = this.scopeItem();
     if (scoped) {
       chain.items.push(scoped);
       return;
     }
-    const t = this.peek()!;
+    // A define/include that scopeItem reported and skipped may have used up the tokens.
+    if (this.i !== before) return;
+    const t = this.peek();
+    if (!t) return;
     if (t.k === 'word' && t.t === 'type' && this.peek(1)?.k === 'word' && (this.peek(2)?.t === 'hook')) {
       const toks = this.statement();
       this.requireSeparator(toks);
