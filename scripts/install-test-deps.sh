@@ -26,6 +26,6 @@ apt-get install -y -q --no-install-recommends \
   nginx libnginx-mod-stream openssh-server openssh-client \
   iptables nftables ufw firewalld docker-compose \
   iproute2 util-linux procps \
-  libkrb5-dev build-essential python3 ripgrep chromium
+  libkrb5-dev build-essential python3 ripgrep chromium neovim
 
 bash scripts/install-code-server.sh
