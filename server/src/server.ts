@@ -47,7 +47,8 @@ let hostSettings: Record<string, string[]> = {};
 /** What was last sent for each file, so unchanged files are not re-published. */
 const published = new Map<string, string>();
 
-const LANGUAGE_FORMATS: Record<string, FormatId> = { 'sshd-config': 'sshd', nginx: 'nginx', dockercompose: 'compose' };
+/** Language ids clients send (VS Code's and Neovim's filetypes) that name a format outright. */
+const LANGUAGE_FORMATS: Record<string, FormatId> = { 'sshd-config': 'sshd', sshdconfig: 'sshd', nginx: 'nginx', dockercompose: 'compose' };
 
 function pathOf(uri: string): string | undefined {
   const parsed = URI.parse(uri);
@@ -104,16 +105,18 @@ function changeFolders(added: WorkspaceFolder[], removed: WorkspaceFolder[]): vo
 }
 
 async function loadSettings(): Promise<void> {
-  if (!hasConfiguration) return; // defaults
-  try {
-    const cfg = (await connection.workspace.getConfiguration('portolan')) as { ephemeralRanges?: unknown; hosts?: Record<string, string[]>; ignore?: unknown } | null;
-    settings = {
-      ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES),
-      ignoreCodes: Array.isArray(cfg?.ignore) ? cfg.ignore.map(String) : [],
-    };
-    hostSettings = cfg?.hosts ?? {};
-  } catch {
-    // A client that fails the request gets defaults.
+  // A client without workspace/configuration gets the defaults; hosts from .portolan.json apply either way.
+  if (hasConfiguration) {
+    try {
+      const cfg = (await connection.workspace.getConfiguration('portolan')) as { ephemeralRanges?: unknown; hosts?: Record<string, string[]>; ignore?: unknown } | null;
+      settings = {
+        ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES),
+        ignoreCodes: Array.isArray(cfg?.ignore) ? cfg.ignore.map(String) : [],
+      };
+      hostSettings = cfg?.hosts ?? {};
+    } catch {
+      // A client that fails the request keeps the defaults.
+    }
   }
   engine.setSettings(settings);
   applyHosts();

@@ -103,13 +103,14 @@ describe('language server over stdio', function () {
     assert.ok(client.configurationRequests > 0);
   });
 
-  it('gives a client without workspace/configuration the defaults', async () => {
-    const dir = workspace({ 'etc/ssh/sshd_config': 'Port 40000\n' });
+  it('gives a client without workspace/configuration the defaults, and one host per folder', async () => {
+    const dir = workspace({ 'etc/ssh/sshd_config': 'Port 40000\n', 'opt/jump/sshd_config': 'Port 40000\n' });
     client = await TestClient.start(dir, { capabilities: {} });
     const uri = `file://${dir}/etc/ssh/sshd_config`;
     await client.until(() => client!.diagnostics.has(uri));
-    assert.deepStrictEqual(client.codes(uri), ['ephemeral-port']);
-    assert.match(String(client.diagnostics.get(uri)!.diagnostics[0].message), /Linux ephemeral range 32768-60999/);
+    await client.until(() => client!.codes(uri).includes('port-conflict'));
+    assert.deepStrictEqual(client.codes(uri), ['ephemeral-port', 'port-conflict']);
+    assert.match(String(client.diagnostics.get(uri)!.diagnostics.find((d) => d.code === 'ephemeral-port')!.message), /Linux ephemeral range 32768-60999/);
     assert.strictEqual(client.configurationRequests, 0);
   });
 
