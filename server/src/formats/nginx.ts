@@ -79,6 +79,8 @@ interface ListenEvent {
   protocol: Protocol;
   params: string[];
   defaultServer: boolean;
+  /** The `default_server` word with the blank before it: what a quick fix removes. */
+  defaultRemoval?: Span;
   /** A socket option is set (nginx's lsopt.set): only one listen per address:port may do so. */
   set: boolean;
   /** nginx binds this address with its own bind() (lsopt.bind). */
@@ -538,7 +540,7 @@ class FileReader {
       this.out.findings.push(finding(this.file, at(url.hostAt!), 'invalid-port', `${why} (nginx -t rejects the listen).`));
       return;
     }
-    const params = this.listenParams(d.args.slice(1), module);
+    const params = this.listenParams(d.args.slice(1), module, arg.span.end);
     if (!params) return;
     // A unix socket has no port; stream and mail have no default port (nginx binds port 0, the kernel picks one).
     const port = url.unix !== undefined ? 0 : url.port ?? (module === 'http' ? 80 : 0);
@@ -548,8 +550,9 @@ class FileReader {
   }
 
   /** The parameters after the address, as ngx_*_core_listen reads them on Linux; undefined after an error. */
-  private listenParams(args: NginxWord[], module: NginxModuleKind): Pick<ListenEvent, 'protocol' | 'params' | 'defaultServer' | 'set' | 'bind' | 'ipv6only'> | undefined {
-    const p = { protocol: 'tcp' as Protocol, params: [] as string[], defaultServer: false, set: false, bind: false, ipv6only: true };
+  private listenParams(args: NginxWord[], module: NginxModuleKind, addressEnd: number): Pick<ListenEvent, 'protocol' | 'params' | 'defaultServer' | 'defaultRemoval' | 'set' | 'bind' | 'ipv6only'> | undefined {
+    const p = { protocol: 'tcp' as Protocol, params: [] as string[], defaultServer: false, defaultRemoval: undefined as Span | undefined, set: false, bind: false, ipv6only: true };
+    let previousEnd = addressEnd;
     const seen = new Map<string, NginxWord>();
     const bad = (w: NginxWord, message: string) => {
       this.syntax(w.span, message);
@@ -558,6 +561,8 @@ class FileReader {
     const invalid = (w: NginxWord) =>
       bad(w, module === 'http' ? `Invalid parameter "${w.text}" of listen (nginx -t rejects it).` : `The invalid "${w.text}" parameter of a ${module} listen (nginx -t rejects it).`);
     for (const w of args) {
+      const blankBefore = previousEnd;
+      previousEnd = w.span.end;
       const t = w.text;
       const kv = PARAM_VALUE.exec(t);
       const key = kv ? kv[1] + '=' : t;
@@ -572,6 +577,7 @@ class FileReader {
           // "default" is the old spelling, http only; stream knows default_server since nginx 1.25.5.
           if (module === 'mail' || (module === 'stream' && t === 'default')) return invalid(w);
           p.defaultServer = true;
+          p.defaultRemoval = { start: blankBefore, end: w.span.end };
           break;
         case 'bind':
           option();
@@ -976,9 +982,12 @@ class Linker {
     }
     if (ev.defaultServer) {
       if (entry.defaultBy) {
-        return finding(at.file, ev.portSpan, 'duplicate-default-server', `A duplicate default server for ${shown}: ${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} already is the default (nginx -t rejects it).`, 'error', [
+        const duplicate = finding(at.file, ev.portSpan, 'duplicate-default-server', `A duplicate default server for ${shown}: ${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} already is the default (nginx -t rejects it).`, 'error', [
           related(entry.defaultBy, `default server for ${shown}`),
         ]);
+        // The repair nginx itself asks for: one default per address:port, so this listen drops its claim.
+        if (ev.defaultRemoval) duplicate.fixes = [{ title: `Remove default_server here (${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} stays the default for ${shown})`, edits: [{ file: at.file, span: ev.defaultRemoval, newText: '' }], preferred: true }];
+        return duplicate;
       }
       entry.defaultBy = at;
     }
