@@ -304,15 +304,16 @@ function readPorts(y: YamlReader, node: Node | null, file: string, findings: Fin
         continue;
       }
       if (entry.type === 'PLAIN' && typeof entry.value === 'string' && isYaml11Sexagesimal(entry.value)) {
-        findings.push(
-          finding(
-            file,
-            span,
-            'warning',
-            'invalid-port',
-            `Unquoted ${entry.value} is the base-60 number ${sexagesimalValue(entry.value)} to YAML 1.1 parsers (docker-compose v1 publishes container port ${sexagesimalValue(entry.value)}); Compose v2 reads "${entry.value}". Quote it.`,
-          ),
+        const unquoted = finding(
+          file,
+          span,
+          'warning',
+          'invalid-port',
+          `Unquoted ${entry.value} is the base-60 number ${sexagesimalValue(entry.value)} to YAML 1.1 parsers (docker-compose v1 publishes container port ${sexagesimalValue(entry.value)}); Compose v2 reads "${entry.value}". Quote it.`,
         );
+        // A plain scalar's text is its value, so quoting it changes nothing else.
+        if (span.end - span.start === entry.value.length) unquoted.fixes = [{ title: `Quote it: "${entry.value}"`, edits: [{ file, span, newText: `"${entry.value}"` }], preferred: true }];
+        findings.push(unquoted);
       }
       entries.push({ kind: 'short', raw, line });
       continue;
