@@ -131,7 +131,12 @@ describe('language server over stdio', function () {
     await client.until(() => client!.codes(uri).includes('syntax'));
     const diagnostic = client.diagnostics.get(uri)!.diagnostics.find((d) => d.code === 'syntax')!;
     const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as { title: string; kind?: string; edit?: { changes?: Record<string, { range: unknown; newText: string }[]> } }[];
-    assert.deepStrictEqual(actions.map((a) => a.title), ["Move 'Port 2200' above the first Match block (sshd then applies it to every connection)", "Delete 'Port 2200'"]);
+    assert.deepStrictEqual(actions.map((a) => a.title), [
+      "Move 'Port 2200' above the first Match block (sshd then applies it to every connection)",
+      "Delete 'Port 2200'",
+      'Ignore syntax on this line (portolan-ignore comment)',
+    ]);
+    assert.deepStrictEqual(actions[2].edit!.changes![uri], [{ range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  # portolan-ignore syntax\n' }]);
     assert.strictEqual(actions[0].kind, 'quickfix');
     assert.deepStrictEqual(actions[0].edit!.changes![uri], [
       { range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, newText: 'Port 2200\n' },

@@ -12,6 +12,7 @@ import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, Include
 import { hostRules, type HostFact } from './hostRules';
 import { HostMap } from './hosts';
 import { LineIndex } from './lineIndex';
+import { ignoredByComment } from './ignore';
 
 export interface EngineSettings {
   ephemeralRanges: NamedRange[];
@@ -23,26 +24,6 @@ export function defaultSettings(): EngineSettings {
   return { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
 }
 
-/**
- * `portolan-ignore` in a comment on the finding's line or the line above silences it; followed by
- * codes (`portolan-ignore port-conflict, ephemeral-port`) it silences only those. The marker is
- * looked for as text, so it works in every format's comment syntax.
- */
-const IGNORE_MARKER = /portolan-ignore\b([ \t:]*((?:[a-z]+(?:-[a-z]+)*)(?:[ \t]*,[ \t]*[a-z]+(?:-[a-z]+)*)*))?/;
-
-export function ignoredByComment(text: string, index: LineIndex, finding: Finding): boolean {
-  const line = index.position(finding.span.start).line;
-  for (const l of [line, line - 1]) {
-    if (l < 0) continue;
-    const start = index.offset(l, 0);
-    const end = index.offset(l + 1, 0);
-    const m = IGNORE_MARKER.exec(text.slice(start, end));
-    if (!m) continue;
-    const codes = m[2]?.split(',').map((c) => c.trim());
-    if (!codes || codes.includes(finding.code)) return true;
-  }
-  return false;
-}
 
 interface FileEntry {
   text: string;

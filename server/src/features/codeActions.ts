@@ -4,6 +4,7 @@ import { URI } from 'vscode-uri';
 import type { Engine } from '../core/engine';
 import type { LineIndex } from '../core/lineIndex';
 import type { Finding } from '../core/types';
+import { ignoreFix } from '../core/ignore';
 
 export function provideCodeActions(engine: Engine, file: string, range: Range, toDiagnostic: (f: Finding, index: LineIndex) => Diagnostic): CodeAction[] {
   const findings = engine.analyze().findingsByFile.get(file) ?? [];
@@ -11,9 +12,12 @@ export function provideCodeActions(engine: Engine, file: string, range: Range, t
   const start = index.offset(range.start.line, range.start.character);
   const end = index.offset(range.end.line, range.end.character);
   const actions: CodeAction[] = [];
+  const text = engine.text(file) ?? '';
+  const format = engine.analyze().formatOf.get(file);
   for (const finding of findings) {
-    if (!finding.fixes?.length || finding.span.end < start || finding.span.start > end) continue;
-    for (const fix of finding.fixes) {
+    if (finding.span.end < start || finding.span.start > end) continue;
+    const ignore = ignoreFix(text, index, finding, format);
+    for (const fix of [...(finding.fixes ?? []), ...(ignore ? [ignore] : [])]) {
       const changes: Record<string, { range: Range; newText: string }[]> = {};
       for (const edit of fix.edits) {
         const idx = engine.lineIndex(edit.file);
