@@ -70,6 +70,33 @@ describe('firewalld', () => {
       assert.strictEqual(zoneModule.parse(zone('', ' target="ACCEPT"'), `/ws/${ZONE}`).firewall?.inboundPolicy?.action, 'accept');
     });
 
+    it('gives source ports, destination, loopback, rate limits, unmodelled matches and the zone as structured fields, and none for a plain port', () => {
+      const text = zone(
+        [
+          '  <port port="22" protocol="tcp"/>',
+          '  <source-port port="53" protocol="udp"/>',
+          '  <rule family="ipv4"><destination address="10.0.0.1"/><port port="80" protocol="tcp"/><accept/></rule>',
+          '  <rule><port port="2222" protocol="tcp"/><accept><limit value="3/m"/></accept></rule>',
+          '  <rule family="ipv4"><destination address="10.0.0.2" invert="True"/><port port="9" protocol="udp"/><drop/></rule>',
+          '  <rule><protocol value="vrrp"/><accept/></rule>',
+          '',
+        ].join('\n'),
+      );
+      const conditions = (r: FirewallRule) =>
+        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+      const parsed = zoneModule.parse(text, `/ws/${ZONE}`).firewall!.inputRules;
+      assert.deepStrictEqual(parsed.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]), [
+        ['udp 9 drop', { chain: 'public', unmodelled: ['destination not 10.0.0.2'] }],
+        ['tcp 22 accept', { chain: 'public' }],
+        ['udp * accept', { sourcePorts: [{ from: 53, to: 53 }], chain: 'public' }],
+        ['tcp 80 accept', { destination: '10.0.0.1', chain: 'public' }],
+        ['tcp 2222 limit', { chain: 'public', unmodelled: ['rate limit'] }],
+        ['any * accept', { chain: 'public', unmodelled: ['protocol vrrp'] }],
+      ]);
+      const trusted = zoneModule.parse(zone('  <interface name="lo"/>\n  <port port="8080" protocol="tcp"/>\n'), '/ws/etc/firewalld/zones/trusted.xml').firewall!.inputRules;
+      assert.deepStrictEqual(trusted.map((r) => [r.iface, conditions(r)]), [['lo', { loopbackOnly: true, chain: 'trusted' }]]);
+    });
+
     it('hover says what the zone does with the port', () => {
       const text = zone('  <port port="8443" protocol="tcp"/>\n  <forward-port port="9443" protocol="tcp" to-port="443" to-addr="10.0.0.2"/>\n');
       const engine = engineWith({ [ZONE]: text });

@@ -4,6 +4,7 @@ import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import { createIptablesModule, tokenizeRestoreLine } from '../../server/src/formats/iptables';
 import { loadRegistry } from '../../server/src/workspace/data';
+import type { FirewallRule } from '../../server/src/core/types';
 
 const registry = loadRegistry();
 const module = createIptablesModule((n, p) => registry.serviceToPort(n, p));
@@ -107,6 +108,40 @@ describe('iptables-restore files', () => {
     it('keeps -I order, negation and the protocols of an "any" rule', () => {
       const text = filter('-A INPUT -p tcp --dport 1 -j ACCEPT\n-I INPUT -p tcp --dport 2 -j ACCEPT\n-I INPUT 2 -p tcp --dport 3 -j ACCEPT\n-A INPUT -p tcp ! --dport 22 -j DROP\n-A INPUT ! -p tcp -j REJECT\n');
       assert.deepStrictEqual(rules(text), ['accept tcp 2', 'accept tcp 3', 'accept tcp 1', 'drop tcp 0-21,23-65535', 'reject udp *', 'reject sctp *']);
+    });
+
+    it('gives the conditions a port cannot say as structured fields, and none for a plain --dport rule', () => {
+      const text = filter(
+        [
+          '-A INPUT -i lo -j ACCEPT',
+          '-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT',
+          '-A INPUT -p tcp --sport 53 -j DROP',
+          '-A INPUT -p udp ! --sport 1024:65535 -j DROP',
+          '-A INPUT -p tcp --dport 2222 -m limit --limit 3/min -j ACCEPT',
+          '-A INPUT -p udp ! -d 10.0.0.1 -j DROP',
+          '-A INPUT -p tcp -d 10.0.0.1 -j SSH',
+          '-A SSH -p tcp --dport 23 -j ACCEPT',
+          '-A INPUT -p tcp --dport 22 -j ACCEPT',
+          '',
+        ].join('\n'),
+      );
+      const conditions = (r: FirewallRule) =>
+        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+      const fw = parse(text).firewall!;
+      assert.deepStrictEqual(fw.inputRules.map(conditions), [
+        { loopbackOnly: true, chain: 'INPUT' },
+        { matchesNew: false, chain: 'INPUT' },
+        { sourcePorts: [{ from: 53, to: 53 }], chain: 'INPUT' },
+        { sourcePorts: [{ from: 0, to: 1023 }], chain: 'INPUT' },
+        { chain: 'INPUT', unmodelled: ['-m limit'] },
+        { chain: 'INPUT', unmodelled: ['destination not 10.0.0.1'] },
+        { destination: '10.0.0.1', chain: 'SSH' },
+        { chain: 'INPUT' },
+      ]);
+      // The sport-only rule drops no destination port in particular; loopback keeps its iface.
+      assert.strictEqual(fw.inputRules[2].ports, undefined);
+      assert.strictEqual(fw.inputRules[0].iface, 'lo');
+      assert.deepStrictEqual(fw.inputRules[6].ports, [{ from: 23, to: 23 }]);
     });
 
     it('stops jump loops', () => {

@@ -50,6 +50,47 @@ describe('nftables', () => {
       ]);
     });
 
+    it('gives source ports, destination, ct state, loopback, rate limits and chains as structured fields, and none for a plain dport rule', () => {
+      const text = [
+        'table inet filter {',
+        '  chain ssh {',
+        '    ip daddr 10.0.0.1 tcp dport 23 accept',
+        '  }',
+        '  chain input {',
+        '    type filter hook input priority 0; policy drop;',
+        '    iifname "lo" accept',
+        '    ct state established,related accept',
+        '    ct state vmap { established : accept, invalid : drop, new : continue }',
+        '    tcp sport 53 drop',
+        '    udp sport != 53 drop',
+        '    tcp dport 2222 limit rate 3/minute accept',
+        '    ip daddr != 10.0.0.2 udp dport 9 drop',
+        '    tcp dport 23 jump ssh',
+        '    tcp dport 22 accept',
+        '  }',
+        '}',
+        '',
+      ].join('\n');
+      const conditions = (r: FirewallRule) =>
+        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+      const fw = nft.parse(text, CONF).firewall!;
+      const input = 'inet filter input';
+      assert.deepStrictEqual(fw.inputRules.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]), [
+        ['any * accept', { loopbackOnly: true, chain: input }],
+        ['any * accept', { matchesNew: false, chain: input }],
+        ['any * accept', { matchesNew: false, chain: input }],
+        ['any * drop', { matchesNew: false, chain: input }],
+        ['any * other', { chain: input }], // new : continue admits new connections
+        ['tcp * drop', { sourcePorts: [{ from: 53, to: 53 }], chain: input }],
+        ['udp * drop', { sourcePorts: [{ from: 0, to: 52 }, { from: 54, to: 65535 }], chain: input }],
+        ['tcp 2222 limit', { chain: input, unmodelled: ['rate limit'] }],
+        ['udp 9 drop', { chain: input, unmodelled: ['ip daddr != 10.0.0.2'] }],
+        ['tcp 23 accept', { destination: '10.0.0.1', chain: 'inet filter ssh' }],
+        ['tcp 22 accept', { chain: input }],
+      ]);
+      assert.strictEqual(fw.inputRules[0].iface, 'lo');
+    });
+
     it('negations and comparisons become the ranges they match', () => {
       assert.deepStrictEqual(rules(input('    tcp dport != 22 drop\n    tcp dport >= 1024 accept\n')), ['tcp 0-21,23-65535 drop', 'tcp 1024-65535 accept']);
     });

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { engineWith, offsetOf, shownFindings } from '../helpers/engine';
 import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
-import type { InstanceInput } from '../../server/src/core/types';
+import type { FirewallRule, InstanceInput } from '../../server/src/core/types';
 import { createUfwModules, parseUfwConfig, parseUfwProfiles, parseUserRules, ufwFirewall, type UfwAppExtra } from '../../server/src/formats/ufw';
 import { loadRegistry } from '../../server/src/workspace/data';
 
@@ -65,6 +65,41 @@ describe('ufw', () => {
       const p = parseUserRules(text, '/etc/ufw/user.rules', resolve);
       assert.deepStrictEqual(p.firewall!.inputRules.map((r) => [r.action, r.ports![0].from]), [['accept', 443], ['accept', 8080]]);
       assert.ok(p.facts.some((f) => f.port === 8080 && f.detail === 'allows TCP 8080 inbound (chain ufw-user-input)'));
+    });
+
+    it('gives source ports, destination, loopback, rate limits and chains as structured fields, and none for a plain port tuple', () => {
+      const text = userRules(
+        [
+          // -A lines before the first tuple belong to none: read as iptables rules
+          '-A ufw-user-input -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT',
+          '-A ufw-user-input -p tcp --dport 8443 -j ufw-user-limit-accept',
+          '### tuple ### allow any any 0.0.0.0/0 any 0.0.0.0/0 in_lo',
+          '-A ufw-user-input -i lo -j ACCEPT',
+          '### tuple ### deny tcp any 0.0.0.0/0 53 0.0.0.0/0 in',
+          '-A ufw-user-input -p tcp --sport 53 -j DROP',
+          '### tuple ### allow tcp 80 10.0.0.1 any 0.0.0.0/0 in',
+          '-A ufw-user-input -p tcp -d 10.0.0.1 --dport 80 -j ACCEPT',
+          '### tuple ### limit tcp 2222 0.0.0.0/0 any 0.0.0.0/0 in',
+          '-A ufw-user-input -p tcp --dport 2222 -m conntrack --ctstate NEW -m recent --set',
+          '-A ufw-user-input -p tcp --dport 2222 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 6 -j ufw-user-limit',
+          '-A ufw-user-input -p tcp --dport 2222 -j ufw-user-limit-accept',
+          '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in',
+          '-A ufw-user-input -p tcp --dport 22 -j ACCEPT',
+        ].join('\n'),
+      );
+      const conditions = (r: FirewallRule) =>
+        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+      const fw = parseUserRules(text, '/etc/ufw/user.rules', resolve).firewall!;
+      assert.deepStrictEqual(fw.inputRules.map((r) => [r.action, r.protocol, r.ports?.[0].from, conditions(r)]), [
+        ['accept', 'any', undefined, { matchesNew: false, chain: 'ufw-user-input' }],
+        ['accept', 'tcp', 8443, { chain: 'ufw-user-limit-accept' }],
+        ['accept', 'any', undefined, { loopbackOnly: true, chain: 'ufw-user-input' }],
+        ['drop', 'tcp', undefined, { sourcePorts: [{ from: 53, to: 53 }], chain: 'ufw-user-input' }],
+        ['accept', 'tcp', 80, { destination: '10.0.0.1', chain: 'ufw-user-input' }],
+        ['limit', 'tcp', 2222, { chain: 'ufw-user-input', unmodelled: ['rate limit (-m recent)'] }],
+        ['accept', 'tcp', 22, { chain: 'ufw-user-input' }],
+      ]);
+      assert.strictEqual(fw.inputRules[2].iface, 'lo');
     });
 
     it('user6.rules is IPv6', () => {

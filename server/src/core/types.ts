@@ -146,8 +146,27 @@ export interface FirewallRule {
   iface?: string;
   action: FirewallAction;
   family?: IpFamily | 'both';
-  /** Rule only matches established/related traffic, loopback, etc. */
+  /** Human text for the hover (established/related only, loopback, ...); the fields below say the same in structured form. */
   note?: string;
+  /** Source ports the rule matches; undefined = any source port. */
+  sourcePorts?: PortRange[];
+  /** Destination address or network the rule matches; undefined = any destination. */
+  destination?: string;
+  /**
+   * false when the rule only matches packets of existing connections (conntrack/state
+   * ESTABLISHED/RELATED without NEW, nft `ct state established,related`); undefined = it matches
+   * new connections too.
+   */
+  matchesNew?: boolean;
+  /** The rule matches only packets arriving on the loopback interface (`-i lo`, `iif lo`); `iface` still says it. */
+  loopbackOnly?: boolean;
+  /** Where the rule sits: iptables/ufw chain name, nftables "family table chain", firewalld zone. */
+  chain?: string;
+  /**
+   * Conditions the parser read but does not evaluate (rate limits, `-m recent`, marks, negations it
+   * cannot express, ...), one short phrase each: a rule with any may or may not match a packet.
+   */
+  unmodelled?: string[];
 }
 
 export interface FirewallForward {

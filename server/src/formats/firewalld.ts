@@ -227,6 +227,10 @@ interface RichRule {
   family?: IpFamily;
   priority: number;
   source?: string;
+  /** `<destination address>` when not inverted. */
+  destination?: string;
+  /** Conditions we read but do not evaluate (FirewallRule.unmodelled). */
+  unmodelled: string[];
   services: Attr[];
   ports: PortEntry[];
   sourcePorts: PortEntry[];
@@ -363,15 +367,31 @@ function readForwardPort(el: XmlElement, file: string, findings: Finding[], serv
 function readRichRule(el: XmlElement, file: string, findings: Finding[], serviceToPort: (n: string) => number | undefined): RichRule | undefined {
   const fam = el.attrs.get('family')?.value;
   const prio = Number(el.attrs.get('priority')?.value ?? '0');
-  const rule: RichRule = { span: el.span, family: fam === 'ipv4' || fam === 'ipv6' ? fam : undefined, priority: Number.isFinite(prio) ? prio : 0, services: [], ports: [], sourcePorts: [], forwardPorts: [], protocols: [], limit: false, log: false };
+  const rule: RichRule = { span: el.span, family: fam === 'ipv4' || fam === 'ipv6' ? fam : undefined, priority: Number.isFinite(prio) ? prio : 0, services: [], ports: [], sourcePorts: [], forwardPorts: [], protocols: [], limit: false, log: false, unmodelled: [] };
   let ok = true;
+  const inverted = (c: XmlElement) => c.attrs.get('invert')?.value === 'True' || c.attrs.get('invert')?.value === 'yes';
   for (const c of el.children) {
     switch (c.name) {
       case 'source': {
         const a = c.attrs.get('address') ?? c.attrs.get('mac') ?? c.attrs.get('ipset');
-        if (a) rule.source = `${c.attrs.get('invert')?.value === 'True' || c.attrs.get('invert')?.value === 'yes' ? 'not ' : ''}${a.value}`;
+        if (a) rule.source = `${inverted(c) ? 'not ' : ''}${a.value}`;
+        if (a && inverted(c)) rule.unmodelled.push(`source not ${a.value}`);
+        else if (a && a !== c.attrs.get('address')) rule.unmodelled.push(`source ${c.attrs.get('mac') ? 'mac' : 'ipset'} ${a.value}`);
         break;
       }
+      case 'destination': {
+        const address = c.attrs.get('address');
+        const ipset = c.attrs.get('ipset');
+        if (address && !inverted(c)) rule.destination = address.value;
+        else if (address || ipset) rule.unmodelled.push(`destination ${inverted(c) ? 'not ' : ''}${address ? '' : 'ipset '}${(address ?? ipset)!.value}`);
+        break;
+      }
+      case 'icmp-block':
+      case 'icmp-type':
+      case 'masquerade':
+      case 'tcp-mss-clamp':
+        rule.unmodelled.push(c.name);
+        break;
       case 'service':
         rule.services.push(c.attrs.get('name')!);
         break;
@@ -515,6 +535,7 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
   const forwards: FirewallForward[] = [];
   const zoneSource = zone.sources.length ? zone.sources.join(',') : undefined;
   const zoneIface = zone.interfaces.length ? zone.interfaces.join(',') : undefined;
+  const zoneLoopback = zone.interfaces.length > 0 && zone.interfaces.every((i) => i === 'lo');
   const fact = (span: Span, protocol: string, range: PortRange, detail: string, role: 'firewall' | 'forward' = 'firewall') => {
     const p = asProtocol(protocol);
     if (!p) return; // dccp: PortFact has no such protocol
@@ -523,7 +544,9 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
   const rule = (span: Span, protocol: string | undefined, range: PortRange | undefined, action: FirewallAction, extra: Partial<FirewallRule> = {}): FirewallRule | undefined => {
     const p = protocol === undefined ? 'any' : asProtocol(protocol);
     if (!p) return undefined;
-    return { span, protocol: p, ports: range ? [range] : undefined, action, family: 'both', source: zoneSource, iface: zoneIface, ...extra };
+    const r: FirewallRule = { span, protocol: p, ports: range ? [range] : undefined, action, family: 'both', source: zoneSource, iface: zoneIface, ...extra, chain: zone.name };
+    if (zoneLoopback) r.loopbackOnly = true;
+    return r;
   };
   const serviceRules = (svc: Attr, verb: string, action: FirewallAction, extra: Partial<FirewallRule>, suffix: string): FirewallRule[] => {
     const ports = resolve(svc.value);
@@ -539,7 +562,7 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     }
     for (const p of ports.sourcePorts) {
       fact(svc.span, p.protocol, p.range, `${verb} ${p.protocol.toUpperCase()} from source port ${rangeText(p.range)} inbound${suffix} (service ${svc.value})`);
-      const r = rule(svc.span, p.protocol, undefined, action, { ...extra, note: `source port ${rangeText(p.range)}` });
+      const r = rule(svc.span, p.protocol, undefined, action, { ...extra, note: `source port ${rangeText(p.range)}`, sourcePorts: [p.range] });
       if (r) out.push(r);
     }
     return out;
@@ -559,6 +582,9 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     const action: FirewallAction = r.action === 'accept' ? (r.limit ? 'limit' : 'accept') : r.action === 'reject' ? 'reject' : r.action === 'drop' ? 'drop' : r.action === 'mark' ? 'other' : 'log';
     const verb = { accept: r.limit ? 'allows (rate-limited)' : 'allows', limit: 'allows (rate-limited)', reject: 'rejects', drop: 'drops', other: 'marks', log: 'logs' }[action as string] ?? 'matches';
     const extra: Partial<FirewallRule> = { family: r.family ?? 'both', source: r.source ?? zoneSource, note: 'rich rule' };
+    if (r.destination) extra.destination = r.destination;
+    const unmodelled = [...r.unmodelled, ...(r.limit ? ['rate limit'] : [])];
+    if (unmodelled.length > 0) extra.unmodelled = unmodelled;
     const suffix = r.source ? ` from ${r.source}` : '';
     const out: FirewallRule[] = [];
     for (const s of r.services) out.push(...serviceRules(s, verb, action, extra, suffix));
@@ -569,12 +595,15 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     }
     for (const p of r.sourcePorts) {
       fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound${suffix}`);
-      const x = rule(p.port.span, p.protocol.value, undefined, action, { ...extra, note: `rich rule; source port ${rangeText(p.range!)}` });
+      const x = rule(p.port.span, p.protocol.value, undefined, action, { ...extra, note: `rich rule; source port ${rangeText(p.range!)}`, sourcePorts: [p.range!] });
       if (x) out.push(x);
     }
     for (const fp of r.forwardPorts) forward(fp);
     if (r.services.length + r.ports.length + r.sourcePorts.length + r.forwardPorts.length === 0) {
-      const x = rule(r.span, undefined, undefined, action, { ...extra, note: r.protocols.length ? `rich rule; protocol ${r.protocols.join(',')}` : 'rich rule' });
+      // A <protocol> we keep as 'any' (vrrp, icmp, ...): the rule does not match every protocol.
+      const protocolCond = r.protocols.map((x) => `protocol ${x}`);
+      const all = [...(extra.unmodelled ?? []), ...protocolCond];
+      const x = rule(r.span, undefined, undefined, action, { ...extra, note: r.protocols.length ? `rich rule; protocol ${r.protocols.join(',')}` : 'rich rule', ...(all.length ? { unmodelled: all } : {}) });
       if (x) out.push(x);
     }
     return out;
@@ -594,7 +623,7 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
   }
   for (const p of zone.sourcePorts) {
     fact(p.port.span, p.protocol.value, p.range!, `allows ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound`);
-    const r = rule(p.port.span, p.protocol.value, undefined, 'accept', { note: `source port ${rangeText(p.range!)}` });
+    const r = rule(p.port.span, p.protocol.value, undefined, 'accept', { note: `source port ${rangeText(p.range!)}`, sourcePorts: [p.range!] });
     if (r) inputRules.push(r);
   }
   for (const fp of zone.forwardPorts) forward(fp);

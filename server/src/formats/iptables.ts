@@ -1002,30 +1002,62 @@ interface RuleShape {
   source?: string;
   iface?: string;
   notes: string[];
+  sourcePorts?: PortRange[];
+  destination?: string;
+  matchesNew?: boolean;
+  loopbackOnly?: boolean;
+  unmodelled: string[];
 }
+
+/** Conntrack states that only packets of an existing (or refused) connection have: a SYN to a listening port is NEW. */
+const NOT_NEW_STATES = new Set(['ESTABLISHED', 'RELATED', 'INVALID']);
 
 export function shapeOf(rule: IptRule): RuleShape {
   const notes: string[] = [];
+  const unmodelled: string[] = [];
   let ports: PortRange[] | undefined;
+  let sourcePorts: PortRange[] | undefined;
   for (const pm of rule.ports) {
     // A reversed udp range (accepted by iptables) matches no port.
     const ranges = pm.elems.filter((e) => e.from <= e.to).map((e) => ({ from: e.from, to: e.to }));
     if (pm.kind === 'sport') {
       notes.push(`source port ${pm.negated ? 'not ' : ''}${pm.elems.map((e) => e.text).join(',')}`);
+      sourcePorts = intersect(sourcePorts, pm.negated ? complement(ranges) : ranges);
       continue;
     }
-    if (pm.kind === 'ports') notes.push('port matches source or destination');
+    if (pm.kind === 'ports') {
+      notes.push('port matches source or destination');
+      unmodelled.push('port matches source or destination');
+    }
     ports = intersect(ports, pm.negated ? complement(ranges) : ranges);
   }
-  if (rule.destination) notes.push(`to ${condText(rule.destination)}`);
-  if (rule.inIface && !rule.inIface.negated && /^lo\+?$/.test(rule.inIface.text)) notes.push('loopback');
+  let destination: string | undefined;
+  if (rule.destination) {
+    notes.push(`to ${condText(rule.destination)}`);
+    if (rule.destination.negated) unmodelled.push(`destination not ${rule.destination.text}`);
+    else destination = rule.destination.text;
+  }
+  // source and iface keep the written "!" (as before); a consumer cannot evaluate that, so say it.
+  if (rule.source?.negated) unmodelled.push(`source not ${rule.source.text}`);
+  if (rule.inIface?.negated) unmodelled.push(`interface not ${rule.inIface.text}`);
+  const loopbackOnly = !!rule.inIface && !rule.inIface.negated && /^lo\+?$/.test(rule.inIface.text);
+  if (loopbackOnly) notes.push('loopback');
+  let matchesNew: boolean | undefined;
   if (rule.states) {
     const v = rule.states.values;
     if (rule.states.negated) notes.push(`state not ${v.join(',')}`);
     else if (!v.includes('NEW')) notes.push(v.every((s) => s === 'ESTABLISHED' || s === 'RELATED') ? 'established/related only' : `state ${v.join(',')} only`);
+    if (rule.states.negated ? v.includes('NEW') : v.every((s) => NOT_NEW_STATES.has(s))) matchesNew = false;
+    else if (rule.states.negated || !v.includes('NEW')) unmodelled.push(`state ${rule.states.negated ? 'not ' : ''}${v.join(',')}`);
   }
   if (rule.otherMatches.length > 0) notes.push(`also matches ${rule.otherMatches.map((m) => `-m ${m}`).join(' ')}`);
-  return { protocols: portProtocols(rule), ports, source: condText(rule.source), iface: condText(rule.inIface), notes };
+  unmodelled.push(...rule.otherMatches.map((m) => `-m ${m}`));
+  const shape: RuleShape = { protocols: portProtocols(rule), ports, source: condText(rule.source), iface: condText(rule.inIface), notes, unmodelled };
+  if (sourcePorts) shape.sourcePorts = sourcePorts;
+  if (destination) shape.destination = destination;
+  if (matchesNew === false) shape.matchesNew = false;
+  if (loopbackOnly) shape.loopbackOnly = true;
+  return shape;
 }
 
 function mergeShapes(outer: RuleShape, inner: RuleShape): RuleShape | undefined {
@@ -1036,12 +1068,31 @@ function mergeShapes(outer: RuleShape, inner: RuleShape): RuleShape | undefined 
   if (protocols.length === 0) return undefined;
   const ports = intersect(outer.ports, inner.ports);
   if (ports && ports.length === 0) return undefined;
+  const sourcePorts = intersect(outer.sourcePorts, inner.sourcePorts);
   const notes = [...outer.notes, ...inner.notes];
+  const unmodelled = [...outer.unmodelled, ...inner.unmodelled];
   const pick = (o: string | undefined, i: string | undefined, label: string): string | undefined => {
-    if (o && i && o !== i) notes.push(`also ${label} ${o}`);
+    if (o && i && o !== i) {
+      notes.push(`also ${label} ${o}`);
+      unmodelled.push(`also ${label} ${o}`);
+    }
     return i ?? o;
   };
-  return { protocols, ports, source: pick(outer.source, inner.source, 'from'), iface: pick(outer.iface, inner.iface, 'on'), notes: [...new Set(notes)] };
+  const merged: RuleShape = {
+    protocols,
+    ports,
+    source: pick(outer.source, inner.source, 'from'),
+    iface: pick(outer.iface, inner.iface, 'on'),
+    notes: [...new Set(notes)],
+    unmodelled: [],
+  };
+  const destination = pick(outer.destination, inner.destination, 'to');
+  merged.unmodelled = [...new Set(unmodelled)];
+  if (sourcePorts) merged.sourcePorts = sourcePorts;
+  if (destination) merged.destination = destination;
+  if (outer.matchesNew === false || inner.matchesNew === false) merged.matchesNew = false;
+  if (outer.loopbackOnly || inner.loopbackOnly) merged.loopbackOnly = true;
+  return merged;
 }
 
 /**
@@ -1072,6 +1123,12 @@ export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily
         if (shape.ports) fr.ports = shape.ports;
         if (shape.source) fr.source = shape.source;
         if (shape.iface) fr.iface = shape.iface;
+        if (shape.sourcePorts) fr.sourcePorts = shape.sourcePorts;
+        if (shape.destination) fr.destination = shape.destination;
+        if (shape.matchesNew === false) fr.matchesNew = false;
+        if (shape.loopbackOnly) fr.loopbackOnly = true;
+        if (rule.chain) fr.chain = rule.chain;
+        if (shape.unmodelled.length > 0) fr.unmodelled = shape.unmodelled;
         const notes = [...shape.notes];
         if (action === 'other' && rule.target) notes.push(`target ${rule.target.name}`);
         if (action === 'other' && !rule.target) notes.push('no target: counts only');

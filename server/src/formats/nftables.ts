@@ -870,8 +870,13 @@ interface RuleMeaning {
   sport?: PortMatch;
   iface?: string;
   source?: string;
+  destination?: string;
+  /** false: `ct state` admits no new connection. */
+  matchesNew?: boolean;
   family?: IpFamily;
   notes: string[];
+  /** Conditions read but not evaluated (FirewallRule.unmodelled). */
+  unmodelled: string[];
   verdict?: Verdict;
   log: boolean;
   limit: boolean;
@@ -1125,7 +1130,12 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
   // --- rule meaning --------------------------------------------------------------------------
   const interpret = (r: EvalRule, chain: EvalChain): RuleMeaning => {
     const toks = r.rule.toks;
-    const m: RuleMeaning = { notes: [], log: false, limit: false };
+    const m: RuleMeaning = { notes: [], unmodelled: [], log: false, limit: false };
+    /** A condition we keep for the hover and tell consumers we do not evaluate. */
+    const unmodelled = (text: string) => {
+      m.notes.push(text);
+      m.unmodelled.push(text);
+    };
     const table = { family: chain.family, table: chain.table };
     let i = 0;
     const word = (o = 0) => (toks[i + o]?.k === 'word' ? toks[i + o].t : undefined);
@@ -1241,7 +1251,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         const after = toks[i];
         if ((prev?.k === 'p' && prev.t === '.') || (after && EXPRESSION_OPERATORS.has(after.t) && after.k !== 'str')) {
           // Part of a concatenation, a hash or a map lookup (`ip saddr . tcp dport`, `tcp sport mod 2`): not a match on its own.
-          m.notes.push(`${w} ${next} in an expression`);
+          unmodelled(`${w} ${next} in an expression`);
           continue;
         }
         const o = op();
@@ -1267,7 +1277,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         if (toks[i]?.k === 'p' && toks[i].t === '.') {
           // `tcp dport . ip saddr { 22 . 10.0.0.1 }`: a concatenation we do not model
           while (toks[i]?.k === 'p' && toks[i].t === '.') i = parsePrimary(toks, i + 1, toks.length).next;
-          m.notes.push(`${w} ${next} in a concatenation`);
+          unmodelled(`${w} ${next} in a concatenation`);
           continue;
         }
         const pm = portMatch(e, o);
@@ -1289,7 +1299,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         if (word() === 'vmap') {
           i++;
           value();
-          m.notes.push(`${w} vmap`);
+          unmodelled(`${w} vmap`);
           continue;
         }
         const ps = protoSet(value());
@@ -1302,7 +1312,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         const e = value();
         const v = textOf(e);
         if (o === '==' && (v === 'ipv4' || v === 'ipv6')) m.family = v;
-        else m.notes.push(`nfproto ${o === '==' ? '' : `${o} `}${v}`);
+        else unmodelled(`nfproto ${o === '==' ? '' : `${o} `}${v}`);
         continue;
       }
       if (w === 'iif' || w === 'iifname' || w === 'oif' || w === 'oifname') {
@@ -1316,23 +1326,29 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         }
         const v = textOf(value());
         if (w.startsWith('i') && o === '==') m.iface = v;
-        else m.notes.push(`${w} ${o === '==' ? '' : `${o} `}${v}`);
+        else unmodelled(`${w} ${o === '==' ? '' : `${o} `}${v}`);
         continue;
       }
       if ((w === 'ip' || w === 'ip6') && (next === 'saddr' || next === 'daddr')) {
         m.family = w === 'ip' ? 'ipv4' : 'ipv6';
         i += 2;
-        if (word() === 'and') i += 2;
+        // `ip saddr and 255.255.0.0 == ...`: a masked address we do not evaluate
+        const masked = word() === 'and';
+        if (masked) i += 2;
         const o = op();
         if (word() === 'vmap') {
           i++;
           value();
-          m.notes.push(`${w} ${next} vmap`);
+          unmodelled(`${w} ${next} vmap`);
           continue;
         }
         const v = textOf(value());
+        if (masked) m.unmodelled.push(`${w} ${next} masked`);
         if (next === 'saddr' && o === '==') m.source = v;
-        else m.notes.push(`${w} ${next} ${o === '==' ? '' : `${o} `}${v}`);
+        else if (next === 'daddr' && o === '==' && !masked) {
+          m.notes.push(`${w} ${next} ${v}`);
+          m.destination = v;
+        } else unmodelled(`${w} ${next} ${o === '==' ? '' : `${o} `}${v}`);
         continue;
       }
       if (w === 'ct' && next === 'state') {
@@ -1344,7 +1360,11 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
           m.vmap = { key: 'other', keyLabel: 'ct state', entries: vmapEntries(e, r.vars) };
           continue;
         }
-        m.notes.push(`ct state ${o === '==' ? '' : `${o} `}${textOf(value())}`);
+        const v = textOf(value());
+        m.notes.push(`ct state ${o === '==' ? '' : `${o} `}${v}`);
+        const admitsNew = ctStateAdmitsNew(v, o);
+        if (admitsNew === false) m.matchesNew = false;
+        else if (admitsNew === undefined) m.unmodelled.push(`ct state ${o === '==' ? '' : `${o} `}${v}`);
         continue;
       }
       if ((w === 'dnat' || w === 'redirect') && !(toks[i - 1]?.k === 'word' && toks[i - 1].t === 'status')) {
@@ -1363,10 +1383,12 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       if (w === 'limit' && next === 'rate') {
         m.limit = true;
         i += 2;
-        if (word() === 'over') {
+        const over = word() === 'over';
+        if (over) {
           m.notes.push('rate over limit');
           i++;
         }
+        m.unmodelled.push(over ? 'rate over limit' : 'rate limit');
         continue;
       }
       if (w === 'comment') {
@@ -1423,7 +1445,30 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
     notes: string[];
     iface?: string;
     source?: string;
+    sourcePorts?: PortRange[];
+    destination?: string;
+    matchesNew?: boolean;
+    /** Reached through a vmap entry on the loopback interface. */
+    loopback?: boolean;
+    unmodelled: string[];
   }
+  /** The structured conditions of a rule under the conditions of the jumps that reach it; `label` names a vmap entry. */
+  const conditionsOf = (m: RuleMeaning, ctx: Ctx, label: string | undefined): Omit<Ctx, 'notes'> => {
+    const unmodelledHere = [...ctx.unmodelled, ...m.unmodelled];
+    let matchesNew = ctx.matchesNew === false || m.matchesNew === false ? false : undefined;
+    let loopback = ctx.loopback ?? false;
+    if (label && m.vmap && m.vmap.key === 'other') {
+      const key = label.slice(m.vmap.keyLabel.length + 1);
+      if (m.vmap.keyLabel === 'ct state' && ctStateAdmitsNew(key, '==') !== undefined) {
+        if (ctStateAdmitsNew(key, '==') === false) matchesNew = false;
+      } else if ((m.vmap.keyLabel === 'iif' || m.vmap.keyLabel === 'iifname') && isLoopback(key)) loopback = true;
+      else unmodelledHere.push(label);
+    }
+    if (m.sport?.unresolved) unmodelledHere.push('source port from a set or variable not resolved');
+    const sourcePorts = m.sport ? intersectRanges(ctx.sourcePorts, m.sport.ranges) : ctx.sourcePorts;
+    if (ctx.destination && m.destination && ctx.destination !== m.destination) unmodelledHere.push(`also daddr ${ctx.destination}`);
+    return { sourcePorts, destination: m.destination ?? ctx.destination, matchesNew, unmodelled: [...new Set(unmodelledHere)], loopback };
+  };
   const emitRules = (out: FirewallRule[], span: Span, c: EvalChain, m: RuleMeaning, ctx: Ctx, action: FirewallAction, ports: PortRange[] | undefined, protos: Set<L4> | undefined, extraNote?: string) => {
     const allPorts = intersectRanges(ctx.ports, ports);
     if (allPorts && allPorts.length === 0) return;
@@ -1433,9 +1478,10 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
     if (m.sport) notes.push(`source port ${m.sport.ranges.map(rangeText).join(',')}`);
     const protoList: (Protocol | 'any')[] = ps ? [...ps].filter((p): p is Protocol => p === 'tcp' || p === 'udp' || p === 'sctp') : ['any'];
     if (ps && protoList.length === 0) return; // dccp/udplite only: outside what PortFact can say
+    const cond = conditionsOf(m, ctx, extraNote);
     for (const protocol of protoList) {
       if (budget-- <= 0) return;
-      out.push({
+      const fr: FirewallRule = {
         span,
         protocol,
         ports: allPorts,
@@ -1444,7 +1490,14 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         action,
         family: familyOf(c, m),
         note: notes.length ? notes.join('; ') : undefined,
-      });
+      };
+      if (cond.sourcePorts) fr.sourcePorts = cond.sourcePorts;
+      if (cond.destination) fr.destination = cond.destination;
+      if (cond.matchesNew === false) fr.matchesNew = false;
+      if (cond.loopback || (fr.iface !== undefined && isLoopback(fr.iface))) fr.loopbackOnly = true;
+      fr.chain = `${c.family} ${c.table} ${c.name}`;
+      if (cond.unmodelled.length > 0) fr.unmodelled = cond.unmodelled;
+      out.push(fr);
     }
   };
   const walkChain = (out: FirewallRule[], c: EvalChain, ctx: Ctx, depth: number, path: Set<EvalChain>) => {
@@ -1483,6 +1536,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         notes: [...ctx.notes, ...m.notes, ...(note ? [note] : [])],
         iface: m.iface ?? ctx.iface,
         source: m.source ?? ctx.source,
+        ...conditionsOf(m, ctx, note),
       };
       if ((inner.ports && inner.ports.length === 0) || (inner.protos && inner.protos.size === 0)) return;
       const next = v.chain ?? target;
@@ -1496,7 +1550,7 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
   for (const base of baseChains) {
     if (base.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(base.family) || (base.type && base.type !== 'filter')) continue;
     const rules: FirewallRule[] = [];
-    walkChain(rules, base, { notes: [] }, 0, new Set());
+    walkChain(rules, base, { notes: [], unmodelled: [] }, 0, new Set());
     inputChains.push({ family: base.family, table: base.table, chain: base.name, priority: base.priority, policy: base.policy?.action ?? 'accept', policySpan: base.policy?.span, rules });
   }
 
@@ -1668,6 +1722,27 @@ export function mergeRanges(ranges: PortRange[]): PortRange[] {
     else out.push({ ...r });
   }
   return out;
+}
+
+/** Conntrack states only packets of an existing (or refused) connection have: a SYN to a listening port is `new`. */
+const NOT_NEW_CT_STATES = new Set(['established', 'related', 'invalid']);
+
+/**
+ * Whether a `ct state` match (its value as text, its operator) admits new connections: false when it
+ * cannot, true when it can, undefined when the value is not a plain list of states (a variable, a bitmask).
+ */
+function ctStateAdmitsNew(value: string, op: string): boolean | undefined {
+  const states = value.replace(/[{}]/g, ' ').split(/[\s,]+/).filter(Boolean);
+  const known = new Set([...NOT_NEW_CT_STATES, 'new', 'untracked']);
+  if (states.length === 0 || !states.every((x) => known.has(x))) return undefined;
+  if (op === '==') return states.every((x) => NOT_NEW_CT_STATES.has(x)) ? false : states.includes('new') ? true : undefined;
+  if (op === '!=') return states.includes('new') ? false : undefined;
+  return undefined;
+}
+
+/** `iif lo`, `iifname "lo"`: the loopback interface alone (a set or a wildcard is not). */
+function isLoopback(iface: string): boolean {
+  return iface.replace(/^"(.*)"$/, '$1') === 'lo';
 }
 
 function applyOp(ranges: PortRange[], op: string): PortRange[] {

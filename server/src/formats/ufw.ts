@@ -348,6 +348,12 @@ function inputRules(filter: IptTable, tuples: UfwTuple[], chain: string, family:
       if (t.dport) fr.ports = t.dport.map((e): PortRange => ({ from: e.from, to: e.to }));
       if (!isAnywhere(t.src)) fr.source = t.src;
       if (t.ifaceIn) fr.iface = t.ifaceIn;
+      if (t.sport) fr.sourcePorts = t.sport.map((e): PortRange => ({ from: e.from, to: e.to }));
+      if (!isAnywhere(t.dst)) fr.destination = t.dst;
+      if (t.ifaceIn === 'lo') fr.loopbackOnly = true;
+      fr.chain = chain;
+      // ufw enforces limit with -m recent: over 6 new connections in 30 s from one source, the rule rejects instead.
+      if (t.action === 'limit') fr.unmodelled = ['rate limit (-m recent)'];
       const notes: string[] = [];
       if (t.action === 'limit') notes.push('rate-limited: 6 new connections in 30 s per source');
       if (t.sport) notes.push(`source port ${formatPorts(t.sport)}`);
