@@ -1,4 +1,6 @@
 /** Test helpers: an engine over in-memory files, and line/column views of findings. */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Engine } from '../../server/src/core/engine';
 import { LineIndex } from '../../server/src/core/lineIndex';
 import type { Finding } from '../../server/src/core/types';
@@ -60,5 +62,16 @@ export function applyEdits(text: string, edits: { span: { start: number; end: nu
   }
   let out = text;
   for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  return out;
+}
+
+/** Every file below `dir` as relative path -> text (for engineWith). */
+export function readTree(dir: string, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) Object.assign(out, readTree(path.join(dir, e.name), rel));
+    else out[rel] = fs.readFileSync(path.join(dir, e.name), 'utf8');
+  }
   return out;
 }

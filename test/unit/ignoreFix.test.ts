@@ -3,22 +3,11 @@
  * examples (every format), it silences exactly that finding and adds none.
  */
 import * as assert from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
 import { ignoreFix } from '../../server/src/core/ignore';
-import { applyEdits, engineWith } from '../helpers/engine';
+import { applyEdits, engineWith, readTree } from '../helpers/engine';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
-
-function readTree(dir: string, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) Object.assign(out, readTree(path.join(dir, e.name), rel));
-    else out[rel] = fs.readFileSync(path.join(dir, e.name), 'utf8');
-  }
-  return out;
-}
 
 const key = (f: { file: string; code: string; message: string }) => `${f.file} ${f.code} ${f.message}`;
 

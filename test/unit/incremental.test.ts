@@ -3,22 +3,11 @@
  * equal those of a fresh engine reading the final texts.
  */
 import * as assert from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Engine } from '../../server/src/core/engine';
-import { engineWith } from '../helpers/engine';
+import { engineWith, readTree } from '../helpers/engine';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
-
-function readTree(dir: string, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) Object.assign(out, readTree(path.join(dir, e.name), rel));
-    else out[rel] = fs.readFileSync(path.join(dir, e.name), 'utf8');
-  }
-  return out;
-}
 
 function snapshot(engine: Engine): string {
   const r = engine.analyze();
