@@ -45,12 +45,21 @@ function generate(dir, total) {
     put(`${base}/etc/ssh/sshd_config.d/10-hardening.conf`, 'PasswordAuthentication no\nX11Forwarding no\n');
     put(`${base}/etc/nginx/nginx.conf`, 'events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n  include /etc/nginx/sites-enabled/*;\n}\n');
     for (let s = 0; s < 3; s++) {
-      put(`${base}/etc/nginx/sites-enabled/site${s}`, `server {\n  listen 80;\n  listen [::]:80;\n  server_name s${s}.h${h}.example;\n  location / { proxy_pass http://127.0.0.1:${8000 + s}; }\n}\nserver {\n  listen 443 ssl;\n  server_name s${s}.h${h}.example;\n}\n`);
+      put(
+        `${base}/etc/nginx/sites-enabled/site${s}`,
+        `server {\n  listen 80;\n  listen [::]:80;\n  server_name s${s}.h${h}.example;\n  location / { proxy_pass http://127.0.0.1:${8000 + s}; }\n}\nserver {\n  listen 443 ssl;\n  server_name s${s}.h${h}.example;\n}\n`,
+      );
     }
     put(`${base}/etc/nginx/conf.d/upstreams.conf`, `upstream app {\n  server 127.0.0.1:8000;\n  server 127.0.0.1:8001 backup;\n}\n`);
     put(`${base}/etc/nginx/conf.d/status.conf`, `server {\n  listen 127.0.0.1:${8080 + (h % 3)};\n  location /status { stub_status; }\n}\n`);
-    put(`${base}/srv/app/compose.yaml`, `services:\n  app:\n    image: app:${h}\n    ports:\n      - "127.0.0.1:8000:8000"\n      - "9${String(h % 1000).padStart(3, '0')}:9000"\n  db:\n    image: postgres:16\n    expose: ["5432"]\n`);
-    put(`${base}/etc/iptables/rules.v4`, `*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT\nCOMMIT\n`);
+    put(
+      `${base}/srv/app/compose.yaml`,
+      `services:\n  app:\n    image: app:${h}\n    ports:\n      - "127.0.0.1:8000:8000"\n      - "9${String(h % 1000).padStart(3, '0')}:9000"\n  db:\n    image: postgres:16\n    expose: ["5432"]\n`,
+    );
+    put(
+      `${base}/etc/iptables/rules.v4`,
+      `*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT\nCOMMIT\n`,
+    );
   }
   fs.writeFileSync(path.join(dir, '.portolan.json'), JSON.stringify({ hosts: hostMap }));
   return written;
@@ -111,7 +120,9 @@ async function main() {
   await cold;
   const coldMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
-  await conn.sendNotification(rpc.DidOpenTextDocumentNotification.type, { textDocument: { uri: uri(compose), languageId: 'yaml', version: 1, text: composeText } });
+  await conn.sendNotification(rpc.DidOpenTextDocumentNotification.type, {
+    textDocument: { uri: uri(compose), languageId: 'yaml', version: 1, text: composeText },
+  });
   await new Promise((r) => setTimeout(r, 500));
   const editLatencies = [];
   for (let i = 0; i < EDITS; i++) {
@@ -126,8 +137,16 @@ async function main() {
         }
       };
     });
-    await conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, { textDocument: { uri: uri(compose), version: i + 2 }, contentChanges: [{ text }] });
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`edit ${i}: no re-publication of ${sshd} within 30s (is the compose format registered?)`)), 30000))]);
+    await conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: uri(compose), version: i + 2 },
+      contentChanges: [{ text }],
+    });
+    await Promise.race([
+      done,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`edit ${i}: no re-publication of ${sshd} within 30s (is the compose format registered?)`)), 30000),
+      ),
+    ]);
     editLatencies.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
 
@@ -135,7 +154,10 @@ async function main() {
   for (let i = 0; i < HOVERS; i++) {
     const h = i % Math.max(1, Math.floor(files.length / 10));
     const start = process.hrtime.bigint();
-    const hover = await conn.sendRequest(rpc.HoverRequest.type, { textDocument: { uri: uri(`hosts/h${h}/etc/ssh/sshd_config`) }, position: { line: 1, character: 6 } });
+    const hover = await conn.sendRequest(rpc.HoverRequest.type, {
+      textDocument: { uri: uri(`hosts/h${h}/etc/ssh/sshd_config`) },
+      position: { line: 1, character: 6 },
+    });
     hoverLatencies.push(Number(process.hrtime.bigint() - start) / 1e6);
     if (!hover) throw new Error('hover returned nothing');
   }
@@ -162,7 +184,16 @@ async function main() {
     peakMemoryMiB: peak,
   };
   const history = path.join(ROOT, 'bench', 'results.jsonl');
-  const previous = fs.existsSync(history) ? fs.readFileSync(history, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.files === result.files).pop() : undefined;
+  const previous = fs.existsSync(history)
+    ? fs
+        .readFileSync(history, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.files === result.files)
+        .pop()
+    : undefined;
   console.log(`Portolan benchmark — ${result.files} config files (${Math.ceil(FILES / 10)} hosts)`);
   const row = (label, key, unit) => {
     const prev = previous?.[key];

@@ -46,7 +46,10 @@ function readService(text) {
 }
 
 const services = {};
-for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.xml')).sort()) {
+for (const name of fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.xml'))
+  .sort()) {
   services[name.slice(0, -4)] = readService(fs.readFileSync(path.join(dir, name), 'utf8'));
 }
 const out = {

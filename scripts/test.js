@@ -20,7 +20,10 @@ function run(cmd, args) {
 }
 
 function counts(out) {
-  const lines = out.split('\n').map((l) => /^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(l.trim())).filter(Boolean);
+  const lines = out
+    .split('\n')
+    .map((l) => /^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(l.trim()))
+    .filter(Boolean);
   const last = lines[lines.length - 1];
   return last ? { passed: +last[1], failed: +last[2], skipped: +(last[3] ?? 0) } : undefined;
 }
@@ -29,7 +32,10 @@ function counts(out) {
   const mocha = await run(process.execPath, [require.resolve('mocha/bin/mocha.js')]);
   const vscode = await run(process.execPath, ['test/vscode/run-code-server.js']);
   const total = { passed: 0, failed: 0, skipped: 0 };
-  for (const [name, r] of [['mocha', mocha], ['vscode', vscode]]) {
+  for (const [name, r] of [
+    ['mocha', mocha],
+    ['vscode', vscode],
+  ]) {
     const c = counts(r.out);
     if (!c) {
       console.error(`${name}: no summary line (exit ${r.code})`);

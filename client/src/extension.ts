@@ -37,4 +37,3 @@ export async function deactivate(): Promise<void> {
 export function languageClient(): LanguageClient | undefined {
   return client;
 }
-

@@ -108,7 +108,11 @@ async function loadSettings(): Promise<void> {
   // A client without workspace/configuration gets the defaults; hosts from .portolan.json apply either way.
   if (hasConfiguration) {
     try {
-      const cfg = (await connection.workspace.getConfiguration('portolan')) as { ephemeralRanges?: unknown; hosts?: Record<string, string[]>; ignore?: unknown } | null;
+      const cfg = (await connection.workspace.getConfiguration('portolan')) as {
+        ephemeralRanges?: unknown;
+        hosts?: Record<string, string[]>;
+        ignore?: unknown;
+      } | null;
       settings = {
         ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES),
         ignoreCodes: Array.isArray(cfg?.ignore) ? cfg.ignore.map(String) : [],
@@ -175,7 +179,8 @@ function publishAll(): void {
 documents.onDidChangeContent(({ document }) => {
   const file = pathOf(document.uri);
   if (!file) return;
-  const hint = LANGUAGE_FORMATS[document.languageId] ?? (modules.some((m) => m.matchesPath(file)) ? undefined : detectFormat(modules, file, document.getText())?.id);
+  const hint =
+    LANGUAGE_FORMATS[document.languageId] ?? (modules.some((m) => m.matchesPath(file)) ? undefined : detectFormat(modules, file, document.getText())?.id);
   engine.setFile(file, document.getText(), hint);
   schedulePublish();
 });

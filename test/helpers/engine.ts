@@ -41,7 +41,15 @@ export function shownFindings(engine: Engine, file?: string): ShownFinding[] {
 
 function show(f: Finding, index: LineIndex, text: string): ShownFinding {
   const pos = index.position(f.span.start);
-  return { file: f.file, line: pos.line + 1, col: pos.character + 1, code: f.code, severity: f.severity, text: text.slice(f.span.start, f.span.end), message: f.message };
+  return {
+    file: f.file,
+    line: pos.line + 1,
+    col: pos.character + 1,
+    code: f.code,
+    severity: f.severity,
+    text: text.slice(f.span.start, f.span.end),
+    message: f.message,
+  };
 }
 
 /** The offset of the n-th occurrence (0-based) of `needle` in `text`, plus `delta`. */

@@ -26,7 +26,10 @@ export class TestClient {
   configurationRequests = 0;
   registrations: string[] = [];
 
-  private constructor(readonly proc: ChildProcess, settings: unknown) {
+  private constructor(
+    readonly proc: ChildProcess,
+    settings: unknown,
+  ) {
     this.connection = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.diagnostics.set(p.uri, p);

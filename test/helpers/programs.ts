@@ -36,7 +36,11 @@ export function isRoot(): boolean {
 }
 
 /** Runs a command, returning status and output (never throws). */
-export function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): { status: number; stdout: string; stderr: string } {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; cwd?: string; timeout?: number } = {},
+): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, cwd: opts.cwd, timeout: opts.timeout ?? 30000 });
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }

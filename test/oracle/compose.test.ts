@@ -252,7 +252,8 @@ function ourFacts(files: Record<string, string>): { publish: string[]; container
     const service = fact.context.replace(/^service /, '').replace(/ \(profiles: .*\)$/, '');
     if (fact.role === 'container' && /^the same mapping as/.test(fact.detail ?? '')) continue;
     for (let p = fact.port; p <= fact.portEnd; p++) {
-      if (fact.role === 'publish') publish.push(`${service}|${fact.family === 'ipv6' ? `[${fact.address ?? '::'}]` : fact.address ?? '0.0.0.0'}|${p}|${fact.protocol}`);
+      if (fact.role === 'publish')
+        publish.push(`${service}|${fact.family === 'ipv6' ? `[${fact.address ?? '::'}]` : (fact.address ?? '0.0.0.0')}|${p}|${fact.protocol}`);
       else if (fact.role === 'container') container.push(`${service}|${p}|${fact.protocol}`);
     }
   }
@@ -359,32 +360,86 @@ function generatedCases(): GeneratedCase[] {
   ];
   for (const form of shortForms) add(`short ${form}`, { 'compose.yaml': svc([form]) });
   add('all short forms together', { 'compose.yaml': svc(shortForms) });
-  const ranges = ['"9000-9002:9000-9002"', '"9010-9012"', '"127.0.0.1:9020-9021:9020-9021/udp"', '"9030-9040:80"', '"9050-9050:9050"', '"::1:9060-9061:9060-9061"'];
+  const ranges = [
+    '"9000-9002:9000-9002"',
+    '"9010-9012"',
+    '"127.0.0.1:9020-9021:9020-9021/udp"',
+    '"9030-9040:80"',
+    '"9050-9050:9050"',
+    '"::1:9060-9061:9060-9061"',
+  ];
   for (const r of ranges) add(`range ${r}`, { 'compose.yaml': svc([r]) });
-  add('long syntax', { 'compose.yaml': svc(['target: 80\n        published: 8080', 'target: 81\n        published: "8081"\n        protocol: udp\n        mode: host', 'target: 82']) });
+  add('long syntax', {
+    'compose.yaml': svc([
+      'target: 80\n        published: 8080',
+      'target: 81\n        published: "8081"\n        protocol: udp\n        mode: host',
+      'target: 82',
+    ]),
+  });
   add('expose', { 'compose.yaml': 'services:\n  web:\n    image: x\n    expose:\n      - "5000"\n      - 5001\n      - "6000-6002/udp"\n' });
 
   // Interpolation from .env, in every form 1.29 shares with Compose v2.
   const env = '# ports\nA=8080\nB="8081"\nC=\'8082\'\n  D=8083\nexport E=8084\nF = 8085\nG=8086 # note\nIP=127.0.0.1\nEMPTY=\n';
-  const interp = ['"${A}:80"', '"$B:81"', '"${C}:82"', '"${D:-1}:83"', '"${E}:84"', '"${F}:85"', '"${G}:86"', '"${NOT_SET:-8087}:87"', '"${NOT_SET-8088}:88"', '"${EMPTY:-8089}:89"', '"${IP}:${A}:90"', '"${A:?need A}:91"', '"${A?need A}:92"'];
+  const interp = [
+    '"${A}:80"',
+    '"$B:81"',
+    '"${C}:82"',
+    '"${D:-1}:83"',
+    '"${E}:84"',
+    '"${F}:85"',
+    '"${G}:86"',
+    '"${NOT_SET:-8087}:87"',
+    '"${NOT_SET-8088}:88"',
+    '"${EMPTY:-8089}:89"',
+    '"${IP}:${A}:90"',
+    '"${A:?need A}:91"',
+    '"${A?need A}:92"',
+  ];
   for (const form of interp) add(`interpolation ${form}`, { 'compose.yaml': svc([form]), '.env': env });
-  add('interpolation in long syntax and expose', { 'compose.yaml': 'services:\n  web:\n    image: x\n    ports:\n      - target: 80\n        published: ${A}\n    expose:\n      - "${B}"\n', '.env': env });
+  add('interpolation in long syntax and expose', {
+    'compose.yaml': 'services:\n  web:\n    image: x\n    ports:\n      - target: 80\n        published: ${A}\n    expose:\n      - "${B}"\n',
+    '.env': env,
+  });
   add('$$ escapes elsewhere do not disturb ports', { 'compose.yaml': svc(['"${A}:80"'], '    environment:\n      HOME_DIR: "$$HOME"\n'), '.env': env });
 
   // Anchors, aliases, merge keys.
   add('anchors and merge keys', {
-    'compose.yaml': 'x-ports: &ports\n  - "8080:80"\nx-base: &base\n  image: nginx\n  ports: *ports\nservices:\n  a:\n    <<: *base\n  b:\n    <<: *base\n    ports:\n      - "8081:81"\n',
+    'compose.yaml':
+      'x-ports: &ports\n  - "8080:80"\nx-base: &base\n  image: nginx\n  ports: *ports\nservices:\n  a:\n    <<: *base\n  b:\n    <<: *base\n    ports:\n      - "8081:81"\n',
   });
   add('network_mode host keeps its mappings in the config', { 'compose.yaml': svc(['"8080:80"'], '    network_mode: host\n') });
 
   // Several files: -f compose.yaml -f compose.override.yaml.
   const base = svc(['"8080:80"', '"127.0.0.1:8443:443"', '"9000-9001:9000-9001"']);
-  add('override adds, repeats and adds services', { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "8080:80"\n      - "8081:81"\n  db:\n    image: x\n    ports: ["5432:5432"]\n' }, ['compose.override.yaml']);
-  add('override repeats a range port by port', { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "9001:9001"\n      - "9002:9002"\n' }, ['compose.override.yaml']);
-  add('override repeats with a host IP', { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "127.0.0.1:8443:443"\n      - "127.0.0.1:8444:444"\n' }, ['compose.override.yaml']);
-  add('override with interpolation from the project .env', { 'compose.yaml': svc(['"${A}:80"']), 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "${B}:81"\n      - "${A}:80"\n', '.env': env }, ['compose.override.yaml']);
-  add('override changes network_mode', { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    network_mode: host\n' }, ['compose.override.yaml']);
-  add('docker-compose.override.yml found by name', { 'compose.yaml': base, 'docker-compose.override.yml': 'services:\n  web:\n    ports: ["7070:70"]\n' }, ['docker-compose.override.yml']);
+  add(
+    'override adds, repeats and adds services',
+    {
+      'compose.yaml': base,
+      'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "8080:80"\n      - "8081:81"\n  db:\n    image: x\n    ports: ["5432:5432"]\n',
+    },
+    ['compose.override.yaml'],
+  );
+  add(
+    'override repeats a range port by port',
+    { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "9001:9001"\n      - "9002:9002"\n' },
+    ['compose.override.yaml'],
+  );
+  add(
+    'override repeats with a host IP',
+    { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "127.0.0.1:8443:443"\n      - "127.0.0.1:8444:444"\n' },
+    ['compose.override.yaml'],
+  );
+  add(
+    'override with interpolation from the project .env',
+    { 'compose.yaml': svc(['"${A}:80"']), 'compose.override.yaml': 'services:\n  web:\n    ports:\n      - "${B}:81"\n      - "${A}:80"\n', '.env': env },
+    ['compose.override.yaml'],
+  );
+  add('override changes network_mode', { 'compose.yaml': base, 'compose.override.yaml': 'services:\n  web:\n    network_mode: host\n' }, [
+    'compose.override.yaml',
+  ]);
+  add('docker-compose.override.yml found by name', { 'compose.yaml': base, 'docker-compose.override.yml': 'services:\n  web:\n    ports: ["7070:70"]\n' }, [
+    'docker-compose.override.yml',
+  ]);
   return cases;
 }
 
@@ -441,7 +496,8 @@ describe('docker-compose config oracle', function () {
       `      docker-compose config oracle: corpus ${figures.corpusCompared} of ${figures.corpusFiles} files compared, ${figures.corpusAgreed} agree; generated ${figures.generatedAgreed}/${figures.generated} agree; ${figures.mappings} port mappings compared; go-connections vectors ${figures.vectorsAgreed}/${figures.vectors} agree`,
     );
     if (supplied.length > 0) console.log(`      supplied so that corpus files load:\n${supplied.map((s) => `        ${s}`).join('\n')}`);
-    if (notComparable.length > 0) console.log(`      not comparable (docker-compose 1.29 refuses them):\n${notComparable.map((s) => `        ${s}`).join('\n')}`);
+    if (notComparable.length > 0)
+      console.log(`      not comparable (docker-compose 1.29 refuses them):\n${notComparable.map((s) => `        ${s}`).join('\n')}`);
     if (disagreements.length > 0) console.log(`      disagreements:\n${disagreements.map((s) => `        ${s}`).join('\n')}`);
   });
 
@@ -457,7 +513,10 @@ describe('docker-compose config oracle', function () {
   });
 
   it('agrees on every corpus file docker-compose accepts', async function () {
-    const names = fs.readdirSync(corpusDir).filter((n) => /\.ya?ml$/.test(n)).sort();
+    const names = fs
+      .readdirSync(corpusDir)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort();
     figures.corpusFiles = names.length;
     assert.ok(names.length > 0, `no compose files in ${corpusDir}`);
     const prepared: Prepared[] = names.map((name) => {
@@ -478,7 +537,15 @@ describe('docker-compose config oracle', function () {
           return;
         }
         if (supplyMissing(p, r.stderr)) again.push(p);
-        else p.refused = r.rc === 0 ? 'unset variables' : r.stderr.split('\n').filter((l) => l && !/WARNING|variable is not set/.test(l)).join(' ').slice(0, 200);
+        else
+          p.refused =
+            r.rc === 0
+              ? 'unset variables'
+              : r.stderr
+                  .split('\n')
+                  .filter((l) => l && !/WARNING|variable is not set/.test(l))
+                  .join(' ')
+                  .slice(0, 200);
       });
       pending = again;
     }
@@ -529,7 +596,9 @@ describe('docker-compose config oracle', function () {
         assert.deepStrictEqual(diff, []);
         figures.generatedAgreed++;
         // Where docker-compose accepts, we report no error either.
-        const errors = shownFindings(engineWith(Object.fromEntries(Object.entries(files).map(([n, t]) => [`/ws/${n}`, t])))).filter((f) => f.severity === 'error');
+        const errors = shownFindings(engineWith(Object.fromEntries(Object.entries(files).map(([n, t]) => [`/ws/${n}`, t])))).filter(
+          (f) => f.severity === 'error',
+        );
         assert.deepStrictEqual(errors, []);
       });
     }
@@ -541,7 +610,10 @@ describe('docker-compose config oracle', function () {
       assert.deepStrictEqual(oracleNormal(r.stdout).mappings, ['web|||1342|tcp']);
       assert.deepStrictEqual(ourNormal(ourProject({ 'compose.yaml': svc(['22:22']) })), ['web||22|22|tcp']);
       const warnings = shownFindings(engineWith({ '/ws/compose.yaml': svc(['22:22']) })).filter((f) => f.code === 'invalid-port');
-      assert.deepStrictEqual(warnings.map((f) => [f.severity, f.text]), [['warning', '22:22']]);
+      assert.deepStrictEqual(
+        warnings.map((f) => [f.severity, f.text]),
+        [['warning', '22:22']],
+      );
     });
   });
 

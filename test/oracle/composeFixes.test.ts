@@ -38,13 +38,18 @@ describe('compose quick fixes against docker-compose config', function () {
     it(`unquoted ${spec}: docker-compose misreads it; quoting it (our fix) makes it publish what is written`, () => {
       const text = file(spec);
       assert.notDeepStrictEqual(composeConfig(compose, text), [spec, '8080:80'].sort(), 'YAML 1.1 reads the unquoted form as a number');
-      const unquoted = (engineWith({ 'srv/compose.yaml': text }).analyze().findingsByFile.get('/ws/srv/compose.yaml') ?? []).find((f) => f.code === 'invalid-port' && f.fixes?.length);
+      const unquoted = (engineWith({ 'srv/compose.yaml': text }).analyze().findingsByFile.get('/ws/srv/compose.yaml') ?? []).find(
+        (f) => f.code === 'invalid-port' && f.fixes?.length,
+      );
       assert.ok(unquoted, 'the warning offers a fix');
       const fixed = applyEdits(text, unquoted.fixes![0].edits);
       assert.strictEqual(fixed, text.replace(`- ${spec}`, `- "${spec}"`));
       assert.deepStrictEqual(composeConfig(compose, fixed), [spec, '8080:80'].sort());
       const after = engineWith({ 'srv/compose.yaml': fixed }).analyze().findingsByFile.get('/ws/srv/compose.yaml') ?? [];
-      assert.deepStrictEqual(after.filter((f) => f.code === 'invalid-port'), []);
+      assert.deepStrictEqual(
+        after.filter((f) => f.code === 'invalid-port'),
+        [],
+      );
     });
   }
 
@@ -53,7 +58,10 @@ describe('compose quick fixes against docker-compose config', function () {
       const text = file(spec);
       assert.deepStrictEqual(composeConfig(compose, text), [spec, '8080:80'].sort());
       const findings = engineWith({ 'srv/compose.yaml': text }).analyze().findingsByFile.get('/ws/srv/compose.yaml') ?? [];
-      assert.deepStrictEqual(findings.filter((f) => f.code === 'invalid-port'), []);
+      assert.deepStrictEqual(
+        findings.filter((f) => f.code === 'invalid-port'),
+        [],
+      );
     });
   }
 });

@@ -41,8 +41,26 @@ const zone = (body: string, attrs = '') => `<?xml version="1.0" encoding="utf-8"
 
 function generatedZones(): ZoneCase[] {
   const cases: ZoneCase[] = [];
-  const add = (name: string, body: string, attrs = '', services?: Record<string, string>) => cases.push({ name, zone: 'gen', text: zone(body, attrs), services });
-  for (const p of ['8080', '0', '65535', '65536', '70000', '60000-61000', '61000-60000', '10-10', 'http', 'ssh', 'nosuchsvc', '1-2-3', '', ' 80', 'http-alt', '80-http']) {
+  const add = (name: string, body: string, attrs = '', services?: Record<string, string>) =>
+    cases.push({ name, zone: 'gen', text: zone(body, attrs), services });
+  for (const p of [
+    '8080',
+    '0',
+    '65535',
+    '65536',
+    '70000',
+    '60000-61000',
+    '61000-60000',
+    '10-10',
+    'http',
+    'ssh',
+    'nosuchsvc',
+    '1-2-3',
+    '',
+    ' 80',
+    'http-alt',
+    '80-http',
+  ]) {
     add(`port "${p}"`, `  <port port="${p}" protocol="tcp"/>\n`);
   }
   for (const proto of ['udp', 'sctp', 'dccp', 'TCP', 'tcpx', 'icmp']) add(`protocol "${proto}"`, `  <port port="5000" protocol="${proto}"/>\n`);
@@ -51,12 +69,19 @@ function generatedZones(): ZoneCase[] {
   add('services that include others', '  <service name="samba"/>\n  <service name="freeipa-4"/>\n');
   add('workspace service overrides stock', '  <service name="ssh"/>\n  <service name="myapp"/>\n', '', {
     ssh: '<?xml version="1.0" encoding="utf-8"?>\n<service>\n  <short>SSH on 2222</short>\n  <port port="2222" protocol="tcp"/>\n</service>\n',
-    myapp: '<?xml version="1.0" encoding="utf-8"?>\n<service>\n  <short>My app</short>\n  <port port="9000-9010" protocol="tcp"/>\n  <port port="9000" protocol="udp"/>\n  <include service="http"/>\n</service>\n',
+    myapp:
+      '<?xml version="1.0" encoding="utf-8"?>\n<service>\n  <short>My app</short>\n  <port port="9000-9010" protocol="tcp"/>\n  <port port="9000" protocol="udp"/>\n  <include service="http"/>\n</service>\n',
   });
-  add('forward ports', '  <forward-port port="8443" protocol="tcp" to-port="443" to-addr="10.0.0.2"/>\n  <forward-port port="2222" protocol="tcp" to-port="22"/>\n  <forward-port port="5353" protocol="udp" to-addr="10.0.0.3"/>\n');
+  add(
+    'forward ports',
+    '  <forward-port port="8443" protocol="tcp" to-port="443" to-addr="10.0.0.2"/>\n  <forward-port port="2222" protocol="tcp" to-port="22"/>\n  <forward-port port="5353" protocol="udp" to-addr="10.0.0.3"/>\n',
+  );
   add('forward port out of range', '  <forward-port port="8443" protocol="tcp" to-port="99999"/>\n');
   add('source ports', '  <source-port port="53" protocol="udp"/>\n  <source-port port="1024-2048" protocol="tcp"/>\n');
-  add('rich rules', '  <rule family="ipv4"><source address="10.0.0.0/8"/><port port="5432" protocol="tcp"/><accept/></rule>\n  <rule><service name="http"/><reject/></rule>\n  <rule priority="-5"><port port="23" protocol="tcp"/><drop/></rule>\n');
+  add(
+    'rich rules',
+    '  <rule family="ipv4"><source address="10.0.0.0/8"/><port port="5432" protocol="tcp"/><accept/></rule>\n  <rule><service name="http"/><reject/></rule>\n  <rule priority="-5"><port port="23" protocol="tcp"/><drop/></rule>\n',
+  );
   add('rich rule with a bad port', '  <rule><port port="99999" protocol="tcp"/><accept/></rule>\n  <port port="22" protocol="tcp"/>\n');
   add('rich rule with a bad protocol', '  <rule><port port="80" protocol="tcpx"/><accept/></rule>\n');
   add('rich rule with a reversed range', '  <rule><port port="80-70" protocol="tcp"/><accept/></rule>\n');
@@ -80,7 +105,16 @@ interface ListAll {
 function parseListAll(out: string): ListAll {
   const field = (name: string) => (new RegExp(`^\\s+${name}: ?(.*)$`, 'm').exec(out)?.[1] ?? '').split(/\s+/).filter(Boolean).sort();
   const fwd = /^\s+forward-ports: ?\n((?:\t.*\n?)*)/m.exec(out)?.[1] ?? '';
-  return { services: field('services'), ports: field('ports'), sourcePorts: field('source-ports'), forwardPorts: fwd.split('\n').map((l) => l.trim()).filter(Boolean).sort() };
+  return {
+    services: field('services'),
+    ports: field('ports'),
+    sourcePorts: field('source-ports'),
+    forwardPorts: fwd
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .sort(),
+  };
 }
 
 const rangeStr = (r: PortRange) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`);
@@ -166,7 +200,10 @@ describe('firewalld against firewall-offline-cmd 1.3 (oracle)', function () {
     for (const [name, text] of Object.entries(c.services ?? {})) engine.setFile(`/ws/etc/firewalld/services/${name}.xml`, text);
     const ours = (engine.analyze().findingsByFile.get(zoneFile) ?? []).filter((f) => f.severity === 'error');
     if (refused !== ours.length > 0) {
-      const theirs = output.split('\n').filter((l) => /ERROR|WARNING|Error|error/.test(l)).join(' | ');
+      const theirs = output
+        .split('\n')
+        .filter((l) => /ERROR|WARNING|Error|error/.test(l))
+        .join(' | ');
       return refused ? `firewalld refuses (${theirs}), we report nothing` : `firewalld accepts, we report ${ours.map((f) => f.message).join('; ')}`;
     }
     if (refused) return undefined;
@@ -177,7 +214,9 @@ describe('firewalld against firewall-offline-cmd 1.3 (oracle)', function () {
       services: [...new Set(z.services.map((s) => s.value))].sort(),
       ports: [...new Set(z.ports.map((p) => `${rangeStr(p.range!)}/${p.protocol.value}`))].sort(),
       sourcePorts: [...new Set(z.sourcePorts.map((p) => `${rangeStr(p.range!)}/${p.protocol.value}`))].sort(),
-      forwardPorts: z.forwardPorts.map((f) => `port=${rangeStr(f.range!)}:proto=${f.protocol.value}:toport=${f.toRange ? rangeStr(f.toRange) : ''}:toaddr=${f.toAddr?.value ?? ''}`).sort(),
+      forwardPorts: z.forwardPorts
+        .map((f) => `port=${rangeStr(f.range!)}:proto=${f.protocol.value}:toport=${f.toRange ? rangeStr(f.toRange) : ''}:toaddr=${f.toAddr?.value ?? ''}`)
+        .sort(),
     };
     if (JSON.stringify(mine) !== JSON.stringify(theirs)) return `ours ${JSON.stringify(mine)} firewalld ${JSON.stringify(theirs)}`;
     return undefined;
@@ -196,7 +235,9 @@ describe('firewalld against firewall-offline-cmd 1.3 (oracle)', function () {
       else if (why) disagreements.push(`${c.name}: ${why}`);
       else if (KNOWN[c.name]) disagreements.push(`${c.name}: listed as a known difference but now agrees: remove it from KNOWN`);
     }
-    console.log(`      ${label}: ${cases.length} zones (${refused} refused by firewalld), ${cases.length - disagreements.length - knownSeen.length} agree, ${knownSeen.length} known differences, ${disagreements.length} disagree`);
+    console.log(
+      `      ${label}: ${cases.length} zones (${refused} refused by firewalld), ${cases.length - disagreements.length - knownSeen.length} agree, ${knownSeen.length} known differences, ${disagreements.length} disagree`,
+    );
     for (const k of knownSeen) console.log(`        known: ${k}`);
     assert.deepStrictEqual(disagreements, []);
   }
@@ -207,7 +248,10 @@ describe('firewalld against firewall-offline-cmd 1.3 (oracle)', function () {
       console.log(`      skipped: corpus not found at ${corpusDir}`);
       this.skip();
     }
-    const files = fs.readdirSync(corpusDir).filter((f) => /__zones__[^_].*\.xml$/.test(f)).sort();
+    const files = fs
+      .readdirSync(corpusDir)
+      .filter((f) => /__zones__[^_].*\.xml$/.test(f))
+      .sort();
     assert.ok(files.length > 0);
     runZones(
       files.map((f) => ({ name: f, zone: f.slice(f.lastIndexOf('__') + 2, -4), text: fs.readFileSync(path.join(corpusDir, f), 'utf8') })),
@@ -252,7 +296,11 @@ describe('firewalld against firewall-offline-cmd 1.3 (oracle)', function () {
       console.log(`      skipped: corpus not found at ${corpusDir}`);
       this.skip();
     }
-    const files = fs.readdirSync(corpusDir).filter((f) => /__config__services__/.test(f)).sort().filter((_, i) => i % 30 === 0);
+    const files = fs
+      .readdirSync(corpusDir)
+      .filter((f) => /__config__services__/.test(f))
+      .sort()
+      .filter((_, i) => i % 30 === 0);
     const disagreements: string[] = [];
     const texts = Object.fromEntries(files.map((f) => [f.slice(f.lastIndexOf('__') + 2, -4), fs.readFileSync(path.join(corpusDir, f), 'utf8')]));
     // All sampled services in one directory: firewalld refuses the whole directory for one bad file.

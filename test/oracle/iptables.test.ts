@@ -36,16 +36,59 @@ function generatedCases(): Case[] {
   const cases: Case[] = [];
   const rule = (r: string) => cases.push({ name: `rule: ${r}`, text: `${HEAD}-A INPUT ${r}\nCOMMIT\n`, v6: false });
   const file = (name: string, text: string, v6 = false) => cases.push({ name, text, v6 });
-  const ports = ['22', '0', '65535', '65536', '70000', '-1', '022', '08', '0x16', '1024:2048', '2048:1024', '10:10', ':1000', '1000:', '10-20', 'ssh', 'SSH', 'https', 'domain', 'ntp', 'http', 'www', 'http-alt', 'nosuchsvc', 'ssh:http', '""', '"443"'];
+  const ports = [
+    '22',
+    '0',
+    '65535',
+    '65536',
+    '70000',
+    '-1',
+    '022',
+    '08',
+    '0x16',
+    '1024:2048',
+    '2048:1024',
+    '10:10',
+    ':1000',
+    '1000:',
+    '10-20',
+    'ssh',
+    'SSH',
+    'https',
+    'domain',
+    'ntp',
+    'http',
+    'www',
+    'http-alt',
+    'nosuchsvc',
+    'ssh:http',
+    '""',
+    '"443"',
+  ];
   for (const p of ports) rule(`-p tcp --dport ${p} -j ACCEPT`);
   // The udp match reads ports its own way: decimal, wrapping at 65536, reversed ranges kept.
-  for (const p of ['53', '70000', '65536', '99999999999', '100:50', '022', '0x16', '08', '-1', 'domain', 'telnet', 'ntp', '22x', ':100']) rule(`-p udp --dport ${p} -j ACCEPT`);
+  for (const p of ['53', '70000', '65536', '99999999999', '100:50', '022', '0x16', '08', '-1', 'domain', 'telnet', 'ntp', '22x', ':100'])
+    rule(`-p udp --dport ${p} -j ACCEPT`);
   for (const p of ['53', '70000', 'domain']) rule(`-p udp --sport ${p} -j ACCEPT`);
   for (const p of ['70000', '2000:1000', 'ssh', 'telnet']) rule(`-p sctp --dport ${p} -j ACCEPT`);
   rule('-p dccp --dport 70000 -j ACCEPT');
   rule('-p udp -m multiport --dports ssh,domain -j ACCEPT');
   rule('-p tcp -m multiport --dports ntp -j ACCEPT');
-  const lists = ['22,80,443', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16', '1,2,3,4,5,6,7,8,9,10,11,12,13,14:20', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15:16', '8000:9000,22', '9000:8000', '10:10', '22,,23', ':10', '22,70000', 'ssh,https', '22,ssh,0'];
+  const lists = [
+    '22,80,443',
+    '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15',
+    '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16',
+    '1,2,3,4,5,6,7,8,9,10,11,12,13,14:20',
+    '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15:16',
+    '8000:9000,22',
+    '9000:8000',
+    '10:10',
+    '22,,23',
+    ':10',
+    '22,70000',
+    'ssh,https',
+    '22,ssh,0',
+  ];
   for (const l of lists) rule(`-p tcp -m multiport --dports ${l} -j ACCEPT`);
   rule('-p udp -m multiport --sports 53,123 -j ACCEPT');
   rule('-p tcp -m multiport --ports 80,443 -j ACCEPT');
@@ -117,7 +160,10 @@ function generatedCases(): Case[] {
   file('rule in undeclared chain', '*filter\n-A FOO -j ACCEPT\nCOMMIT\n');
   file('jump before declaration', '*filter\n-A INPUT -j FOO\n:FOO - [0:0]\nCOMMIT\n');
   file('-N and -P lines', '*filter\n-P INPUT DROP\n-N WEB\n-A WEB -p tcp -m multiport --dports 80,443 -j ACCEPT\n-A INPUT -j WEB\nCOMMIT\n');
-  file('-I inserts at the top and at a position', '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 1 -j ACCEPT\n-A INPUT -p tcp --dport 2 -j ACCEPT\n-I INPUT -p tcp --dport 3 -j ACCEPT\n-I INPUT 3 -p tcp --dport 4 -j ACCEPT\nCOMMIT\n');
+  file(
+    '-I inserts at the top and at a position',
+    '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 1 -j ACCEPT\n-A INPUT -p tcp --dport 2 -j ACCEPT\n-I INPUT -p tcp --dport 3 -j ACCEPT\n-I INPUT 3 -p tcp --dport 4 -j ACCEPT\nCOMMIT\n',
+  );
   file('counters before rules', '*filter\n:INPUT ACCEPT [10:20]\n[1:2] -A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n');
   file('two filter blocks', '*filter\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n*filter\n-A INPUT -p tcp --dport 23 -j ACCEPT\nCOMMIT\n');
   const nat = (r: string) => file(`nat: ${r}`, `*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING ${r}\nCOMMIT\n`);
@@ -131,7 +177,11 @@ function generatedCases(): Case[] {
   nat('-p tcp --dport 80 -j REDIRECT --to-ports 9000-8000');
   nat('-p tcp -m multiport --dports 80,443 -j REDIRECT --to-ports 8443');
   nat('--dport 80 -j REDIRECT --to-ports 9000');
-  file('rules.v6 with ports', '*filter\n:INPUT DROP [0:0]\n-A INPUT -s 2001:db8::/32 -p tcp --dport 22 -j ACCEPT\n-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p udp -m multiport --dports 546,547 -j ACCEPT\nCOMMIT\n', true);
+  file(
+    'rules.v6 with ports',
+    '*filter\n:INPUT DROP [0:0]\n-A INPUT -s 2001:db8::/32 -p tcp --dport 22 -j ACCEPT\n-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p udp -m multiport --dports 546,547 -j ACCEPT\nCOMMIT\n',
+    true,
+  );
   file('rules.v6 with an IPv4 source', '*filter\n:INPUT DROP [0:0]\n-A INPUT -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n', true);
   return cases;
 }
@@ -152,7 +202,19 @@ interface ToolVerdict {
 }
 
 /** One key per rule: what iptables-save prints about ports and targets, normalized. */
-function ruleKey(p: { proto?: string; negProto: boolean; dport?: string; negDport: boolean; sport?: string; negSport: boolean; multi?: string; negMulti: boolean; multiKind?: string; target?: string; toPorts?: string }): string {
+function ruleKey(p: {
+  proto?: string;
+  negProto: boolean;
+  dport?: string;
+  negDport: boolean;
+  sport?: string;
+  negSport: boolean;
+  multi?: string;
+  negMulti: boolean;
+  multiKind?: string;
+  target?: string;
+  toPorts?: string;
+}): string {
   return [
     p.proto ? `${p.negProto ? '!' : ''}p=${p.proto}` : '',
     p.dport ? `${p.negDport ? '!' : ''}dport=${p.dport}` : '',
@@ -220,9 +282,10 @@ function ourRules(extra: IptablesExtra): Map<string, string[]> {
         const s = r.ports.find((p) => p.kind === 'sport' && !/ports$/.test(p.option.text));
         const multi = r.ports.find((p) => /ports$/.test(p.option.text) || p.option.text === '--ports');
         const multiKind = multi ? (multi.kind === 'dport' ? 'dports' : multi.kind === 'sport' ? 'sports' : 'ports') : undefined;
-        const to = r.targetArgs['to-ports']?.text ?? (r.targetArgs['to-destination'] ? /:(\d+(?:-\d+)?)$/.exec(r.targetArgs['to-destination'].text)?.[1] : undefined);
+        const to =
+          r.targetArgs['to-ports']?.text ?? (r.targetArgs['to-destination'] ? /:(\d+(?:-\d+)?)$/.exec(r.targetArgs['to-destination'].text)?.[1] : undefined);
         return ruleKey({
-          proto: r.protocol ? protoName(r.protocol.text) ?? r.protocol.text : undefined,
+          proto: r.protocol ? (protoName(r.protocol.text) ?? r.protocol.text) : undefined,
           negProto: !!r.protocol?.negated,
           dport: d ? portText(d.elems) : undefined,
           negDport: !!d?.negated,
@@ -269,7 +332,9 @@ describe('oracle: iptables-restore judges our iptables reading', function () {
 
   after(() => {
     fs.rmSync(tmp, { recursive: true, force: true });
-    console.log(`      iptables oracle: ${tally.cases} files, verdict agreement ${tally.verdictAgree}/${tally.cases}; rules compared with iptables-nft-save ${tally.rulesAgree}/${tally.rulesCompared}`);
+    console.log(
+      `      iptables oracle: ${tally.cases} files, verdict agreement ${tally.verdictAgree}/${tally.cases}; rules compared with iptables-nft-save ${tally.rulesAgree}/${tally.rulesCompared}`,
+    );
     if (tally.skippedNames > 0) console.log(`      ${tally.skippedNames} cases with service names not judged: the registry has no /etc/services data`);
   });
 
@@ -291,14 +356,20 @@ describe('oracle: iptables-restore judges our iptables reading', function () {
       const problems: string[] = [];
       const accepted = legacy.accepted && nft.accepted;
       if (accepted) {
-        if (errorLines.length > 0) problems.push(`both programs accept, we report errors: ${parse.findings.map((x) => `line ${index.position(x.span.start).line + 1}: ${x.message}`).join(' | ')}`);
+        if (errorLines.length > 0)
+          problems.push(
+            `both programs accept, we report errors: ${parse.findings.map((x) => `line ${index.position(x.span.start).line + 1}: ${x.message}`).join(' | ')}`,
+          );
       } else {
         const named = [...(legacy.accepted ? [] : legacy.lines), ...(nft.accepted ? [] : nft.lines)];
         const lastLine = c.text.split('\n').length;
         // "COMMIT expected at line N" names the line after the end: any error of ours answers it.
         const wanted = named.filter((l) => l <= lastLine - (c.text.endsWith('\n') ? 1 : 0));
         const hit = wanted.length === 0 ? errorLines.length > 0 : wanted.some((l) => errorLines.includes(l));
-        if (!hit) problems.push(`refused (${legacy.accepted ? '' : `legacy: ${legacy.message}`}${nft.accepted ? '' : ` nft: ${nft.message}`}), we report no error on line ${wanted.join('/') || '(any)'}; ours: ${errorLines.join(',') || 'none'}`);
+        if (!hit)
+          problems.push(
+            `refused (${legacy.accepted ? '' : `legacy: ${legacy.message}`}${nft.accepted ? '' : ` nft: ${nft.message}`}), we report no error on line ${wanted.join('/') || '(any)'}; ours: ${errorLines.join(',') || 'none'}`,
+          );
         const first = Math.min(...wanted);
         const early = wanted.length > 0 ? errorLines.filter((l) => l < first) : [];
         if (early.length > 0) problems.push(`we report errors on lines ${early.join(',')} before the line the program names (${first})`);
@@ -306,7 +377,15 @@ describe('oracle: iptables-restore judges our iptables reading', function () {
       tally.cases++;
       if (problems.length === 0) tally.verdictAgree++;
       if (accepted) {
-        const save = run(tools.unshare, ['-n', 'sh', '-c', `"$0" < "$1" && "$2"`, c.v6 ? 'ip6tables-nft-restore' : 'iptables-nft-restore', f, c.v6 ? 'ip6tables-nft-save' : 'iptables-nft-save']);
+        const save = run(tools.unshare, [
+          '-n',
+          'sh',
+          '-c',
+          `"$0" < "$1" && "$2"`,
+          c.v6 ? 'ip6tables-nft-restore' : 'iptables-nft-restore',
+          f,
+          c.v6 ? 'ip6tables-nft-save' : 'iptables-nft-save',
+        ]);
         assert.strictEqual(save.status, 0, `restore in a namespace failed: ${save.stderr}`);
         const theirs = savedRules(save.stdout);
         const ours = ourRules(parse.extra as IptablesExtra);
@@ -329,5 +408,3 @@ describe('oracle: iptables-restore judges our iptables reading', function () {
     });
   });
 });
-
-

@@ -72,7 +72,11 @@ function unitFiles(u: Unit): Record<string, string> {
 }
 
 function actorsOf(c: KernelCase): Actor[] {
-  return c.units.flatMap((u, i): Actor[] => (u.kind === 'compose' ? u.services.map((s, k) => ({ unit: i, service: k, label: `docker service ${s.name} of u${i}` })) : [{ unit: i, label: `${u.kind} u${i}` }]));
+  return c.units.flatMap((u, i): Actor[] =>
+    u.kind === 'compose'
+      ? u.services.map((s, k) => ({ unit: i, service: k, label: `docker service ${s.name} of u${i}` }))
+      : [{ unit: i, label: `${u.kind} u${i}` }],
+  );
 }
 
 function shortFact(f: PortFact): string {
@@ -88,7 +92,10 @@ function ourVerdict(c: KernelCase): Ours {
     for (const [name, text] of Object.entries(unitFiles(u))) files[`${unitDir(c, i)}/${name}`] = text;
   });
   const engine = engineWith(files);
-  const missing = c.units.map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${FILE_OF[u.kind].name}` })).filter(({ u, file }) => engine.moduleFor(file)?.id !== FILE_OF[u.kind].format).map(({ u }) => FILE_OF[u.kind].format);
+  const missing = c.units
+    .map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${FILE_OF[u.kind].name}` }))
+    .filter(({ u, file }) => engine.moduleFor(file)?.id !== FILE_OF[u.kind].format)
+    .map(({ u }) => FILE_OF[u.kind].format);
   const result = engine.analyze();
   const actors = actorsOf(c);
   const actorOf = (f: PortFact): number => {
@@ -117,13 +124,20 @@ function ourVerdict(c: KernelCase): Ours {
       const other = held.find((x) => x.bind === h);
       return other ? `of ${actors[other.actor].label}` : 'of its own';
     };
-    const shortHeld = (h: HeldBind) => `${shortFact(h.took === undefined ? h.fact : { ...h.fact, port: h.took, portEnd: h.took })}${h.took === undefined ? '' : ' (taken from its range)'} ${ownerOf(h)}`;
+    const shortHeld = (h: HeldBind) =>
+      `${shortFact(h.took === undefined ? h.fact : { ...h.fact, port: h.took, portEnd: h.took })}${h.took === undefined ? '' : ' (taken from its range)'} ${ownerOf(h)}`;
     // Binds in order, each against what others hold and what this program bound before it.
     for (const step of startSteps(mine)) {
       const before = [...held.map((h) => h.bind), ...own];
       if (step[0].oneOf) {
         const port = portTaken(step, before);
-        if (port === undefined) reasons.push(`no port of ${step.map(shortFact).join(' + ')} is free: ${before.filter((h) => step.some((f) => bindBlockers(f, [h]).length > 0)).map(shortHeld).join(', ')}`);
+        if (port === undefined)
+          reasons.push(
+            `no port of ${step.map(shortFact).join(' + ')} is free: ${before
+              .filter((h) => step.some((f) => bindBlockers(f, [h]).length > 0))
+              .map(shortHeld)
+              .join(', ')}`,
+          );
         else own.push(...step.map((fact) => ({ fact, took: port })));
         continue;
       }
@@ -270,12 +284,17 @@ describe('kernel oracle: port conflicts as bind() decides them', function () {
       else {
         theirs.results.forEach((r, j) => {
           if (r.status === 'error') problems.push(`${actors[j].label} did not run: ${r.detail}`);
-          else if ((r.status === 'eaddrinuse') !== mine.failing[j]) problems.push(`${actors[j].label}: kernel ${r.status === 'eaddrinuse' ? `EADDRINUSE (${r.detail})` : 'bound everything'}, we say ${mine.failing[j] ? 'it fails' : 'it binds'} (${mine.why[j]})`);
+          else if ((r.status === 'eaddrinuse') !== mine.failing[j])
+            problems.push(
+              `${actors[j].label}: kernel ${r.status === 'eaddrinuse' ? `EADDRINUSE (${r.detail})` : 'bound everything'}, we say ${mine.failing[j] ? 'it fails' : 'it binds'} (${mine.why[j]})`,
+            );
         });
         const kernelConflict = theirs.results.some((r) => r.status === 'eaddrinuse');
         if (mine.conflict === 'some orders') orderDependent++;
         else if (kernelConflict !== (mine.conflict === 'every order')) {
-          problems.push(`the engine ${mine.conflict === 'every order' ? 'reports a port-conflict that fails in every start order' : 'reports no port-conflict'}, the kernel ${kernelConflict ? 'refused a bind' : 'took every bind'}`);
+          problems.push(
+            `the engine ${mine.conflict === 'every order' ? 'reports a port-conflict that fails in every start order' : 'reports no port-conflict'}, the kernel ${kernelConflict ? 'refused a bind' : 'took every bind'}`,
+          );
         }
       }
       if (problems.length === 0) agree++;
@@ -283,8 +302,13 @@ describe('kernel oracle: port conflicts as bind() decides them', function () {
     }
     const slowest = [...kernel.entries()].sort((a, b) => b[1].ms - a[1].ms)[0];
     const refused = [...kernel.values()].filter((k) => k.results.some((r) => r.status === 'eaddrinuse')).length;
-    console.log(`      kernel oracle: ${ready.length} cases, ${agree} agree (the kernel refused a bind in ${refused}; ${orderDependent} where the engine says it depends on start order; ${(elapsed / 1000).toFixed(1)} s in ${WORKERS} namespaces, slowest case ${slowest?.[1].ms} ms)`);
-    if (waiting.length > 0) console.log(`      ${waiting.length} cases wait for the ${[...new Set(waiting.flatMap((c) => ours.get(c.id)!.missing))].join(' and ')} parser (not registered in server/src/formats/index.ts)`);
+    console.log(
+      `      kernel oracle: ${ready.length} cases, ${agree} agree (the kernel refused a bind in ${refused}; ${orderDependent} where the engine says it depends on start order; ${(elapsed / 1000).toFixed(1)} s in ${WORKERS} namespaces, slowest case ${slowest?.[1].ms} ms)`,
+    );
+    if (waiting.length > 0)
+      console.log(
+        `      ${waiting.length} cases wait for the ${[...new Set(waiting.flatMap((c) => ours.get(c.id)!.missing))].join(' and ')} parser (not registered in server/src/formats/index.ts)`,
+      );
     for (const d of disagreements) console.log(`      DISAGREE ${d}`);
     assert.ok(ready.length >= 150, `only ${ready.length} cases could run`);
     assert.strictEqual(disagreements.length, 0, `${disagreements.length} of ${ready.length} cases disagree with the kernel (listed above)`);

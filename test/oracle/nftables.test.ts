@@ -25,10 +25,16 @@ const corpusDir = path.join(process.env.PORTOLAN_CORPUS ?? path.resolve(__dirnam
 const NOT_COMPARABLE: [RegExp, string][] = [
   [/Could not resolve hostname/, 'needs DNS for a host name'],
   [/Interface does not exist/, 'names an interface this host does not have'],
-  [/Could not process rule: (No such file or directory|Invalid argument|Operation not supported)/, 'the kernel refuses an object (missing chain, set, secmark or helper)'],
+  [
+    /Could not process rule: (No such file or directory|Invalid argument|Operation not supported)/,
+    'the kernel refuses an object (missing chain, set, secmark or helper)',
+  ],
   [/File not found|No such file or directory/, 'includes a file that is not there'],
   [/syntax error/, 'statement grammar we skip (nft 1.0.6 parses it differently)'],
-  [/transport protocol mapping|lacks typeof serialization|missing statement in map declaration|set definition does not specify key|Expression is not a map with objects|No symbol type information|did you mean set/, 'evaluation of maps, objects and typeof we do not model'],
+  [
+    /transport protocol mapping|lacks typeof serialization|missing statement in map declaration|set definition does not specify key|Expression is not a map with objects|No symbol type information|did you mean set/,
+    'evaluation of maps, objects and typeof we do not model',
+  ],
   [/User does not exist/, 'names a user this host does not have'],
 ];
 
@@ -50,7 +56,28 @@ function generatedCases(): Case[] {
   const cases: Case[] = [];
   const rule = (r: string) => cases.push({ name: `rule: ${r}`, text: `${HEAD}    ${r}\n${TAIL}` });
   const file = (name: string, text: string) => cases.push({ name, text });
-  for (const p of ['22', '0', '65535', '65536', '70000', '010', '080', '0x16', '1024-2048', '2048-1024', '10-10', 'ssh', 'https', 'domain', 'http', 'www', 'http-alt', 'nosuchsvc', '"443"', '-1']) {
+  for (const p of [
+    '22',
+    '0',
+    '65535',
+    '65536',
+    '70000',
+    '010',
+    '080',
+    '0x16',
+    '1024-2048',
+    '2048-1024',
+    '10-10',
+    'ssh',
+    'https',
+    'domain',
+    'http',
+    'www',
+    'http-alt',
+    'nosuchsvc',
+    '"443"',
+    '-1',
+  ]) {
     rule(`tcp dport ${p} accept`);
   }
   for (const r of [
@@ -98,9 +125,18 @@ function generatedCases(): Case[] {
     'nat prerouting with dnat and redirect',
     'flush ruleset\ntable ip nat {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 8443 dnat to 10.0.0.2:443\n    tcp dport { 2222, 2200-2210 } redirect to :22\n    udp dport 53 dnat to 10.0.0.3\n    tcp dport 8080 redirect to 80\n  }\n}\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n  }\n}\n',
   );
-  file('verdict map by name', 'flush ruleset\ntable inet filter {\n  map ports {\n    type inet_service : verdict\n    elements = { 22 : accept, 25 : drop }\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport vmap @ports\n  }\n}\n');
-  file('conflicting intervals', 'flush ruleset\ntable inet filter {\n  set s {\n    type inet_service\n    flags interval\n    elements = { 20-30, 25-35 }\n  }\n}\n');
-  file('auto-merge intervals', 'flush ruleset\ntable inet filter {\n  set s {\n    type inet_service\n    flags interval\n    auto-merge\n    elements = { 20-30, 25-35 }\n  }\n  chain input {\n    type filter hook input priority 0;\n    tcp dport @s accept\n  }\n}\n');
+  file(
+    'verdict map by name',
+    'flush ruleset\ntable inet filter {\n  map ports {\n    type inet_service : verdict\n    elements = { 22 : accept, 25 : drop }\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport vmap @ports\n  }\n}\n',
+  );
+  file(
+    'conflicting intervals',
+    'flush ruleset\ntable inet filter {\n  set s {\n    type inet_service\n    flags interval\n    elements = { 20-30, 25-35 }\n  }\n}\n',
+  );
+  file(
+    'auto-merge intervals',
+    'flush ruleset\ntable inet filter {\n  set s {\n    type inet_service\n    flags interval\n    auto-merge\n    elements = { 20-30, 25-35 }\n  }\n  chain input {\n    type filter hook input priority 0;\n    tcp dport @s accept\n  }\n}\n',
+  );
   file('unknown variable', 'flush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority 0;\n    tcp dport $nope accept\n  }\n}\n');
   file('missing separator after chain block', 'table inet filter {\n  chain input { type filter hook input priority 0; policy drop; } }\n');
   file('separators present on one line', 'table inet filter { chain input { type filter hook input priority 0; policy drop; tcp dport 22 accept; }; }\n');
@@ -111,7 +147,10 @@ function generatedCases(): Case[] {
   file('bad policy', 'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy reject;\n  }\n}\n');
   file('unterminated string', 'table inet filter {\n  chain input {\n    tcp dport 22 accept comment "ssh\n  }\n}\n');
   file('rule in a table body', 'table inet filter {\n  tcp dport 22 accept\n}\n');
-  file('comments, continuation lines and blank lines', '#!/usr/sbin/nft -f\n# firewall\nflush ruleset\n\ntable inet filter { # main\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport \\\n      { 22, 443 } accept # ssh and web\n  }\n}\n');
+  file(
+    'comments, continuation lines and blank lines',
+    '#!/usr/sbin/nft -f\n# firewall\nflush ruleset\n\ntable inet filter { # main\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport \\\n      { 22, 443 } accept # ssh and web\n  }\n}\n',
+  );
   return cases;
 }
 
@@ -127,7 +166,14 @@ function key(tuples: Tuple[]): string[] {
     const k = `${t.proto} ${t.verdict}`;
     groups.set(k, [...(groups.get(k) ?? []), ...t.ranges]);
   }
-  return [...groups].map(([k, r]) => `${k} ${mergeRanges(r).map((x) => (x.from === x.to ? x.from : `${x.from}-${x.to}`)).join(',')}`).sort();
+  return [...groups]
+    .map(
+      ([k, r]) =>
+        `${k} ${mergeRanges(r)
+          .map((x) => (x.from === x.to ? x.from : `${x.from}-${x.to}`))
+          .join(',')}`,
+    )
+    .sort();
 }
 
 function ourTuples(rules: FirewallRule[]): Tuple[] {
@@ -138,7 +184,6 @@ function ourTuples(rules: FirewallRule[]): Tuple[] {
 
 // --- the reading of nft's JSON: the same walk over what nft itself normalized -------------------
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
 const PROTOS = ['tcp', 'udp', 'sctp', 'dccp', 'udplite'];
 const PROTO_NUM: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp', '33': 'dccp', '136': 'udplite' };
@@ -192,7 +237,8 @@ function jsonTuples(ruleset: Json[], opaque: Set<string>): Map<string, Tuple[]> 
     if (!a) return b;
     if (!b) return a;
     const res: PortRange[] = [];
-    for (const x of a) for (const y of b) if (Math.max(x.from, y.from) <= Math.min(x.to, y.to)) res.push({ from: Math.max(x.from, y.from), to: Math.min(x.to, y.to) });
+    for (const x of a)
+      for (const y of b) if (Math.max(x.from, y.from) <= Math.min(x.to, y.to)) res.push({ from: Math.max(x.from, y.from), to: Math.min(x.to, y.to) });
     return mergeRanges(res);
   };
   const interP = (a: string[] | undefined, b: string[] | undefined) => (!a ? b : !b ? a : a.filter((x) => b.includes(x)));
@@ -224,13 +270,17 @@ function jsonTuples(ruleset: Json[], opaque: Set<string>): Map<string, Tuple[]> 
         if (s.match) {
           const left = s.match.left;
           const right = s.match.right;
-          if (left?.payload && (left.payload.field === 'dport') && PROTOS.concat('th').includes(left.payload.protocol)) {
+          if (left?.payload && left.payload.field === 'dport' && PROTOS.concat('th').includes(left.payload.protocol)) {
             if (left.payload.protocol !== 'th') protos = interP(protos, [left.payload.protocol]);
             const r = toRanges(right, chain.family, chain.table);
             if (r) ports = inter(ports, cmp(s.match.op, mergeRanges(r)));
           } else if (left?.payload && PROTOS.includes(left.payload.protocol) && left.payload.field === 'sport') {
             protos = interP(protos, [left.payload.protocol]);
-          } else if ((left?.meta?.key === 'l4proto') || (left?.payload?.protocol === 'ip' && left.payload.field === 'protocol') || (left?.payload?.protocol === 'ip6' && left.payload.field === 'nexthdr')) {
+          } else if (
+            left?.meta?.key === 'l4proto' ||
+            (left?.payload?.protocol === 'ip' && left.payload.field === 'protocol') ||
+            (left?.payload?.protocol === 'ip6' && left.payload.field === 'nexthdr')
+          ) {
             const names = protoNames(right);
             protos = interP(protos, s.match.op === '!=' ? PROTOS.filter((p) => !names.includes(p)) : names);
           }
@@ -286,19 +336,24 @@ function jsonForwards(ruleset: Json[]): string[] {
       if (s?.match?.left?.payload?.field === 'dport' && s.match.op === '==') {
         proto = s.match.left.payload.protocol === 'th' ? 'any' : s.match.left.payload.protocol;
         const r = s.match.right;
-        const list = typeof r === 'number' ? [r] : r?.range ? [r] : r?.set ?? [];
+        const list = typeof r === 'number' ? [r] : r?.range ? [r] : (r?.set ?? []);
         ports = list.map((x: Json) => (typeof x === 'number' ? { from: x, to: x } : x?.range ? { from: x.range[0], to: x.range[1] } : { from: -1, to: -1 }));
       }
       if (!s || typeof s !== 'object' || !('dnat' in s || 'redirect' in s)) continue;
       const nat = s.dnat ?? s.redirect ?? {}; // a bare `redirect` is {"redirect": null}
-      if (typeof nat.port !== 'object' && typeof nat.addr !== 'object') out.push(forwardKey('dnat' in s ? 'dnat' : 'redirect', proto, ports, nat.addr, nat.port));
+      if (typeof nat.port !== 'object' && typeof nat.addr !== 'object')
+        out.push(forwardKey('dnat' in s ? 'dnat' : 'redirect', proto, ports, nat.addr, nat.port));
     }
   }
   return out.sort();
 }
 
 function forwardKey(kind: string, proto: string, ports: PortRange[] | undefined, addr: string | undefined, port: number | undefined): string {
-  const p = ports ? mergeRanges(ports).map((x) => (x.from === x.to ? x.from : `${x.from}-${x.to}`)).join(',') : '*';
+  const p = ports
+    ? mergeRanges(ports)
+        .map((x) => (x.from === x.to ? x.from : `${x.from}-${x.to}`))
+        .join(',')
+    : '*';
   return `${kind} ${proto} ${p} -> ${addr ?? 'local'}:${port ?? 'same'}`;
 }
 
@@ -324,20 +379,28 @@ describe('nftables against nft 1.0.6 (oracle)', function () {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  function judge(name: string, text: string): { verdict: 'agree' | 'disagree' | 'not-comparable'; why: string; tuples?: { ours: string[]; theirs: string[]; chain: string }[] } {
+  function judge(
+    name: string,
+    text: string,
+  ): { verdict: 'agree' | 'disagree' | 'not-comparable'; why: string; tuples?: { ours: string[]; theirs: string[]; chain: string }[] } {
     const file = path.join(tmp, 'case.nft');
     fs.writeFileSync(file, text);
     const check = run(unshare, ['-n', nft, '-c', '-f', file]);
     const parsed = module.parse(text, '/etc/nftables.conf');
     const ours = parsed.findings.filter((f) => f.severity === 'error');
-    const nftErrors = check.stderr.split('\n').filter((l) => /Error:/.test(l)).map((l) => l.replace(/^.*?Error: /, ''));
+    const nftErrors = check.stderr
+      .split('\n')
+      .filter((l) => /Error:/.test(l))
+      .map((l) => l.replace(/^.*?Error: /, ''));
     if (check.status !== 0) {
       if (ours.length > 0) return { verdict: 'agree', why: `both reject: nft "${nftErrors[0] ?? check.stderr.trim()}", we "${ours[0].message}"` };
       const reasons = nftErrors.map((e) => NOT_COMPARABLE.find(([re]) => re.test(e))?.[1]);
-      if (name.startsWith('corpus') && nftErrors.length > 0 && reasons.every((r) => r !== undefined)) return { verdict: 'not-comparable', why: [...new Set(reasons)].join('; ') };
+      if (name.startsWith('corpus') && nftErrors.length > 0 && reasons.every((r) => r !== undefined))
+        return { verdict: 'not-comparable', why: [...new Set(reasons)].join('; ') };
       return { verdict: 'disagree', why: `nft rejects ("${nftErrors.join(' | ')}"), we report nothing` };
     }
-    if (ours.length > 0) return { verdict: 'disagree', why: `nft accepts, we report ${ours.map((f) => `"${f.message}" at ${text.slice(f.span.start, f.span.end)}`).join(', ')}` };
+    if (ours.length > 0)
+      return { verdict: 'disagree', why: `nft accepts, we report ${ours.map((f) => `"${f.message}" at ${text.slice(f.span.start, f.span.end)}`).join(', ')}` };
     const load = run(unshare, ['-n', 'sh', '-c', `${nft} -f "$1" && ${nft} -j list ruleset`, 'sh', file]);
     if (load.status !== 0) return { verdict: 'not-comparable', why: `nft -c accepts but a real load fails: ${load.stderr.trim().split('\n')[0]}` };
     const opaque = new Set<string>();
@@ -345,17 +408,25 @@ describe('nftables against nft 1.0.6 (oracle)', function () {
     const mine = new Map((parsed.extra as NftExtra).inputChains.map((c) => [`${c.family} ${c.table} ${c.chain}`, key(ourTuples(c.rules))]));
     const tuples: { ours: string[]; theirs: string[]; chain: string }[] = [];
     for (const chain of new Set([...theirs.keys(), ...mine.keys()])) {
-      if (!opaque.has(chain)) tuples.push({ chain, ours: mine.get(chain) ?? ['(no such chain)'], theirs: theirs.has(chain) ? key(theirs.get(chain)!) : ['(no such chain)'] });
+      if (!opaque.has(chain))
+        tuples.push({ chain, ours: mine.get(chain) ?? ['(no such chain)'], theirs: theirs.has(chain) ? key(theirs.get(chain)!) : ['(no such chain)'] });
     }
-    if (tuples.length === 0 && opaque.size > 0) return { verdict: 'not-comparable', why: `both accept; nft's JSON cannot show the inline chain (jump { ... }) reached from ${[...opaque].join(', ')}` };
+    if (tuples.length === 0 && opaque.size > 0)
+      return { verdict: 'not-comparable', why: `both accept; nft's JSON cannot show the inline chain (jump { ... }) reached from ${[...opaque].join(', ')}` };
     const ruleset = JSON.parse(load.stdout).nftables;
     const theirForwards = jsonForwards(ruleset);
     const ourForwards = (parsed.firewall?.forwards ?? []).map((f) => forwardKey(f.kind, f.protocol, f.ports, f.toAddress, f.toPorts?.from)).sort();
-    if (JSON.stringify(theirForwards) !== JSON.stringify(ourForwards)) return { verdict: 'disagree', why: `forwards: ours [${ourForwards.join('; ')}] nft [${theirForwards.join('; ')}]` };
+    if (JSON.stringify(theirForwards) !== JSON.stringify(ourForwards))
+      return { verdict: 'disagree', why: `forwards: ours [${ourForwards.join('; ')}] nft [${theirForwards.join('; ')}]` };
     const bad = tuples.filter((t) => JSON.stringify(t.ours) !== JSON.stringify(t.theirs));
-    if (bad.length > 0) return { verdict: 'disagree', why: bad.map((t) => `${t.chain}: ours [${t.ours.join('; ')}] nft [${t.theirs.join('; ')}]`).join(' / '), tuples };
+    if (bad.length > 0)
+      return { verdict: 'disagree', why: bad.map((t) => `${t.chain}: ours [${t.ours.join('; ')}] nft [${t.theirs.join('; ')}]`).join(' / '), tuples };
     const skipped = opaque.size > 0 ? ` (${opaque.size} more not comparable: nft's JSON cannot show inline chains)` : '';
-    return { verdict: 'agree', why: `both accept; ${tuples.length} input chain(s), ${tuples.reduce((n, t) => n + t.theirs.length, 0)} (protocol, verdict) port sets equal${skipped}`, tuples };
+    return {
+      verdict: 'agree',
+      why: `both accept; ${tuples.length} input chain(s), ${tuples.reduce((n, t) => n + t.theirs.length, 0)} (protocol, verdict) port sets equal${skipped}`,
+      tuples,
+    };
   }
 
   function runAll(cases: Case[], label: string): void {
@@ -374,7 +445,9 @@ describe('nftables against nft 1.0.6 (oracle)', function () {
       else if (KNOWN[c.name]) knownSeen.push(`${c.name}: ${KNOWN[c.name]}`);
       else disagreements.push(`${c.name}: ${r.why}`);
     }
-    console.log(`      ${label}: ${cases.length} cases, ${agree} agree (${portChains} input chains with equal port sets), ${notComparable.length} not comparable, ${knownSeen.length} known differences, ${disagreements.length} disagreements`);
+    console.log(
+      `      ${label}: ${cases.length} cases, ${agree} agree (${portChains} input chains with equal port sets), ${notComparable.length} not comparable, ${knownSeen.length} known differences, ${disagreements.length} disagreements`,
+    );
     for (const n of notComparable) console.log(`        not comparable: ${n}`);
     for (const k of knownSeen) console.log(`        known: ${k}`);
     assert.deepStrictEqual(disagreements, []);
@@ -385,7 +458,10 @@ describe('nftables against nft 1.0.6 (oracle)', function () {
       if (process.env.CI === 'true') throw new Error(`corpus not found at ${corpusDir}`);
       this.skip();
     }
-    const cases = fs.readdirSync(corpusDir).sort().map((f) => ({ name: `corpus ${f}`, text: fs.readFileSync(path.join(corpusDir, f), 'utf8') }));
+    const cases = fs
+      .readdirSync(corpusDir)
+      .sort()
+      .map((f) => ({ name: `corpus ${f}`, text: fs.readFileSync(path.join(corpusDir, f), 'utf8') }));
     runAll(cases, 'corpus');
   });
 

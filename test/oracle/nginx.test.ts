@@ -34,7 +34,19 @@ const corpusDir = path.join(process.env.PORTOLAN_CORPUS ?? path.resolve(__dirnam
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 const LOAD_STREAM = `load_module ${STREAM_MODULE};`;
 /** Debian's stock files that configurations include (mime.types, fastcgi_params, ...). */
-const STOCK = ['mime.types', 'fastcgi_params', 'fastcgi.conf', 'proxy_params', 'scgi_params', 'uwsgi_params', 'koi-utf', 'koi-win', 'win-utf', 'snippets/fastcgi-php.conf', 'snippets/snakeoil.conf'];
+const STOCK = [
+  'mime.types',
+  'fastcgi_params',
+  'fastcgi.conf',
+  'proxy_params',
+  'scgi_params',
+  'uwsgi_params',
+  'koi-utf',
+  'koi-win',
+  'win-utf',
+  'snippets/fastcgi-php.conf',
+  'snippets/snakeoil.conf',
+];
 const COMPARED_CODES = new Set(['invalid-port', 'duplicate-default-server', 'duplicate-listen-options', 'port-conflict', 'syntax']);
 
 interface Case {
@@ -53,7 +65,10 @@ const KNOWN: Record<string, string> = {};
 /** Parameters nginx 1.22 (Debian 12) does not know yet but later versions accept: such cases compare nothing. */
 const VERSION_GAPS: [RegExp, string][] = [
   [/^invalid parameter "(quic|multipath)"/, 'quic and multipath came with nginx 1.25 and 1.29'],
-  [/^the invalid "(default_server|deferred|multipath|accept_filter=[^"]*)" parameter/, 'stream default_server, deferred, accept_filter and multipath came after nginx 1.22'],
+  [
+    /^the invalid "(default_server|deferred|multipath|accept_filter=[^"]*)" parameter/,
+    'stream default_server, deferred, accept_filter and multipath came after nginx 1.22',
+  ],
 ];
 
 type Expectation = { code: string; anyLine?: boolean } | { gap: string };
@@ -69,7 +84,11 @@ function expectationOf(message: string): Expectation | undefined {
   if (/^a duplicate default server for /.test(message)) return { code: 'duplicate-default-server' };
   if (/^unexpected end of file/.test(message)) return { code: 'syntax', anyLine: true };
   if (/^unexpected "/.test(message)) return { code: 'syntax' };
-  if (/^invalid parameter "|^the invalid ".*" parameter$|^invalid (backlog|rcvbuf|sndbuf|fastopen|setfib) "|^invalid ipv6only flags |^invalid so_keepalive value|parameter is incompatible with|^invalid number of arguments in "(listen|include)" directive|^no "listen" is defined for server/.test(message)) {
+  if (
+    /^invalid parameter "|^the invalid ".*" parameter$|^invalid (backlog|rcvbuf|sndbuf|fastopen|setfib) "|^invalid ipv6only flags |^invalid so_keepalive value|parameter is incompatible with|^invalid number of arguments in "(listen|include)" directive|^no "listen" is defined for server/.test(
+      message,
+    )
+  ) {
     return { code: 'syntax' };
   }
   return undefined;
@@ -107,26 +126,135 @@ function generatedCases(): Case[] {
   const cases: Case[] = [];
   const add = (name: string, files: Record<string, string>) => cases.push({ name: `generated: ${name}`, corpus: false, files });
   // Every listen form, each alone in a server.
-  const forms = ['80', '8080', '127.0.0.1:8080', '127.0.0.1', '*:8080', '*', '0.0.0.0:8080', '10.1.2.3:8080', '[::]:8080', '[::1]', '[::1]:8081', 'localhost:8083', 'localhost', 'www.example.test:8084', 'unix:@RUN@/x.sock', 'unix:', '8000-8002', '127.0.0.1:8000-8002', '[::1]:8000-8002', '8002-8000', '0', '65535', '65536', '70000', '99999999999999999999', '1', '-1', '+80', '0080', ':80', '127.0.0.1:', '127.0.0.1:abc', '8O80', '80x', '[::1', '[::1]x', '[::1]:', '[]:80', '[zz::1]:80', '::1:80', '1..2.3:80', '010.0.0.1:80', '256.0.0.1:80', '127.0.0.1:80/x', 'a?b', '$port', '${port}', '127.0.0.1:$port', '"8085"', "'8086'", '80\\;'];
+  const forms = [
+    '80',
+    '8080',
+    '127.0.0.1:8080',
+    '127.0.0.1',
+    '*:8080',
+    '*',
+    '0.0.0.0:8080',
+    '10.1.2.3:8080',
+    '[::]:8080',
+    '[::1]',
+    '[::1]:8081',
+    'localhost:8083',
+    'localhost',
+    'www.example.test:8084',
+    'unix:@RUN@/x.sock',
+    'unix:',
+    '8000-8002',
+    '127.0.0.1:8000-8002',
+    '[::1]:8000-8002',
+    '8002-8000',
+    '0',
+    '65535',
+    '65536',
+    '70000',
+    '99999999999999999999',
+    '1',
+    '-1',
+    '+80',
+    '0080',
+    ':80',
+    '127.0.0.1:',
+    '127.0.0.1:abc',
+    '8O80',
+    '80x',
+    '[::1',
+    '[::1]x',
+    '[::1]:',
+    '[]:80',
+    '[zz::1]:80',
+    '::1:80',
+    '1..2.3:80',
+    '010.0.0.1:80',
+    '256.0.0.1:80',
+    '127.0.0.1:80/x',
+    'a?b',
+    '$port',
+    '${port}',
+    '127.0.0.1:$port',
+    '"8085"',
+    "'8086'",
+    '80\\;',
+  ];
   for (const f of forms) add(`listen ${f}`, http(`server {\n  listen ${f};\n}`));
   // Every parameter, on a port of its own.
-  const params = ['default_server', 'default', 'ssl', 'http2', 'ssl http2', 'proxy_protocol', 'reuseport', 'ipv6only=on', 'ipv6only=off', 'ipv6only=x', 'bind', 'backlog=511', 'backlog=0', 'backlog=x', 'backlog=', 'rcvbuf=64k', 'rcvbuf=1M', 'rcvbuf=1g', 'rcvbuf=', 'sndbuf=64K', 'sndbuf=-1', 'deferred', 'fastopen=256', 'fastopen=x', 'so_keepalive=on', 'so_keepalive=off', 'so_keepalive=30m::10', 'so_keepalive=1h:5s:3', 'so_keepalive=::', 'so_keepalive=0:0:0', 'so_keepalive=x', 'setfib=1', 'accept_filter=dataready', 'quic', 'multipath', 'spdy', 'udp', 'nosuchparam', 'default_server default_server'];
+  const params = [
+    'default_server',
+    'default',
+    'ssl',
+    'http2',
+    'ssl http2',
+    'proxy_protocol',
+    'reuseport',
+    'ipv6only=on',
+    'ipv6only=off',
+    'ipv6only=x',
+    'bind',
+    'backlog=511',
+    'backlog=0',
+    'backlog=x',
+    'backlog=',
+    'rcvbuf=64k',
+    'rcvbuf=1M',
+    'rcvbuf=1g',
+    'rcvbuf=',
+    'sndbuf=64K',
+    'sndbuf=-1',
+    'deferred',
+    'fastopen=256',
+    'fastopen=x',
+    'so_keepalive=on',
+    'so_keepalive=off',
+    'so_keepalive=30m::10',
+    'so_keepalive=1h:5s:3',
+    'so_keepalive=::',
+    'so_keepalive=0:0:0',
+    'so_keepalive=x',
+    'setfib=1',
+    'accept_filter=dataready',
+    'quic',
+    'multipath',
+    'spdy',
+    'udp',
+    'nosuchparam',
+    'default_server default_server',
+  ];
   params.forEach((p, n) => {
     add(`listen 127.0.0.1:${9000 + n} ${p}`, http(`server {\n  listen 127.0.0.1:${9000 + n} ${p};\n}`));
     if (/ipv6only|default|bind|reuseport|quic/.test(p)) add(`listen [::]:${9100 + n} ${p}`, http(`server {\n  listen [::]:${9100 + n} ${p};\n}`));
   });
   // Duplicates in http, as ngx_http_add_addresses judges them.
-  add('default_server twice on one port', http('server {\n  listen 80 default_server;\n  server_name a;\n}\nserver {\n  listen 80 default_server;\n  server_name b;\n}'));
+  add(
+    'default_server twice on one port',
+    http('server {\n  listen 80 default_server;\n  server_name a;\n}\nserver {\n  listen 80 default_server;\n  server_name b;\n}'),
+  );
   add('default twice, spelled differently', http('server {\n  listen *:80 default;\n}\nserver {\n  listen 0.0.0.0:80 default_server;\n}'));
   add('default_server on different addresses', http('server {\n  listen 80 default_server;\n}\nserver {\n  listen 127.0.0.1:80 default_server;\n}'));
-  add('default_server on IPv4 and IPv6 wildcards', http('server {\n  listen 80 default_server;\n  listen [::]:80 default_server;\n}\nserver {\n  listen [::]:81 default_server;\n}'));
+  add(
+    'default_server on IPv4 and IPv6 wildcards',
+    http('server {\n  listen 80 default_server;\n  listen [::]:80 default_server;\n}\nserver {\n  listen [::]:81 default_server;\n}'),
+  );
   add('default_server on different ports', http('server {\n  listen 80 default_server;\n}\nserver {\n  listen 81 default_server;\n}'));
-  add('virtual hosting on one port', http('server {\n  listen 80;\n  server_name a;\n}\nserver {\n  listen 80;\n  server_name b;\n}\nserver {\n  listen 80 default_server;\n  server_name c;\n}\nserver {\n  listen 80;\n  server_name d;\n}'));
+  add(
+    'virtual hosting on one port',
+    http(
+      'server {\n  listen 80;\n  server_name a;\n}\nserver {\n  listen 80;\n  server_name b;\n}\nserver {\n  listen 80 default_server;\n  server_name c;\n}\nserver {\n  listen 80;\n  server_name d;\n}',
+    ),
+  );
   add('backlog in two servers on one port', http('server {\n  listen 80 backlog=100;\n}\nserver {\n  listen 80 backlog=200;\n  server_name b;\n}'));
-  add('backlog in one server, plain listen in another', http('server {\n  listen 80 backlog=100;\n}\nserver {\n  listen 80 default_server;\n  server_name b;\n}'));
+  add(
+    'backlog in one server, plain listen in another',
+    http('server {\n  listen 80 backlog=100;\n}\nserver {\n  listen 80 default_server;\n  server_name b;\n}'),
+  );
   add('reuseport and bind in two servers', http('server {\n  listen 127.0.0.1:80 reuseport;\n}\nserver {\n  listen 127.0.0.1:80 bind;\n  server_name b;\n}'));
   add('ipv6only=off in two servers', http('server {\n  listen [::]:80 ipv6only=off;\n}\nserver {\n  listen [::]:80 ipv6only=off;\n  server_name b;\n}'));
-  add('options on different addresses of one port', http('server {\n  listen 80 backlog=100;\n}\nserver {\n  listen 127.0.0.1:80 backlog=100;\n}\nserver {\n  listen [::]:80 backlog=100;\n}'));
+  add(
+    'options on different addresses of one port',
+    http('server {\n  listen 80 backlog=100;\n}\nserver {\n  listen 127.0.0.1:80 backlog=100;\n}\nserver {\n  listen [::]:80 backlog=100;\n}'),
+  );
   add('options on tcp and quic of one port are not compared', http('server {\n  listen 443 ssl reuseport;\n  listen 443 quic reuseport;\n}'));
   add('a duplicate listen in one server', http('server {\n  listen 80;\n  listen 80;\n}'));
   add('a duplicate listen written two ways', http('server {\n  listen 80;\n  listen *:80;\n}'));
@@ -165,22 +293,84 @@ function generatedCases(): Case[] {
   });
   // stream (nginx 1.22: every address:port once).
   add('stream tcp and udp', stream('server {\n  listen 53 udp;\n  proxy_pass 127.0.0.1:5353;\n}\nserver {\n  listen 53;\n  proxy_pass 127.0.0.1:5353;\n}'));
-  add('stream same address:port twice', stream('server {\n  listen 12345;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen 12345;\n  proxy_pass 127.0.0.1:2;\n}'));
-  add('stream udp twice', stream('server {\n  listen [::]:53 udp;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen [::]:53 udp reuseport;\n  proxy_pass 127.0.0.1:2;\n}'));
+  add(
+    'stream same address:port twice',
+    stream('server {\n  listen 12345;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen 12345;\n  proxy_pass 127.0.0.1:2;\n}'),
+  );
+  add(
+    'stream udp twice',
+    stream('server {\n  listen [::]:53 udp;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen [::]:53 udp reuseport;\n  proxy_pass 127.0.0.1:2;\n}'),
+  );
   add('stream twice in one server', stream('server {\n  listen 127.0.0.1:12345;\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:1;\n}'));
-  add('stream wildcard and loopback', stream('server {\n  listen 12345;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:2;\n}'));
+  add(
+    'stream wildcard and loopback',
+    stream('server {\n  listen 12345;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen 127.0.0.1:12345;\n  proxy_pass 127.0.0.1:2;\n}'),
+  );
   add('stream IPv4 and IPv6 wildcards', stream('server {\n  listen 12345;\n  listen [::]:12345;\n  proxy_pass 127.0.0.1:1;\n}'));
-  add('stream port range overlap', stream('server {\n  listen 7000-7002;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen 7002;\n  proxy_pass 127.0.0.1:2;\n}'));
+  add(
+    'stream port range overlap',
+    stream('server {\n  listen 7000-7002;\n  proxy_pass 127.0.0.1:1;\n}\nserver {\n  listen 7002;\n  proxy_pass 127.0.0.1:2;\n}'),
+  );
   add('stream address without port', stream('server {\n  listen 127.0.0.1;\n  proxy_pass 127.0.0.1:1;\n}'));
   add('stream server without listen', stream('server {\n  proxy_pass 127.0.0.1:1;\n}'));
-  for (const p of ['udp backlog=10', 'udp ssl', 'udp proxy_protocol', 'udp so_keepalive=on', 'udp fastopen=1', 'ssl', 'proxy_protocol', 'bind', 'reuseport', 'backlog=10', 'so_keepalive=on', 'fastopen=5', 'ipv6only=on', 'default_server', 'deferred', 'http2', 'quic', 'default']) {
+  for (const p of [
+    'udp backlog=10',
+    'udp ssl',
+    'udp proxy_protocol',
+    'udp so_keepalive=on',
+    'udp fastopen=1',
+    'ssl',
+    'proxy_protocol',
+    'bind',
+    'reuseport',
+    'backlog=10',
+    'so_keepalive=on',
+    'fastopen=5',
+    'ipv6only=on',
+    'default_server',
+    'deferred',
+    'http2',
+    'quic',
+    'default',
+  ]) {
     add(`stream listen 127.0.0.1:12400 ${p}`, stream(`server {\n  listen 127.0.0.1:12400 ${p};\n  proxy_pass 127.0.0.1:1;\n}`));
   }
-  add('stream and http on one port pass -t', stream('server {\n  listen 127.0.0.1:8080;\n  proxy_pass 127.0.0.1:1;\n}', 'server {\n  listen 127.0.0.1:8080;\n}'));
+  add(
+    'stream and http on one port pass -t',
+    stream('server {\n  listen 127.0.0.1:8080;\n  proxy_pass 127.0.0.1:1;\n}', 'server {\n  listen 127.0.0.1:8080;\n}'),
+  );
   // Upstream references.
-  const passes = ['proxy_pass http://127.0.0.1:8080', 'proxy_pass http://127.0.0.1', 'proxy_pass https://[::1]:8443/x', 'proxy_pass http://127.0.0.1:99999', 'proxy_pass http://127.0.0.1:0', 'proxy_pass http://127.0.0.1:x/', 'proxy_pass http://backend.test:9000', 'proxy_pass http://app', 'proxy_pass http://$host:8080', 'proxy_pass http://unix:/run/x.sock:/', 'fastcgi_pass 127.0.0.1:9000', 'fastcgi_pass 127.0.0.1', 'fastcgi_pass 127.0.0.1:70000', 'fastcgi_pass unix:/run/php.sock', 'uwsgi_pass uwsgi://127.0.0.1', 'uwsgi_pass 127.0.0.1:3031', 'scgi_pass 127.0.0.1', 'grpc_pass grpc://127.0.0.1:50051', 'grpc_pass grpcs://127.0.0.1', 'grpc_pass 127.0.0.1:50051', 'set $memcached_key $uri; memcached_pass 127.0.0.1:11211', 'set $memcached_key $uri; memcached_pass 127.0.0.1'];
+  const passes = [
+    'proxy_pass http://127.0.0.1:8080',
+    'proxy_pass http://127.0.0.1',
+    'proxy_pass https://[::1]:8443/x',
+    'proxy_pass http://127.0.0.1:99999',
+    'proxy_pass http://127.0.0.1:0',
+    'proxy_pass http://127.0.0.1:x/',
+    'proxy_pass http://backend.test:9000',
+    'proxy_pass http://app',
+    'proxy_pass http://$host:8080',
+    'proxy_pass http://unix:/run/x.sock:/',
+    'fastcgi_pass 127.0.0.1:9000',
+    'fastcgi_pass 127.0.0.1',
+    'fastcgi_pass 127.0.0.1:70000',
+    'fastcgi_pass unix:/run/php.sock',
+    'uwsgi_pass uwsgi://127.0.0.1',
+    'uwsgi_pass 127.0.0.1:3031',
+    'scgi_pass 127.0.0.1',
+    'grpc_pass grpc://127.0.0.1:50051',
+    'grpc_pass grpcs://127.0.0.1',
+    'grpc_pass 127.0.0.1:50051',
+    'set $memcached_key $uri; memcached_pass 127.0.0.1:11211',
+    'set $memcached_key $uri; memcached_pass 127.0.0.1',
+  ];
   for (const p of passes) add(p, http(`upstream app {\n  server 127.0.0.1:3000;\n}\nserver {\n  listen 80;\n  location / {\n    ${p};\n  }\n}`));
-  add('upstream servers', http('upstream app {\n  server 127.0.0.1:3000 weight=2;\n  server 127.0.0.1;\n  server unix:/run/a.sock;\n  server 127.0.0.1:70000;\n}\nserver {\n  listen 80;\n  location / {\n    proxy_pass http://app;\n  }\n}'));
+  add(
+    'upstream servers',
+    http(
+      'upstream app {\n  server 127.0.0.1:3000 weight=2;\n  server 127.0.0.1;\n  server unix:/run/a.sock;\n  server 127.0.0.1:70000;\n}\nserver {\n  listen 80;\n  location / {\n    proxy_pass http://app;\n  }\n}',
+    ),
+  );
   add('stream upstream server without port', stream('upstream dns {\n  server 127.0.0.1;\n}\nserver {\n  listen 53 udp;\n  proxy_pass dns;\n}'));
   add('stream proxy_pass without port', stream('server {\n  listen 12345;\n  proxy_pass 127.0.0.1;\n}'));
   // Syntax as nginx tokenizes it.
@@ -249,7 +439,11 @@ interface Environment {
 }
 
 /** Replaces, in every file, what `edit` says for each directive `match` picks (blanking keeps line numbers); returns how many. */
-function rewriteDirectives(files: Map<string, string>, match: (d: NginxDirective) => boolean, edit: (d: NginxDirective) => { span: { start: number; end: number }; text: string }): number {
+function rewriteDirectives(
+  files: Map<string, string>,
+  match: (d: NginxDirective) => boolean,
+  edit: (d: NginxDirective) => { span: { start: number; end: number }; text: string },
+): number {
   let count = 0;
   for (const [f, text] of files) {
     const edits: { span: { start: number; end: number }; text: string }[] = [];
@@ -341,15 +535,25 @@ describe('oracle: nginx -t judges our nginx reading', function () {
       files.set(path.join(prefix, 'etc/nginx', f), text);
     }
     // @RUN@ stands for a directory where unix sockets may be created.
-    for (const [rel, text] of Object.entries(c.files)) files.set(path.join(prefix, rel), text.replace(/@RUN@/g, path.join(prefix, 'run')).replace(/@CERT@/g, cert).replace(/@KEY@/g, key));
+    for (const [rel, text] of Object.entries(c.files))
+      files.set(
+        path.join(prefix, rel),
+        text
+          .replace(/@RUN@/g, path.join(prefix, 'run'))
+          .replace(/@CERT@/g, cert)
+          .replace(/@KEY@/g, key),
+      );
     const env: Environment = { hosts: new Map(), addresses: new Set(), dirs: new Set() };
     const outcome: Outcome = { name: c.name, corpus: c.corpus, comparable: false, problems: [], neutralized: [] };
     if (c.corpus) outcome.neutralized.push(...prepare(files, prefix));
     // Host names that upstreams and listens use resolve on a real server (saves a run per name).
     for (const text of files.values()) {
-      for (const m of text.matchAll(/^\s*(?:proxy_pass|fastcgi_pass|uwsgi_pass|scgi_pass|grpc_pass|memcached_pass|server|listen)\s+(?:[a-z]+:\/\/)?([A-Za-z][A-Za-z0-9_.-]*)/gm)) {
+      for (const m of text.matchAll(
+        /^\s*(?:proxy_pass|fastcgi_pass|uwsgi_pass|scgi_pass|grpc_pass|memcached_pass|server|listen)\s+(?:[a-z]+:\/\/)?([A-Za-z][A-Za-z0-9_.-]*)/gm,
+      )) {
         const name = m[1].toLowerCase();
-        if (name !== 'localhost' && name !== 'unix' && !env.hosts.has(name)) env.hosts.set(name, `127.1.${Math.floor(env.hosts.size / 250)}.${(env.hosts.size % 250) + 1}`);
+        if (name !== 'localhost' && name !== 'unix' && !env.hosts.has(name))
+          env.hosts.set(name, `127.1.${Math.floor(env.hosts.size / 250)}.${(env.hosts.size % 250) + 1}`);
       }
     }
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -401,10 +605,14 @@ describe('oracle: nginx -t judges our nginx reading', function () {
       const target = pattern.startsWith('/etc/nginx/') ? path.join(prefix, pattern) : path.resolve(prefix, 'conf', pattern);
       return !files.has(target);
     };
-    const count = rewriteDirectives(files, (d) => (d.name.text === 'pid' && !d.block) || (d.name.text === 'include' && d.args.length === 1 && missing(d.args[0].text)), (d) => {
-      done.push(`${d.name.text} ${d.args[0]?.text ?? ''} blanked (${d.name.text === 'pid' ? 'the test sets the pid file' : 'no such file'})`);
-      return { span: d.span, text: '' };
-    });
+    const count = rewriteDirectives(
+      files,
+      (d) => (d.name.text === 'pid' && !d.block) || (d.name.text === 'include' && d.args.length === 1 && missing(d.args[0].text)),
+      (d) => {
+        done.push(`${d.name.text} ${d.args[0]?.text ?? ''} blanked (${d.name.text === 'pid' ? 'the test sets the pid file' : 'no such file'})`);
+        return { span: d.span, text: '' };
+      },
+    );
     void count;
     return done;
   }
@@ -419,26 +627,45 @@ describe('oracle: nginx -t judges our nginx reading', function () {
     const certMatch = /^cannot load certificate( key)? "([^"]+)"/.exec(v.message);
     if (certMatch) {
       const name = certMatch[1] ? 'ssl_certificate_key' : 'ssl_certificate';
-      const done = rewriteDirectives(files, (d) => d.name.text === name && d.args.length === 1 && path.resolve(prefix, 'conf', d.args[0].text) === certMatch[2], (d) => ({ span: d.args[0].span, text: name === 'ssl_certificate' ? cert : key }));
+      const done = rewriteDirectives(
+        files,
+        (d) => d.name.text === name && d.args.length === 1 && path.resolve(prefix, 'conf', d.args[0].text) === certMatch[2],
+        (d) => ({ span: d.args[0].span, text: name === 'ssl_certificate' ? cert : key }),
+      );
       return done > 0 ? `${name} ${certMatch[2]} replaced by a test certificate` : undefined;
     }
     if (/^no servers are inside upstream/.test(v.message)) {
       // NGINX Plus fills such upstreams at run time (zone, state, service=): drop the empty blocks.
-      const done = rewriteDirectives(files, (d) => d.name.text === 'upstream' && !!d.block && !d.block.some((x) => x.name.text === 'server'), (d) => ({ span: d.span, text: '' }));
+      const done = rewriteDirectives(
+        files,
+        (d) => d.name.text === 'upstream' && !!d.block && !d.block.some((x) => x.name.text === 'server'),
+        (d) => ({ span: d.span, text: '' }),
+      );
       return done > 0 ? 'upstream blocks without servers blanked' : undefined;
     }
     const unusable = /^(?:open|mkdir)\(\) "([^"]+)" failed/.exec(v.message);
     if (unusable) {
       // A log or temp path this machine lacks: drop the directives that name it.
       const target = unusable[1];
-      const done = rewriteDirectives(files, (d) => d.name.text !== 'listen' && d.name.text !== 'include' && d.args.some((a) => path.resolve(prefix, a.text) === target || target.startsWith(path.resolve(prefix, a.text) + '/')), (d) => ({ span: d.span, text: '' }));
+      const done = rewriteDirectives(
+        files,
+        (d) =>
+          d.name.text !== 'listen' &&
+          d.name.text !== 'include' &&
+          d.args.some((a) => path.resolve(prefix, a.text) === target || target.startsWith(path.resolve(prefix, a.text) + '/')),
+        (d) => ({ span: d.span, text: '' }),
+      );
       if (done > 0) return `directives naming ${target} blanked`;
     }
     if (!v.file || !v.line) {
       // Reported without a place ("unknown "x" variable"): drop the directives that use the name.
       for (const [, token] of v.message.matchAll(/"([^"]+)"/g)) {
         const variable = /^unknown ".*" variable/.test(v.message) ? `$${token}` : undefined;
-        const done = rewriteDirectives(files, (d) => d.name.text !== 'listen' && d.args.some((a) => (variable ? a.text.includes(variable) : a.text === token)), (d) => ({ span: d.span, text: '' }));
+        const done = rewriteDirectives(
+          files,
+          (d) => d.name.text !== 'listen' && d.args.some((a) => (variable ? a.text.includes(variable) : a.text === token)),
+          (d) => ({ span: d.span, text: '' }),
+        );
         if (done > 0) return `directives using "${token}" blanked (${v.message})`;
       }
       return undefined;
@@ -459,13 +686,17 @@ describe('oracle: nginx -t judges our nginx reading', function () {
 
   async function nginxTest(prefix: string, files: Map<string, string>, env: Environment): Promise<Verdict> {
     fs.rmSync(prefix, { recursive: true, force: true });
-    for (const dir of ['logs', 'run', 'etc/nginx/conf.d', 'etc/nginx/sites-enabled', 'etc/nginx/modules-enabled']) fs.mkdirSync(path.join(prefix, dir), { recursive: true });
+    for (const dir of ['logs', 'run', 'etc/nginx/conf.d', 'etc/nginx/sites-enabled', 'etc/nginx/modules-enabled'])
+      fs.mkdirSync(path.join(prefix, dir), { recursive: true });
     for (const [f, text] of files) {
       fs.mkdirSync(path.dirname(f), { recursive: true });
       fs.writeFileSync(f, text);
     }
     const hostsFile = path.join(prefix, 'hosts');
-    fs.writeFileSync(hostsFile, `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n${[...env.hosts].map(([name, ip]) => `${ip} ${name}`).join('\n')}\n`);
+    fs.writeFileSync(
+      hostsFile,
+      `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n${[...env.hosts].map(([name, ip]) => `${ip} ${name}`).join('\n')}\n`,
+    );
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const script = [
       'set -e',
@@ -494,7 +725,13 @@ describe('oracle: nginx -t judges our nginx reading', function () {
     }
     runs.ms += Date.now() - started;
     if (ok) return { ok: true, message: '' };
-    const emerg = stderr.split('\n').filter((l) => /\[emerg\]/.test(l)).pop() ?? stderr.trim().split('\n').pop() ?? '';
+    const emerg =
+      stderr
+        .split('\n')
+        .filter((l) => /\[emerg\]/.test(l))
+        .pop() ??
+      stderr.trim().split('\n').pop() ??
+      '';
     const m = /\[emerg\] (?:\d+#\d+: )?(.*?)(?: in (\/\S+):(\d+))?$/.exec(emerg);
     if (!m) return { ok: false, message: emerg };
     let file = m[2];
@@ -502,7 +739,13 @@ describe('oracle: nginx -t judges our nginx reading', function () {
     return { ok: false, message: m[1], file, line: m[3] ? Number(m[3]) : undefined };
   }
 
-  function compare(outcome: Outcome, prefix: string, files: Map<string, string>, verdict: Verdict, expected: { code: string; anyLine?: boolean } | undefined): Outcome {
+  function compare(
+    outcome: Outcome,
+    prefix: string,
+    files: Map<string, string>,
+    verdict: Verdict,
+    expected: { code: string; anyLine?: boolean } | undefined,
+  ): Outcome {
     const engine = engineWith(Object.fromEntries(files), prefix);
     // port-conflict also comes from the host rule about real binds, which nginx -t does not judge.
     const ours = shownFindings(engine).filter((f) => COMPARED_CODES.has(f.code) && (f.code !== 'port-conflict' || /nginx -t/.test(f.message)));
@@ -514,7 +757,9 @@ describe('oracle: nginx -t judges our nginx reading', function () {
       const hit = ours.some((f) => f.code === expected.code && f.file === verdict.file && (expected.anyLine || f.line === verdict.line));
       if (!hit) {
         const said = ours.map((f) => `${f.code}@${where(f)}`).join(', ') || 'nothing';
-        problems.push(`nginx: "${verdict.message}" at ${verdict.file ? where({ file: verdict.file, line: verdict.line ?? 0 }) : '?'}; we want ${expected.code} there, we say ${said}`);
+        problems.push(
+          `nginx: "${verdict.message}" at ${verdict.file ? where({ file: verdict.file, line: verdict.line ?? 0 }) : '?'}; we want ${expected.code} there, we say ${said}`,
+        );
       }
     }
     return { ...outcome, comparable: true, problems };
@@ -543,4 +788,3 @@ function hostOf(hostPort: string): string {
   if (hostPort.startsWith('[')) return hostPort.slice(1, hostPort.indexOf(']'));
   return hostPort.replace(/:[^:]*$/, '');
 }
-

@@ -12,7 +12,9 @@ import { isRoot, requireProgram, run } from '../helpers/programs';
 
 const wrap = (servers: string) => `events {}\nhttp {\n    access_log off;\n${servers}}\n`;
 const CASES: string[] = [
-  wrap('    server {\n        listen 127.0.0.1:8081 default_server;\n    }\n    server {\n        listen 127.0.0.1:8081 default_server;\n        server_name b.example;\n    }\n'),
+  wrap(
+    '    server {\n        listen 127.0.0.1:8081 default_server;\n    }\n    server {\n        listen 127.0.0.1:8081 default_server;\n        server_name b.example;\n    }\n',
+  ),
   wrap('    server { listen 8082 default_server ssl; ssl_certificate x; ssl_certificate_key x; }\n    server { listen 8082   default_server; }\n'),
   wrap('    server {\n        listen [::1]:8083 default;\n    }\n    server {\n        listen [::1]:8083\tdefault_server\treuseport;\n    }\n'),
 ];
@@ -52,14 +54,20 @@ describe('nginx quick fixes against nginx -t', function () {
       assert.notStrictEqual(before.status, 0, 'the case must start out refused by nginx -t');
       assert.match(before.stderr, /duplicate default server/);
       const engine = engineWith({ 'etc/nginx/nginx.conf': config });
-      const finding = engine.analyze().findingsByFile.get('/ws/etc/nginx/nginx.conf')!.find((f) => f.code === 'duplicate-default-server');
+      const finding = engine
+        .analyze()
+        .findingsByFile.get('/ws/etc/nginx/nginx.conf')!
+        .find((f) => f.code === 'duplicate-default-server');
       assert.ok(finding?.fixes?.length, 'a fix is offered');
       for (const fix of finding.fixes) {
         const fixed = applyEdits(config, fix.edits);
         const after = nginxT(`case-${i}-fixed`, fixed);
         assert.strictEqual(after.status, 0, `${fix.title}: nginx -t still refuses:\n${after.stderr}\n--- fixed:\n${fixed}`);
         const ours = engineWith({ 'etc/nginx/nginx.conf': fixed }).analyze().findingsByFile.get('/ws/etc/nginx/nginx.conf') ?? [];
-        assert.deepStrictEqual(ours.filter((f) => f.severity === 'error').map((f) => f.message), []);
+        assert.deepStrictEqual(
+          ours.filter((f) => f.severity === 'error').map((f) => f.message),
+          [],
+        );
         // Exactly one default_server/default word went, with the blank before it: the rest is untouched.
         let head = 0;
         while (head < fixed.length && fixed[head] === config[head]) head++;

@@ -23,15 +23,17 @@ const PORT_KEYWORDS = new Set(['port', 'listenaddress', 'addressfamily', 'includ
 /** The code each sshd complaint calls for; the message of an error and the line-less ones just before it. */
 const CODE_FOR_MESSAGE: [RegExp, 'syntax' | 'invalid-port'][] = [
   [/Badly formatted port number|bad port number|Invalid LocalPort|bad address:port usage|bad addr or host/, 'invalid-port'],
-  [/not allowed within a Match block|extra arguments|bad ListenAddress syntax|no argument after keyword|missing|invalid quotes|unsupported option|Bad Match condition|empty argument|bad routing domain/, 'syntax'],
+  [
+    /not allowed within a Match block|extra arguments|bad ListenAddress syntax|no argument after keyword|missing|invalid quotes|unsupported option|Bad Match condition|empty argument|bad routing domain/,
+    'syntax',
+  ],
 ];
 
 /**
  * Cases where we knowingly differ from sshd, and why. A known case that starts agreeing fails, so
  * this list cannot go stale.
  */
-const KNOWN: Record<string, string> = {
-};
+const KNOWN: Record<string, string> = {};
 
 // ---------------------------------------------------------------------------------------------
 // Generated cases: deterministic combinations of what sshd_config can say about ports.
@@ -40,13 +42,7 @@ function generatedCases(): SshdCase[] {
   const cases: SshdCase[] = [];
   const seen = new Set<string>();
   const visible = (config: string) =>
-    config
-      .replace(/\n$/, '')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t')
-      .replace(/\f/g, '\\f')
-      .replace(/ $/gm, '␠')
-      .replace(/\n/g, ' ⏎ ');
+    config.replace(/\n$/, '').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\f/g, '\\f').replace(/ $/gm, '␠').replace(/\n/g, ' ⏎ ');
   const add = (config: string, files?: Record<string, string>, name?: string) => {
     // Combinations may produce a config an earlier group already has: keep the first.
     const key = JSON.stringify([config, files]);
@@ -56,32 +52,157 @@ function generatedCases(): SshdCase[] {
   };
 
   // Port values: numbers, bounds, signs, bases, service names, quoting, several on one line.
-  const portValues = ['22', '2222', '1', '65535', '0', '65536', '70000', '-1', '+22', '022', '0x16', '1e3', 'abc', '99999999999999999999', 'ssh', 'SSH', 'https', 'telnet', 'domain', 'http', 'www', 'webcache', 'http-alt', 'nosuchservice', '""', '"2222"', "'2222'", '"22 "', '" 22"', '\\22', '22 23', '22,23', '22-25', '22#c'];
+  const portValues = [
+    '22',
+    '2222',
+    '1',
+    '65535',
+    '0',
+    '65536',
+    '70000',
+    '-1',
+    '+22',
+    '022',
+    '0x16',
+    '1e3',
+    'abc',
+    '99999999999999999999',
+    'ssh',
+    'SSH',
+    'https',
+    'telnet',
+    'domain',
+    'http',
+    'www',
+    'webcache',
+    'http-alt',
+    'nosuchservice',
+    '""',
+    '"2222"',
+    "'2222'",
+    '"22 "',
+    '" 22"',
+    '\\22',
+    '22 23',
+    '22,23',
+    '22-25',
+    '22#c',
+  ];
   for (const v of portValues) add(`Port ${v}\n`);
 
   // Keyword spelling and line syntax around one Port line.
-  const portLines = ['port 2222', 'PORT 2222', 'Port=2222', 'Port = 2222', 'Port =2222', 'Port= 2222', 'Port==2222', 'Port = = 2222', '  Port 2222', '\tPort\t2222', 'Port 2222 # moved', '#Port 2222', 'Port#2222', 'Port', 'Port   ', 'Port "2222', '"Port" 2222', 'Port 2222\r', '=Port 2222', 'Port 2222 \f'];
+  const portLines = [
+    'port 2222',
+    'PORT 2222',
+    'Port=2222',
+    'Port = 2222',
+    'Port =2222',
+    'Port= 2222',
+    'Port==2222',
+    'Port = = 2222',
+    '  Port 2222',
+    '\tPort\t2222',
+    'Port 2222 # moved',
+    '#Port 2222',
+    'Port#2222',
+    'Port',
+    'Port   ',
+    'Port "2222',
+    '"Port" 2222',
+    'Port 2222\r',
+    '=Port 2222',
+    'Port 2222 \f',
+  ];
   for (const l of portLines) add(`${l}\n`);
   add('# comment\n\n   \nPort 2222\n#ListenAddress 10.0.0.1\n');
   add('Port 2222\r\nListenAddress 127.0.0.1\r\n', undefined, 'CRLF line ends');
 
   // ListenAddress in every form, with no Port, with a Port after it, and with two Ports before it.
-  const hosts = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost', 'LOCALHOST', 'ip6-localhost', '127.1', '0x7f.1', '2130706433', '010.0.0.1', '0', '1.2.3.4.5', '256.1.1.1', '[::1]', '[127.0.0.1]', '[localhost]', 'fe80::1%lo', '::ffff:1.2.3.4', '::1:22', 'a:b:c', '[::1', '[]', '""'];
+  const hosts = [
+    '0.0.0.0',
+    '::',
+    '127.0.0.1',
+    '::1',
+    'localhost',
+    'LOCALHOST',
+    'ip6-localhost',
+    '127.1',
+    '0x7f.1',
+    '2130706433',
+    '010.0.0.1',
+    '0',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '[::1]',
+    '[127.0.0.1]',
+    '[localhost]',
+    'fe80::1%lo',
+    '::ffff:1.2.3.4',
+    '::1:22',
+    'a:b:c',
+    '[::1',
+    '[]',
+    '""',
+  ];
   for (const h of hosts) {
     add(`ListenAddress ${h}\n`);
     add(`ListenAddress ${h}\nPort 2222\n`);
   }
   for (const h of ['127.0.0.1', '::1', 'localhost']) add(`Port 2201\nPort 2202\nListenAddress ${h}\n`);
-  const hostPorts = ['127.0.0.1:2200', '127.0.0.1:ssh', '127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:', '127.0.0.1:x', '127.0.0.1:+2200', '[::1]:2200', '[::]:2200', '[::1]:', '[::1]:0', '[fe80::1%lo]:2200', '[127.0.0.1]:2200', 'localhost:2200', '[localhost]:2200', '0.0.0.0:2200', '127.0.0.1/2200', '[::1]/2200', '[::1]x', ':2200', '[]:2200', '"127.0.0.1:2200"', '127.0.0.1\\ :2200'];
+  const hostPorts = [
+    '127.0.0.1:2200',
+    '127.0.0.1:ssh',
+    '127.0.0.1:0',
+    '127.0.0.1:65536',
+    '127.0.0.1:',
+    '127.0.0.1:x',
+    '127.0.0.1:+2200',
+    '[::1]:2200',
+    '[::]:2200',
+    '[::1]:',
+    '[::1]:0',
+    '[fe80::1%lo]:2200',
+    '[127.0.0.1]:2200',
+    'localhost:2200',
+    '[localhost]:2200',
+    '0.0.0.0:2200',
+    '127.0.0.1/2200',
+    '[::1]/2200',
+    '[::1]x',
+    ':2200',
+    '[]:2200',
+    '"127.0.0.1:2200"',
+    '127.0.0.1\\ :2200',
+  ];
   for (const hp of hostPorts) add(`Port 2222\nListenAddress ${hp}\n`);
   // Other host names resolve on the target machine only: out of scope, listed as such.
   add('ListenAddress ssh.example.invalid\n');
   add('ListenAddress ssh.example.invalid:2200\n');
-  const rdomains = ['127.0.0.1 rdomain lo', '[::1]:2200 rdomain lo', '127.0.0.1 rdomain', '127.0.0.1 Rdomain lo', '127.0.0.1 vrf lo', '127.0.0.1 rdomain lo extra', '127.0.0.1:0 rdomain', '127.0.0.1 # comment', '127.0.0.1 rdomain lo # comment'];
+  const rdomains = [
+    '127.0.0.1 rdomain lo',
+    '[::1]:2200 rdomain lo',
+    '127.0.0.1 rdomain',
+    '127.0.0.1 Rdomain lo',
+    '127.0.0.1 vrf lo',
+    '127.0.0.1 rdomain lo extra',
+    '127.0.0.1:0 rdomain',
+    '127.0.0.1 # comment',
+    '127.0.0.1 rdomain lo # comment',
+  ];
   for (const r of rdomains) add(`ListenAddress ${r}\n`);
 
   // AddressFamily with and without ListenAddress, before and after it, and the first one winning.
-  const listenSets = ['', 'ListenAddress ::1\n', 'ListenAddress 127.0.0.1\n', 'ListenAddress localhost\n', 'ListenAddress ::\n', 'ListenAddress 0.0.0.0\n', 'ListenAddress [::1]:2200\n', 'ListenAddress ip6-localhost\n', 'ListenAddress 127.0.0.1\nListenAddress ::1\n'];
+  const listenSets = [
+    '',
+    'ListenAddress ::1\n',
+    'ListenAddress 127.0.0.1\n',
+    'ListenAddress localhost\n',
+    'ListenAddress ::\n',
+    'ListenAddress 0.0.0.0\n',
+    'ListenAddress [::1]:2200\n',
+    'ListenAddress ip6-localhost\n',
+    'ListenAddress 127.0.0.1\nListenAddress ::1\n',
+  ];
   for (const af of ['inet', 'inet6', 'any', 'INET6']) {
     for (const ls of listenSets) add(`AddressFamily ${af}\n${ls}Port 2222\n`);
   }
@@ -139,7 +260,11 @@ function generatedCases(): SshdCase[] {
   add('Include {DIR}/inc/*.conf\n', { 'inc/.hidden.conf': 'Port 2205\n', 'inc/a.conf': 'Port 2201\n' }, 'Include DIR/inc/*.conf skips dot files');
   add('Include {DIR}/*/a.conf\n', { 'inc/a.conf': 'Port 2201\n', 'other/a.conf': 'Port 2202\n' }, 'Include DIR/*/a.conf');
   add('Include {DIR}/**.conf\n', { 'x.conf': 'Port 2201\n', 'inc/a.conf': 'Port 2202\n' }, 'Include DIR/**.conf');
-  add('Include {DIR}/**/a.conf\n', { 'a.conf': 'Port 2201\n', 'inc/a.conf': 'Port 2202\n', 'inc/sub/a.conf': 'Port 2203\n' }, 'Include DIR/**/a.conf (glob(3) has no globstar)');
+  add(
+    'Include {DIR}/**/a.conf\n',
+    { 'a.conf': 'Port 2201\n', 'inc/a.conf': 'Port 2202\n', 'inc/sub/a.conf': 'Port 2203\n' },
+    'Include DIR/**/a.conf (glob(3) has no globstar)',
+  );
   add('Include {DIR}/inc/[!a].conf\n', two, 'Include DIR/inc/[!a].conf');
   add('Include {DIR}/inc/[^a].conf\n', two, 'Include DIR/inc/[^a].conf');
   add('Include {DIR}/inc/+(a).conf\n', { ...two, 'inc/+(a).conf': 'Port 2204\n' }, 'Include DIR/inc/+(a).conf (glob(3) has no extglob)');
@@ -147,19 +272,51 @@ function generatedCases(): SshdCase[] {
   add('Include {DIR}/inc/a.conf {DIR}/inc/b.conf\n', two, 'Include with two paths');
   add('Include {DIR}/inc/absent.conf\nPort 2222\n', undefined, 'Include of an absent file');
   add('Include rel.conf\n', { '/etc/ssh/rel.conf': 'Port 2206\n' }, 'Include rel.conf (under /etc/ssh)');
-  add('Include sshd_config.d/*.conf\n', { '/etc/ssh/sshd_config.d/10-port.conf': 'Port 2207\n', '/etc/ssh/sshd_config.d/20-listen.conf': 'ListenAddress 127.0.0.1\n' }, 'Include sshd_config.d/*.conf (under /etc/ssh)');
-  add('Include /etc/ssh/sshd_config.d/*.conf\nPort 2222\n', { '/etc/ssh/sshd_config.d/a.conf': 'ListenAddress [::1]\n' }, 'Include /etc/ssh/sshd_config.d/*.conf');
-  add('Include {DIR}/inc/l.conf\nPort 2222\n', { 'inc/l.conf': 'ListenAddress 127.0.0.1\nListenAddress [::1]:2200\n' }, 'ListenAddress from an include takes the Port written after the Include');
+  add(
+    'Include sshd_config.d/*.conf\n',
+    { '/etc/ssh/sshd_config.d/10-port.conf': 'Port 2207\n', '/etc/ssh/sshd_config.d/20-listen.conf': 'ListenAddress 127.0.0.1\n' },
+    'Include sshd_config.d/*.conf (under /etc/ssh)',
+  );
+  add(
+    'Include /etc/ssh/sshd_config.d/*.conf\nPort 2222\n',
+    { '/etc/ssh/sshd_config.d/a.conf': 'ListenAddress [::1]\n' },
+    'Include /etc/ssh/sshd_config.d/*.conf',
+  );
+  add(
+    'Include {DIR}/inc/l.conf\nPort 2222\n',
+    { 'inc/l.conf': 'ListenAddress 127.0.0.1\nListenAddress [::1]:2200\n' },
+    'ListenAddress from an include takes the Port written after the Include',
+  );
   add('Include {DIR}/inc/n1.conf\n', { 'inc/n1.conf': 'Include {DIR}/inc/n2.conf\nPort 2201\n', 'inc/n2.conf': 'Port 2202\n' }, 'nested Include');
   add('Include {DIR}/inc/bad.conf\nPort 2222\n', { 'inc/bad.conf': 'Port 2201\nPort 0\n' }, 'bad Port inside an included file');
   add('Include {DIR}/inc/bad.conf\n', { 'inc/bad.conf': 'ListenAddress 127.0.0.1:99999\n' }, 'bad ListenAddress port inside an included file');
   add('Match User bob\n  Include {DIR}/inc/p.conf\n', { 'inc/p.conf': 'Port 2200\n' }, 'Include inside Match: its Port is inside the block');
-  add('Match User bob\n  Include {DIR}/inc/p.conf\n', { 'inc/p.conf': 'Match all\nPort 2200\n' }, 'Include inside Match: Match all in the included file stays inside the block');
+  add(
+    'Match User bob\n  Include {DIR}/inc/p.conf\n',
+    { 'inc/p.conf': 'Match all\nPort 2200\n' },
+    'Include inside Match: Match all in the included file stays inside the block',
+  );
   add('Match all\nInclude {DIR}/inc/p.conf\n', { 'inc/p.conf': 'Port 2200\n' }, 'Include after Match all');
-  add('Include {DIR}/inc/m.conf\nPort 2222\n', { 'inc/m.conf': 'Port 2201\nMatch User bob\n  X11Forwarding no\n' }, 'a Match block in an included file ends with that file');
-  add('Include {DIR}/inc/af.conf\nAddressFamily inet\nListenAddress ::1\n', { 'inc/af.conf': 'AddressFamily inet6\n' }, 'the first AddressFamily read wins, across Include');
-  add('AddressFamily inet\nInclude {DIR}/inc/af.conf\nListenAddress ::1\n', { 'inc/af.conf': 'AddressFamily inet6\n' }, 'the first AddressFamily read wins, before Include');
-  add('Include {DIR}/inc/af.conf\nListenAddress 127.0.0.1\n', { 'inc/af.conf': 'AddressFamily inet6\n' }, 'AddressFamily from an include refuses an IPv4 ListenAddress');
+  add(
+    'Include {DIR}/inc/m.conf\nPort 2222\n',
+    { 'inc/m.conf': 'Port 2201\nMatch User bob\n  X11Forwarding no\n' },
+    'a Match block in an included file ends with that file',
+  );
+  add(
+    'Include {DIR}/inc/af.conf\nAddressFamily inet\nListenAddress ::1\n',
+    { 'inc/af.conf': 'AddressFamily inet6\n' },
+    'the first AddressFamily read wins, across Include',
+  );
+  add(
+    'AddressFamily inet\nInclude {DIR}/inc/af.conf\nListenAddress ::1\n',
+    { 'inc/af.conf': 'AddressFamily inet6\n' },
+    'the first AddressFamily read wins, before Include',
+  );
+  add(
+    'Include {DIR}/inc/af.conf\nListenAddress 127.0.0.1\n',
+    { 'inc/af.conf': 'AddressFamily inet6\n' },
+    'AddressFamily from an include refuses an IPv4 ListenAddress',
+  );
   add('Include {DIR}/sshd_config\nPort 2222\n', undefined, 'Include of the config itself');
   add('Include {DIR}/inc/*.conf\n', { 'inc/loop.conf': 'Include {DIR}/inc/*.conf\nPort 2201\n' }, 'Include cycle through a glob');
   add('Include ""\n', undefined, 'Include of an empty path');
@@ -217,7 +374,8 @@ function compare(m: MaterializedCase, sshd: SshdVerdict, ours: OurVerdict): Comp
       const got = oursAt.get(key(e.file, e.line)) ?? [];
       const what = `sshd: ${path.basename(e.file)} line ${e.line}: ${[...before, e.message].join(' / ')} ("${lineOf(m, e.file, e.line).trim()}")`;
       if (got.length === 0) problems.push(`${what}; we report nothing on that line`);
-      else if (expected && !got.some((g) => g.code === expected)) problems.push(`${what}; we report ${got.map((g) => g.code).join(', ')}, expected ${expected}`);
+      else if (expected && !got.some((g) => g.code === expected))
+        problems.push(`${what}; we report ${got.map((g) => g.code).join(', ')}, expected ${expected}`);
       stop = { file: e.file, line: e.line };
       before = [];
       continue;
@@ -239,7 +397,9 @@ function compare(m: MaterializedCase, sshd: SshdVerdict, ours: OurVerdict): Comp
       }
       for (const c of candidates) named.add(c);
       if (!candidates.some((c) => (oursAt.get(c) ?? []).some((g) => g.code === 'invalid-port'))) {
-        problems.push(`sshd: ${e.message}; we report no invalid-port on ${candidates.length ? candidates.map((c) => path.basename(c)).join(', ') : 'any ListenAddress line'}`);
+        problems.push(
+          `sshd: ${e.message}; we report no invalid-port on ${candidates.length ? candidates.map((c) => path.basename(c)).join(', ') : 'any ListenAddress line'}`,
+        );
       }
       stop = 'everything';
       continue;
@@ -276,7 +436,12 @@ async function prepareCorpusFile(oracle: SshdOracle, file: string): Promise<Prep
     const m = oracle.materialize({ name: path.basename(file), config: text });
     const sshd = await oracle.judge(m);
     const lines = text.split('\n');
-    const irrelevant = sshd.status === 0 ? [] : sshd.errors.filter((e) => e.file === m.root && e.line !== undefined && !PORT_KEYWORDS.has(/^[ \t\r]*"?([^\s="]*)/.exec(lines[e.line - 1] ?? '')![1].toLowerCase()));
+    const irrelevant =
+      sshd.status === 0
+        ? []
+        : sshd.errors.filter(
+            (e) => e.file === m.root && e.line !== undefined && !PORT_KEYWORDS.has(/^[ \t\r]*"?([^\s="]*)/.exec(lines[e.line - 1] ?? '')![1].toLowerCase()),
+          );
     if (irrelevant.length === 0 || rewritten.length > 50) return { label: path.basename(file), m, sshd, rewritten };
     for (const e of irrelevant) {
       rewritten.push(`line ${e.line} (${e.message})`);
@@ -298,7 +463,12 @@ interface Outcome {
 describe('sshd -T oracle', function () {
   this.timeout(180000);
   const generated = generatedCases();
-  const corpusFiles = fs.existsSync(corpusDir) ? fs.readdirSync(corpusDir).sort().map((f) => path.join(corpusDir, f)) : [];
+  const corpusFiles = fs.existsSync(corpusDir)
+    ? fs
+        .readdirSync(corpusDir)
+        .sort()
+        .map((f) => path.join(corpusDir, f))
+    : [];
   const outcomes = new Map<string, Outcome>();
   let oracle: SshdOracle | undefined;
 
@@ -323,19 +493,24 @@ describe('sshd -T oracle', function () {
       const outcome: Outcome = { label: p.label, comparison: compare(p.m, p.sshd, ourVerdict(p.m)) };
       if (p.rewritten.length) outcome.note = `compared with ${p.rewritten.length} line(s) commented out, irrelevant to ports: ${p.rewritten.join('; ')}`;
       // Refused for a reason that is not about any line (a lineless error other than an address).
-      if (p.sshd.status !== 0 && !p.sshd.errors.some((e) => e.line !== undefined || /bad addr or host/.test(e.message))) outcome.notComparable = `sshd refuses it: ${p.sshd.stderr.trim()}`;
+      if (p.sshd.status !== 0 && !p.sshd.errors.some((e) => e.line !== undefined || /bad addr or host/.test(e.message)))
+        outcome.notComparable = `sshd refuses it: ${p.sshd.stderr.trim()}`;
       outcomes.set(`corpus:${p.label}`, outcome);
     }
     const materialized = generated.map((c) => o.materialize(c));
     const verdicts = await pool(materialized, 2, (m) => o.judge(m));
-    generated.forEach((c, i) => outcomes.set(`generated:${c.name}`, { label: c.name, comparison: compare(materialized[i], verdicts[i], ourVerdict(materialized[i])) }));
+    generated.forEach((c, i) =>
+      outcomes.set(`generated:${c.name}`, { label: c.name, comparison: compare(materialized[i], verdicts[i], ourVerdict(materialized[i])) }),
+    );
 
     const all = [...outcomes.values()];
     const comparable = all.filter((x) => !x.notComparable && !x.comparison.outOfScope);
     const agree = comparable.filter((x) => x.comparison.problems.length === 0);
     const corpusAll = all.filter((_, i) => i < corpus.length);
     const corpusComparable = corpusAll.filter((x) => !x.notComparable && !x.comparison.outOfScope);
-    console.log(`      sshd -T oracle: ${comparable.length} cases, ${agree.length} agree (corpus ${corpusComparable.length} comparable of ${corpusFiles.length}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    console.log(
+      `      sshd -T oracle: ${comparable.length} cases, ${agree.length} agree (corpus ${corpusComparable.length} comparable of ${corpusFiles.length}) in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
     const outOfScope = all.filter((x) => x.comparison.outOfScope);
     for (const x of outOfScope) console.log(`      out of scope: ${x.label}: ${x.comparison.outOfScope}`);
     for (const x of all.filter((y) => y.notComparable)) console.log(`      not comparable: ${x.label}: ${x.notComparable}`);
@@ -376,7 +551,10 @@ describe('sshd -T oracle', function () {
     it('has more than 100 cases with distinct names', () => {
       assert.ok(generated.length > 100);
       const names = generated.map((c) => c.name);
-      assert.deepStrictEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
+      assert.deepStrictEqual(
+        names.filter((n, i) => names.indexOf(n) !== i),
+        [],
+      );
     });
     for (const c of generated) it(c.name, check(`generated:${c.name}`));
   });

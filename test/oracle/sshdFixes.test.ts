@@ -32,15 +32,25 @@ describe('sshd_config quick fixes against sshd -T', function () {
       const before = await oracle.judge(m);
       assert.notStrictEqual(before.status, 0, 'the case must start out refused by sshd');
       const engine = engineWith(m.files);
-      const finding = engine.analyze().findingsByFile.get(m.root)!.find((f) => f.fixes?.length);
+      const finding = engine
+        .analyze()
+        .findingsByFile.get(m.root)!
+        .find((f) => f.fixes?.length);
       assert.ok(finding, 'a fix is offered');
       for (const fix of finding.fixes!) {
-        const fixed = applyEdits(config.split('{DIR}').join(''), fix.edits.map((e) => ({ span: e.span, newText: e.newText })));
+        const fixed = applyEdits(
+          config.split('{DIR}').join(''),
+          fix.edits.map((e) => ({ span: e.span, newText: e.newText })),
+        );
         const fm = oracle.materialize({ name: `fix-${i}-applied`, config: fixed });
         const after = await oracle.judge(fm);
         assert.strictEqual(after.status, 0, `${fix.title}: sshd still refuses:\n${after.stderr}\n--- fixed file:\n${fixed}`);
         const ours = engineWith(fm.files).analyze().findingsByFile.get(fm.root) ?? [];
-        assert.deepStrictEqual(ours.filter((f) => f.severity === 'error').map((f) => f.message), [], `${fix.title}: we still report errors`);
+        assert.deepStrictEqual(
+          ours.filter((f) => f.severity === 'error').map((f) => f.message),
+          [],
+          `${fix.title}: we still report errors`,
+        );
         // Only the moved/deleted line changes: the other lines keep their text and order.
         const directive: string = finding.message.match(/^(\w+)/)![1];
         const keep = (t: string): string[] => t.split('\n').filter((l) => !new RegExp(`^\\s*${directive}\\b`, 'i').test(l));
@@ -50,5 +60,4 @@ describe('sshd_config quick fixes against sshd -T', function () {
     });
   }
   after(() => console.log(`      sshd quick fixes: ${applied} applied fixes accepted by sshd -T`));
-
 });

@@ -77,7 +77,11 @@ const COMMANDS: CommandCase[] = [
   { args: ['allow', 'OpenSSH'], ...dual(w('accept', tcp, '22')) },
   { args: ['allow', 'Nginx Full'], ...dual(w('accept', tcp, '80,443')) },
   { args: ['limit', 'OpenSSH'], ...dual(w('limit', tcp, '22')) },
-  { args: ['allow', 'Portolan Test'], v4: [w('accept', tcp, '8080,8443'), w('accept', ['udp'], '9000-9100')], v6: [w('accept', tcp, '8080,8443'), w('accept', ['udp'], '9000-9100')] },
+  {
+    args: ['allow', 'Portolan Test'],
+    v4: [w('accept', tcp, '8080,8443'), w('accept', ['udp'], '9000-9100')],
+    v6: [w('accept', tcp, '8080,8443'), w('accept', ['udp'], '9000-9100')],
+  },
   { args: ['allow', 'from', '10.1.0.0/16', 'to', 'any', 'app', 'OpenSSH'], v4: w('accept', tcp, '22', { source: '10.1.0.0/16' }) },
   { args: ['allow', 'DNS'], ...dual(w('accept', both, '53')) },
 ];
@@ -97,14 +101,20 @@ const APP_INFO = ['app', 'info', 'all'];
 /** Profile files: the corpus's, ufw's stock ones and one of ours. */
 const profileFiles: { name: string; text: string }[] = [];
 if (fs.existsSync(corpusDir)) {
-  for (const f of fs.readdirSync(corpusDir).sort()) if (!/\.rules$/.test(f)) profileFiles.push({ name: f, text: fs.readFileSync(path.join(corpusDir, f), 'utf8') });
+  for (const f of fs.readdirSync(corpusDir).sort())
+    if (!/\.rules$/.test(f)) profileFiles.push({ name: f, text: fs.readFileSync(path.join(corpusDir, f), 'utf8') });
 }
 if (fs.existsSync('/etc/ufw/applications.d')) {
-  for (const f of fs.readdirSync('/etc/ufw/applications.d').sort()) profileFiles.push({ name: `stock: ${f}`, text: fs.readFileSync(path.join('/etc/ufw/applications.d', f), 'utf8') });
+  for (const f of fs.readdirSync('/etc/ufw/applications.d').sort())
+    profileFiles.push({ name: `stock: ${f}`, text: fs.readFileSync(path.join('/etc/ufw/applications.d', f), 'utf8') });
 }
 profileFiles.push({ name: 'ours: portolan-test', text: OUR_PROFILE });
 /** The file's own name (the part after the corpus prefix): ufw skips some names (*.dpkg-dist, ...). */
-const profileBase = (name: string) => name.replace(/^(stock|ours): /, '').split('__').pop()!;
+const profileBase = (name: string) =>
+  name
+    .replace(/^(stock|ours): /, '')
+    .split('__')
+    .pop()!;
 
 describe('oracle: ufw writes what we read', function () {
   this.timeout(180000);
@@ -120,7 +130,12 @@ describe('oracle: ufw writes what we read', function () {
     ufw = requireProgram(this, ['ufw', '/usr/sbin/ufw'], 'ufw');
     iptablesRestore = requireProgram(this, ['iptables-legacy-restore', '/usr/sbin/iptables-legacy-restore'], 'iptables');
     // A root of ufw's own files, as oracles.md describes; copied afresh for every case.
-    for (const [from, to] of [['/etc/ufw', 'etc/ufw'], ['/etc/default/ufw', 'etc/default/ufw'], ['/lib/ufw', 'lib/ufw'], ['/usr/share/ufw', 'usr/share/ufw']]) {
+    for (const [from, to] of [
+      ['/etc/ufw', 'etc/ufw'],
+      ['/etc/default/ufw', 'etc/default/ufw'],
+      ['/lib/ufw', 'lib/ufw'],
+      ['/usr/share/ufw', 'usr/share/ufw'],
+    ]) {
       fs.mkdirSync(path.dirname(path.join(template, to)), { recursive: true });
       fs.cpSync(from, path.join(template, to), { recursive: true, dereference: false, verbatimSymlinks: true });
     }
@@ -155,7 +170,9 @@ describe('oracle: ufw writes what we read', function () {
 
   after(() => {
     fs.rmSync(tmp, { recursive: true, force: true });
-    console.log(`      ufw oracle: commands ${tally.commandsAgree}/${tally.commands} read as asked; refused ports ${tally.refusalsAgree}/${tally.refusals} flagged when hand-edited; profile files ${tally.profilesAgree}/${tally.profileFiles} equal to \`ufw app info all\``);
+    console.log(
+      `      ufw oracle: commands ${tally.commandsAgree}/${tally.commands} read as asked; refused ports ${tally.refusalsAgree}/${tally.refusals} flagged when hand-edited; profile files ${tally.profilesAgree}/${tally.profileFiles} equal to \`ufw app info all\``,
+    );
   });
 
   const freshRoot = (name: string) => {
@@ -179,9 +196,19 @@ describe('oracle: ufw writes what we read', function () {
 
   /** Our inbound rules, as comparable text. */
   const shownRules = (rules: FirewallRule[]) =>
-    rules.map((r) => [r.action, r.protocol, r.ports?.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',') ?? '', r.source ?? '', r.iface ?? ''].join(' ')).sort();
+    rules
+      .map((r) =>
+        [r.action, r.protocol, r.ports?.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',') ?? '', r.source ?? '', r.iface ?? ''].join(
+          ' ',
+        ),
+      )
+      .sort();
   const wantedRules = (wants: Want[]) =>
-    wants.flatMap((want) => (want.direction === 'out' ? [] : want.protocols.map((p) => [want.action, p, want.ports ?? '', want.source ?? '', want.iface ?? ''].join(' ')))).sort();
+    wants
+      .flatMap((want) =>
+        want.direction === 'out' ? [] : want.protocols.map((p) => [want.action, p, want.ports ?? '', want.source ?? '', want.iface ?? ''].join(' ')),
+      )
+      .sort();
 
   describe('commands', () => {
     COMMANDS.forEach((c, n) => {
@@ -190,11 +217,18 @@ describe('oracle: ufw writes what we read', function () {
         const root = rootOf(`cmd${n}`);
         const r = ufwRun(root, c.args);
         assert.strictEqual(r.status, 0, `ufw refused: ${r.stdout}${r.stderr}`);
-        for (const [fam, rel, given] of [['v4', 'etc/ufw/user.rules', c.v4], ['v6', 'etc/ufw/user6.rules', c.v6]] as const) {
+        for (const [fam, rel, given] of [
+          ['v4', 'etc/ufw/user.rules', c.v4],
+          ['v6', 'etc/ufw/user6.rules', c.v6],
+        ] as const) {
           const wants = given === undefined ? [] : Array.isArray(given) ? given : [given];
           const text = read(root, rel);
           const parse = parseUserRules(text, `/etc/ufw/${path.basename(rel)}`, resolve);
-          assert.deepStrictEqual(parse.findings.filter((f) => f.severity === 'error'), [], `${fam}: errors on a file ufw wrote`);
+          assert.deepStrictEqual(
+            parse.findings.filter((f) => f.severity === 'error'),
+            [],
+            `${fam}: errors on a file ufw wrote`,
+          );
           assert.deepStrictEqual(shownRules(parse.firewall!.inputRules), wantedRules(wants), `${fam}: inbound rules`);
           const x = parse.extra as UfwRulesExtra;
           assert.strictEqual(x.tuples.length, wants.length, `${fam}: tuples`);
@@ -204,7 +238,12 @@ describe('oracle: ufw writes what we read', function () {
             // The -A lines ufw wrote carry the ports the command named, for each protocol it named.
             const aLineFacts = parse.facts.filter((f, i) => x.factTuple[i] === ti && !(t.dport ?? []).some((e) => e.span === f.span));
             const seen = [...new Set(aLineFacts.map((f) => `${f.protocol} ${f.port === f.portEnd ? f.port : `${f.port}-${f.portEnd}`}`))].sort();
-            const expected = want.ports ? want.protocols.filter((p) => p !== 'any').flatMap((p) => want.ports!.split(',').map((q) => `${p} ${q}`)).sort() : [];
+            const expected = want.ports
+              ? want.protocols
+                  .filter((p) => p !== 'any')
+                  .flatMap((p) => want.ports!.split(',').map((q) => `${p} ${q}`))
+                  .sort()
+              : [];
             assert.deepStrictEqual(seen, expected, `${fam}: ports of the -A lines`);
           });
         }
@@ -235,7 +274,11 @@ describe('oracle: ufw writes what we read', function () {
         fs.writeFileSync(path.join(root, 'etc/ufw/user.rules.edited'), edited);
         const verdict = run('sh', ['-c', '"$0" --test < "$1"', iptablesRestore, path.join(root, 'etc/ufw/user.rules.edited')]);
         const aLine = lineOf('-A ufw-user-input -p tcp');
-        assert.strictEqual(invalid.includes(aLine), verdict.status !== 0, `-A line: iptables-restore ${verdict.status === 0 ? 'accepts' : 'refuses'} it, we ${invalid.includes(aLine) ? 'do not' : 'do'}`);
+        assert.strictEqual(
+          invalid.includes(aLine),
+          verdict.status !== 0,
+          `-A line: iptables-restore ${verdict.status === 0 ? 'accepts' : 'refuses'} it, we ${invalid.includes(aLine) ? 'do not' : 'do'}`,
+        );
         tally.refusalsAgree++;
       });
     });
@@ -264,7 +307,11 @@ describe('oracle: ufw writes what we read', function () {
         const parse = parseUfwProfiles(p.text, `/etc/ufw/applications.d/${base}`, resolve);
         const ours = new Map<string, string[]>();
         if (!isIgnoredProfileFile(base)) {
-          for (const prof of (parse.extra as UfwAppExtra).profiles) ours.set(prof.name, prof.ports.map((g) => `${g.elems.map((e) => e.text).join(',')}${g.protocol === 'any' ? '' : `/${g.protocol}`}`));
+          for (const prof of (parse.extra as UfwAppExtra).profiles)
+            ours.set(
+              prof.name,
+              prof.ports.map((g) => `${g.elems.map((e) => e.text).join(',')}${g.protocol === 'any' ? '' : `/${g.protocol}`}`),
+            );
         }
         const sorted = (m: Map<string, string[]>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
         assert.deepStrictEqual(sorted(ours), sorted(theirs), `ufw app info all said:\n${r.stdout}${r.stderr}`);
@@ -278,7 +325,9 @@ describe('oracle: ufw writes what we read', function () {
     it(`${files.length} files`, () => {
       for (const f of files) {
         const text = fs.readFileSync(path.join(corpusDir, f), 'utf8');
-        const parses: FileParse[] = /\.rules$/.test(f) ? [parseUserRules(text, `/etc/ufw/${f.split('__').pop()}`, resolve)] : [parseUfwProfiles(text, `/etc/ufw/applications.d/${f}`, resolve), parseUfwConfig(text, `/etc/ufw/${f}`)];
+        const parses: FileParse[] = /\.rules$/.test(f)
+          ? [parseUserRules(text, `/etc/ufw/${f.split('__').pop()}`, resolve)]
+          : [parseUfwProfiles(text, `/etc/ufw/applications.d/${f}`, resolve), parseUfwConfig(text, `/etc/ufw/${f}`)];
         for (const p of parses) for (const x of p.findings) assert.ok(x.span.start <= x.span.end && x.span.end <= text.length, `${f}: span out of the text`);
       }
       // And through the engine, as a workspace mirroring /etc.

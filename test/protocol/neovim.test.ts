@@ -76,7 +76,12 @@ function alive(pid: number): boolean {
 }
 
 /** Runs Neovim on `file` inside `dir`; resolves when it exits or has been killed on timeout. */
-function runNeovim(nvim: string, dir: string, file: string, out: string): Promise<{ code: number | null; signal: string | null; stderr: string; timedOut: boolean }> {
+function runNeovim(
+  nvim: string,
+  dir: string,
+  file: string,
+  out: string,
+): Promise<{ code: number | null; signal: string | null; stderr: string; timedOut: boolean }> {
   const home = path.join(dir, '.nvim-home'); // Neovim's log, state and cache stay in the temp dir
   fs.mkdirSync(home);
   const child = spawn(nvim, ['--headless', '--clean', '-u', 'NONE', '-n', '-c', 'lua dofile(os.getenv("PORTOLAN_DRIVER"))', file], {
@@ -182,7 +187,10 @@ describe('language server in a real Neovim (headless, built-in LSP client)', fun
   });
 
   it('receives port-conflict on compose.yaml and nginx.conf, which were never opened', () => {
-    assert.ok(report.waitedForDiagnostics, `timed out waiting; Neovim received diagnostics for: ${JSON.stringify(Object.keys(report.before?.published ?? {}))}`);
+    assert.ok(
+      report.waitedForDiagnostics,
+      `timed out waiting; Neovim received diagnostics for: ${JSON.stringify(Object.keys(report.before?.published ?? {}))}`,
+    );
     const compose = report.before!.published[uriOf('compose.yaml')];
     const nginx = report.before!.published[uriOf('etc/nginx/nginx.conf')];
     assert.deepStrictEqual(codes(compose), ['port-conflict']);

@@ -51,7 +51,9 @@ describe('language server over stdio', function () {
     client = await TestClient.start(dir);
     const uri = `file://${dir}/etc/ssh/sshd_config`;
     // plaintext: formats are detected by path, not by languageId
-    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'plaintext', version: 1, text: 'Port 22\nPort 0\n' } });
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'plaintext', version: 1, text: 'Port 22\nPort 0\n' },
+    });
     await client.until(() => client!.codes(uri).includes('invalid-port'));
     const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 6 } });
     const md = (hover!.contents as MarkupContent).value;
@@ -99,7 +101,10 @@ describe('language server over stdio', function () {
     const uri = `file://${dir}/etc/ssh/sshd_config`;
     await client.until(() => client!.diagnostics.has(uri));
     const diags = client.diagnostics.get(uri)!.diagnostics;
-    assert.deepStrictEqual(diags.map((d) => [d.code, d.range.start.line]), [['ephemeral-port', 1]]);
+    assert.deepStrictEqual(
+      diags.map((d) => [d.code, d.range.start.line]),
+      [['ephemeral-port', 1]],
+    );
     assert.ok(client.configurationRequests > 0);
   });
 
@@ -130,19 +135,32 @@ describe('language server over stdio', function () {
     const uri = `file://${dir}/etc/ssh/sshd_config`;
     await client.until(() => client!.codes(uri).includes('syntax'));
     const diagnostic = client.diagnostics.get(uri)!.diagnostics.find((d) => d.code === 'syntax')!;
-    const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as { title: string; kind?: string; edit?: { changes?: Record<string, { range: unknown; newText: string }[]> } }[];
-    assert.deepStrictEqual(actions.map((a) => a.title), [
-      "Move 'Port 2200' above the first Match block (sshd then applies it to every connection)",
-      "Delete 'Port 2200'",
-      'Ignore syntax on this line (portolan-ignore comment)',
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: diagnostic.range,
+      context: { diagnostics: [diagnostic] },
+    })) as { title: string; kind?: string; edit?: { changes?: Record<string, { range: unknown; newText: string }[]> } }[];
+    assert.deepStrictEqual(
+      actions.map((a) => a.title),
+      [
+        "Move 'Port 2200' above the first Match block (sshd then applies it to every connection)",
+        "Delete 'Port 2200'",
+        'Ignore syntax on this line (portolan-ignore comment)',
+      ],
+    );
+    assert.deepStrictEqual(actions[2].edit!.changes![uri], [
+      { range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  # portolan-ignore syntax\n' },
     ]);
-    assert.deepStrictEqual(actions[2].edit!.changes![uri], [{ range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  # portolan-ignore syntax\n' }]);
     assert.strictEqual(actions[0].kind, 'quickfix');
     assert.deepStrictEqual(actions[0].edit!.changes![uri], [
       { range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, newText: 'Port 2200\n' },
       { range: { start: { line: 2, character: 0 }, end: { line: 3, character: 0 } }, newText: '' },
     ]);
-    const elsewhere = await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, context: { diagnostics: [] } });
+    const elsewhere = await client.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+      context: { diagnostics: [] },
+    });
     assert.deepStrictEqual(elsewhere, []);
   });
 
@@ -155,9 +173,13 @@ describe('language server over stdio', function () {
     const uri = `file://${second}/etc/ssh/sshd_config`;
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(!client.diagnostics.has(uri));
-    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [{ uri: `file://${second}`, name: 'second' }], removed: [] } });
+    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, {
+      event: { added: [{ uri: `file://${second}`, name: 'second' }], removed: [] },
+    });
     await client.until(() => client!.codes(uri).includes('invalid-port'));
-    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [{ uri: `file://${second}`, name: 'second' }] } });
+    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, {
+      event: { added: [], removed: [{ uri: `file://${second}`, name: 'second' }] },
+    });
     await client.until(() => client!.codes(uri).length === 0);
   });
 });

@@ -16,7 +16,8 @@ function factLines(engine: Engine, role?: string): string[] {
     .filter((f) => !role || f.role === role)
     .map((f) => {
       const covered = (engine.text(f.file) ?? '').slice(f.span.start, f.span.end);
-      const where = f.role === 'publish' ? formatHostPort(f.family, f.address, f.port, f.portEnd) : f.port === f.portEnd ? `${f.port}` : `${f.port}-${f.portEnd}`;
+      const where =
+        f.role === 'publish' ? formatHostPort(f.family, f.address, f.port, f.portEnd) : f.port === f.portEnd ? `${f.port}` : `${f.port}-${f.portEnd}`;
       return `${f.role} ${where}/${f.protocol} ${JSON.stringify(covered)} ${f.context}`;
     });
 }
@@ -38,7 +39,7 @@ describe('docker-compose', () => {
     });
 
     it('IP:HOST:CONTAINER/proto binds one address; unquoted, single- and double-quoted spans are exact', () => {
-      const e = compose(svc("      - 127.0.0.1:8081:81/udp\n      - '10.0.0.1:8082:82'\n      - \"192.168.1.5:8083:83/sctp\"\n"));
+      const e = compose(svc('      - 127.0.0.1:8081:81/udp\n      - \'10.0.0.1:8082:82\'\n      - "192.168.1.5:8083:83/sctp"\n'));
       assert.deepStrictEqual(factLines(e), [
         'publish 127.0.0.1:8081/udp "8081" service web',
         'container 81/udp "81" service web',
@@ -57,7 +58,10 @@ describe('docker-compose', () => {
         'publish [2001:db8::5]:6002/udp "6002" service web',
         'publish [::]:6003/tcp "6003" service web',
       ]);
-      const v6 = e.analyze().facts.map(({ fact }) => fact).filter((f) => f.role === 'publish');
+      const v6 = e
+        .analyze()
+        .facts.map(({ fact }) => fact)
+        .filter((f) => f.role === 'publish');
       assert.ok(v6.every((f) => f.family === 'ipv6' && f.v6only === true));
     });
 
@@ -68,7 +72,12 @@ describe('docker-compose', () => {
     it('a container port alone (string or number) binds no fixed host port, and the hover says so', () => {
       const text = svc('      - "3000"\n      - 3001\n      - "127.0.0.1::3002"\n      - "0:3003"\n');
       const e = compose(text);
-      assert.deepStrictEqual(factLines(e), ['container 3000/tcp "3000" service web', 'container 3001/tcp "3001" service web', 'container 3002/tcp "3002" service web', 'container 3003/tcp "3003" service web']);
+      assert.deepStrictEqual(factLines(e), [
+        'container 3000/tcp "3000" service web',
+        'container 3001/tcp "3001" service web',
+        'container 3002/tcp "3002" service web',
+        'container 3003/tcp "3003" service web',
+      ]);
       const h = hoverAt(e, F, offsetOf(text, '3000'), parseEphemeralRanges(undefined))!;
       assert.match(h.markdown, /host port picked at run time from the ephemeral range/);
     });
@@ -91,7 +100,11 @@ describe('docker-compose', () => {
     it('detail says what Docker does', () => {
       const e = compose(svc('      - "8080:80"\n'));
       const details = e.analyze().facts.map(({ fact }) => fact.detail);
-      assert.deepStrictEqual(details, ['docker publishes 0.0.0.0:8080 → web:80/tcp', 'docker publishes [::]:8080 → web:80/tcp', 'container port 80/tcp of web, published on host port 8080']);
+      assert.deepStrictEqual(details, [
+        'docker publishes 0.0.0.0:8080 → web:80/tcp',
+        'docker publishes [::]:8080 → web:80/tcp',
+        'container port 80/tcp of web, published on host port 8080',
+      ]);
       assert.ok(e.analyze().facts.every(({ fact }) => fact.program === 'docker' && fact.instance === F));
     });
   });
@@ -193,9 +206,21 @@ describe('docker-compose', () => {
     });
 
     it('expose: container ports only, with the same checks', () => {
-      const e = compose('services:\n  web:\n    image: x\n    expose:\n      - "5000"\n      - 5001\n      - "6000-6001/udp"\n      - "7000/xyz"\n      - "99999"\n');
-      assert.deepStrictEqual(factLines(e), ['container 5000/tcp "5000" service web', 'container 5001/tcp "5001" service web', 'container 6000-6001/udp "6000-6001" service web']);
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.text]), [['invalid-port', 'xyz'], ['invalid-port', '99999']]);
+      const e = compose(
+        'services:\n  web:\n    image: x\n    expose:\n      - "5000"\n      - 5001\n      - "6000-6001/udp"\n      - "7000/xyz"\n      - "99999"\n',
+      );
+      assert.deepStrictEqual(factLines(e), [
+        'container 5000/tcp "5000" service web',
+        'container 5001/tcp "5001" service web',
+        'container 6000-6001/udp "6000-6001" service web',
+      ]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.code, f.text]),
+        [
+          ['invalid-port', 'xyz'],
+          ['invalid-port', '99999'],
+        ],
+      );
       assert.match(e.analyze().facts[0].fact.detail!, /exposed to other containers only/);
     });
   });
@@ -220,21 +245,36 @@ describe('docker-compose', () => {
 
     it('${VAR-default} keeps an empty value; ${VAR:-default} does not', () => {
       const e = compose(svc('      - "${A-8080}:80"\n      - "${A:-8081}:81"\n'), { 'app/.env': 'A=\n' });
-      assert.deepStrictEqual(factLines(e), ['container 80/tcp "80" service web', 'publish 0.0.0.0:8081/tcp "8081" service web', 'publish [::]:8081/tcp "8081" service web', 'container 81/tcp "81" service web']);
+      assert.deepStrictEqual(factLines(e), [
+        'container 80/tcp "80" service web',
+        'publish 0.0.0.0:8081/tcp "8081" service web',
+        'publish [::]:8081/tcp "8081" service web',
+        'container 81/tcp "81" service web',
+      ]);
     });
 
     it('$$ is a literal dollar (then not a port)', () => {
       const got = shownFindings(compose(svc('      - "$$8080:80"\n')));
-      assert.deepStrictEqual(got.map((f) => [f.code, f.text]), [['invalid-port', '$$8080']]);
+      assert.deepStrictEqual(
+        got.map((f) => [f.code, f.text]),
+        [['invalid-port', '$$8080']],
+      );
     });
 
     it('an unset variable: an information note, the rest of the mapping still known', () => {
       const e = compose(svc('      - "${HOST_PORT}:80"\n      - "${IP}:8080:81"\n'));
-      assert.deepStrictEqual(factLines(e), ['container 80/tcp "80" service web', 'publish ${IP}:8080/tcp "8080" service web', 'container 81/tcp "81" service web']);
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.severity, f.text]), [
-        ['invalid-port', 'information', '${HOST_PORT}'],
-        ['invalid-port', 'information', '${IP}'],
+      assert.deepStrictEqual(factLines(e), [
+        'container 80/tcp "80" service web',
+        'publish ${IP}:8080/tcp "8080" service web',
+        'container 81/tcp "81" service web',
       ]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.code, f.severity, f.text]),
+        [
+          ['invalid-port', 'information', '${HOST_PORT}'],
+          ['invalid-port', 'information', '${IP}'],
+        ],
+      );
     });
 
     it('a variable may hold IP:port, and an empty host IP binds every address (mailcow style)', () => {
@@ -247,19 +287,31 @@ describe('docker-compose', () => {
         'container 443/tcp "443" service web',
       ]);
       // Each 443 is the default text inside its own expression.
-      const spans = e.analyze().facts.filter(({ fact }) => fact.port === 443).map(({ fact }) => fact.span.start);
+      const spans = e
+        .analyze()
+        .facts.filter(({ fact }) => fact.port === 443)
+        .map(({ fact }) => fact.span.start);
       assert.strictEqual(new Set(spans).size, 2);
     });
 
     it('a malformed template is a syntax error', () => {
       const got = shownFindings(compose(svc('      - "${PORT:80"\n      - "${1X}:80"\n')));
-      assert.deepStrictEqual(got.map((f) => [f.code, f.severity, f.text]), [['syntax', 'error', '${PORT:80'], ['syntax', 'error', '${1X}']]);
+      assert.deepStrictEqual(
+        got.map((f) => [f.code, f.severity, f.text]),
+        [
+          ['syntax', 'error', '${PORT:80'],
+          ['syntax', 'error', '${1X}'],
+        ],
+      );
     });
 
     it('a .env on its own is not analysed, and its errors show when a compose file uses it', () => {
       assert.deepStrictEqual(shownFindings(engineWith({ 'app/.env': 'BAD KEY=1\n' })), []);
       const e = compose(svc('      - "${A}:80"\n'), { 'app/.env': 'A=8080\nBAD KEY=1\n' });
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.file, f.code, f.line]), [['/ws/app/.env', 'syntax', 2]]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.file, f.code, f.line]),
+        [['/ws/app/.env', 'syntax', 2]],
+      );
       assert.strictEqual(factLines(e, 'publish').length, 2);
     });
   });
@@ -278,8 +330,18 @@ describe('docker-compose', () => {
         'publish 0.0.0.0:9000/tcp "9000" service extra',
         'publish [::]:9000/tcp "9000" service extra',
       ]);
-      const publishFiles = e.analyze().facts.filter(({ fact }) => fact.role === 'publish').map(({ fact }) => fact.file.split('/').pop());
-      assert.deepStrictEqual(publishFiles, ['compose.yaml', 'compose.yaml', 'compose.override.yaml', 'compose.override.yaml', 'compose.override.yaml', 'compose.override.yaml']);
+      const publishFiles = e
+        .analyze()
+        .facts.filter(({ fact }) => fact.role === 'publish')
+        .map(({ fact }) => fact.file.split('/').pop());
+      assert.deepStrictEqual(publishFiles, [
+        'compose.yaml',
+        'compose.yaml',
+        'compose.override.yaml',
+        'compose.override.yaml',
+        'compose.override.yaml',
+        'compose.override.yaml',
+      ]);
       // The override's copy of 8080:80: hover says it is the base's mapping, merged.
       const h = hoverAt(e, '/ws/app/compose.override.yaml', offsetOf(override, '8080'), parseEphemeralRanges(undefined))!;
       assert.match(h.markdown, /the same mapping as compose\.yaml:5: compose merges the two/);
@@ -294,8 +356,14 @@ describe('docker-compose', () => {
         'publish 0.0.0.0:8080/tcp "8080" service web',
         'publish [::]:8080/tcp "8080" service web',
       ]);
-      const lines = e.analyze().facts.filter(({ fact }) => fact.role === 'publish').map(({ fact }) => fact.span.start);
-      assert.deepStrictEqual(lines.map((o) => e.text(F)!.slice(o - 1, o + 7)), ['"8080:80', '"8080:80', '"8080:81', '"8080:81']);
+      const lines = e
+        .analyze()
+        .facts.filter(({ fact }) => fact.role === 'publish')
+        .map(({ fact }) => fact.span.start);
+      assert.deepStrictEqual(
+        lines.map((o) => e.text(F)!.slice(o - 1, o + 7)),
+        ['"8080:80', '"8080:80', '"8080:81', '"8080:81'],
+      );
     });
 
     it('docker-compose.yml merges docker-compose.override.yml; a range repeated port by port is merged', () => {
@@ -314,28 +382,53 @@ describe('docker-compose', () => {
         'app/compose.override.yml': 'services:\n  web:\n    ports: ["1111:1111"]\n',
         'app/compose.override.yaml': 'services:\n  web:\n    ports: ["2222:2222"]\n',
       });
-      assert.deepStrictEqual(factLines(e, 'publish').filter((l) => l.includes('0.0.0.0')).map((l) => l.split(' ')[1]), ['0.0.0.0:8080/tcp', '0.0.0.0:1111/tcp']);
+      assert.deepStrictEqual(
+        factLines(e, 'publish')
+          .filter((l) => l.includes('0.0.0.0'))
+          .map((l) => l.split(' ')[1]),
+        ['0.0.0.0:8080/tcp', '0.0.0.0:1111/tcp'],
+      );
       const alone = engineWith({ 'q/compose.override.yaml': 'services:\n  web:\n    ports: ["3333:3333"]\n' });
-      assert.deepStrictEqual(factLines(alone, 'publish').map((l) => l.split(' ')[1]), ['0.0.0.0:3333/tcp', '[::]:3333/tcp']);
+      assert.deepStrictEqual(
+        factLines(alone, 'publish').map((l) => l.split(' ')[1]),
+        ['0.0.0.0:3333/tcp', '[::]:3333/tcp'],
+      );
     });
 
     it('the override uses the project .env; network_mode from the override applies', () => {
-      const e = compose(svc('      - "${P}:80"\n'), { 'app/.env': 'P=8088\n', 'app/compose.override.yaml': 'services:\n  web:\n    network_mode: host\n    ports: ["${Q:-9}:90"]\n' });
+      const e = compose(svc('      - "${P}:80"\n'), {
+        'app/.env': 'P=8088\n',
+        'app/compose.override.yaml': 'services:\n  web:\n    network_mode: host\n    ports: ["${Q:-9}:90"]\n',
+      });
       assert.deepStrictEqual(factLines(e, 'publish'), []);
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.file.split('/').pop(), f.code, f.severity, f.text]), [['compose.yaml', 'invalid-port', 'information', 'ports']]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.file.split('/').pop(), f.code, f.severity, f.text]),
+        [['compose.yaml', 'invalid-port', 'information', 'ports']],
+      );
     });
 
     it('top-level include: pulls in another project with its own .env', () => {
-      const e = compose('include:\n  - ../db/compose.yaml\n  - path: [../cache/compose.yaml, ../cache/extra.yml]\nservices:\n  web:\n    image: x\n    ports: ["${P}:80"]\n', {
-        'app/.env': 'P=8080\n',
-        'db/compose.yaml': 'services:\n  db:\n    image: x\n    ports: ["${DB}:5432", "${P}:1"]\n',
-        'db/.env': 'DB=15432\nP=1\n',
-        'cache/compose.yaml': 'services:\n  cache:\n    image: x\n    ports: ["6379:6379"]\n',
-        'cache/extra.yml': 'services:\n  cache:\n    ports: ["6380:6380"]\n',
-      });
+      const e = compose(
+        'include:\n  - ../db/compose.yaml\n  - path: [../cache/compose.yaml, ../cache/extra.yml]\nservices:\n  web:\n    image: x\n    ports: ["${P}:80"]\n',
+        {
+          'app/.env': 'P=8080\n',
+          'db/compose.yaml': 'services:\n  db:\n    image: x\n    ports: ["${DB}:5432", "${P}:1"]\n',
+          'db/.env': 'DB=15432\nP=1\n',
+          'cache/compose.yaml': 'services:\n  cache:\n    image: x\n    ports: ["6379:6379"]\n',
+          'cache/extra.yml': 'services:\n  cache:\n    ports: ["6380:6380"]\n',
+        },
+      );
       assert.deepStrictEqual(
-        factLines(e, 'publish').filter((l) => l.includes('0.0.0.0')).map((l) => l.replace(/ ".*" /, ' ')),
-        ['publish 0.0.0.0:8080/tcp service web', 'publish 0.0.0.0:15432/tcp service db', 'publish 0.0.0.0:8080/tcp service db', 'publish 0.0.0.0:6379/tcp service cache', 'publish 0.0.0.0:6380/tcp service cache'],
+        factLines(e, 'publish')
+          .filter((l) => l.includes('0.0.0.0'))
+          .map((l) => l.replace(/ ".*" /, ' ')),
+        [
+          'publish 0.0.0.0:8080/tcp service web',
+          'publish 0.0.0.0:15432/tcp service db',
+          'publish 0.0.0.0:8080/tcp service db',
+          'publish 0.0.0.0:6379/tcp service cache',
+          'publish 0.0.0.0:6380/tcp service cache',
+        ],
       );
       // The included file is part of this project, not a second one.
       assert.ok(e.analyze().facts.every(({ fact }) => fact.instance === F));
@@ -375,13 +468,16 @@ describe('docker-compose', () => {
 
     it('spans survive escapes in double-quoted strings and doubled quotes in single-quoted ones', () => {
       const e = compose(svc('      - "\\x38080:80"\n      - \'127.0.0.1:8081:81\'\n      - "8082:\\u0038\\u0032"\n'));
-      assert.deepStrictEqual(factLines(e).filter((l) => l.startsWith('publish 0') || l.startsWith('container')), [
-        'publish 0.0.0.0:8080/tcp "\\\\x38080" service web',
-        'container 80/tcp "80" service web',
-        'container 81/tcp "81" service web',
-        'publish 0.0.0.0:8082/tcp "8082" service web',
-        'container 82/tcp "\\\\u0038\\\\u0032" service web',
-      ]);
+      assert.deepStrictEqual(
+        factLines(e).filter((l) => l.startsWith('publish 0') || l.startsWith('container')),
+        [
+          'publish 0.0.0.0:8080/tcp "\\\\x38080" service web',
+          'container 80/tcp "80" service web',
+          'container 81/tcp "81" service web',
+          'publish 0.0.0.0:8082/tcp "8082" service web',
+          'container 82/tcp "\\\\u0038\\\\u0032" service web',
+        ],
+      );
     });
 
     it('a block scalar is reported on the whole node', () => {
@@ -395,33 +491,66 @@ describe('docker-compose', () => {
       const got = shownFindings(e);
       assert.ok(got.length >= 1);
       assert.ok(got.every((f) => f.code === 'syntax' && f.severity === 'error'));
-      assert.deepStrictEqual(got.map((f) => f.line), got.map(() => 6));
+      assert.deepStrictEqual(
+        got.map((f) => f.line),
+        got.map(() => 6),
+      );
       assert.strictEqual(factLines(e, 'publish').length, 2);
     });
 
     it('duplicate keys, a top level that is not a mapping, and unknown port options are syntax errors', () => {
-      assert.deepStrictEqual(shownFindings(compose('services:\n  web:\n    image: x\n  web:\n    image: y\n')).map((f) => f.code), ['syntax']);
-      assert.deepStrictEqual(shownFindings(compose('- a\n- b\n')).map((f) => [f.code, f.line]), [['syntax', 1]]);
-      assert.deepStrictEqual(shownFindings(compose(svc('      - target: 80\n        publish: 8080\n'))).map((f) => [f.code, f.text]), [['syntax', 'publish']]);
-      assert.deepStrictEqual(shownFindings(compose('services: [a, b]\n')).map((f) => f.code), ['syntax']);
+      assert.deepStrictEqual(
+        shownFindings(compose('services:\n  web:\n    image: x\n  web:\n    image: y\n')).map((f) => f.code),
+        ['syntax'],
+      );
+      assert.deepStrictEqual(
+        shownFindings(compose('- a\n- b\n')).map((f) => [f.code, f.line]),
+        [['syntax', 1]],
+      );
+      assert.deepStrictEqual(
+        shownFindings(compose(svc('      - target: 80\n        publish: 8080\n'))).map((f) => [f.code, f.text]),
+        [['syntax', 'publish']],
+      );
+      assert.deepStrictEqual(
+        shownFindings(compose('services: [a, b]\n')).map((f) => f.code),
+        ['syntax'],
+      );
     });
 
     it('several YAML documents merge in turn, as compose-go reads them', () => {
       const e = compose('services:\n  web:\n    image: x\n    ports: ["8080:80"]\n---\nservices:\n  web:\n    ports: ["8080:80", "8081:81"]\n');
-      assert.deepStrictEqual(factLines(e, 'publish').filter((l) => l.includes('0.0.0.0')), ['publish 0.0.0.0:8080/tcp "8080" service web', 'publish 0.0.0.0:8081/tcp "8081" service web']);
+      assert.deepStrictEqual(
+        factLines(e, 'publish').filter((l) => l.includes('0.0.0.0')),
+        ['publish 0.0.0.0:8080/tcp "8080" service web', 'publish 0.0.0.0:8081/tcp "8081" service web'],
+      );
       assert.deepStrictEqual(shownFindings(e), []);
     });
 
     it('Compose file format v1 (services at the top level): analysed, with a note that Compose v2 refuses it', () => {
       const e = compose('web:\n  image: x\n  ports:\n    - "5000:5000"\nredis:\n  image: redis\n  ports: ["6379"]\nx-extra:\n  ports: ["1:1"]\n');
-      assert.deepStrictEqual(factLines(e), ['publish 0.0.0.0:5000/tcp "5000" service web', 'publish [::]:5000/tcp "5000" service web', 'container 5000/tcp "5000" service web', 'container 6379/tcp "6379" service redis']);
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.severity, f.text]), [['syntax', 'information', 'web']]);
+      assert.deepStrictEqual(factLines(e), [
+        'publish 0.0.0.0:5000/tcp "5000" service web',
+        'publish [::]:5000/tcp "5000" service web',
+        'container 5000/tcp "5000" service web',
+        'container 6379/tcp "6379" service redis',
+      ]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.code, f.severity, f.text]),
+        [['syntax', 'information', 'web']],
+      );
       // With `services:` or `version:` the top level is not services.
       assert.deepStrictEqual(factLines(compose('version: "2"\nweb:\n  ports: ["5000:5000"]\n')), []);
     });
 
     it('is silent on an empty file, comments only, and services without ports', () => {
-      for (const t of ['', '# nothing\n', 'services:\n', 'services:\n  web:\n', 'services:\n  web:\n    image: x\n    ports: []\n', 'version: "3"\nservices:\n  web:\n    ports:\n']) {
+      for (const t of [
+        '',
+        '# nothing\n',
+        'services:\n',
+        'services:\n  web:\n',
+        'services:\n  web:\n    image: x\n    ports: []\n',
+        'version: "3"\nservices:\n  web:\n    ports:\n',
+      ]) {
         assert.deepStrictEqual(shownFindings(compose(t)), [], JSON.stringify(t));
       }
     });
@@ -431,38 +560,62 @@ describe('docker-compose', () => {
     it('host: ports publish nothing, an information note on ports', () => {
       const e = compose('services:\n  web:\n    network_mode: host\n    ports:\n      - "8080:80"\n');
       assert.deepStrictEqual(factLines(e), ['container 80/tcp "80" service web']);
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.severity, f.text]), [['invalid-port', 'information', 'ports']]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.code, f.severity, f.text]),
+        [['invalid-port', 'information', 'ports']],
+      );
     });
 
     it('service:/container: Docker refuses published ports — an error', () => {
       const e = compose('services:\n  vpn:\n    image: x\n    ports: ["8080:80"]\n  web:\n    network_mode: "service:vpn"\n    ports:\n      - "8081:81"\n');
-      assert.deepStrictEqual(factLines(e, 'publish').map((l) => l.split(' ').pop()), ['vpn', 'vpn']);
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.severity, f.line]), [['invalid-port', 'error', 7]]);
+      assert.deepStrictEqual(
+        factLines(e, 'publish').map((l) => l.split(' ').pop()),
+        ['vpn', 'vpn'],
+      );
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.code, f.severity, f.line]),
+        [['invalid-port', 'error', 7]],
+      );
     });
 
     it('stays silent for host mode without ports, and for bridge or a named network', () => {
       assert.deepStrictEqual(shownFindings(compose('services:\n  web:\n    network_mode: host\n    expose: ["80"]\n')), []);
-      for (const mode of ['bridge', 'default', 'mynet']) assert.deepStrictEqual(shownFindings(compose(`services:\n  web:\n    network_mode: ${mode}\n    ports: ["8080:80"]\n`)), [], mode);
+      for (const mode of ['bridge', 'default', 'mynet'])
+        assert.deepStrictEqual(shownFindings(compose(`services:\n  web:\n    network_mode: ${mode}\n    ports: ["8080:80"]\n`)), [], mode);
     });
   });
 
   describe('host rules on compose facts', () => {
     it('ephemeral-port fires on published host ports only', () => {
       const e = compose(svc('      - "50000:50000"\n      - "50001"\n'));
-      assert.deepStrictEqual(shownFindings(e).map((f) => [f.code, f.text]), [['ephemeral-port', '50000']]);
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.code, f.text]),
+        [['ephemeral-port', '50000']],
+      );
       assert.match(shownFindings(e)[0].message, /docker may find it taken/);
     });
 
     it('a published port collides with sshd on the same host', () => {
       const e = engineWith({ 'etc/ssh/sshd_config': 'Port 22\n', 'app/compose.yaml': svc('      - "22:22"\n') });
       const conflicts = shownFindings(e).filter((f) => f.code === 'port-conflict');
-      assert.deepStrictEqual(conflicts.map((f) => [f.file.split('/').pop(), f.text]).sort(), [['compose.yaml', '22'], ['sshd_config', '22']]);
+      assert.deepStrictEqual(conflicts.map((f) => [f.file.split('/').pop(), f.text]).sort(), [
+        ['compose.yaml', '22'],
+        ['sshd_config', '22'],
+      ]);
     });
 
     it('two services of one project publishing the same host port collide (Docker: "port is already allocated")', () => {
-      const e = compose('services:\n  a:\n    image: x\n    ports: ["8080:80"]\n  b:\n    image: x\n    ports: ["8080:81", "127.0.0.1:9090:90"]\n  c:\n    image: x\n    ports: ["127.0.0.2:9090:90", "8080:80/udp"]\n');
+      const e = compose(
+        'services:\n  a:\n    image: x\n    ports: ["8080:80"]\n  b:\n    image: x\n    ports: ["8080:81", "127.0.0.1:9090:90"]\n  c:\n    image: x\n    ports: ["127.0.0.2:9090:90", "8080:80/udp"]\n',
+      );
       const conflicts = shownFindings(e).filter((f) => f.code === 'port-conflict');
-      assert.deepStrictEqual(conflicts.map((f) => [f.line, f.text]), [[4, '8080'], [7, '8080']]);
+      assert.deepStrictEqual(
+        conflicts.map((f) => [f.line, f.text]),
+        [
+          [4, '8080'],
+          [7, '8080'],
+        ],
+      );
     });
 
     it('hover on a published port names the service, the mapping and the range class', () => {
@@ -480,8 +633,28 @@ describe('docker-compose', () => {
 
   describe('file names', () => {
     it('claims compose files, overrides and -f variants, nothing else', () => {
-      for (const yes of ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.prod.yml', 'x/compose.dev.yaml']) assert.ok(isComposePath(`/ws/${yes}`), yes);
-      for (const no of ['.env', 'compose.json', 'my-compose.yml', 'docker-compose.yml.bak', 'compose.a.b.yaml', 'compose', 'kompose.yaml', 'docker-compose-v3.yml']) assert.ok(!isComposePath(`/ws/${no}`), no);
+      for (const yes of [
+        'compose.yaml',
+        'compose.yml',
+        'docker-compose.yaml',
+        'docker-compose.yml',
+        'compose.override.yaml',
+        'docker-compose.override.yml',
+        'docker-compose.prod.yml',
+        'x/compose.dev.yaml',
+      ])
+        assert.ok(isComposePath(`/ws/${yes}`), yes);
+      for (const no of [
+        '.env',
+        'compose.json',
+        'my-compose.yml',
+        'docker-compose.yml.bak',
+        'compose.a.b.yaml',
+        'compose',
+        'kompose.yaml',
+        'docker-compose-v3.yml',
+      ])
+        assert.ok(!isComposePath(`/ws/${no}`), no);
     });
 
     it('recognises compose content in an unnamed document, not a CI file', () => {
@@ -501,7 +674,7 @@ describe('docker-compose', () => {
       'services:\n  web:\n    <<: *nope\n    ports: *nope\n',
       'services:\n  web:\n    ports: "8080:80"\n    expose: 80\n    network_mode: [x]\n',
       'services:\n  ' + 'x:\n    '.repeat(200) + 'ports: [1]\n',
-      '[' .repeat(500),
+      '['.repeat(500),
       '{'.repeat(500) + '}'.repeat(500),
       'services:\n  web:\n    ports:\n' + '      - "${A:-${B:-${C:-${D:-1}}}}"\n'.repeat(100),
       'include: 5\nservices: 5\n',
@@ -511,7 +684,8 @@ describe('docker-compose', () => {
     for (const s of samples) {
       const e = compose(s);
       assert.doesNotThrow(() => e.analyze(), JSON.stringify(s.slice(0, 40)));
-      for (const list of e.analyze().findingsByFile.values()) for (const f of list) assert.ok(f.span.start <= f.span.end && f.span.end <= s.length, JSON.stringify(s.slice(0, 40)));
+      for (const list of e.analyze().findingsByFile.values())
+        for (const f of list) assert.ok(f.span.start <= f.span.end && f.span.end <= s.length, JSON.stringify(s.slice(0, 40)));
       assert.ok(!shownFindings(e).some((f) => /could not/.test(f.message)), `parser failure on ${JSON.stringify(s.slice(0, 40))}`);
     }
     // Many services, and one service with many ports: a fraction of a second on an idle machine; the bound only catches runaway work.

@@ -4,9 +4,17 @@ import { UNKNOWN } from '../../server/src/formats/composePorts';
 
 /** Interpolates `text` as if it sat at offset 0 of a file; returns the value ('?' for unknown) and issue kinds. */
 function run(text: string, vars: Record<string, string> = {}) {
-  const input = mappedFromOffsets(text, Array.from({ length: text.length + 1 }, (_, i) => i));
+  const input = mappedFromOffsets(
+    text,
+    Array.from({ length: text.length + 1 }, (_, i) => i),
+  );
   const out = interpolate(input, new Map(Object.entries(vars)));
-  return { value: out.value.text.split(UNKNOWN).join('?'), issues: out.issues.map((i) => `${i.kind}:${text.slice(i.span.start, i.span.end)}`), mapped: out.value, text };
+  return {
+    value: out.value.text.split(UNKNOWN).join('?'),
+    issues: out.issues.map((i) => `${i.kind}:${text.slice(i.span.start, i.span.end)}`),
+    mapped: out.value,
+    text,
+  };
 }
 
 describe('compose interpolation', () => {
@@ -88,7 +96,23 @@ describe('.env files (compose-go dialect)', () => {
       'N=$UNSET_IN_FILE',
       'O=',
     ].join('\n');
-    assert.deepStrictEqual(env(text), { A: '1', B: '2', C: '3', D: '4 # not a comment', E: '5\t5', F: '6', G: '7#8', H: '8', I: 'multi\nline', J: '?', K: '12', L: '${A}', M: '1-2', N: '?', O: '' });
+    assert.deepStrictEqual(env(text), {
+      A: '1',
+      B: '2',
+      C: '3',
+      D: '4 # not a comment',
+      E: '5\t5',
+      F: '6',
+      G: '7#8',
+      H: '8',
+      I: 'multi\nline',
+      J: '?',
+      K: '12',
+      L: '${A}',
+      M: '1-2',
+      N: '?',
+      O: '',
+    });
   });
 
   it('handles CRLF line ends', () => {
@@ -102,6 +126,7 @@ describe('.env files (compose-go dialect)', () => {
   });
 
   it('never throws on garbage', () => {
-    for (const g of ['=', '==', '"', "'", '\u0000', 'export', 'export ', 'A="\\', 'A=\\', '\n\n\n', 'x'.repeat(10000)]) assert.doesNotThrow(() => parseDotenv(g), g);
+    for (const g of ['=', '==', '"', "'", '\u0000', 'export', 'export ', 'A="\\', 'A=\\', '\n\n\n', 'x'.repeat(10000)])
+      assert.doesNotThrow(() => parseDotenv(g), g);
   });
 });

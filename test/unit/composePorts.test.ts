@@ -1,10 +1,19 @@
 import * as assert from 'assert';
-import { isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart, type ShortSpec } from '../../server/src/formats/composePorts';
+import {
+  isYaml11Sexagesimal,
+  parseHostIp,
+  parsePortRange,
+  parseShortSpec,
+  sexagesimalValue,
+  UNKNOWN,
+  type RangePart,
+  type ShortSpec,
+} from '../../server/src/formats/composePorts';
 
 /** A parsed spec as "ip|host|container/proto" ('-' for absent), ranges as from-to. */
 function show(spec: ShortSpec): string {
   const r = (p: RangePart | undefined) => (!p ? '-' : 'unknown' in p ? '?' : p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`);
-  const ip = spec.hostIp ? (spec.hostIp.address ? spec.hostIp.address.address ?? (spec.hostIp.address.family === 'ipv6' ? '::' : '0.0.0.0') : '?') : '-';
+  const ip = spec.hostIp ? (spec.hostIp.address ? (spec.hostIp.address.address ?? (spec.hostIp.address.family === 'ipv6' ? '::' : '0.0.0.0')) : '?') : '-';
   return `${ip}|${r(spec.hostPort)}|${r(spec.container)}/${spec.protocol}`;
 }
 
@@ -110,7 +119,10 @@ describe('compose port grammar', () => {
     const p = parseShortSpec(text);
     assert.ok(p.ok);
     const { hostIp, hostPort, container, protocolSlice } = p.value;
-    assert.deepStrictEqual([hostIp, hostPort, container, protocolSlice].map((s) => text.slice(s!.start, s!.end)), ['::1', '8080-8081', '80-81', 'udp']);
+    assert.deepStrictEqual(
+      [hostIp, hostPort, container, protocolSlice].map((s) => text.slice(s!.start, s!.end)),
+      ['::1', '8080-8081', '80-81', 'udp'],
+    );
   });
 
   it('treats a part holding an unresolved variable as unknown, not wrong', () => {
@@ -138,7 +150,24 @@ describe('compose port grammar', () => {
   });
 
   it('never throws on garbage', () => {
-    const samples = ['', ':', '::', ':::', '[', ']', '[]', '[]:1:1', '/', '//', '1/2/3', '-'.repeat(1000), ':'.repeat(1000), '9'.repeat(400), '\u0000\uffff', 'a:b:c:d:e/f'];
+    const samples = [
+      '',
+      ':',
+      '::',
+      ':::',
+      '[',
+      ']',
+      '[]',
+      '[]:1:1',
+      '/',
+      '//',
+      '1/2/3',
+      '-'.repeat(1000),
+      ':'.repeat(1000),
+      '9'.repeat(400),
+      '\u0000\uffff',
+      'a:b:c:d:e/f',
+    ];
     for (const s of samples) assert.doesNotThrow(() => parseShortSpec(s), s);
   });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { addressesOverlap, bindBlockers, collide, conflictFindings, dependsOnStartOrder, portTaken } from '../../server/src/core/conflicts';
+import { addressesOverlap, bindBlockers, collide, dependsOnStartOrder, portTaken } from '../../server/src/core/conflicts';
 import type { Finding, PortFact } from '../../server/src/core/types';
 import { engineWith, shownFindings } from '../helpers/engine';
 
@@ -71,7 +71,13 @@ describe('port-conflict verdict', () => {
     });
 
     it('a oneOf mapping is not in the way of binds on other addresses or protocols', () => {
-      assert.strictEqual(portTaken(mapping('8000-8001'), held('tcp 127.0.0.1:8000-8001').map((h) => ({ fact: { ...h.fact, family: 'ipv4' as const, address: undefined, protocol: 'udp' as const } }))), 8000);
+      assert.strictEqual(
+        portTaken(
+          mapping('8000-8001'),
+          held('tcp 127.0.0.1:8000-8001').map((h) => ({ fact: { ...h.fact, family: 'ipv4' as const, address: undefined, protocol: 'udp' as const } })),
+        ),
+        8000,
+      );
       assert.strictEqual(portTaken([bind('tcp 127.0.0.1:8000-8001', { oneOf: true })], held('tcp 127.0.0.2:8000-8001')), 8000);
     });
 
@@ -99,7 +105,10 @@ describe('port-conflict across files of one host', () => {
       ['/ws/etc/ssh/sshd_config', 1, '2222'],
       ['/ws/opt/jump/sshd_config', 1, '2222'],
     ]);
-    const first = engine.analyze().findingsByFile.get('/ws/etc/ssh/sshd_config')!.find((f) => f.code === 'port-conflict')!;
+    const first = engine
+      .analyze()
+      .findingsByFile.get('/ws/etc/ssh/sshd_config')!
+      .find((f) => f.code === 'port-conflict')!;
     assert.match(first.message, /opt\/jump\/sshd_config:1/);
     assert.strictEqual(first.related?.[0].file, '/ws/opt/jump/sshd_config');
   });
@@ -108,32 +117,53 @@ describe('port-conflict across files of one host', () => {
     const engine = engineWith({ 'etc/ssh/sshd_config': '# defaults\n', 'opt/jump/sshd_config': 'ListenAddress 127.0.0.2:22\n' });
     assert.strictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict').length, 2);
     const quiet = engineWith({ 'etc/ssh/sshd_config': 'ListenAddress 127.0.0.1\n', 'opt/jump/sshd_config': 'ListenAddress 127.0.0.2:22\n' });
-    assert.deepStrictEqual(shownFindings(quiet).filter((f) => f.code === 'port-conflict'), []);
+    assert.deepStrictEqual(
+      shownFindings(quiet).filter((f) => f.code === 'port-conflict'),
+      [],
+    );
   });
 
   it('warns (not errors) when one sshd binds an address twice, and stays silent when it does not', () => {
     const one = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 22\nListenAddress 127.0.0.1\n' });
     const got = shownFindings(one).filter((f) => f.code === 'port-conflict');
-    assert.deepStrictEqual(got.map((f) => [f.severity, f.line]), [['warning', 1], ['warning', 2]]);
+    assert.deepStrictEqual(
+      got.map((f) => [f.severity, f.line]),
+      [
+        ['warning', 1],
+        ['warning', 2],
+      ],
+    );
     assert.match(got[0].message, /one of the two binds fails with "Address already in use"; sshd logs it and serves on the sockets that bound/);
     // sshd binds ListenAddress lines in reverse order: which of the two fails is not "the later one".
     assert.doesNotMatch(got[0].message, /later/);
-    assert.ok(got.every((f) => !dependsOnStartOrder(f as unknown as Finding)), 'a bind fails whatever the order');
+    assert.ok(
+      got.every((f) => !dependsOnStartOrder(f as unknown as Finding)),
+      'a bind fails whatever the order',
+    );
     const distinct = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 2222\nListenAddress 127.0.0.1\nListenAddress ::1\n' });
-    assert.deepStrictEqual(shownFindings(distinct).filter((f) => f.code === 'port-conflict'), []);
+    assert.deepStrictEqual(
+      shownFindings(distinct).filter((f) => f.code === 'port-conflict'),
+      [],
+    );
   });
 
   it('stays silent across hosts', () => {
     const engine = engineWith({ 'web1/etc/ssh/sshd_config': 'Port 22\n', 'web2/etc/ssh/sshd_config': 'Port 22\n' });
     engine.hosts.setFolders([{ folder: '/ws', hosts: { web1: ['web1/**'], web2: ['web2/**'] } }]);
-    assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);
+    assert.deepStrictEqual(
+      shownFindings(engine).filter((f) => f.code === 'port-conflict'),
+      [],
+    );
   });
 
   it('removing one side clears the other side', () => {
     const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 2222\n', 'opt/jump/sshd_config': 'Port 2222\n' });
     assert.strictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict').length, 2);
     engine.setFile('/ws/opt/jump/sshd_config', 'Port 2223\n');
-    assert.deepStrictEqual(shownFindings(engine).filter((f) => f.code === 'port-conflict'), []);
+    assert.deepStrictEqual(
+      shownFindings(engine).filter((f) => f.code === 'port-conflict'),
+      [],
+    );
   });
 });
 
@@ -144,14 +174,21 @@ describe('port-conflict: a host range published to one container port', () => {
     shownFindings(engineWith(files))
       .filter((f) => f.code === 'port-conflict')
       .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
-  const brief = (files: Record<string, string>) => conflicts(files).map((f) => [f.file.replace('/ws/', ''), f.line, f.severity, dependsOnStartOrder(f as unknown as Finding)]);
+  const brief = (files: Record<string, string>) =>
+    conflicts(files).map((f) => [f.file.replace('/ws/', ''), f.line, f.severity, dependsOnStartOrder(f as unknown as Finding)]);
 
   it('is silent when the range has a port for every container', () => {
     assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"') }), []);
     // A fixed bind on a port no container of the range can reach: each takes one of the ports below it.
     assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8002\n' }), []);
     // Another address, another protocol.
-    assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"127.0.0.1:8000-8001:80"'), 'etc/ssh/sshd_config': 'ListenAddress 127.0.0.2:8000\nListenAddress 127.0.0.2:8001\n' }), []);
+    assert.deepStrictEqual(
+      conflicts({
+        'app/compose.yml': compose('"127.0.0.1:8000-8001:80"'),
+        'etc/ssh/sshd_config': 'ListenAddress 127.0.0.2:8000\nListenAddress 127.0.0.2:8001\n',
+      }),
+      [],
+    );
     assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8001:53/udp"'), 'etc/ssh/sshd_config': 'Port 8000\nPort 8001\n' }), []);
   });
 
@@ -176,26 +213,51 @@ describe('port-conflict: a host range published to one container port', () => {
       ['etc/ssh/sshd_config', 2, 'error', false],
     ]);
     const [docker, sshd] = conflicts(files);
-    assert.match(docker.message, /both of its ports are taken \(sshd .* binds 0\.0\.0\.0:8000 and \[::\]:8000\/tcp at etc\/ssh\/sshd_config:1 and sshd .* at etc\/ssh\/sshd_config:2\), leaving none free/);
-    assert.match(sshd.message, /a port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp, of which docker \(service s0\) at app\/compose\.yml:4 takes one free port/);
-    const related = engineWith(files).analyze().findingsByFile.get('/ws/app/compose.yml')!.find((f) => f.code === 'port-conflict')!.related!;
-    assert.deepStrictEqual(related.map((r) => r.file), ['/ws/etc/ssh/sshd_config', '/ws/etc/ssh/sshd_config']);
+    assert.match(
+      docker.message,
+      /both of its ports are taken \(sshd .* binds 0\.0\.0\.0:8000 and \[::\]:8000\/tcp at etc\/ssh\/sshd_config:1 and sshd .* at etc\/ssh\/sshd_config:2\), leaving none free/,
+    );
+    assert.match(
+      sshd.message,
+      /a port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp, of which docker \(service s0\) at app\/compose\.yml:4 takes one free port/,
+    );
+    const related = engineWith(files)
+      .analyze()
+      .findingsByFile.get('/ws/app/compose.yml')!
+      .find((f) => f.code === 'port-conflict')!.related!;
+    assert.deepStrictEqual(
+      related.map((r) => r.file),
+      ['/ws/etc/ssh/sshd_config', '/ws/etc/ssh/sshd_config'],
+    );
   });
 
   it('counts a port as taken when it is taken on one of the addresses the range needs', () => {
     // IPv4 holds 8000 and IPv6 holds 8001: Docker needs one port free on both.
-    const files = { 'app/compose.yml': compose('"8000-8001:80"'), 'etc/ssh/sshd_config': 'Port 8000\nAddressFamily inet\n', 'opt/six/sshd_config': 'Port 8001\nAddressFamily inet6\n' };
-    assert.deepStrictEqual(brief(files).map((b) => b[2]), ['error', 'error', 'error']);
+    const files = {
+      'app/compose.yml': compose('"8000-8001:80"'),
+      'etc/ssh/sshd_config': 'Port 8000\nAddressFamily inet\n',
+      'opt/six/sshd_config': 'Port 8001\nAddressFamily inet6\n',
+    };
+    assert.deepStrictEqual(
+      brief(files).map((b) => b[2]),
+      ['error', 'error', 'error'],
+    );
   });
 
   it('is an error when fixed binds and containers together outnumber the ports', () => {
-    const files = { 'app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"'), 'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server { listen 8001; }\n}\n' };
+    const files = {
+      'app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"'),
+      'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server { listen 8001; }\n}\n',
+    };
     assert.deepStrictEqual(brief(files), [
       ['app/compose.yml', 4, 'error', false],
       ['app/compose.yml', 7, 'error', false],
       ['etc/nginx/nginx.conf', 3, 'error', false],
     ]);
-    assert.match(conflicts(files)[0].message, /1 of its 2 ports is taken \(nginx .* 0\.0\.0\.0:8001\/tcp at etc\/nginx\/nginx\.conf:3\), leaving 1 free, and 2 containers compete for what is left/);
+    assert.match(
+      conflicts(files)[0].message,
+      /1 of its 2 ports is taken \(nginx .* 0\.0\.0\.0:8001\/tcp at etc\/nginx\/nginx\.conf:3\), leaving 1 free, and 2 containers compete for what is left/,
+    );
   });
 
   it('warns on both sides when only some start orders collide', () => {
@@ -206,15 +268,21 @@ describe('port-conflict: a host range published to one container port', () => {
       ['etc/nginx/nginx.conf', 3, 'warning', true],
     ]);
     const [docker, nginx] = conflicts(files);
-    assert.match(docker.message, /may collide depending on which starts first: started first, the container may take a port nginx \(server block at line 3\) needs/);
+    assert.match(
+      docker.message,
+      /may collide depending on which starts first: started first, the container may take a port nginx \(server block at line 3\) needs/,
+    );
     assert.match(nginx.message, /if the container starts first it may take this port, and nginx then fails with "Address already in use"/);
     // Two containers on three ports and a fixed bind on the middle one: the second container may take it.
     const middle = { 'app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8001\n' };
-    assert.deepStrictEqual(brief(middle).map((b) => b.slice(2)), [
-      ['warning', true],
-      ['warning', true],
-      ['warning', true],
-    ]);
+    assert.deepStrictEqual(
+      brief(middle).map((b) => b.slice(2)),
+      [
+        ['warning', true],
+        ['warning', true],
+        ['warning', true],
+      ],
+    );
   });
 
   it('warns, without naming who takes what, when there are too many start orders to try one by one', () => {
@@ -267,8 +335,14 @@ describe('port-conflict: SO_REUSEPORT', () => {
 
   it('the listen that sets the socket options decides for every server of the address:port', () => {
     const both = `events {}\nhttp {\n  server { listen 8080 reuseport; }\n  server { listen 8080; server_name b; }\n}\n`;
-    const facts = engineWith({ 'a/nginx.conf': both }).analyze().facts.map(({ fact }) => fact).filter((f) => f.role === 'listen');
-    assert.deepStrictEqual(facts.map((f) => f.reusePort), [true, true]);
+    const facts = engineWith({ 'a/nginx.conf': both })
+      .analyze()
+      .facts.map(({ fact }) => fact)
+      .filter((f) => f.role === 'listen');
+    assert.deepStrictEqual(
+      facts.map((f) => f.reusePort),
+      [true, true],
+    );
     assert.deepStrictEqual(conflicts({ 'a/nginx.conf': both, 'b/nginx.conf': nginx('8080 reuseport') }), []);
   });
 });
@@ -282,6 +356,9 @@ describe('silencing findings', () => {
   it('portolan.ignore turns a code off everywhere', () => {
     const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 50001\nPort 70000\n' });
     engine.setSettings({ ...engine['settings'], ignoreCodes: ['ephemeral-port'] });
-    assert.deepStrictEqual(shownFindings(engine).map((f) => f.code), ['invalid-port']);
+    assert.deepStrictEqual(
+      shownFindings(engine).map((f) => f.code),
+      ['invalid-port'],
+    );
   });
 });

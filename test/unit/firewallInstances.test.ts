@@ -14,7 +14,11 @@ describe('firewall instances in the analysis', () => {
   });
 
   it("carries ufw's inbound policy and enablement from /etc/default/ufw and ufw.conf", () => {
-    for (const [policy, action] of [['DROP', 'drop'], ['ACCEPT', 'accept'], ['REJECT', 'reject']] as const) {
+    for (const [policy, action] of [
+      ['DROP', 'drop'],
+      ['ACCEPT', 'accept'],
+      ['REJECT', 'reject'],
+    ] as const) {
       const result = engineWith(files(policy, 'yes')).analyze();
       const fw = result.firewalls.find((f) => f.root === '/ws/etc/ufw/user.rules')!;
       assert.ok(fw, 'user.rules is a firewall instance');
@@ -26,7 +30,9 @@ describe('firewall instances in the analysis', () => {
         ['accept tcp 22', 'accept tcp 443', 'accept tcp 9100'],
       );
     }
-    const disabled = engineWith(files('DROP', 'no')).analyze().firewalls.find((f) => f.root === '/ws/etc/ufw/user.rules')!;
+    const disabled = engineWith(files('DROP', 'no'))
+      .analyze()
+      .firewalls.find((f) => f.root === '/ws/etc/ufw/user.rules')!;
     assert.strictEqual(disabled.firewall.enabled, false);
   });
 
@@ -41,13 +47,17 @@ describe('firewall instances in the analysis', () => {
 describe('firewall instances of nftables and firewalld', () => {
   it('nftables: the linked firewall sees ports defined in an included file', () => {
     const result = engineWith({
-      'etc/nftables.conf': 'include "/etc/nftables.d/ports.nft"\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport $web_ports accept\n  }\n}\n',
+      'etc/nftables.conf':
+        'include "/etc/nftables.d/ports.nft"\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport $web_ports accept\n  }\n}\n',
       'etc/nftables.d/ports.nft': 'define web_ports = { 80, 443 }\n',
     }).analyze();
     const fw = result.firewalls.find((f) => f.root === '/ws/etc/nftables.conf')!;
     assert.strictEqual(fw.firewall.inboundPolicy?.action, 'drop');
     const ports = fw.firewall.inputRules.flatMap((r) => (r.action === 'accept' ? (r.ports ?? []).map((p) => p.from) : []));
-    assert.deepStrictEqual(ports.sort((a, b) => a - b), [80, 443]);
+    assert.deepStrictEqual(
+      ports.sort((a, b) => a - b),
+      [80, 443],
+    );
   });
 
   it("firewalld: the default zone is the active one and resolves the workspace's own services", () => {
@@ -61,6 +71,9 @@ describe('firewall instances of nftables and firewalld', () => {
     const internal = result.firewalls.find((f) => f.root.endsWith('zones/internal.xml'))!;
     assert.strictEqual(pub.firewall.enabled, true);
     assert.notStrictEqual(internal.firewall.enabled, true);
-    assert.deepStrictEqual(pub.firewall.inputRules.flatMap((r) => (r.ports ?? []).map((p) => p.from)), [7443]);
+    assert.deepStrictEqual(
+      pub.firewall.inputRules.flatMap((r) => (r.ports ?? []).map((p) => p.from)),
+      [7443],
+    );
   });
 });

@@ -14,19 +14,27 @@ const ZONE = 'etc/firewalld/zones/public.xml';
 
 const zone = (body: string, attrs = '') => `<?xml version="1.0" encoding="utf-8"?>\n<zone${attrs}>\n  <short>Public</short>\n${body}</zone>\n`;
 const ports = (r: Pick<FirewallRule, 'ports'>) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
-const rules = (text: string) => (zoneModule.parse(text, `/ws/${ZONE}`).firewall?.inputRules ?? []).map((r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.source ? ` from ${r.source}` : ''}`);
+const rules = (text: string) =>
+  (zoneModule.parse(text, `/ws/${ZONE}`).firewall?.inputRules ?? []).map(
+    (r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.source ? ` from ${r.source}` : ''}`,
+  );
 const facts = (files: Record<string, string>, file = ZONE) =>
   engineWith(files)
     .analyze()
     .facts.filter(({ fact }) => fact.file === `/ws/${file}`)
-    .map(({ fact }) => `${fact.role} ${fact.protocol} ${fact.port === fact.portEnd ? fact.port : `${fact.port}-${fact.portEnd}`} @${files[file].slice(fact.span.start, fact.span.end)}: ${fact.detail} [${fact.context}]`)
+    .map(
+      ({ fact }) =>
+        `${fact.role} ${fact.protocol} ${fact.port === fact.portEnd ? fact.port : `${fact.port}-${fact.portEnd}`} @${files[file].slice(fact.span.start, fact.span.end)}: ${fact.detail} [${fact.context}]`,
+    )
     .sort();
 const errors = (files: Record<string, string>, file = ZONE) => shownFindings(engineWith(files), `/ws/${file}`).map((f) => [f.code, f.line, f.text]);
 
 describe('firewalld', () => {
   describe('zones', () => {
     it('reads services, ports, ranges and source ports with their spans; services resolve through the stock data', () => {
-      const text = zone('  <service name="ssh"/>\n  <port port="8080" protocol="tcp"/>\n  <port port="60000-61000" protocol="udp"/>\n  <source-port port="53" protocol="udp"/>\n');
+      const text = zone(
+        '  <service name="ssh"/>\n  <port port="8080" protocol="tcp"/>\n  <port port="60000-61000" protocol="udp"/>\n  <source-port port="53" protocol="udp"/>\n',
+      );
       assert.deepStrictEqual(facts({ [ZONE]: text }), [
         'firewall tcp 22 @ssh: allows TCP 22 inbound (service ssh) [zone public]',
         'firewall tcp 8080 @8080: allows TCP 8080 inbound [zone public]',
@@ -35,7 +43,7 @@ describe('firewalld', () => {
       ]);
     });
 
-    it('the workspace\'s own service definitions win over the stock ones, includes are followed, and firewalld.conf names the default zone', () => {
+    it("the workspace's own service definitions win over the stock ones, includes are followed, and firewalld.conf names the default zone", () => {
       const files = {
         [ZONE]: zone('  <service name="ssh"/>\n  <service name="myapp"/>\n'),
         'etc/firewalld/services/ssh.xml': '<service><short>SSH</short><port port="2222" protocol="tcp"/></service>\n',
@@ -47,7 +55,9 @@ describe('firewalld', () => {
         'firewall tcp 80 @myapp: allows TCP 80 inbound (service myapp) [zone public (the default zone)]',
         'firewall tcp 9000 @myapp: allows TCP 9000 inbound (service myapp) [zone public (the default zone)]',
       ]);
-      assert.deepStrictEqual(facts(files, 'etc/firewalld/services/ssh.xml'), ['firewall tcp 2222 @2222: service ssh covers TCP 2222 (it opens where a zone lists the service) [service ssh]']);
+      assert.deepStrictEqual(facts(files, 'etc/firewalld/services/ssh.xml'), [
+        'firewall tcp 2222 @2222: service ssh covers TCP 2222 (it opens where a zone lists the service) [service ssh]',
+      ]);
     });
 
     it('forward-ports: the port is a firewall fact, the target a forward fact', () => {
@@ -56,10 +66,13 @@ describe('firewalld', () => {
         'firewall tcp 8443 @8443: forwards TCP 8443 to 10.0.0.2:443 [zone public]',
         'forward tcp 443 @443: forward target: TCP 8443 arrives at 10.0.0.2:443 [zone public]',
       ]);
-      assert.deepStrictEqual(zoneModule.parse(text, `/ws/${ZONE}`).firewall?.forwards.map((f) => [f.kind, f.toAddress, f.toPorts]), [['forward-port', '10.0.0.2', { from: 443, to: 443 }]]);
+      assert.deepStrictEqual(
+        zoneModule.parse(text, `/ws/${ZONE}`).firewall?.forwards.map((f) => [f.kind, f.toAddress, f.toPorts]),
+        [['forward-port', '10.0.0.2', { from: 443, to: 443 }]],
+      );
     });
 
-    it('orders rich rules as firewalld\'s chains do and maps the zone target to the inbound policy', () => {
+    it("orders rich rules as firewalld's chains do and maps the zone target to the inbound policy", () => {
       const text = zone(
         '  <port port="22" protocol="tcp"/>\n  <rule priority="5"><port port="25" protocol="tcp"/><drop/></rule>\n  <rule family="ipv4"><source address="10.0.0.0/8"/><port port="5432" protocol="tcp"/><accept/></rule>\n  <rule><service name="http"/><reject/></rule>\n  <rule priority="-1"><source address="192.0.2.1"/><drop/></rule>\n',
         ' target="DROP"',
@@ -83,18 +96,34 @@ describe('firewalld', () => {
         ].join('\n'),
       );
       const conditions = (r: FirewallRule) =>
-        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+        Object.fromEntries(
+          Object.entries({
+            sourcePorts: r.sourcePorts,
+            destination: r.destination,
+            matchesNew: r.matchesNew,
+            loopbackOnly: r.loopbackOnly,
+            chain: r.chain,
+            unmodelled: r.unmodelled,
+          }).filter(([, v]) => v !== undefined),
+        );
       const parsed = zoneModule.parse(text, `/ws/${ZONE}`).firewall!.inputRules;
-      assert.deepStrictEqual(parsed.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]), [
-        ['udp 9 drop', { chain: 'public', unmodelled: ['destination not 10.0.0.2'] }],
-        ['tcp 22 accept', { chain: 'public' }],
-        ['udp * accept', { sourcePorts: [{ from: 53, to: 53 }], chain: 'public' }],
-        ['tcp 80 accept', { destination: '10.0.0.1', chain: 'public' }],
-        ['tcp 2222 limit', { chain: 'public', unmodelled: ['rate limit'] }],
-        ['any * accept', { chain: 'public', unmodelled: ['protocol vrrp'] }],
-      ]);
-      const trusted = zoneModule.parse(zone('  <interface name="lo"/>\n  <port port="8080" protocol="tcp"/>\n'), '/ws/etc/firewalld/zones/trusted.xml').firewall!.inputRules;
-      assert.deepStrictEqual(trusted.map((r) => [r.iface, conditions(r)]), [['lo', { loopbackOnly: true, chain: 'trusted' }]]);
+      assert.deepStrictEqual(
+        parsed.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]),
+        [
+          ['udp 9 drop', { chain: 'public', unmodelled: ['destination not 10.0.0.2'] }],
+          ['tcp 22 accept', { chain: 'public' }],
+          ['udp * accept', { sourcePorts: [{ from: 53, to: 53 }], chain: 'public' }],
+          ['tcp 80 accept', { destination: '10.0.0.1', chain: 'public' }],
+          ['tcp 2222 limit', { chain: 'public', unmodelled: ['rate limit'] }],
+          ['any * accept', { chain: 'public', unmodelled: ['protocol vrrp'] }],
+        ],
+      );
+      const trusted = zoneModule.parse(zone('  <interface name="lo"/>\n  <port port="8080" protocol="tcp"/>\n'), '/ws/etc/firewalld/zones/trusted.xml')
+        .firewall!.inputRules;
+      assert.deepStrictEqual(
+        trusted.map((r) => [r.iface, conditions(r)]),
+        [['lo', { loopbackOnly: true, chain: 'trusted' }]],
+      );
     });
 
     it('hover says what the zone does with the port', () => {
@@ -127,12 +156,17 @@ describe('firewalld', () => {
     ];
     for (const [what, body, bad] of cases) {
       it(`fires on ${what}`, () => {
-        assert.deepStrictEqual(errors({ [ZONE]: zone(body) }).map(([c, , t]) => [c, t]), [['invalid-port', bad]]);
+        assert.deepStrictEqual(
+          errors({ [ZONE]: zone(body) }).map(([c, , t]) => [c, t]),
+          [['invalid-port', bad]],
+        );
       });
     }
     it('stays silent on what firewalld accepts: 0, 65535, reversed ranges, service names, dccp, stock and workspace services', () => {
       const files = {
-        [ZONE]: zone('  <port port="0" protocol="tcp"/>\n  <port port="65535" protocol="sctp"/>\n  <port port="100-50" protocol="udp"/>\n  <port port="http" protocol="tcp"/>\n  <port port="5000" protocol="dccp"/>\n  <service name="samba"/>\n  <service name="mine"/>\n'),
+        [ZONE]: zone(
+          '  <port port="0" protocol="tcp"/>\n  <port port="65535" protocol="sctp"/>\n  <port port="100-50" protocol="udp"/>\n  <port port="http" protocol="tcp"/>\n  <port port="5000" protocol="dccp"/>\n  <service name="samba"/>\n  <service name="mine"/>\n',
+        ),
         'etc/firewalld/services/mine.xml': '<service><port port="1" protocol="tcp"/></service>\n',
       };
       assert.deepStrictEqual(errors(files), []);
@@ -150,26 +184,39 @@ describe('firewalld', () => {
     for (const [what, text, at] of cases) {
       it(`fires on ${what}`, () => {
         const got = errors({ [ZONE]: text });
-        assert.deepStrictEqual(got.map(([c]) => c), ['syntax']);
+        assert.deepStrictEqual(
+          got.map(([c]) => c),
+          ['syntax'],
+        );
         if (at) assert.strictEqual(got[0][2], at);
       });
     }
     it('stays silent on the stock-like zones', () => {
-      const text = zone('  <description>For use in public areas.</description>\n  <interface name="eth0"/>\n  <source address="192.168.0.0/16"/>\n  <service name="ssh"/>\n  <icmp-block name="echo-request"/>\n  <masquerade/>\n  <forward/>\n  <rule family="ipv6"><source address="fe80::/10" invert="True"/><log prefix="x" level="info"><limit value="1/m"/></log><accept><limit value="10/m"/></accept></rule>\n', ' target="%%REJECT%%"');
+      const text = zone(
+        '  <description>For use in public areas.</description>\n  <interface name="eth0"/>\n  <source address="192.168.0.0/16"/>\n  <service name="ssh"/>\n  <icmp-block name="echo-request"/>\n  <masquerade/>\n  <forward/>\n  <rule family="ipv6"><source address="fe80::/10" invert="True"/><log prefix="x" level="info"><limit value="1/m"/></log><accept><limit value="10/m"/></accept></rule>\n',
+        ' target="%%REJECT%%"',
+      );
       assert.deepStrictEqual(errors({ [ZONE]: text }), []);
     });
   });
 
   it('service files: ports as facts, bad ports as findings, protocols without ports are not ports', () => {
-    const text = '<service>\n  <short>X</short>\n  <port port="9000-9010" protocol="tcp"/>\n  <port port="" protocol="gre"/>\n  <port port="70000" protocol="udp"/>\n</service>\n';
+    const text =
+      '<service>\n  <short>X</short>\n  <port port="9000-9010" protocol="tcp"/>\n  <port port="" protocol="gre"/>\n  <port port="70000" protocol="udp"/>\n</service>\n';
     const parsed = serviceModule.parse(text, '/ws/etc/firewalld/services/x.xml');
-    assert.deepStrictEqual(parsed.facts.map((f) => `${f.protocol} ${f.port}-${f.portEnd}`), ['tcp 9000-9010']);
-    assert.deepStrictEqual(parsed.findings.map((f) => [f.code, text.slice(f.span.start, f.span.end)]), [['invalid-port', '70000']]);
+    assert.deepStrictEqual(
+      parsed.facts.map((f) => `${f.protocol} ${f.port}-${f.portEnd}`),
+      ['tcp 9000-9010'],
+    );
+    assert.deepStrictEqual(
+      parsed.findings.map((f) => [f.code, text.slice(f.span.start, f.span.end)]),
+      [['invalid-port', '70000']],
+    );
   });
 
   it('never throws on garbage and reports it once', () => {
     let seed = 11;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const base = zone('  <service name="ssh"/>\n  <port port="8080" protocol="tcp"/>\n  <rule><port port="1" protocol="udp"/><accept/></rule>\n');
     const bits = ['<', '>', '/', '"', "'", '=', '&', '&amp;', 'port', 'zone', '<!--', ']]>', '<?', '\u0000', '\uffff', ' '];
     for (let n = 0; n < 300; n++) {

@@ -24,11 +24,47 @@ const SOURCES = [
 ];
 /** PORTOLAN_FUZZ=N runs a longer campaign by hand; the suite runs 150 per format. */
 const ROUNDS = Number(process.env.PORTOLAN_FUZZ ?? 150);
-const NOISE = ['{', '}', ';', '"', "'", '[', ']', ':', '-', '$', '${', '\\', '#', '\n', '\r\n', '\t', ' ', '<', '>', '/>', '&', '*', '0', '65536', '99999999999999999999', '::', '\u0000', '\uffff', '😀', '- "', 'include ', 'listen ', 'Port ', '-A INPUT ', '<port port="'];
+const NOISE = [
+  '{',
+  '}',
+  ';',
+  '"',
+  "'",
+  '[',
+  ']',
+  ':',
+  '-',
+  '$',
+  '${',
+  '\\',
+  '#',
+  '\n',
+  '\r\n',
+  '\t',
+  ' ',
+  '<',
+  '>',
+  '/>',
+  '&',
+  '*',
+  '0',
+  '65536',
+  '99999999999999999999',
+  '::',
+  '\u0000',
+  '\uffff',
+  '😀',
+  '- "',
+  'include ',
+  'listen ',
+  'Port ',
+  '-A INPUT ',
+  '<port port="',
+];
 
 function rng(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 function mutate(text: string, random: () => number): string {
@@ -39,7 +75,8 @@ function mutate(text: string, random: () => number): string {
     const roll = random();
     if (roll < 0.35) out = out.slice(0, at) + NOISE[Math.floor(random() * NOISE.length)] + out.slice(at);
     else if (roll < 0.7) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(random() * 20));
-    else if (roll < 0.85) out = out.slice(0, at); // truncated file
+    else if (roll < 0.85)
+      out = out.slice(0, at); // truncated file
     else out = out.slice(0, at) + out.slice(Math.floor(random() * out.length)); // spliced
   }
   return out;
@@ -58,7 +95,10 @@ describe('fuzz: mutated configs of every format', () => {
           const len = engine.text(file)!.length;
           for (const f of findings) {
             assert.doesNotMatch(f.message, /could not (analyse|combine)/, `mutation ${n} of ${source}: ${f.message}\n--- text:\n${text}`);
-            assert.ok(f.span.start >= 0 && f.span.start <= f.span.end && f.span.end <= len, `mutation ${n}: finding span ${f.span.start}-${f.span.end} outside 0-${len}: ${f.message}`);
+            assert.ok(
+              f.span.start >= 0 && f.span.start <= f.span.end && f.span.end <= len,
+              `mutation ${n}: finding span ${f.span.start}-${f.span.end} outside 0-${len}: ${f.message}`,
+            );
           }
         }
         for (const { fact } of result.facts) {

@@ -3,11 +3,12 @@ import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import { hoverAt } from '../../server/src/features/hoverText';
 import { engineWith, offsetOf } from '../helpers/engine';
 
-describe('hover: the host\'s other uses of a port', () => {
+describe("hover: the host's other uses of a port", () => {
   const compose = 'services:\n  app:\n    image: x\n    ports:\n      - "127.0.0.1:8000:8000"\n';
   const files = {
     'srv/app/compose.yaml': compose,
-    'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:8000; }\n    location /remote { proxy_pass http://10.0.0.5:8000; }\n  }\n}\n',
+    'etc/nginx/nginx.conf':
+      'events {}\nhttp {\n  server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:8000; }\n    location /remote { proxy_pass http://10.0.0.5:8000; }\n  }\n}\n',
     'etc/iptables/rules.v4': '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 8000 -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n',
     'other/compose.yaml': 'services:\n  db:\n    image: y\n    expose: ["8000"]\n',
   };

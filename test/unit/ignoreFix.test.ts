@@ -17,7 +17,7 @@ describe('ignore quick fix', () => {
   const result = engine.analyze();
   const all = [...result.findingsByFile.values()].flat();
 
-  it('is offered on the examples\' findings of every format that has findings', () => {
+  it("is offered on the examples' findings of every format that has findings", () => {
     const formats = new Set(all.map((f) => result.formatOf.get(f.file)));
     assert.ok(formats.size >= 5, `formats with findings: ${[...formats].join(', ')}`);
     for (const f of all) assert.ok(ignoreFix(engine.text(f.file)!, engine.lineIndex(f.file), f, result.formatOf.get(f.file)), `no ignore fix for ${key(f)}`);

@@ -11,15 +11,22 @@ const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 
 function snapshot(engine: Engine): string {
   const r = engine.analyze();
-  const findings = [...r.findingsByFile.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([f, list]) => [f, list.map((x) => `${x.span.start}-${x.span.end} ${x.code} ${x.message}`)]);
-  const facts = r.facts.map(({ fact, host }) => `${host} ${fact.file}:${fact.span.start} ${fact.role} ${fact.protocol} ${fact.port}-${fact.portEnd} ${fact.family ?? ''} ${fact.address ?? ''}`).sort();
+  const findings = [...r.findingsByFile.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([f, list]) => [f, list.map((x) => `${x.span.start}-${x.span.end} ${x.code} ${x.message}`)]);
+  const facts = r.facts
+    .map(
+      ({ fact, host }) =>
+        `${host} ${fact.file}:${fact.span.start} ${fact.role} ${fact.protocol} ${fact.port}-${fact.portEnd} ${fact.family ?? ''} ${fact.address ?? ''}`,
+    )
+    .sort();
   return JSON.stringify({ findings, facts });
 }
 
 /** A tiny deterministic PRNG, so a failure names its seed. */
 function rng(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 const EDITS: ((text: string, file: string) => string)[] = [
@@ -73,7 +80,10 @@ describe('instances', () => {
       'etc/nginx/nginx.conf': 'events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n  server { listen 8080; }\n}\n',
       'etc/nginx/conf.d/a.conf': 'include /etc/nginx/nginx.conf;\n',
     });
-    const listens = engine.analyze().facts.filter(({ fact }) => fact.role === 'listen').map(({ fact }) => `${fact.file}:${fact.port}`);
+    const listens = engine
+      .analyze()
+      .facts.filter(({ fact }) => fact.role === 'listen')
+      .map(({ fact }) => `${fact.file}:${fact.port}`);
     assert.deepStrictEqual(listens, ['/ws/etc/nginx/nginx.conf:8080']);
   });
 });

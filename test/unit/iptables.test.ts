@@ -14,20 +14,29 @@ const filter = (rules: string, policy = 'DROP') => `*filter\n:INPUT ${policy} [0
 const parse = (text: string, file = FILE) => module.parse(text, file);
 const errors = (text: string) => shownFindings(engineWith({ 'etc/iptables/rules.v4': text })).map((f) => [f.code, f.severity, f.text]);
 const rules = (text: string) =>
-  parse(text).firewall!.inputRules.map((r) => `${r.action} ${r.protocol} ${r.ports?.map((p) => (p.from === p.to ? p.from : `${p.from}-${p.to}`)).join(',') ?? '*'}${r.source ? ` from ${r.source}` : ''}${r.iface ? ` on ${r.iface}` : ''}${r.note ? ` [${r.note}]` : ''}`);
+  parse(text).firewall!.inputRules.map(
+    (r) =>
+      `${r.action} ${r.protocol} ${r.ports?.map((p) => (p.from === p.to ? p.from : `${p.from}-${p.to}`)).join(',') ?? '*'}${r.source ? ` from ${r.source}` : ''}${r.iface ? ` on ${r.iface}` : ''}${r.note ? ` [${r.note}]` : ''}`,
+  );
 
 describe('iptables-restore files', () => {
   describe('tokenizer', () => {
     it('splits on blanks only, groups double quotes, keeps exact spans', () => {
       const line = '-A INPUT -m comment --comment "a \\"b\\" c" -j ACCEPT';
       const toks = tokenizeRestoreLine(line, 10);
-      assert.deepStrictEqual(toks.map((t) => t.text), ['-A', 'INPUT', '-m', 'comment', '--comment', 'a "b" c', '-j', 'ACCEPT']);
+      assert.deepStrictEqual(
+        toks.map((t) => t.text),
+        ['-A', 'INPUT', '-m', 'comment', '--comment', 'a "b" c', '-j', 'ACCEPT'],
+      );
       const q = toks[5];
       assert.strictEqual(line.slice(q.span.start - 10, q.span.end - 10), '"a \\"b\\" c"');
       assert.strictEqual(q.plain, false);
     });
     it("treats single quotes and '#' as ordinary characters", () => {
-      assert.deepStrictEqual(tokenizeRestoreLine("--comment 'a b' #x", 0).map((t) => t.text), ['--comment', "'a", "b'", '#x']);
+      assert.deepStrictEqual(
+        tokenizeRestoreLine("--comment 'a b' #x", 0).map((t) => t.text),
+        ['--comment', "'a", "b'", '#x'],
+      );
     });
   });
 
@@ -47,17 +56,18 @@ describe('iptables-restore files', () => {
     });
 
     it('says what the rule does: direction, source, interface, chain', () => {
-      const text = filter('-A INPUT -s 10.0.0.0/8 -p udp --dport 53 -j DROP\n-A INPUT -i eth0 -p tcp --dport 22 -j SSH\n-A SSH -p tcp --dport 22 -j ACCEPT\n-A OUTPUT -p tcp --dport 25 -j REJECT\n');
-      assert.deepStrictEqual(parse(text).facts.map((f) => f.detail), [
-        'drops UDP 53 inbound from 10.0.0.0/8',
-        'sends TCP 22 inbound on eth0 to chain SSH',
-        'rejects TCP 25 outbound',
-        'allows TCP 22 inbound (chain SSH)',
-      ]);
+      const text = filter(
+        '-A INPUT -s 10.0.0.0/8 -p udp --dport 53 -j DROP\n-A INPUT -i eth0 -p tcp --dport 22 -j SSH\n-A SSH -p tcp --dport 22 -j ACCEPT\n-A OUTPUT -p tcp --dport 25 -j REJECT\n',
+      );
+      assert.deepStrictEqual(
+        parse(text).facts.map((f) => f.detail),
+        ['drops UDP 53 inbound from 10.0.0.0/8', 'sends TCP 22 inbound on eth0 to chain SSH', 'rejects TCP 25 outbound', 'allows TCP 22 inbound (chain SSH)'],
+      );
     });
 
     it('DNAT and REDIRECT: the matched port forwards, the target port is a forward fact', () => {
-      const text = '*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 8443 -j DNAT --to-destination 10.0.0.2:443\n-A PREROUTING -p tcp --dport 80 -j REDIRECT --to-ports 8080\nCOMMIT\n';
+      const text =
+        '*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 8443 -j DNAT --to-destination 10.0.0.2:443\n-A PREROUTING -p tcp --dport 80 -j REDIRECT --to-ports 8080\nCOMMIT\n';
       const p = parse(text);
       assert.deepStrictEqual(
         p.facts.map((f) => [text.slice(f.span.start, f.span.end), f.role, f.port, f.detail]),
@@ -68,10 +78,13 @@ describe('iptables-restore files', () => {
           ['8080', 'forward', 8080, 'REDIRECT target: TCP 80 arriving here goes to local port 8080'],
         ],
       );
-      assert.deepStrictEqual(p.firewall!.forwards.map((f) => [f.kind, f.protocol, f.ports, f.toAddress, f.toPorts]), [
-        ['dnat', 'tcp', [{ from: 8443, to: 8443 }], '10.0.0.2', { from: 443, to: 443 }],
-        ['redirect', 'tcp', [{ from: 80, to: 80 }], undefined, { from: 8080, to: 8080 }],
-      ]);
+      assert.deepStrictEqual(
+        p.firewall!.forwards.map((f) => [f.kind, f.protocol, f.ports, f.toAddress, f.toPorts]),
+        [
+          ['dnat', 'tcp', [{ from: 8443, to: 8443 }], '10.0.0.2', { from: 443, to: 443 }],
+          ['redirect', 'tcp', [{ from: 80, to: 80 }], undefined, { from: 8080, to: 8080 }],
+        ],
+      );
     });
 
     it('hover shows the registry entry and what the rule does', () => {
@@ -95,7 +108,9 @@ describe('iptables-restore files', () => {
     });
 
     it('follows jumps into user chains in place, carrying the conditions of the jump', () => {
-      const text = filter('-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp -j SSH\n-A INPUT -p udp -m multiport --dports 53,123 -j ACCEPT\n-A SSH -p tcp --dport 22 -j ACCEPT\n-A SSH -p udp --dport 53 -j ACCEPT\n-A SSH -j RETURN\n');
+      const text = filter(
+        '-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp -j SSH\n-A INPUT -p udp -m multiport --dports 53,123 -j ACCEPT\n-A SSH -p tcp --dport 22 -j ACCEPT\n-A SSH -p udp --dport 53 -j ACCEPT\n-A SSH -j RETURN\n',
+      );
       assert.deepStrictEqual(rules(text), [
         'accept any * on lo [loopback]',
         'accept any * [established/related only]',
@@ -106,7 +121,9 @@ describe('iptables-restore files', () => {
     });
 
     it('keeps -I order, negation and the protocols of an "any" rule', () => {
-      const text = filter('-A INPUT -p tcp --dport 1 -j ACCEPT\n-I INPUT -p tcp --dport 2 -j ACCEPT\n-I INPUT 2 -p tcp --dport 3 -j ACCEPT\n-A INPUT -p tcp ! --dport 22 -j DROP\n-A INPUT ! -p tcp -j REJECT\n');
+      const text = filter(
+        '-A INPUT -p tcp --dport 1 -j ACCEPT\n-I INPUT -p tcp --dport 2 -j ACCEPT\n-I INPUT 2 -p tcp --dport 3 -j ACCEPT\n-A INPUT -p tcp ! --dport 22 -j DROP\n-A INPUT ! -p tcp -j REJECT\n',
+      );
       assert.deepStrictEqual(rules(text), ['accept tcp 2', 'accept tcp 3', 'accept tcp 1', 'drop tcp 0-21,23-65535', 'reject udp *', 'reject sctp *']);
     });
 
@@ -126,7 +143,16 @@ describe('iptables-restore files', () => {
         ].join('\n'),
       );
       const conditions = (r: FirewallRule) =>
-        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+        Object.fromEntries(
+          Object.entries({
+            sourcePorts: r.sourcePorts,
+            destination: r.destination,
+            matchesNew: r.matchesNew,
+            loopbackOnly: r.loopbackOnly,
+            chain: r.chain,
+            unmodelled: r.unmodelled,
+          }).filter(([, v]) => v !== undefined),
+        );
       const fw = parse(text).firewall!;
       assert.deepStrictEqual(fw.inputRules.map(conditions), [
         { loopbackOnly: true, chain: 'INPUT' },
@@ -168,10 +194,15 @@ describe('iptables-restore files', () => {
     it('warns where iptables accepts an out-of-range udp port and wraps it', () => {
       const text = filter('-A INPUT -p udp --dport 70000 -j ACCEPT\n');
       assert.deepStrictEqual(errors(text), [['invalid-port', 'warning', '70000']]);
-      assert.deepStrictEqual(parse(text).facts.map((f) => f.port), [4464]);
+      assert.deepStrictEqual(
+        parse(text).facts.map((f) => f.port),
+        [4464],
+      );
     });
     it('stays silent on valid ports, ranges, lists and names', () => {
-      const text = filter('-A INPUT -p tcp --dport 0 -j ACCEPT\n-A INPUT -p tcp --dport 65535 -j ACCEPT\n-A INPUT -p tcp --dport 1000: -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14:20 -j ACCEPT\n-A INPUT -p udp --dport domain -j ACCEPT\n-A INPUT -p tcp --dport https -j ACCEPT\n');
+      const text = filter(
+        '-A INPUT -p tcp --dport 0 -j ACCEPT\n-A INPUT -p tcp --dport 65535 -j ACCEPT\n-A INPUT -p tcp --dport 1000: -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14:20 -j ACCEPT\n-A INPUT -p udp --dport domain -j ACCEPT\n-A INPUT -p tcp --dport https -j ACCEPT\n',
+      );
       assert.deepStrictEqual(errors(text), []);
     });
   });
@@ -190,34 +221,60 @@ describe('iptables-restore files', () => {
     ];
     for (const [name, text, bad] of cases) {
       it(`fires on ${name}`, () => {
-        assert.deepStrictEqual(errors(text).filter((f) => f[0] === 'syntax').map((f) => f[2]), [bad]);
+        assert.deepStrictEqual(
+          errors(text)
+            .filter((f) => f[0] === 'syntax')
+            .map((f) => f[2]),
+          [bad],
+        );
       });
     }
     it('reports Windows line endings once and still reads the rules', () => {
       const text = filter('-A INPUT -p tcp --dport 22 -j ACCEPT\n').replace(/\n/g, '\r\n');
-      assert.deepStrictEqual(errors(text).map((f) => f[0]), ['syntax']);
+      assert.deepStrictEqual(
+        errors(text).map((f) => f[0]),
+        ['syntax'],
+      );
       assert.deepStrictEqual(rules(text), ['accept tcp 22']);
     });
     it('stays silent on iptables-save output with counters, comments and quoted strings', () => {
-      const text = '# Generated by iptables-save\n*filter\n:INPUT DROP [12:345]\n:LOGDROP - [0:0]\n[5:60] -A INPUT -p tcp -m tcp --dport 22 -m comment --comment "ssh from anywhere" -j ACCEPT\n-A LOGDROP -m limit --limit 3/min -j LOG --log-prefix "drop: "\n-A LOGDROP -j DROP\nCOMMIT\n# Completed\n';
+      const text =
+        '# Generated by iptables-save\n*filter\n:INPUT DROP [12:345]\n:LOGDROP - [0:0]\n[5:60] -A INPUT -p tcp -m tcp --dport 22 -m comment --comment "ssh from anywhere" -j ACCEPT\n-A LOGDROP -m limit --limit 3/min -j LOG --log-prefix "drop: "\n-A LOGDROP -j DROP\nCOMMIT\n# Completed\n';
       assert.deepStrictEqual(errors(text), []);
     });
   });
 
   it('never throws on garbage and still reads the valid lines', () => {
-    const garbage = '\u0000\n*filter\n:INPUT\n-A INPUT "unterminated\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p -j\n! ! !\n-A INPUT --dport=\n' + 'x'.repeat(5000) + '\nCOMMIT\n';
+    const garbage =
+      '\u0000\n*filter\n:INPUT\n-A INPUT "unterminated\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p -j\n! ! !\n-A INPUT --dport=\n' +
+      'x'.repeat(5000) +
+      '\nCOMMIT\n';
     const p = parse(garbage);
     assert.ok(p.findings.length >= 3);
     for (const f of p.findings) assert.ok(f.span.start <= f.span.end && f.span.end <= garbage.length);
-    assert.deepStrictEqual(p.facts.map((f) => f.port), [22]);
+    assert.deepStrictEqual(
+      p.facts.map((f) => f.port),
+      [22],
+    );
   });
 
   it('is found by path and by content, and tells IPv6 files apart', () => {
-    for (const p of ['/etc/iptables/rules.v4', '/etc/iptables/rules.v6', '/x/iptables.rules', '/x/ip6tables-save.rules', '/x/fw.iptables', '/etc/sysconfig/iptables']) assert.ok(module.matchesPath(p), p);
+    for (const p of [
+      '/etc/iptables/rules.v4',
+      '/etc/iptables/rules.v6',
+      '/x/iptables.rules',
+      '/x/ip6tables-save.rules',
+      '/x/fw.iptables',
+      '/etc/sysconfig/iptables',
+    ])
+      assert.ok(module.matchesPath(p), p);
     for (const p of ['/etc/ufw/user.rules', '/etc/nftables.conf', '/x/rules.v5']) assert.ok(!module.matchesPath(p), p);
     assert.ok(module.matchesContent!(filter('-A INPUT -j ACCEPT\n')));
     assert.ok(!module.matchesContent!('table inet filter {\n}\n'));
     assert.strictEqual(parse(filter(''), '/etc/iptables/rules.v6').firewall!.inboundPolicy!.family, 'ipv6');
-    assert.deepStrictEqual(errors(filter('-A INPUT -s 2001:db8::1 -j ACCEPT\n')).map((f) => f[2]), ['2001:db8::1']);
+    assert.deepStrictEqual(
+      errors(filter('-A INPUT -s 2001:db8::1 -j ACCEPT\n')).map((f) => f[2]),
+      ['2001:db8::1'],
+    );
   });
 });

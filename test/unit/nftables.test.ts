@@ -11,21 +11,36 @@ const nft = createNftablesModule((n) => registry.serviceToPort(n));
 const CONF = '/ws/etc/nftables.conf';
 
 const ports = (r: Pick<FirewallRule, 'ports'>) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
-const rules = (text: string) => (nft.parse(text, CONF).firewall?.inputRules ?? []).map((r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.iface ? ` iif=${r.iface}` : ''}${r.note ? ` (${r.note})` : ''}`);
+const rules = (text: string) =>
+  (nft.parse(text, CONF).firewall?.inputRules ?? []).map(
+    (r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.iface ? ` iif=${r.iface}` : ''}${r.note ? ` (${r.note})` : ''}`,
+  );
 const facts = (files: Record<string, string>) =>
   engineWith(files)
     .analyze()
-    .facts.map(({ fact }) => `${fact.role} ${fact.protocol} ${fact.port === fact.portEnd ? fact.port : `${fact.port}-${fact.portEnd}`} @${(files[fact.file.replace('/ws/', '')] ?? '').slice(fact.span.start, fact.span.end)}: ${fact.detail}`)
+    .facts.map(
+      ({ fact }) =>
+        `${fact.role} ${fact.protocol} ${fact.port === fact.portEnd ? fact.port : `${fact.port}-${fact.portEnd}`} @${(files[fact.file.replace('/ws/', '')] ?? '').slice(fact.span.start, fact.span.end)}: ${fact.detail}`,
+    )
     .sort();
 const errors = (text: string, file = 'etc/nftables.conf') => shownFindings(engineWith({ [file]: text })).map((f) => [f.code, f.line, f.text]);
 
-const input = (body: string, policy = 'drop') => `flush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy ${policy};\n${body}  }\n}\n`;
+const input = (body: string, policy = 'drop') =>
+  `flush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy ${policy};\n${body}  }\n}\n`;
 
 describe('nftables', () => {
   describe('input hook rules', () => {
     it('reads the policy, loopback, ct state and ports in packet order', () => {
-      const text = input('    iif lo accept\n    ct state established,related accept\n    tcp dport 22 accept\n    udp dport { 53, 5353 } drop\n    tcp dport 60000-61000 reject\n');
-      assert.deepStrictEqual(rules(text), ['any * accept iif=lo', 'any * accept (ct state established,related)', 'tcp 22 accept', 'udp 53,5353 drop', 'tcp 60000-61000 reject']);
+      const text = input(
+        '    iif lo accept\n    ct state established,related accept\n    tcp dport 22 accept\n    udp dport { 53, 5353 } drop\n    tcp dport 60000-61000 reject\n',
+      );
+      assert.deepStrictEqual(rules(text), [
+        'any * accept iif=lo',
+        'any * accept (ct state established,related)',
+        'tcp 22 accept',
+        'udp 53,5353 drop',
+        'tcp 60000-61000 reject',
+      ]);
       assert.deepStrictEqual(nft.parse(text, CONF).firewall?.inboundPolicy?.action, 'drop');
       assert.strictEqual(nft.parse(text, CONF).firewall?.inboundPolicy?.family, 'both');
     });
@@ -34,11 +49,15 @@ describe('nftables', () => {
       assert.deepStrictEqual(rules(input('    meta l4proto { tcp, udp } th dport 53 accept\n')), ['tcp 53 accept', 'udp 53 accept']);
     });
 
-    it('follows jump and goto into regular chains, narrowing to the jump rule\'s ports', () => {
-      const text = 'table ip f {\n  chain ssh {\n    ip saddr 10.0.0.0/8 accept\n    drop\n  }\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 jump ssh\n    tcp dport 80 accept\n  }\n}\n';
+    it("follows jump and goto into regular chains, narrowing to the jump rule's ports", () => {
+      const text =
+        'table ip f {\n  chain ssh {\n    ip saddr 10.0.0.0/8 accept\n    drop\n  }\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 22 jump ssh\n    tcp dport 80 accept\n  }\n}\n';
       assert.deepStrictEqual(rules(text), ['tcp 22 accept', 'tcp 22 drop', 'tcp 80 accept']);
       assert.strictEqual(nft.parse(text, CONF).firewall?.inputRules[0].source, '10.0.0.0/8');
-      assert.deepStrictEqual(nft.parse(text, CONF).facts.map((f) => f.detail), ['sends TCP 22 inbound to chain ssh', 'allows TCP 80 inbound']);
+      assert.deepStrictEqual(
+        nft.parse(text, CONF).facts.map((f) => f.detail),
+        ['sends TCP 22 inbound to chain ssh', 'allows TCP 80 inbound'],
+      );
     });
 
     it('verdict maps on ports and on ct state', () => {
@@ -72,22 +91,43 @@ describe('nftables', () => {
         '',
       ].join('\n');
       const conditions = (r: FirewallRule) =>
-        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+        Object.fromEntries(
+          Object.entries({
+            sourcePorts: r.sourcePorts,
+            destination: r.destination,
+            matchesNew: r.matchesNew,
+            loopbackOnly: r.loopbackOnly,
+            chain: r.chain,
+            unmodelled: r.unmodelled,
+          }).filter(([, v]) => v !== undefined),
+        );
       const fw = nft.parse(text, CONF).firewall!;
       const input = 'inet filter input';
-      assert.deepStrictEqual(fw.inputRules.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]), [
-        ['any * accept', { loopbackOnly: true, chain: input }],
-        ['any * accept', { matchesNew: false, chain: input }],
-        ['any * accept', { matchesNew: false, chain: input }],
-        ['any * drop', { matchesNew: false, chain: input }],
-        ['any * other', { chain: input }], // new : continue admits new connections
-        ['tcp * drop', { sourcePorts: [{ from: 53, to: 53 }], chain: input }],
-        ['udp * drop', { sourcePorts: [{ from: 0, to: 52 }, { from: 54, to: 65535 }], chain: input }],
-        ['tcp 2222 limit', { chain: input, unmodelled: ['rate limit'] }],
-        ['udp 9 drop', { chain: input, unmodelled: ['ip daddr != 10.0.0.2'] }],
-        ['tcp 23 accept', { destination: '10.0.0.1', chain: 'inet filter ssh' }],
-        ['tcp 22 accept', { chain: input }],
-      ]);
+      assert.deepStrictEqual(
+        fw.inputRules.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]),
+        [
+          ['any * accept', { loopbackOnly: true, chain: input }],
+          ['any * accept', { matchesNew: false, chain: input }],
+          ['any * accept', { matchesNew: false, chain: input }],
+          ['any * drop', { matchesNew: false, chain: input }],
+          ['any * other', { chain: input }], // new : continue admits new connections
+          ['tcp * drop', { sourcePorts: [{ from: 53, to: 53 }], chain: input }],
+          [
+            'udp * drop',
+            {
+              sourcePorts: [
+                { from: 0, to: 52 },
+                { from: 54, to: 65535 },
+              ],
+              chain: input,
+            },
+          ],
+          ['tcp 2222 limit', { chain: input, unmodelled: ['rate limit'] }],
+          ['udp 9 drop', { chain: input, unmodelled: ['ip daddr != 10.0.0.2'] }],
+          ['tcp 23 accept', { destination: '10.0.0.1', chain: 'inet filter ssh' }],
+          ['tcp 22 accept', { chain: input }],
+        ],
+      );
       assert.strictEqual(fw.inputRules[0].iface, 'lo');
     });
 
@@ -96,17 +136,20 @@ describe('nftables', () => {
     });
 
     it('ignores chains on other hooks and concatenations it does not model', () => {
-      const text = 'table inet f {\n  chain out {\n    type filter hook output priority 0;\n    tcp dport 25 drop\n  }\n  chain input {\n    type filter hook input priority 0;\n    ip saddr . tcp dport { 10.0.0.1 . 22 } accept\n  }\n}\n';
+      const text =
+        'table inet f {\n  chain out {\n    type filter hook output priority 0;\n    tcp dport 25 drop\n  }\n  chain input {\n    type filter hook input priority 0;\n    ip saddr . tcp dport { 10.0.0.1 . 22 } accept\n  }\n}\n';
       assert.deepStrictEqual(rules(text), ['any * accept (tcp dport in an expression)']);
     });
 
     it('add rule / insert rule commands build the same chains', () => {
-      const text = 'add table ip f\nadd chain ip f input { type filter hook input priority 0; policy drop; }\nadd rule ip f input tcp dport 80 accept\ninsert rule ip f input tcp dport 22 accept\n';
+      const text =
+        'add table ip f\nadd chain ip f input { type filter hook input priority 0; policy drop; }\nadd rule ip f input tcp dport 80 accept\ninsert rule ip f input tcp dport 22 accept\n';
       assert.deepStrictEqual(rules(text), ['tcp 22 accept', 'tcp 80 accept']);
     });
 
     it('reads dnat and redirect as forwards', () => {
-      const text = 'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n    tcp dport 8443 dnat to 10.0.0.2:443\n    tcp dport 2222 redirect to :22\n  }\n}\n';
+      const text =
+        'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n    tcp dport 8443 dnat to 10.0.0.2:443\n    tcp dport 2222 redirect to :22\n  }\n}\n';
       const fw = nft.parse(text, CONF).firewall!;
       assert.deepStrictEqual(
         fw.forwards.map((f) => `${f.kind} ${f.protocol} ${ports(f)} -> ${f.toAddress ?? 'local'}:${f.toPorts?.from}`),
@@ -127,7 +170,8 @@ describe('nftables', () => {
     });
 
     it('define variables and named sets put the facts where the ports are written', () => {
-      const text = 'define web = { 80, 443 }\ntable inet filter {\n  set admin {\n    type inet_service\n    elements = { 9000 }\n  }\n  chain input {\n    type filter hook input priority 0;\n    tcp dport $web accept\n    udp dport @admin drop\n  }\n}\n';
+      const text =
+        'define web = { 80, 443 }\ntable inet filter {\n  set admin {\n    type inet_service\n    elements = { 9000 }\n  }\n  chain input {\n    type filter hook input priority 0;\n    tcp dport $web accept\n    udp dport @admin drop\n  }\n}\n';
       assert.deepStrictEqual(facts({ 'etc/nftables.conf': text }), [
         'firewall tcp 443 @443: allows TCP 443 inbound',
         'firewall tcp 80 @80: allows TCP 80 inbound',
@@ -136,7 +180,10 @@ describe('nftables', () => {
     });
 
     it('service names resolve through the registry', () => {
-      assert.deepStrictEqual(facts({ 'etc/nftables.conf': input('    tcp dport { ssh, https } accept\n') }), ['firewall tcp 22 @ssh: allows TCP 22 inbound', 'firewall tcp 443 @https: allows TCP 443 inbound']);
+      assert.deepStrictEqual(facts({ 'etc/nftables.conf': input('    tcp dport { ssh, https } accept\n') }), [
+        'firewall tcp 22 @ssh: allows TCP 22 inbound',
+        'firewall tcp 443 @https: allows TCP 443 inbound',
+      ]);
     });
 
     it('dnat targets are forward facts', () => {
@@ -149,7 +196,8 @@ describe('nftables', () => {
 
     it('includes: defines of an included file reach the rules after the include', () => {
       const files = {
-        'etc/nftables.conf': '#!/usr/sbin/nft -f\nflush ruleset\ninclude "nftables.d/vars.nft"\ntable inet filter {\n  chain input {\n    type filter hook input priority 0;\n    tcp dport $ssh_port accept\n  }\n}\n',
+        'etc/nftables.conf':
+          '#!/usr/sbin/nft -f\nflush ruleset\ninclude "nftables.d/vars.nft"\ntable inet filter {\n  chain input {\n    type filter hook input priority 0;\n    tcp dport $ssh_port accept\n  }\n}\n',
         'etc/nftables.d/vars.nft': 'define ssh_port = 2222\n',
       };
       assert.deepStrictEqual(facts(files), ['firewall tcp 2222 @2222: allows TCP 2222 inbound']);
@@ -157,7 +205,9 @@ describe('nftables', () => {
     });
 
     it('hover says what the rule does', () => {
-      const text = input('    tcp dport 443 accept\n') + 'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n    tcp dport 8443 dnat to 10.0.0.2:443\n  }\n}\n';
+      const text =
+        input('    tcp dport 443 accept\n') +
+        'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat;\n    tcp dport 8443 dnat to 10.0.0.2:443\n  }\n}\n';
       const engine = engineWith({ 'etc/nftables.conf': text });
       const ranges = parseEphemeralRanges(undefined);
       assert.match(hoverAt(engine, CONF, offsetOf(text, '443 accept'), ranges)!.markdown, /allows TCP 443 inbound/);
@@ -208,7 +258,8 @@ describe('nftables', () => {
       });
     }
     it('stays silent on a realistic ruleset with one-line blocks, continuations and comments', () => {
-      const text = '#!/usr/sbin/nft -f\nflush ruleset\ndefine lan = 192.168.0.0/16\ntable inet filter { # main\n  set blocked { type ipv4_addr; flags interval; }\n  chain input { type filter hook input priority filter; policy drop;\n    iifname "lo" accept\n    ct state { established, related } accept\n    ip saddr $lan tcp dport \\\n      { 22, 80 } counter accept comment "admin"\n    ip saddr @blocked drop\n    icmp type echo-request limit rate 5/second accept\n    log prefix "drop: " level info\n  }\n  chain forward { type filter hook forward priority 0; policy drop; }\n}\n';
+      const text =
+        '#!/usr/sbin/nft -f\nflush ruleset\ndefine lan = 192.168.0.0/16\ntable inet filter { # main\n  set blocked { type ipv4_addr; flags interval; }\n  chain input { type filter hook input priority filter; policy drop;\n    iifname "lo" accept\n    ct state { established, related } accept\n    ip saddr $lan tcp dport \\\n      { 22, 80 } counter accept comment "admin"\n    ip saddr @blocked drop\n    icmp type echo-request limit rate 5/second accept\n    log prefix "drop: " level info\n  }\n  chain forward { type filter hook forward priority 0; policy drop; }\n}\n';
       assert.deepStrictEqual(errors(text), []);
     });
     it('stays silent on unknown variables in a fragment or when an include is not in the workspace', () => {
@@ -220,8 +271,36 @@ describe('nftables', () => {
   it('never throws or hangs on garbage, and still reads the rules after it', () => {
     const base = input('    tcp dport 22 accept\n');
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const alphabet = ['{', '}', ';', '\n', '"', '$', '@', ':', '-', ',', '.', 'tcp', 'dport', 'jump', 'x', '0', '99999', '\\', '#', ' ', 'table', 'chain', 'define', '=', 'vmap', '[', ']'];
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = [
+      '{',
+      '}',
+      ';',
+      '\n',
+      '"',
+      '$',
+      '@',
+      ':',
+      '-',
+      ',',
+      '.',
+      'tcp',
+      'dport',
+      'jump',
+      'x',
+      '0',
+      '99999',
+      '\\',
+      '#',
+      ' ',
+      'table',
+      'chain',
+      'define',
+      '=',
+      'vmap',
+      '[',
+      ']',
+    ];
     const started = Date.now();
     for (let n = 0; n < 300; n++) {
       const cut = Math.floor(rnd() * base.length);

@@ -19,7 +19,7 @@ function factsOf(files: Record<string, string>, role: PortFact['role'] = 'listen
 
 /** "0.0.0.0:80/tcp", "[::]:443/tcp v6only", "127.0.0.1:8000-8002/tcp bind", "name:80/tcp". */
 function show(f: PortFact): string {
-  const addr = f.family === 'ipv6' ? `[${f.address ?? '::'}]` : f.family === 'ipv4' ? f.address ?? '0.0.0.0' : f.address;
+  const addr = f.family === 'ipv6' ? `[${f.address ?? '::'}]` : f.family === 'ipv4' ? (f.address ?? '0.0.0.0') : f.address;
   const port = f.port === f.portEnd ? `${f.port}` : `${f.port}-${f.portEnd}`;
   return `${addr}:${port}/${f.protocol}${f.family === 'ipv6' && f.v6only ? ' v6only' : ''}${f.separateBind ? ' bind' : ''}${f.implicit ? ' implicit' : ''}`;
 }
@@ -29,7 +29,7 @@ const listens = (body: string) => binds({ [MAIN]: server(body) });
 
 function errors(files: Record<string, string>) {
   return shownFindings(engineWith(files))
-    .filter((f) => f.code !== 'ephemeral-port' && f.code !== 'port-conflict' || /nginx -t/.test(f.message))
+    .filter((f) => (f.code !== 'ephemeral-port' && f.code !== 'port-conflict') || /nginx -t/.test(f.message))
     .map((f) => [f.file.replace('/ws/', ''), f.code, f.severity, f.line, f.text]);
 }
 const errorsIn = (body: string) => errors({ [MAIN]: server(body) }).map(([, code, severity, , text]) => [code, severity, text]);
@@ -81,7 +81,18 @@ describe('nginx', () => {
     });
 
     it('socket options make nginx bind the address on its own (separateBind)', () => {
-      for (const p of ['bind', 'backlog=511', 'rcvbuf=64k', 'sndbuf=1M', 'deferred', 'fastopen=256', 'so_keepalive=on', 'so_keepalive=30m::10', 'reuseport', 'ipv6only=on']) {
+      for (const p of [
+        'bind',
+        'backlog=511',
+        'rcvbuf=64k',
+        'sndbuf=1M',
+        'deferred',
+        'fastopen=256',
+        'so_keepalive=on',
+        'so_keepalive=30m::10',
+        'reuseport',
+        'ipv6only=on',
+      ]) {
         assert.deepStrictEqual(listens(`listen 127.0.0.1:80 ${p};`), ['127.0.0.1:80/tcp bind'], p);
       }
       for (const p of ['ssl', 'http2', 'proxy_protocol', 'default_server', 'default']) {
@@ -90,7 +101,10 @@ describe('nginx', () => {
     });
 
     it('one listen with options decides bind for every listen of that address:port', () => {
-      assert.deepStrictEqual(binds({ [MAIN]: main('server { listen 127.0.0.1:80; }\nserver { listen 127.0.0.1:80 bind; server_name b; }') }), ['127.0.0.1:80/tcp bind', '127.0.0.1:80/tcp bind']);
+      assert.deepStrictEqual(binds({ [MAIN]: main('server { listen 127.0.0.1:80; }\nserver { listen 127.0.0.1:80 bind; server_name b; }') }), [
+        '127.0.0.1:80/tcp bind',
+        '127.0.0.1:80/tcp bind',
+      ]);
     });
 
     it('[::]:P is v6-only unless ipv6only=off', () => {
@@ -175,7 +189,8 @@ describe('nginx', () => {
     });
 
     it('upstream ports out of range, and missing where nginx wants one', () => {
-      const body = 'location / { proxy_pass http://127.0.0.1:99999; }\nlocation /a { fastcgi_pass 127.0.0.1; }\nlocation /b { grpc_pass grpc://127.0.0.1; }\nlocation /c { proxy_pass http://127.0.0.1:0/; }';
+      const body =
+        'location / { proxy_pass http://127.0.0.1:99999; }\nlocation /a { fastcgi_pass 127.0.0.1; }\nlocation /b { grpc_pass grpc://127.0.0.1; }\nlocation /c { proxy_pass http://127.0.0.1:0/; }';
       assert.deepStrictEqual(errorsIn(`listen 80;\n${body}`), [
         ['invalid-port', 'error', '99999'],
         ['invalid-port', 'error', '127.0.0.1'],
@@ -187,18 +202,26 @@ describe('nginx', () => {
 
   describe('contexts', () => {
     it('stream: udp, tcp and udp on one port, proxy_pass and upstream servers', () => {
-      const text = main('', 'stream {\n  upstream dns { server 10.0.0.2:53; }\n  server { listen 53 udp; proxy_pass dns; }\n  server { listen 53; proxy_pass 10.0.0.3:53; }\n}\n');
+      const text = main(
+        '',
+        'stream {\n  upstream dns { server 10.0.0.2:53; }\n  server { listen 53 udp; proxy_pass dns; }\n  server { listen 53; proxy_pass 10.0.0.3:53; }\n}\n',
+      );
       assert.deepStrictEqual(binds({ [MAIN]: text }), ['0.0.0.0:53/udp', '0.0.0.0:53/tcp']);
       assert.deepStrictEqual(factsOf({ [MAIN]: text }, 'upstream').map(show), ['10.0.0.2:53/udp', '10.0.0.3:53/tcp']);
       assert.deepStrictEqual(errors({ [MAIN]: text }), []);
     });
 
     it('mail servers listen too', () => {
-      assert.deepStrictEqual(binds({ [MAIN]: main('', 'mail {\n  server { listen 25; protocol smtp; }\n  server { listen 127.0.0.1:993 ssl; protocol imap; }\n}\n') }), ['0.0.0.0:25/tcp', '127.0.0.1:993/tcp']);
+      assert.deepStrictEqual(
+        binds({ [MAIN]: main('', 'mail {\n  server { listen 25; protocol smtp; }\n  server { listen 127.0.0.1:993 ssl; protocol imap; }\n}\n') }),
+        ['0.0.0.0:25/tcp', '127.0.0.1:993/tcp'],
+      );
     });
 
     it('a stream or mail server without listen is refused, an http one listens on *:80', () => {
-      assert.deepStrictEqual(errors({ [MAIN]: main('', 'stream {\n  server { proxy_pass 127.0.0.1:1; }\n}\n') }), [['etc/nginx/nginx.conf', 'syntax', 'error', 6, 'server']]);
+      assert.deepStrictEqual(errors({ [MAIN]: main('', 'stream {\n  server { proxy_pass 127.0.0.1:1; }\n}\n') }), [
+        ['etc/nginx/nginx.conf', 'syntax', 'error', 6, 'server'],
+      ]);
       assert.deepStrictEqual(binds({ [MAIN]: main('server { server_name a; }') }), ['0.0.0.0:80/tcp implicit']);
     });
 
@@ -220,12 +243,21 @@ describe('nginx', () => {
     });
 
     it('a snippet read on its own that starts with listen is server context', () => {
-      assert.deepStrictEqual(binds({ 'etc/nginx/snippets/listen-443.conf': 'listen 443 ssl;\nlisten [::]:443 ssl;\n' }), ['0.0.0.0:443/tcp', '[::]:443/tcp v6only']);
+      assert.deepStrictEqual(binds({ 'etc/nginx/snippets/listen-443.conf': 'listen 443 ssl;\nlisten [::]:443 ssl;\n' }), [
+        '0.0.0.0:443/tcp',
+        '[::]:443/tcp v6only',
+      ]);
     });
 
     it('context labels name the server block and its server_name', () => {
-      const facts = factsOf({ [MAIN]: main('server {\n  listen 80;\n  server_name example.com www.example.com other.example;\n}\ninclude conf.d/*.conf;'), 'etc/nginx/conf.d/a.conf': 'server { listen 81; }\n' });
-      assert.deepStrictEqual(facts.map((f) => f.context).sort(), ['server block at line 1 of a.conf', 'server block at line 3 (server_name example.com www.example.com …)']);
+      const facts = factsOf({
+        [MAIN]: main('server {\n  listen 80;\n  server_name example.com www.example.com other.example;\n}\ninclude conf.d/*.conf;'),
+        'etc/nginx/conf.d/a.conf': 'server { listen 81; }\n',
+      });
+      assert.deepStrictEqual(facts.map((f) => f.context).sort(), [
+        'server block at line 1 of a.conf',
+        'server block at line 3 (server_name example.com www.example.com …)',
+      ]);
     });
   });
 
@@ -240,7 +272,9 @@ describe('nginx', () => {
         'etc/nginx/sites-enabled/site': 'server { listen 8004; }\n',
       };
       assert.deepStrictEqual(
-        factsOf(files).filter((f) => f.instance === '/ws/etc/nginx/nginx.conf').map(show),
+        factsOf(files)
+          .filter((f) => f.instance === '/ws/etc/nginx/nginx.conf')
+          .map(show),
         ['0.0.0.0:8001/tcp', '0.0.0.0:8003/tcp', '0.0.0.0:8002/tcp', '0.0.0.0:8004/tcp'],
       );
     });
@@ -254,7 +288,9 @@ describe('nginx', () => {
       assert.deepStrictEqual(errors(files), [['deploy/nginx/conf.d/b.conf', 'duplicate-default-server', 'error', 2, '80']]);
       assert.deepStrictEqual(new Set(factsOf(files).map((f) => f.instance)), new Set(['/ws/deploy/nginx/nginx.conf']));
       // A workspace that mirrors /etc answers first.
-      assert.deepStrictEqual(binds({ 'deploy/nginx/nginx.conf': files['deploy/nginx/nginx.conf'], 'etc/nginx/conf.d/c.conf': 'server { listen 8080; }\n' }), ['0.0.0.0:8080/tcp']);
+      assert.deepStrictEqual(binds({ 'deploy/nginx/nginx.conf': files['deploy/nginx/nginx.conf'], 'etc/nginx/conf.d/c.conf': 'server { listen 8080; }\n' }), [
+        '0.0.0.0:8080/tcp',
+      ]);
     });
 
     it('a site file read on its own resolves includes against its conf directory', () => {
@@ -281,14 +317,19 @@ describe('nginx', () => {
         'etc/nginx/sites-available/default': site,
       };
       assert.deepStrictEqual(
-        factsOf(files).filter((f) => f.instance === '/ws/etc/nginx/nginx.conf').map(show),
+        factsOf(files)
+          .filter((f) => f.instance === '/ws/etc/nginx/nginx.conf')
+          .map(show),
         ['0.0.0.0:80/tcp'],
       );
       assert.deepStrictEqual(errors(files), []);
     });
 
     it('a server snippet counts for every server that includes it', () => {
-      const files = { [MAIN]: main('server { include snippets/l.conf; }\nserver { server_name b; include snippets/l.conf; }'), 'etc/nginx/snippets/l.conf': 'listen 8080;\n' };
+      const files = {
+        [MAIN]: main('server { include snippets/l.conf; }\nserver { server_name b; include snippets/l.conf; }'),
+        'etc/nginx/snippets/l.conf': 'listen 8080;\n',
+      };
       assert.deepStrictEqual(binds(files), ['0.0.0.0:8080/tcp', '0.0.0.0:8080/tcp']);
       assert.deepStrictEqual(errors(files), []);
       const twice = { [MAIN]: main('server { include snippets/l.conf; include snippets/l.conf; }'), 'etc/nginx/snippets/l.conf': 'listen 8080;\n' };
@@ -296,7 +337,10 @@ describe('nginx', () => {
     });
 
     it('includes carry their context: a stream include reads stream servers', () => {
-      const files = { [MAIN]: main('', 'stream { include streams-enabled/*; }\n'), 'etc/nginx/streams-enabled/dns': 'server { listen 5353 udp; proxy_pass 127.0.0.1:53; }\n' };
+      const files = {
+        [MAIN]: main('', 'stream { include streams-enabled/*; }\n'),
+        'etc/nginx/streams-enabled/dns': 'server { listen 5353 udp; proxy_pass 127.0.0.1:53; }\n',
+      };
       assert.deepStrictEqual(binds(files), ['0.0.0.0:5353/udp']);
     });
   });
@@ -320,9 +364,13 @@ describe('nginx', () => {
   });
 
   describe('upstreams point at sockets and bind nothing', () => {
-    const ups = (body: string, extra = '') => factsOf({ [MAIN]: main(`${extra}server {\n  listen 80;\n  location / {\n${body}\n  }\n}`) }, 'upstream').map((f) => `${show(f)}${f.implicit ? '' : ''} ${f.context.split(' in ')[0]}`);
+    const ups = (body: string, extra = '') =>
+      factsOf({ [MAIN]: main(`${extra}server {\n  listen 80;\n  location / {\n${body}\n  }\n}`) }, 'upstream').map(
+        (f) => `${show(f)}${f.implicit ? '' : ''} ${f.context.split(' in ')[0]}`,
+      );
     it('every *_pass with host:port', () => {
-      const body = 'proxy_pass http://127.0.0.1:8080/x;\nfastcgi_pass 127.0.0.1:9000;\nuwsgi_pass uwsgi://[::1]:3031;\nscgi_pass localhost:4000;\ngrpc_pass grpcs://10.0.0.1:50051;\nmemcached_pass 127.0.0.1:11211;';
+      const body =
+        'proxy_pass http://127.0.0.1:8080/x;\nfastcgi_pass 127.0.0.1:9000;\nuwsgi_pass uwsgi://[::1]:3031;\nscgi_pass localhost:4000;\ngrpc_pass grpcs://10.0.0.1:50051;\nmemcached_pass 127.0.0.1:11211;';
       assert.deepStrictEqual(ups(body), [
         '127.0.0.1:8080/tcp proxy_pass',
         '127.0.0.1:9000/tcp fastcgi_pass',
@@ -333,21 +381,29 @@ describe('nginx', () => {
       ]);
     });
     it('scheme default ports, marked implicit', () => {
-      assert.deepStrictEqual(ups('proxy_pass http://app;\nproxy_pass https://api.example.com/v1;'), ['app:80/tcp implicit proxy_pass', 'api.example.com:443/tcp implicit proxy_pass']);
+      assert.deepStrictEqual(ups('proxy_pass http://app;\nproxy_pass https://api.example.com/v1;'), [
+        'app:80/tcp implicit proxy_pass',
+        'api.example.com:443/tcp implicit proxy_pass',
+      ]);
     });
     it('an upstream {} name is not a port; its servers are, with port 80 by default', () => {
-      assert.deepStrictEqual(ups('proxy_pass http://backend;', 'upstream backend {\n  server 127.0.0.1:3000 weight=2;\n  server app2;\n  server unix:/run/app.sock;\n}\n'), [
-        '127.0.0.1:3000/tcp server',
-        'app2:80/tcp implicit server',
-      ]);
+      assert.deepStrictEqual(
+        ups('proxy_pass http://backend;', 'upstream backend {\n  server 127.0.0.1:3000 weight=2;\n  server app2;\n  server unix:/run/app.sock;\n}\n'),
+        ['127.0.0.1:3000/tcp server', 'app2:80/tcp implicit server'],
+      );
     });
     it('variables and unix sockets are skipped', () => {
       assert.deepStrictEqual(ups('proxy_pass http://$host:8080;\nfastcgi_pass unix:/run/php.sock;\nproxy_pass http://unix:/tmp/x.sock:/;'), []);
     });
     it('a name without port may be an upstream elsewhere: no error unless the configuration is complete', () => {
       assert.deepStrictEqual(errors({ 'etc/nginx/sites-enabled/site': 'server {\n  listen 80;\n  location / { fastcgi_pass php; }\n}\n' }), []);
-      assert.deepStrictEqual(errors({ [MAIN]: main('server {\n  listen 80;\n  location / { fastcgi_pass php; }\n}') }), [['etc/nginx/nginx.conf', 'invalid-port', 'error', 5, 'php']]);
-      assert.deepStrictEqual(errors({ [MAIN]: main('upstream php { server 127.0.0.1:9000; }\nserver {\n  listen 80;\n  location / { fastcgi_pass php; }\n}') }), []);
+      assert.deepStrictEqual(errors({ [MAIN]: main('server {\n  listen 80;\n  location / { fastcgi_pass php; }\n}') }), [
+        ['etc/nginx/nginx.conf', 'invalid-port', 'error', 5, 'php'],
+      ]);
+      assert.deepStrictEqual(
+        errors({ [MAIN]: main('upstream php { server 127.0.0.1:9000; }\nserver {\n  listen 80;\n  location / { fastcgi_pass php; }\n}') }),
+        [],
+      );
     });
   });
 
@@ -359,7 +415,10 @@ describe('nginx', () => {
         'etc/nginx/conf.d/b.conf': '# b\nserver {\n  server_name b;\n  listen 80 default;\n}\n',
       };
       const found = shownFindings(engineWith(files));
-      assert.deepStrictEqual(found.map((f) => [f.file.replace('/ws/', ''), f.code, f.line, f.text]), [['etc/nginx/conf.d/b.conf', 'duplicate-default-server', 4, '80']]);
+      assert.deepStrictEqual(
+        found.map((f) => [f.file.replace('/ws/', ''), f.code, f.line, f.text]),
+        [['etc/nginx/conf.d/b.conf', 'duplicate-default-server', 4, '80']],
+      );
       const finding = engineWith(files).analyze().findingsByFile.get('/ws/etc/nginx/conf.d/b.conf')![0];
       assert.strictEqual(finding.related?.[0].file, '/ws/etc/nginx/conf.d/a.conf');
       assert.strictEqual(files['etc/nginx/conf.d/a.conf'].slice(finding.related![0].span.start, finding.related![0].span.end), '80');
@@ -367,7 +426,9 @@ describe('nginx', () => {
     });
 
     it('duplicate-default-server stays silent on different addresses, families and ports', () => {
-      const text = main('server { listen 80 default_server; listen [::]:80 default_server; }\nserver { listen 127.0.0.1:80 default_server; }\nserver { listen 81 default_server; }');
+      const text = main(
+        'server { listen 80 default_server; listen [::]:80 default_server; }\nserver { listen 127.0.0.1:80 default_server; }\nserver { listen 81 default_server; }',
+      );
       assert.deepStrictEqual(errors({ [MAIN]: text }), []);
     });
 
@@ -382,21 +443,35 @@ describe('nginx', () => {
     });
 
     it('"a duplicate listen" in one server is a port-conflict, however the address is written', () => {
-      for (const pair of ['listen 80;\nlisten 80;', 'listen 80;\nlisten *:80;', 'listen 8000-8005;\nlisten 8005;', 'listen localhost:8080;\nlisten 127.0.0.1:8080;']) {
+      for (const pair of [
+        'listen 80;\nlisten 80;',
+        'listen 80;\nlisten *:80;',
+        'listen 8000-8005;\nlisten 8005;',
+        'listen localhost:8080;\nlisten 127.0.0.1:8080;',
+      ]) {
         const got = errors({ [MAIN]: server(pair) });
-        assert.deepStrictEqual(got.map((g) => [g[1], g[3]]), [['port-conflict', 5]], pair);
+        assert.deepStrictEqual(
+          got.map((g) => [g[1], g[3]]),
+          [['port-conflict', 5]],
+          pair,
+        );
       }
     });
 
     it('virtual hosting is never a finding', () => {
-      const text = main('server { listen 80; server_name a; }\nserver { listen 80; server_name b; }\nserver { listen 80 default_server; server_name c; }\nserver { listen 80; listen 127.0.0.1:80; server_name d; }');
+      const text = main(
+        'server { listen 80; server_name a; }\nserver { listen 80; server_name b; }\nserver { listen 80 default_server; server_name c; }\nserver { listen 80; listen 127.0.0.1:80; server_name d; }',
+      );
       assert.deepStrictEqual(shownFindings(engineWith({ [MAIN]: text })), []);
     });
 
     it('stream: every address:port once (nginx 1.22), tcp and udp apart', () => {
       const dup = main('', 'stream {\n  server { listen 12345; proxy_pass 127.0.0.1:1; }\n  server { listen 12345; proxy_pass 127.0.0.1:2; }\n}\n');
       assert.deepStrictEqual(errors({ [MAIN]: dup }), [['etc/nginx/nginx.conf', 'port-conflict', 'error', 7, '12345']]);
-      const fine = main('', 'stream {\n  server { listen 53; listen 53 udp; proxy_pass 127.0.0.1:1; }\n  server { listen 127.0.0.1:53; listen [::]:53; proxy_pass 127.0.0.1:2; }\n}\n');
+      const fine = main(
+        '',
+        'stream {\n  server { listen 53; listen 53 udp; proxy_pass 127.0.0.1:1; }\n  server { listen 127.0.0.1:53; listen [::]:53; proxy_pass 127.0.0.1:2; }\n}\n',
+      );
       assert.deepStrictEqual(errors({ [MAIN]: fine }), []);
     });
 
@@ -419,7 +494,11 @@ describe('nginx', () => {
       assert.deepStrictEqual(syntax('events {}\nhttp {\n  server { listen "80"x; }\n}\n'), [[3, 'x']]);
       assert.deepStrictEqual(syntax('events {}\nhttp {\n  ;\n}\n'), [[3, ';']]);
       // nginx reads an unclosed quote to the end of the file; we end it at the end of its line and go on.
-      assert.deepStrictEqual(syntax('events {}\nhttp {\n  server { server_name "a; }\n}\n'), [[2, '{'], [3, 'server_name "a; }'], [3, '"']]);
+      assert.deepStrictEqual(syntax('events {}\nhttp {\n  server { server_name "a; }\n}\n'), [
+        [2, '{'],
+        [3, 'server_name "a; }'],
+        [3, '"'],
+      ]);
     });
     it('"}" and "#" inside a word, ${var}, escapes and multi-line strings are words', () => {
       const tree = parseNginxTree('a b} c#d "e\\"f" \'g\nh\' ${x}y \\;z;');
@@ -428,12 +507,18 @@ describe('nginx', () => {
     });
     it('a comment starts only at a word start', () => {
       const tree = parseNginxTree('listen 80 # default_server;\n;');
-      assert.deepStrictEqual(tree.directives[0].args.map((a) => a.text), ['80']);
+      assert.deepStrictEqual(
+        tree.directives[0].args.map((a) => a.text),
+        ['80'],
+      );
     });
     it('Lua blocks are skipped whole', () => {
       const tree = parseNginxTree('content_by_lua_block {\n  local t = { a = "}" } -- }\n  ngx.say("{")\n}\nlisten 80;\n');
       assert.deepStrictEqual(tree.errors, []);
-      assert.deepStrictEqual(tree.directives.map((d) => d.name.text), ['content_by_lua_block', 'listen']);
+      assert.deepStrictEqual(
+        tree.directives.map((d) => d.name.text),
+        ['content_by_lua_block', 'listen'],
+      );
     });
     it('the rest of a broken file is still analysed', () => {
       const text = 'events {}\nhttp {\n  server { listen 80 }\n  server { listen 8080; }\n';
@@ -444,7 +529,35 @@ describe('nginx', () => {
   describe('never throws, never hangs', () => {
     it('survives garbage', () => {
       const module = createNginxModule();
-      const pieces = ['{', '}', ';', '"', "'", '\\', '$', '${', '#', '\n', ' ', 'listen', 'server', 'http', 'stream', 'include', '80', '[::', ']:', 'unix:', 'proxy_pass', 'http://', ':', '-', 'upstream', 'default_server', 'x'];
+      const pieces = [
+        '{',
+        '}',
+        ';',
+        '"',
+        "'",
+        '\\',
+        '$',
+        '${',
+        '#',
+        '\n',
+        ' ',
+        'listen',
+        'server',
+        'http',
+        'stream',
+        'include',
+        '80',
+        '[::',
+        ']:',
+        'unix:',
+        'proxy_pass',
+        'http://',
+        ':',
+        '-',
+        'upstream',
+        'default_server',
+        'x',
+      ];
       let seed = 7;
       const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
       for (let n = 0; n < 300; n++) {
@@ -457,7 +570,12 @@ describe('nginx', () => {
       }
     });
     it('stays linear on large and pathological input', () => {
-      const big = main(Array.from({ length: 3000 }, (_, i) => `server { listen ${1024 + (i % 5000)}; server_name s${i}; location / { proxy_pass http://127.0.0.1:${3000 + (i % 100)}; } }`).join('\n'));
+      const big = main(
+        Array.from(
+          { length: 3000 },
+          (_, i) => `server { listen ${1024 + (i % 5000)}; server_name s${i}; location / { proxy_pass http://127.0.0.1:${3000 + (i % 100)}; } }`,
+        ).join('\n'),
+      );
       const nested = '{'.repeat(20000) + '"' + "'".repeat(3) + '\\'.repeat(5) + '}'.repeat(20000);
       const quotes = '"\n'.repeat(20000) + "x '\n".repeat(20000);
       const range = main('server { listen 1-65535; }\nserver { listen 1-65535 default_server; }\nserver { listen 1-65535 default_server; }');
@@ -469,17 +587,47 @@ describe('nginx', () => {
 
   describe('paths', () => {
     it('claims nginx files', () => {
-      for (const p of ['/etc/nginx/nginx.conf', '/srv/app/nginx.conf', '/etc/nginx/conf.d/default.conf', '/etc/nginx/sites-enabled/default', '/etc/nginx/sites-available/example.com', '/ws/docker/nginx/conf.d/app.conf', '/ws/nginx/default.conf', '/etc/nginx/snippets/ssl.conf', '/ws/deploy/app.nginx', '/ws/nginx-site.conf', '/etc/nginx/streams-enabled/dns', '/ws/nginx/templates/default.conf.template']) {
+      for (const p of [
+        '/etc/nginx/nginx.conf',
+        '/srv/app/nginx.conf',
+        '/etc/nginx/conf.d/default.conf',
+        '/etc/nginx/sites-enabled/default',
+        '/etc/nginx/sites-available/example.com',
+        '/ws/docker/nginx/conf.d/app.conf',
+        '/ws/nginx/default.conf',
+        '/etc/nginx/snippets/ssl.conf',
+        '/ws/deploy/app.nginx',
+        '/ws/nginx-site.conf',
+        '/etc/nginx/streams-enabled/dns',
+        '/ws/nginx/templates/default.conf.template',
+      ]) {
         assert.ok(isNginxPath(p), p);
       }
     });
     it('leaves other programs and non-config files alone', () => {
-      for (const p of ['/etc/apache2/sites-available/000-default.conf', '/etc/httpd/conf.d/ssl.conf', '/etc/supervisor/conf.d/app.conf', '/etc/fonts/conf.d/10-hinting.conf', '/etc/dovecot/conf.d/10-auth.conf', '/etc/nginx/sites-available/README.md', '/etc/nginx/sites-enabled/default.dpkg-dist', '/etc/nginx/ssl/cert.pem', '/etc/nginx/mime.types', '/ws/nginx/docker-compose.yml', '/etc/nginx/sites-enabled/.default.swp']) {
+      for (const p of [
+        '/etc/apache2/sites-available/000-default.conf',
+        '/etc/httpd/conf.d/ssl.conf',
+        '/etc/supervisor/conf.d/app.conf',
+        '/etc/fonts/conf.d/10-hinting.conf',
+        '/etc/dovecot/conf.d/10-auth.conf',
+        '/etc/nginx/sites-available/README.md',
+        '/etc/nginx/sites-enabled/default.dpkg-dist',
+        '/etc/nginx/ssl/cert.pem',
+        '/etc/nginx/mime.types',
+        '/ws/nginx/docker-compose.yml',
+        '/etc/nginx/sites-enabled/.default.swp',
+      ]) {
         assert.ok(!isNginxPath(p), p);
       }
     });
     it('an Apache or INI file under a claimed path gets no finding', () => {
-      assert.deepStrictEqual(shownFindings(engineWith({ 'sites-available/site': '<VirtualHost *:80>\n  ServerName x\n</VirtualHost>\n', 'nginx/supervisord.conf': '[program:x]\ncommand=y\n' })), []);
+      assert.deepStrictEqual(
+        shownFindings(
+          engineWith({ 'sites-available/site': '<VirtualHost *:80>\n  ServerName x\n</VirtualHost>\n', 'nginx/supervisord.conf': '[program:x]\ncommand=y\n' }),
+        ),
+        [],
+      );
     });
     it('content detection for documents whose path says nothing', () => {
       const module = createNginxModule();
@@ -505,7 +653,10 @@ describe('nginx', () => {
     });
     it('ephemeral-port fires for a listen inside the range, not for an upstream there', () => {
       const found = shownFindings(engineWith({ [MAIN]: server('listen 50000;\nlocation / { proxy_pass http://127.0.0.1:50001; }') }));
-      assert.deepStrictEqual(found.map((f) => [f.code, f.text]), [['ephemeral-port', '50000']]);
+      assert.deepStrictEqual(
+        found.map((f) => [f.code, f.text]),
+        [['ephemeral-port', '50000']],
+      );
     });
   });
 });

@@ -7,7 +7,7 @@ const binds = (files: Record<string, string>) =>
   engineWith(files)
     .analyze()
     .facts.filter(({ fact }) => fact.role === 'listen')
-    .map(({ fact }) => `${fact.family === 'ipv6' ? `[${fact.address ?? '::'}]` : fact.address ?? '0.0.0.0'}:${fact.port}`)
+    .map(({ fact }) => `${fact.family === 'ipv6' ? `[${fact.address ?? '::'}]` : (fact.address ?? '0.0.0.0')}:${fact.port}`)
     .sort();
 
 describe('sshd_config', () => {
@@ -21,7 +21,9 @@ describe('sshd_config', () => {
   });
 
   it('reads host:port, [v6]:port, rdomain and localhost', () => {
-    const got = binds({ 'etc/ssh/sshd_config': 'Port 22\nListenAddress 10.0.0.1:2200\nListenAddress [fe80::1]:2201 rdomain vrf1\nListenAddress localhost:2202\n' });
+    const got = binds({
+      'etc/ssh/sshd_config': 'Port 22\nListenAddress 10.0.0.1:2200\nListenAddress [fe80::1]:2201 rdomain vrf1\nListenAddress localhost:2202\n',
+    });
     assert.deepStrictEqual(got, ['10.0.0.1:2200', '127.0.0.1:2202', '[::1]:2202', '[fe80::1]:2201']);
   });
 
@@ -64,12 +66,18 @@ describe('sshd_config', () => {
     for (const [text, bad] of cases) {
       it(`fires on ${JSON.stringify(text)} with the exact range`, () => {
         const got = shownFindings(engineWith({ 'etc/ssh/sshd_config': text }));
-        assert.deepStrictEqual(got.map((f) => [f.code, f.severity, f.text]), [['invalid-port', 'error', bad]]);
+        assert.deepStrictEqual(
+          got.map((f) => [f.code, f.severity, f.text]),
+          [['invalid-port', 'error', bad]],
+        );
       });
     }
     it('stays silent on valid ports', () => {
       const got = shownFindings(engineWith({ 'etc/ssh/sshd_config': 'Port 1\nPort 65535\nPort 22\nListenAddress [::1]:2222\nListenAddress 127.0.0.1\n' }));
-      assert.deepStrictEqual(got.filter((f) => f.code === 'invalid-port'), []);
+      assert.deepStrictEqual(
+        got.filter((f) => f.code === 'invalid-port'),
+        [],
+      );
     });
   });
 
@@ -77,7 +85,10 @@ describe('sshd_config', () => {
     const text = 'Port 2222\nMatch User bob\n  Port 2200\n  ListenAddress 1.2.3.4\n';
     const engine = engineWith({ 'etc/ssh/sshd_config': text });
     const got = shownFindings(engine).map((f) => [f.code, f.line, f.text]);
-    assert.deepStrictEqual(got, [['syntax', 3, 'Port'], ['syntax', 4, 'ListenAddress']]);
+    assert.deepStrictEqual(got, [
+      ['syntax', 3, 'Port'],
+      ['syntax', 4, 'ListenAddress'],
+    ]);
     assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': text }), ['0.0.0.0:2222', '[::]:2222']);
   });
 
@@ -108,7 +119,10 @@ describe('sshd_config', () => {
         .map((f) => [f.code, f.line, f.text]);
 
     it('Port takes a sign, leading zeros, quotes and lower-case service names', () => {
-      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': "Port +2201\nPort 02202\nPort '2203'\nPort \" 2204\"\nPort ssh\n" }).filter((b) => b.startsWith('0.')), ['0.0.0.0:22', '0.0.0.0:2201', '0.0.0.0:2202', '0.0.0.0:2203', '0.0.0.0:2204']);
+      assert.deepStrictEqual(
+        binds({ 'etc/ssh/sshd_config': 'Port +2201\nPort 02202\nPort \'2203\'\nPort " 2204"\nPort ssh\n' }).filter((b) => b.startsWith('0.')),
+        ['0.0.0.0:22', '0.0.0.0:2201', '0.0.0.0:2202', '0.0.0.0:2203', '0.0.0.0:2204'],
+      );
       assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': "Port +2201\nPort '2203'\nPort ssh\n" }), []);
     });
 
@@ -129,11 +143,15 @@ describe('sshd_config', () => {
     });
 
     it('ListenAddress takes every inet_aton form of IPv4', () => {
-      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': 'Port 22\nListenAddress 127.1\nListenAddress 0x7f.0.0.2\nListenAddress 010.0.0.1\nListenAddress 0\n' }), ['0.0.0.0:22', '127.0.0.1:22', '127.0.0.2:22', '8.0.0.1:22']);
+      assert.deepStrictEqual(
+        binds({ 'etc/ssh/sshd_config': 'Port 22\nListenAddress 127.1\nListenAddress 0x7f.0.0.2\nListenAddress 010.0.0.1\nListenAddress 0\n' }),
+        ['0.0.0.0:22', '127.0.0.1:22', '127.0.0.2:22', '8.0.0.1:22'],
+      );
     });
 
     it('malformed ListenAddress values are invalid-port, a wrong rdomain clause is syntax', () => {
-      const text = 'ListenAddress 127.0.0.1/22\nListenAddress [::1]x\nListenAddress 1.2.3.4.5\nListenAddress :2200\nListenAddress 127.0.0.1 Rdomain lo\nListenAddress 127.0.0.1 rdomain lo\n';
+      const text =
+        'ListenAddress 127.0.0.1/22\nListenAddress [::1]x\nListenAddress 1.2.3.4.5\nListenAddress :2200\nListenAddress 127.0.0.1 Rdomain lo\nListenAddress 127.0.0.1 rdomain lo\n';
       assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': text }), [
         ['invalid-port', 1, '127.0.0.1/22'],
         ['invalid-port', 2, '[::1]x'],
@@ -144,9 +162,14 @@ describe('sshd_config', () => {
     });
 
     it('AddressFamily refuses a ListenAddress of the other family, and maps loopback names to 127.0.0.1 under inet', () => {
-      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet\nListenAddress ::1\nListenAddress 127.0.0.1\n' }), [['invalid-port', 2, '::1']]);
+      assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet\nListenAddress ::1\nListenAddress 127.0.0.1\n' }), [
+        ['invalid-port', 2, '::1'],
+      ]);
       assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet6\nListenAddress 0.0.0.0\n' }), [['invalid-port', 2, '0.0.0.0']]);
-      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': 'AddressFamily inet\nListenAddress ip6-localhost\nListenAddress localhost:2200\n' }), ['127.0.0.1:22', '127.0.0.1:2200']);
+      assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config': 'AddressFamily inet\nListenAddress ip6-localhost\nListenAddress localhost:2200\n' }), [
+        '127.0.0.1:22',
+        '127.0.0.1:2200',
+      ]);
       assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'AddressFamily inet6\nListenAddress localhost\n' }), []);
     });
 
@@ -180,7 +203,13 @@ describe('sshd_config', () => {
 
     it('Include globs follow glob(3): no braces, no globstar, ! negates, backslash quotes', () => {
       const dir = 'etc/ssh/d';
-      const files = { [`${dir}/a.conf`]: 'Port 2201\n', [`${dir}/b.conf`]: 'Port 2202\n', [`${dir}/{a,b}.conf`]: 'Port 2203\n', [`${dir}/a*.conf`]: 'Port 2204\n', [`${dir}/sub/a.conf`]: 'Port 2205\n' };
+      const files = {
+        [`${dir}/a.conf`]: 'Port 2201\n',
+        [`${dir}/b.conf`]: 'Port 2202\n',
+        [`${dir}/{a,b}.conf`]: 'Port 2203\n',
+        [`${dir}/a*.conf`]: 'Port 2204\n',
+        [`${dir}/sub/a.conf`]: 'Port 2205\n',
+      };
       const ports = (pattern: string) =>
         engineWith({ ...files, 'etc/ssh/sshd_config': `Include /etc/ssh/d/${pattern}\n` })
           .analyze()

@@ -9,7 +9,8 @@ import { loadRegistry } from '../../server/src/workspace/data';
 const registry = loadRegistry();
 const resolve = (n: string, p?: 'tcp' | 'udp' | 'sctp') => registry.serviceToPort(n, p);
 
-const HEADER = '*filter\n:ufw-user-input - [0:0]\n:ufw-user-output - [0:0]\n:ufw-user-forward - [0:0]\n:ufw-user-limit - [0:0]\n:ufw-user-limit-accept - [0:0]\n### RULES ###\n';
+const HEADER =
+  '*filter\n:ufw-user-input - [0:0]\n:ufw-user-output - [0:0]\n:ufw-user-forward - [0:0]\n:ufw-user-limit - [0:0]\n:ufw-user-limit-accept - [0:0]\n### RULES ###\n';
 const FOOTER = '\n### END RULES ###\n-A ufw-user-limit -j REJECT\n-A ufw-user-limit-accept -j ACCEPT\nCOMMIT\n';
 const userRules = (body: string) => `${HEADER}${body}${FOOTER}`;
 
@@ -31,12 +32,13 @@ const WRITTEN = userRules(
     '-A ufw-user-output -p tcp --dport 25 -j REJECT --reject-with tcp-reset',
   ].join('\n'),
 );
-const OPENSSH = '[OpenSSH]\ntitle=Secure shell server, an rshd replacement\ndescription=OpenSSH is a free implementation of the Secure Shell protocol.\nports=22/tcp\n';
+const OPENSSH =
+  '[OpenSSH]\ntitle=Secure shell server, an rshd replacement\ndescription=OpenSSH is a free implementation of the Secure Shell protocol.\nports=22/tcp\n';
 const DEFAULTS = 'IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\nDEFAULT_FORWARD_POLICY="DROP"\n';
 
 describe('ufw', () => {
   describe('user.rules', () => {
-    it("reads each tuple as ufw means it: limit allows, out rules are not inbound", () => {
+    it('reads each tuple as ufw means it: limit allows, out rules are not inbound', () => {
       const fw = parseUserRules(WRITTEN, '/etc/ufw/user.rules', resolve).firewall!;
       assert.strictEqual(fw.tool, 'ufw');
       assert.deepStrictEqual(fw.inboundPolicy, { action: 'drop', family: 'ipv4' });
@@ -51,19 +53,30 @@ describe('ufw', () => {
       assert.strictEqual(WRITTEN.slice(fw.inputRules[1].span.start, fw.inputRules[1].span.end), '### tuple ### limit tcp 2222 0.0.0.0/0 any 0.0.0.0/0 in');
     });
 
-    it('has a fact for every port of the tuples and of the -A lines, told in the tuple\'s words', () => {
+    it("has a fact for every port of the tuples and of the -A lines, told in the tuple's words", () => {
       const p = parseUserRules(WRITTEN, '/etc/ufw/user.rules', resolve);
       const at2222 = p.facts.filter((f) => f.port === 2222);
       assert.strictEqual(at2222.length, 4);
       assert.ok(at2222.every((f) => f.detail === 'allows TCP 2222 inbound (rate-limited)' && f.program === 'ufw' && f.role === 'firewall'));
-      assert.deepStrictEqual(p.facts.filter((f) => f.port === 25).map((f) => f.detail), ['rejects TCP 25 outbound', 'rejects TCP 25 outbound']);
+      assert.deepStrictEqual(
+        p.facts.filter((f) => f.port === 25).map((f) => f.detail),
+        ['rejects TCP 25 outbound', 'rejects TCP 25 outbound'],
+      );
       assert.deepStrictEqual([...new Set(p.facts.filter((f) => f.port === 53).map((f) => f.detail))], ['drops UDP 53 inbound from 10.0.0.0/8']);
     });
 
     it('reads -A lines that no tuple describes as iptables rules', () => {
-      const text = userRules('### tuple ### allow tcp 443 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 443 -j ACCEPT\n-A ufw-user-input -p tcp --dport 8080 -j ACCEPT');
+      const text = userRules(
+        '### tuple ### allow tcp 443 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 443 -j ACCEPT\n-A ufw-user-input -p tcp --dport 8080 -j ACCEPT',
+      );
       const p = parseUserRules(text, '/etc/ufw/user.rules', resolve);
-      assert.deepStrictEqual(p.firewall!.inputRules.map((r) => [r.action, r.ports![0].from]), [['accept', 443], ['accept', 8080]]);
+      assert.deepStrictEqual(
+        p.firewall!.inputRules.map((r) => [r.action, r.ports![0].from]),
+        [
+          ['accept', 443],
+          ['accept', 8080],
+        ],
+      );
       assert.ok(p.facts.some((f) => f.port === 8080 && f.detail === 'allows TCP 8080 inbound (chain ufw-user-input)'));
     });
 
@@ -88,17 +101,29 @@ describe('ufw', () => {
         ].join('\n'),
       );
       const conditions = (r: FirewallRule) =>
-        Object.fromEntries(Object.entries({ sourcePorts: r.sourcePorts, destination: r.destination, matchesNew: r.matchesNew, loopbackOnly: r.loopbackOnly, chain: r.chain, unmodelled: r.unmodelled }).filter(([, v]) => v !== undefined));
+        Object.fromEntries(
+          Object.entries({
+            sourcePorts: r.sourcePorts,
+            destination: r.destination,
+            matchesNew: r.matchesNew,
+            loopbackOnly: r.loopbackOnly,
+            chain: r.chain,
+            unmodelled: r.unmodelled,
+          }).filter(([, v]) => v !== undefined),
+        );
       const fw = parseUserRules(text, '/etc/ufw/user.rules', resolve).firewall!;
-      assert.deepStrictEqual(fw.inputRules.map((r) => [r.action, r.protocol, r.ports?.[0].from, conditions(r)]), [
-        ['accept', 'any', undefined, { matchesNew: false, chain: 'ufw-user-input' }],
-        ['accept', 'tcp', 8443, { chain: 'ufw-user-limit-accept' }],
-        ['accept', 'any', undefined, { loopbackOnly: true, chain: 'ufw-user-input' }],
-        ['drop', 'tcp', undefined, { sourcePorts: [{ from: 53, to: 53 }], chain: 'ufw-user-input' }],
-        ['accept', 'tcp', 80, { destination: '10.0.0.1', chain: 'ufw-user-input' }],
-        ['limit', 'tcp', 2222, { chain: 'ufw-user-input', unmodelled: ['rate limit (-m recent)'] }],
-        ['accept', 'tcp', 22, { chain: 'ufw-user-input' }],
-      ]);
+      assert.deepStrictEqual(
+        fw.inputRules.map((r) => [r.action, r.protocol, r.ports?.[0].from, conditions(r)]),
+        [
+          ['accept', 'any', undefined, { matchesNew: false, chain: 'ufw-user-input' }],
+          ['accept', 'tcp', 8443, { chain: 'ufw-user-limit-accept' }],
+          ['accept', 'any', undefined, { loopbackOnly: true, chain: 'ufw-user-input' }],
+          ['drop', 'tcp', undefined, { sourcePorts: [{ from: 53, to: 53 }], chain: 'ufw-user-input' }],
+          ['accept', 'tcp', 80, { destination: '10.0.0.1', chain: 'ufw-user-input' }],
+          ['limit', 'tcp', 2222, { chain: 'ufw-user-input', unmodelled: ['rate limit (-m recent)'] }],
+          ['accept', 'tcp', 22, { chain: 'ufw-user-input' }],
+        ],
+      );
       assert.strictEqual(fw.inputRules[2].iface, 'lo');
     });
 
@@ -108,16 +133,28 @@ describe('ufw', () => {
     });
 
     describe('invalid-port', () => {
-      for (const [port, text] of [['70000', '70000'], ['0', '0'], ['2000:1000', '2000:1000'], ['1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16'], ['nosuchservice', 'nosuchservice']]) {
+      for (const [port, text] of [
+        ['70000', '70000'],
+        ['0', '0'],
+        ['2000:1000', '2000:1000'],
+        ['1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16'],
+        ['nosuchservice', 'nosuchservice'],
+      ]) {
         it(`fires on a hand-edited tuple port ${port}`, () => {
           const body = `### tuple ### allow tcp ${port} 0.0.0.0/0 any 0.0.0.0/0 in\n`;
           const got = shownFindings(engineWith({ 'etc/ufw/user.rules': userRules(body) }));
-          assert.deepStrictEqual(got.map((f) => [f.code, f.severity, f.text]), [['invalid-port', 'error', text]]);
+          assert.deepStrictEqual(
+            got.map((f) => [f.code, f.severity, f.text]),
+            [['invalid-port', 'error', text]],
+          );
         });
       }
       it('fires on the -A line where iptables-restore (ufw-init) refuses the port', () => {
         const body = '### tuple ### allow tcp 7000 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 70000 -j ACCEPT\n';
-        assert.deepStrictEqual(shownFindings(engineWith({ 'etc/ufw/user.rules': userRules(body) })).map((f) => [f.code, f.text]), [['invalid-port', '70000']]);
+        assert.deepStrictEqual(
+          shownFindings(engineWith({ 'etc/ufw/user.rules': userRules(body) })).map((f) => [f.code, f.text]),
+          [['invalid-port', '70000']],
+        );
       });
       it('stays silent on what ufw writes', () => {
         assert.deepStrictEqual(shownFindings(engineWith({ 'etc/ufw/user.rules': WRITTEN })), []);
@@ -125,10 +162,21 @@ describe('ufw', () => {
     });
 
     it('reports a malformed tuple and keeps reading', () => {
-      const text = userRules('### tuple ### allow tcp\n### tuple ### allow foo 22 0.0.0.0/0 any 0.0.0.0/0 in\n### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n');
+      const text = userRules(
+        '### tuple ### allow tcp\n### tuple ### allow foo 22 0.0.0.0/0 any 0.0.0.0/0 in\n### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n',
+      );
       const p = parseUserRules(text, '/etc/ufw/user.rules', resolve);
-      assert.deepStrictEqual(p.findings.map((f) => [f.code, text.slice(f.span.start, f.span.end)]), [['syntax', '### tuple ### allow tcp'], ['syntax', 'foo']]);
-      assert.deepStrictEqual(p.firewall!.inputRules.map((r) => r.ports![0].from), [80]);
+      assert.deepStrictEqual(
+        p.findings.map((f) => [f.code, text.slice(f.span.start, f.span.end)]),
+        [
+          ['syntax', '### tuple ### allow tcp'],
+          ['syntax', 'foo'],
+        ],
+      );
+      assert.deepStrictEqual(
+        p.firewall!.inputRules.map((r) => r.ports![0].from),
+        [80],
+      );
     });
   });
 
@@ -153,13 +201,22 @@ describe('ufw', () => {
     it('says when an application rule no longer matches its profile, and not when it does', () => {
       const changed = OPENSSH.replace('ports=22/tcp', 'ports=2200/tcp');
       const facts = engineWith(workspace('ENABLED=yes\n', changed)).analyze().factsByFile.get('/ws/etc/ufw/user.rules')!;
-      assert.ok(facts.filter((f) => f.port === 22).every((f) => f.detail === 'allows TCP 22 inbound (application profile OpenSSH); the profile now lists 2200/tcp: `ufw app update OpenSSH` rewrites this rule'));
+      assert.ok(
+        facts
+          .filter((f) => f.port === 22)
+          .every(
+            (f) =>
+              f.detail === 'allows TCP 22 inbound (application profile OpenSSH); the profile now lists 2200/tcp: `ufw app update OpenSSH` rewrites this rule',
+          ),
+      );
       const same = engineWith(workspace('ENABLED=yes\n')).analyze().factsByFile.get('/ws/etc/ufw/user.rules')!;
       assert.ok(same.filter((f) => f.port === 22).every((f) => f.detail === 'allows TCP 22 inbound (application profile OpenSSH)'));
     });
 
     it('does not count the profile or settings facts twice', () => {
-      const all = engineWith(workspace('ENABLED=yes\n')).analyze().facts.map(({ fact }) => fact);
+      const all = engineWith(workspace('ENABLED=yes\n'))
+        .analyze()
+        .facts.map(({ fact }) => fact);
       assert.strictEqual(all.filter((f) => f.file.endsWith('openssh-server')).length, 1);
     });
 
@@ -187,11 +244,14 @@ describe('ufw', () => {
   describe('settings files', () => {
     it('fires on an invalid or missing policy and on an odd ENABLED', () => {
       const p = parseUfwConfig('DEFAULT_INPUT_POLICY="ALLOW"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\nENABLED=true\n', '/etc/default/ufw');
-      assert.deepStrictEqual(p.findings.map((f) => [f.code, f.severity, f.message.slice(0, 30)]), [
-        ['syntax', 'error', 'Invalid policy "allow" for inp'],
-        ['syntax', 'error', 'Missing DEFAULT_FORWARD_POLICY'],
-        ['syntax', 'warning', 'ENABLED is "true": ufw starts '],
-      ]);
+      assert.deepStrictEqual(
+        p.findings.map((f) => [f.code, f.severity, f.message.slice(0, 30)]),
+        [
+          ['syntax', 'error', 'Invalid policy "allow" for inp'],
+          ['syntax', 'error', 'Missing DEFAULT_FORWARD_POLICY'],
+          ['syntax', 'warning', 'ENABLED is "true": ufw starts '],
+        ],
+      );
     });
     it('stays silent on the shipped files', () => {
       assert.deepStrictEqual(parseUfwConfig(DEFAULTS, '/etc/default/ufw').findings, []);
@@ -200,25 +260,46 @@ describe('ufw', () => {
   });
 
   describe('application profiles', () => {
-    const profiles = (text: string) => ((parseUfwProfiles(text, '/etc/ufw/applications.d/x', resolve).extra as UfwAppExtra).profiles);
+    const profiles = (text: string) => (parseUfwProfiles(text, '/etc/ufw/applications.d/x', resolve).extra as UfwAppExtra).profiles;
     it('reads lists, ranges, several protocols and multi-line values', () => {
       const text = '[Web]\ntitle=Web\ndescription=A web\n  server\nports=80,443/tcp|60000:61000/udp|53\n';
       const p = parseUfwProfiles(text, '/etc/ufw/applications.d/x', resolve);
-      assert.deepStrictEqual(profiles(text).map((x) => x.ports.map((g) => [g.protocol, g.elems.map((e) => [e.from, e.to])])), [
+      assert.deepStrictEqual(
+        profiles(text).map((x) => x.ports.map((g) => [g.protocol, g.elems.map((e) => [e.from, e.to])])),
         [
-          ['tcp', [[80, 80], [443, 443]]],
-          ['udp', [[60000, 61000]]],
-          ['any', [[53, 53]]],
+          [
+            [
+              'tcp',
+              [
+                [80, 80],
+                [443, 443],
+              ],
+            ],
+            ['udp', [[60000, 61000]]],
+            ['any', [[53, 53]]],
+          ],
         ],
-      ]);
-      assert.deepStrictEqual(p.facts.map((f) => `${f.protocol}/${text.slice(f.span.start, f.span.end)}`), ['tcp/80', 'tcp/443', 'udp/60000:61000', 'tcp/53', 'udp/53']);
+      );
+      assert.deepStrictEqual(
+        p.facts.map((f) => `${f.protocol}/${text.slice(f.span.start, f.span.end)}`),
+        ['tcp/80', 'tcp/443', 'udp/60000:61000', 'tcp/53', 'udp/53'],
+      );
       assert.deepStrictEqual(p.findings, []);
     });
     it('fires invalid-port on ports ufw refuses, with the range of the bad part', () => {
-      for (const [ports, bad] of [['70000/tcp', '70000'], ['2000:1000/tcp', '2000:1000'], ['1234,5678', '1234,5678'], ['8o', '8o']]) {
+      for (const [ports, bad] of [
+        ['70000/tcp', '70000'],
+        ['2000:1000/tcp', '2000:1000'],
+        ['1234,5678', '1234,5678'],
+        ['8o', '8o'],
+      ]) {
         const text = `[X]\ntitle=x\ndescription=x\nports=${ports}\n`;
         const p = parseUfwProfiles(text, '/etc/ufw/applications.d/x', resolve);
-        assert.deepStrictEqual(p.findings.map((f) => [f.code, text.slice(f.span.start, f.span.end)]), [['invalid-port', bad]], ports);
+        assert.deepStrictEqual(
+          p.findings.map((f) => [f.code, text.slice(f.span.start, f.span.end)]),
+          [['invalid-port', bad]],
+          ports,
+        );
         assert.deepStrictEqual(profiles(text), []);
       }
     });
@@ -228,7 +309,10 @@ describe('ufw', () => {
       assert.deepStrictEqual(profiles('[A]\ntitle=x\ndescription=x\nports=80\n[A]\ntitle=y\ndescription=y\nports=81\n'), []);
       assert.deepStrictEqual(profiles('[A\ntitle=x\ndescription=x\nports=80\n'), []);
       assert.deepStrictEqual(profiles('[ssh]\ntitle=x\ndescription=x\nports=22/tcp\n'), []);
-      assert.deepStrictEqual(profiles('[A]\nTitle=x\ndescription=x\nports=80\n').map((p) => p.name), ['A']);
+      assert.deepStrictEqual(
+        profiles('[A]\nTitle=x\ndescription=x\nports=80\n').map((p) => p.name),
+        ['A'],
+      );
     });
   });
 
@@ -243,7 +327,11 @@ describe('ufw', () => {
 
   it('never throws on garbage', () => {
     const garbage = '### tuple ###\n### tuple ### a b c d e f g h i j\n[\n=\n\u0000ports=|||\n*filter\n-A ufw-user-input -p tcp --dport\n';
-    for (const p of [parseUserRules(garbage, '/etc/ufw/user.rules', resolve), parseUfwProfiles(garbage, '/x/applications.d/y', resolve), parseUfwConfig(garbage, '/etc/default/ufw')]) {
+    for (const p of [
+      parseUserRules(garbage, '/etc/ufw/user.rules', resolve),
+      parseUfwProfiles(garbage, '/x/applications.d/y', resolve),
+      parseUfwConfig(garbage, '/etc/default/ufw'),
+    ]) {
       for (const f of p.findings) assert.ok(f.span.start <= f.span.end && f.span.end <= garbage.length);
     }
   });

@@ -18,7 +18,10 @@ function tree(files: Record<string, string>, links: Record<string, string> = {})
   return dir;
 }
 
-const NGINX = { 'etc/nginx/nginx.conf': 'events {}\nhttp {\n  include /etc/nginx/sites-enabled/*;\n}\n', 'etc/nginx/sites-available/app': 'server {\n  listen 8080;\n}\n' };
+const NGINX = {
+  'etc/nginx/nginx.conf': 'events {}\nhttp {\n  include /etc/nginx/sites-enabled/*;\n}\n',
+  'etc/nginx/sites-available/app': 'server {\n  listen 8080;\n}\n',
+};
 const COMPOSE = { 'srv/compose.yaml': 'services:\n  a:\n    image: x\n    ports:\n      - "8080:80"\n' };
 
 describe('workspace on disk (command line)', () => {
@@ -62,7 +65,11 @@ describe('aliases in the engine', () => {
   it('an edit of the target reaches the instance that reads it through the link', () => {
     const engine = engineWith({ ...NGINX, 'etc/nginx/sites-enabled/app': NGINX['etc/nginx/sites-available/app'], ...COMPOSE });
     engine.setAlias('/ws/etc/nginx/sites-enabled/app', '/ws/etc/nginx/sites-available/app');
-    const conflictFiles = () => [...engine.analyze().findingsByFile.entries()].filter(([, l]) => l.some((f) => f.code === 'port-conflict')).map(([f]) => f).sort();
+    const conflictFiles = () =>
+      [...engine.analyze().findingsByFile.entries()]
+        .filter(([, l]) => l.some((f) => f.code === 'port-conflict'))
+        .map(([f]) => f)
+        .sort();
     assert.deepStrictEqual(conflictFiles(), ['/ws/etc/nginx/sites-available/app', '/ws/srv/compose.yaml']);
     engine.setFile('/ws/etc/nginx/sites-available/app', 'server {\n  listen 8081;\n}\n');
     assert.deepStrictEqual(conflictFiles(), []);

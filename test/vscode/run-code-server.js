@@ -75,7 +75,7 @@ function checkPrerequisites() {
     missing(`code-server ${CODE_SERVER_VERSION} (looked for ${CODE_SERVER_ENTRY})`, 'Install it with: sudo bash scripts/install-code-server.sh');
   }
   if (!fs.existsSync(CHROMIUM)) {
-    missing(`Chromium (looked for ${CHROMIUM}; set PORTOLAN_CHROMIUM to use another)`, "Install it with: apt-get install chromium");
+    missing(`Chromium (looked for ${CHROMIUM}; set PORTOLAN_CHROMIUM to use another)`, 'Install it with: apt-get install chromium');
   }
 }
 
@@ -237,7 +237,11 @@ async function showHover(page, port, text) {
     // Away first (onto the title bar) so that an earlier hover, which may cover this line, closes.
     await page.mouse.move(640, 10);
     await page.keyboard.press('Escape');
-    await page.locator('.monaco-hover:not(.hidden)').first().waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
+    await page
+      .locator('.monaco-hover:not(.hidden)')
+      .first()
+      .waitFor({ state: 'hidden', timeout: 2000 })
+      .catch(() => {});
     await page.mouse.move(token.x - 20, token.y);
     await page.mouse.move(token.x, token.y, { steps: 5 });
     try {
@@ -253,7 +257,10 @@ async function showHover(page, port, text) {
 /** The suite leaves sshd_config open; when it did not (e.g. it ran no test), Quick Open it. */
 async function openMainConfigInEditor(page) {
   if ((await findPortToken(page, '22')).found) return waitForPortToken(page, '22');
-  await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => {});
+  await page
+    .locator('.monaco-workbench')
+    .click({ position: { x: 600, y: 300 } })
+    .catch(() => {});
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
@@ -288,7 +295,8 @@ async function uiChecks(page, artifacts, screenshotPath) {
   await check('hovering port 50022 shows its ephemeral-port warning and the port in one widget', async () => {
     const hover = await showHover(page, '50022', 'TCP 50022');
     const text = await hover.innerText();
-    if (!/ephemeral-port/.test(text) || !/Inside the IANA dynamic\/ephemeral range/.test(text)) throw new Error(`the hover lacks the warning or the range: ${text}`);
+    if (!/ephemeral-port/.test(text) || !/Inside the IANA dynamic\/ephemeral range/.test(text))
+      throw new Error(`the hover lacks the warning or the range: ${text}`);
   });
   // Last, so that it is also what the final workbench screenshot shows. Its hover fits on screen
   // (VS Code caps a hover at a quarter of the editor's height), so it is the README's screenshot.
@@ -342,7 +350,10 @@ async function main() {
         log(`kept the work directory for inspection: ${work} (logs and screenshots in artifacts/)`);
       }
     })());
-  for (const [sig, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
+  for (const [sig, number] of [
+    ['SIGINT', 2],
+    ['SIGTERM', 15],
+  ]) {
     process.on(sig, () => {
       log(`${sig}: stopping code-server and chromium`);
       exitCode = 128 + number;
@@ -362,15 +373,20 @@ async function main() {
       process.execPath,
       [
         CODE_SERVER_ENTRY,
-        '--config', configFile,
-        '--auth', 'none',
-        '--bind-addr', `127.0.0.1:${port}`,
+        '--config',
+        configFile,
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-workspace-trust',
         '--disable-getting-started-override',
-        '--user-data-dir', path.join(work, 'user-data'),
-        '--extensions-dir', path.join(work, 'extensions'),
+        '--user-data-dir',
+        path.join(work, 'user-data'),
+        '--extensions-dir',
+        path.join(work, 'extensions'),
         workspace,
       ],
       // detached: its own process group, so stopping it stops the extension host and our language server too.
@@ -429,7 +445,13 @@ async function main() {
       if (codeServerExit) throw new Error(`code-server stopped (${codeServerExit}) during the suite:\n${tail(codeServerLog, 30)}`);
       if (pageCrashed) throw new Error('the Chromium page crashed during the suite');
       if (Date.now() > resultsDeadline) throw new Error(`no results after ${RESULTS_TIMEOUT_MS / 1000}s (see ${consoleLog} and ${codeServerLog})`);
-      if (!workbenchSeen && (await page.locator('.monaco-workbench').count().catch(() => 0)) > 0) {
+      if (
+        !workbenchSeen &&
+        (await page
+          .locator('.monaco-workbench')
+          .count()
+          .catch(() => 0)) > 0
+      ) {
         workbenchSeen = true;
         log('workbench loaded; waiting for the extension host to run the suite');
       }

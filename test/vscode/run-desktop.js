@@ -43,7 +43,8 @@ async function main() {
         '--disable-workspace-trust',
         '--skip-welcome',
         '--skip-release-notes',
-        '--user-data-dir', path.join(work, 'user-data'),
+        '--user-data-dir',
+        path.join(work, 'user-data'),
       ],
     });
     exitCode = 0;

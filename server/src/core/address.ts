@@ -29,7 +29,11 @@ export function parseIp(text: string): ParsedAddress | undefined {
 /** Loopback names every Linux /etc/hosts carries; other hostnames are resolved only at run time. */
 export function resolveWellKnownHost(name: string): ParsedAddress[] | undefined {
   const lower = name.toLowerCase();
-  if (lower === 'localhost') return [{ family: 'ipv4', address: '127.0.0.1' }, { family: 'ipv6', address: '::1' }];
+  if (lower === 'localhost')
+    return [
+      { family: 'ipv4', address: '127.0.0.1' },
+      { family: 'ipv6', address: '::1' },
+    ];
   if (lower === 'ip6-localhost' || lower === 'ip6-loopback') return [{ family: 'ipv6', address: '::1' }];
   return undefined;
 }

@@ -191,7 +191,8 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
     let entry = bySpan.get(key);
     if (!entry) bySpan.set(key, (entry = { fact, mine: [], others: [] }));
     if (!entry.mine.includes(fact)) entry.mine.push(fact);
-    if (!entry.others.some((o) => o.file === other.file && o.span.start === other.span.start && o.program === other.program && o.port === other.port)) entry.others.push(other);
+    if (!entry.others.some((o) => o.file === other.file && o.span.start === other.span.start && o.program === other.program && o.port === other.port))
+      entry.others.push(other);
   };
   const choices = new StartOrderGroups();
   for (const list of buckets.values()) {
@@ -314,13 +315,24 @@ function startInOrder(choosers: Atom[], fixed: Atom[], slots: number[], blockedB
       if (slots[j] !== i) return;
       const fact = atom.facts[0];
       const takenBy = held.filter((h) => h.atom.oneOf && collide(fact, heldSocket(h.bind)));
-      if (takenBy.length > 0) fail(atom, takenBy.map((h) => h.atom));
+      if (takenBy.length > 0)
+        fail(
+          atom,
+          takenBy.map((h) => h.atom),
+        );
       else held.push({ atom, bind: { fact } });
     });
     const chooser = choosers[i];
     if (!chooser) break;
-    const port = portTaken(chooser.facts, held.map((h) => h.bind));
-    if (port === undefined) fail(chooser, held.filter((h) => chooser.facts.some((f) => collide(f, heldSocket(h.bind)))).map((h) => h.atom));
+    const port = portTaken(
+      chooser.facts,
+      held.map((h) => h.bind),
+    );
+    if (port === undefined)
+      fail(
+        chooser,
+        held.filter((h) => chooser.facts.some((f) => collide(f, heldSocket(h.bind)))).map((h) => h.atom),
+      );
     else for (const fact of chooser.facts) held.push({ atom: chooser, bind: { fact, took: port } });
   }
   return failed;
@@ -330,7 +342,8 @@ function startInOrder(choosers: Atom[], fixed: Atom[], slots: number[], blockedB
 function portsHeld(chooser: Atom, fixed: Iterable<Atom>): number {
   const { port: first, portEnd: last } = chooser.facts[0];
   const spans: [number, number][] = [];
-  for (const f of fixed) if (chooser.facts.some((c) => collide(c, f.facts[0]))) spans.push([Math.max(first, f.facts[0].port), Math.min(last, f.facts[0].portEnd)]);
+  for (const f of fixed)
+    if (chooser.facts.some((c) => collide(c, f.facts[0]))) spans.push([Math.max(first, f.facts[0].port), Math.min(last, f.facts[0].portEnd)]);
   spans.sort((a, b) => a[0] - b[0]);
   let count = 0;
   let upTo = first - 1;
@@ -349,7 +362,10 @@ function portsHeld(chooser: Atom, fixed: Iterable<Atom>): number {
 function poolOverflows(choosers: Atom[], fixed: Atom[]): boolean {
   const pools = new Map<string, Atom[]>();
   for (const c of choosers) {
-    const key = `${c.facts[0].port}-${c.facts[0].portEnd} ${c.facts.map((f) => `${f.family}|${f.address}|${f.v6only}`).sort().join(',')}`;
+    const key = `${c.facts[0].port}-${c.facts[0].portEnd} ${c.facts
+      .map((f) => `${f.family}|${f.address}|${f.v6only}`)
+      .sort()
+      .join(',')}`;
     const pool = pools.get(key);
     if (pool) pool.push(c);
     else pools.set(key, [c]);
@@ -455,7 +471,10 @@ class StartOrderGroups {
     for (const members of groups.values()) {
       const choosers = members.filter((a) => a.oneOf);
       if (choosers.length === 0 || members.length < 2) continue;
-      const verdict = judgeStartOrders(choosers, members.filter((a) => !a.oneOf));
+      const verdict = judgeStartOrders(
+        choosers,
+        members.filter((a) => !a.oneOf),
+      );
       if (!verdict.sometimes) continue;
       const involved = verdict.blockedBy ? new Set([...verdict.blockedBy].flatMap(([victim, by]) => [victim, ...by])) : members;
       for (const atom of involved) {
@@ -469,7 +488,14 @@ class StartOrderGroups {
     const out: Finding[] = [];
     for (const entries of bySpan.values()) {
       const errors = entries.filter((e) => e.verdict.always);
-      out.push(errors.length > 0 ? shortageFinding(errors.map((e) => e.atom), where) : startOrderFinding(entries, where));
+      out.push(
+        errors.length > 0
+          ? shortageFinding(
+              errors.map((e) => e.atom),
+              where,
+            )
+          : startOrderFinding(entries, where),
+      );
     }
     return out;
   }
@@ -484,7 +510,7 @@ class StartOrderGroups {
     let r = a;
     while (r.parent) r = r.parent;
     // Path compression keeps later look-ups short.
-    for (let x = a; x.parent && x.parent !== r; ) {
+    for (let x = a; x.parent && x.parent !== r;) {
       const next: Atom = x.parent;
       x.parent = r;
       x = next;
@@ -535,7 +561,10 @@ function rangesOf(choosers: Iterable<Atom>, where: (f: PortFact) => string, take
     else byRange.set(r, [c]);
   }
   return listed(
-    [...byRange].map(([range, owners]) => `${range}, of which ${listed(owners.map((c) => `${who(c.facts[0])} at ${where(c.facts[0])}`))} ${owners.length === 1 ? `takes ${takes} when its container starts` : `each take ${takes} when their containers start`}`),
+    [...byRange].map(
+      ([range, owners]) =>
+        `${range}, of which ${listed(owners.map((c) => `${who(c.facts[0])} at ${where(c.facts[0])}`))} ${owners.length === 1 ? `takes ${takes} when its container starts` : `each take ${takes} when their containers start`}`,
+    ),
   );
 }
 
@@ -564,14 +593,24 @@ function shortageFinding(atoms: Atom[], where: (f: PortFact) => string): Finding
     const free = size - taken;
     const clauses: string[] = [];
     if (takers.length > 0) {
-      const count = taken === size ? (size === 2 ? 'both of its ports are' : `all ${size} of its ports are`) : `${taken} of its ${size} ports ${taken === 1 ? 'is' : 'are'}`;
+      const count =
+        taken === size
+          ? size === 2
+            ? 'both of its ports are'
+            : `all ${size} of its ports are`
+          : `${taken} of its ${size} ports ${taken === 1 ? 'is' : 'are'}`;
       clauses.push(`${count} taken (${listed(describe(takers, where))}), leaving ${free === 0 ? 'none' : free} free`);
     }
     if (rivals.length > 0) {
       const sameRange = (r: Atom) => r.facts[0].port === f.port && r.facts[0].portEnd === f.portEnd;
-      clauses.push(`${rivals.length + 1} containers compete for ${takers.length > 0 ? 'what is left' : `its ${size} ports`}: ${listed(rivals.map((r) => `${who(r.facts[0])} at ${where(r.facts[0])}${sameRange(r) ? '' : ` (one of ${rangeText(r)})`}`))} take${rivals.length === 1 ? 's' : ''} one as well`);
+      clauses.push(
+        `${rivals.length + 1} containers compete for ${takers.length > 0 ? 'what is left' : `its ${size} ports`}: ${listed(rivals.map((r) => `${who(r.facts[0])} at ${where(r.facts[0])}${sameRange(r) ? '' : ` (one of ${rangeText(r)})`}`))} take${rivals.length === 1 ? 's' : ''} one as well`,
+      );
     }
-    return { ...base, message: `${who(f)} takes one free port of ${rangeText(atoms[0])} when its container starts, but on this host ${clauses.join(', and ')}. ${fails}` };
+    return {
+      ...base,
+      message: `${who(f)} takes one free port of ${rangeText(atoms[0])} when its container starts, but on this host ${clauses.join(', and ')}. ${fails}`,
+    };
   }
   const ranges = [...partners].filter((p) => p.oneOf);
   const oneRange = new Set(ranges.map(rangeText)).size === 1;
@@ -606,12 +645,14 @@ function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[]
   const clauses: string[] = [];
   let text: string;
   if (atoms[0].oneOf) {
-    if (victims.size > 0) clauses.push(`started first, the container may take a port ${listed([...victims].map((v) => who(v.facts[0])))} need${victims.size === 1 ? 's' : ''}`);
+    if (victims.size > 0)
+      clauses.push(`started first, the container may take a port ${listed([...victims].map((v) => who(v.facts[0])))} need${victims.size === 1 ? 's' : ''}`);
     if (culprits.size > 0) clauses.push(`started after ${listed([...culprits].map((c) => who(c.facts[0])))}, it may find no port of the range free`);
     if (!known) clauses.push('the container takes whichever port of the range is free when it starts');
     text = `${who(f)} takes the lowest free port of ${rangeText(atoms[0])} when its container starts, and on this host ${listed(describe(shown, where))}.`;
   } else {
-    if (culprits.size > 0 || !known) clauses.push(`if the container starts first it may take this port, and ${f.program} then fails with "Address already in use"`);
+    if (culprits.size > 0 || !known)
+      clauses.push(`if the container starts first it may take this port, and ${f.program} then fails with "Address already in use"`);
     if (victims.size > 0) clauses.push(`if ${f.program} starts first, the container may find no port of the range free`);
     const ranges = [...shown].filter((p) => p.oneOf);
     text = `${who(f)} binds ${mineText(atoms)}, a port of ${rangesOf(ranges, where, 'the lowest free port')}.`;

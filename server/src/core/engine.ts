@@ -24,7 +24,6 @@ export function defaultSettings(): EngineSettings {
   return { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
 }
 
-
 interface FileEntry {
   text: string;
   /** Format forced by content detection (an open document whose path says nothing). */
@@ -69,7 +68,10 @@ export class Engine {
   private last?: AnalysisResult;
   private lastHostsVersion = -1;
 
-  constructor(readonly modules: FormatModule[], readonly registry: PortRegistry) {}
+  constructor(
+    readonly modules: FormatModule[],
+    readonly registry: PortRegistry,
+  ) {}
 
   setSettings(settings: EngineSettings): void {
     this.settings = settings;
@@ -186,7 +188,12 @@ export class Engine {
       }
     }
     const facts: HostFact[] = [];
-    const ctx = { settings: this.settings, registry: this.registry, lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1, shownPath: (f: string) => this.hosts.shownPath(f) };
+    const ctx = {
+      settings: this.settings,
+      registry: this.registry,
+      lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1,
+      shownPath: (f: string) => this.hosts.shownPath(f),
+    };
     const hostCache = new Map<string, { outs: InstanceOutput[]; facts: HostFact[]; findings: Finding[] }>();
     for (const [host, outs] of outsByHost) {
       let entry = this.hostCache.get(host);
@@ -432,7 +439,10 @@ export class Engine {
   sameHostUses(fact: PortFact): PortFact[] {
     const host = this.hosts.hostOf(fact.file);
     return this.analyze()
-      .facts.filter(({ fact: other, host: h }) => h === host && other !== fact && other.protocol === fact.protocol && other.port <= fact.portEnd && other.portEnd >= fact.port)
+      .facts.filter(
+        ({ fact: other, host: h }) =>
+          h === host && other !== fact && other.protocol === fact.protocol && other.port <= fact.portEnd && other.portEnd >= fact.port,
+      )
       .map(({ fact: other }) => other)
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
@@ -458,7 +468,8 @@ function sameIncludes(a: IncludeRef[], b: IncludeRef[]): boolean {
 function sameInstance(a: InstanceInput, b: InstanceInput): boolean {
   if (a.files.length !== b.files.length || a.edges.length !== b.edges.length || (a.cycles?.length ?? 0) !== (b.cycles?.length ?? 0)) return false;
   for (let i = 0; i < a.files.length; i++) if (a.files[i] !== b.files[i]) return false;
-  for (let i = 0; i < a.edges.length; i++) if (a.edges[i].from !== b.edges[i].from || a.edges[i].to !== b.edges[i].to || a.edges[i].ref !== b.edges[i].ref) return false;
+  for (let i = 0; i < a.edges.length; i++)
+    if (a.edges[i].from !== b.edges[i].from || a.edges[i].to !== b.edges[i].to || a.edges[i].ref !== b.edges[i].ref) return false;
   for (let i = 0; i < (a.cycles?.length ?? 0); i++) if (a.cycles![i].target !== b.cycles![i].target || a.cycles![i].ref !== b.cycles![i].ref) return false;
   return true;
 }
@@ -479,7 +490,15 @@ function safeParse(module: FormatModule, text: string, file: string, context?: s
       file,
       facts: [],
       includes: [],
-      findings: [{ file, span: { start: 0, end: 0 }, severity: 'error', code: 'syntax', message: `Portolan could not analyse this file (${module.id} parser failed: ${(e as Error).message}).` }],
+      findings: [
+        {
+          file,
+          span: { start: 0, end: 0 },
+          severity: 'error',
+          code: 'syntax',
+          message: `Portolan could not analyse this file (${module.id} parser failed: ${(e as Error).message}).`,
+        },
+      ],
     };
   }
 }
@@ -492,7 +511,13 @@ function safeLink(module: FormatModule, input: InstanceInput) {
       facts: input.files.flatMap((f) => f.facts),
       findings: [
         ...input.files.flatMap((f) => f.findings),
-        { file: input.root.file, span: { start: 0, end: 0 }, severity: 'error' as const, code: 'syntax' as const, message: `Portolan could not combine this ${module.id} configuration (${(e as Error).message}).` },
+        {
+          file: input.root.file,
+          span: { start: 0, end: 0 },
+          severity: 'error' as const,
+          code: 'syntax' as const,
+          message: `Portolan could not combine this ${module.id} configuration (${(e as Error).message}).`,
+        },
       ],
     };
   }

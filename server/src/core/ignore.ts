@@ -39,5 +39,8 @@ export function ignoreFix(text: string, index: LineIndex, finding: Finding, form
   const xml = format !== undefined && XML_FORMATS.has(format);
   if (xml && !lineText.slice(indent.length).startsWith('<')) return undefined;
   const comment = xml ? `<!-- portolan-ignore ${finding.code} -->` : `# portolan-ignore ${finding.code}`;
-  return { title: `Ignore ${finding.code} on this line (portolan-ignore comment)`, edits: [{ file: finding.file, span: { start: lineStart, end: lineStart }, newText: `${indent}${comment}${eol}` }] };
+  return {
+    title: `Ignore ${finding.code} on this line (portolan-ignore comment)`,
+    edits: [{ file: finding.file, span: { start: lineStart, end: lineStart }, newText: `${indent}${comment}${eol}` }],
+  };
 }

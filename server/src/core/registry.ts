@@ -48,7 +48,11 @@ export class PortRegistry {
   private readonly curated: CuratedRange[];
   private readonly byService = new Map<string, { port: number; protocols: Set<string> }>();
 
-  constructor(private readonly iana: IanaData, curated: CuratedData, private readonly services?: ServicesData) {
+  constructor(
+    private readonly iana: IanaData,
+    curated: CuratedData,
+    private readonly services?: ServicesData,
+  ) {
     this.curated = curated.ports.map((entry) => {
       const [from, to] = String(entry.port).split('-').map(Number);
       return { from, to: to ?? from, protocols: new Set(entry.protocols), entry };

@@ -21,9 +21,18 @@ export function provideCodeActions(engine: Engine, file: string, range: Range, t
       const changes: Record<string, { range: Range; newText: string }[]> = {};
       for (const edit of fix.edits) {
         const idx = engine.lineIndex(edit.file);
-        (changes[URI.file(edit.file).toString()] ??= []).push({ range: { start: idx.position(edit.span.start), end: idx.position(edit.span.end) }, newText: edit.newText });
+        (changes[URI.file(edit.file).toString()] ??= []).push({
+          range: { start: idx.position(edit.span.start), end: idx.position(edit.span.end) },
+          newText: edit.newText,
+        });
       }
-      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [toDiagnostic(finding, index)], isPreferred: fix.preferred, edit: { changes } });
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [toDiagnostic(finding, index)],
+        isPreferred: fix.preferred,
+        edit: { changes },
+      });
     }
   }
   return actions;

@@ -21,7 +21,9 @@ export function toDiagnostic(finding: Finding, index: LineIndex, indexOf: (file:
     relatedInformation: finding.related?.flatMap((r) => {
       const other = indexOf(r.file);
       if (!other) return [];
-      return [{ location: { uri: URI.file(r.file).toString(), range: { start: other.position(r.span.start), end: other.position(r.span.end) } }, message: r.message }];
+      return [
+        { location: { uri: URI.file(r.file).toString(), range: { start: other.position(r.span.start), end: other.position(r.span.end) } }, message: r.message },
+      ];
     }),
   };
 }

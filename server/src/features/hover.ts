@@ -5,7 +5,14 @@ import { LineIndex } from '../core/lineIndex';
 import type { NamedRange } from '../core/portRanges';
 import { hoverAt } from './hoverText';
 
-export function provideHover(engine: Engine, file: string, line: number, character: number, ephemeralRanges: NamedRange[], displayPath: (f: string) => string): Hover | null {
+export function provideHover(
+  engine: Engine,
+  file: string,
+  line: number,
+  character: number,
+  ephemeralRanges: NamedRange[],
+  displayPath: (f: string) => string,
+): Hover | null {
   const text = engine.text(file);
   if (text === undefined) return null;
   const index = new LineIndex(text);

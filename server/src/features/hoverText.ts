@@ -13,7 +13,13 @@ export interface HoverResult {
   span: { start: number; end: number };
 }
 
-export function hoverAt(engine: Engine, file: string, offset: number, ephemeralRanges: NamedRange[], displayPath: (f: string) => string = (f) => f): HoverResult | undefined {
+export function hoverAt(
+  engine: Engine,
+  file: string,
+  offset: number,
+  ephemeralRanges: NamedRange[],
+  displayPath: (f: string) => string = (f) => f,
+): HoverResult | undefined {
   const facts = engine.factsAt(file, offset);
   if (facts.length === 0) return undefined;
   const first = facts[0];
@@ -77,7 +83,13 @@ function dedupe(facts: PortFact[]): PortFact[] {
   return [...byMention.values()].map((group) => {
     const families = new Set(group.map((f) => f.family));
     if (group.length === 1 || families.size < 2) return group[0];
-    return { ...group[0], detail: `${describe(group[0])} (and the same on ${group.slice(1).map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)).join(', ')})` };
+    return {
+      ...group[0],
+      detail: `${describe(group[0])} (and the same on ${group
+        .slice(1)
+        .map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd))
+        .join(', ')})`,
+    };
   });
 }
 

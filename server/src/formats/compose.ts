@@ -16,7 +16,16 @@ import { formatHostPort, type ParsedAddress } from '../core/address';
 import { LineIndex } from '../core/lineIndex';
 import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Severity, Span } from '../core/types';
 import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart } from './composePorts';
-import { interpolate, mappedFromOffsets, opaqueMapped, parseDotenv, spanOf, type Environment, type InterpolationIssue, type MappedText } from './composeInterpolation';
+import {
+  interpolate,
+  mappedFromOffsets,
+  opaqueMapped,
+  parseDotenv,
+  spanOf,
+  type Environment,
+  type InterpolationIssue,
+  type MappedText,
+} from './composeInterpolation';
 
 /** Compose's default file names, in its order of preference (compose-go cli/options.go). */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
@@ -164,7 +173,12 @@ class YamlReader {
     else return undefined;
     const source = this.text.slice(span.start, span.end);
     const offsets = scalarOffsets(source, node.type, value);
-    const mapped = offsets ? mappedFromOffsets(value, offsets.map((o) => o + span.start)) : opaqueMapped(value, span);
+    const mapped = offsets
+      ? mappedFromOffsets(
+          value,
+          offsets.map((o) => o + span.start),
+        )
+      : opaqueMapped(value, span);
     return { ...mapped, span };
   }
 }
@@ -194,7 +208,8 @@ function scalarOffsets(source: string, type: Scalar['type'], value: string): num
     } else if (type === 'QUOTE_DOUBLE' && source[i] === '\\') {
       const esc = source[i + 1];
       const width = esc === 'x' ? 4 : esc === 'u' ? 6 : esc === 'U' ? 10 : 2;
-      const decoded = esc === 'x' || esc === 'u' || esc === 'U' ? String.fromCodePoint(parseInt(source.slice(i + 2, i + width), 16) || 0) : JSON_ESCAPES[esc] ?? esc;
+      const decoded =
+        esc === 'x' || esc === 'u' || esc === 'U' ? String.fromCodePoint(parseInt(source.slice(i + 2, i + width), 16) || 0) : (JSON_ESCAPES[esc] ?? esc);
       produced += decoded;
       // A character outside the BMP takes two UTF-16 units, both from this escape.
       for (let k = 1; k < decoded.length; k++) offsets.push(i);
@@ -208,7 +223,26 @@ function scalarOffsets(source: string, type: Scalar['type'], value: string): num
   return produced === value ? offsets : undefined;
 }
 
-const JSON_ESCAPES: Record<string, string> = { '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029' };
+const JSON_ESCAPES: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+};
 
 function parseComposeYaml(text: string, file: string, context: ComposeContext | undefined): FileParse {
   const findings: Finding[] = [];
@@ -227,7 +261,15 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
   for (const doc of Array.isArray(docs) ? docs : []) {
     for (const e of doc.errors) {
       const [start, end] = e.pos;
-      findings.push(finding(file, { start: Math.min(start, text.length), end: Math.min(Math.max(end, start), text.length) }, 'error', 'syntax', `YAML: ${e.message.split('\n')[0]}`));
+      findings.push(
+        finding(
+          file,
+          { start: Math.min(start, text.length), end: Math.min(Math.max(end, start), text.length) },
+          'error',
+          'syntax',
+          `YAML: ${e.message.split('\n')[0]}`,
+        ),
+      );
     }
     readDocument(new YamlReader(doc, text, lines), file, findings, services, includes);
   }
@@ -239,18 +281,29 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
   const doc = y.doc;
   const root = y.deref(doc.contents);
   if (root && !isMap(root)) {
-    if (!(isScalar(root) && (root.value === null || root.value === ''))) findings.push(finding(file, y.span(root), 'error', 'syntax', 'A compose file must be a mapping (services:, networks:, ...).'));
+    if (!(isScalar(root) && (root.value === null || root.value === '')))
+      findings.push(finding(file, y.span(root), 'error', 'syntax', 'A compose file must be a mapping (services:, networks:, ...).'));
   }
   const top = y.entries(root);
 
   const servicesNode = top.get('services')?.value ?? null;
-  if (servicesNode && !isMap(servicesNode) && !(isScalar(servicesNode) && servicesNode.value === null)) findings.push(finding(file, y.span(servicesNode), 'error', 'syntax', '`services` must be a mapping of service names.'));
+  if (servicesNode && !isMap(servicesNode) && !(isScalar(servicesNode) && servicesNode.value === null))
+    findings.push(finding(file, y.span(servicesNode), 'error', 'syntax', '`services` must be a mapping of service names.'));
   let serviceEntries = y.entries(servicesNode);
   if (!top.has('services') && !top.has('version')) {
     // Compose file format v1: services at the top level. docker-compose v1 reads it; Compose v2 refuses it.
     serviceEntries = new Map([...top].filter(([name, { value }]) => isMap(value) && !name.startsWith('x-') && !TOP_LEVEL_KEYS.has(name)));
     const first = [...serviceEntries.values()][0];
-    if (first) findings.push(finding(file, y.span(first.key), 'information', 'syntax', 'Compose file format v1 (services at the top level, no `services:`): docker-compose v1 reads it, Docker Compose v2 refuses it.'));
+    if (first)
+      findings.push(
+        finding(
+          file,
+          y.span(first.key),
+          'information',
+          'syntax',
+          'Compose file format v1 (services at the top level, no `services:`): docker-compose v1 reads it, Docker Compose v2 refuses it.',
+        ),
+      );
   }
   for (const [serviceName, { key, value }] of serviceEntries) {
     const decl: ServiceDecl = { name: serviceName, span: y.span(key) };
@@ -266,14 +319,18 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
       if (raw) decl.networkMode = { key: y.span(mode.key), raw };
     }
     const profiles = fields.get('profiles')?.value;
-    if (isSeq(profiles)) decl.profiles = profiles.items.map((p) => y.deref(p)).filter(isScalar).map((p) => String(p.value));
+    if (isSeq(profiles))
+      decl.profiles = profiles.items
+        .map((p) => y.deref(p))
+        .filter(isScalar)
+        .map((p) => String(p.value));
   }
 
   const includeNode = top.get('include')?.value ?? null;
   if (isSeq(includeNode)) {
     for (const item of includeNode.items) {
       const node = y.deref(item);
-      const pathNode = isMap(node) ? y.entries(node).get('path')?.value ?? null : node;
+      const pathNode = isMap(node) ? (y.entries(node).get('path')?.value ?? null) : node;
       const paths = isSeq(pathNode) ? pathNode.items.map((p) => y.deref(p)) : [pathNode];
       paths.forEach((p, index) => {
         if (!isScalar(p) || typeof p.value !== 'string') return;
@@ -312,7 +369,8 @@ function readPorts(y: YamlReader, node: Node | null, file: string, findings: Fin
           `Unquoted ${entry.value} is the base-60 number ${sexagesimalValue(entry.value)} to YAML 1.1 parsers (docker-compose v1 publishes container port ${sexagesimalValue(entry.value)}); Compose v2 reads "${entry.value}". Quote it.`,
         );
         // A plain scalar's text is its value, so quoting it changes nothing else.
-        if (span.end - span.start === entry.value.length) unquoted.fixes = [{ title: `Quote it: "${entry.value}"`, edits: [{ file, span, newText: `"${entry.value}"` }], preferred: true }];
+        if (span.end - span.start === entry.value.length)
+          unquoted.fixes = [{ title: `Quote it: "${entry.value}"`, edits: [{ file, span, newText: `"${entry.value}"` }], preferred: true }];
         findings.push(unquoted);
       }
       entries.push({ kind: 'short', raw, line });
@@ -322,7 +380,8 @@ function readPorts(y: YamlReader, node: Node | null, file: string, findings: Fin
       const fields: Partial<Record<LongField, RawValue>> = {};
       for (const [key, { key: keyNode, value }] of y.entries(entry)) {
         if (!(LONG_FIELDS as readonly string[]).includes(key)) {
-          if (!key.startsWith('x-')) findings.push(finding(file, y.span(keyNode), 'error', 'syntax', `Unknown port option "${key}": compose accepts ${LONG_FIELDS.join(', ')}.`));
+          if (!key.startsWith('x-'))
+            findings.push(finding(file, y.span(keyNode), 'error', 'syntax', `Unknown port option "${key}": compose accepts ${LONG_FIELDS.join(', ')}.`));
           continue;
         }
         const raw = isScalar(value) ? y.raw(value) : undefined;
@@ -497,7 +556,12 @@ function readMapping(entry: PortEntry, service: string, layer: Layer, findings: 
     const mapping: ComposeMapping = { service, file, line: entry.line, entrySpan: entry.raw.span, protocol: spec.protocol };
     if (spec.hostIp) {
       const span = at(spec.hostIp);
-      mapping.hostIp = { text: spec.hostIp.text, address: spec.hostIp.address, span, unresolved: spec.hostIp.address ? undefined : unresolvedNames(issues, span) ?? '?' };
+      mapping.hostIp = {
+        text: spec.hostIp.text,
+        address: spec.hostIp.address,
+        span,
+        unresolved: spec.hostIp.address ? undefined : (unresolvedNames(issues, span) ?? '?'),
+      };
     }
     setRange(mapping, 'published', spec.hostPort, at);
     setRange(mapping, 'target', spec.container, at);
@@ -559,7 +623,12 @@ function readLongMapping(entry: Extract<PortEntry, { kind: 'long' }>, service: s
     if (!ip.ok) return bad(spanOf(hostIp.value, ip.error.start, ip.error.end, hostIp.raw.span), ip.error.message);
     if (ip.value) {
       const span = spanOf(hostIp.value, ip.value.start, ip.value.end, hostIp.raw.span);
-      mapping.hostIp = { text: ip.value.text, address: ip.value.address, span, unresolved: ip.value.address ? undefined : unresolvedNames(hostIp.issues, span) ?? '?' };
+      mapping.hostIp = {
+        text: ip.value.text,
+        address: ip.value.address,
+        span,
+        unresolved: ip.value.address ? undefined : (unresolvedNames(hostIp.issues, span) ?? '?'),
+      };
     }
   }
 
@@ -588,7 +657,15 @@ function readExpose1(entry: RawValue | { bad: Span; message: string }, layer: La
   if (slash >= 0) {
     const proto = value.text.slice(slash + 1).toLowerCase();
     if (!isProtocol(proto)) {
-      findings.push(finding(file, spanOf(value, slash + 1, value.text.length, entry.span), 'error', 'invalid-port', `Invalid protocol "${value.text.slice(slash + 1)}": Docker accepts tcp, udp or sctp.`));
+      findings.push(
+        finding(
+          file,
+          spanOf(value, slash + 1, value.text.length, entry.span),
+          'error',
+          'invalid-port',
+          `Invalid protocol "${value.text.slice(slash + 1)}": Docker accepts tcp, udp or sctp.`,
+        ),
+      );
       return undefined;
     }
     protocol = proto;
@@ -644,10 +721,19 @@ function checkNetworkMode(model: ComposeServiceModel, decls: { decl: ServiceDecl
   if (!withPorts) return;
   const modeDecl = [...decls].reverse().find(({ decl }) => decl.networkMode)!;
   const related = [{ file: modeDecl.layer.parse.file, span: modeDecl.decl.networkMode!.raw.span, message: `network_mode: ${mode}` }];
-  const at = (message: string, severity: Severity) => findings.push(finding(withPorts.layer.parse.file, withPorts.decl.ports!.key, severity, 'invalid-port', message, related));
-  if (mode === 'host') at('network_mode: host — Docker discards published ports ("Published ports are discarded when using host network mode"): the container binds its ports on the host directly.', 'information');
+  const at = (message: string, severity: Severity) =>
+    findings.push(finding(withPorts.layer.parse.file, withPorts.decl.ports!.key, severity, 'invalid-port', message, related));
+  if (mode === 'host')
+    at(
+      'network_mode: host — Docker discards published ports ("Published ports are discarded when using host network mode"): the container binds its ports on the host directly.',
+      'information',
+    );
   else if (mode === 'none') at('network_mode: none — the container has no network, so these ports publish nothing.', 'information');
-  else if (/^(service|container):/.test(mode)) at(`network_mode: ${mode} — the container shares another one's network stack, and Docker refuses to create it with published ports ("conflicting options: port publishing and the container type network mode"). Publish the ports on ${mode.slice(mode.indexOf(':') + 1)} instead.`, 'error');
+  else if (/^(service|container):/.test(mode))
+    at(
+      `network_mode: ${mode} — the container shares another one's network stack, and Docker refuses to create it with published ports ("conflicting options: port publishing and the container type network mode"). Publish the ports on ${mode.slice(mode.indexOf(':') + 1)} instead.`,
+      'error',
+    );
 }
 
 /** Does Docker publish this service's `ports` at all? */
@@ -655,7 +741,6 @@ export function publishesPorts(model: ComposeServiceModel): boolean {
   const mode = model.networkMode;
   return !mode || mode.includes(UNKNOWN) || !(mode === 'host' || mode === 'none' || /^(service|container):/.test(mode));
 }
-
 
 function projectFacts(project: ComposeProject): PortFact[] {
   const facts: PortFact[] = [];
@@ -669,7 +754,8 @@ function projectFacts(project: ComposeProject): PortFact[] {
       const suffix = extras ? ` (${extras})` : '';
       if (m.sameAs) {
         const detail = `the same mapping as ${path.posix.basename(m.sameAs.file)}:${m.sameAs.line}: compose merges the two, so this publishes nothing more`;
-        for (const r of [m.published, m.target]) if (r) facts.push({ ...base, role: 'container', file: m.file, span: r.span, protocol: m.protocol, port: r.from, portEnd: r.to, detail });
+        for (const r of [m.published, m.target])
+          if (r) facts.push({ ...base, role: 'container', file: m.file, span: r.span, protocol: m.protocol, port: r.from, portEnd: r.to, detail });
         continue;
       }
       const pub = m.published;
@@ -694,7 +780,9 @@ function projectFacts(project: ComposeProject): PortFact[] {
             address: b.address,
             v6only: b.family === 'ipv6' ? true : undefined,
             oneOf: oneOf || undefined,
-            detail: oneOf ? `docker publishes one free port of ${where} → ${target}${suffix} (picked when the container starts)` : `docker publishes ${where} → ${target}${suffix}`,
+            detail: oneOf
+              ? `docker publishes one free port of ${where} → ${target}${suffix} (picked when the container starts)`
+              : `docker publishes ${where} → ${target}${suffix}`,
           });
         }
       }
@@ -705,12 +793,22 @@ function projectFacts(project: ComposeProject): PortFact[] {
         if (!publishes) detail = `container port ${port} of ${s.name}: network_mode ${s.networkMode} publishes nothing`;
         else if (pub) detail = `container port ${port} of ${s.name}, published on host port ${rangeText(pub)}`;
         else if (m.publishedUnknown) detail = `container port ${port} of ${s.name}, published on a host port set by an unset variable`;
-        else detail = `container port ${port} of ${s.name}: no fixed host port — Docker publishes it on a host port picked at run time from the ephemeral range`;
+        else
+          detail = `container port ${port} of ${s.name}: no fixed host port — Docker publishes it on a host port picked at run time from the ephemeral range`;
         facts.push({ ...base, role: 'container', file: m.file, span: r.span, protocol: m.protocol, port: r.from, portEnd: r.to, detail });
       }
     }
     for (const e of s.expose) {
-      facts.push({ ...base, role: 'container', file: e.file, span: e.span, protocol: e.protocol, port: e.from, portEnd: e.to, detail: `container port ${rangeText(e)}/${e.protocol} of ${s.name}, exposed to other containers only (binds nothing on the host)` });
+      facts.push({
+        ...base,
+        role: 'container',
+        file: e.file,
+        span: e.span,
+        protocol: e.protocol,
+        port: e.from,
+        portEnd: e.to,
+        detail: `container port ${rangeText(e)}/${e.protocol} of ${s.name}, exposed to other containers only (binds nothing on the host)`,
+      });
     }
   }
   return facts;
@@ -727,7 +825,8 @@ export function createComposeModule(): FormatModule {
   return {
     id: 'compose',
     matchesPath: isComposePath,
-    matchesContent: (text) => /^services:[ \t]*(#.*)?$/m.test(text) && /^[ \t]+(ports|expose|image|build):/m.test(text) && !/^(stages|jobs|on|steps|script):/m.test(text),
+    matchesContent: (text) =>
+      /^services:[ \t]*(#.*)?$/m.test(text) && /^[ \t]+(ports|expose|image|build):/m.test(text) && !/^(stages|jobs|on|steps|script):/m.test(text),
     parse(text, file, context) {
       if (context === 'dotenv') return parseDotenvFile(text, file);
       return parseComposeYaml(text, file, context as ComposeContext | undefined);

@@ -123,11 +123,16 @@ function expand(input: MappedText, env: Environment, issues: InterpolationIssue[
       const rest = name ? body.slice(name.length) : '';
       const operator = OPERATORS.find((op) => rest.startsWith(op));
       if (!name || (rest !== '' && !operator)) {
-        issues.push({ span: exprSpan, kind: 'invalid', message: `Invalid interpolation "\${${body}}": compose accepts \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?error}, \${VAR?error}, \${VAR:+alt}, \${VAR+alt}.` });
+        issues.push({
+          span: exprSpan,
+          kind: 'invalid',
+          message: `Invalid interpolation "\${${body}}": compose accepts \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?error}, \${VAR?error}, \${VAR:+alt}, \${VAR+alt}.`,
+        });
         i = close + 1;
         continue;
       }
-      const argument = () => (depth > 16 ? { text: '', spans: [] } : expand(slice(input, dollar + 2 + name.length + operator!.length, close), env, issues, depth + 1));
+      const argument = () =>
+        depth > 16 ? { text: '', spans: [] } : expand(slice(input, dollar + 2 + name.length + operator!.length, close), env, issues, depth + 1);
       const set = env.has(name);
       const current = env.get(name) ?? '';
       const useArg = (m: MappedText) => pushMapped(m);
@@ -233,7 +238,10 @@ export function parseDotenv(text: string): Dotenv {
     const sep = text[k];
     if (key === '' || (sep !== '=' && sep !== ':' && sep !== '\n' && sep !== undefined)) {
       const end = lineEnd(statementStart);
-      issues.push({ span: { start: statementStart, end }, message: `Unexpected character ${JSON.stringify(text[k] ?? '')} in variable name: compose refuses this .env file.` });
+      issues.push({
+        span: { start: statementStart, end },
+        message: `Unexpected character ${JSON.stringify(text[k] ?? '')} in variable name: compose refuses this .env file.`,
+      });
       i = end + 1;
       continue;
     }

@@ -78,13 +78,27 @@ export function parsePortRange(text: string, offset = 0, what = 'port'): Parsed<
   const startText = dash < 0 ? text : text.slice(0, dash);
   const startSlice = { start: offset, end: offset + startText.length };
   const start = parsePortNumber(startText);
-  if ('problem' in start) return { ok: false, error: { ...(startText === '' ? whole : startSlice), message: `Invalid ${what} "${text}": ${startText === '' ? 'the start of the range' : `"${startText}"`} ${start.problem}.` } };
+  if ('problem' in start)
+    return {
+      ok: false,
+      error: {
+        ...(startText === '' ? whole : startSlice),
+        message: `Invalid ${what} "${text}": ${startText === '' ? 'the start of the range' : `"${startText}"`} ${start.problem}.`,
+      },
+    };
   if (dash < 0) return { ok: true, value: { ...whole, from: start.port, to: start.port } };
   const endText = text.slice(dash + 1);
   if (endText === startText) return { ok: true, value: { ...whole, from: start.port, to: start.port } };
   const end = parsePortNumber(endText);
   const endSlice = { start: offset + dash + 1, end: offset + text.length };
-  if ('problem' in end) return { ok: false, error: { ...(endText === '' ? whole : endSlice), message: `Invalid ${what} "${text}": ${endText === '' ? 'the end of the range' : `"${endText}"`} ${end.problem}.` } };
+  if ('problem' in end)
+    return {
+      ok: false,
+      error: {
+        ...(endText === '' ? whole : endSlice),
+        message: `Invalid ${what} "${text}": ${endText === '' ? 'the end of the range' : `"${endText}"`} ${end.problem}.`,
+      },
+    };
   if (end.port < start.port) return { ok: false, error: { ...whole, message: `Invalid ${what} range "${text}": the end is below the start.` } };
   return { ok: true, value: { ...whole, from: start.port, to: end.port } };
 }
@@ -107,7 +121,11 @@ export function parseHostIp(text: string, offset = 0): Parsed<HostIpPart | undef
   if (text.startsWith('[')) {
     // net.SplitHostPort(ip + ":"): the whole part must be one bracketed host.
     const close = text.indexOf(']');
-    if (close !== text.length - 1 || text.indexOf('[', 1) >= 0) return { ok: false, error: { start: offset, end: offset + text.length, message: `Invalid host IP "${text}": a bracketed IPv6 address must be written [address].` } };
+    if (close !== text.length - 1 || text.indexOf('[', 1) >= 0)
+      return {
+        ok: false,
+        error: { start: offset, end: offset + text.length, message: `Invalid host IP "${text}": a bracketed IPv6 address must be written [address].` },
+      };
     bare = text.slice(1, -1);
     bareOffset = offset + 1;
   }
@@ -149,7 +167,14 @@ export function parseShortSpec(text: string): Parsed<ShortSpec> {
     if (protoText.includes(UNKNOWN)) protocolUnknown = true;
     else if (lower === '') protocol = 'tcp';
     else if (isProtocol(lower)) protocol = lower;
-    else return { ok: false, error: { ...(protocolSlice.end > protocolSlice.start ? protocolSlice : whole), message: `Invalid protocol "${protoText}": Docker accepts tcp, udp or sctp.` } };
+    else
+      return {
+        ok: false,
+        error: {
+          ...(protocolSlice.end > protocolSlice.start ? protocolSlice : whole),
+          message: `Invalid protocol "${protoText}": Docker accepts tcp, udp or sctp.`,
+        },
+      };
   }
 
   const ip = parseHostIp(ipText, 0);
@@ -166,7 +191,10 @@ export function parseShortSpec(text: string): Parsed<ShortSpec> {
     const c = container.value;
     if (!('unknown' in c) && !('unknown' in hostPort) && c.to - c.from !== hostPort.to - hostPort.from && c.to !== c.from) {
       // A host range beside a single container port is where Docker picks one free port; otherwise sizes must match.
-      return { ok: false, error: { start: hostPort.start, end: c.end, message: `Invalid ranges: host ports ${hostText} and container ports ${containerText} differ in size.` } };
+      return {
+        ok: false,
+        error: { start: hostPort.start, end: c.end, message: `Invalid ranges: host ports ${hostText} and container ports ${containerText} differ in size.` },
+      };
     }
   }
   return { ok: true, value: { hostIp: ip.value, hostPort, container: container.value, protocol, protocolSlice, protocolUnknown } };
@@ -179,5 +207,12 @@ export function isYaml11Sexagesimal(plainText: string): boolean {
 
 export function sexagesimalValue(plainText: string): number {
   const sign = plainText.startsWith('-') ? -1 : 1;
-  return sign * plainText.replace(/^[-+]/, '').replace(/_/g, '').split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+  return (
+    sign *
+    plainText
+      .replace(/^[-+]/, '')
+      .replace(/_/g, '')
+      .split(':')
+      .reduce((acc, part) => acc * 60 + Number(part), 0)
+  );
 }

@@ -7,7 +7,23 @@
  */
 import { rangeText } from '../core/portRanges';
 import { SaxesParser } from 'saxes';
-import type { FileParse, Finding, FirewallAction, FirewallFacts, FirewallForward, FirewallRule, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, PortRange, Protocol, Span } from '../core/types';
+import type {
+  FileParse,
+  Finding,
+  FirewallAction,
+  FirewallFacts,
+  FirewallForward,
+  FirewallRule,
+  FormatModule,
+  IncludeRef,
+  InstanceInput,
+  InstanceOutput,
+  IpFamily,
+  PortFact,
+  PortRange,
+  Protocol,
+  Span,
+} from '../core/types';
 import type { FirewalldServiceData, FirewalldServiceDef } from './firewalldServices';
 
 // ---------------------------------------------------------------------------------------------
@@ -40,7 +56,13 @@ export function parseXml(text: string, file: string, findings: Finding[]): XmlEl
     if (failed) return;
     failed = true; // firewalld's parser stops at the first error
     const at = Math.min(parser.position, text.length);
-    findings.push(syntax(file, { start: Math.max(0, at - 1), end: at }, `Not well-formed XML: ${e.message.replace(/^.*?:\d+:\d+: /, '')} (firewalld: PARSE_ERROR, the whole configuration falls back to the stock one).`));
+    findings.push(
+      syntax(
+        file,
+        { start: Math.max(0, at - 1), end: at },
+        `Not well-formed XML: ${e.message.replace(/^.*?:\d+:\d+: /, '')} (firewalld: PARSE_ERROR, the whole configuration falls back to the stock one).`,
+      ),
+    );
   });
   parser.on('opentag', (tag) => {
     const end = parser.position;
@@ -71,7 +93,8 @@ export function parseXml(text: string, file: string, findings: Finding[]): XmlEl
   } catch (e) {
     if (!failed) findings.push(syntax(file, { start: 0, end: 0 }, `Not well-formed XML: ${(e as Error).message}`));
   }
-  if (!root && !failed) findings.push(syntax(file, { start: 0, end: Math.min(text.length, 1) }, 'No XML element: firewalld cannot read this file (PARSE_ERROR).'));
+  if (!root && !failed)
+    findings.push(syntax(file, { start: 0, end: Math.min(text.length, 1) }, 'No XML element: firewalld cannot read this file (PARSE_ERROR).'));
   return root;
 }
 
@@ -138,7 +161,13 @@ function checkElements(root: XmlElement, table: Record<string, { required: strin
     if (!ok) return;
     const spec = table[el.name];
     if (!spec) {
-      findings.push(syntax(file, el.span, `firewalld does not know the element <${el.name}> here (PARSE_ERROR: Unexpected element ${el.name}; the whole configuration falls back to the stock one).`));
+      findings.push(
+        syntax(
+          file,
+          el.span,
+          `firewalld does not know the element <${el.name}> here (PARSE_ERROR: Unexpected element ${el.name}; the whole configuration falls back to the stock one).`,
+        ),
+      );
       ok = false;
       return;
     }
@@ -264,17 +293,21 @@ export interface ServiceSyntax {
   rootSpan: Span;
 }
 
-export type FirewalldExtra =
-  | { kind: 'zone'; zone: ZoneSyntax }
-  | { kind: 'service'; service: ServiceSyntax }
-  | { kind: 'config'; defaultZone?: Attr };
+export type FirewalldExtra = { kind: 'zone'; zone: ZoneSyntax } | { kind: 'service'; service: ServiceSyntax } | { kind: 'config'; defaultZone?: Attr };
 
 function baseName(file: string): string {
   const b = file.slice(file.lastIndexOf('/') + 1);
   return b.endsWith('.xml') ? b.slice(0, -4) : b;
 }
 
-function readPort(el: XmlElement, file: string, findings: Finding[], serviceToPort: (n: string) => number | undefined, code: 'zone' | 'rule', portAttr = 'port'): PortEntry | undefined {
+function readPort(
+  el: XmlElement,
+  file: string,
+  findings: Finding[],
+  serviceToPort: (n: string) => number | undefined,
+  code: 'zone' | 'rule',
+  portAttr = 'port',
+): PortEntry | undefined {
   const port = el.attrs.get(portAttr);
   const protocol = el.attrs.get('protocol');
   if (!port || !protocol) return undefined;
@@ -295,7 +328,17 @@ function readPort(el: XmlElement, file: string, findings: Finding[], serviceToPo
 
 export function parseZoneSyntax(text: string, file: string, serviceToPort: (n: string) => number | undefined): { zone: ZoneSyntax; findings: Finding[] } {
   const findings: Finding[] = [];
-  const zone: ZoneSyntax = { name: baseName(file), services: [], ports: [], sourcePorts: [], forwardPorts: [], rules: [], interfaces: [], sources: [], valid: false };
+  const zone: ZoneSyntax = {
+    name: baseName(file),
+    services: [],
+    ports: [],
+    sourcePorts: [],
+    forwardPorts: [],
+    rules: [],
+    interfaces: [],
+    sources: [],
+    valid: false,
+  };
   const root = parseXml(text, file, findings);
   if (!root || findings.length > 0) return { zone, findings };
   if (root.name !== 'zone') {
@@ -347,7 +390,13 @@ export function parseZoneSyntax(text: string, file: string, serviceToPort: (n: s
   return { zone, findings };
 }
 
-function readForwardPort(el: XmlElement, file: string, findings: Finding[], serviceToPort: (n: string) => number | undefined, code: 'zone' | 'rule'): ForwardPortEntry | undefined {
+function readForwardPort(
+  el: XmlElement,
+  file: string,
+  findings: Finding[],
+  serviceToPort: (n: string) => number | undefined,
+  code: 'zone' | 'rule',
+): ForwardPortEntry | undefined {
   const base = readPort(el, file, findings, serviceToPort, code);
   if (!base) return undefined;
   const fp: ForwardPortEntry = { ...base, span: el.span, toAddr: el.attrs.get('to-addr') };
@@ -367,7 +416,19 @@ function readForwardPort(el: XmlElement, file: string, findings: Finding[], serv
 function readRichRule(el: XmlElement, file: string, findings: Finding[], serviceToPort: (n: string) => number | undefined): RichRule | undefined {
   const fam = el.attrs.get('family')?.value;
   const prio = Number(el.attrs.get('priority')?.value ?? '0');
-  const rule: RichRule = { span: el.span, family: fam === 'ipv4' || fam === 'ipv6' ? fam : undefined, priority: Number.isFinite(prio) ? prio : 0, services: [], ports: [], sourcePorts: [], forwardPorts: [], protocols: [], limit: false, log: false, unmodelled: [] };
+  const rule: RichRule = {
+    span: el.span,
+    family: fam === 'ipv4' || fam === 'ipv6' ? fam : undefined,
+    priority: Number.isFinite(prio) ? prio : 0,
+    services: [],
+    ports: [],
+    sourcePorts: [],
+    forwardPorts: [],
+    protocols: [],
+    limit: false,
+    log: false,
+    unmodelled: [],
+  };
   let ok = true;
   const inverted = (c: XmlElement) => c.attrs.get('invert')?.value === 'True' || c.attrs.get('invert')?.value === 'yes';
   for (const c of el.children) {
@@ -427,7 +488,11 @@ function readRichRule(el: XmlElement, file: string, findings: Finding[], service
   return ok ? rule : undefined;
 }
 
-export function parseServiceSyntax(text: string, file: string, serviceToPort: (n: string) => number | undefined): { service: ServiceSyntax; findings: Finding[] } {
+export function parseServiceSyntax(
+  text: string,
+  file: string,
+  serviceToPort: (n: string) => number | undefined,
+): { service: ServiceSyntax; findings: Finding[] } {
   const findings: Finding[] = [];
   const service: ServiceSyntax = { name: baseName(file), ports: [], sourcePorts: [], protocols: [], includes: [], rootSpan: { start: 0, end: 0 } };
   const root = parseXml(text, file, findings);
@@ -482,7 +547,11 @@ interface ServicePorts {
 type ServiceResolver = (name: string) => ServicePorts | undefined;
 
 /** A resolver over workspace services (first) and stock data, following `<include service>`. */
-function serviceResolver(workspace: Map<string, ServiceSyntax>, stock: FirewalldServiceData, serviceToPort: (n: string) => number | undefined): ServiceResolver {
+function serviceResolver(
+  workspace: Map<string, ServiceSyntax>,
+  stock: FirewalldServiceData,
+  serviceToPort: (n: string) => number | undefined,
+): ServiceResolver {
   const resolve = (name: string, seen: Set<string>): ServicePorts | undefined => {
     if (seen.has(name)) return { ports: [], sourcePorts: [] };
     seen.add(name);
@@ -518,7 +587,6 @@ function serviceResolver(workspace: Map<string, ServiceSyntax>, stock: Firewalld
   return (name) => resolve(name, new Set());
 }
 
-
 function asProtocol(p: string): Protocol | undefined {
   return p === 'tcp' || p === 'udp' || p === 'sctp' ? p : undefined;
 }
@@ -541,17 +609,36 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     if (!p) return; // dccp: PortFact has no such protocol
     facts.push({ role, file, span, protocol: p, port: range.from, portEnd: range.to, program: 'firewalld', context: opts.context, detail });
   };
-  const rule = (span: Span, protocol: string | undefined, range: PortRange | undefined, action: FirewallAction, extra: Partial<FirewallRule> = {}): FirewallRule | undefined => {
+  const rule = (
+    span: Span,
+    protocol: string | undefined,
+    range: PortRange | undefined,
+    action: FirewallAction,
+    extra: Partial<FirewallRule> = {},
+  ): FirewallRule | undefined => {
     const p = protocol === undefined ? 'any' : asProtocol(protocol);
     if (!p) return undefined;
-    const r: FirewallRule = { span, protocol: p, ports: range ? [range] : undefined, action, family: 'both', source: zoneSource, iface: zoneIface, ...extra, chain: zone.name };
+    const r: FirewallRule = {
+      span,
+      protocol: p,
+      ports: range ? [range] : undefined,
+      action,
+      family: 'both',
+      source: zoneSource,
+      iface: zoneIface,
+      ...extra,
+      chain: zone.name,
+    };
     if (zoneLoopback) r.loopbackOnly = true;
     return r;
   };
   const serviceRules = (svc: Attr, verb: string, action: FirewallAction, extra: Partial<FirewallRule>, suffix: string): FirewallRule[] => {
     const ports = resolve(svc.value);
     if (!ports) {
-      if (opts.reportUnknownServices) findings.push(invalidPort(file, svc.span, `firewalld: INVALID_SERVICE: '${svc.value}' is neither a stock service nor defined in the workspace's services/*.xml.`));
+      if (opts.reportUnknownServices)
+        findings.push(
+          invalidPort(file, svc.span, `firewalld: INVALID_SERVICE: '${svc.value}' is neither a stock service nor defined in the workspace's services/*.xml.`),
+        );
       return [];
     }
     const out: FirewallRule[] = [];
@@ -571,7 +658,8 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     const to = fp.toRange ?? fp.range!;
     const target = fp.toAddr ? `${fp.toAddr.value.includes(':') ? `[${fp.toAddr.value}]` : fp.toAddr.value}:${rangeText(to)}` : `local port ${rangeText(to)}`;
     fact(fp.port.span, fp.protocol.value, fp.range!, `forwards ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} to ${target}`);
-    if (fp.toPort) fact(fp.toPort.span, fp.protocol.value, to, `forward target: ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} arrives at ${target}`, 'forward');
+    if (fp.toPort)
+      fact(fp.toPort.span, fp.protocol.value, to, `forward target: ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} arrives at ${target}`, 'forward');
     const p = asProtocol(fp.protocol.value);
     forwards.push({ span: fp.span, protocol: p ?? 'any', ports: [fp.range!], toAddress: fp.toAddr?.value, toPorts: to, kind: 'forward-port' });
   };
@@ -579,8 +667,22 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
   // Packet order in firewalld's zone chains: rich rules with priority < 0, then log, deny and allow
   // (services, ports and accepting rich rules at priority 0), then rich rules with priority > 0.
   const richRules = (r: RichRule): FirewallRule[] => {
-    const action: FirewallAction = r.action === 'accept' ? (r.limit ? 'limit' : 'accept') : r.action === 'reject' ? 'reject' : r.action === 'drop' ? 'drop' : r.action === 'mark' ? 'other' : 'log';
-    const verb = { accept: r.limit ? 'allows (rate-limited)' : 'allows', limit: 'allows (rate-limited)', reject: 'rejects', drop: 'drops', other: 'marks', log: 'logs' }[action as string] ?? 'matches';
+    const action: FirewallAction =
+      r.action === 'accept'
+        ? r.limit
+          ? 'limit'
+          : 'accept'
+        : r.action === 'reject'
+          ? 'reject'
+          : r.action === 'drop'
+            ? 'drop'
+            : r.action === 'mark'
+              ? 'other'
+              : 'log';
+    const verb =
+      { accept: r.limit ? 'allows (rate-limited)' : 'allows', limit: 'allows (rate-limited)', reject: 'rejects', drop: 'drops', other: 'marks', log: 'logs' }[
+        action as string
+      ] ?? 'matches';
     const extra: Partial<FirewallRule> = { family: r.family ?? 'both', source: r.source ?? zoneSource, note: 'rich rule' };
     if (r.destination) extra.destination = r.destination;
     const unmodelled = [...r.unmodelled, ...(r.limit ? ['rate limit'] : [])];
@@ -595,7 +697,11 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     }
     for (const p of r.sourcePorts) {
       fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound${suffix}`);
-      const x = rule(p.port.span, p.protocol.value, undefined, action, { ...extra, note: `rich rule; source port ${rangeText(p.range!)}`, sourcePorts: [p.range!] });
+      const x = rule(p.port.span, p.protocol.value, undefined, action, {
+        ...extra,
+        note: `rich rule; source port ${rangeText(p.range!)}`,
+        sourcePorts: [p.range!],
+      });
       if (x) out.push(x);
     }
     for (const fp of r.forwardPorts) forward(fp);
@@ -603,7 +709,11 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
       // A <protocol> we keep as 'any' (vrrp, icmp, ...): the rule does not match every protocol.
       const protocolCond = r.protocols.map((x) => `protocol ${x}`);
       const all = [...(extra.unmodelled ?? []), ...protocolCond];
-      const x = rule(r.span, undefined, undefined, action, { ...extra, note: r.protocols.length ? `rich rule; protocol ${r.protocols.join(',')}` : 'rich rule', ...(all.length ? { unmodelled: all } : {}) });
+      const x = rule(r.span, undefined, undefined, action, {
+        ...extra,
+        note: r.protocols.length ? `rich rule; protocol ${r.protocols.join(',')}` : 'rich rule',
+        ...(all.length ? { unmodelled: all } : {}),
+      });
       if (x) out.push(x);
     }
     return out;
@@ -662,7 +772,18 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
     const facts: PortFact[] = [];
     const add = (p: PortEntry, what: string) => {
       const proto = asProtocol(p.protocol.value);
-      if (proto && p.range) facts.push({ role: 'firewall', file, span: p.port.span, protocol: proto, port: p.range.from, portEnd: p.range.to, program: 'firewalld', context: `service ${service.name}`, detail: `service ${service.name} ${what} ${proto.toUpperCase()} ${rangeText(p.range)} (it opens where a zone lists the service)` });
+      if (proto && p.range)
+        facts.push({
+          role: 'firewall',
+          file,
+          span: p.port.span,
+          protocol: proto,
+          port: p.range.from,
+          portEnd: p.range.to,
+          program: 'firewalld',
+          context: `service ${service.name}`,
+          detail: `service ${service.name} ${what} ${proto.toUpperCase()} ${rangeText(p.range)} (it opens where a zone lists the service)`,
+        });
     };
     for (const p of service.ports) add(p, 'covers');
     for (const p of service.sourcePorts) add(p, 'covers source port');
@@ -670,7 +791,14 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
   }
 
   function parseConfig(text: string, file: string): FileParse {
-    return { format: 'firewalld-config', file, facts: [], findings: [], includes: [], extra: { kind: 'config', ...parseConfigSyntax(text) } satisfies FirewalldExtra };
+    return {
+      format: 'firewalld-config',
+      file,
+      facts: [],
+      findings: [],
+      includes: [],
+      extra: { kind: 'config', ...parseConfigSyntax(text) } satisfies FirewalldExtra,
+    };
   }
 
   function parseZone(text: string, file: string, context?: string): FileParse {
@@ -678,7 +806,15 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
     if (context === 'config') return parseConfig(text, file);
     const { zone, findings } = parseZoneSyntax(text, file, serviceToPort);
     const result = evaluateZone(zone, file, noWorkspace, { context: `zone ${zone.name}`, reportUnknownServices: false });
-    return { format: 'firewalld-zone', file, facts: result.facts, findings, includes: zoneIncludes(), firewall: result.firewall, extra: { kind: 'zone', zone } satisfies FirewalldExtra };
+    return {
+      format: 'firewalld-zone',
+      file,
+      facts: result.facts,
+      findings,
+      includes: zoneIncludes(),
+      firewall: result.firewall,
+      extra: { kind: 'zone', zone } satisfies FirewalldExtra,
+    };
   }
 
   function linkZone(instance: InstanceInput): InstanceOutput {
@@ -702,8 +838,19 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
   }
 
   return [
-    { id: 'firewalld-zone', matchesPath: (p) => ZONE_PATH.test(p), matchesContent: (t) => /^\s*(<\?xml[^>]*>\s*)?<zone[\s>]/.test(t), parse: parseZone, link: linkZone },
-    { id: 'firewalld-service', matchesPath: (p) => SERVICE_PATH.test(p), matchesContent: (t) => /^\s*(<\?xml[^>]*>\s*)?<service[\s>]/.test(t), parse: parseService },
+    {
+      id: 'firewalld-zone',
+      matchesPath: (p) => ZONE_PATH.test(p),
+      matchesContent: (t) => /^\s*(<\?xml[^>]*>\s*)?<zone[\s>]/.test(t),
+      parse: parseZone,
+      link: linkZone,
+    },
+    {
+      id: 'firewalld-service',
+      matchesPath: (p) => SERVICE_PATH.test(p),
+      matchesContent: (t) => /^\s*(<\?xml[^>]*>\s*)?<service[\s>]/.test(t),
+      parse: parseService,
+    },
     { id: 'firewalld-config', matchesPath: (p) => CONFIG_PATH.test(p), parse: parseConfig },
   ];
 }

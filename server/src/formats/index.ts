@@ -17,7 +17,10 @@ export interface FormatData {
 }
 
 export function createFormatModules(registry: PortRegistry, data: FormatData = {}): FormatModule[] {
-  return [createSshdModule((name) => registry.serviceToPort(name, 'tcp')), createNginxModule(), createComposeModule(),
+  return [
+    createSshdModule((name) => registry.serviceToPort(name, 'tcp')),
+    createNginxModule(),
+    createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
     ...(data.firewalldServices ? createFirewalldModules(data.firewalldServices, (name) => registry.serviceToPort(name)) : []),
     createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),

@@ -93,25 +93,104 @@ export const BUILTIN_CHAINS: Record<string, string[]> = {
 };
 
 /** Match extensions shipped in /usr/lib/x86_64-linux-gnu/xtables (libxt_*, libipt_*, libip6t_*). */
-const MATCHES_COMMON = 'addrtype ah bpf cgroup cluster comment connbytes connlabel connlimit connmark conntrack cpu dccp devgroup dscp ecn esp hashlimit helper ipcomp iprange ipvs length limit mac mark multiport nfacct osf owner physdev pkttype policy quota rateest recent rpfilter sctp set socket state statistic string tcp tcpmss time tos u32 udp';
+const MATCHES_COMMON =
+  'addrtype ah bpf cgroup cluster comment connbytes connlabel connlimit connmark conntrack cpu dccp devgroup dscp ecn esp hashlimit helper ipcomp iprange ipvs length limit mac mark multiport nfacct osf owner physdev pkttype policy quota rateest recent rpfilter sctp set socket state statistic string tcp tcpmss time tos u32 udp';
 const MATCHES_V4 = new Set(`${MATCHES_COMMON} icmp realm ttl`.split(' '));
 const MATCHES_V6 = new Set(`${MATCHES_COMMON} dst eui64 frag hbh hl icmp6 ipv6header mh rt srh`.split(' '));
-const TARGETS_COMMON = 'ACCEPT DROP RETURN QUEUE AUDIT CHECKSUM CLASSIFY CONNMARK CONNSECMARK CT DNAT DSCP HMARK IDLETIMER LED LOG MARK MASQUERADE NETMAP NFLOG NFQUEUE NOTRACK RATEEST REDIRECT REJECT SECMARK SET SNAT SYNPROXY TCPMSS TCPOPTSTRIP TEE TOS TPROXY TRACE';
+const TARGETS_COMMON =
+  'ACCEPT DROP RETURN QUEUE AUDIT CHECKSUM CLASSIFY CONNMARK CONNSECMARK CT DNAT DSCP HMARK IDLETIMER LED LOG MARK MASQUERADE NETMAP NFLOG NFQUEUE NOTRACK RATEEST REDIRECT REJECT SECMARK SET SNAT SYNPROXY TCPMSS TCPOPTSTRIP TEE TOS TPROXY TRACE';
 const TARGETS_V4 = new Set(`${TARGETS_COMMON} CLUSTERIP ECN TTL ULOG`.split(' '));
 const TARGETS_V6 = new Set(`${TARGETS_COMMON} DNPT HL SNPT`.split(' '));
 
 /** Protocol names of netbase's /etc/protocols (what getprotobyname knows) plus iptables' own. */
 const PROTOCOL_NUMBERS: Record<string, number> = {
-  ip: 0, hopopt: 0, icmp: 1, igmp: 2, ggp: 3, ipencap: 4, st: 5, tcp: 6, egp: 8, igp: 9, pup: 12, udp: 17, hmp: 20,
-  'xns-idp': 22, rdp: 27, 'iso-tp4': 29, dccp: 33, xtp: 36, ddp: 37, 'idpr-cmtp': 38, ipv6: 41, 'ipv6-route': 43,
-  'ipv6-frag': 44, idrp: 45, rsvp: 46, gre: 47, esp: 50, ah: 51, skip: 57, 'ipv6-icmp': 58, icmpv6: 58, 'ipv6-nonxt': 59,
-  'ipv6-opts': 60, rspf: 73, vmtp: 81, eigrp: 88, ospf: 89, 'ax.25': 93, ipip: 94, etherip: 97, encap: 98, pim: 103,
-  ipcomp: 108, vrrp: 112, l2tp: 115, isis: 124, sctp: 132, fc: 133, 'mobility-header': 135, 'ipv6-mh': 135, mh: 135,
-  udplite: 136, 'mpls-in-ip': 137, manet: 138, hip: 139, shim6: 140, wesp: 141, rohc: 142, ethernet: 143, mptcp: 262, all: 0,
+  ip: 0,
+  hopopt: 0,
+  icmp: 1,
+  igmp: 2,
+  ggp: 3,
+  ipencap: 4,
+  st: 5,
+  tcp: 6,
+  egp: 8,
+  igp: 9,
+  pup: 12,
+  udp: 17,
+  hmp: 20,
+  'xns-idp': 22,
+  rdp: 27,
+  'iso-tp4': 29,
+  dccp: 33,
+  xtp: 36,
+  ddp: 37,
+  'idpr-cmtp': 38,
+  ipv6: 41,
+  'ipv6-route': 43,
+  'ipv6-frag': 44,
+  idrp: 45,
+  rsvp: 46,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  skip: 57,
+  'ipv6-icmp': 58,
+  icmpv6: 58,
+  'ipv6-nonxt': 59,
+  'ipv6-opts': 60,
+  rspf: 73,
+  vmtp: 81,
+  eigrp: 88,
+  ospf: 89,
+  'ax.25': 93,
+  ipip: 94,
+  etherip: 97,
+  encap: 98,
+  pim: 103,
+  ipcomp: 108,
+  vrrp: 112,
+  l2tp: 115,
+  isis: 124,
+  sctp: 132,
+  fc: 133,
+  'mobility-header': 135,
+  'ipv6-mh': 135,
+  mh: 135,
+  udplite: 136,
+  'mpls-in-ip': 137,
+  manet: 138,
+  hip: 139,
+  shim6: 140,
+  wesp: 141,
+  rohc: 142,
+  ethernet: 143,
+  mptcp: 262,
+  all: 0,
 };
-const PROTOCOL_NAMES_BY_NUMBER: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp', 136: 'udplite' };
+const PROTOCOL_NAMES_BY_NUMBER: Record<number, string> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  33: 'dccp',
+  50: 'esp',
+  51: 'ah',
+  58: 'ipv6-icmp',
+  132: 'sctp',
+  136: 'udplite',
+};
 /** The match extension iptables loads by itself for `-p NAME` when it meets an option it does not know. */
-const PROTO_MATCH: Record<string, string> = { tcp: 'tcp', udp: 'udp', sctp: 'sctp', dccp: 'dccp', icmp: 'icmp', 'ipv6-icmp': 'icmp6', icmpv6: 'icmp6', esp: 'esp', ah: 'ah', mh: 'mh', 'ipv6-mh': 'mh' };
+const PROTO_MATCH: Record<string, string> = {
+  tcp: 'tcp',
+  udp: 'udp',
+  sctp: 'sctp',
+  dccp: 'dccp',
+  icmp: 'icmp',
+  'ipv6-icmp': 'icmp6',
+  icmpv6: 'icmp6',
+  esp: 'esp',
+  ah: 'ah',
+  mh: 'mh',
+  'ipv6-mh': 'mh',
+};
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp']);
 
 interface OptSpec {
@@ -126,21 +205,53 @@ const opt = (key: string, args: number, ...names: string[]): OptSpec => ({ key, 
 
 /** Options of the extensions whose options we know; others accept whatever follows them. */
 const EXTENSION_OPTIONS: Record<string, OptSpec[]> = {
-  tcp: [opt('sport', 1, '--sport', '--source-port'), opt('dport', 1, '--dport', '--destination-port'), opt('syn', 0, '--syn'), opt('tcp-flags', 2, '--tcp-flags'), opt('tcp-option', 1, '--tcp-option')],
+  tcp: [
+    opt('sport', 1, '--sport', '--source-port'),
+    opt('dport', 1, '--dport', '--destination-port'),
+    opt('syn', 0, '--syn'),
+    opt('tcp-flags', 2, '--tcp-flags'),
+    opt('tcp-option', 1, '--tcp-option'),
+  ],
   udp: [opt('sport', 1, '--sport', '--source-port'), opt('dport', 1, '--dport', '--destination-port')],
   sctp: [opt('sport', 1, '--sport', '--source-port'), opt('dport', 1, '--dport', '--destination-port'), opt('chunk-types', 2, '--chunk-types')],
-  dccp: [opt('sport', 1, '--sport', '--source-port'), opt('dport', 1, '--dport', '--destination-port'), opt('dccp-types', 1, '--dccp-types'), opt('dccp-option', 1, '--dccp-option')],
+  dccp: [
+    opt('sport', 1, '--sport', '--source-port'),
+    opt('dport', 1, '--dport', '--destination-port'),
+    opt('dccp-types', 1, '--dccp-types'),
+    opt('dccp-option', 1, '--dccp-option'),
+  ],
   multiport: [opt('sports', 1, '--sports', '--source-ports'), opt('dports', 1, '--dports', '--destination-ports'), opt('ports', 1, '--ports')],
   conntrack: [
-    opt('ctstate', 1, '--ctstate'), opt('ctproto', 1, '--ctproto'), opt('x', 1, '--ctorigsrc'), opt('x', 1, '--ctorigdst'), opt('x', 1, '--ctreplsrc'), opt('x', 1, '--ctrepldst'),
-    opt('x', 1, '--ctorigsrcport'), opt('x', 1, '--ctorigdstport'), opt('x', 1, '--ctreplsrcport'), opt('x', 1, '--ctrepldstport'), opt('x', 1, '--ctstatus'), opt('x', 1, '--ctexpire'), opt('x', 1, '--ctdir'),
+    opt('ctstate', 1, '--ctstate'),
+    opt('ctproto', 1, '--ctproto'),
+    opt('x', 1, '--ctorigsrc'),
+    opt('x', 1, '--ctorigdst'),
+    opt('x', 1, '--ctreplsrc'),
+    opt('x', 1, '--ctrepldst'),
+    opt('x', 1, '--ctorigsrcport'),
+    opt('x', 1, '--ctorigdstport'),
+    opt('x', 1, '--ctreplsrcport'),
+    opt('x', 1, '--ctrepldstport'),
+    opt('x', 1, '--ctstatus'),
+    opt('x', 1, '--ctexpire'),
+    opt('x', 1, '--ctdir'),
   ],
   state: [opt('state', 1, '--state')],
   comment: [opt('comment', 1, '--comment')],
   limit: [opt('limit', 1, '--limit'), opt('limit-burst', 1, '--limit-burst')],
   recent: [
-    opt('x', 0, '--set'), opt('x', 0, '--rcheck'), opt('x', 0, '--update'), opt('x', 0, '--remove'), opt('x', 1, '--seconds'), opt('x', 0, '--reap'), opt('x', 1, '--hitcount'),
-    opt('x', 0, '--rttl'), opt('x', 1, '--name'), opt('x', 0, '--rsource'), opt('x', 0, '--rdest'), opt('x', 1, '--mask'),
+    opt('x', 0, '--set'),
+    opt('x', 0, '--rcheck'),
+    opt('x', 0, '--update'),
+    opt('x', 0, '--remove'),
+    opt('x', 1, '--seconds'),
+    opt('x', 0, '--reap'),
+    opt('x', 1, '--hitcount'),
+    opt('x', 0, '--rttl'),
+    opt('x', 1, '--name'),
+    opt('x', 0, '--rsource'),
+    opt('x', 0, '--rdest'),
+    opt('x', 1, '--mask'),
   ],
   icmp: [opt('icmp-type', 1, '--icmp-type')],
   icmp6: [opt('icmpv6-type', 1, '--icmpv6-type')],
@@ -154,7 +265,15 @@ const EXTENSION_OPTIONS: Record<string, OptSpec[]> = {
   RETURN: [],
   QUEUE: [],
   REJECT: [opt('reject-with', 1, '--reject-with')],
-  LOG: [opt('x', 1, '--log-level'), opt('x', 1, '--log-prefix'), opt('x', 0, '--log-tcp-sequence'), opt('x', 0, '--log-tcp-options'), opt('x', 0, '--log-ip-options'), opt('x', 0, '--log-uid'), opt('x', 0, '--log-macdecode')],
+  LOG: [
+    opt('x', 1, '--log-level'),
+    opt('x', 1, '--log-prefix'),
+    opt('x', 0, '--log-tcp-sequence'),
+    opt('x', 0, '--log-tcp-options'),
+    opt('x', 0, '--log-ip-options'),
+    opt('x', 0, '--log-uid'),
+    opt('x', 0, '--log-macdecode'),
+  ],
   DNAT: [opt('to-destination', 1, '--to-destination'), opt('x', 0, '--random'), opt('x', 0, '--persistent'), opt('x', 0, '--random-fully')],
   REDIRECT: [opt('to-ports', 1, '--to-ports'), opt('x', 0, '--random')],
   MASQUERADE: [opt('to-ports', 1, '--to-ports'), opt('x', 0, '--random'), opt('x', 0, '--random-fully')],
@@ -162,12 +281,29 @@ const EXTENSION_OPTIONS: Record<string, OptSpec[]> = {
 };
 
 const CORE_OPTIONS: OptSpec[] = [
-  opt('A', 1, '-A', '--append'), opt('I', 1, '-I', '--insert'), opt('N', 1, '-N', '--new-chain'), opt('P', 2, '-P', '--policy'),
-  opt('D', 1, '-D', '--delete'), opt('R', 1, '-R', '--replace'), opt('F', 0, '-F', '--flush'), opt('X', 0, '-X', '--delete-chain'), opt('Z', 0, '-Z', '--zero'), opt('E', 2, '-E', '--rename-chain'),
-  opt('p', 1, '-p', '--protocol'), opt('s', 1, '-s', '--source', '--src'), opt('d', 1, '-d', '--destination', '--dst'),
-  opt('i', 1, '-i', '--in-interface'), opt('o', 1, '-o', '--out-interface'), opt('f', 0, '-f', '--fragment'),
-  opt('m', 1, '-m', '--match'), opt('j', 1, '-j', '--jump'), opt('g', 1, '-g', '--goto'), opt('c', 2, '-c', '--set-counters'),
-  opt('4', 0, '-4', '--ipv4'), opt('6', 0, '-6', '--ipv6'), opt('v', 0, '-v', '--verbose'),
+  opt('A', 1, '-A', '--append'),
+  opt('I', 1, '-I', '--insert'),
+  opt('N', 1, '-N', '--new-chain'),
+  opt('P', 2, '-P', '--policy'),
+  opt('D', 1, '-D', '--delete'),
+  opt('R', 1, '-R', '--replace'),
+  opt('F', 0, '-F', '--flush'),
+  opt('X', 0, '-X', '--delete-chain'),
+  opt('Z', 0, '-Z', '--zero'),
+  opt('E', 2, '-E', '--rename-chain'),
+  opt('p', 1, '-p', '--protocol'),
+  opt('s', 1, '-s', '--source', '--src'),
+  opt('d', 1, '-d', '--destination', '--dst'),
+  opt('i', 1, '-i', '--in-interface'),
+  opt('o', 1, '-o', '--out-interface'),
+  opt('f', 0, '-f', '--fragment'),
+  opt('m', 1, '-m', '--match'),
+  opt('j', 1, '-j', '--jump'),
+  opt('g', 1, '-g', '--goto'),
+  opt('c', 2, '-c', '--set-counters'),
+  opt('4', 0, '-4', '--ipv4'),
+  opt('6', 0, '-6', '--ipv6'),
+  opt('v', 0, '-v', '--verbose'),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +454,14 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
   let skipTable = false;
   const firstCr = text.indexOf('\r\n');
   if (firstCr >= 0) {
-    findings.push(err(file, { start: firstCr, end: firstCr + 1 }, 'syntax', `Windows (CRLF) line endings: ${tool} reads the CR as part of each line and refuses the file (the first table name becomes "filter\\r"). Save the file with LF endings.`));
+    findings.push(
+      err(
+        file,
+        { start: firstCr, end: firstCr + 1 },
+        'syntax',
+        `Windows (CRLF) line endings: ${tool} reads the CR as part of each line and refuses the file (the first table name becomes "filter\\r"). Save the file with LF endings.`,
+      ),
+    );
   }
   const knownMatches = family === 'ipv6' ? MATCHES_V6 : MATCHES_V4;
   const knownTargets = family === 'ipv6' ? TARGETS_V6 : TARGETS_V4;
@@ -335,9 +478,23 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     if (raw[0] === '#') continue;
     if (raw.startsWith('COMMIT') && raw.trimEnd() === 'COMMIT') {
       if (raw !== 'COMMIT') {
-        findings.push(err(file, lineSpan, 'syntax', `Text after COMMIT: ${tool} accepts only "COMMIT" alone on its line${raw.includes('\r') ? ' (this line ends in a Windows CR)' : ''}.`));
+        findings.push(
+          err(
+            file,
+            lineSpan,
+            'syntax',
+            `Text after COMMIT: ${tool} accepts only "COMMIT" alone on its line${raw.includes('\r') ? ' (this line ends in a Windows CR)' : ''}.`,
+          ),
+        );
       } else if (lastLine) {
-        findings.push(err(file, lineSpan, 'syntax', `COMMIT without a newline at the end of the file: iptables-legacy-restore reads it as a bad argument; end the file with a newline.`));
+        findings.push(
+          err(
+            file,
+            lineSpan,
+            'syntax',
+            `COMMIT without a newline at the end of the file: iptables-legacy-restore reads it as a bad argument; end the file with a newline.`,
+          ),
+        );
       }
       if (!current) findings.push(err(file, lineSpan, 'syntax', `COMMIT outside a table: ${tool} fails here.`));
       current = undefined;
@@ -373,7 +530,9 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
       continue;
     }
     if (!current) {
-      findings.push(err(file, lineSpan, 'syntax', `${raw[0] === ':' ? 'Chain' : 'Rule'} outside a table: ${tool} expects a *filter (or *nat, ...) line first.`));
+      findings.push(
+        err(file, lineSpan, 'syntax', `${raw[0] === ':' ? 'Chain' : 'Rule'} outside a table: ${tool} expects a *filter (or *nat, ...) line first.`),
+      );
       continue;
     }
     parseRuleLine(raw, lineStart, lineNo, current);
@@ -389,7 +548,14 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     const policyTok = toks[1];
     const lineSpan = { start: lineStart, end: lineStart + raw.length };
     if (!nameTok || !policyTok) {
-      findings.push(err(file, lineSpan, 'syntax', `Chain line without a policy: write ":NAME POLICY [0:0]" (POLICY is ACCEPT or DROP for built-in chains, - for your own).`));
+      findings.push(
+        err(
+          file,
+          lineSpan,
+          'syntax',
+          `Chain line without a policy: write ":NAME POLICY [0:0]" (POLICY is ACCEPT or DROP for built-in chains, - for your own).`,
+        ),
+      );
       return;
     }
     const name = nameTok.text;
@@ -409,7 +575,9 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
       return;
     }
     if (policy !== '-') {
-      findings.push(err(file, policyTok.span, 'syntax', `User chain ${name} cannot have a policy (iptables-legacy-restore: Bad built-in chain name); write "-".`));
+      findings.push(
+        err(file, policyTok.span, 'syntax', `User chain ${name} cannot have a policy (iptables-legacy-restore: Bad built-in chain name); write "-".`),
+      );
     }
     if (table.chains.has(name)) {
       findings.push(err(file, nameTok.span, 'syntax', `Chain ${name} is declared twice in this table (iptables-legacy-restore: chain exists).`));
@@ -452,7 +620,10 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     let strayReported = false;
 
     const findOption = (name: string): { spec: OptSpec; ext?: (typeof loaded)[number] } | 'ambiguous' | undefined => {
-      const pools: { specs: OptSpec[]; ext?: (typeof loaded)[number] }[] = [{ specs: CORE_OPTIONS }, ...loaded.map((ext) => ({ specs: EXTENSION_OPTIONS[ext.name] ?? [], ext }))];
+      const pools: { specs: OptSpec[]; ext?: (typeof loaded)[number] }[] = [
+        { specs: CORE_OPTIONS },
+        ...loaded.map((ext) => ({ specs: EXTENSION_OPTIONS[ext.name] ?? [], ext })),
+      ];
       for (const pool of pools) {
         for (const spec of pool.specs) if (spec.names.includes(name)) return { spec, ext: pool.ext };
       }
@@ -489,7 +660,12 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
       }
       if (!tok.text.startsWith('-') || tok.text === '-') {
         // iptables stops at the first stray word; the words after it are not judged again.
-        if (!strayReported) bad(tok.span, 'syntax', `Bad argument "${tok.text}": ${tool} expects an option here${tok.text.startsWith('#') ? ' (comments must start their own line)' : ''}.`);
+        if (!strayReported)
+          bad(
+            tok.span,
+            'syntax',
+            `Bad argument "${tok.text}": ${tool} expects an option here${tok.text.startsWith('#') ? ' (comments must start their own line)' : ''}.`,
+          );
         strayReported = true;
         i++;
         continue;
@@ -523,7 +699,11 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         }
         const isPort = /^--(d|s)port|^--(destination|source)-port|^--(d|s)?ports$/.test(optName);
         if (isPort) {
-          const why = !rule.protocol ? 'give the protocol first (-p tcp or -p udp)' : rule.protocol.negated ? 'a negated protocol (! -p) loads no port match' : `protocol "${rule.protocol.text}" has no ports`;
+          const why = !rule.protocol
+            ? 'give the protocol first (-p tcp or -p udp)'
+            : rule.protocol.negated
+              ? 'a negated protocol (! -p) loads no port match'
+              : `protocol "${rule.protocol.text}" has no ports`;
           bad(tok.span, 'invalid-port', `Unknown option "${optName}": ${why}, or ${tool} refuses the line.`);
         } else {
           bad(tok.span, 'syntax', `Unknown option "${optName}" (${tool} refuses the line).`);
@@ -541,7 +721,11 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         let j = i + 1;
         while (args.length < spec.args && j < toks.length) args.push(toks[j++]);
         if (args.length < spec.args) {
-          bad(tok.span, spec.key === 'dport' || spec.key === 'sport' || spec.key === 'dports' ? 'invalid-port' : 'syntax', `Option "${optName}" requires an argument.`);
+          bad(
+            tok.span,
+            spec.key === 'dport' || spec.key === 'sport' || spec.key === 'dports' ? 'invalid-port' : 'syntax',
+            `Option "${optName}" requires an argument.`,
+          );
           break;
         }
         i = j;
@@ -565,7 +749,13 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     const protoText = rule.protocol && !rule.protocol.negated ? protoName(rule.protocol.text) : undefined;
     for (const m of explicitMatches) {
       if (m.name === 'multiport' && !(protoText && PORT_PROTOCOLS.has(protoText))) {
-        bad(m.tok.span, rule.ports.some((p) => p.option) ? 'invalid-port' : 'syntax', rule.protocol && !rule.protocol.negated ? `multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP, not "${rule.protocol.text}".` : 'multiport needs -p tcp, -p udp, -p udplite, -p sctp or -p dccp.');
+        bad(
+          m.tok.span,
+          rule.ports.some((p) => p.option) ? 'invalid-port' : 'syntax',
+          rule.protocol && !rule.protocol.negated
+            ? `multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP, not "${rule.protocol.text}".`
+            : 'multiport needs -p tcp, -p udp, -p udplite, -p sctp or -p dccp.',
+        );
       }
       if ((m.name === 'tcp' || m.name === 'udp' || m.name === 'sctp' || m.name === 'dccp') && protoText !== m.name) {
         bad(m.tok.span, 'syntax', `-m ${m.name} needs -p ${m.name} (iptables-nft-restore: ${m.name.toUpperCase()} match requires '-p ${m.name}').`);
@@ -582,8 +772,10 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     if (command === 'A' || command === 'I') {
       const chain = table.chains.get(rule.chain);
       if (chain?.builtin) {
-        if (rule.outIface && (rule.chain === 'INPUT' || rule.chain === 'PREROUTING')) bad(rule.outIface.span, 'syntax', `Can't use -o with ${rule.chain} (packets there have no output interface yet).`);
-        if (rule.inIface && (rule.chain === 'OUTPUT' || rule.chain === 'POSTROUTING')) bad(rule.inIface.span, 'syntax', `Can't use -i with ${rule.chain} (locally generated packets have no input interface).`);
+        if (rule.outIface && (rule.chain === 'INPUT' || rule.chain === 'PREROUTING'))
+          bad(rule.outIface.span, 'syntax', `Can't use -o with ${rule.chain} (packets there have no output interface yet).`);
+        if (rule.inIface && (rule.chain === 'OUTPUT' || rule.chain === 'POSTROUTING'))
+          bad(rule.inIface.span, 'syntax', `Can't use -i with ${rule.chain} (locally generated packets have no input interface).`);
       }
     }
     rule.invalid = lineFindings.some((f) => f.severity === 'error');
@@ -609,7 +801,13 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
           rule.chain = chainTok.text;
           if (!table.chains.has(chainTok.text)) {
             const other = Object.entries(BUILTIN_CHAINS).find(([t, cs]) => t !== table.name && cs.includes(chainTok.text));
-            bad(chainTok.span, 'syntax', other ? `Chain ${chainTok.text} does not exist in table ${table.name} (it is a ${other[0]} chain).` : `Chain ${chainTok.text} is not declared in table ${table.name}: add ":${chainTok.text} - [0:0]" before its rules.`);
+            bad(
+              chainTok.span,
+              'syntax',
+              other
+                ? `Chain ${chainTok.text} does not exist in table ${table.name} (it is a ${other[0]} chain).`
+                : `Chain ${chainTok.text} is not declared in table ${table.name}: add ":${chainTok.text} - [0:0]" before its rules.`,
+            );
           }
           if (k === 'I' && i < toks.length && /^\d+$/.test(toks[i].text)) {
             insertAt = Number(toks[i].text);
@@ -693,7 +891,11 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
             return;
           }
           if (!knownTargets.has(name)) {
-            bad(a.span, 'syntax', `"${name}" is neither a chain declared before this line nor an iptables target (iptables-legacy-restore: Couldn't load target).`);
+            bad(
+              a.span,
+              'syntax',
+              `"${name}" is neither a chain declared before this line nor an iptables target (iptables-legacy-restore: Couldn't load target).`,
+            );
             loaded.unshift({ name, known: false, seen: new Set(), implicit: false });
             return;
           }
@@ -708,13 +910,21 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     function handleExtension(ext: (typeof loaded)[number], spec: OptSpec, tok: Token, args: Token[], negated: boolean): void {
       const key = spec.key;
       if (key !== 'x' && ext.seen.has(key)) {
-        bad(tok.span, key.endsWith('port') || key.endsWith('ports') ? 'invalid-port' : 'syntax', `Only one ${spec.names[spec.names.length > 1 ? 1 : 0]} allowed in one ${ext.name} match.`);
+        bad(
+          tok.span,
+          key.endsWith('port') || key.endsWith('ports') ? 'invalid-port' : 'syntax',
+          `Only one ${spec.names[spec.names.length > 1 ? 1 : 0]} allowed in one ${ext.name} match.`,
+        );
         return;
       }
       ext.seen.add(key);
       const a = args[0];
       if (ext.name === 'multiport') {
-        if ((key === 'dports' && (ext.seen.has('sports') || ext.seen.has('ports'))) || (key === 'sports' && (ext.seen.has('dports') || ext.seen.has('ports'))) || (key === 'ports' && (ext.seen.has('dports') || ext.seen.has('sports')))) {
+        if (
+          (key === 'dports' && (ext.seen.has('sports') || ext.seen.has('ports'))) ||
+          (key === 'sports' && (ext.seen.has('dports') || ext.seen.has('ports'))) ||
+          (key === 'ports' && (ext.seen.has('dports') || ext.seen.has('sports')))
+        ) {
           bad(tok.span, 'syntax', 'multiport: --sports, --dports and --ports cannot be combined in one match; use a second -m multiport.');
         }
         const elems = parseMultiport(a);
@@ -727,7 +937,10 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         return;
       }
       if (key === 'ctstate' || key === 'state') {
-        const allowed = key === 'ctstate' ? ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT'] : ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'];
+        const allowed =
+          key === 'ctstate'
+            ? ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT']
+            : ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'];
         const values = a.text.split(',');
         const badValue = values.find((v) => !allowed.includes(v.toUpperCase()));
         if (badValue !== undefined) bad(a.span, 'syntax', `Bad ${key} "${badValue}": use ${allowed.join(', ')}.`);
@@ -764,19 +977,41 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         }
         const v = parseWrappingPort(side, resolveService);
         if (!v) {
-          bad(sideSpan, 'invalid-port', /^-?\d+$/.test(side) ? `Port "${side}" is not a port number (iptables: Port "${side}" does not resolve to anything).` : `Unknown port or service "${side}" (iptables: Port "${side}" does not resolve to anything; names come from /etc/services).`);
+          bad(
+            sideSpan,
+            'invalid-port',
+            /^-?\d+$/.test(side)
+              ? `Port "${side}" is not a port number (iptables: Port "${side}" does not resolve to anything).`
+              : `Unknown port or service "${side}" (iptables: Port "${side}" does not resolve to anything; names come from /etc/services).`,
+          );
           ok = false;
           return;
         }
         if (v.wrapped) {
-          lineFindings.push(err(file, sideSpan, 'invalid-port', `Port ${side} is out of range (0-65535): iptables accepts it for this protocol but uses ${side} mod 65536 = ${v.port}.`, 'warning'));
+          lineFindings.push(
+            err(
+              file,
+              sideSpan,
+              'invalid-port',
+              `Port ${side} is out of range (0-65535): iptables accepts it for this protocol but uses ${side} mod 65536 = ${v.port}.`,
+              'warning',
+            ),
+          );
         }
         values.push(v.port);
       });
       if (!ok) return undefined;
       const [from, to] = values.length === 1 ? [values[0], values[0]] : values;
       if (from > to) {
-        lineFindings.push(err(file, a.span, 'invalid-port', `Port range ${text} runs backwards: iptables accepts it for this protocol, but the rule then matches no port.`, 'warning'));
+        lineFindings.push(
+          err(
+            file,
+            a.span,
+            'invalid-port',
+            `Port range ${text} runs backwards: iptables accepts it for this protocol, but the rule then matches no port.`,
+            'warning',
+          ),
+        );
       }
       return { from, to, span: a.span, text };
     }
@@ -877,7 +1112,8 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
       const from = parseCNumber(m[1]);
       const to = m[2] === undefined ? from : parseCNumber(m[2]);
       const portSpan = subSpan(a, parsed.portOffset!, a.text.length);
-      if (from === undefined || to === undefined || from > MAX_PORT || to > MAX_PORT) bad(portSpan, 'invalid-port', `Port "${parsed.portText}" is not valid: ports are 0-65535.`);
+      if (from === undefined || to === undefined || from > MAX_PORT || to > MAX_PORT)
+        bad(portSpan, 'invalid-port', `Port "${parsed.portText}" is not valid: ports are 0-65535.`);
       else if (from > to) bad(portSpan, 'invalid-port', `Port range ${parsed.portText} runs backwards (iptables: Port range funky).`);
     }
   }
@@ -1154,7 +1390,8 @@ export function chainRoots(table: IptTable, roots: string[]): Map<string, Set<st
       const set = reached.get(c) ?? new Set<string>();
       set.add(root);
       reached.set(c, set);
-      for (const r of table.rules.get(c) ?? []) if (r.target && table.chains.get(r.target.name) && !table.chains.get(r.target.name)!.builtin) queue.push(r.target.name);
+      for (const r of table.rules.get(c) ?? [])
+        if (r.target && table.chains.get(r.target.name) && !table.chains.get(r.target.name)!.builtin) queue.push(r.target.name);
     }
   }
   return reached;
@@ -1249,7 +1486,18 @@ export function factsOfRule(rule: IptRule, table: IptTable, o: FactOptions): Por
         detail += extras.join('');
         if (action === 'jump' && rule.target) detail += ` to chain ${rule.target.name}`;
         detail += suffix;
-        facts.push({ role: 'firewall', file: o.file, span: el.span, protocol, port: el.from, portEnd: el.to, family: o.family, program: o.program, context, detail });
+        facts.push({
+          role: 'firewall',
+          file: o.file,
+          span: el.span,
+          protocol,
+          port: el.from,
+          portEnd: el.to,
+          family: o.family,
+          program: o.program,
+          context,
+          detail,
+        });
       }
     }
   }
@@ -1258,8 +1506,23 @@ export function factsOfRule(rule: IptRule, table: IptTable, o: FactOptions): Por
     const fromWords = matched.length > 0 ? formatPorts(matched) : 'any port';
     for (const protocol of protos) {
       const P = protocol.toUpperCase();
-      const detail = nat.kind === 'dnat' ? `DNAT target: ${P} ${fromWords} arriving here goes to ${nat.toText}` : `REDIRECT target: ${P} ${fromWords} arriving here goes to local port ${nat.toText}`;
-      facts.push({ role: 'forward', file: o.file, span: nat.portSpan!, protocol, port: nat.toPorts.from, portEnd: nat.toPorts.to, family: o.family, address: nat.toAddress, program: o.program, context, detail: detail + suffix });
+      const detail =
+        nat.kind === 'dnat'
+          ? `DNAT target: ${P} ${fromWords} arriving here goes to ${nat.toText}`
+          : `REDIRECT target: ${P} ${fromWords} arriving here goes to local port ${nat.toText}`;
+      facts.push({
+        role: 'forward',
+        file: o.file,
+        span: nat.portSpan!,
+        protocol,
+        port: nat.toPorts.from,
+        portEnd: nat.toPorts.to,
+        family: o.family,
+        address: nat.toAddress,
+        program: o.program,
+        context,
+        detail: detail + suffix,
+      });
     }
   }
   return facts;
@@ -1308,7 +1571,13 @@ export function forwardsOf(table: IptTable | undefined): FirewallForward[] {
       const nat = natTarget(rule);
       if (!nat) continue;
       const dports = rule.ports.filter((p) => p.kind === 'dport');
-      const ports = dports.length > 0 ? dports.reduce<PortRange[] | undefined>((acc, p) => intersect(acc, p.negated ? complement(p.elems) : p.elems.map((e) => ({ from: e.from, to: e.to }))), undefined) : undefined;
+      const ports =
+        dports.length > 0
+          ? dports.reduce<PortRange[] | undefined>(
+              (acc, p) => intersect(acc, p.negated ? complement(p.elems) : p.elems.map((e) => ({ from: e.from, to: e.to }))),
+              undefined,
+            )
+          : undefined;
       for (const protocol of portProtocols(rule)) {
         const fw: FirewallForward = { span: rule.span, protocol, kind: nat.kind };
         if (ports) fw.ports = ports;
@@ -1358,9 +1627,16 @@ export function createIptablesModule(resolveService: ServiceResolver): FormatMod
     id: 'iptables',
     matchesPath: (path) => {
       const base = path.slice(path.lastIndexOf('/') + 1);
-      return /^rules\.v[46]$/.test(base) || /^ip6?tables.*\.rules$/.test(base) || /\.ip6?tables$/.test(base) || /^ip6tables/.test(base) || /(^|\/)sysconfig\/ip6?tables$/.test(path);
+      return (
+        /^rules\.v[46]$/.test(base) ||
+        /^ip6?tables.*\.rules$/.test(base) ||
+        /\.ip6?tables$/.test(base) ||
+        /^ip6tables/.test(base) ||
+        /(^|\/)sysconfig\/ip6?tables$/.test(path)
+      );
     },
-    matchesContent: (text) => /^\*(filter|nat|mangle|raw|security)[ \t]*$/m.test(text) && /^COMMIT[ \t]*$/m.test(text) && /^(:|-A |-I |\[\d+:\d+\] -A )/m.test(text),
+    matchesContent: (text) =>
+      /^\*(filter|nat|mangle|raw|security)[ \t]*$/m.test(text) && /^COMMIT[ \t]*$/m.test(text) && /^(:|-A |-I |\[\d+:\d+\] -A )/m.test(text),
     parse,
   };
 }

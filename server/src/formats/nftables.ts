@@ -194,8 +194,50 @@ export interface NftSyntax {
   looksComplete: boolean;
 }
 
-const TOP_COMMANDS = new Set(['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'list', 'reset', 'rename', 'describe', 'monitor', 'export', 'import', 'get']);
-const OBJECTS = new Set(['table', 'chain', 'rule', 'set', 'map', 'element', 'flowtable', 'counter', 'quota', 'ct', 'limit', 'secmark', 'synproxy', 'ruleset', 'counters', 'quotas', 'tables', 'chains', 'sets', 'maps', 'flowtables', 'meters', 'meter', 'limits', 'hooks']);
+const TOP_COMMANDS = new Set([
+  'add',
+  'create',
+  'insert',
+  'replace',
+  'delete',
+  'destroy',
+  'flush',
+  'list',
+  'reset',
+  'rename',
+  'describe',
+  'monitor',
+  'export',
+  'import',
+  'get',
+]);
+const OBJECTS = new Set([
+  'table',
+  'chain',
+  'rule',
+  'set',
+  'map',
+  'element',
+  'flowtable',
+  'counter',
+  'quota',
+  'ct',
+  'limit',
+  'secmark',
+  'synproxy',
+  'ruleset',
+  'counters',
+  'quotas',
+  'tables',
+  'chains',
+  'sets',
+  'maps',
+  'flowtables',
+  'meters',
+  'meter',
+  'limits',
+  'hooks',
+]);
 const TABLE_BLOCK_OBJECTS = new Set(['flowtable', 'counter', 'quota', 'ct', 'limit', 'secmark', 'synproxy']);
 
 /** Named chain priorities (nft(8), "PRIORITY") for the ip, ip6 and inet families. */
@@ -253,7 +295,10 @@ class Parser {
     const next = this.peek();
     if (next === undefined ? topLevel : this.isSep(next)) return;
     const at = next ?? after;
-    this.error({ start: at.s, end: at.e }, `nft expects a newline or ';' after the block closed at '}' (syntax error, unexpected ${next ? describeTok(next) : 'end of file'}).`);
+    this.error(
+      { start: at.s, end: at.e },
+      `nft expects a newline or ';' after the block closed at '}' (syntax error, unexpected ${next ? describeTok(next) : 'end of file'}).`,
+    );
   }
 
   /** Consumes '{', runs `item` until the matching '}', reports a missing '}'. Returns the closing token. */
@@ -302,7 +347,8 @@ class Parser {
       }
       const scoped = this.scopeItem();
       if (scoped) commands.push(scoped);
-      else if (this.i !== before) continue; // a define/include that scopeItem reported and skipped
+      else if (this.i !== before)
+        continue; // a define/include that scopeItem reported and skipped
       else if (t.k === 'word') this.topCommand(commands);
       else {
         this.error({ start: t.s, end: t.e }, `nft does not accept ${describeTok(t)} at the start of a command (syntax error).`);
@@ -358,7 +404,16 @@ class Parser {
     const first = this.peek()!;
     let op: 'add' | 'insert' | 'delete' | 'flush' | 'other' = 'add';
     if (TOP_COMMANDS.has(first.t)) {
-      op = first.t === 'add' || first.t === 'create' ? 'add' : first.t === 'insert' ? 'insert' : first.t === 'delete' || first.t === 'destroy' ? 'delete' : first.t === 'flush' ? 'flush' : 'other';
+      op =
+        first.t === 'add' || first.t === 'create'
+          ? 'add'
+          : first.t === 'insert'
+            ? 'insert'
+            : first.t === 'delete' || first.t === 'destroy'
+              ? 'delete'
+              : first.t === 'flush'
+                ? 'flush'
+                : 'other';
       this.i++;
     }
     const obj = this.peek();
@@ -393,7 +448,10 @@ class Parser {
         const close = this.block(open!, () => this.tableItem(items));
         if (close) this.expectSeparator(close, true);
       } else if (open && !this.isSep(open)) {
-        this.error({ start: open.s, end: open.e }, `nft expects '{' or the end of the line after "table ${name.t}" (syntax error, unexpected ${describeTok(open)}).`);
+        this.error(
+          { start: open.s, end: open.e },
+          `nft expects '{' or the end of the line after "table ${name.t}" (syntax error, unexpected ${describeTok(open)}).`,
+        );
         this.skipStatementWithBlocks();
       }
       commands.push({ kind: 'table', family, name, items, op: op === 'delete' ? 'delete' : op === 'flush' ? 'flush' : 'add' });
@@ -472,7 +530,13 @@ class Parser {
       this.i++;
       return a.t;
     }
-    if (isTable && a?.k === 'word' && b?.k === 'word' && (this.isP(this.peek(2), '{') || this.isSep(this.peek(2)) || this.peek(2) === undefined) && !FAMILIES.has(a.t)) {
+    if (
+      isTable &&
+      a?.k === 'word' &&
+      b?.k === 'word' &&
+      (this.isP(this.peek(2), '{') || this.isSep(this.peek(2)) || this.peek(2) === undefined) &&
+      !FAMILIES.has(a.t)
+    ) {
       // `table FAMILY NAME {`: a second word before the block must be a family.
       this.error({ start: a.s, end: a.e }, `"${a.t}" is not an nftables family: use ip, ip6, inet, arp, bridge or netdev (nft: syntax error).`);
       this.i++;
@@ -538,7 +602,10 @@ class Parser {
       if (close && this.isP(close, '}')) this.expectSeparator(close, false);
       return;
     }
-    this.error({ start: t.s, end: t.e }, `nft does not accept ${describeTok(t)} in a table body: expected chain, set, map, flowtable, counter, quota, ct, limit, flags, comment, define or include (syntax error).`);
+    this.error(
+      { start: t.s, end: t.e },
+      `nft does not accept ${describeTok(t)} in a table body: expected chain, set, map, flowtable, counter, quota, ct, limit, flags, comment, define or include (syntax error).`,
+    );
     this.statement();
   }
 
@@ -553,7 +620,7 @@ class Parser {
     if (this.i !== before) return;
     const t = this.peek();
     if (!t) return;
-    if (t.k === 'word' && t.t === 'type' && this.peek(1)?.k === 'word' && (this.peek(2)?.t === 'hook')) {
+    if (t.k === 'word' && t.t === 'type' && this.peek(1)?.k === 'word' && this.peek(2)?.t === 'hook') {
       const toks = this.statement();
       this.requireSeparator(toks);
       chain.type = toks[1].t;
@@ -589,7 +656,10 @@ class Parser {
   private requireSeparator(toks: Tok[]): void {
     const next = this.peek();
     if (toks.length > 0 && this.isP(next, '}')) {
-      this.error({ start: next!.s, end: next!.e }, "nft wants a newline or ';' before this '}' (syntax error, unexpected '}', expecting newline or semicolon).");
+      this.error(
+        { start: next!.s, end: next!.e },
+        "nft wants a newline or ';' before this '}' (syntax error, unexpected '}', expecting newline or semicolon).",
+      );
     }
   }
 
@@ -605,7 +675,11 @@ class Parser {
       const toks = this.statement();
       this.requireSeparator(toks);
       if (t.k !== 'word') return;
-      if (t.t === 'type' || t.t === 'typeof') set.typeText = toks.slice(1).map((x) => x.t).join(' ');
+      if (t.t === 'type' || t.t === 'typeof')
+        set.typeText = toks
+          .slice(1)
+          .map((x) => x.t)
+          .join(' ');
       else if (t.t === 'flags') set.interval = toks.some((x) => x.t === 'interval');
       else if (t.t === 'auto-merge') set.autoMerge = true;
       else if (t.t === 'elements') {
@@ -774,7 +848,18 @@ export function parseNftSyntax(text: string, file: string): { syntax: NftSyntax;
 // Evaluation: the ruleset the commands build, and what reaches the input hook
 
 type L4 = Protocol | 'dccp' | 'udplite';
-const L4_NAMES: Record<string, L4> = { tcp: 'tcp', udp: 'udp', sctp: 'sctp', dccp: 'dccp', udplite: 'udplite', '6': 'tcp', '17': 'udp', '132': 'sctp', '33': 'dccp', '136': 'udplite' };
+const L4_NAMES: Record<string, L4> = {
+  tcp: 'tcp',
+  udp: 'udp',
+  sctp: 'sctp',
+  dccp: 'dccp',
+  udplite: 'udplite',
+  '6': 'tcp',
+  '17': 'udp',
+  '132': 'sctp',
+  '33': 'dccp',
+  '136': 'udplite',
+};
 const ALL_L4: L4[] = ['tcp', 'udp', 'sctp', 'dccp', 'udplite'];
 
 interface Binding {
@@ -884,12 +969,30 @@ interface RuleMeaning {
   nat?: { kind: 'dnat' | 'redirect'; address?: string; port?: PortMention };
 }
 
-const OPS: Record<string, string> = { '==': '==', eq: '==', '!=': '!=', ne: '!=', '<': '<', lt: '<', '>': '>', gt: '>', '<=': '<=', le: '<=', '>=': '>=', ge: '>=' };
+const OPS: Record<string, string> = {
+  '==': '==',
+  eq: '==',
+  '!=': '!=',
+  ne: '!=',
+  '<': '<',
+  lt: '<',
+  '>': '>',
+  gt: '>',
+  '<=': '<=',
+  le: '<=',
+  '>=': '>=',
+  ge: '>=',
+};
 /** Tokens after a selector that make it part of a larger expression instead of a match. */
 const EXPRESSION_OPERATORS = new Set(['mod', 'and', 'or', 'xor', 'map', '.', '&', '|', '^', '<<', '>>', 'set']);
 const VERDICTS = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 'queue', 'continue']);
 
-export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftSyntax[]>, serviceToPort: (name: string) => number | undefined, opts: { reportUnknownVariables: boolean }): NftEvaluation {
+export function evaluateNftables(
+  files: NftSyntax[],
+  edges: Map<IncludeRef, NftSyntax[]>,
+  serviceToPort: (name: string) => number | undefined,
+  opts: { reportUnknownVariables: boolean },
+): NftEvaluation {
   const findings: Finding[] = [];
   const chains = new Map<string, EvalChain>();
   const sets = new Map<string, EvalSet>();
@@ -904,7 +1007,10 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       if (t.k !== 'var') continue;
       const b = scope.lookup(t.t);
       vars.set(t, b ? b.value : undefined);
-      if (!b) unknownVars.push(syntaxError(t.file, { start: t.s, end: t.e }, `Unknown variable $${t.t}: nft stops with "unknown identifier '${t.t}'" (define it before this line).`));
+      if (!b)
+        unknownVars.push(
+          syntaxError(t.file, { start: t.s, end: t.e }, `Unknown variable $${t.t}: nft stops with "unknown identifier '${t.t}'" (define it before this line).`),
+        );
     }
     return vars;
   };
@@ -913,7 +1019,10 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
     switch (e.k) {
       case 'var': {
         const b = scope.lookup(e.tok.t);
-        if (!b) unknownVars.push(syntaxError(e.tok.file, { start: e.tok.s, end: e.tok.e }, `Unknown variable $${e.tok.t}: nft stops with "unknown identifier '${e.tok.t}'".`));
+        if (!b)
+          unknownVars.push(
+            syntaxError(e.tok.file, { start: e.tok.s, end: e.tok.e }, `Unknown variable $${e.tok.t}: nft stops with "unknown identifier '${e.tok.t}'".`),
+          );
         return b ? b.value : e;
       }
       case 'set':
@@ -944,7 +1053,8 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       if ('action' in syn.policy) c.policy = { ...syn.policy, file };
       else {
         const v = scope.lookup(syn.policy.variable.t)?.value;
-        if (v?.k === 'atom' && (v.tok.t === 'accept' || v.tok.t === 'drop')) c.policy = { action: v.tok.t, span: { start: syn.policy.variable.s, end: syn.policy.variable.e }, file };
+        if (v?.k === 'atom' && (v.tok.t === 'accept' || v.tok.t === 'drop'))
+          c.policy = { action: v.tok.t, span: { start: syn.policy.variable.s, end: syn.policy.variable.e }, file };
       }
     }
     const inner = new Scope(scope);
@@ -983,8 +1093,16 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         case 'table': {
           const prefix = `${cmd.family} ${cmd.name.t} `;
           if (cmd.op !== 'add') {
-            for (const [k, c] of chains) if (k.startsWith(prefix)) cmd.op === 'delete' ? chains.delete(k) : (c.rules = []);
-            for (const [k, s] of sets) if (k.startsWith(prefix)) cmd.op === 'delete' ? sets.delete(k) : (s.elements = []);
+            for (const [k, c] of chains) {
+              if (!k.startsWith(prefix)) continue;
+              if (cmd.op === 'delete') chains.delete(k);
+              else c.rules = [];
+            }
+            for (const [k, s] of sets) {
+              if (!k.startsWith(prefix)) continue;
+              if (cmd.op === 'delete') sets.delete(k);
+              else s.elements = [];
+            }
             break;
           }
           const tableScope = new Scope(scope);
@@ -1082,7 +1200,13 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         for (const el of e.elems) portsOf(el.k === 'map' ? el.key : el, vars, out, depth + 1, setTable);
         break;
       case 'list':
-        report(portError(fileOfExpr(e), spanOfExpr(e), 'nft does not take a comma list of ports without braces: write { 22, 80 } (nft: Basetype of type internet network service is not bitmask).'));
+        report(
+          portError(
+            fileOfExpr(e),
+            spanOfExpr(e),
+            'nft does not take a comma list of ports without braces: write { 22, 80 } (nft: Basetype of type internet network service is not bitmask).',
+          ),
+        );
         out.unresolved = true;
         break;
       case 'var': {
@@ -1120,7 +1244,14 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         const r = mention.ranges[0];
         if (s.syntax.interval && !s.syntax.autoMerge) {
           const clash = seen.find((x) => x.range.from <= r.to && r.from <= x.range.to && !(x.range.from === r.from && x.range.to === r.to));
-          if (clash) report(portError(mention.file, mention.span, `Overlaps ${clash.range.from}-${clash.range.to} in interval set ${s.syntax.name.t} (nft: conflicting intervals specified; add auto-merge or fix the range).`));
+          if (clash)
+            report(
+              portError(
+                mention.file,
+                mention.span,
+                `Overlaps ${clash.range.from}-${clash.range.to} in interval set ${s.syntax.name.t} (nft: conflicting intervals specified; add auto-merge or fix the range).`,
+              ),
+            );
         }
         seen.push({ range: r, span: mention.span, file: mention.file });
       }
@@ -1169,7 +1300,9 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         case 'ref':
           return `@${e.tok.t}`;
         default:
-          return exprToks(e).map((t) => t.t).join('');
+          return exprToks(e)
+            .map((t) => t.t)
+            .join('');
       }
     };
     const protoSet = (e: Expr): Set<L4> => {
@@ -1196,7 +1329,14 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         if (t?.k === 'p' && t.t === '{') {
           const close = matchingBrace(toks, i);
           const body = new Parser(toks.slice(i + 1, close), chain.file, [], 0).chainBody(t);
-          const anon: EvalChain = { ...chain, key: `${chain.key} {${t.s}}`, name: `${chain.name} (inline chain)`, hook: undefined, policy: undefined, rules: [] };
+          const anon: EvalChain = {
+            ...chain,
+            key: `${chain.key} {${t.s}}`,
+            name: `${chain.name} (inline chain)`,
+            hook: undefined,
+            policy: undefined,
+            rules: [],
+          };
           for (const item of body.items) if (item.kind === 'rule') anon.rules.push({ rule: item.rule, vars: r.vars });
           chains.set(anon.key, anon);
           i = close + 1;
@@ -1225,7 +1365,13 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         .map((x) => {
           const v = x.value.filter((t) => t.k !== 'nl');
           if (v[0]?.k === 'word' && (v[0].t === 'reject' || v[0].t === 'queue')) {
-            report(syntaxError(v[0].file, { start: v[0].s, end: v[0].e }, `A verdict map takes accept, drop, continue, return, jump or goto, not ${v[0].t} (nft: syntax error, unexpected ${v[0].t}).`));
+            report(
+              syntaxError(
+                v[0].file,
+                { start: v[0].s, end: v[0].e },
+                `A verdict map takes accept, drop, continue, return, jump or goto, not ${v[0].t} (nft: syntax error, unexpected ${v[0].t}).`,
+              ),
+            );
           }
           const kind = v[0]?.k === 'word' && VERDICTS.has(v[0].t) ? (v[0].t as Verdict['kind']) : undefined;
           return { key: x.key, valueToks: v, verdict: kind ? { kind, target: kind === 'jump' || kind === 'goto' ? v[1]?.t : undefined } : undefined };
@@ -1437,7 +1583,8 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
   const inputChains: NftInputChain[] = [];
   const forwards: FirewallForward[] = [];
   let budget = 20000;
-  const familyOf = (c: EvalChain, m: RuleMeaning): IpFamily | 'both' | undefined => m.family ?? (c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : c.family === 'inet' ? 'both' : undefined);
+  const familyOf = (c: EvalChain, m: RuleMeaning): IpFamily | 'both' | undefined =>
+    m.family ?? (c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : c.family === 'inet' ? 'both' : undefined);
 
   interface Ctx {
     protos?: Set<L4>;
@@ -1469,7 +1616,17 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
     if (ctx.destination && m.destination && ctx.destination !== m.destination) unmodelledHere.push(`also daddr ${ctx.destination}`);
     return { sourcePorts, destination: m.destination ?? ctx.destination, matchesNew, unmodelled: [...new Set(unmodelledHere)], loopback };
   };
-  const emitRules = (out: FirewallRule[], span: Span, c: EvalChain, m: RuleMeaning, ctx: Ctx, action: FirewallAction, ports: PortRange[] | undefined, protos: Set<L4> | undefined, extraNote?: string) => {
+  const emitRules = (
+    out: FirewallRule[],
+    span: Span,
+    c: EvalChain,
+    m: RuleMeaning,
+    ctx: Ctx,
+    action: FirewallAction,
+    ports: PortRange[] | undefined,
+    protos: Set<L4> | undefined,
+    extraNote?: string,
+  ) => {
     const allPorts = intersectRanges(ctx.ports, ports);
     if (allPorts && allPorts.length === 0) return;
     const ps = intersect(ctx.protos, protos);
@@ -1509,8 +1666,25 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       if (m.vmap) {
         for (const entry of m.vmap.entries) {
           const ports = m.vmap.key === 'dport' ? portMatchOfKey(entry.key, r.vars, c) : undefined;
-          const label = m.vmap.key === 'dport' ? undefined : `${m.vmap.keyLabel} ${exprToks(entry.key).map((t) => t.t).join('')}`;
-          handleVerdict(out, span, c, m, ctx, entry.verdict, ports?.ranges, m.vmap.key === 'dport' ? m.vmap.protos ?? m.protos : m.protos, label, depth, path);
+          const label =
+            m.vmap.key === 'dport'
+              ? undefined
+              : `${m.vmap.keyLabel} ${exprToks(entry.key)
+                  .map((t) => t.t)
+                  .join('')}`;
+          handleVerdict(
+            out,
+            span,
+            c,
+            m,
+            ctx,
+            entry.verdict,
+            ports?.ranges,
+            m.vmap.key === 'dport' ? (m.vmap.protos ?? m.protos) : m.protos,
+            label,
+            depth,
+            path,
+          );
         }
         continue;
       }
@@ -1526,7 +1700,19 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
     pm.ranges = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
     return pm;
   };
-  const handleVerdict = (out: FirewallRule[], span: Span, c: EvalChain, m: RuleMeaning, ctx: Ctx, v: Verdict | undefined, ports: PortRange[] | undefined, protos: Set<L4> | undefined, note: string | undefined, depth: number, path: Set<EvalChain>) => {
+  const handleVerdict = (
+    out: FirewallRule[],
+    span: Span,
+    c: EvalChain,
+    m: RuleMeaning,
+    ctx: Ctx,
+    v: Verdict | undefined,
+    ports: PortRange[] | undefined,
+    protos: Set<L4> | undefined,
+    note: string | undefined,
+    depth: number,
+    path: Set<EvalChain>,
+  ) => {
     if (!v) return;
     if (v.kind === 'jump' || v.kind === 'goto') {
       const target = v.target ? chainIn(c, v.target) : undefined;
@@ -1551,14 +1737,31 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
     if (base.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(base.family) || (base.type && base.type !== 'filter')) continue;
     const rules: FirewallRule[] = [];
     walkChain(rules, base, { notes: [], unmodelled: [] }, 0, new Set());
-    inputChains.push({ family: base.family, table: base.table, chain: base.name, priority: base.priority, policy: base.policy?.action ?? 'accept', policySpan: base.policy?.span, rules });
+    inputChains.push({
+      family: base.family,
+      table: base.table,
+      chain: base.name,
+      priority: base.priority,
+      policy: base.policy?.action ?? 'accept',
+      policySpan: base.policy?.span,
+      rules,
+    });
   }
 
   // --- facts: every port mention in every rule, described by the hook that reaches it ---------
   for (const c of chains.values()) {
     const base = reach.get(c);
     const hook = base?.hook;
-    const where = hook === 'input' ? 'inbound' : hook === 'output' ? 'outbound' : hook === 'forward' ? 'forwarded' : hook ? `at ${hook}` : `in chain ${c.name} (no base chain reaches it)`;
+    const where =
+      hook === 'input'
+        ? 'inbound'
+        : hook === 'output'
+          ? 'outbound'
+          : hook === 'forward'
+            ? 'forwarded'
+            : hook
+              ? `at ${hook}`
+              : `in chain ${c.name} (no base chain reaches it)`;
     const context = `chain ${c.family} ${c.table} ${c.name}`;
     for (const r of c.rules) {
       const m = meaningOf(r, c);
@@ -1568,15 +1771,32 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
       const add = (mention: PortMention, detail: (p: Protocol) => string, role: 'firewall' | 'forward' = 'firewall') => {
         for (const p of protoList) {
           for (const range of mention.ranges) {
-            addFact({ role, file: mention.file, span: mention.span, protocol: p, port: range.from, portEnd: range.to, program: 'nftables', context, detail: detail(p) });
+            addFact({
+              role,
+              file: mention.file,
+              span: mention.span,
+              protocol: p,
+              port: range.from,
+              portEnd: range.to,
+              program: 'nftables',
+              context,
+              detail: detail(p),
+            });
           }
         }
       };
-      const portText = (mention: PortMention, p: Protocol) => `${p.toUpperCase()} ${mention.negated ? 'ports other than ' : ''}${mention.ranges.map(rangeText).join(', ')}`;
+      const portText = (mention: PortMention, p: Protocol) =>
+        `${p.toUpperCase()} ${mention.negated ? 'ports other than ' : ''}${mention.ranges.map(rangeText).join(', ')}`;
       if (m.nat) {
         const target = natText(m.nat);
         for (const mention of m.dport?.mentions ?? []) add(mention, (p) => `forwards ${portText(mention, p)} to ${target}`);
-        if (m.nat.port) add(m.nat.port, (p) => `${m.nat!.kind === 'dnat' ? 'DNAT' : 'redirect'} target: ${m.dport ? `${p.toUpperCase()} ${m.dport.ranges.map(rangeText).join(', ')}` : 'traffic'} is forwarded to ${target}`, 'forward');
+        if (m.nat.port)
+          add(
+            m.nat.port,
+            (p) =>
+              `${m.nat!.kind === 'dnat' ? 'DNAT' : 'redirect'} target: ${m.dport ? `${p.toUpperCase()} ${m.dport.ranges.map(rangeText).join(', ')}` : 'traffic'} is forwarded to ${target}`,
+            'forward',
+          );
         const fw: FirewallForward = {
           span: r.rule.span,
           protocol: protoList.length === 1 ? protoList[0] : 'any',
@@ -1589,7 +1809,8 @@ export function evaluateNftables(files: NftSyntax[], edges: Map<IncludeRef, NftS
         continue;
       }
       for (const mention of m.dport?.mentions ?? []) add(mention, (p) => say(m.verdict, portText(mention, p)));
-      for (const mention of m.sport?.mentions ?? []) add(mention, (p) => say(m.verdict, `${p.toUpperCase()} from source port ${mention.ranges.map(rangeText).join(', ')}`));
+      for (const mention of m.sport?.mentions ?? [])
+        add(mention, (p) => say(m.verdict, `${p.toUpperCase()} from source port ${mention.ranges.map(rangeText).join(', ')}`));
       if (m.vmap?.key === 'dport') {
         for (const entry of m.vmap.entries) {
           const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
@@ -1635,14 +1856,38 @@ function describeVerdict(v: Verdict | undefined, log: boolean, limit: boolean, w
 }
 
 /** Words that start a computed NAT target (`dnat to ip saddr map @m`, `dnat to numgen inc mod 2 map {...}`). */
-const COMPUTED_TARGET = new Set(['ip', 'ip6', 'tcp', 'udp', 'sctp', 'th', 'meta', 'ct', 'numgen', 'jhash', 'symhash', 'iif', 'iifname', 'oif', 'oifname', 'ether', 'map']);
+const COMPUTED_TARGET = new Set([
+  'ip',
+  'ip6',
+  'tcp',
+  'udp',
+  'sctp',
+  'th',
+  'meta',
+  'ct',
+  'numgen',
+  'jhash',
+  'symhash',
+  'iif',
+  'iifname',
+  'oif',
+  'oifname',
+  'ether',
+  'map',
+]);
 const ADDRESS = /^[0-9A-Fa-f:.]+$/;
 
 /**
  * The target of `dnat [ip|ip6] [to] ADDR[:PORT[-PORT]]` or `redirect [to] [:]PORT[-PORT]`.
  * undefined when the target is computed (maps, hashes), which we do not model.
  */
-function natTarget(kind: 'dnat' | 'redirect', toks: Tok[], i: number, vars: Map<Tok, Expr | undefined>, portValue: (t: Tok) => number | undefined): RuleMeaning['nat'] {
+function natTarget(
+  kind: 'dnat' | 'redirect',
+  toks: Tok[],
+  i: number,
+  vars: Map<Tok, Expr | undefined>,
+  portValue: (t: Tok) => number | undefined,
+): RuleMeaning['nat'] {
   const nat: NonNullable<RuleMeaning['nat']> = { kind };
   const at = (j: number): Tok | undefined => {
     const t = toks[j];
@@ -1712,7 +1957,6 @@ function fileOfExpr(e: Expr): string {
   return exprToks(e)[0]?.file ?? '';
 }
 
-
 export function mergeRanges(ranges: PortRange[]): PortRange[] {
   const sorted = [...ranges].sort((a, b) => a.from - b.from);
   const out: PortRange[] = [];
@@ -1732,7 +1976,10 @@ const NOT_NEW_CT_STATES = new Set(['established', 'related', 'invalid']);
  * cannot, true when it can, undefined when the value is not a plain list of states (a variable, a bitmask).
  */
 function ctStateAdmitsNew(value: string, op: string): boolean | undefined {
-  const states = value.replace(/[{}]/g, ' ').split(/[\s,]+/).filter(Boolean);
+  const states = value
+    .replace(/[{}]/g, ' ')
+    .split(/[\s,]+/)
+    .filter(Boolean);
   const known = new Set([...NOT_NEW_CT_STATES, 'new', 'untracked']);
   if (states.length === 0 || !states.every((x) => known.has(x))) return undefined;
   if (op === '==') return states.every((x) => NOT_NEW_CT_STATES.has(x)) ? false : states.includes('new') ? true : undefined;
@@ -1782,11 +2029,12 @@ function intersectRanges(a: PortRange[] | undefined, b: PortRange[] | undefined)
   if (!a) return b;
   if (!b) return a;
   const out: PortRange[] = [];
-  for (const x of a) for (const y of b) {
-    const from = Math.max(x.from, y.from);
-    const to = Math.min(x.to, y.to);
-    if (from <= to) out.push({ from, to });
-  }
+  for (const x of a)
+    for (const y of b) {
+      const from = Math.max(x.from, y.from);
+      const to = Math.min(x.to, y.to);
+      if (from <= to) out.push({ from, to });
+    }
   return mergeRanges(out);
 }
 
@@ -1805,7 +2053,15 @@ export function createNftablesModule(serviceToPort: (name: string) => number | u
     const includes = syntax.commands.flatMap(collectIncludes);
     const evaluation = evaluateNftables([syntax], new Map(), serviceToPort, { reportUnknownVariables: syntax.looksComplete && includes.length === 0 });
     const extra: NftExtra = { syntax, inputChains: evaluation.inputChains };
-    return { format: 'nftables', file, facts: evaluation.facts, findings: [...findings, ...evaluation.findings], includes, firewall: evaluation.firewall, extra };
+    return {
+      format: 'nftables',
+      file,
+      facts: evaluation.facts,
+      findings: [...findings, ...evaluation.findings],
+      includes,
+      firewall: evaluation.firewall,
+      extra,
+    };
   }
 
   function link(instance: InstanceInput): InstanceOutput {
@@ -1842,7 +2098,10 @@ export function createNftablesModule(serviceToPort: (name: string) => number | u
 
 function collectIncludes(cmd: NftCommand): IncludeRef[] {
   if (cmd.kind === 'include') return [cmd.ref];
-  if (cmd.kind === 'table') return cmd.items.flatMap((it) => (it.kind === 'include' ? [it.ref] : it.kind === 'chain' ? it.chain.items.flatMap((c) => (c.kind === 'include' ? [c.ref] : [])) : []));
+  if (cmd.kind === 'table')
+    return cmd.items.flatMap((it) =>
+      it.kind === 'include' ? [it.ref] : it.kind === 'chain' ? it.chain.items.flatMap((c) => (c.kind === 'include' ? [c.ref] : [])) : [],
+    );
   if (cmd.kind === 'chain') return cmd.chain.items.flatMap((c) => (c.kind === 'include' ? [c.ref] : []));
   return [];
 }

@@ -18,30 +18,65 @@ import { formatHostPort, parseIp, resolveWellKnownHost } from '../core/address';
 import { FileIndex, resolveInclude } from '../core/includes';
 import { LineIndex } from '../core/lineIndex';
 import { MAX_PORT } from '../core/portRanges';
-import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, RelatedLocation, Span } from '../core/types';
+import type {
+  FileParse,
+  Finding,
+  FormatModule,
+  IncludeRef,
+  InstanceInput,
+  InstanceOutput,
+  IpFamily,
+  PortFact,
+  Protocol,
+  RelatedLocation,
+  Span,
+} from '../core/types';
 import { parseNginxTree, type NginxDirective, type NginxWord } from './nginxLexer';
 
 /** Where a directive stands; an IncludeRef carries it to the included file. */
 export type NginxContext =
-  | 'main'
-  | 'events'
-  | 'http'
-  | 'server'
-  | 'location'
-  | 'upstream'
-  | 'stream'
-  | 'stream-server'
-  | 'stream-upstream'
-  | 'mail'
-  | 'mail-server'
-  | 'other';
+  'main' | 'events' | 'http' | 'server' | 'location' | 'upstream' | 'stream' | 'stream-server' | 'stream-upstream' | 'mail' | 'mail-server' | 'other';
 
 type NginxModuleKind = 'http' | 'stream' | 'mail';
 
-const CONTEXTS = new Set<string>(['main', 'events', 'http', 'server', 'location', 'upstream', 'stream', 'stream-server', 'stream-upstream', 'mail', 'mail-server', 'other']);
+const CONTEXTS = new Set<string>([
+  'main',
+  'events',
+  'http',
+  'server',
+  'location',
+  'upstream',
+  'stream',
+  'stream-server',
+  'stream-upstream',
+  'mail',
+  'mail-server',
+  'other',
+]);
 
 /** Directives that only stand in the main context: a file holding one of them is a main configuration. */
-const MAIN_ONLY = new Set(['http', 'events', 'stream', 'mail', 'worker_processes', 'user', 'pid', 'load_module', 'worker_rlimit_nofile', 'daemon', 'master_process', 'env', 'pcre_jit', 'thread_pool', 'lock_file', 'working_directory', 'worker_cpu_affinity', 'worker_priority', 'worker_shutdown_timeout', 'timer_resolution']);
+const MAIN_ONLY = new Set([
+  'http',
+  'events',
+  'stream',
+  'mail',
+  'worker_processes',
+  'user',
+  'pid',
+  'load_module',
+  'worker_rlimit_nofile',
+  'daemon',
+  'master_process',
+  'env',
+  'pcre_jit',
+  'thread_pool',
+  'lock_file',
+  'working_directory',
+  'worker_cpu_affinity',
+  'worker_priority',
+  'worker_shutdown_timeout',
+  'timer_resolution',
+]);
 /** Directives of a server block: a stand-alone file that starts with them is a snippet included into a server. */
 const SERVER_LEVEL = new Set(['listen', 'server_name', 'location', 'ssl_certificate', 'return', 'root']);
 
@@ -133,7 +168,14 @@ export interface NginxExtra {
   contentHash: string;
 }
 
-function finding(file: string, span: Span, code: Finding['code'], message: string, severity: Finding['severity'] = 'error', related?: RelatedLocation[]): Finding {
+function finding(
+  file: string,
+  span: Span,
+  code: Finding['code'],
+  message: string,
+  severity: Finding['severity'] = 'error',
+  related?: RelatedLocation[],
+): Finding {
   return { file, span, severity, code, message, ...(related ? { related } : {}) };
 }
 
@@ -350,7 +392,8 @@ export function createNginxModule(): FormatModule {
     // its own stands for itself, so its conf directory is the parent of sites-enabled/, conf.d/, ...
     const relativeTo = context === undefined && start !== 'main' ? confDirOf(file) : 'root-file-dir';
     const reader = new FileReader(file, result, extra, lines, relativeTo);
-    const topServer: ServerRef | undefined = start === 'server' || start === 'location' || start === 'stream-server' || start === 'mail-server' ? 'enclosing' : undefined;
+    const topServer: ServerRef | undefined =
+      start === 'server' || start === 'location' || start === 'stream-server' || start === 'mail-server' ? 'enclosing' : undefined;
     reader.walk(tree.directives, start, topServer, undefined);
     // After a tokenizer error the next word may be misread too: one finding per place is enough.
     const seen = new Set<string>();
@@ -381,11 +424,17 @@ export function isNginxPath(p: string): boolean {
   if (/(^|\/)nginx\.conf$/.test(p)) return true;
   const dir = path.posix.dirname(p);
   const base = path.posix.basename(p);
-  if (base.startsWith('.') || /\.(md|txt|rst|pem|crt|key|csr|der|p12|json|ya?ml|toml|ini|sh|py|js|ts|html?|lua|bak|old|orig|rej|swp|log|gz|zip|tar|j2|jinja2?|erb|tmpl|tpl|dpkg-[a-z]+|ucf-[a-z]+)$/i.test(base)) return false;
+  if (
+    base.startsWith('.') ||
+    /\.(md|txt|rst|pem|crt|key|csr|der|p12|json|ya?ml|toml|ini|sh|py|js|ts|html?|lua|bak|old|orig|rej|swp|log|gz|zip|tar|j2|jinja2?|erb|tmpl|tpl|dpkg-[a-z]+|ucf-[a-z]+)$/i.test(
+      base,
+    )
+  )
+    return false;
   if (/(^|\/)(apache2?|httpd|lighttpd|lsws|openlitespeed|litespeed|caddy)(\/|$)/i.test(dir)) return false;
   if (/(^|\/)(sites|streams?)-(available|enabled)$/.test(dir)) return true;
   const inNginxDir = /(^|\/)[^/]*nginx[^/]*(\/|$)/i.test(dir);
-  if (inNginxDir && (/\.conf$/.test(base) || /(^|\/)templates$/.test(dir) && /\.conf\.template$/.test(base))) return true;
+  if (inNginxDir && (/\.conf$/.test(base) || (/(^|\/)templates$/.test(dir) && /\.conf\.template$/.test(base)))) return true;
   return /\.nginx$/.test(base) || /^nginx[-_.][^/]*\.conf$/.test(base);
 }
 
@@ -525,33 +574,62 @@ class FileReader {
     this.extra.events.push({ kind: 'listen-seen', server: server ?? 'enclosing' });
     const at = (range: [number, number]): Span => spanIn(arg, range);
     if (arg.text.includes('$')) {
-      this.out.findings.push(finding(this.file, arg.span, 'invalid-port', `The port is a variable ("${arg.text}"): not checked. nginx does not expand variables in listen; a template tool must replace it first.`, 'information'));
+      this.out.findings.push(
+        finding(
+          this.file,
+          arg.span,
+          'invalid-port',
+          `The port is a variable ("${arg.text}"): not checked. nginx does not expand variables in listen; a template tool must replace it first.`,
+          'information',
+        ),
+      );
       return;
     }
     const url = parseListenUrl(arg.text);
     if (url.error) {
-      this.out.findings.push(finding(this.file, at(url.errorAt!), 'invalid-port', `${capitalize(url.error)} in "${arg.text}" of the listen directive${url.error === 'invalid port' ? ': a port is 1-65535' : ''} (nginx -t rejects it).`));
+      this.out.findings.push(
+        finding(
+          this.file,
+          at(url.errorAt!),
+          'invalid-port',
+          `${capitalize(url.error)} in "${arg.text}" of the listen directive${url.error === 'invalid port' ? ': a port is 1-65535' : ''} (nginx -t rejects it).`,
+        ),
+      );
       return;
     }
     // nginx resolves the address before it reads the parameters.
     const addresses: ListenAddress[] = url.unix !== undefined ? [{ unixPath: url.unix }] : url.portOnly ? [{ family: 'ipv4' }] : resolveListenHost(url.host!);
     if (addresses.length === 0) {
-      const why = url.host!.startsWith('[') ? `Invalid IPv6 address in "${arg.text}"` : `Host not found in "${arg.text}": "${url.host}" is neither an address, a port nor a host name`;
+      const why = url.host!.startsWith('[')
+        ? `Invalid IPv6 address in "${arg.text}"`
+        : `Host not found in "${arg.text}": "${url.host}" is neither an address, a port nor a host name`;
       this.out.findings.push(finding(this.file, at(url.hostAt!), 'invalid-port', `${why} (nginx -t rejects the listen).`));
       return;
     }
     const params = this.listenParams(d.args.slice(1), module, arg.span.end);
     if (!params) return;
     // A unix socket has no port; stream and mail have no default port (nginx binds port 0, the kernel picks one).
-    const port = url.unix !== undefined ? 0 : url.port ?? (module === 'http' ? 80 : 0);
+    const port = url.unix !== undefined ? 0 : (url.port ?? (module === 'http' ? 80 : 0));
     const portEnd = url.portEnd ?? port;
     const portSpan = url.portAt ? at(url.portAt) : arg.span;
     this.extra.events.push({ kind: 'listen', module, server: server ?? 'enclosing', portSpan, argText: arg.text, addresses, port, portEnd, ...params });
   }
 
   /** The parameters after the address, as ngx_*_core_listen reads them on Linux; undefined after an error. */
-  private listenParams(args: NginxWord[], module: NginxModuleKind, addressEnd: number): Pick<ListenEvent, 'protocol' | 'params' | 'defaultServer' | 'defaultRemoval' | 'set' | 'bind' | 'ipv6only'> | undefined {
-    const p = { protocol: 'tcp' as Protocol, params: [] as string[], defaultServer: false, defaultRemoval: undefined as Span | undefined, set: false, bind: false, ipv6only: true };
+  private listenParams(
+    args: NginxWord[],
+    module: NginxModuleKind,
+    addressEnd: number,
+  ): Pick<ListenEvent, 'protocol' | 'params' | 'defaultServer' | 'defaultRemoval' | 'set' | 'bind' | 'ipv6only'> | undefined {
+    const p = {
+      protocol: 'tcp' as Protocol,
+      params: [] as string[],
+      defaultServer: false,
+      defaultRemoval: undefined as Span | undefined,
+      set: false,
+      bind: false,
+      ipv6only: true,
+    };
     let previousEnd = addressEnd;
     const seen = new Map<string, NginxWord>();
     const bad = (w: NginxWord, message: string) => {
@@ -559,7 +637,12 @@ class FileReader {
       return undefined;
     };
     const invalid = (w: NginxWord) =>
-      bad(w, module === 'http' ? `Invalid parameter "${w.text}" of listen (nginx -t rejects it).` : `The invalid "${w.text}" parameter of a ${module} listen (nginx -t rejects it).`);
+      bad(
+        w,
+        module === 'http'
+          ? `Invalid parameter "${w.text}" of listen (nginx -t rejects it).`
+          : `The invalid "${w.text}" parameter of a ${module} listen (nginx -t rejects it).`,
+      );
     for (const w of args) {
       const blankBefore = previousEnd;
       previousEnd = w.span.end;
@@ -643,7 +726,17 @@ class FileReader {
     // Parameters that make no sense on a UDP socket (nginx's "incompatible" checks).
     if (p.protocol === 'udp') {
       const udpWord = module === 'http' ? 'quic' : 'udp';
-      const incompatible = ['backlog=', 'fastopen=', 'deferred', 'accept_filter=', 'multipath', 'ssl', 'so_keepalive=', 'proxy_protocol', ...(module === 'http' ? ['http2'] : [])];
+      const incompatible = [
+        'backlog=',
+        'fastopen=',
+        'deferred',
+        'accept_filter=',
+        'multipath',
+        'ssl',
+        'so_keepalive=',
+        'proxy_protocol',
+        ...(module === 'http' ? ['http2'] : []),
+      ];
       for (const k of incompatible) {
         const w = seen.get(k);
         if (w) return bad(w, `The "${k.replace('=', '')}" parameter is incompatible with "${udpWord}" (nginx -t rejects it).`);
@@ -677,7 +770,10 @@ class FileReader {
     const at = (r: [number, number]): Span => spanIn(arg, [r[0] + offset, r[1] + offset]);
     if (url.unix !== undefined) return;
     if (url.error) {
-      if (url.error === 'invalid port') this.out.findings.push(finding(this.file, at(url.errorAt!), 'invalid-port', `Invalid port in upstream "${text}" of ${name}: a port is 1-65535 (nginx -t rejects it).`));
+      if (url.error === 'invalid port')
+        this.out.findings.push(
+          finding(this.file, at(url.errorAt!), 'invalid-port', `Invalid port in upstream "${text}" of ${name}: a port is 1-65535 (nginx -t rejects it).`),
+        );
       return;
     }
     this.extra.events.push({
@@ -700,11 +796,16 @@ class FileReader {
     const url = parseUpstreamUrl(arg.text, false);
     if (url.unix !== undefined) return;
     if (url.error) {
-      if (url.error === 'invalid port') this.out.findings.push(finding(this.file, spanIn(arg, url.errorAt!), 'invalid-port', `Invalid port in upstream "${arg.text}": a port is 1-65535 (nginx -t rejects it).`));
+      if (url.error === 'invalid port')
+        this.out.findings.push(
+          finding(this.file, spanIn(arg, url.errorAt!), 'invalid-port', `Invalid port in upstream "${arg.text}": a port is 1-65535 (nginx -t rejects it).`),
+        );
       return;
     }
     if (module === 'stream' && url.port === undefined) {
-      this.out.findings.push(finding(this.file, arg.span, 'invalid-port', `No port in upstream "${arg.text}": a stream upstream server needs one (nginx -t rejects it).`));
+      this.out.findings.push(
+        finding(this.file, arg.span, 'invalid-port', `No port in upstream "${arg.text}": a stream upstream server needs one (nginx -t rejects it).`),
+      );
       return;
     }
     this.extra.events.push({
@@ -723,13 +824,40 @@ class FileReader {
 
 /** The *_pass directives of http: which schemes they accept and the port each implies. */
 const HTTP_PASS = new Map<string, { schemes: Map<string, number | undefined>; schemeRequired: boolean }>([
-  ['proxy_pass', { schemes: new Map([['http', 80], ['https', 443]]), schemeRequired: true }],
+  [
+    'proxy_pass',
+    {
+      schemes: new Map([
+        ['http', 80],
+        ['https', 443],
+      ]),
+      schemeRequired: true,
+    },
+  ],
   ['fastcgi_pass', { schemes: new Map(), schemeRequired: false }],
   ['scgi_pass', { schemes: new Map(), schemeRequired: false }],
   ['memcached_pass', { schemes: new Map(), schemeRequired: false }],
   // grpc:// and uwsgi:// imply no port: nginx wants one written.
-  ['uwsgi_pass', { schemes: new Map([['uwsgi', undefined], ['suwsgi', undefined]]), schemeRequired: false }],
-  ['grpc_pass', { schemes: new Map([['grpc', undefined], ['grpcs', undefined]]), schemeRequired: false }],
+  [
+    'uwsgi_pass',
+    {
+      schemes: new Map([
+        ['uwsgi', undefined],
+        ['suwsgi', undefined],
+      ]),
+      schemeRequired: false,
+    },
+  ],
+  [
+    'grpc_pass',
+    {
+      schemes: new Map([
+        ['grpc', undefined],
+        ['grpcs', undefined],
+      ]),
+      schemeRequired: false,
+    },
+  ],
 ]);
 
 /** A span inside a word, from offsets into its value; quotes and escapes shift them, so fall back to the whole word. */
@@ -813,7 +941,10 @@ class Linker {
     for (const f of this.instance.files) this.findings.push(...f.findings);
     if (!rootExtra) return { facts: [], findings: this.findings };
     // A snippet read on its own: its listens belong to a server we do not see.
-    const rootServer = rootExtra.context === 'server' || rootExtra.context === 'stream-server' || rootExtra.context === 'mail-server' || rootExtra.context === 'location' ? this.syntheticServer(root, rootExtra.context) : undefined;
+    const rootServer =
+      rootExtra.context === 'server' || rootExtra.context === 'stream-server' || rootExtra.context === 'mail-server' || rootExtra.context === 'location'
+        ? this.syntheticServer(root, rootExtra.context)
+        : undefined;
     this.visit(root, rootServer, new Set([root]));
     this.finishListens();
     this.implicitListens();
@@ -832,7 +963,13 @@ class Linker {
   private syntheticServer(root: FileParse, ctx: NginxContext): string {
     const id = `${root.file}#snippet`;
     const module: NginxModuleKind = ctx === 'stream-server' ? 'stream' : ctx === 'mail-server' ? 'mail' : 'http';
-    this.servers.set(id, { event: { kind: 'server', id: -1, module, keyword: { start: 0, end: 0 }, line: 0, names: [] }, file: root.file, hasListen: false, unknownInclude: true, protocols: new Set() });
+    this.servers.set(id, {
+      event: { kind: 'server', id: -1, module, keyword: { start: 0, end: 0 }, line: 0, names: [] },
+      file: root.file,
+      hasListen: false,
+      unknownInclude: true,
+      protocols: new Set(),
+    });
     return id;
   }
 
@@ -934,7 +1071,10 @@ class Linker {
     const context = this.contextOf(at.server, at.file);
     for (const a of ev.addresses) {
       if (a.unixPath !== undefined || ev.port === 0) continue;
-      const where = a.hostName !== undefined ? `${a.hostName}:${ev.port === ev.portEnd ? ev.port : `${ev.port}-${ev.portEnd}`}` : formatHostPort(a.family, a.address, ev.port, ev.portEnd);
+      const where =
+        a.hostName !== undefined
+          ? `${a.hostName}:${ev.port === ev.portEnd ? ev.port : `${ev.port}-${ev.portEnd}`}`
+          : formatHostPort(a.family, a.address, ev.port, ev.portEnd);
       const fact: PortFact = {
         role: 'listen',
         file: at.file,
@@ -962,19 +1102,32 @@ class Linker {
     const ev = at.event;
     const entry = this.http.get(key);
     if (!entry) {
-      this.http.set(key, { servers: new Map([[at.server, at]]), setBy: ev.set ? at : undefined, defaultBy: ev.defaultServer ? at : undefined, bind: ev.bind, ipv6only: ev.ipv6only });
+      this.http.set(key, {
+        servers: new Map([[at.server, at]]),
+        setBy: ev.set ? at : undefined,
+        defaultBy: ev.defaultServer ? at : undefined,
+        bind: ev.bind,
+        ipv6only: ev.ipv6only,
+      });
       return undefined;
     }
     const same = entry.servers.get(at.server);
     if (same) {
-      return finding(at.file, ev.portSpan, 'port-conflict', `A duplicate listen ${shown}: this server already listens there (nginx -t rejects it).`, 'error', [related(same, `first listen on ${shown} in this server`)]);
+      return finding(at.file, ev.portSpan, 'port-conflict', `A duplicate listen ${shown}: this server already listens there (nginx -t rejects it).`, 'error', [
+        related(same, `first listen on ${shown} in this server`),
+      ]);
     }
     entry.servers.set(at.server, at);
     if (ev.set) {
       if (entry.setBy) {
-        return finding(at.file, ev.portSpan, 'duplicate-listen-options', `Duplicate listen options for ${shown}: socket options (${optionParams(ev)}) may be set by one listen per address:port only, and ${this.contextOf(entry.setBy.server, entry.setBy.file)} already sets them (nginx -t rejects it).`, 'error', [
-          related(entry.setBy, `listen options for ${shown} first set here`),
-        ]);
+        return finding(
+          at.file,
+          ev.portSpan,
+          'duplicate-listen-options',
+          `Duplicate listen options for ${shown}: socket options (${optionParams(ev)}) may be set by one listen per address:port only, and ${this.contextOf(entry.setBy.server, entry.setBy.file)} already sets them (nginx -t rejects it).`,
+          'error',
+          [related(entry.setBy, `listen options for ${shown} first set here`)],
+        );
       }
       entry.setBy = at;
       entry.bind = ev.bind;
@@ -982,11 +1135,23 @@ class Linker {
     }
     if (ev.defaultServer) {
       if (entry.defaultBy) {
-        const duplicate = finding(at.file, ev.portSpan, 'duplicate-default-server', `A duplicate default server for ${shown}: ${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} already is the default (nginx -t rejects it).`, 'error', [
-          related(entry.defaultBy, `default server for ${shown}`),
-        ]);
+        const duplicate = finding(
+          at.file,
+          ev.portSpan,
+          'duplicate-default-server',
+          `A duplicate default server for ${shown}: ${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} already is the default (nginx -t rejects it).`,
+          'error',
+          [related(entry.defaultBy, `default server for ${shown}`)],
+        );
         // The repair nginx itself asks for: one default per address:port, so this listen drops its claim.
-        if (ev.defaultRemoval) duplicate.fixes = [{ title: `Remove default_server here (${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} stays the default for ${shown})`, edits: [{ file: at.file, span: ev.defaultRemoval, newText: '' }], preferred: true }];
+        if (ev.defaultRemoval)
+          duplicate.fixes = [
+            {
+              title: `Remove default_server here (${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} stays the default for ${shown})`,
+              edits: [{ file: at.file, span: ev.defaultRemoval, newText: '' }],
+              preferred: true,
+            },
+          ];
         return duplicate;
       }
       entry.defaultBy = at;
@@ -1001,7 +1166,14 @@ class Linker {
       this.streamOrMail.set(key, at);
       return undefined;
     }
-    return finding(at.file, at.event.portSpan, 'port-conflict', `Duplicate "${shown}" address and port pair: ${this.contextOf(first.server, first.file)} already listens there (nginx -t rejects it).`, 'error', [related(first, `first listen on ${shown}`)]);
+    return finding(
+      at.file,
+      at.event.portSpan,
+      'port-conflict',
+      `Duplicate "${shown}" address and port pair: ${this.contextOf(first.server, first.file)} already listens there (nginx -t rejects it).`,
+      'error',
+      [related(first, `first listen on ${shown}`)],
+    );
   }
 
   /** Socket options belong to the address:port: the listen that set them decides bind and ipv6only for all. */
@@ -1064,11 +1236,22 @@ class Linker {
         // A name might be an upstream block in a file we do not see; an address never is.
         const isAddress = parseIp(ev.host) !== undefined || ngxInetAddr(ev.host) !== undefined;
         if (isAddress || (isMainConfig && this.complete)) {
-          this.findings.push(finding(file, ev.hostSpan, 'invalid-port', `No port in upstream "${ev.host}": ${ev.directive} needs host:port${ev.module === 'http' ? '' : ''} (nginx -t rejects it).`));
+          this.findings.push(
+            finding(
+              file,
+              ev.hostSpan,
+              'invalid-port',
+              `No port in upstream "${ev.host}": ${ev.directive} needs host:port${ev.module === 'http' ? '' : ''} (nginx -t rejects it).`,
+            ),
+          );
         }
         continue;
       }
-      const ip = ev.host.startsWith('[') ? parseIp(ev.host) : ngxInetAddr(ev.host) !== undefined ? { family: 'ipv4' as const, address: ngxInetAddr(ev.host) } : undefined;
+      const ip = ev.host.startsWith('[')
+        ? parseIp(ev.host)
+        : ngxInetAddr(ev.host) !== undefined
+          ? { family: 'ipv4' as const, address: ngxInetAddr(ev.host) }
+          : undefined;
       const shownHost = ip ? formatHostPort(ip.family, ip.address ?? (ip.family === 'ipv4' ? '0.0.0.0' : '::'), port).replace(/:\d+$/, '') : ev.host;
       const implied = ev.port === undefined;
       const where = ev.directive === 'server' ? `server in upstream ${ev.upstream ?? ''}`.trim() : `${ev.directive} in ${this.contextOf(server, file)}`;
@@ -1080,7 +1263,7 @@ class Linker {
         port,
         portEnd: port,
         family: ip?.family,
-        address: ip ? ip.address ?? (ip.family === 'ipv4' ? '0.0.0.0' : '::') : ev.host,
+        address: ip ? (ip.address ?? (ip.family === 'ipv4' ? '0.0.0.0' : '::')) : ev.host,
         program: 'nginx',
         context: where,
         instance: this.instanceId,

@@ -139,7 +139,10 @@ export function parseNginxTree(text: string): NginxTree {
     }
     if (c === '}') {
       if (words.length > 0) {
-        errors.push({ span: { start: words[0].span.start, end: words[words.length - 1].span.end }, message: `unexpected "}": this directive is missing its ";".` });
+        errors.push({
+          span: { start: words[0].span.start, end: words[words.length - 1].span.end },
+          message: `unexpected "}": this directive is missing its ";".`,
+        });
         endDirective(words[words.length - 1].span.end);
       }
       if (stack.length === 1) {
@@ -176,7 +179,10 @@ export function parseNginxTree(text: string): NginxTree {
         // nginx reads to the end of the file; we end the string at the end of its line and go on.
         const eol = text.indexOf('\n', i);
         const end = eol < 0 ? n : eol;
-        errors.push({ span: { start: i, end: i + 1 }, message: `This ${c === '"' ? 'double' : 'single'} quote is never closed (nginx: unexpected end of file).` });
+        errors.push({
+          span: { start: i, end: i + 1 },
+          message: `This ${c === '"' ? 'double' : 'single'} quote is never closed (nginx: unexpected end of file).`,
+        });
         words.push({ text: unescape(text.slice(i + 1, end)), span: { start: i, end }, quoted: true });
         i = end;
         continue;

@@ -51,7 +51,11 @@ function strdelim(line: string, pos: number, offset: number): Word | undefined {
   if (line[q] === '"') {
     const close = line.indexOf('"', q + 1);
     if (close < 0) return undefined;
-    return { text: line.slice(pos, q) + line.slice(q + 1, close), span: { start: offset + pos, end: offset + close + 1 }, next: skipWhitespace(line, close + 1) };
+    return {
+      text: line.slice(pos, q) + line.slice(q + 1, close),
+      span: { start: offset + pos, end: offset + close + 1 },
+      next: skipWhitespace(line, close + 1),
+    };
   }
   let next = skipWhitespace(line, q + 1);
   if (line[q] !== '=' && line[next] === '=') next = skipWhitespace(line, next + 1);
@@ -109,7 +113,14 @@ export function splitSshdLine(rawLine: string, offset: number): SshdLine | undef
   if (!kw || kw.text === '' || kw.text.startsWith('#')) return undefined;
   const keyword: Token = { text: kw.text, span: kw.span };
   if (kw.next === undefined || kw.next >= line.length) {
-    return { keyword, args: [], text: line, lineStart: offset, restStart: offset + line.length, problem: { span: keyword.span, message: `"${kw.text}" needs an argument (sshd: no argument after keyword).` } };
+    return {
+      keyword,
+      args: [],
+      text: line,
+      lineStart: offset,
+      restStart: offset + line.length,
+      problem: { span: keyword.span, message: `"${kw.text}" needs an argument (sshd: no argument after keyword).` },
+    };
   }
   const { args, unclosedQuote } = argvSplit(line, kw.next, offset);
   const result: SshdLine = { keyword, args, text: line, lineStart: offset, restStart: offset + kw.next };
@@ -260,7 +271,12 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
       if (kw !== 'port' && kw !== 'listenaddress' && kw !== 'addressfamily') continue;
       if (!active) {
         const name = kw === 'port' ? 'Port' : kw === 'listenaddress' ? 'ListenAddress' : 'AddressFamily';
-        const finding = err(file, line.keyword.span, 'syntax', `${name} is not allowed inside a Match block: sshd refuses to start (Directive '${line.keyword.text}' is not allowed within a Match block).`);
+        const finding = err(
+          file,
+          line.keyword.span,
+          'syntax',
+          `${name} is not allowed inside a Match block: sshd refuses to start (Directive '${line.keyword.text}' is not allowed within a Match block).`,
+        );
         finding.fixes = matchBlockFixes(file, text, lineStart, rawLine, firstMatchStart);
         findings.push(finding);
         continue;
@@ -297,7 +313,8 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
       const name = attrib.text.toLowerCase();
       if (name === 'all') {
         const after = word();
-        if (attributes > 1 || (after && after.text !== '' && !after.text.startsWith('#'))) return fail(attrib.span, "'all' cannot be combined with other Match criteria");
+        if (attributes > 1 || (after && after.text !== '' && !after.text.startsWith('#')))
+          return fail(attrib.span, "'all' cannot be combined with other Match criteria");
         return true;
       }
       const arg = word();
@@ -329,7 +346,14 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
   function extraArguments(line: SshdLine, from: number, file: string, findings: Finding[], hint: string): void {
     const first = line.args[from];
     if (!first) return;
-    findings.push(err(file, { start: first.span.start, end: line.args[line.args.length - 1].span.end }, 'syntax', `Unexpected text after ${line.keyword.text}: ${hint} (sshd: extra arguments at end of line).`));
+    findings.push(
+      err(
+        file,
+        { start: first.span.start, end: line.args[line.args.length - 1].span.end },
+        'syntax',
+        `Unexpected text after ${line.keyword.text}: ${hint} (sshd: extra arguments at end of line).`,
+      ),
+    );
   }
 
   function readPort(line: SshdLine, file: string, extra: SshdExtra, findings: Finding[]): void {
@@ -369,7 +393,9 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     } else {
       const parts = splitHostPort(text);
       if (!parts) {
-        findings.push(err(file, arg.span, 'invalid-port', `Malformed ListenAddress "${text}": write host, host:port or [address]:port (sshd: bad address:port usage).`));
+        findings.push(
+          err(file, arg.span, 'invalid-port', `Malformed ListenAddress "${text}": write host, host:port or [address]:port (sshd: bad address:port usage).`),
+        );
         return;
       }
       host = parts.host;
@@ -378,7 +404,14 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
         portSpan = sub(parts.portOffset!, parts.port.length);
         port = a2port(parts.port, serviceToPort);
         if (port <= 0) {
-          findings.push(err(file, portSpan.end > portSpan.start ? portSpan : arg.span, 'invalid-port', `Bad port number "${parts.port}" in ListenAddress: sshd accepts 1-65535 or a service name.`));
+          findings.push(
+            err(
+              file,
+              portSpan.end > portSpan.start ? portSpan : arg.span,
+              'invalid-port',
+              `Bad port number "${parts.port}" in ListenAddress: sshd accepts 1-65535 or a service name.`,
+            ),
+          );
           return;
         }
       }
@@ -386,7 +419,14 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     let rdomain: string | undefined;
     if (line.args.length >= 2) {
       if (line.args[1].text !== 'rdomain' || line.args.length < 3) {
-        findings.push(err(file, line.args[1].span, 'syntax', 'Unexpected text after ListenAddress: only "rdomain NAME" may follow the address (sshd: bad ListenAddress syntax).'));
+        findings.push(
+          err(
+            file,
+            line.args[1].span,
+            'syntax',
+            'Unexpected text after ListenAddress: only "rdomain NAME" may follow the address (sshd: bad ListenAddress syntax).',
+          ),
+        );
         return;
       }
       rdomain = line.args[2].text;
@@ -395,7 +435,9 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     const addresses = resolveListenHost(host);
     const byName = addresses !== undefined && !ipaddr.IPv4.isValid(host) && !parseIp(host);
     if (!addresses) {
-      findings.push(err(file, host === '' ? arg.span : hostSpan, 'invalid-port', `"${host}" is not an IP address or host name: sshd refuses to start (bad addr or host).`));
+      findings.push(
+        err(file, host === '' ? arg.span : hostSpan, 'invalid-port', `"${host}" is not an IP address or host name: sshd refuses to start (bad addr or host).`),
+      );
       return;
     }
     extra.listens.push({ addresses, hostText: host, hostSpan, port, portSpan, rdomain, byName: byName || undefined, file });
@@ -463,7 +505,14 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     const facts: PortFact[] = [];
     const findings: Finding[] = instance.files.flatMap((f) => f.findings);
     for (const c of instance.cycles ?? []) {
-      findings.push(err(c.from.file, c.ref.span, 'syntax', `Include "${c.ref.pattern}" leads back to ${c.target}, which is being read: sshd refuses to start (Too many recursive configuration includes).`));
+      findings.push(
+        err(
+          c.from.file,
+          c.ref.span,
+          'syntax',
+          `Include "${c.ref.pattern}" leads back to ${c.target}, which is being read: sshd refuses to start (Too many recursive configuration includes).`,
+        ),
+      );
     }
     const implicitPort = ports.length === 0;
     // A stand-alone sshd_config.d fragment assumes no default port: the main config may set one.
@@ -473,7 +522,13 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
         : [{ port: 22, span: listens[0]?.hostSpan ?? { start: 0, end: 0 }, file: listens[0]?.file ?? instance.root.file }]
       : ports;
     const allowed = (fam: IpFamily) => !addressFamily || addressFamily === 'any' || (addressFamily === 'inet') === (fam === 'ipv4');
-    const make = (port: SshdPort | { port: number; span: Span; file: string }, fam: IpFamily | undefined, address: string | undefined, context: string, implicit: boolean): PortFact => ({
+    const make = (
+      port: SshdPort | { port: number; span: Span; file: string },
+      fam: IpFamily | undefined,
+      address: string | undefined,
+      context: string,
+      implicit: boolean,
+    ): PortFact => ({
       role: 'listen',
       file: port.file,
       span: port.span,
@@ -500,7 +555,14 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
       const addresses = familyAnswers(l, addressFamily).filter((a) => allowed(a.family));
       if (l.addresses.length > 0 && addresses.length === 0) {
         const wanted = addressFamily === 'inet' ? 'IPv4' : 'IPv6';
-        findings.push(err(l.file, l.hostSpan, 'invalid-port', `"${l.hostText}" has no ${wanted} address, but AddressFamily is ${addressFamily}: sshd refuses to start (bad addr or host).`));
+        findings.push(
+          err(
+            l.file,
+            l.hostSpan,
+            'invalid-port',
+            `"${l.hostText}" has no ${wanted} address, but AddressFamily is ${addressFamily}: sshd refuses to start (bad addr or host).`,
+          ),
+        );
         continue;
       }
       const targets = l.port !== undefined ? [{ port: l.port, span: l.portSpan!, file: l.file }] : effectivePorts;
@@ -523,7 +585,8 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
   return {
     id: 'sshd',
     matchesPath: (path) => /(^|\/)sshd_config$/.test(path) || isFragment(path),
-    matchesContent: (text) => /^\s*(Port|ListenAddress|PermitRootLogin|PasswordAuthentication|HostKey|Subsystem|UsePAM)\s/im.test(text) && !/[{};]\s*$/m.test(text),
+    matchesContent: (text) =>
+      /^\s*(Port|ListenAddress|PermitRootLogin|PasswordAuthentication|HostKey|Subsystem|UsePAM)\s/im.test(text) && !/[{};]\s*$/m.test(text),
     parse,
     link,
     isFragment,

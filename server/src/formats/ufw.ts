@@ -10,7 +10,22 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { MAX_PORT } from '../core/portRanges';
-import type { FileParse, Finding, FirewallAction, FirewallFacts, FirewallRule, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, PortRange, Protocol, Span } from '../core/types';
+import type {
+  FileParse,
+  Finding,
+  FirewallAction,
+  FirewallFacts,
+  FirewallRule,
+  FormatModule,
+  IncludeRef,
+  InstanceInput,
+  InstanceOutput,
+  IpFamily,
+  PortFact,
+  PortRange,
+  Protocol,
+  Span,
+} from '../core/types';
 import { factsOfRule, flattenRules, formatPorts, parseRestore, verbOf, type IptRule, type IptTable, type PortElem, type ServiceResolver } from './iptables';
 
 function finding(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error'): Finding {
@@ -136,7 +151,9 @@ function actionOfTuple(t: UfwTuple): FirewallAction {
 function tupleSentence(t: UfwTuple, protocol: Protocol, ports: string, sourcePort = false): string {
   const dir = t.route ? 'forwarded' : t.direction === 'in' ? 'inbound' : 'outbound';
   const P = protocol.toUpperCase();
-  let s = sourcePort ? `${verbOf(actionOfTuple(t), undefined)} ${P} ${dir} from source port ${ports}` : `${verbOf(actionOfTuple(t), undefined)} ${P} ${ports} ${dir}`;
+  let s = sourcePort
+    ? `${verbOf(actionOfTuple(t), undefined)} ${P} ${dir} from source port ${ports}`
+    : `${verbOf(actionOfTuple(t), undefined)} ${P} ${ports} ${dir}`;
   if (!isAnywhere(t.src)) s += ` from ${t.src}`;
   if (!isAnywhere(t.dst)) s += ` to ${t.dst}`;
   if (t.ifaceIn) s += ` on ${t.ifaceIn}`;
@@ -151,7 +168,11 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
   const base = file.slice(file.lastIndexOf('/') + 1);
   const family: IpFamily = /6\.rules$/.test(base) ? 'ipv6' : 'ipv4';
   const kind: UfwRulesExtra['kind'] = base.startsWith('before') ? 'before' : base.startsWith('after') ? 'after' : 'user';
-  const doc = parseRestore(text, file, { family, resolveService: resolve, tool: family === 'ipv6' ? 'ip6tables-restore (ufw-init)' : 'iptables-restore (ufw-init)' });
+  const doc = parseRestore(text, file, {
+    family,
+    resolveService: resolve,
+    tool: family === 'ipv6' ? 'ip6tables-restore (ufw-init)' : 'iptables-restore (ufw-init)',
+  });
   const findings = [...doc.findings];
   const filter = doc.tables.get('filter');
   const prefix = family === 'ipv6' ? 'ufw6' : 'ufw';
@@ -188,9 +209,23 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
   tuples.forEach((t, ti) => {
     if (!t.valid) return;
     for (const protocol of tupleProtocols(t)) {
-      for (const [elems, isSource] of [[t.dport, false], [t.sport, true]] as const) {
+      for (const [elems, isSource] of [
+        [t.dport, false],
+        [t.sport, true],
+      ] as const) {
         for (const el of elems ?? []) {
-          facts.push({ role: 'firewall', file, span: el.span, protocol, port: el.from, portEnd: el.to, family, program: 'ufw', context: context(t.line), detail: tupleSentence(t, protocol, formatPorts([el]), isSource) });
+          facts.push({
+            role: 'firewall',
+            file,
+            span: el.span,
+            protocol,
+            port: el.from,
+            portEnd: el.to,
+            family,
+            program: 'ufw',
+            context: context(t.line),
+            detail: tupleSentence(t, protocol, formatPorts([el]), isSource),
+          });
           factTuple.push(ti);
         }
       }
@@ -240,7 +275,15 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
     const commentAt = body.indexOf(' comment=');
     const fields = words(commentAt >= 0 ? body.slice(0, commentAt) : body, bodyStart);
     const skip = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error') => {
-      findings.push(finding(file, span, code, `${message} ufw skips this tuple ("Skipping malformed tuple"), so \`ufw status\` will not show the rule and the next ufw command drops its -A lines.`, severity));
+      findings.push(
+        finding(
+          file,
+          span,
+          code,
+          `${message} ufw skips this tuple ("Skipping malformed tuple"), so \`ufw status\` will not show the rule and the next ufw command drops its -A lines.`,
+          severity,
+        ),
+      );
     };
     if (fields.length < 6 || fields.length > 9) {
       skip(lineSpan, 'syntax', `A tuple has 6 to 9 fields (ACTION PROTO DPORT DST SPORT SRC [DAPP SAPP] DIR); this one has ${fields.length}.`);
@@ -288,7 +331,10 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
       skip(fields[1].span, 'syntax', `Unsupported protocol "${t.protocol}": ufw knows ${UFW_PROTOCOLS.join(', ')}.`);
       t.valid = false;
     }
-    for (const [w, key] of [[fields[2], 'dport'], [fields[4], 'sport']] as const) {
+    for (const [w, key] of [
+      [fields[2], 'dport'],
+      [fields[4], 'sport'],
+    ] as const) {
       const r = parseUfwPorts(w.text, w.span, resolve);
       if (r.error) {
         skip(r.error.span, 'invalid-port', r.error.message);
@@ -393,16 +439,32 @@ export function parseUfwConfig(text: string, file: string): FileParse {
     if (!m) continue;
     const valueStart = lineStart + m[1].length + 1;
     const valueText = raw.slice(m[1].length + 1).trim();
-    settings[m[1].toLowerCase()] = { value: valueText.replace(/^["']|["']$/g, '').toLowerCase(), span: { start: valueStart, end: valueStart + valueText.length }, file };
+    settings[m[1].toLowerCase()] = {
+      value: valueText.replace(/^["']|["']$/g, '').toLowerCase(),
+      span: { start: valueStart, end: valueStart + valueText.length },
+      file,
+    };
   }
   const isDefaults = /(^|\/)default\/ufw$/.test(file);
   for (const c of ['input', 'output', 'forward']) {
     const s = settings[`default_${c}_policy`];
-    if (s && !['accept', 'drop', 'reject'].includes(s.value)) findings.push(finding(file, s.span, 'syntax', `Invalid policy "${s.value}" for ${c}: ufw accepts ACCEPT, DROP or REJECT and refuses to start otherwise.`));
-    if (!s && isDefaults) findings.push(finding(file, { start: 0, end: 0 }, 'syntax', `Missing DEFAULT_${c.toUpperCase()}_POLICY: ufw refuses to run without it ("Missing policy for '${c}'").`));
+    if (s && !['accept', 'drop', 'reject'].includes(s.value))
+      findings.push(
+        finding(file, s.span, 'syntax', `Invalid policy "${s.value}" for ${c}: ufw accepts ACCEPT, DROP or REJECT and refuses to start otherwise.`),
+      );
+    if (!s && isDefaults)
+      findings.push(
+        finding(
+          file,
+          { start: 0, end: 0 },
+          'syntax',
+          `Missing DEFAULT_${c.toUpperCase()}_POLICY: ufw refuses to run without it ("Missing policy for '${c}'").`,
+        ),
+      );
   }
   const enabled = settings.enabled;
-  if (enabled && enabled.value !== 'yes' && enabled.value !== 'no') findings.push(finding(file, enabled.span, 'syntax', `ENABLED is "${enabled.value}": ufw starts at boot only for "yes".`, 'warning'));
+  if (enabled && enabled.value !== 'yes' && enabled.value !== 'no')
+    findings.push(finding(file, enabled.span, 'syntax', `ENABLED is "${enabled.value}": ufw starts at boot only for "yes".`, 'warning'));
   const extra: UfwConfigExtra = { settings };
   return { format: 'ufw-config', file, facts: [], findings, includes: [], extra };
 }
@@ -481,7 +543,13 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
       if (name === 'DEFAULT') current = 'DEFAULT';
       else {
         if (sections.some((s) => s.name === name)) {
-          fatal = finding(file, lineSpan, 'syntax', `Section [${name}] appears twice in this file: configparser refuses the file, so ufw skips every profile in it.`, 'warning');
+          fatal = finding(
+            file,
+            lineSpan,
+            'syntax',
+            `Section [${name}] appears twice in this file: configparser refuses the file, so ufw skips every profile in it.`,
+            'warning',
+          );
           break;
         }
         current = { name, span: { start: lineStart + indent + 1, end: lineStart + indent + 1 + name.length }, options: new Map() };
@@ -491,21 +559,46 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
       continue;
     }
     if (!current) {
-      fatal = finding(file, lineSpan, 'syntax', 'Text before the first [section] header: configparser refuses the file, so ufw skips every profile in it.', 'warning');
+      fatal = finding(
+        file,
+        lineSpan,
+        'syntax',
+        'Text before the first [section] header: configparser refuses the file, so ufw skips every profile in it.',
+        'warning',
+      );
       break;
     }
     const opt = /^(.*?)\s*([=:])\s*(.*)$/.exec(stripped);
     if (!opt || opt[1] === '') {
-      parseErrors.push(finding(file, lineSpan, 'syntax', 'Neither a [section] header nor a key=value line: configparser refuses the file, so ufw skips every profile in it.', 'warning'));
+      parseErrors.push(
+        finding(
+          file,
+          lineSpan,
+          'syntax',
+          'Neither a [section] header nor a key=value line: configparser refuses the file, so ufw skips every profile in it.',
+          'warning',
+        ),
+      );
       lastOption = undefined;
       continue;
     }
     const key = opt[1].toLowerCase();
     const valueOffset = stripped.length - opt[3].length;
-    const option: IniOption = { key, value: opt[3], keySpan: { start: lineStart + indent, end: lineStart + indent + opt[1].length }, valueSpan: { start: lineStart + indent + valueOffset, end: lineStart + indent + stripped.length } };
+    const option: IniOption = {
+      key,
+      value: opt[3],
+      keySpan: { start: lineStart + indent, end: lineStart + indent + opt[1].length },
+      valueSpan: { start: lineStart + indent + valueOffset, end: lineStart + indent + stripped.length },
+    };
     const target = current === 'DEFAULT' ? defaults : current.options;
     if (target.has(key)) {
-      fatal = finding(file, option.keySpan, 'syntax', `Key "${key}" appears twice in this section: configparser refuses the file, so ufw skips every profile in it.`, 'warning');
+      fatal = finding(
+        file,
+        option.keySpan,
+        'syntax',
+        `Key "${key}" appears twice in this section: configparser refuses the file, so ufw skips every profile in it.`,
+        'warning',
+      );
       break;
     }
     target.set(key, option);
@@ -518,14 +611,19 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
     return { format: 'ufw-app', file, facts, findings, includes: [], extra: { profiles } satisfies UfwAppExtra };
   }
   for (const section of sections) {
-    const skipProfile = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'warning') => findings.push(finding(file, span, code, `${message} ufw skips profile "${section.name}".`, severity));
+    const skipProfile = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'warning') =>
+      findings.push(finding(file, span, code, `${message} ufw skips profile "${section.name}".`, severity));
     const name = section.name;
     if (name.length > 64) {
       skipProfile(section.span, 'syntax', 'Profile names are at most 64 characters.');
       continue;
     }
     if (name === 'all' || /^\s*[-+]?\d+\s*$/.test(name) || !/^[a-zA-Z0-9][a-zA-Z0-9 _\-.+]*$/.test(name)) {
-      skipProfile(section.span, 'syntax', `Invalid profile name "${name}": it must start with a letter or digit, use only letters, digits, space and _-.+, and not be a number or "all".`);
+      skipProfile(
+        section.span,
+        'syntax',
+        `Invalid profile name "${name}": it must start with a letter or digit, use only letters, digits, space and _-.+, and not be a number or "all".`,
+      );
       continue;
     }
     if (/^[a-z0-9][a-z0-9._+-]*$/.test(name) && resolve(name) !== undefined) {
@@ -535,12 +633,20 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
     const options = new Map([...defaults, ...section.options]);
     const tooLong = [...options.values()].find((o) => o.key.length > 64 || o.value.length > 1024);
     if (tooLong) {
-      skipProfile(tooLong.keySpan, 'syntax', tooLong.key.length > 64 ? 'A key is longer than 64 characters.' : `The value of "${tooLong.key}" is longer than 1024 characters.`);
+      skipProfile(
+        tooLong.keySpan,
+        'syntax',
+        tooLong.key.length > 64 ? 'A key is longer than 64 characters.' : `The value of "${tooLong.key}" is longer than 1024 characters.`,
+      );
       continue;
     }
     const missing = ['title', 'description', 'ports'].find((f) => !options.get(f) || options.get(f)!.value === '');
     if (missing) {
-      skipProfile(options.get(missing)?.keySpan ?? section.span, 'syntax', `Profile "${name}" ${options.get(missing) ? 'has an empty' : 'lacks the required'} field "${missing}".`);
+      skipProfile(
+        options.get(missing)?.keySpan ?? section.span,
+        'syntax',
+        `Profile "${name}" ${options.get(missing) ? 'has an empty' : 'lacks the required'} field "${missing}".`,
+      );
       continue;
     }
     const portsOpt = options.get('ports')!;
@@ -665,8 +771,14 @@ export function createUfwModules(resolve: ServiceResolver): FormatModule[] {
         if (t && app && profile) {
           const now = profile.ports.map((g) => `${formatPorts(g.elems)}${g.protocol === 'any' ? '' : `/${g.protocol}`}`).join('|');
           const written = t.dapp ? t.dport : t.sport;
-          const nowSet = profile.ports.flatMap((g) => g.elems.map((e) => `${e.from}-${e.to}`)).sort().join(',');
-          const writtenSet = (written ?? []).map((e) => `${e.from}-${e.to}`).sort().join(',');
+          const nowSet = profile.ports
+            .flatMap((g) => g.elems.map((e) => `${e.from}-${e.to}`))
+            .sort()
+            .join(',');
+          const writtenSet = (written ?? [])
+            .map((e) => `${e.from}-${e.to}`)
+            .sort()
+            .join(',');
           if (nowSet !== writtenSet) detail += `; the profile now lists ${now}: \`ufw app update ${app}\` rewrites this rule`;
         }
         if (view.enabled && !view.enabled.value) detail += ' — not enforced: ufw is disabled (ENABLED=no)';
@@ -695,5 +807,3 @@ export function createUfwModules(resolve: ServiceResolver): FormatModule[] {
   };
   return [rules, config, app];
 }
-
-

@@ -8,7 +8,23 @@ import type { FormatModule } from '../core/types';
 import type { FolderHosts } from '../core/hosts';
 
 /** Folders that never hold a host's configuration, and can be huge. */
-const SKIPPED_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '.cache', '.venv', 'venv', '__pycache__', '.tox', 'dist', 'out', '.vscode-test', '.idea', 'target', 'vendor']);
+const SKIPPED_DIRS = new Set([
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  '.cache',
+  '.venv',
+  'venv',
+  '__pycache__',
+  '.tox',
+  'dist',
+  'out',
+  '.vscode-test',
+  '.idea',
+  'target',
+  'vendor',
+]);
 /** Files larger than this are not configuration anyone edits by hand. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -79,7 +95,11 @@ export function scanFolder(root: string, modules: FormatModule[], includeCandida
 /** Files that a supported config may pull in with an include although their name says nothing (nginx snippets, .env). */
 export function isIncludeCandidate(p: string): boolean {
   // YAML: compose's top-level include: may name any file.
-  return /(^|\/)(etc\/nginx|nginx|etc\/ssh|sshd_config\.d|conf\.d|snippets|sites-(available|enabled)|streams?-(available|enabled))\//.test(p) || /(^|\/)\.env$/.test(p) || /\.(conf|nft|rules|v4|v6|ya?ml)$/.test(p);
+  return (
+    /(^|\/)(etc\/nginx|nginx|etc\/ssh|sshd_config\.d|conf\.d|snippets|sites-(available|enabled)|streams?-(available|enabled))\//.test(p) ||
+    /(^|\/)\.env$/.test(p) ||
+    /\.(conf|nft|rules|v4|v6|ya?ml)$/.test(p)
+  );
 }
 
 export function readText(file: string): string | undefined {

@@ -69,7 +69,8 @@ export function nginxConf(blocks: NginxBlocks): string {
 /** The files an nginx.conf of `nginxConf` includes, by path relative to it. */
 export function nginxIncludedFiles(blocks: NginxBlocks): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const [name, body] of Object.entries(blocks.httpIncludes ?? {})) files[`conf.d/${name}.conf`] = `server {\n    server_name ${name};\n${statements(body, '    ').join('\n')}\n}\n`;
+  for (const [name, body] of Object.entries(blocks.httpIncludes ?? {}))
+    files[`conf.d/${name}.conf`] = `server {\n    server_name ${name};\n${statements(body, '    ').join('\n')}\n}\n`;
   return files;
 }
 
@@ -117,10 +118,15 @@ export function composeText(services: ComposeService[]): { text: string; spans: 
 }
 
 /** What the Docker stand-in binds for a service: each published port on each host address. */
-export function dockerMappings(service: ComposeService): { protocol: Protocol; addresses: { address: string; family: 'ipv4' | 'ipv6' }[]; from: number; to: number; oneOf: boolean }[] {
+export function dockerMappings(
+  service: ComposeService,
+): { protocol: Protocol; addresses: { address: string; family: 'ipv4' | 'ipv6' }[]; from: number; to: number; oneOf: boolean }[] {
   return service.ports.map((p) => ({
     protocol: p.protocol,
-    addresses: (p.hostIp ? [p.hostIp] : ['0.0.0.0', '::']).map((address) => ({ address, family: address.includes(':') ? ('ipv6' as const) : ('ipv4' as const) })),
+    addresses: (p.hostIp ? [p.hostIp] : ['0.0.0.0', '::']).map((address) => ({
+      address,
+      family: address.includes(':') ? ('ipv6' as const) : ('ipv4' as const),
+    })),
     from: p.from,
     to: p.to,
     oneOf: !!p.oneTarget && p.to > p.from,
@@ -144,8 +150,18 @@ type Atom = { label: string; unit: (p: number) => Unit };
 
 const sshd = (label: string, text: (p: number) => string): Atom => ({ label, unit: (p) => ({ kind: 'sshd', text: text(p) }) });
 const nginx = (label: string, blocks: (p: number) => NginxBlocks): Atom => ({ label, unit: (p) => nginxUnit(blocks(p)) });
-const docker = (label: string, ports: (p: number) => Publish[]): Atom => ({ label, unit: (p) => ({ kind: 'compose', services: [{ name: 'web', ports: ports(p) }] }) });
-const pub = (from: number, hostIp?: string, protocol: Protocol = 'tcp', extra: Partial<Publish> = {}): Publish => ({ hostIp, from, to: from, target: protocol === 'udp' ? 53 : 80, protocol, ...extra });
+const docker = (label: string, ports: (p: number) => Publish[]): Atom => ({
+  label,
+  unit: (p) => ({ kind: 'compose', services: [{ name: 'web', ports: ports(p) }] }),
+});
+const pub = (from: number, hostIp?: string, protocol: Protocol = 'tcp', extra: Partial<Publish> = {}): Publish => ({
+  hostIp,
+  from,
+  to: from,
+  target: protocol === 'udp' ? 53 : 80,
+  protocol,
+  ...extra,
+});
 
 /** TCP binds of every program: wildcard and specific, IPv4 and IPv6, v6-only and dual-stack. */
 const TCP_ATOMS: Atom[] = [
@@ -274,8 +290,14 @@ export function generateCases(): KernelCase[] {
   oneNginx('* here, 127.0.0.1 bind in an included file', (p) => ({ http: [`listen ${p}`], httpIncludes: { a: `listen 127.0.0.1:${p} bind` } }));
   oneNginx('* in two included files', (p) => ({ httpIncludes: { a: `listen ${p}`, b: `listen ${p}` } }));
   oneNginx('dual-stack [::] and * in two included files', (p) => ({ httpIncludes: { a: `listen [::]:${p} ipv6only=off`, b: `listen ${p}` } }));
-  add('nginx with an included * then docker 127.0.0.1', (p) => [nginxUnit({ http: [`listen 127.0.0.2:${p}`], httpIncludes: { a: `listen ${p}` } }), dockerUnit([pub(p, '127.0.0.1')])]);
-  add('nginx with included files then nginx with included files', (p) => [nginxUnit({ httpIncludes: { a: `listen 127.0.0.1:${p}` } }), nginxUnit({ httpIncludes: { a: `listen 127.0.0.2:${p}`, b: `listen [::1]:${p}` } })]);
+  add('nginx with an included * then docker 127.0.0.1', (p) => [
+    nginxUnit({ http: [`listen 127.0.0.2:${p}`], httpIncludes: { a: `listen ${p}` } }),
+    dockerUnit([pub(p, '127.0.0.1')]),
+  ]);
+  add('nginx with included files then nginx with included files', (p) => [
+    nginxUnit({ httpIncludes: { a: `listen 127.0.0.1:${p}` } }),
+    nginxUnit({ httpIncludes: { a: `listen 127.0.0.2:${p}`, b: `listen [::1]:${p}` } }),
+  ]);
 
   // One sshd: it binds every ListenAddress x Port on its own and logs each bind that fails.
   const oneSshd = (name: string, text: (p: number) => string) => add(`one sshd: ${name}`, (p) => [sshdUnit(text(p))]);
@@ -290,88 +312,263 @@ export function generateCases(): KernelCase[] {
   oneSshd('two ports on 127.0.0.1 and one more', (p) => `Port ${p}\nPort ${p + 1}\nListenAddress 127.0.0.1\nListenAddress 127.0.0.1:${p + 2}\n`);
 
   // One compose project: every service is a container of its own, with its own docker-proxy binds.
-  const oneCompose = (name: string, services: (p: number) => ComposeService[]) => add(`one compose: ${name}`, (p) => [{ kind: 'compose', services: services(p) }]);
-  oneCompose('two services on all addresses', (p) => [{ name: 'a', ports: [pub(p)] }, { name: 'b', ports: [pub(p)] }]);
-  oneCompose('two services on 127.0.0.1 and 127.0.0.2', (p) => [{ name: 'a', ports: [pub(p, '127.0.0.1')] }, { name: 'b', ports: [pub(p, '127.0.0.2')] }]);
-  oneCompose('two services on all and 127.0.0.1', (p) => [{ name: 'a', ports: [pub(p)] }, { name: 'b', ports: [pub(p, '127.0.0.1')] }]);
-  oneCompose('two services, tcp and udp', (p) => [{ name: 'a', ports: [pub(p)] }, { name: 'b', ports: [pub(p, undefined, 'udp')] }]);
+  const oneCompose = (name: string, services: (p: number) => ComposeService[]) =>
+    add(`one compose: ${name}`, (p) => [{ kind: 'compose', services: services(p) }]);
+  oneCompose('two services on all addresses', (p) => [
+    { name: 'a', ports: [pub(p)] },
+    { name: 'b', ports: [pub(p)] },
+  ]);
+  oneCompose('two services on 127.0.0.1 and 127.0.0.2', (p) => [
+    { name: 'a', ports: [pub(p, '127.0.0.1')] },
+    { name: 'b', ports: [pub(p, '127.0.0.2')] },
+  ]);
+  oneCompose('two services on all and 127.0.0.1', (p) => [
+    { name: 'a', ports: [pub(p)] },
+    { name: 'b', ports: [pub(p, '127.0.0.1')] },
+  ]);
+  oneCompose('two services, tcp and udp', (p) => [
+    { name: 'a', ports: [pub(p)] },
+    { name: 'b', ports: [pub(p, undefined, 'udp')] },
+  ]);
   oneCompose('one service, one port to two container ports', (p) => [{ name: 'a', ports: [pub(p), { ...pub(p), target: 81 }] }]);
   oneCompose('one service, tcp and udp', (p) => [{ name: 'a', ports: [pub(p), pub(p, undefined, 'udp')] }]);
-  oneCompose('ranges that overlap in one port', (p) => [{ name: 'a', ports: [{ ...pub(p - 2), to: p }] }, { name: 'b', ports: [{ ...pub(p), to: p + 2 }] }]);
-  oneCompose('adjacent ranges', (p) => [{ name: 'a', ports: [{ ...pub(p - 2), to: p }] }, { name: 'b', ports: [{ ...pub(p + 1), to: p + 3 }] }]);
+  oneCompose('ranges that overlap in one port', (p) => [
+    { name: 'a', ports: [{ ...pub(p - 2), to: p }] },
+    { name: 'b', ports: [{ ...pub(p), to: p + 2 }] },
+  ]);
+  oneCompose('adjacent ranges', (p) => [
+    { name: 'a', ports: [{ ...pub(p - 2), to: p }] },
+    { name: 'b', ports: [{ ...pub(p + 1), to: p + 3 }] },
+  ]);
 
   // Port ranges: the stand-in binds every port of a published range.
   add('docker range then sshd on its last port', (p) => [dockerUnit([{ ...pub(p - 3), to: p }]), sshdUnit(`Port ${p}\n`)]);
   add('docker range then sshd just past it', (p) => [dockerUnit([{ ...pub(p - 3), to: p - 1 }]), sshdUnit(`Port ${p}\n`)]);
   add('nginx * then docker range over it', (p) => [nginxUnit({ http: [`listen ${p}`] }), dockerUnit([{ ...pub(p - 2), to: p + 2 }])]);
-  add('nginx 127.0.0.2 then docker 127.0.0.1 range over it', (p) => [nginxUnit({ http: [`listen 127.0.0.2:${p}`] }), dockerUnit([{ ...pub(p - 2, '127.0.0.1'), to: p + 2 }])]);
-  add('nginx udp * then docker udp range over it', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), dockerUnit([{ ...pub(p - 1, undefined, 'udp'), to: p + 1 }])]);
+  add('nginx 127.0.0.2 then docker 127.0.0.1 range over it', (p) => [
+    nginxUnit({ http: [`listen 127.0.0.2:${p}`] }),
+    dockerUnit([{ ...pub(p - 2, '127.0.0.1'), to: p + 2 }]),
+  ]);
+  add('nginx udp * then docker udp range over it', (p) => [
+    nginxUnit({ stream: [`listen ${p} udp`] }),
+    dockerUnit([{ ...pub(p - 1, undefined, 'udp'), to: p + 1 }]),
+  ]);
   add('nginx udp * then docker tcp range over it', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), dockerUnit([{ ...pub(p - 1), to: p + 1 }])]);
   add('docker 127.0.0.1 range then docker all on its last port', (p) => [dockerUnit([{ ...pub(p - 2, '127.0.0.1'), to: p + 2 }]), dockerUnit([pub(p + 2)])]);
-  add('docker long all then docker long [::1]', (p) => [dockerUnit([pub(p, undefined, 'tcp', { long: true })]), dockerUnit([pub(p, '::1', 'tcp', { long: true })])]);
+  add('docker long all then docker long [::1]', (p) => [
+    dockerUnit([pub(p, undefined, 'tcp', { long: true })]),
+    dockerUnit([pub(p, '::1', 'tcp', { long: true })]),
+  ]);
   add('docker [::1] range then sshd [::]', (p) => [dockerUnit([{ ...pub(p - 1, '::1'), to: p + 1 }]), sshdUnit(`ListenAddress [::]:${p + 1}\n`)]);
-  add('docker range then nginx dual-stack on the next port', (p) => [dockerUnit([{ ...pub(p - 3, '127.0.0.1'), to: p }]), nginxUnit({ http: [`listen [::]:${p + 1} ipv6only=off`] })]);
+  add('docker range then nginx dual-stack on the next port', (p) => [
+    dockerUnit([{ ...pub(p - 3, '127.0.0.1'), to: p }]),
+    nginxUnit({ http: [`listen [::]:${p + 1} ipv6only=off`] }),
+  ]);
 
   // A host range to one container port: Docker takes the first port of the range free on every address.
   const oneOf = (from: number, to: number, hostIp?: string, protocol: Protocol = 'tcp'): Publish => ({ ...pub(from, hostIp, protocol), to, oneTarget: true });
   add('nginx * then docker one of a range over it', (p) => [nginxUnit({ http: [`listen ${p}`] }), dockerUnit([oneOf(p, p + 2)])]);
   add('docker all on two ports then docker one of those two', (p) => [dockerUnit([pub(p), pub(p + 1)]), dockerUnit([oneOf(p, p + 1)])]);
-  add('sshd on three ports then docker 127.0.0.1 one of those three', (p) => [sshdUnit(`Port ${p}\nPort ${p + 1}\nPort ${p + 2}\n`), dockerUnit([oneOf(p, p + 2, '127.0.0.1')])]);
+  add('sshd on three ports then docker 127.0.0.1 one of those three', (p) => [
+    sshdUnit(`Port ${p}\nPort ${p + 1}\nPort ${p + 2}\n`),
+    dockerUnit([oneOf(p, p + 2, '127.0.0.1')]),
+  ]);
   add('sshd on two ports then docker one of three', (p) => [sshdUnit(`Port ${p}\nPort ${p + 1}\n`), dockerUnit([oneOf(p, p + 2)])]);
-  add('nginx 127.0.0.2 on two ports then docker 127.0.0.1 one of those two', (p) => [nginxUnit({ http: [`listen 127.0.0.2:${p}; listen 127.0.0.2:${p + 1}`] }), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
-  add('nginx udp on two ports then docker udp one of those two', (p) => [nginxUnit({ stream: [`listen ${p} udp`, `listen ${p + 1} udp`] }), dockerUnit([oneOf(p, p + 1, undefined, 'udp')])]);
+  add('nginx 127.0.0.2 on two ports then docker 127.0.0.1 one of those two', (p) => [
+    nginxUnit({ http: [`listen 127.0.0.2:${p}; listen 127.0.0.2:${p + 1}`] }),
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+  ]);
+  add('nginx udp on two ports then docker udp one of those two', (p) => [
+    nginxUnit({ stream: [`listen ${p} udp`, `listen ${p + 1} udp`] }),
+    dockerUnit([oneOf(p, p + 1, undefined, 'udp')]),
+  ]);
   add('sshd inet then docker one of a range over it', (p) => [sshdUnit(`Port ${p}\nAddressFamily inet\n`), dockerUnit([oneOf(p, p + 1)])]);
-  add('two services take one of one range each', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1)] }, { name: 'b', ports: [oneOf(p, p + 1)] }] }]);
-  add('three services take one of one two-port range', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1)] }, { name: 'b', ports: [oneOf(p, p + 1)] }, { name: 'c', ports: [oneOf(p, p + 1)] }] }]);
+  add('two services take one of one range each', (p) => [
+    {
+      kind: 'compose',
+      services: [
+        { name: 'a', ports: [oneOf(p, p + 1)] },
+        { name: 'b', ports: [oneOf(p, p + 1)] },
+      ],
+    },
+  ]);
+  add('three services take one of one two-port range', (p) => [
+    {
+      kind: 'compose',
+      services: [
+        { name: 'a', ports: [oneOf(p, p + 1)] },
+        { name: 'b', ports: [oneOf(p, p + 1)] },
+        { name: 'c', ports: [oneOf(p, p + 1)] },
+      ],
+    },
+  ]);
   // Starting first, the range takes its first port, which a later program may want.
   add('docker one of a range, then sshd on its first port', (p) => [dockerUnit([oneOf(p, p + 2)]), sshdUnit(`Port ${p}\n`)]);
   // Two programs that each hold part of the range leave none of it free on every address.
-  add('sshd inet and sshd inet6 on the two ports, then docker one of those two', (p) => [sshdUnit(`Port ${p}\nAddressFamily inet\n`), sshdUnit(`Port ${p + 1}\nAddressFamily inet6\n`), dockerUnit([oneOf(p, p + 1)])]);
+  add('sshd inet and sshd inet6 on the two ports, then docker one of those two', (p) => [
+    sshdUnit(`Port ${p}\nAddressFamily inet\n`),
+    sshdUnit(`Port ${p + 1}\nAddressFamily inet6\n`),
+    dockerUnit([oneOf(p, p + 1)]),
+  ]);
   // Containers of two compose projects compete for one range like services of one project.
   add('two projects take one of one two-port range each', (p) => [dockerUnit([oneOf(p, p + 1)]), dockerUnit([oneOf(p, p + 1)])]);
-  add('three projects on 127.0.0.1 take one of one two-port range', (p) => [dockerUnit([oneOf(p, p + 1, '127.0.0.1')]), dockerUnit([oneOf(p, p + 1, '127.0.0.1')]), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
-  add('three udp services take one of one two-port range', (p) => [{ kind: 'compose', services: ['a', 'b', 'c'].map((name) => ({ name, ports: [oneOf(p, p + 1, undefined, 'udp')] })) }]);
-  add('two services on 127.0.0.1 and 127.0.0.2 take one of one two-port range', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1, '127.0.0.1')] }, { name: 'b', ports: [oneOf(p, p + 1, '127.0.0.2')] }] }]);
+  add('three projects on 127.0.0.1 take one of one two-port range', (p) => [
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+  ]);
+  add('three udp services take one of one two-port range', (p) => [
+    { kind: 'compose', services: ['a', 'b', 'c'].map((name) => ({ name, ports: [oneOf(p, p + 1, undefined, 'udp')] })) },
+  ]);
+  add('two services on 127.0.0.1 and 127.0.0.2 take one of one two-port range', (p) => [
+    {
+      kind: 'compose',
+      services: [
+        { name: 'a', ports: [oneOf(p, p + 1, '127.0.0.1')] },
+        { name: 'b', ports: [oneOf(p, p + 1, '127.0.0.2')] },
+      ],
+    },
+  ]);
   // A fixed bind inside the range, before or after Docker.
   add('nginx on the second port, then docker one of three', (p) => [nginxUnit({ http: [`listen ${p + 1}`] }), dockerUnit([oneOf(p, p + 2)])]);
   add('docker one of two, then nginx on the second port', (p) => [dockerUnit([oneOf(p, p + 1)]), nginxUnit({ http: [`listen ${p + 1}`] })]);
   add('docker one of two, then nginx on the first port', (p) => [dockerUnit([oneOf(p, p + 1)]), nginxUnit({ http: [`listen ${p}`] })]);
-  add('docker one of two on 127.0.0.1, then sshd 127.0.0.2 on the first port', (p) => [dockerUnit([oneOf(p, p + 1, '127.0.0.1')]), sshdUnit(`ListenAddress 127.0.0.2:${p}\n`)]);
-  add('sshd on the middle port, then two services take one of three', (p) => [sshdUnit(`Port ${p + 1}\n`), { kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 2)] }, { name: 'b', ports: [oneOf(p, p + 2)] }] }]);
-  add('two services take one of three, then sshd on the middle port', (p) => [{ kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 2)] }, { name: 'b', ports: [oneOf(p, p + 2)] }] }, sshdUnit(`Port ${p + 1}\n`)]);
-  add('nginx on the second port, then two services take one of two', (p) => [nginxUnit({ http: [`listen ${p + 1}`] }), { kind: 'compose', services: [{ name: 'a', ports: [oneOf(p, p + 1)] }, { name: 'b', ports: [oneOf(p, p + 1)] }] }]);
+  add('docker one of two on 127.0.0.1, then sshd 127.0.0.2 on the first port', (p) => [
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+    sshdUnit(`ListenAddress 127.0.0.2:${p}\n`),
+  ]);
+  add('sshd on the middle port, then two services take one of three', (p) => [
+    sshdUnit(`Port ${p + 1}\n`),
+    {
+      kind: 'compose',
+      services: [
+        { name: 'a', ports: [oneOf(p, p + 2)] },
+        { name: 'b', ports: [oneOf(p, p + 2)] },
+      ],
+    },
+  ]);
+  add('two services take one of three, then sshd on the middle port', (p) => [
+    {
+      kind: 'compose',
+      services: [
+        { name: 'a', ports: [oneOf(p, p + 2)] },
+        { name: 'b', ports: [oneOf(p, p + 2)] },
+      ],
+    },
+    sshdUnit(`Port ${p + 1}\n`),
+  ]);
+  add('nginx on the second port, then two services take one of two', (p) => [
+    nginxUnit({ http: [`listen ${p + 1}`] }),
+    {
+      kind: 'compose',
+      services: [
+        { name: 'a', ports: [oneOf(p, p + 1)] },
+        { name: 'b', ports: [oneOf(p, p + 1)] },
+      ],
+    },
+  ]);
   // Ranges fully covered by two fixed binds, started before or after Docker.
-  add('sshd and nginx on the two ports, then docker one of those two', (p) => [sshdUnit(`Port ${p}\n`), nginxUnit({ http: [`listen ${p + 1}`, `listen [::]:${p + 1}`] }), dockerUnit([oneOf(p, p + 1)])]);
-  add('docker one of two, then sshd and nginx on the two ports', (p) => [dockerUnit([oneOf(p, p + 1)]), sshdUnit(`Port ${p}\n`), nginxUnit({ http: [`listen ${p + 1}`] })]);
-  add('nginx 127.0.0.1 and docker 0.0.0.0 on the two ports, then docker 127.0.0.1 one of those two', (p) => [nginxUnit({ http: [`listen 127.0.0.1:${p}`] }), dockerUnit([pub(p + 1, '0.0.0.0')]), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
-  add('docker 0.0.0.0 range over both ports, then docker [::1] one of those two', (p) => [dockerUnit([{ ...pub(p, '0.0.0.0'), to: p + 1 }]), dockerUnit([oneOf(p, p + 1, '::1')])]);
-  add('nginx dual-stack [::] and sshd [::1] on the two ports, then docker 127.0.0.1 one of those two', (p) => [nginxUnit({ http: [`listen [::]:${p} ipv6only=off`] }), sshdUnit(`ListenAddress [::1]:${p + 1}\n`), dockerUnit([oneOf(p, p + 1, '127.0.0.1')])]);
+  add('sshd and nginx on the two ports, then docker one of those two', (p) => [
+    sshdUnit(`Port ${p}\n`),
+    nginxUnit({ http: [`listen ${p + 1}`, `listen [::]:${p + 1}`] }),
+    dockerUnit([oneOf(p, p + 1)]),
+  ]);
+  add('docker one of two, then sshd and nginx on the two ports', (p) => [
+    dockerUnit([oneOf(p, p + 1)]),
+    sshdUnit(`Port ${p}\n`),
+    nginxUnit({ http: [`listen ${p + 1}`] }),
+  ]);
+  add('nginx 127.0.0.1 and docker 0.0.0.0 on the two ports, then docker 127.0.0.1 one of those two', (p) => [
+    nginxUnit({ http: [`listen 127.0.0.1:${p}`] }),
+    dockerUnit([pub(p + 1, '0.0.0.0')]),
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+  ]);
+  add('docker 0.0.0.0 range over both ports, then docker [::1] one of those two', (p) => [
+    dockerUnit([{ ...pub(p, '0.0.0.0'), to: p + 1 }]),
+    dockerUnit([oneOf(p, p + 1, '::1')]),
+  ]);
+  add('nginx dual-stack [::] and sshd [::1] on the two ports, then docker 127.0.0.1 one of those two', (p) => [
+    nginxUnit({ http: [`listen [::]:${p} ipv6only=off`] }),
+    sshdUnit(`ListenAddress [::1]:${p + 1}\n`),
+    dockerUnit([oneOf(p, p + 1, '127.0.0.1')]),
+  ]);
 
   // Three programs: what the first holds decides for the third.
-  add('nginx * + 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.1', (p) => [nginxUnit({ http: [`listen ${p}; listen 127.0.0.1:${p}`] }), dockerUnit([pub(p, '127.0.0.2')]), sshdUnit(`ListenAddress 127.0.0.1:${p}\n`)]);
-  add('nginx 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.3', (p) => [nginxUnit({ http: [`listen 127.0.0.1:${p}`] }), dockerUnit([pub(p, '127.0.0.2')]), sshdUnit(`ListenAddress 127.0.0.3:${p}\n`)]);
-  add('docker 127.0.0.1, sshd 127.0.0.2, nginx *', (p) => [dockerUnit([pub(p, '127.0.0.1')]), sshdUnit(`ListenAddress 127.0.0.2:${p}\n`), nginxUnit({ http: [`listen ${p}`] })]);
+  add('nginx * + 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.1', (p) => [
+    nginxUnit({ http: [`listen ${p}; listen 127.0.0.1:${p}`] }),
+    dockerUnit([pub(p, '127.0.0.2')]),
+    sshdUnit(`ListenAddress 127.0.0.1:${p}\n`),
+  ]);
+  add('nginx 127.0.0.1, docker 127.0.0.2, sshd 127.0.0.3', (p) => [
+    nginxUnit({ http: [`listen 127.0.0.1:${p}`] }),
+    dockerUnit([pub(p, '127.0.0.2')]),
+    sshdUnit(`ListenAddress 127.0.0.3:${p}\n`),
+  ]);
+  add('docker 127.0.0.1, sshd 127.0.0.2, nginx *', (p) => [
+    dockerUnit([pub(p, '127.0.0.1')]),
+    sshdUnit(`ListenAddress 127.0.0.2:${p}\n`),
+    nginxUnit({ http: [`listen ${p}`] }),
+  ]);
   add('sshd all, docker [::1], nginx 127.0.0.1', (p) => [sshdUnit(`Port ${p}\n`), dockerUnit([pub(p, '::1')]), nginxUnit({ http: [`listen 127.0.0.1:${p}`] })]);
-  add('nginx dual-stack, sshd 127.0.0.1, docker [::1]', (p) => [nginxUnit({ http: [`listen [::]:${p} ipv6only=off`] }), sshdUnit(`ListenAddress 127.0.0.1:${p}\n`), dockerUnit([pub(p, '::1')])]);
+  add('nginx dual-stack, sshd 127.0.0.1, docker [::1]', (p) => [
+    nginxUnit({ http: [`listen [::]:${p} ipv6only=off`] }),
+    sshdUnit(`ListenAddress 127.0.0.1:${p}\n`),
+    dockerUnit([pub(p, '::1')]),
+  ]);
   add('docker 0.0.0.0, sshd all (keeps ::), docker [::1]', (p) => [dockerUnit([pub(p, '0.0.0.0')]), sshdUnit(`Port ${p}\n`), dockerUnit([pub(p, '::1')])]);
-  add('docker 0.0.0.0, sshd inet6, nginx [::]', (p) => [dockerUnit([pub(p, '0.0.0.0')]), sshdUnit(`AddressFamily inet6\nPort ${p}\n`), nginxUnit({ http: [`listen [::]:${p}`] })]);
-  add('nginx udp *, nginx udp 127.0.0.1, docker udp 127.0.0.2', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), nginxUnit({ stream: [`listen 127.0.0.1:${p} udp`] }), dockerUnit([pub(p, '127.0.0.2', 'udp')])]);
-  add('docker udp 127.0.0.1, nginx udp *, nginx tcp *', (p) => [dockerUnit([pub(p, '127.0.0.1', 'udp')]), nginxUnit({ stream: [`listen ${p} udp`] }), nginxUnit({ http: [`listen ${p}`] })]);
+  add('docker 0.0.0.0, sshd inet6, nginx [::]', (p) => [
+    dockerUnit([pub(p, '0.0.0.0')]),
+    sshdUnit(`AddressFamily inet6\nPort ${p}\n`),
+    nginxUnit({ http: [`listen [::]:${p}`] }),
+  ]);
+  add('nginx udp *, nginx udp 127.0.0.1, docker udp 127.0.0.2', (p) => [
+    nginxUnit({ stream: [`listen ${p} udp`] }),
+    nginxUnit({ stream: [`listen 127.0.0.1:${p} udp`] }),
+    dockerUnit([pub(p, '127.0.0.2', 'udp')]),
+  ]);
+  add('docker udp 127.0.0.1, nginx udp *, nginx tcp *', (p) => [
+    dockerUnit([pub(p, '127.0.0.1', 'udp')]),
+    nginxUnit({ stream: [`listen ${p} udp`] }),
+    nginxUnit({ http: [`listen ${p}`] }),
+  ]);
   add('nginx [::], nginx *, docker all', (p) => [nginxUnit({ http: [`listen [::]:${p}`] }), nginxUnit({ http: [`listen ${p}`] }), dockerUnit([pub(p)])]);
-  add('sshd 127.0.0.1, sshd 127.0.0.2, sshd 0.0.0.0', (p) => [sshdUnit(`ListenAddress 127.0.0.1:${p}\n`), sshdUnit(`ListenAddress 127.0.0.2:${p}\n`), sshdUnit(`ListenAddress 0.0.0.0:${p}\n`)]);
-  add('docker [::1] and 127.0.0.1, then sshd inet, then nginx [::]', (p) => [dockerUnit([pub(p, '::1'), pub(p, '127.0.0.1')]), sshdUnit(`Port ${p}\nAddressFamily inet\n`), nginxUnit({ http: [`listen [::]:${p}`] })]);
+  add('sshd 127.0.0.1, sshd 127.0.0.2, sshd 0.0.0.0', (p) => [
+    sshdUnit(`ListenAddress 127.0.0.1:${p}\n`),
+    sshdUnit(`ListenAddress 127.0.0.2:${p}\n`),
+    sshdUnit(`ListenAddress 0.0.0.0:${p}\n`),
+  ]);
+  add('docker [::1] and 127.0.0.1, then sshd inet, then nginx [::]', (p) => [
+    dockerUnit([pub(p, '::1'), pub(p, '127.0.0.1')]),
+    sshdUnit(`Port ${p}\nAddressFamily inet\n`),
+    nginxUnit({ http: [`listen [::]:${p}`] }),
+  ]);
 
   // reuseport: sockets that both ask for SO_REUSEPORT share a port across processes.
   add('nginx * reuseport then nginx * reuseport', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen ${p} reuseport`] })]);
   add('nginx * reuseport then nginx *', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen ${p}`] })]);
-  add('nginx udp * reuseport then nginx udp * reuseport', (p) => [nginxUnit({ stream: [`listen ${p} udp reuseport`] }), nginxUnit({ stream: [`listen ${p} udp reuseport`] })]);
+  add('nginx udp * reuseport then nginx udp * reuseport', (p) => [
+    nginxUnit({ stream: [`listen ${p} udp reuseport`] }),
+    nginxUnit({ stream: [`listen ${p} udp reuseport`] }),
+  ]);
   add('nginx udp * reuseport then docker udp all', (p) => [nginxUnit({ stream: [`listen ${p} udp reuseport`] }), dockerUnit([pub(p, undefined, 'udp')])]);
   add('nginx * then nginx * reuseport', (p) => [nginxUnit({ http: [`listen ${p}`] }), nginxUnit({ http: [`listen ${p} reuseport`] })]);
-  add('nginx * reuseport then nginx 127.0.0.1 reuseport', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), nginxUnit({ http: [`listen 127.0.0.1:${p} reuseport`] })]);
-  add('nginx [::] reuseport then nginx [::1] reuseport', (p) => [nginxUnit({ http: [`listen [::]:${p} reuseport`] }), nginxUnit({ http: [`listen [::1]:${p} reuseport`] })]);
-  add('nginx stream * reuseport then nginx stream * reuseport', (p) => [nginxUnit({ stream: [`listen ${p} reuseport`] }), nginxUnit({ stream: [`listen ${p} reuseport`] })]);
+  add('nginx * reuseport then nginx 127.0.0.1 reuseport', (p) => [
+    nginxUnit({ http: [`listen ${p} reuseport`] }),
+    nginxUnit({ http: [`listen 127.0.0.1:${p} reuseport`] }),
+  ]);
+  add('nginx [::] reuseport then nginx [::1] reuseport', (p) => [
+    nginxUnit({ http: [`listen [::]:${p} reuseport`] }),
+    nginxUnit({ http: [`listen [::1]:${p} reuseport`] }),
+  ]);
+  add('nginx stream * reuseport then nginx stream * reuseport', (p) => [
+    nginxUnit({ stream: [`listen ${p} reuseport`] }),
+    nginxUnit({ stream: [`listen ${p} reuseport`] }),
+  ]);
   // The listen that sets socket options decides for the servers that share its address:port.
-  add('nginx * reuseport and * in another server, then nginx * reuseport', (p) => [nginxUnit({ http: [`listen ${p} reuseport`, `listen ${p}`] }), nginxUnit({ http: [`listen ${p} reuseport`] })]);
+  add('nginx * reuseport and * in another server, then nginx * reuseport', (p) => [
+    nginxUnit({ http: [`listen ${p} reuseport`, `listen ${p}`] }),
+    nginxUnit({ http: [`listen ${p} reuseport`] }),
+  ]);
   add('nginx * reuseport then sshd all', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), sshdUnit(`Port ${p}\n`)]);
   add('nginx * reuseport then docker all', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), dockerUnit([pub(p)])]);
   return cases;

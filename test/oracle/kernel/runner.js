@@ -133,7 +133,9 @@ function bindOne(b, port) {
     } else {
       const server = net.createServer();
       server.once('error', (e) => resolve({ error: e }));
-      server.listen({ host: b.address, port, ipv6Only: b.family === 'ipv6', exclusive: true }, () => resolve({ close: () => new Promise((r) => server.close(() => r())) }));
+      server.listen({ host: b.address, port, ipv6Only: b.family === 'ipv6', exclusive: true }, () =>
+        resolve({ close: () => new Promise((r) => server.close(() => r())) }),
+      );
     }
   });
 }
@@ -156,7 +158,13 @@ async function startDocker(actor) {
   const opened = [];
   const fail = async (error, where) => {
     await Promise.all(opened.map((close) => close()));
-    return { close: async () => {}, result: error.code === 'EADDRINUSE' ? { status: 'eaddrinuse', detail: `bind ${where}: EADDRINUSE` } : { status: 'error', detail: `bind ${where}: ${error.message}` } };
+    return {
+      close: async () => {},
+      result:
+        error.code === 'EADDRINUSE'
+          ? { status: 'eaddrinuse', detail: `bind ${where}: EADDRINUSE` }
+          : { status: 'error', detail: `bind ${where}: ${error.message}` },
+    };
   };
   for (const m of actor.mappings) {
     if (m.oneOf) {

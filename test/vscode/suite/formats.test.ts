@@ -34,7 +34,10 @@ describe('nginx, compose and firewall rules in VS Code', function () {
     assert.match(diagnostics[0].message, /duplicate default server for 0\.0\.0\.0:80/);
     assert.match(diagnostics[1].message, /docker \(service app\)/);
     const related = diagnostics[1].relatedInformation ?? [];
-    assert.ok(related.some((r) => r.location.uri.path.endsWith('web/srv/app/compose.yaml') && r.location.range.start.line === 5), 'the conflict points at the compose mapping');
+    assert.ok(
+      related.some((r) => r.location.uri.path.endsWith('web/srv/app/compose.yaml') && r.location.range.start.line === 5),
+      'the conflict points at the compose mapping',
+    );
   });
 
   it('nginx: hover on a listen port', async () => {
@@ -81,6 +84,8 @@ describe('nginx, compose and firewall rules in VS Code', function () {
       await vscode.window.showTextDocument(document);
       await vscode.commands.executeCommand('workbench.action.files.revert');
     }
-    await until('the nginx port-conflict to come back after the revert', () => (portolanDiagnostics(nginx).some((d) => codeOf(d) === 'port-conflict') ? true : undefined));
+    await until('the nginx port-conflict to come back after the revert', () =>
+      portolanDiagnostics(nginx).some((d) => codeOf(d) === 'port-conflict') ? true : undefined,
+    );
   });
 });

@@ -53,6 +53,7 @@ async function loadMocha(): Promise<typeof Mocha> {
     mod = (await import('mocha')) as unknown as typeof mod;
   } catch (importError) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       mod = require('mocha');
     } catch {
       throw importError;
@@ -88,7 +89,9 @@ async function runMocha(out: string, tests: TestResult[]): Promise<void> {
     runner.on('pass', (test) => record({ title: test.title, fullTitle: test.fullTitle(), state: 'passed', durationMs: test.duration }));
     runner.on('pending', (test) => record({ title: test.title, fullTitle: test.fullTitle(), state: 'pending' }));
     // Also fires for failing hooks, whose "title" names the hook.
-    runner.on('fail', (test, err) => record({ title: test.title, fullTitle: test.fullTitle(), state: 'failed', durationMs: test.duration, error: describeError(err) }));
+    runner.on('fail', (test, err) =>
+      record({ title: test.title, fullTitle: test.fullTitle(), state: 'failed', durationMs: test.duration, error: describeError(err) }),
+    );
   });
 }
 

@@ -16,7 +16,12 @@ describe('quick fixes in VS Code', function () {
     await vscode.window.showTextDocument(document);
     const diagnostic = await until('the Port-inside-Match diagnostic', () => portolanDiagnostics(uri).find((d) => codeOf(d) === 'syntax'));
     const actions = await until('code actions on it', async () => {
-      const found = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
+      const found = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        uri,
+        diagnostic.range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
       return found && found.some((a) => a.title.startsWith('Move')) ? found : undefined;
     });
     const titles = actions.map((a) => a.title);
