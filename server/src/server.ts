@@ -4,7 +4,6 @@
  * `node server/out/server.js --stdio` (any editor) or over IPC by the VS Code client.
  */
 import {
-  CodeActionKind,
   createConnection,
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
@@ -23,9 +22,8 @@ import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './core/portRange
 import type { FolderHosts } from './core/hosts';
 import { createFormatModules, detectFormat } from './formats/index';
 import { toDiagnostic } from './features/diagnostics';
-import { provideHover } from './features/hover';
-import { provideCodeActions } from './features/codeActions';
-import { relativeTo } from './features/hoverText';
+import { FEATURES, featureCapabilities } from './features/index';
+import type { ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
@@ -66,8 +64,7 @@ connection.onInitialize((params: InitializeParams) => {
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
-      hoverProvider: true,
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      ...featureCapabilities(),
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'portolan', version: '0.1.0' },
@@ -219,18 +216,15 @@ connection.onDidChangeConfiguration(async () => {
   publishAll();
 });
 
-connection.onHover(({ textDocument, position }) => {
-  const file = pathOf(textDocument.uri);
-  if (!file) return null;
-  const folder = folders.find((f) => file.startsWith(f + '/'));
-  return provideHover(engine, file, position.line, position.character, settings.ephemeralRanges, relativeTo(folder));
-});
-
-connection.onCodeAction(({ textDocument, range }) => {
-  const file = pathOf(textDocument.uri);
-  if (!file) return [];
-  return provideCodeActions(engine, file, range, (f, index) => toDiagnostic(f, index, (other) => engine.lineIndex(other)));
-});
+const context: ServerContext = {
+  connection,
+  engine,
+  pathOf,
+  folderOf: (file) => folders.find((f) => file.startsWith(f + '/')),
+  settings: () => settings,
+  toDiagnostic: (f, index) => toDiagnostic(f, index, (other) => engine.lineIndex(other)),
+};
+for (const feature of FEATURES) feature.register(context);
 
 documents.listen(connection);
 connection.listen();

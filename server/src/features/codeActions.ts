@@ -5,6 +5,7 @@ import type { Engine } from '../core/engine';
 import type { LineIndex } from '../core/lineIndex';
 import type { Finding } from '../core/types';
 import { ignoreFix } from '../core/ignore';
+import type { Feature } from './feature';
 
 export function provideCodeActions(engine: Engine, file: string, range: Range, toDiagnostic: (f: Finding, index: LineIndex) => Diagnostic): CodeAction[] {
   const findings = engine.analyze().findingsByFile.get(file) ?? [];
@@ -37,3 +38,15 @@ export function provideCodeActions(engine: Engine, file: string, range: Range, t
   }
   return actions;
 }
+
+export const codeActionFeature: Feature = {
+  name: 'codeAction',
+  capabilities: { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] } },
+  register(ctx) {
+    ctx.connection.onCodeAction(({ textDocument, range }) => {
+      const file = ctx.pathOf(textDocument.uri);
+      if (!file) return [];
+      return provideCodeActions(ctx.engine, file, range, (f, index) => ctx.toDiagnostic(f, index));
+    });
+  },
+};

@@ -3,7 +3,8 @@ import type { Hover } from 'vscode-languageserver';
 import type { Engine } from '../core/engine';
 import { LineIndex } from '../core/lineIndex';
 import type { NamedRange } from '../core/portRanges';
-import { hoverAt } from './hoverText';
+import type { Feature } from './feature';
+import { hoverAt, relativeTo } from './hoverText';
 
 export function provideHover(
   engine: Engine,
@@ -23,3 +24,15 @@ export function provideHover(
     range: { start: index.position(result.span.start), end: index.position(result.span.end) },
   };
 }
+
+export const hoverFeature: Feature = {
+  name: 'hover',
+  capabilities: { hoverProvider: true },
+  register(ctx) {
+    ctx.connection.onHover(({ textDocument, position }) => {
+      const file = ctx.pathOf(textDocument.uri);
+      if (!file) return null;
+      return provideHover(ctx.engine, file, position.line, position.character, ctx.settings().ephemeralRanges, relativeTo(ctx.folderOf(file)));
+    });
+  },
+};
