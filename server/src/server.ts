@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
-import { Engine, type EngineSettings } from './core/engine';
+import { Engine, parseSeverityOverrides, type EngineSettings } from './core/engine';
 import { LineIndex } from './core/lineIndex';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './core/portRanges';
 import type { FolderHosts } from './core/hosts';
@@ -28,7 +28,9 @@ import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
 import type { FormatId } from './core/types';
+import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 
+const VERSION = '0.1.0';
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const registry = loadRegistry();
@@ -67,7 +69,7 @@ connection.onInitialize((params: InitializeParams) => {
       ...featureCapabilities(),
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
-    serverInfo: { name: 'portolan', version: '0.1.0' },
+    serverInfo: { name: 'portolan', version: VERSION },
   };
 });
 
@@ -76,9 +78,14 @@ connection.onInitialized(async () => {
     await connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
   }
   if (hasDynamicConfig) await connection.client.register(DidChangeConfigurationNotification.type, { section: 'portolan' });
+  connection.console.info(
+    `Portolan language server ${VERSION} started (Node ${process.version}, pid ${process.pid}); folders: ${folders.join(', ') || 'none'}`,
+  );
   await loadSettings();
   for (const folder of folders) loadFolder(folder);
-  publishAll();
+  sendStatus({ state: 'analysing', files: engine.fileNames().length });
+  await new Promise((resolve) => setImmediate(resolve)); // lets the client show "analysing" before the first analysis
+  publishAll('analysed');
   if (hasWorkspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(({ added, removed }) => changeFolders(added, removed));
 });
 
@@ -109,10 +116,12 @@ async function loadSettings(): Promise<void> {
         ephemeralRanges?: unknown;
         hosts?: Record<string, string[]>;
         ignore?: unknown;
+        severity?: unknown;
       } | null;
       settings = {
         ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES),
         ignoreCodes: Array.isArray(cfg?.ignore) ? cfg.ignore.map(String) : [],
+        severity: parseSeverityOverrides(cfg?.severity),
       };
       hostSettings = cfg?.hosts ?? {};
     } catch {
@@ -148,8 +157,22 @@ function schedulePublish(): void {
   });
 }
 
-function publishAll(): void {
+let generation = 0;
+function sendStatus(status: Omit<ServerStatus, 'generation'>): void {
+  void connection.sendNotification(STATUS_NOTIFICATION, { ...status, generation: ++generation } satisfies ServerStatus);
+}
+
+/** Publishes what changed and tells the client the analysis is done; `logAs` also writes a line to its output. */
+function publishAll(logAs?: string): void {
+  const t0 = Date.now();
   const result = engine.analyze();
+  const durationMs = Date.now() - t0;
+  const fileCount = engine.fileNames().length;
+  if (logAs) {
+    const all = [...result.findingsByFile.values()].flat();
+    const count = (s: string) => all.filter((f) => f.severity === s).length;
+    connection.console.info(`${logAs} ${fileCount} files in ${durationMs} ms: ${count('error')} errors, ${count('warning')} warnings`);
+  }
   const indexes = new Map<string, LineIndex>();
   const indexOf = (file: string) => {
     let idx = indexes.get(file);
@@ -171,6 +194,7 @@ function publishAll(): void {
     else published.set(file, key);
     void connection.sendDiagnostics({ uri: URI.file(file).toString(), diagnostics });
   }
+  sendStatus({ state: 'ready', files: fileCount, durationMs });
 }
 
 documents.onDidChangeContent(({ document }) => {

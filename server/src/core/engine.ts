@@ -8,7 +8,7 @@ import { FileIndex, resolveInclude } from './includes';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact } from './types';
+import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Severity } from './types';
 import { hostRules, type HostFact } from './hostRules';
 import { HostMap } from './hosts';
 import { LineIndex } from './lineIndex';
@@ -18,6 +18,8 @@ export interface EngineSettings {
   ephemeralRanges: NamedRange[];
   /** Diagnostic codes the user turned off (`portolan.ignore`). */
   ignoreCodes?: string[];
+  /** Per-code severity overrides (`portolan.severity`): `{ "ephemeral-port": "information" }`. */
+  severity?: Partial<Record<string, Severity>>;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -221,7 +223,7 @@ export class Engine {
       if (seen.has(key)) continue;
       seen.add(key);
       const list = findingsByFile.get(f.file) ?? [];
-      list.push(f);
+      list.push(withSeverity(f, this.settings.severity));
       findingsByFile.set(f.file, list);
     }
     for (const list of findingsByFile.values()) list.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
@@ -521,6 +523,22 @@ function safeLink(module: FormatModule, input: InstanceInput) {
       ],
     };
   }
+}
+
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
+
+/** The `portolan.severity` setting as written by the user: entries with an unknown severity are dropped. */
+export function parseSeverityOverrides(value: unknown): Record<string, Severity> {
+  const out: Record<string, Severity> = {};
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return out;
+  for (const [code, severity] of Object.entries(value)) if (SEVERITIES.includes(severity as Severity)) out[code] = severity as Severity;
+  return out;
+}
+
+/** A finding with the user's severity for its code (`portolan.severity`), the same object when none applies. */
+export function withSeverity(f: Finding, overrides: EngineSettings['severity']): Finding {
+  const severity = overrides?.[f.code];
+  return severity && severity !== f.severity ? { ...f, severity } : f;
 }
 
 export function isUnder(file: string, dir: string): boolean {

@@ -6,8 +6,9 @@ import type { ServerCapabilities } from 'vscode-languageserver/node';
 import type { Feature } from './feature';
 import { hoverFeature } from './hover';
 import { codeActionFeature } from './codeActions';
+import { portMapFeature } from './portMap';
 
-export const FEATURES: Feature[] = [hoverFeature, codeActionFeature];
+export const FEATURES: Feature[] = [hoverFeature, codeActionFeature, portMapFeature];
 
 /** The capabilities of every feature, merged (a later feature's keys win). */
 export function featureCapabilities(features: Feature[] = FEATURES): ServerCapabilities {

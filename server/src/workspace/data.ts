@@ -5,9 +5,19 @@ import { PortRegistry, type CuratedData, type IanaData, type ServicesData } from
 
 let cached: PortRegistry | undefined;
 
+let dir: string | undefined;
+
+/**
+ * The folder holding data/: the nearest `data/iana-ports.json` above this module. That is the repository's
+ * data/ for tsc's output (server/out/workspace/) and for tsx (server/src/workspace/), and the package's
+ * data/ for the esbuild bundle (extension/server/out/server.js).
+ */
 export function dataDir(): string {
-  // server/out/workspace -> repo root /data
-  return path.resolve(__dirname, '..', '..', '..', 'data');
+  if (dir) return dir;
+  for (let at = __dirname; ; at = path.dirname(at)) {
+    if (fs.existsSync(path.join(at, 'data', 'iana-ports.json'))) return (dir = path.join(at, 'data'));
+    if (path.dirname(at) === at) return (dir = path.resolve(__dirname, '..', '..', '..', 'data'));
+  }
 }
 
 export function loadRegistry(): PortRegistry {

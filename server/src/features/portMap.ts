@@ -1,0 +1,210 @@
+/**
+ * `portolan/portMap` (protocol.ts): every port of a host with who binds it, what points at it, what
+ * each firewall of the host does with a new connection to it, and the findings on those lines. Built
+ * from the engine's public answers (analyze(), hosts); the VS Code client draws it as a tree and a map.
+ */
+import { URI } from 'vscode-uri';
+import { formatHostPort } from '../core/address';
+import type { Engine } from '../core/engine';
+import { HostMap } from '../core/hosts';
+import { ianaClass } from '../core/portRanges';
+import type { Finding, FirewallFacts, FirewallRule, PortFact, Protocol, Span } from '../core/types';
+import {
+  PORT_MAP_REQUEST,
+  type FirewallVerdict,
+  type Location,
+  type PortMapEntry,
+  type PortMapFinding,
+  type PortMapHost,
+  type PortMapParams,
+  type PortMapResult,
+  type PortMapUse,
+} from '../protocol';
+import type { Feature } from './feature';
+
+export function portMap(engine: Engine, params: PortMapParams = {}, pathOf: (uri: string) => string | undefined = defaultPathOf): PortMapResult {
+  const result = engine.analyze();
+  const wanted = params.host ?? (params.uri ? hostOfUri(engine, params.uri, pathOf) : undefined);
+  const hostOf = (file: string) => engine.hosts.hostOf(file);
+  const factsByHost = new Map<string, PortFact[]>();
+  for (const { fact, host } of result.facts) push(factsByHost, host, fact);
+  const findingsByHost = new Map<string, Finding[]>();
+  for (const [file, list] of result.findingsByFile) for (const f of list) push(findingsByHost, hostOf(file), f);
+  const filesByHost = new Map<string, number>();
+  for (const file of engine.fileNames()) filesByHost.set(hostOf(file), (filesByHost.get(hostOf(file)) ?? 0) + 1);
+  const ids = new Set([...factsByHost.keys(), ...findingsByHost.keys(), ...result.firewalls.map((f) => f.host)]);
+  const hosts: PortMapHost[] = [];
+  for (const id of [...ids].sort()) {
+    if (wanted !== undefined && id !== wanted) continue;
+    const firewalls = result.firewalls.filter((f) => f.host === id);
+    hosts.push(buildHost(engine, id, factsByHost.get(id) ?? [], findingsByHost.get(id) ?? [], firewalls, filesByHost.get(id) ?? 0));
+  }
+  return { hosts };
+}
+
+function buildHost(
+  engine: Engine,
+  id: string,
+  facts: PortFact[],
+  findings: Finding[],
+  firewalls: { root: string; firewall: FirewallFacts }[],
+  files: number,
+): PortMapHost {
+  const loc = (file: string, span: Span) => location(engine, file, span);
+  const groups = new Map<string, PortFact[]>();
+  for (const fact of facts) {
+    if (fact.role === 'container' || (fact.role === 'upstream' && !pointsHere(fact.address))) continue;
+    push(groups, `${fact.protocol}|${fact.port}|${fact.portEnd}`, fact);
+  }
+  const ports: PortMapEntry[] = [];
+  for (const group of groups.values()) {
+    const { protocol, port, portEnd } = group[0];
+    const uses = dedupe(group).map((f) => use(engine, f));
+    const onThese = findings.filter((f) => group.some((fact) => fact.file === f.file && overlaps(fact.span, f.span)));
+    const entryFindings: PortMapFinding[] = onThese.map((f) => ({ code: f.code, severity: f.severity, message: f.message, location: loc(f.file, f.span) }));
+    const info = engine.registry.lookup(protocol, port);
+    const cls = ianaClass(port);
+    ports.push({
+      protocol,
+      port,
+      portEnd,
+      service: info?.name,
+      rangeClass: cls.from === 0 ? 'well-known' : cls.from === 1024 ? 'registered' : 'dynamic',
+      binds: uses.filter((u) => u.role === 'listen' || u.role === 'publish'),
+      pointers: uses.filter((u) => u.role === 'upstream' || u.role === 'forward'),
+      rules: uses.filter((u) => u.role === 'firewall'),
+      firewall: protocol === 'sctp' ? [] : firewalls.map(({ root, firewall }) => verdict(engine, root, firewall, protocol, port)),
+      findings: dedupeFindings(entryFindings),
+      conflict: onThese.some((f) => f.code === 'port-conflict'),
+    });
+  }
+  ports.sort((a, b) => a.port - b.port || a.portEnd - b.portEnd || a.protocol.localeCompare(b.protocol));
+  return {
+    id,
+    label: HostMap.label(id),
+    files,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    infos: findings.filter((f) => f.severity === 'information' || f.severity === 'hint').length,
+    ports,
+    firewalls: firewalls.map(({ root, firewall }) => ({
+      tool: firewall.tool,
+      location: loc(root, { start: 0, end: 0 }),
+      policy: firewall.inboundPolicy?.action,
+      enabled: firewall.enabled,
+    })),
+  };
+}
+
+/** What one firewall does with a new inbound connection to `port`: the first rule that decides it, else the policy. */
+export function verdict(engine: Engine, root: string, fw: FirewallFacts, protocol: Protocol, port: number): FirewallVerdict {
+  const base = { tool: fw.tool, where: engine.hosts.shownPath(root), conditional: [] as string[] };
+  if (fw.enabled === false) return { ...base, verdict: 'disabled', by: 'disabled' };
+  for (const rule of fw.inputRules) {
+    if (rule.matchesNew === false || rule.loopbackOnly) continue;
+    if (rule.protocol !== 'any' && rule.protocol !== protocol) continue;
+    if (rule.ports && !rule.ports.some((r) => r.from <= port && port <= r.to)) continue;
+    if (rule.action !== 'accept' && rule.action !== 'limit' && rule.action !== 'drop' && rule.action !== 'reject') continue;
+    const where = location(engine, root, rule.span);
+    const conditions = conditionsOf(rule);
+    if (conditions.length > 0 || rule.action === 'limit') {
+      const line = where.range.start.line + 1;
+      base.conditional.push(
+        `${rule.action === 'drop' || rule.action === 'reject' ? rule.action : 'accept'} ${[...conditions, ...(rule.action === 'limit' ? ['rate-limited'] : [])].join(', ')} (line ${line})`,
+      );
+      if (rule.action !== 'limit' || conditions.length > 0) continue;
+    }
+    return { ...base, verdict: rule.action === 'limit' ? 'accept' : rule.action, by: 'rule', location: where };
+  }
+  const policy = fw.inboundPolicy;
+  if (policy) return { ...base, verdict: policy.action, by: 'policy', location: policy.span ? location(engine, root, policy.span) : undefined };
+  return { ...base, verdict: 'unknown', by: 'none' };
+}
+
+function conditionsOf(rule: FirewallRule): string[] {
+  const out: string[] = [];
+  if (rule.source) out.push(`from ${rule.source}`);
+  if (rule.destination) out.push(`to ${rule.destination}`);
+  if (rule.iface) out.push(`on ${rule.iface}`);
+  if (rule.sourcePorts) out.push('from some source ports');
+  for (const u of rule.unmodelled ?? []) out.push(u);
+  return out;
+}
+
+function use(engine: Engine, f: PortFact): PortMapUse {
+  const where = location(engine, f.file, f.span);
+  return { role: f.role, program: f.program, label: describe(f), where: `${engine.hosts.shownPath(f.file)}:${where.range.start.line + 1}`, location: where };
+}
+
+function describe(f: PortFact): string {
+  const port = f.portEnd !== f.port ? `${f.port}-${f.portEnd}` : String(f.port);
+  switch (f.role) {
+    case 'listen':
+      return `${f.program} listens on ${formatHostPort(f.family, f.address, f.port, f.portEnd)}/${f.protocol}`;
+    case 'publish':
+      return `${f.program} publishes ${formatHostPort(f.family, f.address, f.port, f.portEnd)}/${f.protocol}`;
+    case 'upstream':
+      return `${f.program} proxies to ${f.address ?? 'localhost'}:${port}`;
+    default:
+      return f.detail ?? `${f.program}: ${f.protocol.toUpperCase()} ${port}`;
+  }
+}
+
+function location(engine: Engine, file: string, span: Span): Location {
+  const index = engine.lineIndex(file);
+  return { uri: URI.file(file).toString(), range: { start: index.position(span.start), end: index.position(span.end) } };
+}
+
+/** One use per mention: the IPv4 and IPv6 binds of one written port collapse into one. */
+function dedupe(facts: PortFact[]): PortFact[] {
+  const seen = new Map<string, PortFact>();
+  for (const f of facts) {
+    const key = `${f.file}|${f.span.start}|${f.span.end}|${f.role}|${f.program}`;
+    if (!seen.has(key)) seen.set(key, f);
+  }
+  return [...seen.values()];
+}
+
+function dedupeFindings(list: PortMapFinding[]): PortMapFinding[] {
+  const seen = new Set<string>();
+  return list.filter((f) => {
+    const key = `${f.location.uri}|${f.location.range.start.line}|${f.location.range.start.character}|${f.code}|${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function overlaps(a: Span, b: Span): boolean {
+  return a.start < b.end && b.start < a.end;
+}
+
+function pointsHere(address: string | undefined): boolean {
+  if (address === undefined) return true;
+  const a = address.toLowerCase();
+  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '0.0.0.0' || a === '::';
+}
+
+function hostOfUri(engine: Engine, uri: string, pathOf: (uri: string) => string | undefined): string | undefined {
+  const file = pathOf(uri);
+  return file ? engine.hosts.hostOf(file) : undefined;
+}
+
+function defaultPathOf(uri: string): string | undefined {
+  const parsed = URI.parse(uri);
+  return parsed.scheme === 'file' ? parsed.path : undefined;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+export const portMapFeature: Feature = {
+  name: 'portMap',
+  capabilities: {},
+  register(ctx) {
+    ctx.connection.onRequest(PORT_MAP_REQUEST, (params: PortMapParams | undefined) => portMap(ctx.engine, params ?? {}, ctx.pathOf));
+  },
+};
