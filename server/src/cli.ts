@@ -1,80 +1,90 @@
 #!/usr/bin/env node
 /**
  * Command line on the same engine as the language server:
- *   portolan check [PATH...]   prints `file:line:col severity code message`, exits 1 on any error.
+ *   portolan check [options] [PATH...]   findings as text, JSON or SARIF; exit 0 / 1 (findings at or
+ *   above the threshold) / 2 (usage or configuration error). Options: cli/options.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Engine } from './core/engine';
-import { LineIndex } from './core/lineIndex';
-import { createFormatModules, detectFormat } from './formats/index';
-import { loadRegistry } from './workspace/data';
-import { loadFirewalldServices } from './workspace/firewalldData';
-import { readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
-import type { FolderHosts } from './core/hosts';
+import { SEVERITY_RANK, ConfigError, collect, type Report, type ReportFinding } from './cli/collect';
+import { jsonReport } from './cli/json';
+import { USAGE, UsageError, parseCheckArgs, type CheckOptions } from './cli/options';
+import { ruleInfos } from './cli/ruleMeta';
+import { sarifReport } from './cli/sarif';
+import { textFileList, textFindings } from './cli/text';
 
-function usage(): never {
-  process.stderr.write('usage: portolan check [PATH...]\n  Checks the sshd, nginx, docker-compose and firewall configs under each PATH (default: .).\n');
-  process.exit(2);
+function packageInfo(): { version: string; repository?: string } {
+  try {
+    // server/out/cli.js -> the repository's package.json
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version?: string;
+      repository?: string | { url?: string };
+    };
+    const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+    return { version: pkg.version ?? '0.0.0', repository: repo?.replace(/^git\+/, '') };
+  } catch {
+    return { version: '0.0.0' };
+  }
 }
 
+/** What the run prints and its exit status (0 clean, 1 findings at or above the threshold). */
+export function renderCheck(report: Report, opts: CheckOptions): { output: string; exitCode: 0 | 1 } {
+  const pkg = packageInfo();
+  // --quiet: as if only errors had been found (not printed, not counted).
+  const shown: ReportFinding[] = opts.quiet ? report.findings.filter((f) => f.finding.severity === 'error') : report.findings;
+  const checked = report.files.filter((f) => f.format !== undefined).length;
+  const atThreshold = shown.some((f) => SEVERITY_RANK[f.finding.severity] >= SEVERITY_RANK[opts.threshold]);
+  const warnings = shown.filter((f) => f.finding.severity === 'warning').length;
+  const failed = atThreshold || (opts.maxWarnings !== undefined && warnings > opts.maxWarnings);
+  let output: string;
+  if (opts.format === 'json') output = jsonReport(report, shown, { name: 'portolan', version: pkg.version });
+  else if (opts.format === 'sarif') output = sarifReport(report, shown, ruleInfos(), { name: 'portolan', ...pkg });
+  else output = opts.listFiles ? textFileList(report) : textFindings(shown, checked, opts.quiet);
+  // --list-files asks what is read, not for a verdict.
+  return { output, exitCode: failed && !opts.listFiles ? 1 : 0 };
+}
+
+/** The text lines of a check (no summary line) and the counts, for in-process callers (tests). */
 export function runCheck(paths: string[], out: (line: string) => void): { errors: number; warnings: number; infos: number; files: number } {
-  const registry = loadRegistry();
-  const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
-  const engine = new Engine(modules, registry);
-  const folderHosts: FolderHosts[] = [];
-  const roots: string[] = [];
-  for (const p of paths.length ? paths : ['.']) {
-    const abs = toPosix(path.resolve(p));
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(abs);
-    } catch {
-      throw new Error(`${p}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      roots.push(abs);
-      folderHosts.push(readFolderHosts(abs) ?? { folder: abs, hosts: {} });
-      for (const f of scanFolder(abs, modules)) {
-        if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
-        engine.setFile(f.path, f.text);
-      }
-    } else {
-      const text = readText(abs);
-      if (text === undefined) throw new Error(`${p}: not a readable text file`);
-      const hint = modules.some((m) => m.matchesPath(abs)) ? undefined : detectFormat(modules, abs, text)?.id;
-      engine.setFile(abs, text, hint);
-    }
-  }
-  engine.hosts.setFolders(folderHosts);
-  const result = engine.analyze();
-  const counts = { errors: 0, warnings: 0, infos: 0, files: result.formatOf.size };
-  const cwd = toPosix(process.cwd());
-  for (const file of [...result.findingsByFile.keys()].sort()) {
-    const index = new LineIndex(engine.text(file) ?? '');
-    const shown = path.posix.relative(cwd, file) || file;
-    for (const f of result.findingsByFile.get(file)!) {
-      const pos = index.position(f.span.start);
-      out(`${shown}:${pos.line + 1}:${pos.character + 1} ${f.severity} ${f.code} ${f.message}`);
-      if (f.severity === 'error') counts.errors++;
-      else if (f.severity === 'warning') counts.warnings++;
-      else counts.infos++;
-    }
+  const report = collect(paths);
+  const counts = { errors: 0, warnings: 0, infos: 0, files: report.files.filter((f) => f.format !== undefined).length };
+  const lines = textFindings(report.findings, counts.files, false).trimEnd().split('\n');
+  lines.slice(0, -1).forEach(out);
+  for (const f of report.findings) {
+    if (f.finding.severity === 'error') counts.errors++;
+    else if (f.finding.severity === 'warning') counts.warnings++;
+    else counts.infos++;
   }
   return counts;
 }
 
-function main(argv: string[]): void {
+function main(argv: string[]): number {
   const [command, ...rest] = argv;
-  if (command !== 'check' || rest.some((a) => a === '-h' || a === '--help')) usage();
+  if (command === '--version' || (command === 'check' && rest.includes('--version'))) {
+    process.stdout.write(`portolan ${packageInfo().version}\n`);
+    return 0;
+  }
+  if (command === '-h' || command === '--help' || (command === 'check' && rest.some((a) => a === '-h' || a === '--help'))) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   try {
-    const counts = runCheck(rest, (line) => process.stdout.write(line + '\n'));
-    process.stdout.write(`${counts.files} files checked: ${counts.errors} errors, ${counts.warnings} warnings, ${counts.infos} notes\n`);
-    process.exitCode = counts.errors > 0 ? 1 : 0;
+    if (command !== 'check') throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+    const opts = parseCheckArgs(rest);
+    const { output, exitCode } = renderCheck(collect(opts.paths), opts);
+    process.stdout.write(output);
+    return exitCode;
   } catch (e) {
-    process.stderr.write(`portolan: ${(e as Error).message}\n`);
-    process.exitCode = 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`portolan: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`portolan: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
   }
 }
 
-if (require.main === module) main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

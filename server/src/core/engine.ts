@@ -428,6 +428,18 @@ export class Engine {
     return targets;
   }
 
+  /**
+   * The program instances holding `file` after the last analysis: the root file of each (one sshd,
+   * one nginx, one compose project) that reads it, itself included when it is a root. Read-only.
+   */
+  instancesOf(file: string): string[] {
+    this.analyze();
+    const graph = this.graph;
+    if (!graph) return [];
+    const keys = (graph.rootsOf.get(file) ?? []).filter((key) => graph.roots.has(key));
+    return [...new Set(keys.map((key) => key.slice(key.indexOf('\u0000') + 1)))].sort();
+  }
+
   /** Facts whose span covers `offset` in `file`. */
   factsAt(file: string, offset: number): PortFact[] {
     const facts = this.analyze().factsByFile.get(file) ?? [];

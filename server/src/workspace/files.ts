@@ -28,6 +28,12 @@ const SKIPPED_DIRS = new Set([
 /** Files larger than this are not configuration anyone edits by hand. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
+/** A file (or folder) the scan passed over, and why; `scanFolder`'s `onSkip` hears of each. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
 export interface FoundFile {
   path: string;
   text: string;
@@ -39,7 +45,12 @@ export interface FoundFile {
  * Every file below `root` that a format claims by path, plus every file such a format may include
  * (all regular files are indexed by name only: `includeCandidate` decides whether to read it).
  */
-export function scanFolder(root: string, modules: FormatModule[], includeCandidate: (p: string) => boolean = isIncludeCandidate): FoundFile[] {
+export function scanFolder(
+  root: string,
+  modules: FormatModule[],
+  includeCandidate: (p: string) => boolean = isIncludeCandidate,
+  onSkip?: (skipped: SkippedFile) => void,
+): FoundFile[] {
   const found: FoundFile[] = [];
   const stack = [root];
   const seenDirs = new Set<string>();
@@ -74,19 +85,23 @@ export function scanFolder(root: string, modules: FormatModule[], includeCandida
             const realRoot = toPosix(fs.realpathSync(root));
             if (target.startsWith(realRoot + '/')) aliasOf = toPosix(path.join(root, target.slice(realRoot.length + 1)));
           }
-        } catch {
+        } catch (e) {
+          if (onSkip && isCandidate(toPosix(full), modules, includeCandidate))
+            onSkip({ path: toPosix(full), reason: `broken symbolic link (${errorCode(e)})` });
           continue;
         }
       }
       if (isDir) {
         if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
+        else onSkip?.({ path: toPosix(full), reason: 'folder never scanned (never holds configuration)' });
         continue;
       }
       if (!isFile) continue;
       const posix = toPosix(full);
-      if (!modules.some((m) => m.matchesPath(posix)) && !includeCandidate(posix)) continue;
-      const text = readText(full);
-      if (text !== undefined) found.push({ path: posix, text, aliasOf });
+      if (!isCandidate(posix, modules, includeCandidate)) continue;
+      const read = readTextOrReason(full);
+      if ('text' in read) found.push({ path: posix, text: read.text, aliasOf });
+      else onSkip?.({ path: posix, reason: read.reason });
     }
   }
   return found;
@@ -102,27 +117,61 @@ export function isIncludeCandidate(p: string): boolean {
   );
 }
 
+function isCandidate(p: string, modules: FormatModule[], includeCandidate: (p: string) => boolean): boolean {
+  return modules.some((m) => m.matchesPath(p)) || includeCandidate(p);
+}
+
+function errorCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? String(e);
+}
+
 export function readText(file: string): string | undefined {
+  const read = readTextOrReason(file);
+  return 'text' in read ? read.text : undefined;
+}
+
+/** The file's text, or why it is not read (too large, binary, unreadable). */
+export function readTextOrReason(file: string): { text: string } | { reason: string } {
   try {
     const st = fs.statSync(file);
-    if (!st.isFile() || st.size > MAX_FILE_BYTES) return undefined;
+    if (!st.isFile()) return { reason: 'not a regular file' };
+    if (st.size > MAX_FILE_BYTES) return { reason: `too large (${st.size} bytes; the limit is ${MAX_FILE_BYTES})` };
     const buf = fs.readFileSync(file);
-    if (buf.includes(0)) return undefined; // binary
-    return buf.toString('utf8');
-  } catch {
-    return undefined;
+    if (buf.includes(0)) return { reason: 'binary (holds NUL bytes)' };
+    return { text: buf.toString('utf8') };
+  } catch (e) {
+    return { reason: `unreadable (${errorCode(e)})` };
   }
 }
 
 export function readFolderHosts(folder: string): FolderHosts | undefined {
-  const text = readText(path.join(folder, '.portolan.json'));
-  if (text === undefined) return undefined;
+  const read = readFolderHostsOrError(folder);
+  return 'error' in read ? undefined : read.hosts;
+}
+
+/**
+ * `.portolan.json` of a folder: its hosts (undefined when there is no file or it names none), or
+ * what is wrong with it (the command line stops on a broken one; the server ignores it).
+ */
+export function readFolderHostsOrError(folder: string): { hosts?: FolderHosts } | { error: string } {
+  const file = path.join(folder, '.portolan.json');
+  if (!fs.existsSync(file)) return {};
+  const read = readTextOrReason(file);
+  if ('reason' in read) return { error: `${file}: ${read.reason}` };
+  let json: unknown;
   try {
-    const json = JSON.parse(text) as { hosts?: Record<string, string[]> };
-    return json.hosts ? { folder: toPosix(folder), hosts: json.hosts } : undefined;
-  } catch {
-    return undefined;
+    json = JSON.parse(read.text);
+  } catch (e) {
+    return { error: `${file}: not valid JSON (${(e as Error).message})` };
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: `${file}: must hold a JSON object ({"hosts": {...}})` };
+  const hosts = (json as { hosts?: unknown }).hosts;
+  if (hosts === undefined) return {};
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return { error: `${file}: "hosts" must map host names to arrays of globs` };
+  for (const [name, globs] of Object.entries(hosts)) {
+    if (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string')) return { error: `${file}: "hosts.${name}" must be an array of glob strings` };
+  }
+  return { hosts: { folder: toPosix(folder), hosts: hosts as Record<string, string[]> } };
 }
 
 export function toPosix(p: string): string {
