@@ -343,6 +343,9 @@ export class Engine {
       }
     }
     for (const key of instances.keys()) if (!included.has(key)) accept(key);
+    // A target read through a link that an accepted root includes is covered by that root too.
+    for (const [link, target] of this.aliases)
+      for (const id of new Set(this.modules.map((m) => m.id))) if (covered.has(`${id}\u0000${link}`)) covered.add(`${id}\u0000${target}`);
     // Prefer the shallowest file (a main config sits above its conf.d), then the name.
     const depth = (key: string) => key.split('/').length;
     const cyclic = [...instances.keys()].filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
