@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test levels beyond the unit tests need, on Debian 12, as root:
-# the real programs the oracle tests ask (nginx, sshd, iptables, nft, ufw, firewalld, docker-compose)
-# and code-server + Chromium for the real-VS-Code suite. Idempotent.
+# the real programs the oracle tests ask (nginx, sshd, iptables, nft, ufw, firewalld, docker-compose),
+# code-server + Chromium for the real-VS-Code suite, Neovim and Emacs + Eglot for the editor-client tests. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,7 @@ apt-get install -y -q --no-install-recommends \
   nginx libnginx-mod-stream openssh-server openssh-client \
   iptables nftables ufw firewalld docker-compose \
   iproute2 util-linux procps \
-  libkrb5-dev build-essential python3 ripgrep chromium neovim
+  libkrb5-dev build-essential python3 ripgrep chromium neovim \
+  emacs-nox elpa-eglot git
 
 bash scripts/install-code-server.sh
