@@ -27,6 +27,11 @@ function packageInfo(): { version: string; repository?: string } {
   }
 }
 
+/** A rule's docs page (relative to the repository root: server/out/cli.js -> ../..) is there. */
+function hasDocs(docs: string): boolean {
+  return fs.existsSync(path.resolve(__dirname, '..', '..', docs));
+}
+
 /** What the run prints and its exit status (0 clean, 1 findings at or above the threshold). */
 export function renderCheck(report: Report, opts: CheckOptions): { output: string; exitCode: 0 | 1 } {
   const pkg = packageInfo();
@@ -38,7 +43,7 @@ export function renderCheck(report: Report, opts: CheckOptions): { output: strin
   const failed = atThreshold || (opts.maxWarnings !== undefined && warnings > opts.maxWarnings);
   let output: string;
   if (opts.format === 'json') output = jsonReport(report, shown, { name: 'portolan', version: pkg.version });
-  else if (opts.format === 'sarif') output = sarifReport(report, shown, ruleInfos(), { name: 'portolan', ...pkg });
+  else if (opts.format === 'sarif') output = sarifReport(report, shown, ruleInfos(), { name: 'portolan', ...pkg, hasDocs });
   else output = opts.listFiles ? textFileList(report) : textFindings(shown, checked, opts.quiet);
   // --list-files asks what is read, not for a verdict.
   return { output, exitCode: failed && !opts.listFiles ? 1 : 0 };

@@ -12,6 +12,8 @@ import * as path from 'path';
 import Ajv07 from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
+import { ruleInfos } from '../../server/src/cli/ruleMeta';
+import { sarifReport } from '../../server/src/cli/sarif';
 import { DIAGNOSTIC_CODES } from '../../server/src/core/types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -242,5 +244,22 @@ describe('finding fingerprints (JSON fingerprint, SARIF partialFingerprints)', (
       changed.map((x: any) => x.print),
     );
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('SARIF rule help', () => {
+  it('names a rule docs page (and links it with a repository URL) only when the page exists', () => {
+    const report = { cwd: '/ws', files: [], skipped: [], findings: [] };
+    const rulesOf = (tool: Parameters<typeof sarifReport>[3]) => JSON.parse(sarifReport(report, [], ruleInfos(), tool)).runs[0].tool.driver.rules;
+    const only = (docs: string) => docs === 'docs/rules/port-conflict.md';
+    const rules = rulesOf({ name: 'portolan', version: '1.0.0', repository: 'https://example.invalid/portolan.git', hasDocs: only });
+    const conflict = rules.find((r: any) => r.id === 'port-conflict');
+    assert.match(conflict.help.text, /Documentation: docs\/rules\/port-conflict\.md/);
+    assert.strictEqual(conflict.helpUri, 'https://example.invalid/portolan/blob/main/docs/rules/port-conflict.md');
+    const syntax = rules.find((r: any) => r.id === 'syntax');
+    assert.doesNotMatch(syntax.help.text, /Documentation/);
+    assert.strictEqual(syntax.helpUri, undefined);
+    // No repository URL: no helpUri even for a page that exists.
+    assert.strictEqual(rulesOf({ name: 'portolan', version: '1.0.0', hasDocs: only }).find((r: any) => r.id === 'port-conflict').helpUri, undefined);
   });
 });

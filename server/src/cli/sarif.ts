@@ -17,6 +17,8 @@ export const FINGERPRINT_KEY = 'portolanFindingHash/v1';
 export interface SarifTool {
   name: string;
   version: string;
+  /** Whether a rule's docs page (repository-relative) exists: help names only pages that do. */
+  hasDocs?: (docs: string) => boolean;
   /** Repository URL from package.json, for helpUri (omitted without one). */
   repository?: string;
 }
@@ -42,11 +44,11 @@ function sarifRule(r: RuleInfo, tool: SarifTool) {
     name: r.code.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
     shortDescription: { text: r.description },
     fullDescription: { text: r.description },
-    help: { text: `${r.description} Documentation: ${r.docs} in the Portolan repository.` },
+    help: { text: tool.hasDocs?.(r.docs) ? `${r.description} Documentation: ${r.docs} in the Portolan repository.` : r.description },
     defaultConfiguration: { level: level(r.severity) },
     properties: { tags: ['configuration', 'ports'] },
   };
-  if (tool.repository) rule.helpUri = `${tool.repository.replace(/\.git$/, '').replace(/\/$/, '')}/blob/main/${r.docs}`;
+  if (tool.repository && tool.hasDocs?.(r.docs)) rule.helpUri = `${tool.repository.replace(/\.git$/, '').replace(/\/$/, '')}/blob/main/${r.docs}`;
   return rule;
 }
 
