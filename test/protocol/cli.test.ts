@@ -156,6 +156,25 @@ describe('portolan check (command line)', () => {
       assert.strictEqual(cli(['check', make({ ...warningOnly, '.portolan.json': '{"hosts": {"a": ["etc/**"]}}' })]).status, 0);
     });
 
+    it('--list-files exits 0 although there are errors (it lists, it does not judge), in text and JSON', () => {
+      assert.strictEqual(cli(['check', 'examples']).status, 1);
+      const text = cli(['check', '--list-files', 'examples']);
+      assert.strictEqual(text.status, 0, text.stderr);
+      assert.doesNotMatch(text.stdout, / error /);
+      const json = cli(['check', '--list-files', '--format', 'json', 'examples']);
+      assert.strictEqual(json.status, 0, json.stderr);
+      assert.ok(JSON.parse(json.stdout).summary.errors > 0);
+    });
+
+    it('--version prints the package version', () => {
+      const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+      for (const args of [['--version'], ['check', '--version']]) {
+        const r = cli(args);
+        assert.strictEqual(r.status, 0);
+        assert.strictEqual(r.stdout, `portolan ${version}\n`);
+      }
+    });
+
     it('--help exits 0 and prints the usage on stdout', () => {
       const r = cli(['check', '--help']);
       assert.strictEqual(r.status, 0);
