@@ -13,23 +13,33 @@ import { ruleInfos } from './cli/ruleMeta';
 import { sarifReport } from './cli/sarif';
 import { textFileList, textFindings } from './cli/text';
 
-function packageInfo(): { version: string; repository?: string } {
-  try {
-    // server/out/cli.js -> the repository's package.json
-    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-      version?: string;
-      repository?: string | { url?: string };
-    };
-    const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
-    return { version: pkg.version ?? '0.0.0', repository: repo?.replace(/^git\+/, '') };
-  } catch {
-    return { version: '0.0.0' };
+/**
+ * Portolan's own folder: the nearest directory above this module with a package.json named
+ * "portolan" (the repository for tsc's server/out/ and for tsx, the package for a bundle).
+ */
+function packageRoot(): string | undefined {
+  for (let at = __dirname; path.dirname(at) !== at; at = path.dirname(at)) {
+    try {
+      if ((JSON.parse(fs.readFileSync(path.join(at, 'package.json'), 'utf8')) as { name?: string }).name === 'portolan') return at;
+    } catch {
+      // no package.json here, or not JSON: keep walking up
+    }
   }
+  return undefined;
 }
 
-/** A rule's docs page (relative to the repository root: server/out/cli.js -> ../..) is there. */
+function packageInfo(): { version: string; repository?: string } {
+  const root = packageRoot();
+  if (!root) return { version: '0.0.0' };
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string; repository?: string | { url?: string } };
+  const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  return { version: pkg.version ?? '0.0.0', repository: repo?.replace(/^git\+/, '') };
+}
+
+/** A rule's docs page (relative to Portolan's folder) is there. */
 function hasDocs(docs: string): boolean {
-  return fs.existsSync(path.resolve(__dirname, '..', '..', docs));
+  const root = packageRoot();
+  return root !== undefined && fs.existsSync(path.join(root, docs));
 }
 
 /** What the run prints and its exit status (0 clean, 1 findings at or above the threshold). */
