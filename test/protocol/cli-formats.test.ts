@@ -20,7 +20,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'server', 'out', 'cli.js');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'cli-host');
 const GOLDEN = path.join(ROOT, 'test', 'fixtures', 'cli-host.sarif.json');
-const cli = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+const cli = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 const readJson = (p: string) => JSON.parse(fs.readFileSync(p, 'utf8'));
 
 function sarifValidator() {
@@ -261,5 +261,48 @@ describe('SARIF rule help', () => {
     assert.strictEqual(syntax.helpUri, undefined);
     // No repository URL: no helpUri even for a page that exists.
     assert.strictEqual(rulesOf({ name: 'portolan', version: '1.0.0', hasDocs: only }).find((r: any) => r.id === 'port-conflict').helpUri, undefined);
+  });
+});
+
+describe('JSON and SARIF on the real-world corpus workspaces', () => {
+  const corpus = path.join(process.env.PORTOLAN_CORPUS ?? path.resolve(ROOT, '..', 'shared', 'corpus'), 'workspaces');
+
+  it('every workspace gives a valid SARIF log and a valid JSON document that agree, with unique fingerprints', function () {
+    if (!fs.existsSync(corpus)) {
+      if (process.env.CI === 'true') throw new Error(`corpus not found at ${corpus}`);
+      console.log(`      skipped: corpus not found at ${corpus}`);
+      this.skip();
+    }
+    const validateSarif = sarifValidator();
+    const validateJson = jsonValidator();
+    const workspaces = fs
+      .readdirSync(corpus, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    assert.ok(workspaces.length >= 5, `only ${workspaces.length} workspaces`);
+    let results = 0;
+    let filesRead = 0;
+    for (const name of workspaces) {
+      const dir = path.join(corpus, name);
+      const sarif = cli(['check', '--format', 'sarif', '.'], dir);
+      const json = cli(['check', '--format', 'json', '.'], dir);
+      assert.ok(sarif.status === 0 || sarif.status === 1, `${name}: exit ${sarif.status}: ${sarif.stderr}`);
+      assert.strictEqual(json.status, sarif.status, name);
+      const log = JSON.parse(sarif.stdout);
+      const doc = JSON.parse(json.stdout);
+      assert.ok(validateSarif(log), `${name}: ${JSON.stringify(validateSarif.errors?.slice(0, 3))}`);
+      assert.ok(validateJson(doc), `${name}: ${JSON.stringify(validateJson.errors?.slice(0, 3))}`);
+      const fromSarif = log.runs[0].results.map((x: any) => x.partialFingerprints['portolanFindingHash/v1']);
+      assert.deepStrictEqual(
+        fromSarif,
+        doc.findings.map((f: any) => f.fingerprint),
+        name,
+      );
+      assert.strictEqual(new Set(fromSarif).size, fromSarif.length, `${name}: two findings share a fingerprint`);
+      results += fromSarif.length;
+      filesRead += doc.files.length;
+    }
+    assert.ok(results > 0 && filesRead > 0, `the corpus gave ${results} findings on ${filesRead} files`);
+    console.log(`      ${workspaces.length} workspaces, ${filesRead} files read, ${results} results: all valid`);
   });
 });
