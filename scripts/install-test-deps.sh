@@ -27,6 +27,6 @@ apt-get install -y -q --no-install-recommends \
   iptables nftables ufw firewalld docker-compose \
   iproute2 util-linux procps \
   libkrb5-dev build-essential python3 ripgrep chromium neovim \
-  emacs-nox elpa-eglot git
+  emacs-nox elpa-eglot git unzip
 
 bash scripts/install-code-server.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The README's test command after the build: mocha (unit, protocol, oracle), then the real-VS-Code
+// The README's test command after the build: mocha (unit, protocol, oracle), the grammar fixtures, then the real-VS-Code
 // suite; prints one total line "N passed, N failed, N skipped" and fails if anything failed.
 'use strict';
 const { spawn } = require('child_process');
@@ -30,10 +30,12 @@ function counts(out) {
 
 (async () => {
   const mocha = await run(process.execPath, [require.resolve('mocha/bin/mocha.js')]);
+  const grammar = await run(process.execPath, ['scripts/test-grammars.js']);
   const vscode = await run(process.execPath, ['test/vscode/run-code-server.js']);
   const total = { passed: 0, failed: 0, skipped: 0 };
   for (const [name, r] of [
     ['mocha', mocha],
+    ['grammar', grammar],
     ['vscode', vscode],
   ]) {
     const c = counts(r.out);
@@ -47,5 +49,5 @@ function counts(out) {
     total.skipped += c.skipped;
   }
   console.log(`\ntotal: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
-  process.exitCode = total.failed > 0 || mocha.code !== 0 || vscode.code !== 0 ? 1 : 0;
+  process.exitCode = total.failed > 0 || mocha.code !== 0 || grammar.code !== 0 || vscode.code !== 0 ? 1 : 0;
 })();

@@ -1,23 +1,27 @@
 #!/usr/bin/env node
 /**
- * Runs the real-VS-Code suite (test/vscode/out/index.js) offline: code-server 4.100.3 (VS Code 1.100.3)
- * serves the workbench on loopback, headless Chromium (playwright-core) opens it as an Extension
- * Development Host with our extension and the suite, and the suite writes its results to a file that
- * this driver waits for. Then, while the extension host is still up, two checks on the live UI
- * (the grammar colours a port apart from its keyword; hovering a port shows our hover widget).
+ * Runs the real-VS-Code suite (test/vscode/out/index.js) offline against the INSTALLED extension: the
+ * driver builds the .vsix (scripts/package.js, as `npm run package` does), installs it into a fresh
+ * extensions directory with `code-server --install-extension`, then code-server 4.100.3 (VS Code 1.100.3)
+ * serves the workbench on loopback and headless Chromium (playwright-core) opens it as an Extension
+ * Development Host whose development extension is an empty harness (test/vscode/harness), so the
+ * Portolan that runs is the installed one. The suite writes its results to a file that this driver
+ * waits for. Then, while the extension host is still up, checks on the live UI: grammar colours
+ * (sshd_config, nftables), the status bar item, the Port Map tree and chart, a quick fix menu, hovers.
  *
  * Needs: `npx tsc -b` done; code-server from scripts/install-code-server.sh (looked up in
  * $PORTOLAN_CODE_SERVER_DIR, default ~/.cache/portolan/code-server-4.100.3); Chromium at
  * /usr/bin/chromium (or $PORTOLAN_CHROMIUM). Missing programs fail under CI=true and skip elsewhere.
  *
- * Env: PORTOLAN_SCREENSHOT=docs/hover-sshd.png also saves a screenshot of the hover there.
+ * Env: PORTOLAN_SCREENSHOTS=docs also copies the README's screenshots there (hover-sshd.png,
+ * port-map.png, port-map-chart.png, quick-fix.png). PORTOLAN_SCREENSHOT=FILE copies only the hover.
  * Artifacts (screenshots, code-server log, browser console) of the last passing run stay in
- * $TMPDIR/portolan-vscode-last/; a failing run keeps its whole work directory and prints where.
+ * test/vscode/artifacts/ (gitignored); a failing run keeps its whole work directory and prints where.
  *
  * Exit code: 0 when every test passed and at least one ran (or when skipped outside CI), 1 otherwise.
  */
 'use strict';
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const http = require('http');
 const net = require('net');
@@ -35,7 +39,10 @@ const FIXTURE = path.join(__dirname, 'fixture');
 const SUITE_INDEX = path.join(__dirname, 'out', 'index.js');
 const RESULTS_FILE = 'portolan-vscode-results.json'; // test/vscode/suite/index.ts derives the same name
 // Artifacts (screenshots, code-server log, browser console) of the last successful run; a failed run keeps its own work directory.
-const LAST_ARTIFACTS = path.join(os.tmpdir(), 'portolan-vscode-last');
+const LAST_ARTIFACTS = path.join(__dirname, 'artifacts');
+const HARNESS = path.join(__dirname, 'harness');
+/** Screenshots the README shows, by artifact name. */
+const README_SHOTS = ['hover-sshd.png', 'port-map.png', 'port-map-chart.png', 'quick-fix.png'];
 
 const START_TIMEOUT_MS = 120_000; // the first start of code-server on a machine is slow
 const RESULTS_TIMEOUT_MS = 4 * 60_000;
@@ -270,8 +277,84 @@ async function openMainConfigInEditor(page) {
   return waitForPortToken(page, '22');
 }
 
+/** Opens a workspace file with Quick Open (Ctrl+P). */
+async function quickOpen(page, relative) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(relative);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+  await sleep(300); // the list settles on the best match
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Runs a command by its title from the Command Palette. */
+async function runCommand(page, title) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+Shift+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The colour of each token (trimmed text) on the first editor line whose text is `lineText`, once tokenized. */
+async function lineTokens(page, lineText, minTokens = 2, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tokens = await page.evaluate((want) => {
+      for (const line of document.querySelectorAll('.monaco-editor .view-line')) {
+        if ((line.textContent || '').replace(/\u00a0/g, ' ').trim() !== want) continue;
+        return [...line.querySelectorAll('span > span')].map((s) => ({
+          text: s.textContent.replace(/\u00a0/g, ' ').trim(),
+          cls: s.className,
+          color: getComputedStyle(s).color,
+        }));
+      }
+      return undefined;
+    }, lineText);
+    if ((tokens && tokens.length >= minTokens) || Date.now() > deadline) return tokens;
+    await sleep(200);
+  }
+}
+
+function tokenColour(tokens, text) {
+  const t = tokens.find((x) => x.text === text);
+  if (!t) throw new Error(`no token "${text}" among ${tokens.map((x) => `${x.text}:${x.color}`).join(', ')}`);
+  return t.color;
+}
+
+async function shoot(page, artifacts, name, clip) {
+  await page.screenshot({ path: path.join(artifacts, name), ...(clip ? { clip } : {}) });
+}
+
+/** Rows of the Port Map tree as shown. */
+async function treeRows(page) {
+  return page.locator('.pane-body .monaco-list-row').evaluateAll((rows) =>
+    rows.map((r) => {
+      const text = (selector) => (r.querySelector(selector)?.textContent || '').replace(/\s+/g, ' ').trim();
+      const description = text('.label-description');
+      return description ? `${text('.label-name')} — ${description}` : text('.label-name');
+    }),
+  );
+}
+
+async function expandTreeRow(page, text) {
+  const row = page.locator('.pane-body .monaco-list-row').filter({ hasText: text }).first();
+  await row.waitFor({ timeout: UI_TIMEOUT_MS });
+  if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('.pane-body .monaco-list-row')].some((r) => r.innerText.includes(t) && r.getAttribute('aria-expanded') === 'true'),
+    text,
+    { timeout: UI_TIMEOUT_MS },
+  );
+}
+
 /** UI checks on the live workbench; each returns a result like the suite's. */
-async function uiChecks(page, artifacts, screenshotPath) {
+async function uiChecks(page, artifacts) {
   const results = [];
   const check = async (title, body) => {
     const t0 = Date.now();
@@ -280,6 +363,7 @@ async function uiChecks(page, artifacts, screenshotPath) {
       await body();
       results.push({ title, fullTitle, state: 'passed', durationMs: Date.now() - t0 });
     } catch (err) {
+      await shoot(page, artifacts, `failed-${results.length + 1}.png`).catch(() => {});
       results.push({ title, fullTitle, state: 'failed', durationMs: Date.now() - t0, error: err && err.stack ? err.stack : String(err) });
     }
     printResult(results[results.length - 1]);
@@ -298,20 +382,221 @@ async function uiChecks(page, artifacts, screenshotPath) {
     if (!/ephemeral-port/.test(text) || !/Inside the IANA dynamic\/ephemeral range/.test(text))
       throw new Error(`the hover lacks the warning or the range: ${text}`);
   });
+  await check('the nftables grammar: "; policy drop;" is code, not a comment; a port apart from its verdict', async () => {
+    await quickOpen(page, 'etc/nftables.conf');
+    const comment = await lineTokens(page, "# The host's firewall: only SSH comes in.", 1);
+    const policy = await lineTokens(page, 'type filter hook input priority 0; policy drop;');
+    const rule = await lineTokens(page, 'tcp dport { 22, 50022 } accept');
+    if (!comment || !policy || !rule) throw new Error('the nftables.conf lines are not on screen');
+    const commentColour = comment[comment.length - 1].color;
+    for (const word of ['policy', 'drop', 'hook', 'input']) {
+      if (tokenColour(policy, word) === commentColour) throw new Error(`"${word}" has the comment colour ${commentColour}`);
+    }
+    if (tokenColour(rule, '22') === tokenColour(rule, 'accept')) throw new Error('"22" and "accept" look the same');
+    if (tokenColour(policy, 'drop') === tokenColour(policy, 'policy')) throw new Error('"drop" and "policy" look the same');
+  });
+  await check('the status bar shows the host of the active file with its errors and warnings', async () => {
+    const item = page
+      .locator('.statusbar-item')
+      .filter({ hasText: /Portolan/ })
+      .first();
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan workspace: 3 errors, 1 warning/.test(e.innerText)),
+      null,
+      {
+        timeout: UI_TIMEOUT_MS,
+      },
+    );
+    const text = (await item.innerText()).trim();
+    if (!/Portolan workspace: 3 errors, 1 warning$/.test(text)) throw new Error(`status bar: "${text}"`);
+    await quickOpen(page, 'web/srv/app/compose.yaml');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan web: 3 errors, 0 warnings/.test(e.innerText)),
+      null,
+      {
+        timeout: UI_TIMEOUT_MS,
+      },
+    );
+  });
+  await check('the Port Map view lists the hosts, their ports, and who binds a port in conflict', async () => {
+    await runCommand(page, 'Portolan: Focus on Port Map View');
+    await expandTreeRow(page, 'web');
+    await expandTreeRow(page, 'tcp 443');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pane-body .monaco-list-row')].some((r) => /docker publishes/.test(r.innerText)), null, {
+      timeout: UI_TIMEOUT_MS,
+    });
+    const rows = await treeRows(page);
+    const wanted = [
+      /^workspace — 2 ports · 3 errors · 1 warning$/,
+      /^web — 3 ports · 3 errors · 0 warnings$/,
+      /^tcp 80 — HTTP · nginx$/,
+      /^tcp 443 — HTTPS · docker, nginx · conflict$/,
+      /^nginx listens on 0\.0\.0\.0:443\/tcp — web\/etc\/nginx\/sites-enabled\/shop:3$/,
+      /^iptables: accept by the rule at line 6 — web\/etc\/iptables\/rules\.v4$/,
+      /— port-conflict$/,
+    ];
+    for (const want of wanted) {
+      if (!rows.some((r) => want.test(r))) throw new Error(`no tree row matches ${want}: ${rows.join(' | ')}`);
+    }
+    // Wider, so that the screenshot shows whole lines: drag the sash between the side bar and the editor.
+    const sash = await page.locator('.part.sidebar').boundingBox();
+    if (sash) {
+      await page.mouse.move(sash.x + sash.width + 1, 400);
+      await page.mouse.down();
+      await page.mouse.move(sash.x + sash.width + 330, 400, { steps: 5 });
+      await page.mouse.up();
+    }
+    await page.mouse.move(1200, 650);
+    await sleep(400);
+    await shoot(page, artifacts, 'port-map.png', { x: 0, y: 0, width: 1040, height: 400 });
+  });
+  await check('the Port Map chart draws every port of the host, the conflict in red, details on hover', async () => {
+    await runCommand(page, 'Portolan: Open Port Map Chart');
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await frame.locator('.marker').first().waitFor({ timeout: UI_TIMEOUT_MS });
+    const count = await frame.locator('.marker').count();
+    if (count !== 3) throw new Error(`${count} markers for web's 3 ports`);
+    const conflict = frame.locator('.marker.conflict');
+    if ((await conflict.count()) !== 1) throw new Error(`${await conflict.count()} conflict markers`);
+    const fill = await conflict.locator('circle').evaluate((c) => getComputedStyle(c).fill);
+    const okFill = await frame
+      .locator('.marker:not(.conflict):not(.error) circle')
+      .first()
+      .evaluate((c) => getComputedStyle(c).fill)
+      .catch(() => undefined);
+    if (fill === okFill) throw new Error(`the conflict marker is drawn like the others (${fill})`);
+    await conflict.hover();
+    const details = await frame.locator('#details').innerText();
+    if (!/TCP 443/.test(details) || !/port-conflict/.test(details)) throw new Error(`details on hover: ${details}`);
+    await sleep(300);
+    await shoot(page, artifacts, 'port-map-chart.png', { x: 300, y: 0, width: 980, height: 420 });
+  });
+  await check('a duplicate default_server offers its quick fix in the light bulb menu', async () => {
+    await page.keyboard.press('Escape');
+    await quickOpen(page, 'web/etc/nginx/sites-enabled/shop');
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(':2:15');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length > 0, null, { timeout: UI_TIMEOUT_MS });
+    await sleep(500);
+    await page.keyboard.press('Control+.');
+    const menu = page
+      .locator('.action-widget')
+      .filter({ hasText: /default_server/ })
+      .first();
+    await menu.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    const text = await menu.innerText();
+    if (!/Remove .*default_server/i.test(text) || !/Ignore duplicate-default-server/.test(text)) throw new Error(`quick fix menu: ${text}`);
+    await sleep(300);
+    await shoot(page, artifacts, 'quick-fix.png', { x: 300, y: 0, width: 980, height: 300 });
+    await page.keyboard.press('Escape');
+  });
+  await check('clicking the status bar item offers the output and a restart; the output shows the server start and the analysis', async () => {
+    await page.keyboard.press('Escape');
+    await page
+      .locator('.statusbar-item')
+      .filter({ hasText: /Portolan/ })
+      .first()
+      .click();
+    const list = page.locator('.quick-input-widget .quick-input-list');
+    await list.filter({ hasText: 'Restart Server' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    const menu = await list.innerText();
+    if (!/Show Output/.test(menu) || !/Open Port Map/.test(menu)) throw new Error(`status menu: ${menu}`);
+    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Show Output' }).first().click();
+    // The output channel is an editor in the panel; its long lines wrap, so the text is read without line breaks.
+    const output = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.view-line')]
+          .map((l) => l.textContent)
+          .join('')
+          .replace(/\u00a0/g, ' '),
+      );
+    await page.waitForFunction(
+      () =>
+        /Portolan language server \S+\s*started/.test([...document.querySelectorAll('.view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('')),
+      null,
+      { timeout: UI_TIMEOUT_MS },
+    );
+    const text = await output();
+    if (!/Portolan 0\.1\.0\s*in\s/.test(text) || !/analysed\s*\d+\s*files\s*in\s*\d+\s*ms:\s*\d+\s*errors,\s*\d+\s*warnings/.test(text))
+      throw new Error(`output channel:\n${text}`);
+    await page.keyboard.press('Escape');
+  });
+  await check('Restart Server from the status bar menu: the item shows the server coming back', async () => {
+    await page
+      .locator('.statusbar-item')
+      .filter({ hasText: /Portolan/ })
+      .first()
+      .click();
+    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Restart Server' }).first().click();
+    await page
+      .waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan: (starting|analysing)/.test(e.innerText)), null, {
+        timeout: UI_TIMEOUT_MS,
+        polling: 20,
+      })
+      .catch(() => {
+        /* a fast restart may pass between two polls: what matters is that it comes back */
+      });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan \S+: \d+ errors?, \d+ warnings?/.test(e.innerText)),
+      null,
+      {
+        timeout: UI_TIMEOUT_MS,
+      },
+    );
+  });
   // Last, so that it is also what the final workbench screenshot shows. Its hover fits on screen
   // (VS Code caps a hover at a quarter of the editor's height), so it is the README's screenshot.
   await check('hovering port 22 shows the hover widget with "TCP 22 — SSH" and its range class', async () => {
+    // The layout the README shows: editor only (the checks above opened the side bar and the panel).
+    await runCommand(page, 'View: Close Panel').catch(() => {});
+    await runCommand(page, 'View: Close Primary Side Bar').catch(() => {});
+    await quickOpen(page, 'etc/ssh/sshd_config');
     const hover = await showHover(page, '22', 'TCP 22 — SSH');
     const text = await hover.innerText();
     if (!/well-known \(system\) port/.test(text)) throw new Error(`the hover lacks the range class: ${text}`);
-    await page.screenshot({ path: path.join(artifacts, 'hover.png') });
-    if (screenshotPath) {
-      fs.mkdirSync(path.dirname(screenshotPath), { recursive: true });
-      fs.copyFileSync(path.join(artifacts, 'hover.png'), screenshotPath);
-      log(`hover screenshot saved to ${path.relative(process.cwd(), screenshotPath)}`);
-    }
+    await shoot(page, artifacts, 'hover-sshd.png', { x: 0, y: 0, width: 1100, height: 440 });
   });
   return results;
+}
+
+/** Builds the .vsix as `npm run package` does and installs it with code-server's own CLI; returns its version. */
+function installPackage(work, extensionsDir, logFile) {
+  const vsix = path.join(work, 'portolan.vsix');
+  const t0 = Date.now();
+  const pack = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--out', vsix, '--stage', path.join(work, 'package')], {
+    encoding: 'utf8',
+  });
+  if (pack.status !== 0) throw new Error(`packaging failed:\n${pack.stdout}${pack.stderr}`);
+  const install = spawnSync(
+    process.execPath,
+    [CODE_SERVER_ENTRY, '--user-data-dir', path.join(work, 'user-data'), '--extensions-dir', extensionsDir, '--install-extension', vsix],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  fs.writeFileSync(logFile, `${install.stdout}${install.stderr}`);
+  if (install.status !== 0 || !/successfully installed/i.test(install.stdout + install.stderr)) {
+    throw new Error(`code-server --install-extension failed (exit ${install.status}):\n${install.stdout}${install.stderr}`);
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  log(
+    `packaged and installed ${manifest.publisher}.${manifest.name} ${manifest.version} (${Math.round(fs.statSync(vsix).size / 1024)} KiB) in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+  );
+  return manifest.version;
+}
+
+function saveReadmeShots(artifacts) {
+  const targets = [];
+  if (process.env.PORTOLAN_SCREENSHOTS) for (const name of README_SHOTS) targets.push([name, path.resolve(process.env.PORTOLAN_SCREENSHOTS, name)]);
+  if (process.env.PORTOLAN_SCREENSHOT) targets.push(['hover-sshd.png', path.resolve(process.env.PORTOLAN_SCREENSHOT)]);
+  for (const [name, target] of targets) {
+    const from = path.join(artifacts, name);
+    if (!fs.existsSync(from)) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(from, target);
+    log(`screenshot saved to ${path.relative(process.cwd(), target)}`);
+  }
 }
 
 async function main() {
@@ -328,6 +613,7 @@ async function main() {
   // A copy, so that nothing the suite does can touch the repository's fixture.
   fs.cpSync(FIXTURE, workspace, { recursive: true });
   writeSettings(path.join(work, 'user-data'));
+  const extensionsDir = path.join(work, 'extensions');
   fs.writeFileSync(hold, 'the driver checks the UI before the extension host ends\n');
 
   let codeServer;
@@ -344,7 +630,7 @@ async function main() {
       await stopGroup(codeServer && codeServer.pid, 'code-server');
       if (exitCode === 0) {
         fs.rmSync(LAST_ARTIFACTS, { recursive: true, force: true });
-        fs.renameSync(artifacts, LAST_ARTIFACTS);
+        fs.cpSync(artifacts, LAST_ARTIFACTS, { recursive: true });
         fs.rmSync(work, { recursive: true, force: true });
       } else {
         log(`kept the work directory for inspection: ${work} (logs and screenshots in artifacts/)`);
@@ -362,6 +648,9 @@ async function main() {
   }
 
   try {
+    const version = installPackage(work, extensionsDir, path.join(artifacts, 'install.log'));
+    // The suite checks that the Portolan it runs is this package (test/vscode/suite/portmap.test.ts).
+    fs.writeFileSync(path.join(work, 'portolan-vscode-expect.json'), JSON.stringify({ extensionsDir, version }));
     const port = await freeLoopbackPort();
     const base = `http://127.0.0.1:${port}`;
     const configFile = path.join(work, 'code-server.yaml');
@@ -386,7 +675,7 @@ async function main() {
         '--user-data-dir',
         path.join(work, 'user-data'),
         '--extensions-dir',
-        path.join(work, 'extensions'),
+        extensionsDir,
         workspace,
       ],
       // detached: its own process group, so stopping it stops the extension host and our language server too.
@@ -420,7 +709,7 @@ async function main() {
 
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [
-      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionDevelopmentPath', remote(HARNESS)],
       ['extensionTestsPath', remote(SUITE_INDEX)],
     ];
     const url = `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -467,7 +756,8 @@ async function main() {
     for (const r of suite.tests.slice(printed.length)) printResult(r);
 
     let uiResults = [];
-    if (!suite.error) uiResults = await uiChecks(page, artifacts, process.env.PORTOLAN_SCREENSHOT ? path.resolve(process.env.PORTOLAN_SCREENSHOT) : undefined);
+    if (!suite.error) uiResults = await uiChecks(page, artifacts);
+    saveReadmeShots(artifacts);
     await page.screenshot({ path: path.join(artifacts, 'workbench.png') }).catch(() => {});
     fs.rmSync(hold, { force: true }); // lets the suite's run() return
 

@@ -59,7 +59,14 @@ function buildHost(
   const ports: PortMapEntry[] = [];
   for (const group of groups.values()) {
     const { protocol, port, portEnd } = group[0];
-    const uses = dedupe(group).map((f) => use(engine, f));
+    const uses = dedupe(group)
+      .map((f) => use(engine, f))
+      .sort(
+        (a, b) =>
+          a.location.uri.localeCompare(b.location.uri) ||
+          a.location.range.start.line - b.location.range.start.line ||
+          a.location.range.start.character - b.location.range.start.character,
+      );
     const onThese = findings.filter((f) => group.some((fact) => fact.file === f.file && overlaps(fact.span, f.span)));
     const entryFindings: PortMapFinding[] = onThese.map((f) => ({ code: f.code, severity: f.severity, message: f.message, location: loc(f.file, f.span) }));
     const info = engine.registry.lookup(protocol, port);
