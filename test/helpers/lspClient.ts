@@ -47,8 +47,8 @@ export class TestClient {
     this.connection.listen();
   }
 
-  static async start(folder: string, opts: { capabilities?: ClientCapabilities; settings?: unknown } = {}): Promise<TestClient> {
-    const proc = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  static async start(folder: string, opts: { capabilities?: ClientCapabilities; settings?: unknown; serverJs?: string } = {}): Promise<TestClient> {
+    const proc = spawn(process.execPath, [opts.serverJs ?? SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const client = new TestClient(proc, opts.settings ?? null);
     const uri = `file://${folder}`;
     await client.connection.sendRequest(InitializeRequest.type, {
