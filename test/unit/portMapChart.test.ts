@@ -52,7 +52,10 @@ describe('port map chart (client/src/portMapChart.ts)', () => {
   });
 
   it('says what a firewall does, with the line of the rule and the rules that accept only some sources', () => {
-    assert.strictEqual(verdictText({ tool: 'iptables', where: 'r', verdict: 'accept', by: 'rule', location: loc, conditional: [] }), 'accept by the rule at line 3');
+    assert.strictEqual(
+      verdictText({ tool: 'iptables', where: 'r', verdict: 'accept', by: 'rule', location: loc, conditional: [] }),
+      'accept by the rule at line 3',
+    );
     assert.strictEqual(
       verdictText({ tool: 'ufw', where: 'r', verdict: 'drop', by: 'policy', conditional: ['accept from 10.0.0.0/8 (line 9)'] }),
       'drop by the default policy; accept from 10.0.0.0/8 (line 9)',
