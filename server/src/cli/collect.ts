@@ -63,7 +63,7 @@ interface Loaded {
   skipped: SkippedFile[];
 }
 
-function load(paths: string[]): Loaded {
+function load(paths: string[], cwd: string): Loaded {
   const registry = loadRegistry();
   const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
   const engine = new Engine(modules, registry);
@@ -71,7 +71,7 @@ function load(paths: string[]): Loaded {
   const aliases = new Map<string, string>();
   const skipped: SkippedFile[] = [];
   for (const p of paths.length ? paths : ['.']) {
-    const abs = toPosix(path.resolve(p));
+    const abs = toPosix(path.resolve(cwd, p));
     let st: fs.Stats;
     try {
       st = fs.statSync(abs);
@@ -101,7 +101,7 @@ function load(paths: string[]): Loaded {
 }
 
 export function collect(paths: string[], cwd: string = process.cwd()): Report {
-  const { engine, aliases, skipped } = load(paths);
+  const { engine, aliases, skipped } = load(paths, cwd);
   const result = engine.analyze();
   const base = toPosix(cwd);
   const shown = (file: string) => {
