@@ -17,8 +17,8 @@ import { requireProgram } from '../helpers/programs';
 const repo = path.resolve(__dirname, '../..');
 const serverJs = path.join(repo, 'server/out/server.js');
 const driver = path.join(__dirname, 'emacs/drive.el');
-/** Emacs is killed (by PID) if it has not quit by then; a healthy run takes about 2 s. */
-const EMACS_TIMEOUT_MS = 60000;
+/** Emacs is killed (by PID) if it has not quit by then (drive.el waits at most 4 x 20 s); a healthy run takes about 2 s. */
+const EMACS_TIMEOUT_MS = 100000;
 
 interface LspDiagnostic {
   code?: string;
@@ -133,6 +133,7 @@ describe('language server in a real Emacs (batch, Eglot)', function () {
   let exit: Awaited<ReturnType<typeof runEmacs>>;
 
   before(async function () {
+    this.timeout(EMACS_TIMEOUT_MS + 20000);
     const emacs = requireProgram(this, ['emacs'], 'emacs-nox elpa-eglot');
     requireEglot(this, emacs);
     assert.ok(fs.existsSync(serverJs), `${serverJs} is missing: build with 'npx tsc -b'`);
