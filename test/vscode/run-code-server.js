@@ -353,212 +353,259 @@ async function expandTreeRow(page, text) {
   );
 }
 
-/** UI checks on the live workbench; each returns a result like the suite's. */
+/**
+ * UI checks on the live workbench, in order (each may rely on the layout the one before left):
+ * [title, async (page, artifacts) => { throws on failure }].
+ */
+const UI_CHECKS = [
+  [
+    'the sshd-config grammar colours the port number apart from the Port keyword',
+    async (page, artifacts) => {
+      const token = await openMainConfigInEditor(page);
+      if (!token.found) throw new Error('no editor line "Port 22" is visible');
+      if (!token.numberClass) throw new Error(`tokens of "Port 22": ${token.tokens.join(', ')}`);
+      if (token.keywordClass === token.numberClass || token.keywordColor === token.numberColor) {
+        throw new Error(`"Port" (${token.keywordClass}, ${token.keywordColor}) and "22" (${token.numberClass}, ${token.numberColor}) look the same`);
+      }
+    },
+  ],
+  [
+    'hovering port 50022 shows its ephemeral-port warning and the port in one widget',
+    async (page, artifacts) => {
+      const hover = await showHover(page, '50022', 'TCP 50022');
+      const text = await hover.innerText();
+      if (!/ephemeral-port/.test(text) || !/Inside the IANA dynamic\/ephemeral range/.test(text))
+        throw new Error(`the hover lacks the warning or the range: ${text}`);
+    },
+  ],
+  [
+    'the nftables grammar: "; policy drop;" is code, not a comment; a port apart from its verdict',
+    async (page, artifacts) => {
+      await quickOpen(page, 'etc/nftables.conf');
+      const comment = await lineTokens(page, "# The host's firewall: only SSH comes in.", 1);
+      const policy = await lineTokens(page, 'type filter hook input priority 0; policy drop;');
+      const rule = await lineTokens(page, 'tcp dport { 22, 50022 } accept');
+      if (!comment || !policy || !rule) throw new Error('the nftables.conf lines are not on screen');
+      const commentColour = comment[comment.length - 1].color;
+      for (const word of ['policy', 'drop', 'hook', 'input']) {
+        if (tokenColour(policy, word) === commentColour) throw new Error(`"${word}" has the comment colour ${commentColour}`);
+      }
+      if (tokenColour(rule, '22') === tokenColour(rule, 'accept')) throw new Error('"22" and "accept" look the same');
+      if (tokenColour(policy, 'drop') === tokenColour(policy, 'policy')) throw new Error('"drop" and "policy" look the same');
+    },
+  ],
+  [
+    'the status bar shows the host of the active file with its errors and warnings',
+    async (page, artifacts) => {
+      const item = page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Portolan/ })
+        .first();
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan workspace: 3 errors, 1 warning/.test(e.innerText)),
+        null,
+        {
+          timeout: UI_TIMEOUT_MS,
+        },
+      );
+      const text = (await item.innerText()).trim();
+      if (!/Portolan workspace: 3 errors, 1 warning$/.test(text)) throw new Error(`status bar: "${text}"`);
+      await quickOpen(page, 'web/srv/app/compose.yaml');
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan web: 3 errors, 0 warnings/.test(e.innerText)),
+        null,
+        {
+          timeout: UI_TIMEOUT_MS,
+        },
+      );
+    },
+  ],
+  [
+    'the Port Map view lists the hosts, their ports, and who binds a port in conflict',
+    async (page, artifacts) => {
+      await runCommand(page, 'Portolan: Focus on Port Map View');
+      await expandTreeRow(page, 'web');
+      await expandTreeRow(page, 'tcp 443');
+      await page.waitForFunction(() => [...document.querySelectorAll('.pane-body .monaco-list-row')].some((r) => /docker publishes/.test(r.innerText)), null, {
+        timeout: UI_TIMEOUT_MS,
+      });
+      const rows = await treeRows(page);
+      const wanted = [
+        /^workspace — 2 ports · 3 errors · 1 warning$/,
+        /^web — 3 ports · 3 errors · 0 warnings$/,
+        /^tcp 80 — HTTP · nginx$/,
+        /^tcp 443 — HTTPS · docker, nginx · conflict$/,
+        /^nginx listens on 0\.0\.0\.0:443\/tcp — web\/etc\/nginx\/sites-enabled\/shop:3$/,
+        /^iptables: accept by the rule at line 6 — web\/etc\/iptables\/rules\.v4$/,
+        /— port-conflict$/,
+      ];
+      for (const want of wanted) {
+        if (!rows.some((r) => want.test(r))) throw new Error(`no tree row matches ${want}: ${rows.join(' | ')}`);
+      }
+      // Wider, so that the screenshot shows whole lines: drag the sash between the side bar and the editor.
+      const sash = await page.locator('.part.sidebar').boundingBox();
+      if (sash) {
+        await page.mouse.move(sash.x + sash.width + 1, 400);
+        await page.mouse.down();
+        await page.mouse.move(sash.x + sash.width + 330, 400, { steps: 5 });
+        await page.mouse.up();
+      }
+      await page.mouse.move(1200, 650);
+      await sleep(400);
+      await shoot(page, artifacts, 'port-map.png', { x: 0, y: 0, width: 1040, height: 400 });
+    },
+  ],
+  [
+    'the Port Map chart draws every port of the host, the conflict in red, details on hover, a click opens the line',
+    async (page, artifacts) => {
+      await runCommand(page, 'Portolan: Open Port Map Chart');
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await frame.locator('.marker').first().waitFor({ timeout: UI_TIMEOUT_MS });
+      const count = await frame.locator('.marker').count();
+      if (count !== 3) throw new Error(`${count} markers for web's 3 ports`);
+      const conflict = frame.locator('.marker.conflict');
+      if ((await conflict.count()) !== 1) throw new Error(`${await conflict.count()} conflict markers`);
+      const fill = await conflict.locator('circle').evaluate((c) => getComputedStyle(c).fill);
+      const okFill = await frame
+        .locator('.marker:not(.conflict):not(.error) circle')
+        .first()
+        .evaluate((c) => getComputedStyle(c).fill)
+        .catch(() => undefined);
+      if (fill === okFill) throw new Error(`the conflict marker is drawn like the others (${fill})`);
+      await conflict.hover();
+      const details = await frame.locator('#details').innerText();
+      if (!/TCP 443/.test(details) || !/port-conflict/.test(details)) throw new Error(`details on hover: ${details}`);
+      await sleep(300);
+      await shoot(page, artifacts, 'port-map-chart.png', { x: 300, y: 0, width: 980, height: 420 });
+      // A click goes to the first place that binds the port: nginx's listen in web/etc/nginx/sites-enabled/shop, line 3.
+      await conflict.click();
+      await page.locator('.tab.active').filter({ hasText: 'shop' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      await page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Ln 3, Col/ })
+        .first()
+        .waitFor({ timeout: UI_TIMEOUT_MS });
+    },
+  ],
+  [
+    'a duplicate default_server offers its quick fix in the light bulb menu',
+    async (page, artifacts) => {
+      await page.keyboard.press('Escape');
+      await quickOpen(page, 'web/etc/nginx/sites-enabled/shop');
+      await page.keyboard.press('Control+G');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(':2:15');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length > 0, null, { timeout: UI_TIMEOUT_MS });
+      await sleep(500);
+      await page.keyboard.press('Control+.');
+      const menu = page
+        .locator('.action-widget')
+        .filter({ hasText: /default_server/ })
+        .first();
+      await menu.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      const text = await menu.innerText();
+      if (!/Remove .*default_server/i.test(text) || !/Ignore duplicate-default-server/.test(text)) throw new Error(`quick fix menu: ${text}`);
+      await sleep(300);
+      await shoot(page, artifacts, 'quick-fix.png', { x: 300, y: 0, width: 980, height: 300 });
+      await page.keyboard.press('Escape');
+    },
+  ],
+  [
+    'clicking the status bar item offers the output and a restart; the output shows the server start and the analysis',
+    async (page, artifacts) => {
+      await page.keyboard.press('Escape');
+      await page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Portolan/ })
+        .first()
+        .click();
+      const list = page.locator('.quick-input-widget .quick-input-list');
+      await list.filter({ hasText: 'Restart Server' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      const menu = await list.innerText();
+      if (!/Show Output/.test(menu) || !/Open Port Map/.test(menu)) throw new Error(`status menu: ${menu}`);
+      await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Show Output' }).first().click();
+      // The output channel is an editor in the panel; its long lines wrap, so the text is read without line breaks.
+      const output = () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll('.view-line')]
+            .map((l) => l.textContent)
+            .join('')
+            .replace(/\u00a0/g, ' '),
+        );
+      await page.waitForFunction(
+        () =>
+          /Portolan language server \S+\s*started/.test(
+            [...document.querySelectorAll('.view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')).join(''),
+          ),
+        null,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      const text = await output();
+      if (!/Portolan 0\.1\.0\s*in\s/.test(text) || !/analysed\s*\d+\s*files\s*in\s*\d+\s*ms:\s*\d+\s*errors,\s*\d+\s*warnings/.test(text))
+        throw new Error(`output channel:\n${text}`);
+      await page.keyboard.press('Escape');
+    },
+  ],
+  [
+    'Restart Server from the status bar menu: the item shows the server coming back',
+    async (page, artifacts) => {
+      await page
+        .locator('.statusbar-item')
+        .filter({ hasText: /Portolan/ })
+        .first()
+        .click();
+      await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Restart Server' }).first().click();
+      await page
+        .waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan: (starting|analysing)/.test(e.innerText)), null, {
+          timeout: UI_TIMEOUT_MS,
+          polling: 20,
+        })
+        .catch(() => {
+          /* a fast restart may pass between two polls: what matters is that it comes back */
+        });
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan \S+: \d+ errors?, \d+ warnings?/.test(e.innerText)),
+        null,
+        {
+          timeout: UI_TIMEOUT_MS,
+        },
+      );
+    },
+  ],
+  // Last, so that it is also what the final workbench screenshot shows. Its hover fits on screen
+  // (VS Code caps a hover at a quarter of the editor's height), so it is the README's screenshot.
+  [
+    'hovering port 22 shows the hover widget with "TCP 22 — SSH" and its range class',
+    async (page, artifacts) => {
+      // The layout the README shows: editor only (the checks above opened the side bar and the panel).
+      await runCommand(page, 'View: Close Panel').catch(() => {});
+      await runCommand(page, 'View: Close Primary Side Bar').catch(() => {});
+      await quickOpen(page, 'etc/ssh/sshd_config');
+      const hover = await showHover(page, '22', 'TCP 22 — SSH');
+      const text = await hover.innerText();
+      if (!/well-known \(system\) port/.test(text)) throw new Error(`the hover lacks the range class: ${text}`);
+      await shoot(page, artifacts, 'hover-sshd.png', { x: 0, y: 0, width: 1100, height: 440 });
+    },
+  ],
+];
+
+/** Runs UI_CHECKS; each gives a result like the suite's, and a failing one leaves a screenshot. */
 async function uiChecks(page, artifacts) {
   const results = [];
-  const check = async (title, body) => {
+  for (const [title, body] of UI_CHECKS) {
     const t0 = Date.now();
     const fullTitle = `UI (Chromium) ${title}`;
     try {
-      await body();
+      await body(page, artifacts);
       results.push({ title, fullTitle, state: 'passed', durationMs: Date.now() - t0 });
     } catch (err) {
       await shoot(page, artifacts, `failed-${results.length + 1}.png`).catch(() => {});
       results.push({ title, fullTitle, state: 'failed', durationMs: Date.now() - t0, error: err && err.stack ? err.stack : String(err) });
     }
     printResult(results[results.length - 1]);
-  };
-  await check('the sshd-config grammar colours the port number apart from the Port keyword', async () => {
-    const token = await openMainConfigInEditor(page);
-    if (!token.found) throw new Error('no editor line "Port 22" is visible');
-    if (!token.numberClass) throw new Error(`tokens of "Port 22": ${token.tokens.join(', ')}`);
-    if (token.keywordClass === token.numberClass || token.keywordColor === token.numberColor) {
-      throw new Error(`"Port" (${token.keywordClass}, ${token.keywordColor}) and "22" (${token.numberClass}, ${token.numberColor}) look the same`);
-    }
-  });
-  await check('hovering port 50022 shows its ephemeral-port warning and the port in one widget', async () => {
-    const hover = await showHover(page, '50022', 'TCP 50022');
-    const text = await hover.innerText();
-    if (!/ephemeral-port/.test(text) || !/Inside the IANA dynamic\/ephemeral range/.test(text))
-      throw new Error(`the hover lacks the warning or the range: ${text}`);
-  });
-  await check('the nftables grammar: "; policy drop;" is code, not a comment; a port apart from its verdict', async () => {
-    await quickOpen(page, 'etc/nftables.conf');
-    const comment = await lineTokens(page, "# The host's firewall: only SSH comes in.", 1);
-    const policy = await lineTokens(page, 'type filter hook input priority 0; policy drop;');
-    const rule = await lineTokens(page, 'tcp dport { 22, 50022 } accept');
-    if (!comment || !policy || !rule) throw new Error('the nftables.conf lines are not on screen');
-    const commentColour = comment[comment.length - 1].color;
-    for (const word of ['policy', 'drop', 'hook', 'input']) {
-      if (tokenColour(policy, word) === commentColour) throw new Error(`"${word}" has the comment colour ${commentColour}`);
-    }
-    if (tokenColour(rule, '22') === tokenColour(rule, 'accept')) throw new Error('"22" and "accept" look the same');
-    if (tokenColour(policy, 'drop') === tokenColour(policy, 'policy')) throw new Error('"drop" and "policy" look the same');
-  });
-  await check('the status bar shows the host of the active file with its errors and warnings', async () => {
-    const item = page
-      .locator('.statusbar-item')
-      .filter({ hasText: /Portolan/ })
-      .first();
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan workspace: 3 errors, 1 warning/.test(e.innerText)),
-      null,
-      {
-        timeout: UI_TIMEOUT_MS,
-      },
-    );
-    const text = (await item.innerText()).trim();
-    if (!/Portolan workspace: 3 errors, 1 warning$/.test(text)) throw new Error(`status bar: "${text}"`);
-    await quickOpen(page, 'web/srv/app/compose.yaml');
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan web: 3 errors, 0 warnings/.test(e.innerText)),
-      null,
-      {
-        timeout: UI_TIMEOUT_MS,
-      },
-    );
-  });
-  await check('the Port Map view lists the hosts, their ports, and who binds a port in conflict', async () => {
-    await runCommand(page, 'Portolan: Focus on Port Map View');
-    await expandTreeRow(page, 'web');
-    await expandTreeRow(page, 'tcp 443');
-    await page.waitForFunction(() => [...document.querySelectorAll('.pane-body .monaco-list-row')].some((r) => /docker publishes/.test(r.innerText)), null, {
-      timeout: UI_TIMEOUT_MS,
-    });
-    const rows = await treeRows(page);
-    const wanted = [
-      /^workspace — 2 ports · 3 errors · 1 warning$/,
-      /^web — 3 ports · 3 errors · 0 warnings$/,
-      /^tcp 80 — HTTP · nginx$/,
-      /^tcp 443 — HTTPS · docker, nginx · conflict$/,
-      /^nginx listens on 0\.0\.0\.0:443\/tcp — web\/etc\/nginx\/sites-enabled\/shop:3$/,
-      /^iptables: accept by the rule at line 6 — web\/etc\/iptables\/rules\.v4$/,
-      /— port-conflict$/,
-    ];
-    for (const want of wanted) {
-      if (!rows.some((r) => want.test(r))) throw new Error(`no tree row matches ${want}: ${rows.join(' | ')}`);
-    }
-    // Wider, so that the screenshot shows whole lines: drag the sash between the side bar and the editor.
-    const sash = await page.locator('.part.sidebar').boundingBox();
-    if (sash) {
-      await page.mouse.move(sash.x + sash.width + 1, 400);
-      await page.mouse.down();
-      await page.mouse.move(sash.x + sash.width + 330, 400, { steps: 5 });
-      await page.mouse.up();
-    }
-    await page.mouse.move(1200, 650);
-    await sleep(400);
-    await shoot(page, artifacts, 'port-map.png', { x: 0, y: 0, width: 1040, height: 400 });
-  });
-  await check('the Port Map chart draws every port of the host, the conflict in red, details on hover', async () => {
-    await runCommand(page, 'Portolan: Open Port Map Chart');
-    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await frame.locator('.marker').first().waitFor({ timeout: UI_TIMEOUT_MS });
-    const count = await frame.locator('.marker').count();
-    if (count !== 3) throw new Error(`${count} markers for web's 3 ports`);
-    const conflict = frame.locator('.marker.conflict');
-    if ((await conflict.count()) !== 1) throw new Error(`${await conflict.count()} conflict markers`);
-    const fill = await conflict.locator('circle').evaluate((c) => getComputedStyle(c).fill);
-    const okFill = await frame
-      .locator('.marker:not(.conflict):not(.error) circle')
-      .first()
-      .evaluate((c) => getComputedStyle(c).fill)
-      .catch(() => undefined);
-    if (fill === okFill) throw new Error(`the conflict marker is drawn like the others (${fill})`);
-    await conflict.hover();
-    const details = await frame.locator('#details').innerText();
-    if (!/TCP 443/.test(details) || !/port-conflict/.test(details)) throw new Error(`details on hover: ${details}`);
-    await sleep(300);
-    await shoot(page, artifacts, 'port-map-chart.png', { x: 300, y: 0, width: 980, height: 420 });
-  });
-  await check('a duplicate default_server offers its quick fix in the light bulb menu', async () => {
-    await page.keyboard.press('Escape');
-    await quickOpen(page, 'web/etc/nginx/sites-enabled/shop');
-    await page.keyboard.press('Control+G');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(':2:15');
-    await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length > 0, null, { timeout: UI_TIMEOUT_MS });
-    await sleep(500);
-    await page.keyboard.press('Control+.');
-    const menu = page
-      .locator('.action-widget')
-      .filter({ hasText: /default_server/ })
-      .first();
-    await menu.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-    const text = await menu.innerText();
-    if (!/Remove .*default_server/i.test(text) || !/Ignore duplicate-default-server/.test(text)) throw new Error(`quick fix menu: ${text}`);
-    await sleep(300);
-    await shoot(page, artifacts, 'quick-fix.png', { x: 300, y: 0, width: 980, height: 300 });
-    await page.keyboard.press('Escape');
-  });
-  await check('clicking the status bar item offers the output and a restart; the output shows the server start and the analysis', async () => {
-    await page.keyboard.press('Escape');
-    await page
-      .locator('.statusbar-item')
-      .filter({ hasText: /Portolan/ })
-      .first()
-      .click();
-    const list = page.locator('.quick-input-widget .quick-input-list');
-    await list.filter({ hasText: 'Restart Server' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-    const menu = await list.innerText();
-    if (!/Show Output/.test(menu) || !/Open Port Map/.test(menu)) throw new Error(`status menu: ${menu}`);
-    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Show Output' }).first().click();
-    // The output channel is an editor in the panel; its long lines wrap, so the text is read without line breaks.
-    const output = () =>
-      page.evaluate(() =>
-        [...document.querySelectorAll('.view-line')]
-          .map((l) => l.textContent)
-          .join('')
-          .replace(/\u00a0/g, ' '),
-      );
-    await page.waitForFunction(
-      () =>
-        /Portolan language server \S+\s*started/.test([...document.querySelectorAll('.view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('')),
-      null,
-      { timeout: UI_TIMEOUT_MS },
-    );
-    const text = await output();
-    if (!/Portolan 0\.1\.0\s*in\s/.test(text) || !/analysed\s*\d+\s*files\s*in\s*\d+\s*ms:\s*\d+\s*errors,\s*\d+\s*warnings/.test(text))
-      throw new Error(`output channel:\n${text}`);
-    await page.keyboard.press('Escape');
-  });
-  await check('Restart Server from the status bar menu: the item shows the server coming back', async () => {
-    await page
-      .locator('.statusbar-item')
-      .filter({ hasText: /Portolan/ })
-      .first()
-      .click();
-    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Restart Server' }).first().click();
-    await page
-      .waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan: (starting|analysing)/.test(e.innerText)), null, {
-        timeout: UI_TIMEOUT_MS,
-        polling: 20,
-      })
-      .catch(() => {
-        /* a fast restart may pass between two polls: what matters is that it comes back */
-      });
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan \S+: \d+ errors?, \d+ warnings?/.test(e.innerText)),
-      null,
-      {
-        timeout: UI_TIMEOUT_MS,
-      },
-    );
-  });
-  // Last, so that it is also what the final workbench screenshot shows. Its hover fits on screen
-  // (VS Code caps a hover at a quarter of the editor's height), so it is the README's screenshot.
-  await check('hovering port 22 shows the hover widget with "TCP 22 — SSH" and its range class', async () => {
-    // The layout the README shows: editor only (the checks above opened the side bar and the panel).
-    await runCommand(page, 'View: Close Panel').catch(() => {});
-    await runCommand(page, 'View: Close Primary Side Bar').catch(() => {});
-    await quickOpen(page, 'etc/ssh/sshd_config');
-    const hover = await showHover(page, '22', 'TCP 22 — SSH');
-    const text = await hover.innerText();
-    if (!/well-known \(system\) port/.test(text)) throw new Error(`the hover lacks the range class: ${text}`);
-    await shoot(page, artifacts, 'hover-sshd.png', { x: 0, y: 0, width: 1100, height: 440 });
-  });
+  }
   return results;
 }
 

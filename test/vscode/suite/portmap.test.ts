@@ -104,6 +104,30 @@ describe('the installed extension in VS Code', function () {
     assert.strictEqual(editor.document.getText(editor.selection), '443');
   });
 
+  it('the tree follows an edit: a new Port line shows up under its host, and goes away on revert', async () => {
+    const { tree } = api();
+    const uri = workspaceFile('etc/ssh/sshd_config');
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document);
+    const portsOf = (hostLabel: string) => {
+      const host = tree.getChildren().find((h) => h.kind === 'host' && h.host.label === hostLabel);
+      return host ? tree.getChildren(host).map((p) => label(tree, p)) : [];
+    };
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, new vscode.Position(3, 0), 'Port 2222\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    try {
+      const ports = await until('tcp 2222 in the tree', () => (portsOf('workspace').some((l) => l.startsWith('tcp 2222')) ? portsOf('workspace') : undefined));
+      assert.ok(
+        ports.some((l) => /^tcp 2222 — (.+ · )?sshd$/.test(l)),
+        ports.join(', '),
+      );
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    await until('tcp 2222 gone after the revert', () => (portsOf('workspace').some((l) => l.startsWith('tcp 2222')) ? undefined : true));
+  });
+
   it('the status bar names the active file host and its findings', async () => {
     const { status } = api();
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workspaceFile('web/srv/app/compose.yaml')));
