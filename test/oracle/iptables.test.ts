@@ -15,7 +15,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isRoot, requireProgram, run } from '../helpers/programs';
-import { createIptablesModule, protoName, type IptablesExtra, type IptRule } from '../../server/src/formats/iptables';
+import { createIptablesModule, type IptablesExtra } from '../../server/src/formats/iptables';
+import { protoName, type IptRule } from '../../server/src/formats/netfilter/restore';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { LineIndex } from '../../server/src/core/lineIndex';
 

@@ -27,7 +27,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { engineWith, shownFindings } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
-import { parseNginxTree, type NginxDirective } from '../../server/src/formats/nginxLexer';
+import { parseNginxTree, type NginxDirective } from '../../server/src/formats/nginx/lexer';
 
 const execFileAsync = promisify(execFile);
 const corpusDir = path.join(process.env.PORTOLAN_CORPUS ?? path.resolve(__dirname, '../../../shared/corpus'), 'nginx');

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { interpolate, mappedFromOffsets, parseDotenv, spanOf } from '../../server/src/formats/composeInterpolation';
-import { UNKNOWN } from '../../server/src/formats/composePorts';
+import { interpolate, mappedFromOffsets, parseDotenv, spanOf } from '../../server/src/formats/compose/interpolation';
+import { UNKNOWN } from '../../server/src/formats/compose/ports';
 
 /** Interpolates `text` as if it sat at offset 0 of a file; returns the value ('?' for unknown) and issue kinds. */
 function run(text: string, vars: Record<string, string> = {}) {

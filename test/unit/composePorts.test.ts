@@ -8,7 +8,7 @@ import {
   UNKNOWN,
   type RangePart,
   type ShortSpec,
-} from '../../server/src/formats/composePorts';
+} from '../../server/src/formats/compose/ports';
 
 /** A parsed spec as "ip|host|container/proto" ('-' for absent), ranges as from-to. */
 function show(spec: ShortSpec): string {

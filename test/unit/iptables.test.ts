@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import { engineWith, offsetOf, shownFindings } from '../helpers/engine';
 import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
-import { createIptablesModule, tokenizeRestoreLine } from '../../server/src/formats/iptables';
+import { createIptablesModule } from '../../server/src/formats/iptables';
+import { tokenizeRestoreLine } from '../../server/src/formats/netfilter/restore';
 import { loadRegistry } from '../../server/src/workspace/data';
 import type { FirewallRule } from '../../server/src/core/types';
 

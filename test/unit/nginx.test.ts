@@ -4,7 +4,7 @@ import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import type { PortFact } from '../../server/src/core/types';
 import { createNginxModule, isNginxPath } from '../../server/src/formats/nginx';
-import { parseNginxTree } from '../../server/src/formats/nginxLexer';
+import { parseNginxTree } from '../../server/src/formats/nginx/lexer';
 
 const MAIN = 'etc/nginx/nginx.conf';
 const main = (httpBody: string, rest = '') => `events {}\nhttp {\n${httpBody}\n}\n${rest}`;

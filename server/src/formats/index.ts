@@ -5,7 +5,7 @@ import { createSshdModule } from './sshd';
 import { createNginxModule } from './nginx';
 import { createNftablesModule } from './nftables';
 import { createFirewalldModules } from './firewalld';
-import type { FirewalldServiceData } from './firewalldServices';
+import type { FirewalldServiceData } from './firewalld/services';
 import { createComposeModule } from './compose';
 import { createIptablesModule } from './iptables';
 import { createUfwModules } from './ufw';

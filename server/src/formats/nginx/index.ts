@@ -14,10 +14,10 @@
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { formatHostPort, parseIp, resolveWellKnownHost } from '../core/address';
-import { FileIndex, resolveInclude } from '../core/includes';
-import { LineIndex } from '../core/lineIndex';
-import { MAX_PORT } from '../core/portRanges';
+import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/address';
+import { FileIndex, resolveInclude } from '../../core/includes';
+import { LineIndex } from '../../core/lineIndex';
+import { MAX_PORT } from '../../core/portRanges';
 import type {
   FileParse,
   Finding,
@@ -30,8 +30,9 @@ import type {
   Protocol,
   RelatedLocation,
   Span,
-} from '../core/types';
-import { parseNginxTree, type NginxDirective, type NginxWord } from './nginxLexer';
+} from '../../core/types';
+import { removeListenParameter } from './writer';
+import { parseNginxTree, type NginxDirective, type NginxWord } from './lexer';
 
 /** Where a directive stands; an IncludeRef carries it to the included file. */
 export type NginxContext =
@@ -1148,7 +1149,7 @@ class Linker {
           duplicate.fixes = [
             {
               title: `Remove default_server here (${this.contextOf(entry.defaultBy.server, entry.defaultBy.file)} stays the default for ${shown})`,
-              edits: [{ file: at.file, span: ev.defaultRemoval, newText: '' }],
+              edits: [removeListenParameter(at.file, ev.defaultRemoval)],
               preferred: true,
             },
           ];

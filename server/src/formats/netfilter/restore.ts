@@ -1,27 +1,15 @@
 /**
- * iptables-restore files (rules.v4, rules.v6, /etc/sysconfig/iptables, iptables-save output):
- * tables, chains and their policies, and every rule read the way iptables-restore 1.8 reads it
+ * The netfilter reader shared by iptables and ufw: iptables-restore text (rules.v4, rules.v6,
+ * iptables-save output, ufw's user.rules) read into tables, chains and their policies, every rule read
+ * the way iptables-restore 1.8 reads it
  * (add_param_to_argv's quoting, getopt's option abbreviations, extensions loaded by -m, -p and -j).
  * Checked against `iptables-{legacy,nft}-restore --test` and `iptables-save` in test/oracle/iptables.test.ts.
  *
  * The shared reader (parseRestore) also serves ufw's user.rules, which ufw loads with iptables-restore.
  */
 import * as ipaddr from 'ipaddr.js';
-import { MAX_PORT, rangeText } from '../core/portRanges';
-import type {
-  FileParse,
-  Finding,
-  FirewallAction,
-  FirewallFacts,
-  FirewallForward,
-  FirewallRule,
-  FormatModule,
-  IpFamily,
-  PortFact,
-  PortRange,
-  Protocol,
-  Span,
-} from '../core/types';
+import { MAX_PORT, rangeText } from '../../core/portRanges';
+import type { Finding, FirewallAction, FirewallForward, FirewallRule, IpFamily, PortFact, PortRange, Protocol, Span } from '../../core/types';
 
 export interface Token {
   text: string;
@@ -1599,44 +1587,4 @@ export function factsOfDoc(doc: RestoreDoc, o: Omit<FactOptions, 'directionOf'> 
     for (const rules of table.rules.values()) for (const rule of rules) if (!rule.invalid) facts.push(...factsOfRule(rule, table, { ...o, directionOf }));
   }
   return facts;
-}
-
-export interface IptablesExtra {
-  doc: RestoreDoc;
-}
-
-export function createIptablesModule(resolveService: ServiceResolver): FormatModule {
-  function parse(text: string, file: string): FileParse {
-    const family = familyOf(file, text);
-    const doc = parseRestore(text, file, { family, resolveService });
-    const filter = doc.tables.get('filter');
-    const input = filter?.chains.get('INPUT');
-    const firewall: FirewallFacts = {
-      tool: 'iptables',
-      // A chain whose policy no line sets keeps the kernel's default, ACCEPT.
-      inboundPolicy: { action: input?.policy === 'DROP' ? 'drop' : 'accept', span: input?.policySpan, family },
-      inputRules: filter ? flattenChain(filter, 'INPUT', family) : [],
-      forwards: forwardsOf(doc.tables.get('nat')),
-    };
-    const facts = factsOfDoc(doc, { file, family, program: family === 'ipv6' ? 'ip6tables' : 'iptables' });
-    const extra: IptablesExtra = { doc };
-    return { format: 'iptables', file, facts, findings: doc.findings, includes: [], firewall, extra };
-  }
-
-  return {
-    id: 'iptables',
-    matchesPath: (path) => {
-      const base = path.slice(path.lastIndexOf('/') + 1);
-      return (
-        /^rules\.v[46]$/.test(base) ||
-        /^ip6?tables.*\.rules$/.test(base) ||
-        /\.ip6?tables$/.test(base) ||
-        /^ip6tables/.test(base) ||
-        /(^|\/)sysconfig\/ip6?tables$/.test(path)
-      );
-    },
-    matchesContent: (text) =>
-      /^\*(filter|nat|mangle|raw|security)[ \t]*$/m.test(text) && /^COMMIT[ \t]*$/m.test(text) && /^(:|-A |-I |\[\d+:\d+\] -A )/m.test(text),
-    parse,
-  };
 }

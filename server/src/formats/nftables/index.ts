@@ -5,7 +5,7 @@
  * Anything else is skipped to the end of its statement. Checked against nft 1.0.6 (`nft -c -f`,
  * `nft -j list ruleset`) in test/oracle/nftables.test.ts.
  */
-import { MAX_PORT, rangeText } from '../core/portRanges';
+import { MAX_PORT, rangeText } from '../../core/portRanges';
 import type {
   FileParse,
   Finding,
@@ -22,7 +22,7 @@ import type {
   PortRange,
   Protocol,
   Span,
-} from '../core/types';
+} from '../../core/types';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens

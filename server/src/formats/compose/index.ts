@@ -9,23 +9,27 @@
  * link() interpolates, merges the files as compose merges them, and produces the facts.
  * Checked against `docker-compose config` in test/oracle/compose.test.ts.
  */
-import { rangeText } from '../core/portRanges';
+import { rangeText } from '../../core/portRanges';
 import * as path from 'path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
-import { formatHostPort, type ParsedAddress } from '../core/address';
-import { LineIndex } from '../core/lineIndex';
-import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Severity, Span } from '../core/types';
-import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart } from './composePorts';
-import {
-  interpolate,
-  mappedFromOffsets,
-  opaqueMapped,
-  parseDotenv,
-  spanOf,
-  type Environment,
-  type InterpolationIssue,
-  type MappedText,
-} from './composeInterpolation';
+import { formatHostPort, type ParsedAddress } from '../../core/address';
+import { LineIndex } from '../../core/lineIndex';
+import type {
+  FileParse,
+  Finding,
+  FormatModule,
+  IncludeRef,
+  InstanceInput,
+  InstanceOutput,
+  IpFamily,
+  PortFact,
+  Protocol,
+  Severity,
+  Span,
+} from '../../core/types';
+import { quotePlainScalar } from './writer';
+import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart } from './ports';
+import { interpolate, mappedFromOffsets, opaqueMapped, parseDotenv, spanOf, type Environment, type InterpolationIssue, type MappedText } from './interpolation';
 
 /** Compose's default file names, in its order of preference (compose-go cli/options.go). */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
@@ -370,7 +374,7 @@ function readPorts(y: YamlReader, node: Node | null, file: string, findings: Fin
         );
         // A plain scalar's text is its value, so quoting it changes nothing else.
         if (span.end - span.start === entry.value.length)
-          unquoted.fixes = [{ title: `Quote it: "${entry.value}"`, edits: [{ file, span, newText: `"${entry.value}"` }], preferred: true }];
+          unquoted.fixes = [{ title: `Quote it: "${entry.value}"`, edits: [quotePlainScalar(file, span, entry.value)], preferred: true }];
         findings.push(unquoted);
       }
       entries.push({ kind: 'short', raw, line });

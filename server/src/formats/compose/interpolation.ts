@@ -7,8 +7,8 @@
  * not set is treated as unset, and where compose would need its value (`${VAR}`, `$VAR`,
  * `${VAR:?msg}`) the result holds UNKNOWN instead.
  */
-import type { Span } from '../core/types';
-import { UNKNOWN } from './composePorts';
+import type { Span } from '../../core/types';
+import { UNKNOWN } from './ports';
 
 /** A string and, for each of its characters, the span of file text that produced it. */
 export interface MappedText {

@@ -3,9 +3,10 @@
  * servconf.c and misc.c (9.2) read them (checked against `sshd -T` in test/oracle/sshd.test.ts).
  */
 import * as ipaddr from 'ipaddr.js';
-import { parseIp, resolveWellKnownHost, formatHostPort, type ParsedAddress } from '../core/address';
-import { MAX_PORT } from '../core/portRanges';
-import type { FileParse, Finding, Fix, FormatModule, InstanceInput, InstanceOutput, PortFact, Span, IpFamily, IncludeRef } from '../core/types';
+import { parseIp, resolveWellKnownHost, formatHostPort, type ParsedAddress } from '../../core/address';
+import { MAX_PORT } from '../../core/portRanges';
+import { matchBlockFixes } from './writer';
+import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, PortFact, Span, IpFamily, IncludeRef } from '../../core/types';
 
 export interface Token {
   text: string;
@@ -213,25 +214,6 @@ function resolveListenHost(host: string): ParsedAddress[] | undefined {
   if (known) return known;
   if (/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/.test(host) && /[A-Za-z_]/.test(host)) return [];
   return undefined;
-}
-
-/**
- * Quick fixes for a global-only directive inside a Match block: move the line above the first Match
- * of the file (sshd then applies it to every connection, which is all it can do), or delete it.
- */
-function matchBlockFixes(file: string, text: string, lineStart: number, rawLine: string, firstMatchStart: number | undefined): Fix[] {
-  const lineEnd = Math.min(text.length, lineStart + rawLine.length + 1);
-  const directive = rawLine.replace(/\r$/, '').trim();
-  const remove = { file, span: { start: lineStart, end: lineEnd }, newText: '' };
-  const fixes: Fix[] = [];
-  if (firstMatchStart !== undefined) {
-    fixes.push({
-      title: `Move '${directive}' above the first Match block (sshd then applies it to every connection)`,
-      edits: [{ file, span: { start: firstMatchStart, end: firstMatchStart }, newText: `${directive}${rawLine.endsWith('\r') ? '\r\n' : '\n'}` }, remove],
-    });
-  }
-  fixes.push({ title: `Delete '${directive}'`, edits: [remove] });
-  return fixes;
 }
 
 const MATCH_CRITERIA = new Set(['user', 'group', 'host', 'address', 'localaddress', 'localport', 'rdomain']);

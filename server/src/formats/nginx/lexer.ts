@@ -6,7 +6,7 @@
  * word could start. nginx stops at the first error; we report it and keep going so that the rest
  * of the file is still analysed. Linear in the text length and never throws.
  */
-import type { Span } from '../core/types';
+import type { Span } from '../../core/types';
 
 export interface NginxWord {
   /** The value nginx sees: quotes removed, escapes applied. */

@@ -9,7 +9,7 @@
  * so link() sees them. Checked against the real `ufw --rootdir` in test/oracle/ufw.test.ts.
  */
 import * as ipaddr from 'ipaddr.js';
-import { MAX_PORT } from '../core/portRanges';
+import { MAX_PORT } from '../../core/portRanges';
 import type {
   FileParse,
   Finding,
@@ -25,8 +25,18 @@ import type {
   PortRange,
   Protocol,
   Span,
-} from '../core/types';
-import { factsOfRule, flattenRules, formatPorts, parseRestore, verbOf, type IptRule, type IptTable, type PortElem, type ServiceResolver } from './iptables';
+} from '../../core/types';
+import {
+  factsOfRule,
+  flattenRules,
+  formatPorts,
+  parseRestore,
+  verbOf,
+  type IptRule,
+  type IptTable,
+  type PortElem,
+  type ServiceResolver,
+} from '../netfilter/restore';
 
 function finding(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error'): Finding {
   return { file, span, severity, code, message };

@@ -5,7 +5,7 @@
  * resolve through the workspace's own services/*.xml first (reached by IncludeRefs to
  * /etc/firewalld/services), then through the stock definitions shipped in data/.
  */
-import { rangeText } from '../core/portRanges';
+import { rangeText } from '../../core/portRanges';
 import { SaxesParser } from 'saxes';
 import type {
   FileParse,
@@ -23,8 +23,8 @@ import type {
   PortRange,
   Protocol,
   Span,
-} from '../core/types';
-import type { FirewalldServiceData, FirewalldServiceDef } from './firewalldServices';
+} from '../../core/types';
+import type { FirewalldServiceData, FirewalldServiceDef } from './services';
 
 // ---------------------------------------------------------------------------------------------
 // XML with positions

@@ -8,8 +8,8 @@
  * A character '\u0000' stands for text an unresolved variable would supply: a part holding one is
  * `unknown` rather than wrong.
  */
-import { parseIp, type ParsedAddress } from '../core/address';
-import type { Protocol } from '../core/types';
+import { parseIp, type ParsedAddress } from '../../core/address';
+import type { Protocol } from '../../core/types';
 
 /** Marks text that comes from a variable with no known value. */
 export const UNKNOWN = '\u0000';
