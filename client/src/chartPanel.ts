@@ -10,11 +10,15 @@ import { chartHtml } from './portMapChart';
 export class ChartPanel implements vscode.Disposable {
   private panel?: vscode.WebviewPanel;
   private hostId?: string;
+  /** Every host, as summaries (the picker). */
   private hosts: PortMapHost[] = [];
+  /** The host drawn now, with its ports. */
+  private drawn?: PortMapHost;
 
   constructor(
     private readonly reveal: (location: Location) => Promise<void>,
     private readonly ephemeral: () => { from: number; to: number }[],
+    private readonly fetchHost: (id: string) => Promise<PortMapHost | undefined>,
   ) {}
 
   get visible(): boolean {
@@ -23,10 +27,10 @@ export class ChartPanel implements vscode.Disposable {
 
   /** The host drawn now (for tests). */
   get host(): PortMapHost | undefined {
-    return this.hosts.find((h) => h.id === this.hostId) ?? this.hosts[0];
+    return this.drawn;
   }
 
-  show(hosts: PortMapHost[], hostId?: string): void {
+  async show(hosts: PortMapHost[], hostId?: string): Promise<void> {
     this.hosts = hosts;
     if (hostId) this.hostId = hostId;
     if (!this.panel) {
@@ -39,23 +43,26 @@ export class ChartPanel implements vscode.Disposable {
         if (message.type === 'open' && message.location) await this.reveal(message.location);
         if (message.type === 'host' && message.host) {
           this.hostId = message.host;
-          this.render();
+          await this.render();
         }
       });
     }
-    this.render();
-    this.panel.reveal(undefined, false);
+    await this.render();
+    this.panel?.reveal(undefined, false);
   }
 
   /** New data from the server: redraw if open. */
-  update(hosts: PortMapHost[]): void {
+  async update(hosts: PortMapHost[]): Promise<void> {
     this.hosts = hosts;
-    if (this.panel) this.render();
+    if (this.panel) await this.render();
   }
 
-  private render(): void {
+  private async render(): Promise<void> {
     if (!this.panel) return;
-    const host = this.host;
+    const id = this.hosts.some((h) => h.id === this.hostId) ? this.hostId! : this.hosts[0]?.id;
+    const host = id ? await this.fetchHost(id) : undefined;
+    if (!this.panel) return;
+    this.drawn = host;
     this.panel.title = host ? `Port Map: ${host.label}` : 'Port Map';
     this.panel.webview.html = chartHtml(host, {
       ephemeral: this.ephemeral(),

@@ -30,9 +30,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Portol
   const version = String(context.extension.packageJSON.version ?? '');
   const output = vscode.window.createOutputChannel('Portolan', { log: true });
   output.appendLine(`Portolan ${version} in ${vscode.env.appName} ${vscode.version} (extension at ${context.extensionPath})`);
-  const tree = new PortMapTree();
+  const fetchHost = async (id: string) => (await portMap({ host: id })).hosts[0];
+  const tree = new PortMapTree(fetchHost);
   const status = new StatusItem(version);
-  const chart = new ChartPanel(reveal, ephemeralSetting);
+  const chart = new ChartPanel(reveal, ephemeralSetting, fetchHost);
   const view = vscode.window.createTreeView('portolan.portMap', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(output, status, chart, view);
 
@@ -57,11 +58,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Portol
   };
   const refresh = debounce(async () => {
     try {
-      const all = await portMap();
+      const all = await portMap({ summary: true });
       tree.update(all.hosts);
-      chart.update(all.hosts);
+      await chart.update(all.hosts);
       const active = activeFileUri();
-      const own = active ? await portMap({ uri: active }) : { hosts: [] };
+      const own = active ? await portMap({ uri: active, summary: true }) : { hosts: [] };
       if (own.hosts.length === 1) status.setHosts(own.hosts[0].label, own.hosts);
       else status.setHosts(all.hosts.length === 1 ? all.hosts[0].label : '', all.hosts);
       refreshed++;
@@ -93,9 +94,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Portol
     vscode.commands.registerCommand('portolan.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('portolan.refreshPortMap', () => refresh()),
     vscode.commands.registerCommand('portolan.showPortMap', async (node?: { kind?: string; host?: { id: string } }) => {
-      const all = await portMap();
-      const own = activeFileUri() ? (await portMap({ uri: activeFileUri() })).hosts[0] : undefined;
-      chart.show(all.hosts, node?.host?.id ?? own?.id);
+      const all = await portMap({ summary: true });
+      const own = activeFileUri() ? (await portMap({ uri: activeFileUri(), summary: true })).hosts[0] : undefined;
+      await chart.show(all.hosts, node?.host?.id ?? own?.id);
     }),
     vscode.commands.registerCommand(REVEAL_COMMAND, reveal),
     vscode.commands.registerCommand(STATUS_MENU_COMMAND, statusMenu),

@@ -1,7 +1,8 @@
 /**
  * The Port Map view (activity bar → Portolan): host → port/protocol → who binds it, who points at it,
  * what each firewall does with it, the findings and the firewall rules naming it. Every line with a
- * place in a file jumps there. Refreshed by extension.ts when the server reports a new analysis.
+ * place in a file jumps there. Refreshed by extension.ts when the server reports a new analysis: the
+ * hosts come as a summary (counts only), and a host's ports are asked for when it is expanded.
  */
 import * as vscode from 'vscode';
 import type { Location, PortMapEntry, PortMapHost } from '../../server/out/protocol';
@@ -18,20 +19,32 @@ export class PortMapTree implements vscode.TreeDataProvider<PortMapNode> {
   private readonly changed = new vscode.EventEmitter<PortMapNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private current: PortMapHost[] = [];
+  /** Hosts with their ports, fetched on expansion, for the analysis now shown. */
+  private readonly details = new Map<string, Promise<PortMapHost | undefined>>();
 
-  /** The hosts shown now (for tests and the chart's host picker). */
+  /** `fetchHost` asks the server for one host with its ports. */
+  constructor(private readonly fetchHost: (id: string) => Promise<PortMapHost | undefined>) {}
+
+  /** The hosts shown now, as summaries (for tests and the chart's host picker). */
   get hosts(): PortMapHost[] {
     return this.current;
   }
 
+  /** A new analysis: the host summaries; expanded hosts ask for their ports again. */
   update(hosts: PortMapHost[]): void {
     this.current = hosts;
+    this.details.clear();
     this.changed.fire(undefined);
   }
 
-  getChildren(node?: PortMapNode): PortMapNode[] {
+  async getChildren(node?: PortMapNode): Promise<PortMapNode[]> {
     if (!node) return this.current.map((host) => ({ kind: 'host', host }));
-    if (node.kind === 'host') return node.host.ports.map((entry) => ({ kind: 'port', host: node.host, entry }));
+    if (node.kind === 'host') {
+      let detail = this.details.get(node.host.id);
+      if (!detail) this.details.set(node.host.id, (detail = this.fetchHost(node.host.id)));
+      const host = await detail;
+      return host ? host.ports.map((entry) => ({ kind: 'port', host, entry })) : [];
+    }
     if (node.kind === 'port') return leaves(node.host, node.entry);
     return [];
   }
@@ -57,9 +70,9 @@ function hostItem(host: PortMapHost, only: boolean): vscode.TreeItem {
   const item = new vscode.TreeItem(host.label, only ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `host|${host.id}`;
   item.contextValue = 'host';
-  item.description = `${plural(host.ports.length, 'port')} · ${plural(host.errors, 'error')} · ${plural(host.warnings, 'warning')}`;
+  item.description = `${plural(host.portCount, 'port')} · ${plural(host.errors, 'error')} · ${plural(host.warnings, 'warning')}`;
   item.iconPath = new vscode.ThemeIcon('server');
-  item.tooltip = `${host.label}: ${plural(host.files, 'file')}, ${plural(host.ports.length, 'port')}; ${host.firewalls.map((f) => f.tool).join(', ') || 'no firewall'}`;
+  item.tooltip = `${host.label}: ${plural(host.files, 'file')}, ${plural(host.portCount, 'port')}; ${host.firewalls.map((f) => f.tool).join(', ') || 'no firewall'}`;
   return item;
 }
 

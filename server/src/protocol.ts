@@ -16,6 +16,8 @@ export interface PortMapParams {
   uri?: string;
   /** Only this host (a `PortMapHost.id`). Neither: every host. */
   host?: string;
+  /** Hosts with their counts only (`ports` left empty, `portCount` set): what a list of hosts needs, cheap for 1,000 hosts. */
+  summary?: boolean;
 }
 
 export interface Position {
@@ -45,8 +47,10 @@ export interface PortMapHost {
   errors: number;
   warnings: number;
   infos: number;
-  /** Every port (or range) of the host, by number. */
+  /** Every port (or range) of the host, by number (empty in a summary). */
   ports: PortMapEntry[];
+  /** Number of ports (or ranges) of the host, also in a summary. */
+  portCount: number;
   /** The firewall instances of the host (root file of each). */
   firewalls: { tool: string; location: Location; policy?: string; enabled?: boolean }[];
 }

@@ -125,3 +125,17 @@ describe('port map (portolan/portMap)', () => {
     assert.strictEqual(h.ports[0].rangeClass, 'dynamic');
   });
 });
+
+describe('port map summary (portolan/portMap with summary: true)', () => {
+  it('gives every host its counts and number of ports, without the port entries', () => {
+    const engine = engineWith(HOST);
+    const [full] = portMap(engine).hosts;
+    const [summary] = portMap(engine, { summary: true }).hosts;
+    assert.deepStrictEqual(summary.ports, []);
+    assert.strictEqual(summary.portCount, full.ports.length);
+    assert.strictEqual(full.portCount, full.ports.length);
+    const { ports: _p, ...headFull } = full;
+    const { ports: _s, ...headSummary } = summary;
+    assert.deepStrictEqual(headSummary, headFull);
+  });
+});

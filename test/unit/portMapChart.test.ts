@@ -21,7 +21,7 @@ function entry(port: number, extra: Partial<PortMapEntry> = {}): PortMapEntry {
 }
 
 function host(ports: PortMapEntry[]): PortMapHost {
-  return { id: '/ws', label: 'ws <x>', files: 1, errors: 0, warnings: 0, infos: 0, ports, firewalls: [] };
+  return { id: '/ws', label: 'ws <x>', files: 1, errors: 0, warnings: 0, infos: 0, ports, portCount: ports.length, firewalls: [] };
 }
 
 describe('port map chart (client/src/portMapChart.ts)', () => {

@@ -37,9 +37,52 @@ export function portMap(engine: Engine, params: PortMapParams = {}, pathOf: (uri
   for (const id of [...ids].sort()) {
     if (wanted !== undefined && id !== wanted) continue;
     const firewalls = result.firewalls.filter((f) => f.host === id);
-    hosts.push(buildHost(engine, id, factsByHost.get(id) ?? [], findingsByHost.get(id) ?? [], firewalls, filesByHost.get(id) ?? 0));
+    const args = [engine, id, factsByHost.get(id) ?? [], findingsByHost.get(id) ?? [], firewalls, filesByHost.get(id) ?? 0] as const;
+    hosts.push(params.summary ? summaryHost(...args) : buildHost(...args));
   }
   return { hosts };
+}
+
+/** A host with its counts and no port entries: the port keys are counted, nothing else is built. */
+function summaryHost(
+  engine: Engine,
+  id: string,
+  facts: PortFact[],
+  findings: Finding[],
+  firewalls: { root: string; firewall: FirewallFacts }[],
+  files: number,
+): PortMapHost {
+  const keys = new Set(facts.filter(isHostPort).map((f) => `${f.protocol}|${f.port}|${f.portEnd}`));
+  return { ...hostHeader(engine, id, findings, firewalls, files), ports: [], portCount: keys.size };
+}
+
+/** What a host entry says besides its ports. */
+function hostHeader(
+  engine: Engine,
+  id: string,
+  findings: Finding[],
+  firewalls: { root: string; firewall: FirewallFacts }[],
+  files: number,
+): Omit<PortMapHost, 'ports' | 'portCount'> {
+  return {
+    id,
+    label: HostMap.label(id),
+    files,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    infos: findings.filter((f) => f.severity === 'information' || f.severity === 'hint').length,
+    firewalls: firewalls.map(({ root, firewall }) => ({
+      tool: firewall.tool,
+      location: location(engine, root, { start: 0, end: 0 }),
+      policy: firewall.inboundPolicy?.action,
+      enabled: firewall.enabled,
+    })),
+  };
+}
+
+/** A port of the host itself: not a container-side port, not an upstream on another machine. */
+function isHostPort(fact: PortFact): boolean {
+  return fact.role !== 'container' && (fact.role !== 'upstream' || pointsHere(fact.address));
 }
 
 function buildHost(
@@ -51,9 +94,11 @@ function buildHost(
   files: number,
 ): PortMapHost {
   const loc = (file: string, span: Span) => location(engine, file, span);
+  const findingsOfFile = new Map<string, Finding[]>();
+  for (const f of findings) push(findingsOfFile, f.file, f);
   const groups = new Map<string, PortFact[]>();
   for (const fact of facts) {
-    if (fact.role === 'container' || (fact.role === 'upstream' && !pointsHere(fact.address))) continue;
+    if (!isHostPort(fact)) continue;
     push(groups, `${fact.protocol}|${fact.port}|${fact.portEnd}`, fact);
   }
   const ports: PortMapEntry[] = [];
@@ -67,7 +112,7 @@ function buildHost(
           a.location.range.start.line - b.location.range.start.line ||
           a.location.range.start.character - b.location.range.start.character,
       );
-    const onThese = findings.filter((f) => group.some((fact) => fact.file === f.file && overlaps(fact.span, f.span)));
+    const onThese = [...new Set(group.flatMap((fact) => (findingsOfFile.get(fact.file) ?? []).filter((f) => overlaps(fact.span, f.span))))];
     const entryFindings: PortMapFinding[] = onThese.map((f) => ({ code: f.code, severity: f.severity, message: f.message, location: loc(f.file, f.span) }));
     const info = engine.registry.lookup(protocol, port);
     const cls = ianaClass(port);
@@ -86,21 +131,7 @@ function buildHost(
     });
   }
   ports.sort((a, b) => a.port - b.port || a.portEnd - b.portEnd || a.protocol.localeCompare(b.protocol));
-  return {
-    id,
-    label: HostMap.label(id),
-    files,
-    errors: findings.filter((f) => f.severity === 'error').length,
-    warnings: findings.filter((f) => f.severity === 'warning').length,
-    infos: findings.filter((f) => f.severity === 'information' || f.severity === 'hint').length,
-    ports,
-    firewalls: firewalls.map(({ root, firewall }) => ({
-      tool: firewall.tool,
-      location: loc(root, { start: 0, end: 0 }),
-      policy: firewall.inboundPolicy?.action,
-      enabled: firewall.enabled,
-    })),
-  };
+  return { ...hostHeader(engine, id, findings, firewalls, files), ports, portCount: ports.length };
 }
 
 /** What one firewall does with a new inbound connection to `port`: the first rule that decides it, else the policy. */

@@ -53,19 +53,19 @@ describe('the installed extension in VS Code', function () {
   it('the Port Map tree: each host, its ports, and who binds each port, what the firewall does, the findings', async () => {
     const { tree } = api();
     // Earlier suites edit and revert the fixture: wait until the tree shows the files as they are on disk.
-    const hosts = await until('the two hosts of the fixture in the port map', () => {
-      const roots = tree.getChildren();
+    const hosts = await until('the two hosts of the fixture in the port map', async () => {
+      const roots = await tree.getChildren();
       const shown = roots.map((r) => label(tree, r));
       return shown.includes('web — 3 ports · 3 errors · 0 warnings') && shown.includes('workspace — 2 ports · 3 errors · 1 warning') ? roots : undefined;
     });
     assert.strictEqual(hosts.length, 2);
     const web = hosts.find((h) => h.kind === 'host' && h.host.label === 'web')!;
-    const ports = tree.getChildren(web);
+    const ports = await tree.getChildren(web);
     assert.deepStrictEqual(
       ports.map((p) => label(tree, p)),
       ['tcp 80 — HTTP · nginx', 'tcp 443 — HTTPS · docker, nginx · conflict', 'tcp 8080 — HTTP alternate · docker'],
     );
-    const https = tree.getChildren(ports[1]).map((n) => label(tree, n));
+    const https = (await tree.getChildren(ports[1])).map((n) => label(tree, n));
     assert.ok(
       https.some((l) => /^nginx listens on 0\.0\.0\.0:443\/tcp — web\/etc\/nginx\/sites-enabled\/shop:3$/.test(l)),
       https.join('\n'),
@@ -82,7 +82,7 @@ describe('the installed extension in VS Code', function () {
       https.some((l) => /— port-conflict$/.test(l)),
       https.join('\n'),
     );
-    const http = tree.getChildren(ports[0]).map((n) => label(tree, n));
+    const http = (await tree.getChildren(ports[0])).map((n) => label(tree, n));
     assert.ok(
       http.some((l) => /^iptables: drop by the default policy/.test(l)),
       http.join('\n'),
@@ -91,9 +91,9 @@ describe('the installed extension in VS Code', function () {
 
   it('a port map line jumps to its place in the file', async () => {
     const { tree } = api();
-    const web = tree.getChildren().find((h) => h.kind === 'host' && h.host.label === 'web')!;
-    const https = tree.getChildren(web)[1];
-    const bind = tree.getChildren(https).find((n) => n.kind === 'leaf' && n.label.startsWith('docker'))!;
+    const web = (await tree.getChildren()).find((h) => h.kind === 'host' && h.host.label === 'web')!;
+    const https = (await tree.getChildren(web))[1];
+    const bind = (await tree.getChildren(https)).find((n) => n.kind === 'leaf' && n.label.startsWith('docker'))!;
     const item = tree.getTreeItem(bind);
     assert.ok(item.command, 'the line has a command');
     await vscode.commands.executeCommand(item.command.command, ...(item.command.arguments ?? []));
@@ -109,15 +109,18 @@ describe('the installed extension in VS Code', function () {
     const uri = workspaceFile('etc/ssh/sshd_config');
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
-    const portsOf = (hostLabel: string) => {
-      const host = tree.getChildren().find((h) => h.kind === 'host' && h.host.label === hostLabel);
-      return host ? tree.getChildren(host).map((p) => label(tree, p)) : [];
+    const portsOf = async (hostLabel: string) => {
+      const host = (await tree.getChildren()).find((h) => h.kind === 'host' && h.host.label === hostLabel);
+      return host ? (await tree.getChildren(host)).map((p) => label(tree, p)) : [];
     };
     const edit = new vscode.WorkspaceEdit();
     edit.insert(uri, new vscode.Position(3, 0), 'Port 2222\n');
     assert.ok(await vscode.workspace.applyEdit(edit));
     try {
-      const ports = await until('tcp 2222 in the tree', () => (portsOf('workspace').some((l) => l.startsWith('tcp 2222')) ? portsOf('workspace') : undefined));
+      const ports = await until('tcp 2222 in the tree', async () => {
+        const shown = await portsOf('workspace');
+        return shown.some((l) => l.startsWith('tcp 2222')) ? shown : undefined;
+      });
       assert.ok(
         ports.some((l) => /^tcp 2222 — (.+ · )?sshd$/.test(l)),
         ports.join(', '),
@@ -125,7 +128,7 @@ describe('the installed extension in VS Code', function () {
     } finally {
       await vscode.commands.executeCommand('workbench.action.files.revert');
     }
-    await until('tcp 2222 gone after the revert', () => (portsOf('workspace').some((l) => l.startsWith('tcp 2222')) ? undefined : true));
+    await until('tcp 2222 gone after the revert', async () => ((await portsOf('workspace')).some((l) => l.startsWith('tcp 2222')) ? undefined : true));
   });
 
   it('the status bar names the active file host and its findings', async () => {
