@@ -23,6 +23,7 @@ import type { FolderHosts } from './core/hosts';
 import { createFormatModules, detectFormat } from './formats/index';
 import { toDiagnostic } from './features/diagnostics';
 import { FEATURES, featureCapabilities } from './features/index';
+import { RULES } from './rules/index';
 import type { ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
@@ -35,7 +36,7 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const registry = loadRegistry();
 const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
-const engine = new Engine(modules, registry);
+const engine = new Engine(modules, registry, RULES);
 
 let folders: string[] = [];
 let hasConfiguration = false;

@@ -5,12 +5,13 @@ import { Engine } from '../../server/src/core/engine';
 import { LineIndex } from '../../server/src/core/lineIndex';
 import type { Finding } from '../../server/src/core/types';
 import { createFormatModules } from '../../server/src/formats/index';
+import { RULES } from '../../server/src/rules/index';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
 
 export function engineWith(files: Record<string, string>, folder = '/ws'): Engine {
   const registry = loadRegistry();
-  const engine = new Engine(createFormatModules(registry, { firewalldServices: loadFirewalldServices() }), registry);
+  const engine = new Engine(createFormatModules(registry, { firewalldServices: loadFirewalldServices() }), registry, RULES);
   engine.hosts.setFolders([{ folder, hosts: {} }]);
   for (const [name, text] of Object.entries(files)) engine.setFile(name.startsWith('/') ? name : `${folder}/${name}`, text);
   return engine;
@@ -24,6 +25,8 @@ export interface ShownFinding {
   severity: string;
   text: string;
   message: string;
+  /** The finding's messageId, when its rule names one. */
+  messageId?: string;
 }
 
 /** Findings with 1-based line/col and the text they cover, for readable assertions. */
@@ -49,6 +52,7 @@ function show(f: Finding, index: LineIndex, text: string): ShownFinding {
     severity: f.severity,
     text: text.slice(f.span.start, f.span.end),
     message: f.message,
+    ...(f.messageId ? { messageId: f.messageId } : {}),
   };
 }
 

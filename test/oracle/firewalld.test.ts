@@ -20,6 +20,7 @@ import { loadRegistry } from '../../server/src/workspace/data';
 import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
 import { Engine } from '../../server/src/core/engine';
 import { createFormatModules } from '../../server/src/formats/index';
+import { RULES } from '../../server/src/rules/index';
 import type { PortRange } from '../../server/src/core/types';
 
 const corpusDir = path.join(process.env.PORTOLAN_CORPUS ?? path.resolve(__dirname, '../../../shared/corpus'), 'firewall', 'firewalld');
@@ -192,7 +193,7 @@ describe('firewalld against firewall-offline-cmd 1.3 (oracle)', function () {
   function judgeZone(c: ZoneCase, verdict: { refused: boolean; output: string; listing: string }): string | undefined {
     const { refused, output } = verdict;
     // The workspace as a mirror of the host: the engine links the zone with the services and firewalld.conf.
-    const engine = new Engine(createFormatModules(registry, { firewalldServices: stock }), registry);
+    const engine = new Engine(createFormatModules(registry, { firewalldServices: stock }), registry, RULES);
     engine.hosts.setFolders([{ folder: '/ws', hosts: {} }]);
     const zoneFile = `/ws/etc/firewalld/zones/${c.zone}.xml`;
     engine.setFile(zoneFile, c.text);

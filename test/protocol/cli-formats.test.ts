@@ -14,7 +14,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { ruleInfos } from '../../server/src/cli/ruleMeta';
 import { sarifReport } from '../../server/src/cli/sarif';
-import { DIAGNOSTIC_CODES } from '../../server/src/core/types';
+import { DIAGNOSTIC_CODES } from '../../server/src/rules/index';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'server', 'out', 'cli.js');

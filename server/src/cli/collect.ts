@@ -9,6 +9,7 @@ import { HostMap } from '../core/hosts';
 import type { FolderHosts } from '../core/hosts';
 import type { Finding, FormatId, Severity } from '../core/types';
 import { createFormatModules, detectFormat } from '../formats/index';
+import { RULES } from '../rules/index';
 import { loadRegistry } from '../workspace/data';
 import { loadFirewalldServices } from '../workspace/firewalldData';
 import { readFolderHostsOrError, readTextOrReason, scanFolder, toPosix, type SkippedFile } from '../workspace/files';
@@ -66,7 +67,7 @@ interface Loaded {
 function load(paths: string[], cwd: string): Loaded {
   const registry = loadRegistry();
   const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
-  const engine = new Engine(modules, registry);
+  const engine = new Engine(modules, registry, RULES);
   const folderHosts: FolderHosts[] = [];
   const aliases = new Map<string, string>();
   const skipped: SkippedFile[] = [];

@@ -10,8 +10,7 @@
  * against real binds of sshd, nginx and a Docker stand-in.
  */
 import { formatHostPort } from './address';
-import type { Finding, PortFact } from './types';
-import type { HostFact } from './hostRules';
+import type { Finding, FindingData, PortFact } from './types';
 
 export type LineOf = (file: string, offset: number) => number;
 
@@ -170,17 +169,41 @@ function bindText(f: PortFact): string {
 /** A port-conflict that some start orders avoid says so with this phrase (and is a warning). */
 export const START_ORDER_PHRASE = 'may collide depending on which starts first';
 
+/** The kinds of port-conflict findings (`Finding.messageId`). */
+export const CONFLICT_MESSAGES = {
+  /** Two programs (or two sockets of one) bind an overlapping address and port: the later bind fails. */
+  taken: 'taken',
+  /** One sshd binds the same address and port twice: one bind fails, sshd serves on the rest. */
+  sshdTwice: 'sshd-twice',
+  /** A port range with fewer free ports than the binds that need one: some bind fails in every start order. */
+  rangeShortage: 'range-shortage',
+  /** Some start orders bind everything and others do not. */
+  startOrder: 'start-order',
+} as const;
+
 /** Is this port-conflict a matter of start order: some orders bind everything, others do not? */
 export function dependsOnStartOrder(finding: Finding): boolean {
-  return finding.code === 'port-conflict' && finding.message.includes(START_ORDER_PHRASE);
+  return finding.code === 'port-conflict' && finding.messageId === CONFLICT_MESSAGES.startOrder;
 }
 
-export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (file: string) => string): Finding[] {
-  // Bucket by host and protocol, then sweep over port ranges.
+/** The structured side of a conflict finding on `fact`, against the binds in `others`. */
+function conflictData(fact: PortFact, others: Iterable<PortFact>): FindingData {
+  return {
+    port: fact.port,
+    portEnd: fact.portEnd,
+    protocol: fact.protocol,
+    program: fact.program,
+    other: [...others].map((o) => ({ file: o.file, span: o.span, program: o.program, port: o.port, portEnd: o.portEnd })),
+  };
+}
+
+/** The port-conflict findings among the binds of one host (listeners and published host ports; other facts are skipped). */
+export function conflictFindings(facts: readonly PortFact[], lineOf: LineOf, shownPath: (file: string) => string): Finding[] {
+  // Bucket by protocol, then sweep over port ranges.
   const buckets = new Map<string, PortFact[]>();
-  for (const { fact, host } of facts) {
+  for (const fact of facts) {
     if (!isHostBind(fact)) continue;
-    const key = `${host}\u0000${fact.protocol}`;
+    const key = fact.protocol;
     const list = buckets.get(key);
     if (list) list.push(fact);
     else buckets.set(key, [fact]);
@@ -228,6 +251,8 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
         span: fact.span,
         severity: 'warning',
         code: 'port-conflict',
+        messageId: CONFLICT_MESSAGES.sshdTwice,
+        data: conflictData(fact, others),
         message: `sshd binds ${mine}/${fact.protocol} more than once (${othersText}): ${others.length === 1 ? 'one of the two binds fails' : 'some of these binds fail'} with "Address already in use"; sshd logs it and serves on the sockets that bound.`,
         related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `sshd binds ${bindText(o)}` })),
       });
@@ -238,6 +263,8 @@ export function conflictFindings(facts: HostFact[], lineOf: LineOf, shownPath: (
       span: fact.span,
       severity: 'error',
       code: 'port-conflict',
+      messageId: CONFLICT_MESSAGES.taken,
+      data: conflictData(fact, others),
       message: `${who(fact)} binds ${mine}/${fact.protocol}${fact.implicit ? ' (its default)' : ''}, but on this host ${othersText}. Only one of them can bind it: the later one fails with "Address already in use".`,
       related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `${who(o)} binds ${bindText(o)}` })),
     });
@@ -583,7 +610,18 @@ function shortageFinding(atoms: Atom[], where: (f: PortFact) => string): Finding
   const f = atoms[0].facts[0];
   const partners = union(atoms.map((a) => a.partners));
   for (const a of atoms) partners.delete(a);
-  const base = { file: f.file, span: f.span, severity: 'error' as const, code: 'port-conflict' as const, related: relatedOf(partners) };
+  const base = {
+    file: f.file,
+    span: f.span,
+    severity: 'error' as const,
+    code: 'port-conflict' as const,
+    messageId: CONFLICT_MESSAGES.rangeShortage,
+    data: conflictData(
+      f,
+      [...partners].map((p) => p.facts[0]),
+    ),
+    related: relatedOf(partners),
+  };
   const fails = 'In every start order one of these binds fails with "Address already in use".';
   if (atoms[0].oneOf) {
     const size = f.portEnd - f.port + 1;
@@ -662,6 +700,11 @@ function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[]
     span: f.span,
     severity: 'warning',
     code: 'port-conflict',
+    messageId: CONFLICT_MESSAGES.startOrder,
+    data: conflictData(
+      f,
+      [...shown].map((p) => p.facts[0]),
+    ),
     message: `${text} These binds ${START_ORDER_PHRASE}: ${clauses.join('; ')}.`,
     related: relatedOf(shown),
   };

@@ -9,7 +9,7 @@ import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
 import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Severity } from './types';
-import { hostRules, type HostFact } from './hostRules';
+import { buildHostModel, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
 import { HostMap } from './hosts';
 import { LineIndex } from './lineIndex';
 import { ignoredByComment } from './ignore';
@@ -61,8 +61,8 @@ export class Engine {
    */
   private graph?: IncludeGraph;
   private readonly dirty = new Set<string>();
-  /** Host-rule results per host, valid while the host's instances keep their link outputs. */
-  private hostCache = new Map<string, { outs: InstanceOutput[]; facts: HostFact[]; findings: Finding[] }>();
+  /** Host models and their rule findings per host, valid while the host's instances keep their link outputs. */
+  private hostCache = new Map<string, HostEntry>();
   /** Include resolutions; valid while the set of files is unchanged. */
   private readonly includeCache = new Map<string, string[]>();
   private settings: EngineSettings = defaultSettings();
@@ -73,6 +73,8 @@ export class Engine {
   constructor(
     readonly modules: FormatModule[],
     readonly registry: PortRegistry,
+    /** The rules run over every host model (`rules/index.ts: RULES`). */
+    readonly rules: readonly HostRule[],
   ) {}
 
   setSettings(settings: EngineSettings): void {
@@ -172,8 +174,9 @@ export class Engine {
     const allFacts: PortFact[] = [];
     const findings: Finding[] = [];
     const firewalls: AnalysisResult['firewalls'] = [];
-    // Host rules look at one host at a time: a host whose instances all kept their link output keeps its findings.
-    const outsByHost = new Map<string, InstanceOutput[]>();
+    // Rules look at one host at a time: a host whose instances all kept their link output keeps its model and findings.
+    // An instance joins the host of every fact it gives and the host of its root file (a firewall with no port facts too).
+    const instancesByHost = new Map<string, HostInstance[]>();
     for (const { module, input } of instances) {
       // A file included by another root is covered by that root's instance.
       if (!roots.has(`${module.id}\u0000${input.root.file}`)) continue;
@@ -182,26 +185,24 @@ export class Engine {
       findings.push(...out.findings);
       const firewall = out.firewall ?? input.root.firewall;
       if (firewall) firewalls.push({ root: input.root.file, host: this.hosts.hostOf(input.root.file), firewall });
+      const instance: HostInstance = { format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output: out, firewall };
       const hosts = new Set(out.facts.map((f) => this.hosts.hostOf(f.file)));
+      hosts.add(this.hosts.hostOf(input.root.file));
       for (const host of hosts) {
-        const list = outsByHost.get(host);
-        if (list) list.push(out);
-        else outsByHost.set(host, [out]);
+        const list = instancesByHost.get(host);
+        if (list) list.push(instance);
+        else instancesByHost.set(host, [instance]);
       }
     }
-    const facts: HostFact[] = [];
-    const ctx = {
-      settings: this.settings,
-      registry: this.registry,
-      lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1,
-      shownPath: (f: string) => this.hosts.shownPath(f),
-    };
-    const hostCache = new Map<string, { outs: InstanceOutput[]; facts: HostFact[]; findings: Finding[] }>();
-    for (const [host, outs] of outsByHost) {
+    const facts: { fact: PortFact; host: string }[] = [];
+    let checks: ((host: HostModel) => Finding[])[] | undefined;
+    const hostCache = new Map<string, HostEntry>();
+    for (const [host, list] of instancesByHost) {
       let entry = this.hostCache.get(host);
-      if (!entry || entry.outs.length !== outs.length || entry.outs.some((o, i) => o !== outs[i])) {
-        const hostFacts = outs.flatMap((o) => o.facts.filter((f) => this.hosts.hostOf(f.file) === host).map((fact) => ({ fact, host })));
-        entry = { outs, facts: hostFacts, findings: hostRules(hostFacts, ctx) };
+      if (!entry || entry.model.instances.length !== list.length || entry.model.instances.some((o, i) => o.output !== list[i].output)) {
+        checks ??= this.rules.map((rule) => rule.create(this.ruleContext()));
+        const model = buildHostModel(host, list, (f) => this.hosts.hostOf(f));
+        entry = { model, facts: model.facts.map((fact) => ({ fact, host })), findings: checks.flatMap((check) => check(model)) };
       }
       hostCache.set(host, entry);
       facts.push(...entry.facts);
@@ -235,6 +236,27 @@ export class Engine {
     }
     this.last = { findingsByFile, factsByFile, facts, formatOf, firewalls };
     return this.last;
+  }
+
+  private ruleContext(): RuleContext {
+    return {
+      settings: this.settings,
+      registry: this.registry,
+      lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1,
+      shownPath: (f: string) => this.hosts.shownPath(f),
+    };
+  }
+
+  /** The model of every host after the last analysis, by host name. Read-only. */
+  hostModels(): ReadonlyMap<string, HostModel> {
+    this.analyze();
+    return new Map([...this.hostCache].map(([host, entry]) => [host, entry.model]));
+  }
+
+  /** The model of the host `file` belongs to (undefined when nothing of the workspace runs there). Read-only. */
+  hostModelOf(file: string): HostModel | undefined {
+    this.analyze();
+    return this.hostCache.get(this.hosts.hostOf(file))?.model;
   }
 
   /** The include graph, updated for the files edited since the last analysis (rebuilt when that is not enough). */
@@ -464,6 +486,12 @@ export class Engine {
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
   }
+}
+
+interface HostEntry {
+  model: HostModel;
+  facts: { fact: PortFact; host: string }[];
+  findings: Finding[];
 }
 
 interface IncludeGraph {

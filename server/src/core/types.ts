@@ -13,21 +13,13 @@ export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type IpFamily = 'ipv4' | 'ipv6';
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
-/** Diagnostic codes are a public contract: users name them in settings and ignore comments. */
-export const DIAGNOSTIC_CODES = [
-  'syntax',
-  'invalid-port',
-  'ephemeral-port',
-  'port-conflict',
-  'duplicate-default-server',
-  'duplicate-listen-options',
-  'firewall-blocked',
-  'ssh-lockout',
-  'docker-bypasses-firewall',
-  'upstream-unbound',
-  'firewall-unused',
-] as const;
-export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+/**
+ * Diagnostic codes are a public contract: users name them in settings and ignore comments. Each has
+ * one rule file, `server/src/rules/<code>.ts`, and the list of codes (`DIAGNOSTIC_CODES`) is derived
+ * from the rules (`rules/index.ts`); a new code is added here and gets its rule file there (the
+ * compiler and test/unit/rules.test.ts check the two agree).
+ */
+export type DiagnosticCode = 'syntax' | 'invalid-port' | 'ephemeral-port' | 'port-conflict' | 'duplicate-default-server' | 'duplicate-listen-options';
 
 export interface TextEdit {
   file: string;
@@ -55,6 +47,23 @@ export interface Finding {
   message: string;
   related?: RelatedLocation[];
   fixes?: Fix[];
+  /** Which of its rule's messages this is (the rule's `meta.messages` names them): code reads this, never the text. */
+  messageId?: string;
+  /** What the finding is about, as data: code reads this, never the text. */
+  data?: FindingData;
+}
+
+/** The structured side of a finding. */
+export interface FindingData {
+  /** The port (first of a range) the finding is about. */
+  port?: number;
+  /** Last port of a range; equals `port` for a single port. */
+  portEnd?: number;
+  protocol?: Protocol;
+  /** The program the finding is about ('sshd', 'nginx', 'docker', ...). */
+  program?: string;
+  /** The other side(s): the places that collide with, block or shadow this one. */
+  other?: { file: string; span: Span; program?: string; port?: number; portEnd?: number }[];
 }
 
 /**
@@ -228,6 +237,17 @@ export interface InstanceOutput {
   findings: Finding[];
   /** The instance's firewall with everything its files say applied (ufw: policy from /etc/default/ufw). */
   firewall?: FirewallFacts;
+  /** The services of a compose project, merged across its files (compose's linker fills it). */
+  services?: ServiceInfo[];
+}
+
+/** One service of a compose project: where it is declared first, and how it joins the network. */
+export interface ServiceInfo {
+  name: string;
+  file: string;
+  span: Span;
+  /** `network_mode` after interpolation (`host` binds the container's ports on the host itself). */
+  networkMode?: string;
 }
 
 export interface FormatModule {

@@ -822,7 +822,8 @@ function link(instance: InstanceInput): InstanceOutput {
   const fileFindings = instance.files.flatMap((f) => f.findings);
   if (!isComposeExtra(instance.root.extra)) return { facts: [], findings: fileFindings };
   const project = composeProject(instance);
-  return { facts: projectFacts(project), findings: [...fileFindings, ...project.findings] };
+  const services = project.services.map((s) => ({ name: s.name, file: s.file, span: s.span, networkMode: s.networkMode }));
+  return { facts: projectFacts(project), findings: [...fileFindings, ...project.findings], services };
 }
 
 export function createComposeModule(): FormatModule {

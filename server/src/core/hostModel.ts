@@ -1,0 +1,101 @@
+/**
+ * The host model: everything one host runs and filters, as the rules see it. Built by the engine
+ * for each host from the linked program instances (`buildHostModel`), cached while those instances
+ * keep their link outputs, and read-only for everyone else (`Engine.hostModels()`,
+ * `Engine.hostModelOf(file)`). Pure.
+ */
+import type { NamedRange } from './portRanges';
+import type { PortRegistry } from './registry';
+import type { DiagnosticCode, Finding, FirewallFacts, FormatId, InstanceOutput, PortFact, ServiceInfo, Severity } from './types';
+
+/** One running program on the host: a root config file and what it includes (one sshd, one nginx, one compose project, one firewall). */
+export interface HostInstance {
+  format: FormatId;
+  /** The root file of the instance: it names the instance. */
+  root: string;
+  /** root first, then the files it includes in the order the program reads them. */
+  files: readonly string[];
+  /** What linking the instance gave: facts of every file it reads (some may sit on another host), findings. */
+  output: InstanceOutput;
+  /** The instance's firewall (the linked one, else the root file's own), for firewall formats. */
+  firewall?: FirewallFacts;
+}
+
+/** A firewall instance of the host, with or without port facts (a DROP policy and no rules is a firewall too). */
+export interface HostFirewall {
+  root: string;
+  format: FormatId;
+  firewall: FirewallFacts;
+}
+
+/** A compose project of the host and its services (merged across its files). */
+export interface ComposeProjectInfo {
+  root: string;
+  services: readonly ServiceInfo[];
+}
+
+export interface HostModel {
+  readonly host: string;
+  /** Every program instance that has a file on this host: each joins the host of its root file, and of every fact it gives. */
+  readonly instances: readonly HostInstance[];
+  /** Every port fact of a file of this host, in instance order. */
+  readonly facts: readonly PortFact[];
+  /** What takes a port on this host: listeners and published host ports. */
+  readonly binds: readonly PortFact[];
+  /** Proxies pointing at another socket (proxy_pass, upstream server): bind nothing. */
+  readonly upstreams: readonly PortFact[];
+  readonly composeProjects: readonly ComposeProjectInfo[];
+  /** The firewall of every firewall instance rooted on this host. */
+  readonly firewalls: readonly HostFirewall[];
+}
+
+/** Settings the rules read. */
+export interface RuleSettings {
+  ephemeralRanges: NamedRange[];
+}
+
+/** What a rule is given besides the host: settings, the port registry, and how to name places in messages. */
+export interface RuleContext {
+  settings: RuleSettings;
+  registry: PortRegistry;
+  /** 1-based line of an offset in a file, for messages that name another place. */
+  lineOf: (file: string, offset: number) => number;
+  /** How a file is named in messages (relative to its workspace folder). */
+  shownPath: (file: string) => string;
+}
+
+/** A rule as the engine runs it: created once per analysis with the context, then checked per host. `rules/rule.ts` gives the full shape. */
+export interface HostRule {
+  readonly meta: { readonly code: DiagnosticCode; readonly severity: Severity };
+  create(ctx: RuleContext): (host: HostModel) => Finding[];
+}
+
+/** Only what takes a port on this host: listeners and published host ports. */
+export function isBind(fact: PortFact): boolean {
+  return fact.role === 'listen' || fact.role === 'publish';
+}
+
+/**
+ * The model of `host` from the instances that have a file on it, in the engine's instance order.
+ * `hostOf` names the host of a file.
+ */
+export function buildHostModel(host: string, instances: readonly HostInstance[], hostOf: (file: string) => string): HostModel {
+  const facts: PortFact[] = [];
+  const firewalls: HostFirewall[] = [];
+  const composeProjects: ComposeProjectInfo[] = [];
+  for (const instance of instances) {
+    for (const fact of instance.output.facts) if (hostOf(fact.file) === host) facts.push(fact);
+    if (hostOf(instance.root) !== host) continue;
+    if (instance.firewall) firewalls.push({ root: instance.root, format: instance.format, firewall: instance.firewall });
+    if (instance.format === 'compose') composeProjects.push({ root: instance.root, services: instance.output.services ?? [] });
+  }
+  return {
+    host,
+    instances,
+    facts,
+    binds: facts.filter(isBind),
+    upstreams: facts.filter((f) => f.role === 'upstream'),
+    composeProjects,
+    firewalls,
+  };
+}

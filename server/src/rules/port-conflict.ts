@@ -1,0 +1,46 @@
+/**
+ * port-conflict: binds of one host that collide. The judgement is the kernel's bind() and lives in
+ * core/conflicts.ts (also used by the kernel oracle test); this rule runs it over a host's binds.
+ * nginx's linker reports the conflicts nginx itself refuses inside one instance under this code too.
+ */
+import { CONFLICT_MESSAGES, conflictFindings } from '../core/conflicts';
+import { createRule } from './rule';
+
+export const portConflict = createRule({
+  name: 'port-conflict',
+  meta: {
+    code: 'port-conflict',
+    severity: 'error',
+    description: 'Two programs (or two sockets of one) bind the same port on overlapping addresses of one host: the later bind fails.',
+    fixable: false,
+    reportedBy: 'host',
+    messages: {
+      [CONFLICT_MESSAGES.taken]: 'Two binds of the same protocol and port on overlapping addresses: the later one fails with "Address already in use" (error).',
+      [CONFLICT_MESSAGES.sshdTwice]: 'One sshd binds the same address and port twice: one bind fails, sshd logs it and serves on the rest (warning).',
+      [CONFLICT_MESSAGES.rangeShortage]:
+        'A published port range has fewer free ports than the binds that need one: some bind fails in every start order (error).',
+      [CONFLICT_MESSAGES.startOrder]: 'Whether a bind fails depends on which program starts first (warning).',
+    },
+    docs: {
+      body:
+        'Binds of one host are judged the way the kernel judges bind(): the same protocol, overlapping ports and overlapping ' +
+        'addresses (the same address, or a wildcard against any address of its family; an IPv6 wildcard that is not v6-only ' +
+        'also covers IPv4) collide, and the program that binds later fails with "Address already in use". What a program ' +
+        'shares inside itself is not a conflict (one nginx serves `listen 80` and `listen 127.0.0.1:80` from one socket), ' +
+        'nor are UDP sockets that both set SO_REUSEADDR or sockets that both set SO_REUSEPORT. A Docker port range ' +
+        '("8000-8010:80") takes one free port when its container starts, so it is judged over the possible start orders: ' +
+        'an error when some bind fails in every order, a warning when only some orders fail.',
+      fires: {
+        'etc/ssh/sshd_config': 'Port 8080\n',
+        'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 8080;\n  }\n}\n',
+      },
+      silent: {
+        'etc/ssh/sshd_config': 'Port 2222\n',
+        'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 8080;\n  }\n}\n',
+      },
+    },
+  },
+  create(ctx) {
+    return (host) => conflictFindings(host.binds, ctx.lineOf, ctx.shownPath);
+  },
+});
