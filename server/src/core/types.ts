@@ -176,6 +176,24 @@ export interface FirewallRule {
    * cannot express, ...), one short phrase each: a rule with any may or may not match a packet.
    */
   unmodelled?: string[];
+  /** The file `span` is in, when it is not the firewall instance's root file (an included nft file, ufw's before.rules). */
+  file?: string;
+  /**
+   * The call frame the rule runs in: '' (or the segment's own name) for the hook's chain, then one
+   * `>N` per jump that led here. A `return` ends its frame: the packet skips the rest of the rules
+   * whose frame is it or starts with it plus `>`.
+   */
+  frame?: string;
+}
+
+/** One base chain on the input hook (nftables has several, met in priority order; each must accept). */
+export interface FirewallHook {
+  /** "inet filter input". */
+  label: string;
+  family: IpFamily | 'both';
+  priority: number;
+  policy: { action: 'accept' | 'drop'; span?: Span; file?: string };
+  rules: FirewallRule[];
 }
 
 export interface FirewallForward {
@@ -190,9 +208,13 @@ export interface FirewallForward {
 export interface FirewallFacts {
   tool: 'iptables' | 'ufw' | 'nftables' | 'firewalld';
   /** Default verdict for inbound packets no rule decides. */
-  inboundPolicy?: { action: 'accept' | 'drop' | 'reject'; span?: Span; family?: IpFamily | 'both' };
+  inboundPolicy?: { action: 'accept' | 'drop' | 'reject'; span?: Span; family?: IpFamily | 'both'; file?: string };
   enabled?: boolean;
   inputRules: FirewallRule[];
+  /** nftables: every input-hook base chain in priority order (inputRules is their rules in one list). */
+  hooks?: FirewallHook[];
+  /** firewalld: the zone's name, the source addresses and interfaces that bind traffic to it, whether it is the default zone. */
+  zone?: { name: string; sources: string[]; interfaces: string[]; isDefault: boolean };
   forwards: FirewallForward[];
 }
 

@@ -827,13 +827,15 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
       if (x?.kind === 'service' && !workspace.has(x.service.name)) workspace.set(x.service.name, x.service);
       if (x?.kind === 'config') defaultZone ??= x.defaultZone?.value;
     }
-    const isDefault = defaultZone !== undefined && defaultZone === root.zone.name;
+    // firewalld.conf's DefaultZone, else firewalld's own default, public.
+    const isDefault = (defaultZone ?? 'public') === root.zone.name;
     const result = evaluateZone(root.zone, instance.root.file, serviceResolver(workspace, stock, serviceToPort), {
       context: `zone ${root.zone.name}${isDefault ? ' (the default zone)' : ''}`,
       reportUnknownServices: root.zone.valid,
     });
     // A zone is active when it is the default zone (interfaces and sources bind others at run time).
-    const firewall = isDefault ? { ...result.firewall, enabled: true } : result.firewall;
+    const zone = { name: root.zone.name, sources: root.zone.sources, interfaces: root.zone.interfaces, isDefault };
+    const firewall = isDefault ? { ...result.firewall, enabled: true, zone } : { ...result.firewall, zone };
     return { facts: result.facts, findings: [...instance.root.findings, ...result.findings], firewall };
   }
 

@@ -1328,9 +1328,9 @@ export function flattenChain(table: IptTable, start: string, family: IpFamily | 
 }
 
 /** flattenChain over a given list of rules (ufw: the rules of user.rules that no tuple describes). */
-export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily | 'both', stack: string[] = []): FirewallRule[] {
+export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily | 'both', stack: string[] = [], topFrame = ''): FirewallRule[] {
   const out: FirewallRule[] = [];
-  const walk = (list: IptRule[], outer: RuleShape | undefined, stack: string[]) => {
+  const walk = (list: IptRule[], outer: RuleShape | undefined, stack: string[], frame: string) => {
     for (const rule of list) {
       if (rule.invalid) continue;
       const own = shapeOf(rule);
@@ -1339,11 +1339,18 @@ export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily
       const action = actionOf(rule.target?.name, table);
       if (action === 'jump' && rule.target) {
         if (stack.includes(rule.target.name) || stack.length > 32) continue;
-        walk(table.rules.get(rule.target.name) ?? [], shape, [...stack, rule.target.name]);
+        walk(table.rules.get(rule.target.name) ?? [], shape, [...stack, rule.target.name], `${frame}>${rule.span.start}`);
+        // -g: when the chain it went to ends (or returns), the packet returns from this chain too.
+        if (rule.target.goto) emit(rule, shape, 'return', frame, 'after goto');
         continue;
       }
+      emit(rule, shape, action, frame);
+    }
+  };
+  const emit = (rule: IptRule, shape: RuleShape, action: FirewallAction, frame: string, extraNote?: string) => {
+    {
       for (const protocol of shape.protocols) {
-        const fr: FirewallRule = { span: rule.span, protocol, action, family };
+        const fr: FirewallRule = { span: rule.span, protocol, action, family, frame };
         if (shape.ports) fr.ports = shape.ports;
         if (shape.source) fr.source = shape.source;
         if (shape.iface) fr.iface = shape.iface;
@@ -1356,12 +1363,13 @@ export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily
         const notes = [...shape.notes];
         if (action === 'other' && rule.target) notes.push(`target ${rule.target.name}`);
         if (action === 'other' && !rule.target) notes.push('no target: counts only');
+        if (extraNote) notes.push(extraNote);
         if (notes.length > 0) fr.note = notes.join('; ');
         out.push(fr);
       }
     }
   };
-  walk(rules, undefined, stack);
+  walk(rules, undefined, stack, topFrame);
   return out;
 }
 

@@ -12,6 +12,7 @@ import type {
   FirewallAction,
   FirewallFacts,
   FirewallForward,
+  FirewallHook,
   FirewallRule,
   FormatModule,
   IncludeRef,
@@ -915,6 +916,7 @@ export interface NftInputChain {
   priority: number;
   policy: 'accept' | 'drop';
   policySpan?: Span;
+  policyFile?: string;
   rules: FirewallRule[];
 }
 
@@ -1598,6 +1600,8 @@ export function evaluateNftables(
     /** Reached through a vmap entry on the loopback interface. */
     loopback?: boolean;
     unmodelled: string[];
+    /** The call frame (FirewallRule.frame). */
+    frame?: string;
   }
   /** The structured conditions of a rule under the conditions of the jumps that reach it; `label` names a vmap entry. */
   const conditionsOf = (m: RuleMeaning, ctx: Ctx, label: string | undefined): Omit<Ctx, 'notes'> => {
@@ -1654,6 +1658,8 @@ export function evaluateNftables(
       if (cond.loopback || (fr.iface !== undefined && isLoopback(fr.iface))) fr.loopbackOnly = true;
       fr.chain = `${c.family} ${c.table} ${c.name}`;
       if (cond.unmodelled.length > 0) fr.unmodelled = cond.unmodelled;
+      fr.file = c.file;
+      fr.frame = ctx.frame ?? '';
       out.push(fr);
     }
   };
@@ -1723,10 +1729,13 @@ export function evaluateNftables(
         iface: m.iface ?? ctx.iface,
         source: m.source ?? ctx.source,
         ...conditionsOf(m, ctx, note),
+        frame: `${ctx.frame ?? ''}>${span.start}`,
       };
       if ((inner.ports && inner.ports.length === 0) || (inner.protos && inner.protos.size === 0)) return;
       const next = v.chain ?? target;
       if (next) walkChain(out, next, inner, depth + 1, path);
+      // goto: when that chain ends or returns, the packet returns from this chain too.
+      if (next && v.kind === 'goto') emitRules(out, span, c, m, ctx, 'return', ports, protos, note ? `${note}; after goto` : 'after goto');
       return;
     }
     const action: FirewallAction = v.kind === 'accept' || v.kind === 'drop' || v.kind === 'reject' || v.kind === 'return' ? v.kind : 'other';
@@ -1744,6 +1753,7 @@ export function evaluateNftables(
       priority: base.priority,
       policy: base.policy?.action ?? 'accept',
       policySpan: base.policy?.span,
+      policyFile: base.policy?.file ?? base.file,
       rules,
     });
   }
@@ -1823,14 +1833,23 @@ export function evaluateNftables(
 
   // --- inbound policy ------------------------------------------------------------------------
   let inboundPolicy: FirewallFacts['inboundPolicy'];
+  const hooks: FirewallHook[] = inputChains.map((c) => ({
+    label: `${c.family} ${c.table} ${c.chain}`,
+    family: c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : 'both',
+    priority: c.priority,
+    policy: { action: c.policy, span: c.policySpan, file: c.policyFile },
+    rules: c.rules,
+  }));
   if (inputChains.length > 0) {
     const dropping = inputChains.find((c) => c.policy === 'drop');
     const fams = new Set(inputChains.map((c) => c.family));
     const family: IpFamily | 'both' = fams.has('inet') || (fams.has('ip') && fams.has('ip6')) ? 'both' : fams.has('ip6') ? 'ipv6' : 'ipv4';
-    inboundPolicy = dropping ? { action: 'drop', span: dropping.policySpan, family } : { action: 'accept', span: inputChains[0].policySpan, family };
+    inboundPolicy = dropping
+      ? { action: 'drop', span: dropping.policySpan, family, file: dropping.policyFile }
+      : { action: 'accept', span: inputChains[0].policySpan, family, file: inputChains[0].policyFile };
   }
   if (opts.reportUnknownVariables) for (const f of unknownVars) report(f);
-  const firewall: FirewallFacts = { tool: 'nftables', inboundPolicy, inputRules: inputChains.flatMap((c) => c.rules), forwards };
+  const firewall: FirewallFacts = { tool: 'nftables', inboundPolicy, inputRules: inputChains.flatMap((c) => c.rules), forwards, hooks };
   return { facts: factsOut, findings, inputChains, forwards, firewall };
 }
 

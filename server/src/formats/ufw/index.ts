@@ -746,8 +746,13 @@ export function ufwFirewall(instance: InstanceInput): FirewallFacts | undefined 
   const view = ufwSettings(instance.files);
   const x = root.extra as UfwRulesExtra;
   const fw: FirewallFacts = { ...root.firewall };
-  if (view.policy && x.kind === 'user') fw.inboundPolicy = { action: view.policy.action, family: x.family };
-  if (view.enabled) fw.enabled = view.enabled.value && !(x.family === 'ipv6' && view.ipv6 && !view.ipv6.value);
+  if (view.policy && x.kind === 'user') fw.inboundPolicy = { action: view.policy.action, family: x.family, span: view.policy.span, file: view.policy.file };
+  if (view.enabled) fw.enabled = view.enabled.value;
+  // IPV6=no: ufw-init loads none of the v6 rules files; it sets INPUT DROP and accepts only loopback.
+  if (x.family === 'ipv6' && view.ipv6 && !view.ipv6.value) {
+    fw.inputRules = x.kind === 'user' ? [{ span: view.ipv6.span, file: view.ipv6.file, protocol: 'any', action: 'accept', family: 'ipv6', loopbackOnly: true, iface: 'lo' }] : [];
+    if (x.kind === 'user') fw.inboundPolicy = { action: 'drop', family: 'ipv6', span: view.ipv6.span, file: view.ipv6.file };
+  }
   return fw;
 }
 

@@ -1,0 +1,285 @@
+/**
+ * Oracle: real netfilter judges our firewall verdict (core/firewall/verdict.ts). Two network
+ * namespaces the test creates, joined by a veth pair named eth0 on both sides, with addresses of
+ * their own (10.200.0.0/24, 10.200.1.0/24, fd00:200::/64, fd00:200:1::/64: nothing outside these
+ * namespaces). Each generated firewall (netfilter/cases.ts) is loaded in the server namespace as the
+ * system loads it at boot (iptables-restore / ip6tables-restore; nft -f; ufw-init over a copy of
+ * ufw's files with the rules the real ufw wrote; firewalld's own core on the zone files), a listener
+ * binds TCP and UDP on every port of the spread, and the client connects from two source addresses
+ * per family. Our verdict for each probe (the same files read by our parsers) must equal what
+ * happened; uncertain verdicts are counted apart. A baseline with no firewall proves every probe
+ * opens when nothing filters.
+ */
+import * as assert from 'assert';
+import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { packetVerdict, type FirewallInstance } from '../../server/src/core/firewall/verdict';
+import type { Protocol } from '../../server/src/core/types';
+import { engineWith } from '../helpers/engine';
+import { isRoot, requireProgram, run } from '../helpers/programs';
+import { PORTS, generateCases, type NetfilterCase } from './netfilter/cases';
+
+const PROBE = path.join(__dirname, 'netfilter', 'probe.py');
+const SRV = `ptl-srv-${process.pid}`;
+const CLI = `ptl-cli-${process.pid}`;
+/** Client source -> the server address it connects to (same subnet). */
+const PATHS = [
+  { family: 4 as const, src: '10.200.0.2', dst: '10.200.0.1' },
+  { family: 4 as const, src: '10.200.1.2', dst: '10.200.1.1' },
+  { family: 6 as const, src: 'fd00:200::2', dst: 'fd00:200::1' },
+  { family: 6 as const, src: 'fd00:200:1::2', dst: 'fd00:200:1::1' },
+];
+
+interface Probe {
+  id: string;
+  family: 4 | 6;
+  proto: Protocol;
+  src: string;
+  dst: string;
+  port: number;
+}
+
+const PROBES: Probe[] = PATHS.flatMap((p) =>
+  (['tcp', 'udp'] as const).flatMap((proto) => PORTS.map((port) => ({ id: `${proto}/${port} ${p.src}->${p.dst}`, ...p, proto, port }))),
+);
+
+function must(cmd: string, args: string[], input?: string): string {
+  const r = run(cmd, args, { input });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+const inSrv = (args: string[], input?: string) => run('ip', ['netns', 'exec', SRV, ...args], { input, timeout: 60000 });
+
+function setUpNamespaces(): void {
+  must('ip', ['netns', 'add', SRV]);
+  must('ip', ['netns', 'add', CLI]);
+  must('ip', ['link', 'add', 'eth0', 'netns', SRV, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', CLI]);
+  const addrs: Record<string, string[]> = {
+    [SRV]: ['10.200.0.1/24', '10.200.1.1/24', 'fd00:200::1/64', 'fd00:200:1::1/64'],
+    [CLI]: ['10.200.0.2/24', '10.200.1.2/24', 'fd00:200::2/64', 'fd00:200:1::2/64'],
+  };
+  for (const ns of [SRV, CLI]) {
+    must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    for (const a of addrs[ns]) must('ip', ['-n', ns, 'addr', 'add', a, 'dev', 'eth0', ...(a.includes(':') ? ['nodad'] : [])]);
+    must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+  // Static neighbours: the results measure the firewall, not neighbour discovery (which a DROP policy can starve).
+  const mac = (ns: string) => (JSON.parse(must('ip', ['-n', ns, '-j', 'link', 'show', 'eth0']))[0] as { address: string }).address;
+  const macs = { [SRV]: mac(SRV), [CLI]: mac(CLI) };
+  for (const [ns, other] of [
+    [SRV, CLI],
+    [CLI, SRV],
+  ])
+    for (const a of addrs[other]) must('ip', ['-n', ns, 'neigh', 'replace', a.split('/')[0], 'lladdr', macs[other], 'dev', 'eth0', 'nud', 'permanent']);
+}
+
+function tearDown(listener: ChildProcess | undefined): void {
+  if (listener?.pid) {
+    try {
+      process.kill(listener.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  run('ip', ['netns', 'del', SRV]);
+  run('ip', ['netns', 'del', CLI]);
+}
+
+async function startListener(dir: string): Promise<ChildProcess> {
+  const ports = path.join(dir, 'ports.json');
+  fs.writeFileSync(ports, JSON.stringify(PORTS));
+  const child = spawn('ip', ['netns', 'exec', SRV, '/usr/bin/python3', PROBE, 'listen', ports], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (d.toString().includes('ready') ? resolve() : undefined));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`listener exited ${code}: ${err}`)));
+  });
+  return child;
+}
+
+function probeAll(dir: string): Record<string, 'open' | 'closed'> {
+  const file = path.join(dir, 'probes.json');
+  fs.writeFileSync(file, JSON.stringify(PROBES));
+  const r = run('ip', ['netns', 'exec', CLI, '/usr/bin/python3', PROBE, 'connect', file], { timeout: 60000 });
+  if (r.status !== 0) throw new Error(`probe failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Empties every table of the server namespace (iptables-nft, nft, ufw and firewalld all live in nftables) and the legacy ones. */
+function flush(): void {
+  inSrv(['nft', 'flush', 'ruleset']);
+  for (const t of ['iptables-legacy', 'ip6tables-legacy']) {
+    inSrv([t, '-F']);
+    inSrv([t, '-X']);
+    inSrv([t, '-P', 'INPUT', 'ACCEPT']);
+  }
+}
+
+function writeTree(dir: string, files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+}
+
+/** ufw: a root with ufw's own files, the case's settings and profiles; the real ufw writes the rules; returns the workspace files. */
+function prepareUfw(c: NetfilterCase, dir: string): Record<string, string> {
+  const R = path.join(dir, 'ufwroot');
+  for (const [from, to] of [
+    ['/etc/ufw', 'etc/ufw'],
+    ['/etc/default/ufw', 'etc/default/ufw'],
+    ['/lib/ufw', 'lib/ufw'],
+    ['/usr/share/ufw', 'usr/share/ufw'],
+  ]) {
+    fs.mkdirSync(path.dirname(path.join(R, to)), { recursive: true });
+    must('cp', ['-a', from, path.join(R, to)]);
+  }
+  writeTree(R, c.files);
+  const d = c.ufwDefaults!;
+  const defaults = path.join(R, 'etc/default/ufw');
+  let text = fs.readFileSync(defaults, 'utf8');
+  text = text.replace(/^DEFAULT_INPUT_POLICY=.*$/m, `DEFAULT_INPUT_POLICY="${d.policy}"`).replace(/^IPV6=.*$/m, `IPV6=${d.ipv6 ? 'yes' : 'no'}`);
+  text = text.replace(/^IPT_SYSCTL=.*$/m, `IPT_SYSCTL=${path.join(R, 'etc/ufw/sysctl.conf')}`);
+  fs.writeFileSync(defaults, text);
+  for (const cmd of c.ufwCommands ?? []) {
+    const r = run('ufw', [`--rootdir=${R}`, `--datadir=${R}`, ...cmd.split(' ')]);
+    if (r.status !== 0) throw new Error(`ufw ${cmd}: ${r.stderr || r.stdout}`);
+  }
+  fs.writeFileSync(path.join(R, 'etc/ufw/ufw.conf'), `ENABLED=${d.enabled ? 'yes' : 'no'}\nLOGLEVEL=low\n`);
+  const out: Record<string, string> = { ...c.files };
+  for (const rel of ['etc/ufw/user.rules', 'etc/ufw/user6.rules', 'etc/default/ufw', 'etc/ufw/ufw.conf']) out[rel] = fs.readFileSync(path.join(R, rel), 'utf8');
+  return out;
+}
+
+/** Loads the case's firewall in the server namespace; returns the files our side reads. */
+function load(c: NetfilterCase, dir: string): Record<string, string> {
+  const ws = path.join(dir, 'ws');
+  if (c.tool === 'iptables') {
+    writeTree(ws, c.files);
+    for (const [rel, tool] of [
+      ['etc/iptables/rules.v4', 'iptables-restore'],
+      ['etc/iptables/rules.v6', 'ip6tables-restore'],
+    ]) {
+      if (!c.files[rel]) continue;
+      const r = inSrv([tool], c.files[rel]);
+      if (r.status !== 0) throw new Error(`${tool}: ${r.stderr}`);
+    }
+    return c.files;
+  }
+  if (c.tool === 'nftables') {
+    writeTree(ws, c.files);
+    // Absolute includes name /etc: point nft at the case's own tree instead.
+    const conf = c.files['etc/nftables.conf'].replace(/include "\/etc\//g, `include "${ws}/etc/`);
+    fs.writeFileSync(path.join(ws, 'etc/nftables.conf'), conf);
+    const r = inSrv(['nft', '-f', path.join(ws, 'etc/nftables.conf')]);
+    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    return c.files;
+  }
+  if (c.tool === 'ufw') {
+    const files = prepareUfw(c, dir);
+    const R = path.join(dir, 'ufwroot');
+    const r = inSrv([path.join(R, 'lib/ufw/ufw-init'), '--rootdir', R, '--datadir', R, 'start', 'quiet']);
+    if (r.status !== 0) throw new Error(`ufw-init: ${r.stderr || r.stdout}`);
+    return files;
+  }
+  writeTree(ws, c.files);
+  const script =
+    'import sys\nimport firewall.config as config\nconfig.set_system_config_paths(sys.argv[1])\n' +
+    'from firewall.core.fw import Firewall\nfw = Firewall()\nfw.start()\nprint(fw.get_state())\n';
+  const r = inSrv(['/usr/bin/python3', '-c', script, path.join(ws, 'etc/firewalld')]);
+  if (r.status !== 0 || !r.stdout.includes('RUNNING')) throw new Error(`firewalld core: ${r.stdout} ${r.stderr}`);
+  return c.files;
+}
+
+function ourVerdicts(files: Record<string, string>): Map<string, 'accept' | 'block' | 'uncertain' | 'none'> {
+  const engine = engineWith(files);
+  const firewalls: FirewallInstance[] = engine.analyze().firewalls;
+  const out = new Map<string, 'accept' | 'block' | 'uncertain' | 'none'>();
+  for (const p of PROBES)
+    out.set(
+      p.id,
+      packetVerdict({ family: p.family === 4 ? 'ipv4' : 'ipv6', protocol: p.proto, port: p.port, source: p.src, destination: p.dst, iface: 'eth0' }, firewalls),
+    );
+  return out;
+}
+
+describe('oracle: real netfilter between two namespaces judges the firewall verdict', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let listener: ChildProcess | undefined;
+
+  before(async function () {
+    for (const [p, pkg] of [
+      ['ip', 'iproute2'],
+      ['nft', 'nftables'],
+      ['iptables-restore', 'iptables'],
+      ['ufw', 'ufw'],
+      ['/usr/bin/python3', 'python3'],
+      ['/usr/sbin/firewalld', 'firewalld'],
+    ])
+      requireProgram(this, [p], pkg);
+    if (!isRoot() || run('ip', ['netns', 'add', `${SRV}-try`]).status !== 0) {
+      if (process.env.CI === 'true') throw new Error('the netfilter oracle needs root and network namespaces');
+      console.log('      skipped: the netfilter oracle needs root and network namespaces');
+      this.skip();
+    }
+    run('ip', ['netns', 'del', `${SRV}-try`]);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-netfilter-'));
+    setUpNamespaces();
+    listener = await startListener(dir);
+  });
+
+  after(() => {
+    tearDown(listener);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every probe opens with no firewall loaded (baseline)', () => {
+    flush();
+    const got = probeAll(dir);
+    const closed = PROBES.filter((p) => got[p.id] !== 'open').map((p) => p.id);
+    assert.deepStrictEqual(closed, []);
+  });
+
+  it('our verdict equals what netfilter did on every generated case', () => {
+    const disagreements: string[] = [];
+    let cases = 0;
+    let probes = 0;
+    let agreements = 0;
+    let uncertain = 0;
+    let blocked = 0;
+    const uncertainCases = new Set<string>();
+    for (const c of generateCases()) {
+      const caseDir = fs.mkdtempSync(path.join(dir, `${c.id}-`));
+      flush();
+      const files = load(c, caseDir);
+      const got = probeAll(caseDir);
+      const ours = ourVerdicts(files);
+      cases++;
+      for (const p of PROBES) {
+        const mine = ours.get(p.id)!;
+        if (mine === 'uncertain') {
+          uncertain++;
+          uncertainCases.add(c.id);
+          continue;
+        }
+        probes++;
+        const theirs = got[p.id] === 'open' ? 'accept' : 'block';
+        const expect = mine === 'none' ? 'accept' : mine;
+        if (theirs === 'block') blocked++;
+        if (expect === theirs) agreements++;
+        else disagreements.push(`${c.id}: ${p.id}: netfilter ${theirs === 'accept' ? 'let it in' : 'blocked it'}, we say ${mine}`);
+      }
+    }
+    flush();
+    console.log(
+      `      netfilter oracle: ${cases} firewalls, ${probes} probes (${blocked} blocked by netfilter), ${agreements} agreements, ${uncertain} uncertain (not compared: ${[...uncertainCases].join(', ')})`,
+    );
+    // A spread where nothing is blocked, or nothing gets in, would prove nothing.
+    assert.ok(blocked > probes / 5 && blocked < probes, `${blocked} of ${probes} blocked`);
+    assert.deepStrictEqual(disagreements, []);
+  });
+});
