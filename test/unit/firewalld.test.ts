@@ -36,10 +36,10 @@ describe('firewalld', () => {
         '  <service name="ssh"/>\n  <port port="8080" protocol="tcp"/>\n  <port port="60000-61000" protocol="udp"/>\n  <source-port port="53" protocol="udp"/>\n',
       );
       assert.deepStrictEqual(facts({ [ZONE]: text }), [
-        'firewall tcp 22 @ssh: allows TCP 22 inbound (service ssh) [zone public]',
-        'firewall tcp 8080 @8080: allows TCP 8080 inbound [zone public]',
-        'firewall udp 53 @53: allows UDP from source port 53 inbound [zone public]',
-        'firewall udp 60000-61000 @60000-61000: allows UDP 60000-61000 inbound [zone public]',
+        'firewall tcp 22 @ssh: allows TCP 22 inbound (service ssh) [zone public (the default zone)]',
+        'firewall tcp 8080 @8080: allows TCP 8080 inbound [zone public (the default zone)]',
+        'firewall udp 53 @53: allows UDP from source port 53 inbound [zone public (the default zone)]',
+        'firewall udp 60000-61000 @60000-61000: allows UDP 60000-61000 inbound [zone public (the default zone)]',
       ]);
     });
 
@@ -63,8 +63,8 @@ describe('firewalld', () => {
     it('forward-ports: the port is a firewall fact, the target a forward fact', () => {
       const text = zone('  <forward-port port="8443" protocol="tcp" to-port="443" to-addr="10.0.0.2"/>\n');
       assert.deepStrictEqual(facts({ [ZONE]: text }), [
-        'firewall tcp 8443 @8443: forwards TCP 8443 to 10.0.0.2:443 [zone public]',
-        'forward tcp 443 @443: forward target: TCP 8443 arrives at 10.0.0.2:443 [zone public]',
+        'firewall tcp 8443 @8443: forwards TCP 8443 to 10.0.0.2:443 [zone public (the default zone)]',
+        'forward tcp 443 @443: forward target: TCP 8443 arrives at 10.0.0.2:443 [zone public (the default zone)]',
       ]);
       assert.deepStrictEqual(
         zoneModule.parse(text, `/ws/${ZONE}`).firewall?.forwards.map((f) => [f.kind, f.toAddress, f.toPorts]),

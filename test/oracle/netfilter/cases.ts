@@ -30,13 +30,20 @@ function iptablesCases(): NetfilterCase[] {
   const est = '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n';
   const c = (id: string, files: Record<string, string>): NetfilterCase => ({ id: `iptables-${id}`, tool: 'iptables', files });
   return [
-    c('drop-policy-ssh-web', { 'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT\n`) }),
+    c('drop-policy-ssh-web', {
+      'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT\n`),
+    }),
     c('accept-policy-drops', { 'etc/iptables/rules.v4': v4('-A INPUT -p tcp --dport 8080 -j DROP\n-A INPUT -p udp --dport 9100 -j REJECT\n', 'ACCEPT') }),
     c('terminal-reject-before-rule', {
-      'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -p tcp --dport 80 -j ACCEPT\n`, 'ACCEPT'),
+      'etc/iptables/rules.v4': v4(
+        `${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -p tcp --dport 80 -j ACCEPT\n`,
+        'ACCEPT',
+      ),
     }),
     c('source-limited', {
-      'etc/iptables/rules.v4': v4(`${est}-A INPUT -s 10.200.0.0/24 -p tcp --dport 9100 -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -s 10.200.1.0/24 -p udp -j ACCEPT\n`),
+      'etc/iptables/rules.v4': v4(
+        `${est}-A INPUT -s 10.200.0.0/24 -p tcp --dport 9100 -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -s 10.200.1.0/24 -p udp -j ACCEPT\n`,
+      ),
     }),
     c('user-chain-return', {
       'etc/iptables/rules.v4':
@@ -52,18 +59,27 @@ function iptablesCases(): NetfilterCase[] {
         '-A web -p tcp --dport 80 -j ACCEPT\n-A web -p tcp --dport 443 -j RETURN\nCOMMIT\n',
     }),
     c('interface-rules', {
-      'etc/iptables/rules.v4': v4(`${est}-A INPUT -i eth0 -p tcp --dport 2222 -j ACCEPT\n-A INPUT -i eth1 -p tcp --dport 22 -j ACCEPT\n-A INPUT -i lo -p tcp --dport 80 -j ACCEPT\n`),
+      'etc/iptables/rules.v4': v4(
+        `${est}-A INPUT -i eth0 -p tcp --dport 2222 -j ACCEPT\n-A INPUT -i eth1 -p tcp --dport 22 -j ACCEPT\n-A INPUT -i lo -p tcp --dport 80 -j ACCEPT\n`,
+      ),
     }),
     c('negated-port', { 'etc/iptables/rules.v4': v4(`${est}-A INPUT -p udp ! --dport 80 -j ACCEPT\n-A INPUT -p tcp --dport 440:450 -j ACCEPT\n`) }),
     c('conntrack-new', {
-      'etc/iptables/rules.v4': v4(`-A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT\n-A INPUT -p tcp --dport 80 -m conntrack --ctstate ESTABLISHED -j ACCEPT\n-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n`),
+      'etc/iptables/rules.v4': v4(
+        `-A INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT\n-A INPUT -p tcp --dport 80 -m conntrack --ctstate ESTABLISHED -j ACCEPT\n-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n`,
+      ),
     }),
     c('dest-limited', { 'etc/iptables/rules.v4': v4(`${est}-A INPUT -d 10.200.0.1 -p tcp --dport 8080 -j ACCEPT\n-A INPUT -p udp --dport 22 -j ACCEPT\n`) }),
     c('v4-and-v6', {
       'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n`),
-      'etc/iptables/rules.v6': v4(`-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p tcp --dport 443 -j ACCEPT\n-A INPUT -s fd00:200:1::/64 -p tcp --dport 9100 -j ACCEPT\n-A INPUT -p udp --dport 2222 -j REJECT\n`, 'ACCEPT').replace(':INPUT ACCEPT', ':INPUT DROP'),
+      'etc/iptables/rules.v6': v4(
+        `-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p tcp --dport 443 -j ACCEPT\n-A INPUT -s fd00:200:1::/64 -p tcp --dport 9100 -j ACCEPT\n-A INPUT -p udp --dport 2222 -j REJECT\n`,
+        'ACCEPT',
+      ).replace(':INPUT ACCEPT', ':INPUT DROP'),
     }),
-    c('v6-accept-policy', { 'etc/iptables/rules.v6': v4('-A INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset\n-A INPUT -p tcp --dport 8080 -j DROP\n', 'ACCEPT') }),
+    c('v6-accept-policy', {
+      'etc/iptables/rules.v6': v4('-A INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset\n-A INPUT -p tcp --dport 8080 -j DROP\n', 'ACCEPT'),
+    }),
   ];
 }
 
@@ -74,21 +90,53 @@ function nftCases(): NetfilterCase[] {
     files: { 'etc/nftables.conf': `#!/usr/sbin/nft -f\nflush ruleset\n${text}`, ...extra },
   });
   return [
-    c('inet-drop', 'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    iif lo accept\n    tcp dport { 22, 443 } accept\n    udp dport 9100 accept\n  }\n}\n'),
-    c('two-base-chains', 'table inet a {\n  chain early {\n    type filter hook input priority -10; policy accept;\n    tcp dport 8080 drop\n  }\n}\ntable inet b {\n  chain late {\n    type filter hook input priority 10; policy drop;\n    ct state established,related accept\n    tcp dport { 80, 8080, 22 } accept\n  }\n}\n'),
-    c('ip-only', 'table ip filter {\n  chain input {\n    type filter hook input priority filter; policy drop;\n    ct state established,related accept\n    tcp dport 22 accept\n  }\n}\n'),
-    c('ip6-reject', 'table ip6 filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 80 reject with tcp reset\n    udp dport 443 drop\n  }\n}\n'),
-    c('defines-sets-include', 'include "/etc/nftables.d/*.nft"\ntable inet filter {\n  set admin {\n    type ipv4_addr\n    flags interval\n    elements = { 10.200.0.0/24 }\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport $web accept\n    ip saddr @admin tcp dport 9100 accept\n  }\n}\n', {
-      'etc/nftables.d/defs.nft': 'define web = { 80, 443, 8080 }\n',
-    }),
-    c('jump-return', 'table inet filter {\n  chain svc {\n    tcp dport 443 return\n    tcp dport 80 accept\n    tcp dport 22 drop\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    meta l4proto tcp jump svc\n    tcp dport { 443, 22 } accept\n  }\n}\n'),
-    c('goto-chain', 'table inet filter {\n  chain web {\n    tcp dport 80 accept\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport 80-8080 goto web\n    tcp dport { 22, 8080, 443 } accept\n  }\n}\n'),
-    c('verdict-map', 'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state vmap { established : accept, related : accept, invalid : drop }\n    tcp dport vmap { 22 : accept, 80 : drop, 443 : accept }\n    ip6 saddr fd00:200::/64 udp dport 2222 accept\n    iifname "eth0" udp dport 8080 accept\n  }\n}\n'),
+    c(
+      'inet-drop',
+      'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    iif lo accept\n    tcp dport { 22, 443 } accept\n    udp dport 9100 accept\n  }\n}\n',
+    ),
+    c(
+      'two-base-chains',
+      'table inet a {\n  chain early {\n    type filter hook input priority -10; policy accept;\n    tcp dport 8080 drop\n  }\n}\ntable inet b {\n  chain late {\n    type filter hook input priority 10; policy drop;\n    ct state established,related accept\n    tcp dport { 80, 8080, 22 } accept\n  }\n}\n',
+    ),
+    c(
+      'ip-only',
+      'table ip filter {\n  chain input {\n    type filter hook input priority filter; policy drop;\n    ct state established,related accept\n    tcp dport 22 accept\n  }\n}\n',
+    ),
+    c(
+      'ip6-reject',
+      'table ip6 filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 80 reject with tcp reset\n    udp dport 443 drop\n  }\n}\n',
+    ),
+    c(
+      'defines-sets-include',
+      'include "/etc/nftables.d/*.nft"\ntable inet filter {\n  set admin {\n    type ipv4_addr\n    flags interval\n    elements = { 10.200.0.0/24 }\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport $web accept\n    ip saddr @admin tcp dport 9100 accept\n  }\n}\n',
+      {
+        'etc/nftables.d/defs.nft': 'define web = { 80, 443, 8080 }\n',
+      },
+    ),
+    c(
+      'jump-return',
+      'table inet filter {\n  chain svc {\n    tcp dport 443 return\n    tcp dport 80 accept\n    tcp dport 22 drop\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    meta l4proto tcp jump svc\n    tcp dport { 443, 22 } accept\n  }\n}\n',
+    ),
+    c(
+      'goto-chain',
+      'table inet filter {\n  chain web {\n    tcp dport 80 accept\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport 80-8080 goto web\n    tcp dport { 22, 8080, 443 } accept\n  }\n}\n',
+    ),
+    c(
+      'verdict-map',
+      'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state vmap { established : accept, related : accept, invalid : drop }\n    tcp dport vmap { 22 : accept, 80 : drop, 443 : accept }\n    ip6 saddr fd00:200::/64 udp dport 2222 accept\n    iifname "eth0" udp dport 8080 accept\n  }\n}\n',
+    ),
   ];
 }
 
 function ufwCases(): NetfilterCase[] {
-  const c = (id: string, cmds: string[], policy: 'DROP' | 'ACCEPT' | 'REJECT' = 'DROP', ipv6 = true, enabled = true, extra: Record<string, string> = {}): NetfilterCase => ({
+  const c = (
+    id: string,
+    cmds: string[],
+    policy: 'DROP' | 'ACCEPT' | 'REJECT' = 'DROP',
+    ipv6 = true,
+    enabled = true,
+    extra: Record<string, string> = {},
+  ): NetfilterCase => ({
     id: `ufw-${id}`,
     tool: 'ufw',
     files: extra,
@@ -110,23 +158,31 @@ function ufwCases(): NetfilterCase[] {
 }
 
 function firewalldCases(): NetfilterCase[] {
-  const zone = (body: string, target?: string) => `<?xml version="1.0" encoding="utf-8"?>\n<zone${target ? ` target="${target}"` : ''}>\n  <short>z</short>\n${body}</zone>\n`;
+  const zone = (body: string, target?: string) =>
+    `<?xml version="1.0" encoding="utf-8"?>\n<zone${target ? ` target="${target}"` : ''}>\n  <short>z</short>\n${body}</zone>\n`;
   const c = (id: string, files: Record<string, string>): NetfilterCase => ({ id: `firewalld-${id}`, tool: 'firewalld', files });
   return [
-    c('public-services', { 'etc/firewalld/firewalld.conf': 'DefaultZone=public\n', 'etc/firewalld/zones/public.xml': zone('  <service name="ssh"/>\n  <service name="https"/>\n  <port port="9100" protocol="udp"/>\n') }),
+    c('public-services', {
+      'etc/firewalld/firewalld.conf': 'DefaultZone=public\n',
+      'etc/firewalld/zones/public.xml': zone('  <service name="ssh"/>\n  <service name="https"/>\n  <port port="9100" protocol="udp"/>\n'),
+    }),
     c('own-service-and-rich', {
       'etc/firewalld/firewalld.conf': 'DefaultZone=work\n',
       'etc/firewalld/zones/work.xml': zone(
         '  <service name="myapp"/>\n  <rule family="ipv4">\n    <source address="10.200.0.0/24"/>\n    <port port="9100" protocol="tcp"/>\n    <accept/>\n  </rule>\n  <rule priority="-1">\n    <port port="8080" protocol="tcp"/>\n    <reject/>\n  </rule>\n',
       ),
-      'etc/firewalld/services/myapp.xml': '<?xml version="1.0" encoding="utf-8"?>\n<service>\n  <short>myapp</short>\n  <port port="8080" protocol="tcp"/>\n  <port port="2222" protocol="tcp"/>\n</service>\n',
+      'etc/firewalld/services/myapp.xml':
+        '<?xml version="1.0" encoding="utf-8"?>\n<service>\n  <short>myapp</short>\n  <port port="8080" protocol="tcp"/>\n  <port port="2222" protocol="tcp"/>\n</service>\n',
     }),
     c('source-zone', {
       'etc/firewalld/firewalld.conf': 'DefaultZone=public\n',
       'etc/firewalld/zones/public.xml': zone('  <service name="ssh"/>\n'),
       'etc/firewalld/zones/trusted.xml': zone('  <source address="10.200.1.0/24"/>\n', 'ACCEPT'),
     }),
-    c('drop-target', { 'etc/firewalld/firewalld.conf': 'DefaultZone=block2\n', 'etc/firewalld/zones/block2.xml': zone('  <port port="80" protocol="tcp"/>\n', 'DROP') }),
+    c('drop-target', {
+      'etc/firewalld/firewalld.conf': 'DefaultZone=block2\n',
+      'etc/firewalld/zones/block2.xml': zone('  <port port="80" protocol="tcp"/>\n', 'DROP'),
+    }),
   ];
 }
 

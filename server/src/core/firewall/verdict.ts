@@ -244,7 +244,10 @@ function stateOf(decider: Decider, openTo: unknown[], maybeFlip: boolean): Reach
 
 const ufwKind = (root: string) => {
   const base = root.slice(root.lastIndexOf('/') + 1);
-  return { kind: base.startsWith('before') ? 'before' : base.startsWith('after') ? 'after' : 'user', family: /6\.rules$/.test(base) ? 'ipv6' : 'ipv4' } as const;
+  return {
+    kind: base.startsWith('before') ? 'before' : base.startsWith('after') ? 'after' : 'user',
+    family: /6\.rules$/.test(base) ? 'ipv6' : 'ipv4',
+  } as const;
 };
 
 function familyOfIptables(fw: FirewallFacts): IpFamily | 'both' {
@@ -262,7 +265,16 @@ function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVer
       const pol = fw.inboundPolicy ?? { action: 'accept' as const };
       const policy = { action: pol.action, place: pol.span ? { file: pol.file ?? root, span: pol.span } : start(root), implicit: !pol.span };
       const j = judgeChain([{ rules: fw.inputRules, file: root }], policy, p);
-      out.push({ family: p.family, tool: 'iptables', root, state: stateOf(j.decider, j.openTo, j.maybeFlip), by: j.decider, openTo: j.openTo, uncertain: j.uncertain, ...(j.rateLimited ? { rateLimited: true } : {}) });
+      out.push({
+        family: p.family,
+        tool: 'iptables',
+        root,
+        state: stateOf(j.decider, j.openTo, j.maybeFlip),
+        by: j.decider,
+        openTo: j.openTo,
+        uncertain: j.uncertain,
+        ...(j.rateLimited ? { rateLimited: true } : {}),
+      });
     } else if (fw.tool === 'nftables') {
       const v = judgeNft(p, root, fw);
       if (v) out.push(v);
@@ -285,7 +297,11 @@ function judgeNft(p: PacketView, root: string, fw: FirewallFacts): FamilyVerdict
   let rateLimited = false;
   for (const hook of [...hooks].sort((a, b) => a.priority - b.priority)) {
     const file = hook.policy.file ?? root;
-    const policy = { action: hook.policy.action, place: hook.policy.span ? { file, span: hook.policy.span } : { file, span: { start: 0, end: 0 } }, implicit: !hook.policy.span };
+    const policy = {
+      action: hook.policy.action,
+      place: hook.policy.span ? { file, span: hook.policy.span } : { file, span: { start: 0, end: 0 } },
+      implicit: !hook.policy.span,
+    };
     const j = judgeChain([{ rules: hook.rules, file }], policy, p);
     openTo.push(...j.openTo);
     uncertain.push(...j.uncertain);
@@ -295,7 +311,16 @@ function judgeNft(p: PacketView, root: string, fw: FirewallFacts): FamilyVerdict
     // A drop ends the packet; an accept ends this base chain only, the next one still judges.
     if (blocks(j.decider.action)) break;
   }
-  return { family: p.family, tool: 'nftables', root, state: stateOf(decider!, openTo, maybeFlip), by: decider!, openTo, uncertain, ...(rateLimited ? { rateLimited: true } : {}) };
+  return {
+    family: p.family,
+    tool: 'nftables',
+    root,
+    state: stateOf(decider!, openTo, maybeFlip),
+    by: decider!,
+    openTo,
+    uncertain,
+    ...(rateLimited ? { rateLimited: true } : {}),
+  };
 }
 
 function judgeUfw(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVerdict | undefined {
@@ -305,7 +330,11 @@ function judgeUfw(p: PacketView, firewalls: readonly FirewallInstance[]): Family
   const fw = user.firewall;
   const start = { file: user.root, span: { start: 0, end: 0 } };
   const policyOf = fw.inboundPolicy ?? { action: 'drop' as const };
-  const policy = { action: policyOf.action, place: policyOf.span ? { file: policyOf.file ?? user.root, span: policyOf.span } : start, implicit: !policyOf.span };
+  const policy = {
+    action: policyOf.action,
+    place: policyOf.span ? { file: policyOf.file ?? user.root, span: policyOf.span } : start,
+    implicit: !policyOf.span,
+  };
   if (fw.enabled === false) {
     const decider: Decider = { kind: 'policy', action: 'accept', ...start, implicit: true };
     return { family: p.family, tool: 'ufw', root: user.root, state: 'reachable', by: decider, openTo: [], uncertain: [], disabled: start };
@@ -315,8 +344,21 @@ function judgeUfw(p: PacketView, firewalls: readonly FirewallInstance[]): Family
   // Frames of different files are different chains: a RETURN in one ends only its own.
   const seg = (f: FirewallInstance | undefined, name: string): Segment[] =>
     f ? [{ rules: f.firewall.inputRules.map((r) => ({ ...r, frame: `${name}${r.frame ?? ''}` })), file: f.root }] : [];
-  const j = judgeChain([...seg(before, 'b'), { rules: fw.inputRules.map((r) => ({ ...r, frame: `u${r.frame ?? ''}` })), file: user.root }, ...seg(after, 'a')], policy, p);
-  return { family: p.family, tool: 'ufw', root: user.root, state: stateOf(j.decider, j.openTo, j.maybeFlip), by: j.decider, openTo: j.openTo, uncertain: j.uncertain, ...(j.rateLimited ? { rateLimited: true } : {}) };
+  const j = judgeChain(
+    [...seg(before, 'b'), { rules: fw.inputRules.map((r) => ({ ...r, frame: `u${r.frame ?? ''}` })), file: user.root }, ...seg(after, 'a')],
+    policy,
+    p,
+  );
+  return {
+    family: p.family,
+    tool: 'ufw',
+    root: user.root,
+    state: stateOf(j.decider, j.openTo, j.maybeFlip),
+    by: j.decider,
+    openTo: j.openTo,
+    uncertain: j.uncertain,
+    ...(j.rateLimited ? { rateLimited: true } : {}),
+  };
 }
 
 function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVerdict | undefined {
@@ -329,7 +371,11 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
   });
   const judgeZone = (z: FirewallInstance) => {
     const pol = z.firewall.inboundPolicy ?? { action: 'reject' as const };
-    const policy = { action: pol.action, place: pol.span ? { file: z.root, span: pol.span } : { file: z.root, span: { start: 0, end: 0 } }, implicit: !pol.span };
+    const policy = {
+      action: pol.action,
+      place: pol.span ? { file: z.root, span: pol.span } : { file: z.root, span: { start: 0, end: 0 } },
+      implicit: !pol.span,
+    };
     return judgeChain([{ rules: z.firewall.inputRules, file: z.root }], policy, p, zoneOf(z));
   };
   const bySource = zones.filter((z) => z.firewall.zone!.sources.length > 0);
@@ -337,7 +383,10 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
   let chosen = def;
   const openTo: FamilyVerdict['openTo'] = [];
   if (p.source !== undefined) {
-    chosen = bySource.find((z) => z.firewall.zone!.sources.some((s) => inNetwork(p.source!, s))) ?? byIface.find((z) => z.firewall.zone!.interfaces.some((i) => ifaceMatches(i, p.iface ?? ''))) ?? def;
+    chosen =
+      bySource.find((z) => z.firewall.zone!.sources.some((s) => inNetwork(p.source!, s))) ??
+      byIface.find((z) => z.firewall.zone!.interfaces.some((i) => ifaceMatches(i, p.iface ?? ''))) ??
+      def;
   } else {
     // The network at large meets the default zone; a source or interface zone that accepts opens it for those only.
     for (const z of [...bySource, ...byIface]) {
@@ -350,7 +399,16 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
   }
   const j = judgeZone(chosen);
   openTo.push(...j.openTo);
-  return { family: p.family, tool: 'firewalld', root: chosen.root, state: stateOf(j.decider, openTo, j.maybeFlip), by: j.decider, openTo, uncertain: j.uncertain, ...(j.rateLimited ? { rateLimited: true } : {}) };
+  return {
+    family: p.family,
+    tool: 'firewalld',
+    root: chosen.root,
+    state: stateOf(j.decider, openTo, j.maybeFlip),
+    by: j.decider,
+    openTo,
+    uncertain: j.uncertain,
+    ...(j.rateLimited ? { rateLimited: true } : {}),
+  };
 }
 
 /**

@@ -750,7 +750,10 @@ export function ufwFirewall(instance: InstanceInput): FirewallFacts | undefined 
   if (view.enabled) fw.enabled = view.enabled.value;
   // IPV6=no: ufw-init loads none of the v6 rules files; it sets INPUT DROP and accepts only loopback.
   if (x.family === 'ipv6' && view.ipv6 && !view.ipv6.value) {
-    fw.inputRules = x.kind === 'user' ? [{ span: view.ipv6.span, file: view.ipv6.file, protocol: 'any', action: 'accept', family: 'ipv6', loopbackOnly: true, iface: 'lo' }] : [];
+    fw.inputRules =
+      x.kind === 'user'
+        ? [{ span: view.ipv6.span, file: view.ipv6.file, protocol: 'any', action: 'accept', family: 'ipv6', loopbackOnly: true, iface: 'lo' }]
+        : [];
     if (x.kind === 'user') fw.inboundPolicy = { action: 'drop', family: 'ipv6', span: view.ipv6.span, file: view.ipv6.file };
   }
   return fw;

@@ -1,0 +1,103 @@
+import * as assert from 'assert';
+import { listenerVerdicts, type FamilyVerdict } from '../../server/src/core/firewall/verdict';
+import type { IpFamily, Protocol } from '../../server/src/core/types';
+import { engineWith } from '../helpers/engine';
+
+const v4 = (body: string, policy = 'DROP') => `*filter\n:INPUT ${policy} [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n${body}COMMIT\n`;
+
+function verdicts(files: Record<string, string>, port: number, protocol: Protocol = 'tcp', family: IpFamily = 'ipv4', address?: string): FamilyVerdict[] {
+  return listenerVerdicts({ family, protocol, port, address }, engineWith(files).analyze().firewalls);
+}
+const line = (files: Record<string, string>, v: FamilyVerdict) => {
+  const rel = v.by.file.replace('/ws/', '');
+  return files[rel].slice(0, v.by.span.start).split('\n').length;
+};
+
+describe('firewall verdict for a listener', () => {
+  const rules = {
+    'etc/iptables/rules.v4': v4(
+      '-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp --dport 9100 -j ACCEPT\n-A INPUT -p tcp --dport 80 -m recent --rcheck -j ACCEPT\n',
+    ),
+  };
+
+  it('iptables: accepted by a rule, blocked by the policy, open to a source network only, uncertain with an unevaluated match', () => {
+    const ssh = verdicts(rules, 22);
+    assert.deepStrictEqual(
+      ssh.map((v) => [v.tool, v.state, v.by.kind, line(rules, v)]),
+      [['iptables', 'reachable', 'rule', 5]],
+    );
+    const other = verdicts(rules, 8080)[0];
+    assert.deepStrictEqual([other.state, other.by.kind, other.by.action, line(rules, other)], ['blocked', 'policy', 'drop', 2]);
+    const node = verdicts(rules, 9100)[0];
+    assert.strictEqual(node.state, 'sources-only');
+    assert.deepStrictEqual(
+      node.openTo.map((o) => o.condition),
+      ['from 10.0.0.0/8'],
+    );
+    const web = verdicts(rules, 80)[0];
+    assert.strictEqual(web.state, 'uncertain');
+    assert.deepStrictEqual(web.uncertain[0].conditions, ['-m recent']);
+  });
+
+  it('says nothing for loopback listeners or a family no firewall filters', () => {
+    assert.deepStrictEqual(verdicts(rules, 8080, 'tcp', 'ipv4', '127.0.0.1'), []);
+    assert.deepStrictEqual(verdicts(rules, 8080, 'tcp', 'ipv6'), []);
+  });
+
+  it('iptables: a RETURN from a user chain goes on in INPUT; an ACCEPT policy lets in what no rule drops', () => {
+    const files = {
+      'etc/iptables/rules.v4':
+        '*filter\n:INPUT DROP [0:0]\n:svc - [0:0]\n-A INPUT -p tcp -j svc\n-A INPUT -p tcp --dport 443 -j ACCEPT\n-A svc -p tcp --dport 443 -j RETURN\n-A svc -p tcp -j DROP\nCOMMIT\n',
+    };
+    assert.strictEqual(verdicts(files, 443)[0].state, 'reachable');
+    assert.strictEqual(verdicts(files, 80)[0].state, 'blocked');
+    const open = { 'etc/iptables/rules.v4': v4('-A INPUT -p tcp --dport 23 -j REJECT\n', 'ACCEPT') };
+    assert.strictEqual(verdicts(open, 80)[0].state, 'reachable');
+    assert.deepStrictEqual([verdicts(open, 23)[0].state, verdicts(open, 23)[0].by.action], ['blocked', 'reject']);
+  });
+
+  it('ufw: disabled filters nothing; limit is allowed (rate-limited); IPV6=no drops IPv6', () => {
+    const user = (tuples: string) => `*filter\n:ufw-user-input - [0:0]\n### RULES ###\n${tuples}### END RULES ###\nCOMMIT\n`;
+    const files = (enabled: string, ipv6 = 'yes') => ({
+      'etc/ufw/user.rules': user(
+        '### tuple ### limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --set\n-A ufw-user-input -p tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 6 -j ufw-user-limit\n-A ufw-user-input -p tcp --dport 22 -j ufw-user-limit-accept\n',
+      ),
+      'etc/ufw/user6.rules': user('### tuple ### allow tcp 22 ::/0 any ::/0 in\n-A ufw6-user-input -p tcp --dport 22 -j ACCEPT\n').replace(
+        /ufw-user-input/g,
+        'ufw6-user-input',
+      ),
+      'etc/default/ufw': `IPV6=${ipv6}\nDEFAULT_INPUT_POLICY="DROP"\n`,
+      'etc/ufw/ufw.conf': `ENABLED=${enabled}\n`,
+    });
+    const on = verdicts(files('yes'), 22)[0];
+    assert.deepStrictEqual([on.tool, on.state, on.rateLimited], ['ufw', 'reachable', true]);
+    assert.strictEqual(verdicts(files('yes'), 80)[0].state, 'blocked');
+    const off = verdicts(files('no'), 80)[0];
+    assert.deepStrictEqual([off.state, !!off.disabled], ['reachable', true]);
+    assert.strictEqual(verdicts(files('yes'), 22, 'tcp', 'ipv6')[0].state, 'reachable');
+    const no6 = verdicts(files('yes', 'no'), 22, 'tcp', 'ipv6')[0];
+    assert.deepStrictEqual([no6.state, no6.by.file], ['blocked', '/ws/etc/default/ufw']);
+  });
+
+  it('nftables: an accept in an early base chain does not pass a later one that drops', () => {
+    const files = {
+      'etc/nftables.conf':
+        'table inet a {\n  chain i {\n    type filter hook input priority -10; policy accept;\n    tcp dport 80 accept\n  }\n}\ntable ip b {\n  chain i {\n    type filter hook input priority 10; policy drop;\n    tcp dport 22 accept\n  }\n}\n',
+    };
+    assert.strictEqual(verdicts(files, 80)[0].state, 'blocked');
+    assert.strictEqual(verdicts(files, 22)[0].state, 'reachable');
+    // Only the inet chain filters IPv6, and it accepts.
+    assert.strictEqual(verdicts(files, 8080, 'tcp', 'ipv6')[0].state, 'reachable');
+  });
+
+  it('firewalld: the default zone decides; a source zone that accepts opens the port to its sources only', () => {
+    const zone = (body: string, target = '') => `<?xml version="1.0" encoding="utf-8"?>\n<zone${target}>\n${body}</zone>\n`;
+    const files = {
+      'etc/firewalld/zones/public.xml': zone('  <service name="ssh"/>\n'),
+      'etc/firewalld/zones/trusted.xml': zone('  <source address="10.1.0.0/16"/>\n', ' target="ACCEPT"'),
+    };
+    assert.strictEqual(verdicts(files, 22)[0].state, 'reachable');
+    const web = verdicts(files, 80)[0];
+    assert.deepStrictEqual([web.state, web.by.action, web.openTo.map((o) => o.condition)], ['sources-only', 'reject', ['from 10.1.0.0/16 (zone trusted)']]);
+  });
+});
