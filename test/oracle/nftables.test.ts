@@ -305,6 +305,9 @@ function jsonTuples(ruleset: Json[], opaque: Set<string>): Map<string, Tuple[]> 
         if (v.kind === 'jump' || v.kind === 'goto') {
           const target = chains.get(`${chain.family} ${chain.table} ${v.target}`);
           if (target) walk(tuples, target, { protos: pr, ports: p }, depth + 1, pathSet);
+          // After a goto the packet returns from this chain too (ours lists that as a return).
+          if (target && v.kind === 'goto' && p)
+            for (const proto of pr ? pr.filter((x) => ['tcp', 'udp', 'sctp'].includes(x)) : ['any']) tuples.push({ proto, verdict: 'return', ranges: p });
           continue;
         }
         if (!p || !['accept', 'drop', 'reject', 'return'].includes(v.kind)) continue;
