@@ -4,15 +4,20 @@
  * context), so an edit re-parses one file; linking and host rules are recomputed from the cache.
  */
 import * as path from 'path';
+import { collectFindings } from './findings';
+import { HostAnalysis } from './hostAnalysis';
+import type { HostInstance, HostModel, HostRule, RuleContext } from './hostModel';
+import { HostMap } from './hosts';
+import { updateGraph, type GraphSource, type IncludeGraph } from './includeGraph';
 import { FileIndex, resolveInclude } from './includes';
+import { InstanceLinker } from './instances';
+import { LineIndex } from './lineIndex';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Severity } from './types';
-import { buildHostModel, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
-import { HostMap } from './hosts';
-import { LineIndex } from './lineIndex';
-import { ignoredByComment } from './ignore';
+import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, PortFact, Severity } from './types';
+
+export { parseSeverityOverrides, withSeverity } from './findings';
 
 export interface EngineSettings {
   ephemeralRanges: NamedRange[];
@@ -53,8 +58,9 @@ export class Engine {
   private readonly files = new Map<string, FileEntry>();
   private readonly index = new FileIndex();
   private readonly parses = new Map<string, CachedParse>();
-  /** Link results per instance root, reused while the instance is made of the very same parses. */
-  private readonly links = new Map<string, { input: InstanceInput; out: InstanceOutput }>();
+  /** link path -> the file it is a symbolic link to (both in the workspace, same text). */
+  private readonly aliases = new Map<string, string>();
+  private readonly linker = new InstanceLinker(this.aliases);
   /**
    * The include graph of the last analysis: program instances and which file belongs to which. An
    * edit that keeps a file's includes only re-assembles the instances holding that file.
@@ -62,29 +68,39 @@ export class Engine {
   private graph?: IncludeGraph;
   private readonly dirty = new Set<string>();
   /** Host models and their rule findings per host, valid while the host's instances keep their link outputs. */
-  private hostCache = new Map<string, HostEntry>();
+  private readonly hostAnalysis: HostAnalysis;
   /** Include resolutions; valid while the set of files is unchanged. */
   private readonly includeCache = new Map<string, string[]>();
   private settings: EngineSettings = defaultSettings();
   readonly hosts = new HostMap();
   private last?: AnalysisResult;
   private lastHostsVersion = -1;
+  /** What the include graph reads: this engine's files, parses and links. */
+  private readonly graphSource: GraphSource;
 
   constructor(
     readonly modules: FormatModule[],
     readonly registry: PortRegistry,
     /** The rules run over every host model (`rules/index.ts: RULES`). */
     readonly rules: readonly HostRule[],
-  ) {}
+  ) {
+    this.hostAnalysis = new HostAnalysis(rules);
+    this.graphSource = {
+      modules,
+      aliases: this.aliases,
+      fileNames: () => this.files.keys(),
+      hasFile: (file) => this.files.has(file),
+      moduleFor: (file) => this.moduleFor(file),
+      parseAs: (module, file, context) => this.parseAs(module, file, context),
+      resolve: (ref, includingFile, rootFile) => this.resolve(ref, includingFile, rootFile),
+    };
+  }
 
   setSettings(settings: EngineSettings): void {
     this.settings = settings;
-    this.hostCache.clear();
+    this.hostAnalysis.clear();
     this.last = undefined;
   }
-
-  /** link path -> the file it is a symbolic link to (both in the workspace, same text). */
-  private readonly aliases = new Map<string, string>();
 
   /**
    * Declares `link` a symbolic link to `target` (nginx's sites-enabled/X -> ../sites-available/X).
@@ -96,7 +112,7 @@ export class Engine {
     if (target === undefined) this.aliases.delete(link);
     else this.aliases.set(link, target);
     this.graph = undefined;
-    this.links.clear();
+    this.linker.clear();
     this.last = undefined;
   }
 
@@ -127,7 +143,7 @@ export class Engine {
     this.includeCache.clear();
     this.lineIndexes.delete(file);
     for (const key of this.parses.keys()) if (key.endsWith(`\u0000${file}`)) this.parses.delete(key);
-    for (const key of this.links.keys()) if (key.endsWith(`\u0000${file}`)) this.links.delete(key);
+    this.linker.forget(file);
     this.graph = undefined;
     this.last = undefined;
   }
@@ -164,78 +180,53 @@ export class Engine {
     return parse;
   }
 
+  /** Include graph -> linked instances -> host models and rules -> findings by file. Cached until a file, a setting or the hosts change. */
   analyze(): AnalysisResult {
     if (this.last && this.lastHostsVersion === this.hosts.version) return this.last;
-    if (this.lastHostsVersion !== this.hosts.version) this.hostCache.clear();
+    if (this.lastHostsVersion !== this.hosts.version) this.hostAnalysis.clear();
     this.lastHostsVersion = this.hosts.version;
-    const graph = this.updateGraph();
-    const { formatOf, roots } = graph;
-    const instances = [...graph.instances.values()];
-    const allFacts: PortFact[] = [];
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    const graph = (this.graph = updateGraph(this.graphSource, this.graph, dirty));
+    const { instances, firewalls } = this.linkRoots(graph);
     const findings: Finding[] = [];
-    const firewalls: AnalysisResult['firewalls'] = [];
-    // Rules look at one host at a time: a host whose instances all kept their link output keeps its model and findings.
-    // An instance joins the host of every fact it gives and the host of its root file (a firewall with no port facts too).
-    const instancesByHost = new Map<string, HostInstance[]>();
-    for (const { module, input } of instances) {
-      // A file included by another root is covered by that root's instance.
-      if (!roots.has(`${module.id}\u0000${input.root.file}`)) continue;
-      const out = this.linkCached(module, input);
-      allFacts.push(...out.facts);
-      findings.push(...out.findings);
-      const firewall = out.firewall ?? input.root.firewall;
-      if (firewall) firewalls.push({ root: input.root.file, host: this.hosts.hostOf(input.root.file), firewall });
-      const instance: HostInstance = { format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output: out, firewall };
-      const hosts = new Set(out.facts.map((f) => this.hosts.hostOf(f.file)));
-      hosts.add(this.hosts.hostOf(input.root.file));
-      for (const host of hosts) {
-        const list = instancesByHost.get(host);
-        if (list) list.push(instance);
-        else instancesByHost.set(host, [instance]);
-      }
-    }
-    const facts: { fact: PortFact; host: string }[] = [];
-    let checks: ((host: HostModel) => Finding[])[] | undefined;
-    const hostCache = new Map<string, HostEntry>();
-    for (const [host, list] of instancesByHost) {
-      let entry = this.hostCache.get(host);
-      if (!entry || entry.model.instances.length !== list.length || entry.model.instances.some((o, i) => o.output !== list[i].output)) {
-        checks ??= this.rules.map((rule) => rule.create(this.ruleContext()));
-        const model = buildHostModel(host, list, (f) => this.hosts.hostOf(f));
-        entry = { model, facts: model.facts.map((fact) => ({ fact, host })), findings: checks.flatMap((check) => check(model)) };
-      }
-      hostCache.set(host, entry);
-      facts.push(...entry.facts);
-      findings.push(...entry.findings);
-    }
-    this.hostCache = hostCache;
-
-    const findingsByFile = new Map<string, Finding[]>();
-    const seen = new Set<string>();
-    const ignored = new Set(this.settings.ignoreCodes ?? []);
-    const hasIgnoreComment = new Map<string, boolean>();
-    for (const f of findings) {
-      if (ignored.has(f.code)) continue;
-      const text = this.files.get(f.file)?.text;
-      let marked = hasIgnoreComment.get(f.file);
-      if (marked === undefined) hasIgnoreComment.set(f.file, (marked = text?.includes('portolan-ignore') ?? false));
-      if (marked && ignoredByComment(text!, this.lineIndex(f.file), f)) continue;
-      const key = `${f.file}|${f.span.start}|${f.span.end}|${f.code}|${f.message}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const list = findingsByFile.get(f.file) ?? [];
-      list.push(withSeverity(f, this.settings.severity));
-      findingsByFile.set(f.file, list);
-    }
-    for (const list of findingsByFile.values()) list.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
     const factsByFile = new Map<string, PortFact[]>();
-    for (const fact of allFacts) {
-      const list = factsByFile.get(fact.file) ?? [];
-      list.push(fact);
-      factsByFile.set(fact.file, list);
+    for (const { output } of instances) {
+      for (const f of output.findings) findings.push(f);
+      for (const fact of output.facts) {
+        const list = factsByFile.get(fact.file);
+        if (list) list.push(fact);
+        else factsByFile.set(fact.file, [fact]);
+      }
     }
-    this.last = { findingsByFile, factsByFile, facts, formatOf, firewalls };
+    const hosts = this.hostAnalysis.run(
+      instances,
+      (f) => this.hosts.hostOf(f),
+      () => this.ruleContext(),
+    );
+    for (const f of hosts.findings) findings.push(f);
+    const findingsByFile = collectFindings(findings, {
+      ignoreCodes: this.settings.ignoreCodes,
+      severity: this.settings.severity,
+      textOf: (file) => this.files.get(file)?.text,
+      lineIndex: (file) => this.lineIndex(file),
+    });
+    this.last = { findingsByFile, factsByFile, facts: hosts.facts, formatOf: graph.formatOf, firewalls };
     return this.last;
+  }
+
+  /** The linked output of every root instance of the graph (a file included by another root is covered by that root's instance). */
+  private linkRoots(graph: IncludeGraph): { instances: HostInstance[]; firewalls: AnalysisResult['firewalls'] } {
+    const instances: HostInstance[] = [];
+    const firewalls: AnalysisResult['firewalls'] = [];
+    for (const { module, input } of graph.instances.values()) {
+      if (!graph.roots.has(`${module.id}\u0000${input.root.file}`)) continue;
+      const output = this.linker.link(module, input);
+      const firewall = output.firewall ?? input.root.firewall;
+      if (firewall) firewalls.push({ root: input.root.file, host: this.hosts.hostOf(input.root.file), firewall });
+      instances.push({ format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output, firewall });
+    }
+    return { instances, firewalls };
   }
 
   private ruleContext(): RuleContext {
@@ -250,161 +241,13 @@ export class Engine {
   /** The model of every host after the last analysis, by host name. Read-only. */
   hostModels(): ReadonlyMap<string, HostModel> {
     this.analyze();
-    return new Map([...this.hostCache].map(([host, entry]) => [host, entry.model]));
+    return this.hostAnalysis.models();
   }
 
   /** The model of the host `file` belongs to (undefined when nothing of the workspace runs there). Read-only. */
   hostModelOf(file: string): HostModel | undefined {
     this.analyze();
-    return this.hostCache.get(this.hosts.hostOf(file))?.model;
-  }
-
-  /** The include graph, updated for the files edited since the last analysis (rebuilt when that is not enough). */
-  private updateGraph(): IncludeGraph {
-    const dirty = [...this.dirty];
-    this.dirty.clear();
-    const old = this.graph;
-    if (old) {
-      const touched = new Set<string>();
-      let sameShape = true;
-      for (const file of dirty) {
-        const module = this.moduleFor(file);
-        const before = old.standalone.get(file);
-        if (!module && !before && this.files.has(file)) {
-          // A file only reached through includes (an nginx snippet): its instances re-assemble,
-          // unless its own includes changed, which may change what is a root.
-          if (!this.includedKeepsIncludes(old, file)) {
-            sameShape = false;
-            break;
-          }
-          for (const root of old.rootsOf.get(file) ?? []) touched.add(root);
-          continue;
-        }
-        if (!module || !before || before.module !== module) {
-          sameShape = false;
-          break;
-        }
-        const parse = this.parseAs(module, file)!;
-        if (!sameIncludes(before.parse.includes, parse.includes)) {
-          sameShape = false;
-          break;
-        }
-        old.standalone.set(file, { module, parse });
-        for (const root of old.rootsOf.get(file) ?? []) touched.add(root);
-      }
-      // The included files of an edited one may have been parsed in a context: they re-parse through assemble.
-      if (sameShape) {
-        for (const key of touched) {
-          const { module, input } = old.instances.get(key)!;
-          const fresh = this.assemble(module, old.standalone.get(input.root.file)!.parse);
-          old.instances.set(key, { module, input: fresh });
-        }
-        return old;
-      }
-    }
-    return (this.graph = this.buildGraph());
-  }
-
-  private includedKeepsIncludes(graph: IncludeGraph, file: string): boolean {
-    for (const key of graph.rootsOf.get(file) ?? []) {
-      const { module, input } = graph.instances.get(key)!;
-      for (const edge of input.edges) {
-        if (edge.to.file !== file) continue;
-        const fresh = this.parseAs(module, file, edge.ref.context);
-        if (!fresh || !sameIncludes(edge.to.includes, fresh.includes)) return false;
-      }
-    }
-    return true;
-  }
-
-  private buildGraph(): IncludeGraph {
-    const formatOf = new Map<string, FormatId>();
-    const standalone = new Map<string, { module: FormatModule; parse: FileParse }>();
-    for (const file of this.files.keys()) {
-      const module = this.moduleFor(file);
-      if (!module) continue;
-      const parse = this.parseAs(module, file);
-      if (parse) standalone.set(file, { module, parse });
-      formatOf.set(file, module.id);
-    }
-    // Files reached by an include of the same program are not roots of their own.
-    const included = new Set<string>();
-    const instances = new Map<string, { module: FormatModule; input: InstanceInput }>();
-    const rootsOf = new Map<string, string[]>();
-    for (const { module, parse } of standalone.values()) {
-      const input = this.assemble(module, parse);
-      const key = `${module.id}\u0000${parse.file}`;
-      instances.set(key, { module, input });
-      for (const f of input.files) {
-        if (f !== input.root) {
-          included.add(`${module.id}\u0000${f.file}`);
-          formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
-        }
-        const roots = rootsOf.get(f.file);
-        if (roots) roots.push(key);
-        else rootsOf.set(f.file, [key]);
-      }
-    }
-    // Roots: files nothing includes. Files that only include each other (a cycle with no way in)
-    // still count once: one of them becomes the root of the rest.
-    const roots = new Set<string>();
-    const covered = new Set<string>();
-    const accept = (key: string) => {
-      roots.add(key);
-      const { module, input } = instances.get(key)!;
-      for (const f of input.files) covered.add(`${module.id}\u0000${f.file}`);
-    };
-    // A link's target is read through the link: when a root includes the link, the target is covered.
-    for (const [link, target] of this.aliases) {
-      for (const key of instances.keys()) {
-        const id = key.slice(0, key.indexOf('\u0000'));
-        if (!key.endsWith(`\u0000${target}`)) continue;
-        // Read through a root's include: the target is covered. Read by nothing: the target alone stands for both.
-        if (included.has(`${id}\u0000${link}`)) included.add(key);
-        else included.add(`${id}\u0000${link}`);
-      }
-    }
-    for (const key of instances.keys()) if (!included.has(key)) accept(key);
-    // A target read through a link that an accepted root includes is covered by that root too.
-    for (const [link, target] of this.aliases)
-      for (const id of new Set(this.modules.map((m) => m.id))) if (covered.has(`${id}\u0000${link}`)) covered.add(`${id}\u0000${target}`);
-    // Prefer the shallowest file (a main config sits above its conf.d), then the name.
-    const depth = (key: string) => key.split('/').length;
-    const cyclic = [...instances.keys()].filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
-    for (const key of cyclic) if (!covered.has(key)) accept(key);
-    return { formatOf, standalone, instances, roots, rootsOf };
-  }
-
-  /** A root file and everything it includes, depth first in the order the program reads them; cycles stop. */
-  private assemble(module: FormatModule, root: FileParse): InstanceInput {
-    const files: FileParse[] = [root];
-    const edges: InstanceInput['edges'] = [];
-    const cycles: InstanceInput['cycles'] = [];
-    const visited = new Set<string>([root.file]);
-    // Files on the current include path: reaching one again is a cycle, reaching another visited file is not.
-    const reading = new Set<string>([root.file]);
-    const walk = (from: FileParse, depth: number) => {
-      if (depth > 32) return;
-      for (const ref of from.includes) {
-        for (const target of this.resolve(ref, from.file, root.file)) {
-          if (reading.has(target)) {
-            cycles.push({ from, ref, target });
-            continue;
-          }
-          if (visited.has(target)) continue;
-          visited.add(target);
-          const parsed = this.parseAs(module, target, ref.context);
-          if (!parsed) continue;
-          files.push(parsed);
-          edges.push({ from, ref, to: parsed });
-          reading.add(target);
-          walk(parsed, depth + 1);
-          reading.delete(target);
-        }
-      }
-    };
-    walk(root, 0);
-    return { root, files, edges, cycles };
+    return this.hostAnalysis.modelOf(this.hosts.hostOf(file));
   }
 
   private readonly lineIndexes = new Map<string, { text: string; index: LineIndex }>();
@@ -417,30 +260,6 @@ export class Engine {
     const index = new LineIndex(text);
     this.lineIndexes.set(file, { text, index });
     return index;
-  }
-
-  private linkCached(module: FormatModule, input: InstanceInput): InstanceOutput {
-    const key = `${module.id}\u0000${input.root.file}`;
-    const cached = this.links.get(key);
-    if (cached && sameInstance(cached.input, input)) return cached.out;
-    const linked = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
-    const out = this.aliases.size > 0 ? this.onTargets(linked) : linked;
-    this.links.set(key, { input, out });
-    return out;
-  }
-
-  /** Facts and findings read through a link, moved onto the link's target (same text, same offsets). */
-  private onTargets(out: InstanceOutput): InstanceOutput {
-    const to = (file: string) => this.aliases.get(file) ?? file;
-    return {
-      ...out,
-      facts: out.facts.map((f) => (this.aliases.has(f.file) ? { ...f, file: to(f.file) } : f)),
-      findings: out.findings.map((f) =>
-        this.aliases.has(f.file) || f.related?.some((r) => this.aliases.has(r.file))
-          ? { ...f, file: to(f.file), related: f.related?.map((r) => ({ ...r, file: to(r.file) })) }
-          : f,
-      ),
-    };
   }
 
   private resolve(ref: IncludeRef, includingFile: string, rootFile: string): string[] {
@@ -488,37 +307,6 @@ export class Engine {
   }
 }
 
-interface HostEntry {
-  model: HostModel;
-  facts: { fact: PortFact; host: string }[];
-  findings: Finding[];
-}
-
-interface IncludeGraph {
-  formatOf: Map<string, FormatId>;
-  /** Each file that a format claims by path, parsed on its own. */
-  standalone: Map<string, { module: FormatModule; parse: FileParse }>;
-  /** One per standalone file (module id + path); only those in `roots` are programs of their own. */
-  instances: Map<string, { module: FormatModule; input: InstanceInput }>;
-  roots: Set<string>;
-  /** file -> the instances whose files hold it */
-  rootsOf: Map<string, string[]>;
-}
-
-function sameIncludes(a: IncludeRef[], b: IncludeRef[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.pattern === b[i].pattern && r.relativeTo === b[i].relativeTo && r.context === b[i].context);
-}
-
-/** The same files (as the same cached parse objects), reached through the same includes. */
-function sameInstance(a: InstanceInput, b: InstanceInput): boolean {
-  if (a.files.length !== b.files.length || a.edges.length !== b.edges.length || (a.cycles?.length ?? 0) !== (b.cycles?.length ?? 0)) return false;
-  for (let i = 0; i < a.files.length; i++) if (a.files[i] !== b.files[i]) return false;
-  for (let i = 0; i < a.edges.length; i++)
-    if (a.edges[i].from !== b.edges[i].from || a.edges[i].to !== b.edges[i].to || a.edges[i].ref !== b.edges[i].ref) return false;
-  for (let i = 0; i < (a.cycles?.length ?? 0); i++) if (a.cycles![i].target !== b.cycles![i].target || a.cycles![i].ref !== b.cycles![i].ref) return false;
-  return true;
-}
-
 function pointsAtThisHost(address: string | undefined): boolean {
   if (address === undefined) return true;
   const a = address.toLowerCase();
@@ -546,42 +334,6 @@ function safeParse(module: FormatModule, text: string, file: string, context?: s
       ],
     };
   }
-}
-
-function safeLink(module: FormatModule, input: InstanceInput) {
-  try {
-    return module.link!(input);
-  } catch (e) {
-    return {
-      facts: input.files.flatMap((f) => f.facts),
-      findings: [
-        ...input.files.flatMap((f) => f.findings),
-        {
-          file: input.root.file,
-          span: { start: 0, end: 0 },
-          severity: 'error' as const,
-          code: 'syntax' as const,
-          message: `Portolan could not combine this ${module.id} configuration (${(e as Error).message}).`,
-        },
-      ],
-    };
-  }
-}
-
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
-
-/** The `portolan.severity` setting as written by the user: entries with an unknown severity are dropped. */
-export function parseSeverityOverrides(value: unknown): Record<string, Severity> {
-  const out: Record<string, Severity> = {};
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return out;
-  for (const [code, severity] of Object.entries(value)) if (SEVERITIES.includes(severity as Severity)) out[code] = severity as Severity;
-  return out;
-}
-
-/** A finding with the user's severity for its code (`portolan.severity`), the same object when none applies. */
-export function withSeverity(f: Finding, overrides: EngineSettings['severity']): Finding {
-  const severity = overrides?.[f.code];
-  return severity && severity !== f.severity ? { ...f, severity } : f;
 }
 
 export function isUnder(file: string, dir: string): boolean {

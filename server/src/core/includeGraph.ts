@@ -1,0 +1,149 @@
+/**
+ * The include graph: which files are program instances of their own (roots), what each instance
+ * reads, and which instances hold which file. Built from every file's standalone parse, and updated
+ * in place for an edit that keeps a file's includes (only the instances holding that file
+ * re-assemble). Pure.
+ */
+import { assemble, type AssemblySource } from './instances';
+import type { FileParse, FormatId, FormatModule, IncludeRef, InstanceInput } from './types';
+
+export interface IncludeGraph {
+  formatOf: Map<string, FormatId>;
+  /** Each file that a format claims by path, parsed on its own. */
+  standalone: Map<string, { module: FormatModule; parse: FileParse }>;
+  /** One per standalone file (module id + path); only those in `roots` are programs of their own. */
+  instances: Map<string, { module: FormatModule; input: InstanceInput }>;
+  roots: Set<string>;
+  /** file -> the instances whose files hold it */
+  rootsOf: Map<string, string[]>;
+}
+
+/** What the graph is built from: the engine's files, their formats and parses, and symbolic links. */
+export interface GraphSource extends AssemblySource {
+  readonly modules: readonly FormatModule[];
+  /** link path -> the file it is a symbolic link to. */
+  readonly aliases: ReadonlyMap<string, string>;
+  fileNames(): Iterable<string>;
+  hasFile(file: string): boolean;
+  moduleFor(file: string): FormatModule | undefined;
+}
+
+/** The graph after the edits of `dirty`: `old` updated in place when the edits keep its shape, else a new one. */
+export function updateGraph(src: GraphSource, old: IncludeGraph | undefined, dirty: readonly string[]): IncludeGraph {
+  if (old) {
+    const touched = touchedInstances(src, old, dirty);
+    if (touched) {
+      // The included files of an edited one may have been parsed in a context: they re-parse through assemble.
+      for (const key of touched) {
+        const { module, input } = old.instances.get(key)!;
+        const fresh = assemble(src, module, old.standalone.get(input.root.file)!.parse);
+        old.instances.set(key, { module, input: fresh });
+      }
+      return old;
+    }
+  }
+  return buildGraph(src);
+}
+
+/** The instances the edited files touch, or undefined when an edit changes the shape of the graph (includes, formats, roots). */
+function touchedInstances(src: GraphSource, old: IncludeGraph, dirty: readonly string[]): Set<string> | undefined {
+  const touched = new Set<string>();
+  for (const file of dirty) {
+    const module = src.moduleFor(file);
+    const before = old.standalone.get(file);
+    if (!module && !before && src.hasFile(file)) {
+      // A file only reached through includes (an nginx snippet): its instances re-assemble,
+      // unless its own includes changed, which may change what is a root.
+      if (!includedKeepsIncludes(src, old, file)) return undefined;
+      for (const root of old.rootsOf.get(file) ?? []) touched.add(root);
+      continue;
+    }
+    if (!module || !before || before.module !== module) return undefined;
+    const parse = src.parseAs(module, file)!;
+    if (!sameIncludes(before.parse.includes, parse.includes)) return undefined;
+    old.standalone.set(file, { module, parse });
+    for (const root of old.rootsOf.get(file) ?? []) touched.add(root);
+  }
+  return touched;
+}
+
+function includedKeepsIncludes(src: GraphSource, graph: IncludeGraph, file: string): boolean {
+  for (const key of graph.rootsOf.get(file) ?? []) {
+    const { module, input } = graph.instances.get(key)!;
+    for (const edge of input.edges) {
+      if (edge.to.file !== file) continue;
+      const fresh = src.parseAs(module, file, edge.ref.context);
+      if (!fresh || !sameIncludes(edge.to.includes, fresh.includes)) return false;
+    }
+  }
+  return true;
+}
+
+export function buildGraph(src: GraphSource): IncludeGraph {
+  const formatOf = new Map<string, FormatId>();
+  const standalone = new Map<string, { module: FormatModule; parse: FileParse }>();
+  for (const file of src.fileNames()) {
+    const module = src.moduleFor(file);
+    if (!module) continue;
+    const parse = src.parseAs(module, file);
+    if (parse) standalone.set(file, { module, parse });
+    formatOf.set(file, module.id);
+  }
+  // Files reached by an include of the same program are not roots of their own.
+  const included = new Set<string>();
+  const instances = new Map<string, { module: FormatModule; input: InstanceInput }>();
+  const rootsOf = new Map<string, string[]>();
+  for (const { module, parse } of standalone.values()) {
+    const input = assemble(src, module, parse);
+    const key = `${module.id}\u0000${parse.file}`;
+    instances.set(key, { module, input });
+    for (const f of input.files) {
+      if (f !== input.root) {
+        included.add(`${module.id}\u0000${f.file}`);
+        formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
+      }
+      const roots = rootsOf.get(f.file);
+      if (roots) roots.push(key);
+      else rootsOf.set(f.file, [key]);
+    }
+  }
+  const roots = chooseRoots(src, instances, included);
+  return { formatOf, standalone, instances, roots, rootsOf };
+}
+
+/**
+ * Roots: files nothing includes. Files that only include each other (a cycle with no way in)
+ * still count once: one of them becomes the root of the rest.
+ */
+function chooseRoots(src: GraphSource, instances: IncludeGraph['instances'], included: Set<string>): Set<string> {
+  const roots = new Set<string>();
+  const covered = new Set<string>();
+  const accept = (key: string) => {
+    roots.add(key);
+    const { module, input } = instances.get(key)!;
+    for (const f of input.files) covered.add(`${module.id}\u0000${f.file}`);
+  };
+  // A link's target is read through the link: when a root includes the link, the target is covered.
+  for (const [link, target] of src.aliases) {
+    for (const key of instances.keys()) {
+      const id = key.slice(0, key.indexOf('\u0000'));
+      if (!key.endsWith(`\u0000${target}`)) continue;
+      // Read through a root's include: the target is covered. Read by nothing: the target alone stands for both.
+      if (included.has(`${id}\u0000${link}`)) included.add(key);
+      else included.add(`${id}\u0000${link}`);
+    }
+  }
+  for (const key of instances.keys()) if (!included.has(key)) accept(key);
+  // A target read through a link that an accepted root includes is covered by that root too.
+  for (const [link, target] of src.aliases)
+    for (const id of new Set(src.modules.map((m) => m.id))) if (covered.has(`${id}\u0000${link}`)) covered.add(`${id}\u0000${target}`);
+  // Prefer the shallowest file (a main config sits above its conf.d), then the name.
+  const depth = (key: string) => key.split('/').length;
+  const cyclic = [...instances.keys()].filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  for (const key of cyclic) if (!covered.has(key)) accept(key);
+  return roots;
+}
+
+function sameIncludes(a: IncludeRef[], b: IncludeRef[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.pattern === b[i].pattern && r.relativeTo === b[i].relativeTo && r.context === b[i].context);
+}
