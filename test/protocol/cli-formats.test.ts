@@ -83,6 +83,11 @@ describe('portolan check --format json', () => {
     });
   }
 
+  it("the schema's code list is the public one (DIAGNOSTIC_CODES): a new or removed code updates docs/portolan-output.schema.json", () => {
+    const schema = readJson(path.join(ROOT, 'docs', 'portolan-output.schema.json'));
+    assert.deepStrictEqual([...schema.definitions.code.enum].sort(), [...DIAGNOSTIC_CODES].sort());
+  });
+
   it('the schema rejects what it should (a missing field, an unknown code, a bad fingerprint)', () => {
     const doc = JSON.parse(cli(['check', '--format', 'json', '.'], FIXTURE).stdout);
     assert.ok(validate(doc));

@@ -1,6 +1,6 @@
 /**
- * What the command line says about each diagnostic code (SARIF `tool.driver.rules[]`, the JSON
- * output's rule list): the rules' own metadata (server/src/rules/).
+ * What the command line says about each diagnostic code (SARIF `tool.driver.rules[]`): the rules'
+ * own metadata (server/src/rules/), in one adapter.
  */
 import type { DiagnosticCode, Severity } from '../core/types';
 import { RULES } from '../rules/index';
@@ -11,11 +11,19 @@ export interface RuleInfo {
   severity: Severity;
   /** One sentence: what the rule finds. */
   description: string;
+  /** A paragraph (Markdown allowed): what it finds, why it matters (SARIF fullDescription and help). */
+  fullDescription: string;
   /** The rule's documentation page, relative to the repository root. */
   docs: string;
 }
 
 /** Every diagnostic code with its metadata, in rule order (SARIF's ruleIndex is the position). */
 export function ruleInfos(): RuleInfo[] {
-  return RULES.map((r) => ({ code: r.meta.code, severity: r.meta.severity, description: r.meta.description, docs: `docs/rules/${r.meta.code}.md` }));
+  return RULES.map((r) => ({
+    code: r.meta.code,
+    severity: r.meta.severity,
+    description: r.meta.description,
+    fullDescription: r.meta.docs.body,
+    docs: `docs/rules/${r.meta.code}.md`,
+  }));
 }

@@ -39,12 +39,17 @@ function region(l: Located) {
 }
 
 function sarifRule(r: RuleInfo, tool: SarifTool) {
+  // SARIF's text is plain: the docs body's Markdown code spans lose their backticks there (markdown keeps them).
+  const plain = r.fullDescription.replace(/`([^`]*)`/g, '$1');
   const rule: Record<string, unknown> = {
     id: r.code,
     name: r.code.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
     shortDescription: { text: r.description },
-    fullDescription: { text: r.description },
-    help: { text: tool.hasDocs?.(r.docs) ? `${r.description} Documentation: ${r.docs} in the Portolan repository.` : r.description },
+    fullDescription: { text: plain },
+    help: {
+      text: tool.hasDocs?.(r.docs) ? `${plain} Documentation: ${r.docs} in the Portolan repository.` : plain,
+      markdown: tool.hasDocs?.(r.docs) ? `${r.fullDescription}\n\nDocumentation: \`${r.docs}\` in the Portolan repository.` : r.fullDescription,
+    },
     defaultConfiguration: { level: level(r.severity) },
     properties: { tags: ['configuration', 'ports'] },
   };
