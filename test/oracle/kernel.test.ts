@@ -1,7 +1,8 @@
 /**
  * Oracle: the kernel judges our port-conflict verdict. Each generated case (test/oracle/kernel/cases.ts)
  * is a few programs of one host: real sshd and real nginx started on the case's config text, and a
- * stand-in listener binding what Docker's docker-proxy binds for a compose file's published ports.
+ * stand-in listener binding what Docker's docker-proxy binds for a compose file's published ports, and
+ * one (sockets.py) opening systemd-resolved's stub listeners with the socket options resolved sets.
  * They start in order inside a network namespace the test creates (`unshare -n`, only `lo`), and
  * whichever bind() fails with EADDRINUSE is the expected answer.
  *
@@ -26,7 +27,7 @@ import type { FormatId, PortFact } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 import { DEBIAN_HOSTS } from '../helpers/sshd';
-import { composeText, dockerMappings, generateCases, nginxIncludedFiles, unitLabel, type KernelCase, type Unit } from './kernel/cases';
+import { composeText, dockerMappings, resolvedSockets, generateCases, nginxIncludedFiles, unitLabel, type KernelCase, type Unit } from './kernel/cases';
 
 const WORKERS = 2;
 const BATCH_TIMEOUT_MS = 150_000;
@@ -57,6 +58,7 @@ const FILE_OF: Record<Unit['kind'], { name: string; format: FormatId }> = {
   sshd: { name: 'sshd_config', format: 'sshd' },
   nginx: { name: 'nginx.conf', format: 'nginx' },
   compose: { name: 'docker-compose.yml', format: 'compose' },
+  resolved: { name: 'resolved.conf', format: 'resolved' },
 };
 
 function unitDir(c: KernelCase, i: number): string {
@@ -68,6 +70,7 @@ function unitFiles(u: Unit): Record<string, string> {
   const main = FILE_OF[u.kind].name;
   if (u.kind === 'compose') return { [main]: composeText(u.services).text };
   if (u.kind === 'nginx') return { [main]: u.text, ...nginxIncludedFiles(u.blocks) };
+  if (u.kind === 'resolved') return { [main]: u.text };
   return { [main]: u.text };
 }
 
@@ -196,6 +199,7 @@ function materialize(root: string, cases: KernelCase[]): object[] {
       const file = path.join(d, FILE_OF[u.kind].name);
       if (u.kind === 'sshd') actors.push({ kind: 'sshd', config: file });
       else if (u.kind === 'nginx') actors.push({ kind: 'nginx', prefix: d, config: file });
+      else if (u.kind === 'resolved') actors.push({ kind: 'sockets', sockets: resolvedSockets(u.spec) });
       else for (const s of u.services) actors.push({ kind: 'docker', mappings: dockerMappings(s) });
     });
     return { id: c.id, dir, actors };
@@ -240,6 +244,7 @@ describe('kernel oracle: port conflicts as bind() decides them', function () {
     requireProgram(this, ['/usr/sbin/sshd'], 'openssh-server');
     requireProgram(this, ['ssh-keygen'], 'openssh-client');
     requireProgram(this, ['unshare'], 'util-linux');
+    requireProgram(this, ['python3'], 'python3');
     requireProgram(this, ['ip', '/usr/sbin/ip', '/sbin/ip'], 'iproute2');
     if (!isRoot()) {
       if (process.env.CI === 'true') throw new Error('the kernel oracle needs root (network namespaces, sshd)');

@@ -50,10 +50,11 @@ function sharedInsideProgram(a: PortFact, b: PortFact): boolean {
 }
 
 /**
- * Programs whose UDP sockets carry SO_REUSEADDR (nginx sets it on every listening socket). Linux
+ * Programs whose UDP sockets carry SO_REUSEADDR (nginx sets it on every listening socket, systemd-resolved
+ * on its stub listeners). Linux
  * lets two UDP sockets that both set it bind overlapping addresses and ports, so neither bind fails.
  */
-const UDP_REUSEADDR_PROGRAMS = new Set(['nginx']);
+const UDP_REUSEADDR_PROGRAMS = new Set(['nginx', 'systemd-resolved']);
 
 function bothReuseUdpAddress(a: PortFact, b: PortFact): boolean {
   return a.protocol === 'udp' && b.protocol === 'udp' && UDP_REUSEADDR_PROGRAMS.has(a.program) && UDP_REUSEADDR_PROGRAMS.has(b.program);

@@ -230,7 +230,8 @@ export type FormatId =
   | 'nftables'
   | 'firewalld-zone'
   | 'firewalld-service'
-  | 'firewalld-config';
+  | 'firewalld-config'
+  | 'resolved';
 
 export interface FileParse {
   format: FormatId;

@@ -9,6 +9,7 @@ import type { FirewalldServiceData } from './firewalld/services';
 import { createComposeModule } from './compose';
 import { createIptablesModule } from './iptables';
 import { createUfwModules } from './ufw';
+import { createResolvedModule } from './resolved';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -19,6 +20,8 @@ export interface FormatData {
 export function createFormatModules(registry: PortRegistry, data: FormatData = {}): FormatModule[] {
   return [
     createSshdModule((name) => registry.serviceToPort(name, 'tcp')),
+    // Before nginx: a resolved.conf under a folder named like nginx is still resolved's.
+    createResolvedModule(),
     createNginxModule(),
     createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),

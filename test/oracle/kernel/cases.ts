@@ -27,7 +27,31 @@ export interface ComposeService {
   ports: Publish[];
 }
 
-export type Unit = { kind: 'sshd'; text: string } | { kind: 'nginx'; text: string; blocks: NginxBlocks } | { kind: 'compose'; services: ComposeService[] };
+/** A listening socket of the stand-in (sockets.py) and the options it sets before bind(). */
+export interface StandInSocket {
+  protocol: Protocol;
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  port: number;
+  reuseaddr?: boolean;
+  reuseport?: boolean;
+  bindToDevice?: string;
+  freebind?: boolean;
+}
+
+/** systemd-resolved's stub settings, written into resolved.conf. */
+export interface ResolvedSpec {
+  /** DNSStubListener= (yes when absent). */
+  mode?: 'yes' | 'no' | 'udp' | 'tcp';
+  /** DNSStubListenerExtra= lines: [udp:|tcp:]address[:port]. */
+  extras?: { protocol?: Protocol; address: string; port?: number }[];
+}
+
+export type Unit =
+  | { kind: 'sshd'; text: string }
+  | { kind: 'nginx'; text: string; blocks: NginxBlocks }
+  | { kind: 'compose'; services: ComposeService[] }
+  | { kind: 'resolved'; text: string; spec: ResolvedSpec };
 
 export interface KernelCase {
   id: number;
@@ -133,7 +157,36 @@ export function dockerMappings(
   }));
 }
 
+export function resolvedText(spec: ResolvedSpec): string {
+  const lines = ['[Resolve]', 'DNS=192.0.2.1'];
+  if (spec.mode) lines.push(`DNSStubListener=${spec.mode}`);
+  for (const e of spec.extras ?? []) {
+    const host = e.port === undefined ? e.address : `${hostPart(e.address)}:${e.port}`;
+    lines.push(`DNSStubListenerExtra=${e.protocol ? `${e.protocol}:` : ''}${host}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The sockets systemd-resolved 252 opens (resolved-dns-stub.c): UDP then TCP on 127.0.0.53:53 and on
+ * 127.0.0.54:53, each with SO_REUSEADDR, IP_PKTINFO, IP_RECVTTL and bound to the loopback device;
+ * then each extra listener with SO_REUSEADDR and IP_FREEBIND, not bound to a device.
+ */
+export function resolvedSockets(spec: ResolvedSpec): StandInSocket[] {
+  const mode = spec.mode ?? 'yes';
+  const protocols: Protocol[] = mode === 'yes' ? ['udp', 'tcp'] : mode === 'no' ? [] : [mode];
+  const out: StandInSocket[] = [];
+  for (const address of ['127.0.0.53', '127.0.0.54'])
+    for (const protocol of protocols) out.push({ protocol, family: 'ipv4', address, port: 53, reuseaddr: true, bindToDevice: 'lo' });
+  for (const e of spec.extras ?? []) {
+    for (const protocol of e.protocol ? [e.protocol] : (['udp', 'tcp'] as Protocol[]))
+      out.push({ protocol, family: e.address.includes(':') ? 'ipv6' : 'ipv4', address: e.address, port: e.port ?? 53, reuseaddr: true, freebind: true });
+  }
+  return out;
+}
+
 export function unitLabel(u: Unit): string {
+  if (u.kind === 'resolved') return `resolved[${u.text.trim().split('\n').slice(2).join(' ') || 'defaults'}]`;
   if (u.kind === 'sshd') return `sshd[${u.text.trim().replace(/\n/g, ' ⏎ ')}]`;
   if (u.kind === 'nginx') {
     const servers = (module: string, bodies: string[] | undefined) => (bodies ?? []).map((b) => `${module}{${statements(b, '').join(' ')}}`);
@@ -571,6 +624,47 @@ export function generateCases(): KernelCase[] {
   ]);
   add('nginx * reuseport then sshd all', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), sshdUnit(`Port ${p}\n`)]);
   add('nginx * reuseport then docker all', (p) => [nginxUnit({ http: [`listen ${p} reuseport`] }), dockerUnit([pub(p)])]);
+
+  // systemd-resolved's stub listeners (127.0.0.53 and 127.0.0.54, bound to lo, SO_REUSEADDR) against a
+  // DNS container published on 53, and its extra listeners.
+  const resolved = (spec: ResolvedSpec): Unit => ({ kind: 'resolved', text: resolvedText(spec), spec });
+  const dns = (hostIp?: string, protocols: Protocol[] = ['udp', 'tcp']) => dockerUnit(protocols.map((pr) => ({ ...pub(53, hostIp, pr), target: 53 })));
+  add('resolved defaults then docker all on 53 udp+tcp', () => [resolved({}), dns()]);
+  add('docker all on 53 udp+tcp then resolved defaults', () => [dns(), resolved({})]);
+  add('resolved defaults then docker 0.0.0.0:53/udp', () => [resolved({}), dns('0.0.0.0', ['udp'])]);
+  add('resolved defaults then docker 0.0.0.0:53/tcp', () => [resolved({}), dns('0.0.0.0', ['tcp'])]);
+  add('resolved defaults then docker 127.0.0.1:53', () => [resolved({}), dns('127.0.0.1')]);
+  add('resolved defaults then docker [::]:53', () => [resolved({}), dns('::')]);
+  add('resolved DNSStubListener=no then docker all on 53', () => [resolved({ mode: 'no' }), dns()]);
+  add('resolved DNSStubListener=udp then docker all on 53/tcp', () => [resolved({ mode: 'udp' }), dns(undefined, ['tcp'])]);
+  add('resolved DNSStubListener=tcp then docker all on 53/tcp', () => [resolved({ mode: 'tcp' }), dns(undefined, ['tcp'])]);
+  add('resolved defaults then nginx udp * on 53 (both SO_REUSEADDR)', () => [resolved({}), nginxUnit({ stream: ['listen 53 udp'] })]);
+  add('nginx udp * on 53 then resolved defaults', () => [nginxUnit({ stream: ['listen 53 udp'] }), resolved({})]);
+  add('resolved defaults then nginx stream tcp * on 53', () => [resolved({}), nginxUnit({ stream: ['listen 53'] })]);
+  add('resolved defaults then sshd on 53', () => [resolved({}), sshdUnit('Port 53\n')]);
+  add('resolved extra 127.0.0.1:P then docker 127.0.0.1:P', (p) => [
+    resolved({ mode: 'no', extras: [{ address: '127.0.0.1', port: p }] }),
+    dockerUnit([pub(p, '127.0.0.1')]),
+  ]);
+  add('resolved extra udp:127.0.0.2:P then docker udp all', (p) => [
+    resolved({ mode: 'no', extras: [{ protocol: 'udp', address: '127.0.0.2', port: p }] }),
+    dockerUnit([pub(p, undefined, 'udp')]),
+  ]);
+  add('resolved extra tcp:127.0.0.2:P then docker udp all', (p) => [
+    resolved({ mode: 'no', extras: [{ protocol: 'tcp', address: '127.0.0.2', port: p }] }),
+    dockerUnit([pub(p, undefined, 'udp')]),
+  ]);
+  add('resolved extra [::1]:P then sshd all', (p) => [resolved({ mode: 'no', extras: [{ address: '::1', port: p }] }), sshdUnit(`Port ${p}\n`)]);
+  add('resolved extra 127.0.0.3 (port 53) then docker all on 53/udp', () => [
+    resolved({ mode: 'no', extras: [{ address: '127.0.0.3' }] }),
+    dns(undefined, ['udp']),
+  ]);
+  add('resolved extra 127.0.0.53:53 beside its own stub', () => [resolved({ extras: [{ protocol: 'udp', address: '127.0.0.53' }] })]);
+  add('resolved extra tcp:127.0.0.53:53 beside its own stub', () => [resolved({ extras: [{ protocol: 'tcp', address: '127.0.0.53' }] })]);
+  add('resolved defaults then resolved extra udp:127.0.0.54', () => [
+    resolved({}),
+    resolved({ mode: 'no', extras: [{ protocol: 'udp', address: '127.0.0.54' }] }),
+  ]);
   return cases;
 }
 

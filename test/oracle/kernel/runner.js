@@ -13,6 +13,8 @@
  *       opens them (IPv6 sockets v6-only); a host range published to one container port (oneOf)
  *       takes the first port of the range that is free on every address. When a bind fails the
  *       container does not start and every socket it opened is closed again.
+ *   { kind: 'sockets', sockets: [...] }                 sockets.py: the listening sockets of a program that
+ *       cannot run here (systemd-resolved's stub listeners), with the socket options it sets; all or nothing
  * Each result: { status: 'ok' | 'eaddrinuse' | 'error', detail }.
  *
  * Every process this runner starts is stopped by its PID at the end of its case, also on failure,
@@ -188,6 +190,21 @@ async function startDocker(actor) {
   return { close: () => Promise.all(opened.map((close) => close())), result: { status: 'ok', detail: '' } };
 }
 
+/** The socket stand-in prints one JSON line: ok (and holds its sockets until stopped), or why not (and exits). */
+async function startSockets(actor) {
+  const proc = startProcess('python3', [path.join(__dirname, 'sockets.py'), JSON.stringify(actor.sockets)]);
+  const result = await until(() => {
+    const line = proc.output.split('\n').find((l) => l.startsWith('{'));
+    if (line) {
+      const r = JSON.parse(line);
+      return { status: r.status, detail: r.detail ?? '' };
+    }
+    if (proc.exited) return { status: 'error', detail: `sockets.py exited (${proc.code}): ${proc.output.trim()}` };
+    return undefined;
+  });
+  return { proc, result };
+}
+
 async function runCase(batch, c) {
   let stopMs = 0;
   const results = [];
@@ -205,6 +222,11 @@ async function runCase(batch, c) {
         const { proc, result } = await startNginx(actor);
         procs.push(proc);
         // A failed nginx exits and frees what it held: stop it now, before the next program starts.
+        if (result.status !== 'ok') await stopProcess(proc);
+        results.push(result);
+      } else if (actor.kind === 'sockets') {
+        const { proc, result } = await startSockets(actor);
+        procs.push(proc);
         if (result.status !== 'ok') await stopProcess(proc);
         results.push(result);
       } else if (actor.kind === 'docker') {
