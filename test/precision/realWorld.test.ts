@@ -147,7 +147,7 @@ describe('real-world precision: the corpus workspaces', function () {
       totals.found += v.found;
       const loudCount = v.findings.filter((f) => loud(f.finding.severity)).length;
       console.log(
-        `        ${loudCount} errors/warnings: ${v.found}/${v.expected} expected, ${v.knownFalse.length} known-false, ${v.unexpected.length} unexpected; ${v.quiet.length} information/hints`,
+        `        ${workspace}: ${loudCount} errors/warnings: ${v.found}/${v.expected} expected, ${v.knownFalse.length} known-false, ${v.unexpected.length} unexpected; ${v.quiet.length} information/hints`,
       );
       for (const f of v.quiet) console.log(`          allowed: ${show(f)}`);
       const problems = [
