@@ -231,7 +231,8 @@ export type FormatId =
   | 'firewalld-zone'
   | 'firewalld-service'
   | 'firewalld-config'
-  | 'resolved';
+  | 'resolved'
+  | 'apache';
 
 export interface FileParse {
   format: FormatId;

@@ -10,6 +10,7 @@ import { createComposeModule } from './compose';
 import { createIptablesModule } from './iptables';
 import { createUfwModules } from './ufw';
 import { createResolvedModule } from './resolved';
+import { createApacheModule } from './apache';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -22,6 +23,7 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createSshdModule((name) => registry.serviceToPort(name, 'tcp')),
     // Before nginx: a resolved.conf under a folder named like nginx is still resolved's.
     createResolvedModule(),
+    createApacheModule(),
     createNginxModule(),
     createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
