@@ -232,7 +232,8 @@ export type FormatId =
   | 'firewalld-service'
   | 'firewalld-config'
   | 'resolved'
-  | 'apache';
+  | 'apache'
+  | 'haproxy';
 
 export interface FileParse {
   format: FormatId;

@@ -11,6 +11,7 @@ import { createIptablesModule } from './iptables';
 import { createUfwModules } from './ufw';
 import { createResolvedModule } from './resolved';
 import { createApacheModule } from './apache';
+import { createHaproxyModule } from './haproxy';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -24,6 +25,7 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     // Before nginx: a resolved.conf under a folder named like nginx is still resolved's.
     createResolvedModule(),
     createApacheModule(),
+    createHaproxyModule(),
     createNginxModule(),
     createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
