@@ -233,7 +233,8 @@ export type FormatId =
   | 'firewalld-config'
   | 'resolved'
   | 'apache'
-  | 'haproxy';
+  | 'haproxy'
+  | 'caddy';
 
 export interface FileParse {
   format: FormatId;

@@ -12,6 +12,7 @@ import { createUfwModules } from './ufw';
 import { createResolvedModule } from './resolved';
 import { createApacheModule } from './apache';
 import { createHaproxyModule } from './haproxy';
+import { createCaddyModule } from './caddy';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -26,6 +27,7 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createResolvedModule(),
     createApacheModule(),
     createHaproxyModule(),
+    createCaddyModule(),
     createNginxModule(),
     createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
