@@ -72,13 +72,20 @@ export function describeEntry(entry: PortMapEntry): string[] {
   const lines = [`${entry.protocol.toUpperCase()} ${num}${entry.service ? ` — ${entry.service}` : ''} (${entry.rangeClass})`];
   for (const b of entry.binds) lines.push(`${b.label} — ${b.where}`);
   for (const p of entry.pointers) lines.push(`${p.label} — ${p.where}`);
-  for (const f of entry.firewall) lines.push(`${f.tool}: ${verdictText(f)}`);
+  for (const f of entry.firewall) lines.push(`${firewallName(f, entry.firewall)}: ${verdictText(f)}`);
   for (const f of entry.findings) lines.push(`${f.severity}: ${f.message} [${f.code}]`);
   return lines;
 }
 
+/** "iptables", or "ufw (IPv6)" when the same firewall says something else for the other family. */
+export function firewallName(f: PortMapEntry['firewall'][number], all: PortMapEntry['firewall']): string {
+  const split = f.family !== 'both' && all.some((o) => o !== f && o.tool === f.tool && o.family !== f.family);
+  return split ? `${f.tool} (${f.family === 'ipv4' ? 'IPv4' : 'IPv6'})` : f.tool;
+}
+
 export function verdictText(f: PortMapEntry['firewall'][number]): string {
-  const by = f.by === 'rule' ? `by the rule at line ${(f.location?.range.start.line ?? 0) + 1}` : f.by === 'policy' ? 'by the default policy' : '';
+  const at = f.location ? ` at line ${f.location.range.start.line + 1}` : '';
+  const by = f.by === 'rule' ? `by the rule${at}` : f.by === 'policy' ? `by the default policy${at || ' (not written)'}` : '';
   const main = f.verdict === 'disabled' ? 'disabled' : f.verdict === 'unknown' ? 'no rule or policy decides' : `${f.verdict} ${by}`.trim();
   return f.conditional.length > 0 ? `${main}; ${f.conditional.join('; ')}` : main;
 }

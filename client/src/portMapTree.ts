@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { Location, PortMapEntry, PortMapHost } from '../../server/out/protocol';
-import { describeEntry, stateOf, verdictText } from './portMapChart';
+import { describeEntry, firewallName, stateOf, verdictText } from './portMapChart';
 
 export type PortMapNode =
   | { kind: 'host'; host: PortMapHost }
@@ -120,7 +120,7 @@ function leaves(host: PortMapHost, entry: PortMapEntry): PortMapNode[] {
     out.push({
       kind: 'leaf',
       id: `${base}|firewall|${i}`,
-      label: `${f.tool}: ${verdictText(f)}`,
+      label: `${firewallName(f, entry.firewall)}: ${verdictText(f)}`,
       description: f.where,
       icon: new vscode.ThemeIcon(open ? 'shield' : 'circle-slash'),
       location: f.location,

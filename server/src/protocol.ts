@@ -90,13 +90,15 @@ export interface PortMapUse {
 
 export interface FirewallVerdict {
   tool: string;
-  /** The firewall's root file, relative to the workspace folder. */
+  /** The address family the verdict is for ('both': the same for IPv4 and IPv6). */
+  family: 'ipv4' | 'ipv6' | 'both';
+  /** The file that decides (the rule's or the policy's; the firewall's root when it is off), relative to the workspace folder. */
   where: string;
   verdict: 'accept' | 'drop' | 'reject' | 'disabled' | 'unknown';
   /** What decided: a rule (with its location), the default policy, or the firewall being off. */
   by: 'rule' | 'policy' | 'disabled' | 'none';
   location?: Location;
-  /** Rules before the decision that accept only some connections ("from 10.0.0.0/8", "limit"), one phrase each. */
+  /** Rules that accept only some connections ("accept from 10.0.0.0/8 (etc/iptables/rules.v4:8)"), rules whose conditions are not evaluated, "rate-limited". */
   conditional: string[];
 }
 

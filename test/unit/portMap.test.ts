@@ -86,7 +86,7 @@ describe('port map (portolan/portMap)', () => {
     assert.strictEqual(http.by, 'policy');
     const [app] = entry(host.ports, 'tcp', 8080).firewall;
     assert.strictEqual(app.verdict, 'drop');
-    assert.deepStrictEqual(app.conditional, ['accept from 10.0.0.0/8 (line 8)']);
+    assert.deepStrictEqual(app.conditional, ['accept from 10.0.0.0/8 (etc/iptables/rules.v4:8)']);
     assert.deepStrictEqual(
       host.firewalls.map((f) => `${f.tool} ${f.policy}`),
       ['iptables drop'],
@@ -137,5 +137,28 @@ describe('port map summary (portolan/portMap with summary: true)', () => {
     const { ports: _p, ...headFull } = full;
     const { ports: _s, ...headSummary } = summary;
     assert.deepStrictEqual(headSummary, headFull);
+  });
+});
+
+describe('port map firewall verdicts (core/firewall/verdict.ts)', () => {
+  it('one line when IPv4 and IPv6 meet the same verdict, one per family when they differ', () => {
+    const nft =
+      'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n    ip6 nexthdr tcp tcp dport 80 accept\n  }\n}\n';
+    const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 22\nPort 80\n', 'etc/nftables.conf': nft });
+    const [host] = portMap(engine).hosts;
+    const show = (port: number) => entry(host.ports, 'tcp', port).firewall.map((v) => `${v.tool} ${v.family} ${v.verdict} ${v.by}`);
+    assert.deepStrictEqual(show(22), ['nftables both accept rule']);
+    assert.deepStrictEqual(show(80), ['nftables ipv4 drop policy', 'nftables ipv6 accept rule']);
+  });
+  it('a disabled ufw filters nothing', () => {
+    const engine = engineWith({
+      'etc/ssh/sshd_config': 'Port 22\n',
+      'etc/ufw/ufw.conf': 'ENABLED=no\n',
+      'etc/ufw/user.rules': '*filter\n:ufw-user-input - [0:0]\n### RULES ###\nCOMMIT\n',
+    });
+    const [v] = entry(portMap(engine).hosts[0].ports, 'tcp', 22).firewall;
+    assert.strictEqual(v.verdict, 'disabled');
+    assert.strictEqual(v.by, 'disabled');
+    assert.match(v.location!.uri, /^file:\/\/\/ws\/etc\/ufw\//);
   });
 });

@@ -53,14 +53,14 @@ describe('port map chart (client/src/portMapChart.ts)', () => {
 
   it('says what a firewall does, with the line of the rule and the rules that accept only some sources', () => {
     assert.strictEqual(
-      verdictText({ tool: 'iptables', where: 'r', verdict: 'accept', by: 'rule', location: loc, conditional: [] }),
+      verdictText({ tool: 'iptables', family: 'both', where: 'r', verdict: 'accept', by: 'rule', location: loc, conditional: [] }),
       'accept by the rule at line 3',
     );
     assert.strictEqual(
-      verdictText({ tool: 'ufw', where: 'r', verdict: 'drop', by: 'policy', conditional: ['accept from 10.0.0.0/8 (line 9)'] }),
-      'drop by the default policy; accept from 10.0.0.0/8 (line 9)',
+      verdictText({ tool: 'ufw', family: 'both', where: 'r', verdict: 'drop', by: 'policy', location: loc, conditional: ['accept from 10.0.0.0/8 (line 9)'] }),
+      'drop by the default policy at line 3; accept from 10.0.0.0/8 (line 9)',
     );
-    assert.strictEqual(verdictText({ tool: 'ufw', where: 'r', verdict: 'disabled', by: 'disabled', conditional: [] }), 'disabled');
+    assert.strictEqual(verdictText({ tool: 'ufw', family: 'both', where: 'r', verdict: 'disabled', by: 'disabled', conditional: [] }), 'disabled');
     assert.deepStrictEqual(describeEntry(entry(22, { service: 'SSH' })), ['TCP 22 — SSH (well-known)', 'sshd listens on 0.0.0.0:22/tcp — a:3']);
   });
 

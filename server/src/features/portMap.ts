@@ -8,7 +8,8 @@ import { formatHostPort } from '../core/address';
 import type { Engine } from '../core/engine';
 import { HostMap } from '../core/hosts';
 import { ianaClass } from '../core/portRanges';
-import type { Finding, FirewallFacts, FirewallRule, PortFact, Protocol, Span } from '../core/types';
+import { listenerVerdicts, type FirewallInstance } from '../core/firewall/verdict';
+import type { Finding, FirewallFacts, IpFamily, PortFact, Protocol, Span } from '../core/types';
 import {
   PORT_MAP_REQUEST,
   type FirewallVerdict,
@@ -125,7 +126,7 @@ function buildHost(
       binds: uses.filter((u) => u.role === 'listen' || u.role === 'publish'),
       pointers: uses.filter((u) => u.role === 'upstream' || u.role === 'forward'),
       rules: uses.filter((u) => u.role === 'firewall'),
-      firewall: protocol === 'sctp' ? [] : firewalls.map(({ root, firewall }) => verdict(engine, root, firewall, protocol, port)),
+      firewall: protocol === 'sctp' ? [] : verdicts(engine, firewalls, protocol, port, familiesOf(group)),
       findings: dedupeFindings(entryFindings),
       conflict: onThese.some((f) => f.code === 'port-conflict'),
     });
@@ -134,39 +135,59 @@ function buildHost(
   return { ...hostHeader(engine, id, findings, firewalls, files), ports, portCount: ports.length };
 }
 
-/** What one firewall does with a new inbound connection to `port`: the first rule that decides it, else the policy. */
-export function verdict(engine: Engine, root: string, fw: FirewallFacts, protocol: Protocol, port: number): FirewallVerdict {
-  const base = { tool: fw.tool, where: engine.hosts.shownPath(root), conditional: [] as string[] };
-  if (fw.enabled === false) return { ...base, verdict: 'disabled', by: 'disabled' };
-  for (const rule of fw.inputRules) {
-    if (rule.matchesNew === false || rule.loopbackOnly) continue;
-    if (rule.protocol !== 'any' && rule.protocol !== protocol) continue;
-    if (rule.ports && !rule.ports.some((r) => r.from <= port && port <= r.to)) continue;
-    if (rule.action !== 'accept' && rule.action !== 'limit' && rule.action !== 'drop' && rule.action !== 'reject') continue;
-    const where = location(engine, root, rule.span);
-    const conditions = conditionsOf(rule);
-    if (conditions.length > 0 || rule.action === 'limit') {
-      const line = where.range.start.line + 1;
-      base.conditional.push(
-        `${rule.action === 'drop' || rule.action === 'reject' ? rule.action : 'accept'} ${[...conditions, ...(rule.action === 'limit' ? ['rate-limited'] : [])].join(', ')} (line ${line})`,
-      );
-      if (rule.action !== 'limit' || conditions.length > 0) continue;
+/**
+ * What the host's firewalls do with a new inbound connection from the network to `port`
+ * (core/firewall/verdict.ts: the rule or policy that decides, per firewall and address family). The
+ * families asked are those the port's binds use (both when nothing binds it); a verdict that is the
+ * same for IPv4 and IPv6 is one line.
+ */
+export function verdicts(engine: Engine, firewalls: readonly FirewallInstance[], protocol: Protocol, port: number, families: IpFamily[]): FirewallVerdict[] {
+  const out: (FirewallVerdict & { key: string })[] = [];
+  const line = (place: { file: string; span: Span }) =>
+    `${engine.hosts.shownPath(place.file)}:${location(engine, place.file, place.span).range.start.line + 1}`;
+  for (const family of families) {
+    for (const v of listenerVerdicts({ family, protocol, port }, firewalls)) {
+      const conditional = [
+        ...v.openTo.map((o) => `accept ${o.condition} (${line(o.place)})`),
+        ...v.uncertain.map((u) => `may decide otherwise: ${u.conditions.join(', ')} (${line(u.place)})`),
+        ...(v.rateLimited ? ['rate-limited'] : []),
+      ];
+      const verdict: FirewallVerdict = v.disabled
+        ? {
+            tool: v.tool,
+            family,
+            where: engine.hosts.shownPath(v.root),
+            verdict: 'disabled',
+            by: 'disabled',
+            location: location(engine, v.disabled.file, v.disabled.span),
+            conditional,
+          }
+        : {
+            tool: v.tool,
+            family,
+            where: engine.hosts.shownPath(v.by.file),
+            verdict: v.by.action,
+            by: v.by.kind,
+            location: v.by.implicit ? undefined : location(engine, v.by.file, v.by.span),
+            conditional,
+          };
+      const key = JSON.stringify({ ...verdict, family: undefined, root: v.root });
+      const same = out.find((o) => o.key === key);
+      if (same) same.family = 'both';
+      else out.push({ ...verdict, key });
     }
-    return { ...base, verdict: rule.action === 'limit' ? 'accept' : rule.action, by: 'rule', location: where };
   }
-  const policy = fw.inboundPolicy;
-  if (policy) return { ...base, verdict: policy.action, by: 'policy', location: policy.span ? location(engine, root, policy.span) : undefined };
-  return { ...base, verdict: 'unknown', by: 'none' };
+  return out.map(({ key: _key, ...v }) => v);
 }
 
-function conditionsOf(rule: FirewallRule): string[] {
-  const out: string[] = [];
-  if (rule.source) out.push(`from ${rule.source}`);
-  if (rule.destination) out.push(`to ${rule.destination}`);
-  if (rule.iface) out.push(`on ${rule.iface}`);
-  if (rule.sourcePorts) out.push('from some source ports');
-  for (const u of rule.unmodelled ?? []) out.push(u);
-  return out;
+/** The address families the port's binds use; both when nothing binds it (a rule alone). */
+function familiesOf(group: PortFact[]): IpFamily[] {
+  const families = new Set<IpFamily>();
+  for (const f of group.filter((g) => g.role === 'listen' || g.role === 'publish')) {
+    if (f.family) families.add(f.family);
+    if (f.family === 'ipv6' && f.v6only === false) families.add('ipv4');
+  }
+  return families.size > 0 ? (['ipv4', 'ipv6'] as IpFamily[]).filter((f) => families.has(f)) : ['ipv4', 'ipv6'];
 }
 
 function use(engine: Engine, f: PortFact): PortMapUse {
