@@ -12,6 +12,7 @@ import { updateGraph, type GraphSource, type IncludeGraph } from './includeGraph
 import { FileIndex, resolveInclude } from './includes';
 import { InstanceLinker } from './instances';
 import { LineIndex } from './lineIndex';
+import { templateMarkup, templateParse } from './templates';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
@@ -175,7 +176,9 @@ export class Engine {
     const key = `${module.id}\u0000${context ?? ''}\u0000${file}`;
     const cached = this.parses.get(key);
     if (cached && cached.text === entry.text) return cached.parse;
-    const parse = safeParse(module, entry.text, file, context);
+    // A template is rendered by a tool before the program reads it: not parsed as the program's syntax.
+    const tag = templateMarkup(entry.text, module.id);
+    const parse = tag ? templateParse(module.id, file, tag) : safeParse(module, entry.text, file, context);
     this.parses.set(key, { text: entry.text, parse });
     return parse;
   }
