@@ -234,7 +234,8 @@ export type FormatId =
   | 'resolved'
   | 'apache'
   | 'haproxy'
-  | 'caddy';
+  | 'caddy'
+  | 'quadlet';
 
 export interface FileParse {
   format: FormatId;

@@ -13,6 +13,7 @@ import { createResolvedModule } from './resolved';
 import { createApacheModule } from './apache';
 import { createHaproxyModule } from './haproxy';
 import { createCaddyModule } from './caddy';
+import { createQuadletModule } from './quadlet';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -28,6 +29,7 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createApacheModule(),
     createHaproxyModule(),
     createCaddyModule(),
+    createQuadletModule(),
     createNginxModule(),
     createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
