@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { engineWith, offsetOf, shownFindings } from '../helpers/engine';
 import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
-import { parseIni } from '../../server/src/formats/resolved/ini';
+import { parseIni } from '../../server/src/formats/systemd/ini';
 
 const binds = (files: Record<string, string>) =>
   engineWith(files)

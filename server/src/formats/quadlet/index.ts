@@ -9,7 +9,7 @@
  */
 import { formatHostPort, parseIp } from '../../core/address';
 import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
-import { parseIni, type IniAssignment } from '../resolved/ini';
+import { parseIni, type IniAssignment } from '../systemd/ini';
 
 export const PODMAN_PROGRAM = 'podman';
 

@@ -15,7 +15,7 @@ import * as path from 'path';
 import * as ipaddr from 'ipaddr.js';
 import { formatHostPort, parseIp } from '../../core/address';
 import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
-import { parseIni, type IniAssignment } from './ini';
+import { parseIni, type IniAssignment } from '../systemd/ini';
 
 export const RESOLVED_PROGRAM = 'systemd-resolved';
 
