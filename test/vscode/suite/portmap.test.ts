@@ -6,6 +6,7 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PortMapNode, PortMapTree } from '../../../client/out/portMapTree';
@@ -164,5 +165,20 @@ describe('the installed extension in VS Code', function () {
       await config.update('severity', undefined, vscode.ConfigurationTarget.Workspace);
     }
     await until('the ephemeral-port warning again', () => (ephemeral()?.severity === vscode.DiagnosticSeverity.Warning ? true : undefined));
+  });
+  it('haproxy.cfg opens as HAProxy; an Apache sites-enabled file is not taken for nginx', async () => {
+    // Outside the workspace, so that the fixture's hosts stay as the other tests expect them.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-languages-'));
+    const file = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+      return vscode.Uri.file(path.join(dir, rel));
+    };
+    const haproxy = await vscode.workspace.openTextDocument(file('etc/haproxy/haproxy.cfg', 'frontend www\n    bind :8081\n'));
+    assert.strictEqual(haproxy.languageId, 'haproxy');
+    const apache = await vscode.workspace.openTextDocument(file('etc/apache2/sites-enabled/000-default.conf', '<VirtualHost *:8082>\n</VirtualHost>\n'));
+    assert.notStrictEqual(apache.languageId, 'nginx');
+    const nginx = await vscode.workspace.openTextDocument(file('etc/nginx/sites-enabled/default', 'server { listen 8083; }\n'));
+    assert.strictEqual(nginx.languageId, 'nginx');
   });
 });
