@@ -336,3 +336,23 @@ describe('ufw', () => {
     }
   });
 });
+
+describe('ufw rules files: the chains ufw-init creates before restoring them', () => {
+  const after = (target: string, v6 = false) =>
+    `*filter\n:ufw${v6 ? '6' : ''}-after-input - [0:0]\n-A ufw${v6 ? '6' : ''}-after-input -p udp --dport 137 -j ${target}\nCOMMIT\n`;
+  it('a jump to ufw-skip-to-policy-input or ufw-logging-deny (stock after.rules, before.rules) is no error', () => {
+    assert.deepStrictEqual(parseUserRules(after('ufw-skip-to-policy-input'), '/ws/etc/ufw/after.rules', resolve).findings, []);
+    assert.deepStrictEqual(parseUserRules(after('ufw-logging-deny'), '/ws/etc/ufw/before.rules', resolve).findings, []);
+    assert.deepStrictEqual(parseUserRules(after('ufw6-skip-to-policy-input', true), '/ws/etc/ufw/after6.rules', resolve).findings, []);
+  });
+  it('a jump to a chain neither ufw-init nor the file creates is still an error, as is the v4 name in a v6 file', () => {
+    assert.deepStrictEqual(
+      parseUserRules(after('ufw-nowhere'), '/ws/etc/ufw/after.rules', resolve).findings.map((f) => f.code),
+      ['syntax'],
+    );
+    assert.deepStrictEqual(
+      parseUserRules(after('ufw-skip-to-policy-input', true), '/ws/etc/ufw/after6.rules', resolve).findings.map((f) => f.code),
+      ['syntax'],
+    );
+  });
+});

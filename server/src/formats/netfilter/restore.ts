@@ -371,6 +371,8 @@ export interface RestoreOptions {
   resolveService: ServiceResolver;
   /** Name of the restore tool in messages. */
   tool?: string;
+  /** User chains of the filter table that exist before the file is restored (ufw-init creates ufw's own with `-n`, no flush). */
+  existingChains?: readonly string[];
 }
 
 function err(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error'): Finding {
@@ -866,7 +868,8 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         case 'j':
         case 'g': {
           const name = a.text;
-          const userChain = table.chains.has(name) && !table.chains.get(name)!.builtin;
+          const userChain =
+            (table.chains.has(name) && !table.chains.get(name)!.builtin) || (table.name === 'filter' && !!options.existingChains?.includes(name));
           rule.target = { name, span: a.span, goto: k === 'g' };
           if (k === 'g' && !userChain) {
             bad(a.span, 'syntax', `-g needs a user chain declared before this line; "${name}" is not one.`);

@@ -174,6 +174,18 @@ function tupleSentence(t: UfwTuple, protocol: Protocol, ports: string, sourcePor
   return s;
 }
 
+/**
+ * The chains ufw-init creates before it restores before/after/user rules with `-n` (no flush):
+ * /lib/ufw/ufw-init-functions sets up the INPUT/OUTPUT/FORWARD skeleton, the logging-deny/allow and
+ * the skip-to-policy chains first, so the rules files may jump to them without declaring them.
+ */
+function ufwInitChains(prefix: string): string[] {
+  const chains = [`${prefix}-logging-deny`, `${prefix}-logging-allow`];
+  for (const dir of ['input', 'output', 'forward'])
+    for (const part of ['before-logging', 'before', 'after', 'after-logging', 'reject', 'track', 'skip-to-policy']) chains.push(`${prefix}-${part}-${dir}`);
+  return chains;
+}
+
 export function parseUserRules(text: string, file: string, resolve: ServiceResolver): FileParse {
   const base = file.slice(file.lastIndexOf('/') + 1);
   const family: IpFamily = /6\.rules$/.test(base) ? 'ipv6' : 'ipv4';
@@ -182,6 +194,7 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
     family,
     resolveService: resolve,
     tool: family === 'ipv6' ? 'ip6tables-restore (ufw-init)' : 'iptables-restore (ufw-init)',
+    existingChains: ufwInitChains(family === 'ipv6' ? 'ufw6' : 'ufw'),
   });
   const findings = [...doc.findings];
   const filter = doc.tables.get('filter');
