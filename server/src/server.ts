@@ -166,7 +166,15 @@ function sendStatus(status: Omit<ServerStatus, 'generation'>): void {
 /** Publishes what changed and tells the client the analysis is done; `logAs` also writes a line to its output. */
 function publishAll(logAs?: string): void {
   const t0 = Date.now();
-  const result = engine.analyze();
+  let result: ReturnType<typeof engine.analyze>;
+  try {
+    result = engine.analyze();
+  } catch (e) {
+    // A bug in the engine must not take the server down: say so, keep what was published.
+    connection.console.error(`Portolan could not analyse the workspace: ${(e as Error).stack ?? e}`);
+    sendStatus({ state: 'ready', files: engine.fileNames().length, durationMs: Date.now() - t0 });
+    return;
+  }
   const durationMs = Date.now() - t0;
   const fileCount = engine.fileNames().length;
   if (logAs) {
@@ -188,7 +196,21 @@ function publishAll(logAs?: string): void {
   for (const file of files) {
     const findings = result.findingsByFile.get(file) ?? [];
     const index = indexOf(file);
-    const diagnostics = index ? findings.map((f) => toDiagnostic(f, index, indexOf)) : [];
+    let diagnostics: ReturnType<typeof toDiagnostic>[];
+    try {
+      diagnostics = index ? findings.map((f) => toDiagnostic(f, index, indexOf)) : [];
+    } catch (e) {
+      // One file's diagnostics failing is said on that file; the others are still published.
+      diagnostics = [
+        {
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          severity: 1,
+          source: 'portolan',
+          code: 'syntax',
+          message: `Portolan could not show this file's findings (${(e as Error).message}).`,
+        },
+      ];
+    }
     const key = JSON.stringify(diagnostics);
     if ((published.get(file) ?? '[]') === key) continue;
     if (diagnostics.length === 0) published.delete(file);

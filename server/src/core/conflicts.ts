@@ -9,6 +9,7 @@
  * possible start orders (`portTaken`, `judgeStartOrders`). test/oracle/kernel.test.ts checks all of this
  * against real binds of sshd, nginx and a Docker stand-in.
  */
+import { maxOf, minOf, pushAll } from './arrays';
 import { formatHostPort } from './address';
 import type { Finding, FindingData, PortFact } from './types';
 
@@ -155,8 +156,8 @@ function describeOthers(fact: PortFact, others: PortFact[], where: (f: PortFact)
     const binds = [...new Set(g.map(bindText))].join(' and ');
     const places = [...new Set(g.map(where))];
     const at = places.length <= 3 ? places.join(', ') : `${places.slice(0, 3).join(', ')} and ${places.length - 3} more`;
-    const from = Math.max(fact.port, Math.min(...g.map((o) => o.port)));
-    const to = Math.min(fact.portEnd, Math.max(...g.map((o) => o.portEnd)));
+    const from = Math.max(fact.port, minOf(g.map((o) => o.port)));
+    const to = Math.min(fact.portEnd, maxOf(g.map((o) => o.portEnd)));
     const ranged = fact.port !== fact.portEnd || g.some((o) => o.port !== o.portEnd);
     return `${label} binds ${binds} at ${at}${ranged ? ` — overlapping port${from === to ? '' : 's'} ${from === to ? from : `${from}-${to}`}` : ''}`;
   });
@@ -270,7 +271,7 @@ export function conflictFindings(facts: readonly PortFact[], lineOf: LineOf, sho
       related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `${who(o)} binds ${bindText(o)}` })),
     });
   }
-  findings.push(...choices.findings(where));
+  pushAll(findings, choices.findings(where));
   return findings;
 }
 

@@ -45,8 +45,7 @@ export class HostAnalysis {
       if (!entry || !sameOutputs(entry.model.instances, list)) {
         const context = ctx();
         checks ??= this.rules.map((rule) => rule.create(context));
-        const model = buildHostModel(host, list, hostOf);
-        entry = { model, facts: model.facts.map((fact) => ({ fact, host })), findings: checks.flatMap((check) => check(model)) };
+        entry = guardedEntry(host, list, hostOf, checks);
       }
       cache.set(host, entry);
       for (const f of entry.facts) facts.push(f);
@@ -63,6 +62,35 @@ export class HostAnalysis {
   modelOf(host: string): HostModel | undefined {
     return this.cache.get(host)?.model;
   }
+}
+
+/** A host's model and findings; a rule (or the model) that throws becomes one finding on the host's first root, the other rules still run. */
+function guardedEntry(host: string, list: HostInstance[], hostOf: (file: string) => string, checks: ((host: HostModel) => Finding[])[]): HostEntry {
+  const failed = (e: unknown): Finding => ({
+    file: list[0].root,
+    span: { start: 0, end: 0 },
+    severity: 'error',
+    code: 'syntax',
+    message: `Portolan could not check host ${host} (${(e as Error)?.message ?? e}); the files' own findings are still shown.`,
+  });
+  let model: HostModel;
+  try {
+    model = buildHostModel(host, list, hostOf);
+  } catch (e) {
+    const empty: HostModel = { host, instances: list, facts: [], binds: [], upstreams: [], composeProjects: [], firewalls: [] };
+    return { model: empty, facts: [], findings: [failed(e)] };
+  }
+  const findings: Finding[] = [];
+  for (const check of checks) {
+    try {
+      for (const f of check(model)) findings.push(f);
+    } catch (e) {
+      findings.push(failed(e));
+    }
+  }
+  const facts: HostEntry['facts'] = [];
+  for (const fact of model.facts) facts.push({ fact, host });
+  return { model, facts, findings };
 }
 
 function sameOutputs(a: readonly HostInstance[], b: readonly HostInstance[]): boolean {

@@ -17,6 +17,7 @@
  * The verdict for "the network" is the one a source no rule names meets, arriving on an interface no
  * rule names, addressed to an address no rule names.
  */
+import { pushAll } from '../arrays';
 import * as ipaddr from 'ipaddr.js';
 import type { FirewallFacts, FirewallRule, IpFamily, Protocol, Span } from '../types';
 
@@ -222,8 +223,14 @@ function judgeChain(
   for (const seg of segments) {
     const r = walkRules(seg.rules, p, zone);
     const place = (rule: FirewallRule): Place => ({ file: rule.file ?? seg.file, span: rule.span });
-    openTo.push(...r.openTo.map((o) => ({ condition: o.condition, place: place(o.rule) })));
-    maybes.push(...r.maybes.map((m) => ({ action: m.action, conditions: m.conditions, place: place(m.rule) })));
+    pushAll(
+      openTo,
+      r.openTo.map((o) => ({ condition: o.condition, place: place(o.rule) })),
+    );
+    pushAll(
+      maybes,
+      r.maybes.map((m) => ({ action: m.action, conditions: m.conditions, place: place(m.rule) })),
+    );
     if (r.final) {
       decider = { kind: 'rule', action: r.final.action, ...place(r.final.rule) };
       rateLimited = r.final.rateLimited;
@@ -303,8 +310,8 @@ function judgeNft(p: PacketView, root: string, fw: FirewallFacts): FamilyVerdict
       implicit: !hook.policy.span,
     };
     const j = judgeChain([{ rules: hook.rules, file }], policy, p);
-    openTo.push(...j.openTo);
-    uncertain.push(...j.uncertain);
+    pushAll(openTo, j.openTo);
+    pushAll(uncertain, j.uncertain);
     maybeFlip ||= j.maybeFlip;
     decider = j.decider;
     rateLimited ||= j.rateLimited;
@@ -398,7 +405,7 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
     }
   }
   const j = judgeZone(chosen);
-  openTo.push(...j.openTo);
+  pushAll(openTo, j.openTo);
   return {
     family: p.family,
     tool: 'firewalld',

@@ -9,6 +9,7 @@
  * link() interpolates, merges the files as compose merges them, and produces the facts.
  * Checked against `docker-compose config` in test/oracle/compose.test.ts.
  */
+import { pushAll } from '../../core/arrays';
 import { rangeText } from '../../core/portRanges';
 import * as path from 'path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
@@ -110,6 +111,9 @@ function collectAnchors(doc: Document): Map<string, { at: number; node: Node }[]
   return anchors;
 }
 
+/** Merged entries one document may copy through `<<` keys (a real compose file copies a few hundred). */
+export const MERGE_BUDGET = 100_000;
+
 class YamlReader {
   private readonly anchors: Map<string, { at: number; node: Node }[]>;
 
@@ -137,25 +141,45 @@ class YamlReader {
     return found ? this.deref(found, depth + 1) : null;
   }
 
+  /** Each mapping's merged entries, computed once (a merge chain reuses them instead of re-expanding: 9^9 calls before). */
+  private readonly merged = new Map<Node, Map<string, { key: Scalar; value: Node | null }>>();
+  private readonly merging = new Set<Node>();
+  /** Entries copied by merge keys in this document so far; past MERGE_BUDGET merges stop. */
+  private copied = 0;
+  /** The first merge key whose expansion hit the budget (reported once by readDocument). */
+  capHit?: Scalar;
+
   /** A mapping's pairs by key, `<<` merge keys applied (explicit keys win, then earlier merged maps). */
-  entries(node: Node | null, depth = 0): Map<string, { key: Scalar; value: Node | null }> {
+  entries(node: Node | null): Map<string, { key: Scalar; value: Node | null }> {
+    if (!node || !isMap(node) || this.merging.has(node)) return new Map();
+    const known = this.merged.get(node);
+    if (known) return known;
+    this.merging.add(node);
     const out = new Map<string, { key: Scalar; value: Node | null }>();
-    if (!node || !isMap(node) || depth > 16) return out;
-    const merges: Node[] = [];
+    const merges: { key: Scalar; source: Node }[] = [];
     for (const pair of node.items as Pair<unknown, unknown>[]) {
       if (!isScalar(pair.key)) continue;
       const key = String(pair.key.value);
       if (key === '<<' && pair.key.type === 'PLAIN') {
         const source = this.deref(pair.value);
-        if (isSeq(source)) for (const item of source.items) merges.push(this.deref(item) as Node);
-        else if (source) merges.push(source);
+        if (isSeq(source)) for (const item of source.items) merges.push({ key: pair.key, source: this.deref(item) as Node });
+        else if (source) merges.push({ key: pair.key, source });
         continue;
       }
       if (!out.has(key)) out.set(key, { key: pair.key, value: this.deref(pair.value) });
     }
-    for (const source of merges) {
-      for (const [key, entry] of this.entries(source, depth + 1)) if (!out.has(key)) out.set(key, entry);
+    for (const { key: mergeKey, source } of merges) {
+      for (const [key, entry] of this.entries(source)) {
+        if (out.has(key)) continue;
+        if (++this.copied > MERGE_BUDGET) {
+          this.capHit ??= mergeKey;
+          break;
+        }
+        out.set(key, entry);
+      }
     }
+    this.merging.delete(node);
+    this.merged.set(node, out);
     return out;
   }
 
@@ -275,7 +299,18 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
         ),
       );
     }
-    readDocument(new YamlReader(doc, text, lines), file, findings, services, includes);
+    const reader = new YamlReader(doc, text, lines);
+    readDocument(reader, file, findings, services, includes);
+    if (reader.capHit)
+      findings.push(
+        finding(
+          file,
+          reader.span(reader.capHit),
+          'information',
+          'syntax',
+          `Merge keys (<<) here expand to more than ${MERGE_BUDGET.toLocaleString('en')} entries: Portolan stopped expanding them, so ports merged in past that point are not checked.`,
+        ),
+      );
   }
   const extra: ComposeExtra = { kind: 'compose', services };
   return { format: 'compose', file, facts: [], findings, includes, extra };
@@ -512,7 +547,7 @@ export function composeProject(instance: InstanceInput): ComposeProject {
     for (const { decl, layer } of decls) {
       if (decl.networkMode) model.networkMode = interpolate(decl.networkMode.raw, layer.env).value.text;
       if (decl.profiles) model.profiles = decl.profiles;
-      for (const entry of decl.ports?.entries ?? []) model.mappings.push(...readMapping(entry, name, layer, findings));
+      for (const entry of decl.ports?.entries ?? []) pushAll(model.mappings, readMapping(entry, name, layer, findings));
       for (const entry of decl.expose?.entries ?? []) {
         const e = readExpose1(entry, layer, findings);
         if (e) model.expose.push(e);

@@ -5,6 +5,7 @@
  * resolve through the workspace's own services/*.xml first (reached by IncludeRefs to
  * /etc/firewalld/services), then through the stock definitions shipped in data/.
  */
+import { pushAll } from '../../core/arrays';
 import { rangeText } from '../../core/portRanges';
 import { SaxesParser } from 'saxes';
 import type {
@@ -563,7 +564,10 @@ function serviceResolver(
     if (own) {
       for (const p of own.ports) if (p.range) out.ports.push({ protocol: p.protocol.value, range: p.range });
       for (const p of own.sourcePorts) if (p.range) out.sourcePorts.push({ protocol: p.protocol.value, range: p.range });
-      includes.push(...own.includes.map((i) => i.value));
+      pushAll(
+        includes,
+        own.includes.map((i) => i.value),
+      );
     } else if (stockDef) {
       for (const p of stockDef.ports) {
         const c = checkPort(p.port, serviceToPort);
@@ -573,13 +577,13 @@ function serviceResolver(
         const c = checkPort(p.port, serviceToPort);
         if ('range' in c) out.sourcePorts.push({ protocol: p.protocol, range: c.range });
       }
-      includes.push(...stockDef.includes);
+      pushAll(includes, stockDef.includes);
     }
     for (const inc of includes) {
       const sub = resolve(inc, seen);
       if (sub) {
-        out.ports.push(...sub.ports);
-        out.sourcePorts.push(...sub.sourcePorts);
+        pushAll(out.ports, sub.ports);
+        pushAll(out.sourcePorts, sub.sourcePorts);
       }
     }
     return out;
@@ -689,7 +693,7 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     if (unmodelled.length > 0) extra.unmodelled = unmodelled;
     const suffix = r.source ? ` from ${r.source}` : '';
     const out: FirewallRule[] = [];
-    for (const s of r.services) out.push(...serviceRules(s, verb, action, extra, suffix));
+    for (const s of r.services) pushAll(out, serviceRules(s, verb, action, extra, suffix));
     for (const p of r.ports) {
       fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} ${rangeText(p.range!)} inbound${suffix}`);
       const x = rule(p.port.span, p.protocol.value, p.range, action, extra);
@@ -723,9 +727,9 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
   const post = zone.rules.filter((r) => r.priority > 0).sort(byPriority);
   const mid = zone.rules.filter((r) => r.priority === 0);
   const inputRules: FirewallRule[] = [];
-  for (const r of pre) inputRules.push(...richRules(r));
-  for (const r of mid.filter((x) => x.action !== 'accept')) inputRules.push(...richRules(r));
-  for (const s of zone.services) inputRules.push(...serviceRules(s, 'allows', 'accept', {}, ''));
+  for (const r of pre) pushAll(inputRules, richRules(r));
+  for (const r of mid.filter((x) => x.action !== 'accept')) pushAll(inputRules, richRules(r));
+  for (const s of zone.services) pushAll(inputRules, serviceRules(s, 'allows', 'accept', {}, ''));
   for (const p of zone.ports) {
     fact(p.port.span, p.protocol.value, p.range!, `allows ${p.protocol.value.toUpperCase()} ${rangeText(p.range!)} inbound`);
     const r = rule(p.port.span, p.protocol.value, p.range, 'accept');
@@ -737,8 +741,8 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
     if (r) inputRules.push(r);
   }
   for (const fp of zone.forwardPorts) forward(fp);
-  for (const r of mid.filter((x) => x.action === 'accept')) inputRules.push(...richRules(r));
-  for (const r of post) inputRules.push(...richRules(r));
+  for (const r of mid.filter((x) => x.action === 'accept')) pushAll(inputRules, richRules(r));
+  for (const r of post) pushAll(inputRules, richRules(r));
 
   const t = zone.target?.value;
   const action = t === 'ACCEPT' ? 'accept' : t === 'DROP' ? 'drop' : 'reject';

@@ -8,7 +8,9 @@
  * The shared reader (parseRestore) also serves ufw's user.rules, which ufw loads with iptables-restore.
  */
 import * as ipaddr from 'ipaddr.js';
+import { pushAll } from '../../core/arrays';
 import { MAX_PORT, rangeText } from '../../core/portRanges';
+import { findJumpLoops } from '../../core/jumpLoops';
 import type { Finding, FirewallAction, FirewallForward, FirewallRule, IpFamily, PortFact, PortRange, Protocol, Span } from '../../core/types';
 
 export interface Token {
@@ -487,6 +489,7 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         );
       }
       if (!current) findings.push(err(file, lineSpan, 'syntax', `COMMIT outside a table: ${tool} fails here.`));
+      else if (!skipTable) for (const f of jumpLoopFindings(current, file, tool)) findings.push(f);
       current = undefined;
       skipTable = false;
       continue;
@@ -769,7 +772,7 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
       }
     }
     rule.invalid = lineFindings.some((f) => f.severity === 'error');
-    findings.push(...lineFindings);
+    pushAll(findings, lineFindings);
     if ((command === 'A' || command === 'I') && table.chains.has(rule.chain)) {
       const list = table.rules.get(rule.chain)!;
       if (command === 'I') list.splice(Math.min(Math.max((insertAt ?? 1) - 1, 0), list.length), 0, rule);
@@ -1333,8 +1336,14 @@ export function flattenChain(table: IptTable, start: string, family: IpFamily | 
 /** flattenChain over a given list of rules (ufw: the rules of user.rules that no tuple describes). */
 export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily | 'both', stack: string[] = [], topFrame = ''): FirewallRule[] {
   const out: FirewallRule[] = [];
+  // Each user chain is walked once per entry shape: reached again with the same shape it adds no
+  // rule a packet could still meet, so chains jumping several times to the next stay linear.
+  const walked = new Set<string>();
+  const statesOf = new Map<string, number>();
+  let steps = 0;
   const walk = (list: IptRule[], outer: RuleShape | undefined, stack: string[], frame: string) => {
     for (const rule of list) {
+      if (steps++ > FLATTEN_STEPS) return;
       if (rule.invalid) continue;
       const own = shapeOf(rule);
       const shape = outer ? mergeShapes(outer, own) : own;
@@ -1342,7 +1351,13 @@ export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily
       const action = actionOf(rule.target?.name, table);
       if (action === 'jump' && rule.target) {
         if (stack.includes(rule.target.name) || stack.length > 32) continue;
-        walk(table.rules.get(rule.target.name) ?? [], shape, [...stack, rule.target.name], `${frame}>${rule.span.start}`);
+        const state = `${rule.target.name}\u0000${JSON.stringify(shape)}`;
+        const states = statesOf.get(rule.target.name) ?? 0;
+        if (!walked.has(state) && states < STATES_PER_CHAIN) {
+          statesOf.set(rule.target.name, states + 1);
+          walked.add(state);
+          walk(table.rules.get(rule.target.name) ?? [], shape, [...stack, rule.target.name], `${frame}>${rule.span.start}`);
+        }
         // -g: when the chain it went to ends (or returns), the packet returns from this chain too.
         if (rule.target.goto) emit(rule, shape, 'return', frame, 'after goto');
         continue;
@@ -1374,6 +1389,37 @@ export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily
   };
   walk(rules, undefined, stack, topFrame);
   return out;
+}
+
+/** Rules one flattening may look at (chains reached in many distinct shapes stop there). */
+const FLATTEN_STEPS = 200_000;
+/** Distinct entry shapes walked per user chain (each path's conditions can differ: 2^30 paths through 30 chains). */
+const STATES_PER_CHAIN = 64;
+
+/**
+ * Jump loops reached from a built-in chain: the kernel refuses the table ("Too many links") and
+ * iptables-restore fails on the rule that closes the loop.
+ */
+export function jumpLoopFindings(table: IptTable, file: string, tool: string): Finding[] {
+  type Edge = { to: string; order: number; rule: IptRule };
+  const edgesOf = (chain: string): Edge[] => {
+    const edges: Edge[] = [];
+    for (const rule of table.rules.get(chain) ?? []) {
+      const to = rule.target?.name;
+      if (!to || rule.invalid || !table.chains.has(to) || table.chains.get(to)!.builtin) continue;
+      edges.push({ to, order: rule.span.start, rule });
+    }
+    return edges;
+  };
+  const roots = [...table.chains.values()].filter((c) => c.builtin).map((c) => c.name);
+  return findJumpLoops<string, Edge>(roots, edgesOf).map(({ edge, cycle }) =>
+    err(
+      file,
+      edge.rule.target!.span,
+      'syntax',
+      `Jump loop: ${[...cycle, cycle[0]].join(' → ')}. The kernel refuses it: ${tool} fails on this rule with "Too many links".`,
+    ),
+  );
 }
 
 /** Which built-in chains reach each chain of a table (through jumps and gotos). */
@@ -1595,7 +1641,7 @@ export function factsOfDoc(doc: RestoreDoc, o: Omit<FactOptions, 'directionOf'> 
   for (const table of doc.tables.values()) {
     const reach = chainRoots(table, BUILTIN_CHAINS[table.name] ?? []);
     const directionOf = o.directionOf ?? ((rule: IptRule) => directionWords(reach.get(rule.chain)));
-    for (const rules of table.rules.values()) for (const rule of rules) if (!rule.invalid) facts.push(...factsOfRule(rule, table, { ...o, directionOf }));
+    for (const rules of table.rules.values()) for (const rule of rules) if (!rule.invalid) pushAll(facts, factsOfRule(rule, table, { ...o, directionOf }));
   }
   return facts;
 }

@@ -6,6 +6,7 @@
  * `nft -j list ruleset`) in test/oracle/nftables.test.ts.
  */
 import { MAX_PORT, rangeText } from '../../core/portRanges';
+import { findJumpLoops } from '../../core/jumpLoops';
 import type {
   FileParse,
   Finding,
@@ -949,6 +950,9 @@ interface Verdict {
   target?: string;
   /** An inline chain: `jump { ... }`. */
   chain?: EvalChain;
+  /** `jump NAME` as written (named targets outside verdict maps). */
+  span?: Span;
+  file?: string;
 }
 
 interface RuleMeaning {
@@ -1325,6 +1329,7 @@ export function evaluateNftables(
     const verdictAt = (): Verdict | undefined => {
       const w = word();
       if (!w || !VERDICTS.has(w)) return undefined;
+      const verdictTok = toks[i];
       i++;
       if (w === 'jump' || w === 'goto') {
         const t = toks[i];
@@ -1346,7 +1351,7 @@ export function evaluateNftables(
         }
         if (t && (t.k === 'word' || t.k === 'str')) {
           i++;
-          return { kind: w, target: t.t };
+          return { kind: w, target: t.t, span: { start: verdictTok.s, end: t.e }, file: t.file };
         }
         return { kind: w };
       }
@@ -1582,6 +1587,8 @@ export function evaluateNftables(
     }
   }
 
+  reportJumpLoops(baseChains, meaningOf, chainIn, report);
+
   const inputChains: NftInputChain[] = [];
   const forwards: FirewallForward[] = [];
   let budget = 20000;
@@ -1663,8 +1670,19 @@ export function evaluateNftables(
       out.push(fr);
     }
   };
+  // Each chain is walked once per entry state: reached again in the same state, it adds no rule a
+  // packet could still meet (the first copy already decided them), so a jump diamond stays linear.
+  let walked = new Set<string>();
+  let statesOf = new Map<EvalChain, number>();
+  let steps = 0;
   const walkChain = (out: FirewallRule[], c: EvalChain, ctx: Ctx, depth: number, path: Set<EvalChain>) => {
-    if (depth > 16 || path.has(c)) return;
+    if (depth > 16 || path.has(c) || steps++ > WALK_STEPS) return;
+    const state = `${c.key}\u0000${ctxKey(ctx)}`;
+    if (walked.has(state)) return;
+    const states = statesOf.get(c) ?? 0;
+    if (states >= STATES_PER_CHAIN) return;
+    statesOf.set(c, states + 1);
+    walked.add(state);
     path.add(c);
     for (const r of c.rules) {
       const m = meaningOf(r, c);
@@ -1745,6 +1763,8 @@ export function evaluateNftables(
   for (const base of baseChains) {
     if (base.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(base.family) || (base.type && base.type !== 'filter')) continue;
     const rules: FirewallRule[] = [];
+    walked = new Set();
+    statesOf = new Map();
     walkChain(rules, base, { notes: [], unmodelled: [] }, 0, new Set());
     inputChains.push({
       family: base.family,
@@ -1851,6 +1871,53 @@ export function evaluateNftables(
   if (opts.reportUnknownVariables) for (const f of unknownVars) report(f);
   const firewall: FirewallFacts = { tool: 'nftables', inboundPolicy, inputRules: inputChains.flatMap((c) => c.rules), forwards, hooks };
   return { facts: factsOut, findings, inputChains, forwards, firewall };
+}
+
+/** Chain visits one base chain's walk may make (a diamond of distinct entry states stays under it). */
+const WALK_STEPS = 200_000;
+/** Distinct entry states walked per chain (each path's conditions can differ: fanout^depth paths). */
+const STATES_PER_CHAIN = 64;
+
+/** A walk state as a string: the conditions a packet carries into a chain. */
+function ctxKey(ctx: object): string {
+  return JSON.stringify(ctx, (_k, v: unknown) => (v instanceof Set ? [...(v as Set<string>)].sort() : v));
+}
+
+/** Jump loops reached from a base chain: the kernel refuses them, nft -f fails on the jump that closes one. */
+function reportJumpLoops(
+  baseChains: EvalChain[],
+  meaningOf: (r: EvalRule, c: EvalChain) => RuleMeaning,
+  chainIn: (from: EvalChain, name: string) => EvalChain | undefined,
+  report: (f: Finding) => void,
+): void {
+  type Edge = { to: EvalChain; order: number; span: Span; file: string; kind: string };
+  const order = new Map<string, number>();
+  const edgesOf = (c: EvalChain): Edge[] => {
+    const edges: Edge[] = [];
+    for (const r of c.rules) {
+      const m = meaningOf(r, c);
+      for (const v of [m.verdict, ...(m.vmap?.entries.map((e) => e.verdict) ?? [])]) {
+        if (!v || (v.kind !== 'jump' && v.kind !== 'goto')) continue;
+        const to = v.chain ?? (v.target ? chainIn(c, v.target) : undefined);
+        if (!to) continue;
+        const file = v.file ?? c.file;
+        if (!order.has(file)) order.set(file, order.size);
+        const span = v.span ?? r.rule.span;
+        edges.push({ to, order: order.get(file)! * 2 ** 32 + span.start, span, file, kind: v.kind });
+      }
+    }
+    return edges;
+  };
+  for (const { edge, cycle } of findJumpLoops<EvalChain, Edge>(baseChains, edgesOf)) {
+    const names = [...cycle, cycle[0]].map((c) => c.name).join(' → ');
+    report({
+      file: edge.file,
+      span: edge.span,
+      severity: 'error',
+      code: 'syntax',
+      message: `Jump loop: ${names}. The kernel refuses it: nft -f fails here with "Too many links" (nft -c does not check this).`,
+    });
+  }
 }
 
 /** "allows TCP 443 inbound", "sends TCP 22 inbound to chain ssh". */

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
+import { pushAll } from '../../core/arrays';
 import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/address';
 import { FileIndex, resolveInclude } from '../../core/includes';
 import { LineIndex } from '../../core/lineIndex';
@@ -939,7 +940,7 @@ class Linker {
   run(): InstanceOutput {
     const root = this.instance.root;
     const rootExtra = root.extra as NginxExtra | undefined;
-    for (const f of this.instance.files) this.findings.push(...f.findings);
+    for (const f of this.instance.files) pushAll(this.findings, f.findings);
     if (!rootExtra) return { facts: [], findings: this.findings };
     // A snippet read on its own: its listens belong to a server we do not see.
     const rootServer =

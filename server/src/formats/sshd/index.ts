@@ -3,6 +3,7 @@
  * servconf.c and misc.c (9.2) read them (checked against `sshd -T` in test/oracle/sshd.test.ts).
  */
 import * as ipaddr from 'ipaddr.js';
+import { pushAll } from '../../core/arrays';
 import { parseIp, resolveWellKnownHost, formatHostPort, type ParsedAddress } from '../../core/address';
 import { MAX_PORT } from '../../core/portRanges';
 import { matchBlockFixes } from './writer';
@@ -480,8 +481,8 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     for (const f of instance.files) {
       const x = f.extra as SshdExtra | undefined;
       if (!x) continue;
-      ports.push(...x.ports);
-      listens.push(...x.listens);
+      pushAll(ports, x.ports);
+      pushAll(listens, x.listens);
     }
     const addressFamily = effectiveAddressFamily(instance);
     const facts: PortFact[] = [];

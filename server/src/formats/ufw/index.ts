@@ -9,6 +9,7 @@
  * so link() sees them. Checked against the real `ufw --rootdir` in test/oracle/ufw.test.ts.
  */
 import * as ipaddr from 'ipaddr.js';
+import { pushAll } from '../../core/arrays';
 import { MAX_PORT } from '../../core/portRanges';
 import type {
   FileParse,
@@ -399,7 +400,7 @@ function inputRules(filter: IptTable, tuples: UfwTuple[], chain: string, family:
   const out: FirewallRule[] = [];
   const loose: IptRule[] = [];
   const flushLoose = () => {
-    if (loose.length > 0) out.push(...flattenRules(filter, loose.splice(0), family, [chain]));
+    if (loose.length > 0) pushAll(out, flattenRules(filter, loose.splice(0), family, [chain]));
   };
   for (const r of chainRules) {
     const t = owner.get(r);
@@ -630,7 +631,7 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
   }
   const profiles: UfwProfile[] = [];
   if (fatal || parseErrors.length > 0) {
-    findings.push(...(fatal ? [fatal] : parseErrors));
+    pushAll(findings, fatal ? [fatal] : parseErrors);
     return { format: 'ufw-app', file, facts, findings, includes: [], extra: { profiles } satisfies UfwAppExtra };
   }
   for (const section of sections) {
@@ -792,7 +793,7 @@ export function createUfwModules(resolve: ServiceResolver): FormatModule[] {
     for (const f of instance.files) {
       // Settings and profiles are analysed as files of their own (their own modules report them).
       if (f.format !== 'ufw') continue;
-      findings.push(...f.findings);
+      pushAll(findings, f.findings);
       const x = f.extra as UfwRulesExtra;
       f.facts.forEach((fact, i) => {
         const t = x.factTuple[i] !== undefined ? x.tuples[x.factTuple[i]!] : undefined;

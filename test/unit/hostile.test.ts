@@ -1,0 +1,107 @@
+/**
+ * Hostile input (issue 17), pure engine: each input comes from a small generator
+ * (test/hostile/generators.ts); before the fixes each one hung, exhausted memory or threw.
+ * Each test asserts what the analysis says (no timing assertions: speed is measured in
+ * scripts/hostile.js). The server-level cases are in test/protocol/hostile.test.ts.
+ */
+import * as assert from 'assert';
+import { engineWith, shownFindings } from '../helpers/engine';
+import * as g from '../hostile/generators';
+
+describe('hostile input: exponential expansions', () => {
+  it('a YAML merge-key chain (each anchor merges the previous nine times) is expanded once per node', () => {
+    const e = engineWith({ '/ws/compose.yaml': g.yamlMergeChain(9, 9) });
+    const facts = e.analyze().factsByFile.get('/ws/compose.yaml') ?? [];
+    assert.ok(
+      facts.some((f) => f.port === 8080),
+      'the service behind the merge chain still publishes 8080',
+    );
+    assert.deepStrictEqual(
+      shownFindings(e).filter((f) => f.severity !== 'information' || f.code !== 'syntax'),
+      [],
+    );
+  });
+
+  it('merge keys that expand past the budget stop with one Information finding on the merge key', () => {
+    const e = engineWith({ '/ws/compose.yaml': g.yamlWideMerge(50, 100) });
+    const capped = shownFindings(e).filter((f) => /stopped expanding/.test(f.message));
+    assert.strictEqual(capped.length, 1);
+    assert.strictEqual(capped[0].severity, 'information');
+    assert.strictEqual(capped[0].text, '<<');
+    // An ordinary merge stays silent.
+    const small = engineWith({ '/ws/compose.yaml': g.yamlWideMerge(3, 5) });
+    assert.deepStrictEqual(shownFindings(small), []);
+  });
+
+  it('an nftables 16x4 jump diamond is walked once per chain and entry state', () => {
+    const e = engineWith({ '/ws/etc/nftables.conf': g.nftDiamond(16, 4) });
+    const r = e.analyze();
+    assert.ok(r.firewalls.length === 1, 'one firewall');
+    const rules = r.firewalls[0].firewall.inputRules;
+    assert.ok(
+      rules.some((x) => x.action === 'accept' && x.ports?.some((p) => p.from === 22)),
+      'the accept at the end of the diamond is reached',
+    );
+    assert.ok(rules.length < 10_000, `bounded: ${rules.length} rules`);
+    assert.deepStrictEqual(shownFindings(e), []);
+  });
+
+  it('iptables user chains 30x2 are walked once per chain and entry shape', () => {
+    const e = engineWith({ '/ws/etc/iptables/rules.v4': g.iptablesDiamond(30, 2) });
+    const r = e.analyze();
+    const rules = r.firewalls[0].firewall.inputRules;
+    assert.ok(rules.some((x) => x.action === 'accept' && x.ports?.some((p) => p.from === 22)));
+    assert.ok(rules.length < 10_000, `bounded: ${rules.length} rules`);
+    assert.deepStrictEqual(shownFindings(e), []);
+  });
+});
+
+describe('hostile input: jump loops are refused as the programs refuse them', () => {
+  it('nftables: the jump that closes a loop reached from a base chain is a syntax error (nft -f: Too many links)', () => {
+    const e = engineWith({ '/ws/etc/nftables.conf': g.nftJumpLoop() });
+    const found = shownFindings(e).filter((f) => /Jump loop/.test(f.message));
+    assert.deepStrictEqual(
+      found.map((f) => [f.line, f.col, f.code, f.severity, f.text]),
+      [[11, 5, 'syntax', 'error', 'jump a']],
+    );
+    assert.match(found[0].message, /a → b → a/);
+  });
+
+  it('nftables: a loop no base chain reaches is loaded by nft and stays silent', () => {
+    const text = g
+      .nftJumpLoop()
+      .replace('    type filter hook input priority 0; policy drop;\n    jump a\n', '    type filter hook input priority 0; policy drop;\n');
+    assert.deepStrictEqual(
+      shownFindings(engineWith({ '/ws/etc/nftables.conf': text })).filter((f) => /Jump loop/.test(f.message)),
+      [],
+    );
+  });
+
+  it('iptables-restore: the rule that closes a loop is a syntax error on its target', () => {
+    const e = engineWith({ '/ws/etc/iptables/rules.v4': g.iptablesJumpLoop() });
+    const found = shownFindings(e).filter((f) => /Jump loop/.test(f.message));
+    assert.deepStrictEqual(
+      found.map((f) => [f.line, f.code, f.severity, f.text]),
+      [[8, 'syntax', 'error', 'A']],
+    );
+  });
+
+  it('iptables-restore: no loop without a jump back, and none unreachable from a built-in chain', () => {
+    const noBack = g.iptablesJumpLoop().replace('-A B -j A\n', '-A B -j RETURN\n');
+    const unreachable = g.iptablesJumpLoop().replace('-A INPUT -j A\n', '');
+    for (const text of [noBack, unreachable])
+      assert.deepStrictEqual(
+        shownFindings(engineWith({ '/ws/etc/iptables/rules.v4': text })).filter((f) => /Jump loop/.test(f.message)),
+        [],
+      );
+  });
+});
+
+describe('hostile input: many facts', () => {
+  it('a rules.v4 with 150,000 facts is analysed (no spread of unbounded arrays)', () => {
+    const e = engineWith({ '/ws/etc/iptables/rules.v4': g.bigRulesV4(10_000), '/ws/etc/ssh/sshd_config': 'Port 99999\n' });
+    const r = e.analyze();
+    assert.ok((r.factsByFile.get('/ws/etc/iptables/rules.v4') ?? []).length >= 150_000);
+    assert.ok(shownFindings(e, '/ws/etc/ssh/sshd_config').some((f) => f.code === 'invalid-port'));
+  });
+});
