@@ -10,10 +10,7 @@ export const duplicateDefaultServer = createRule({
     fixable: false,
     reportedBy: 'parser',
     docs: {
-      body:
-        'nginx picks one server block per address and port for requests whose Host matches no server_name: the one whose ' +
-        '`listen` says `default_server`, else the first. Two blocks claiming it for the same address and port make ' +
-        'nginx -t fail ("a duplicate default server"), across included files too: nginx\'s linker reports it on each claim.',
+      body: 'nginx picks one server block per address and port for requests whose Host matches no server_name: the one whose `listen` says `default_server`, else the first. Two blocks claiming it for the same address and port make nginx -t fail ("a duplicate default server"), across included files too: nginx\'s linker reports it on each claim.',
       fires: {
         'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 80 default_server;\n  }\n  server {\n    listen 80 default_server;\n  }\n}\n',
       },

@@ -10,10 +10,7 @@ export const duplicateListenOptions = createRule({
     fixable: false,
     reportedBy: 'parser',
     docs: {
-      body:
-        'The socket options of a `listen` (backlog, rcvbuf, sndbuf, reuseport, ipv6only, deferred, bind, so_keepalive, ...) ' +
-        'configure the one socket nginx opens for an address and port, so only one `listen` of that address and port may ' +
-        'give them; nginx -t rejects a second ("duplicate listen options"). nginx\'s linker reports it across included files.',
+      body: 'The socket options of a `listen` (backlog, rcvbuf, sndbuf, reuseport, ipv6only, deferred, bind, so_keepalive, ...) configure the one socket nginx opens for an address and port, so only one `listen` of that address and port may give them; nginx -t rejects a second ("duplicate listen options"). nginx\'s linker reports it across included files.',
       fires: {
         'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 80 backlog=511;\n  }\n  server {\n    listen 80 backlog=1024;\n  }\n}\n',
       },

@@ -16,12 +16,7 @@ export const ephemeralPort = createRule({
       overlaps: 'A range of ports that overlaps the ephemeral range.',
     },
     docs: {
-      body:
-        'The kernel picks the local port of every outgoing connection from its ephemeral range ' +
-        '(`net.ipv4.ip_local_port_range`, 32768-60999 on Linux by default; `portolan.ephemeralRanges` sets the ranges judged). ' +
-        'A server that listens on a port of that range may find it taken by an outgoing connection when it starts, and then fails with ' +
-        '"Address already in use" until that connection closes. Only ports someone wrote are judged (not a default), ' +
-        'and only what binds on the host: listeners and published host ports, not container-side ports or firewall rules.',
+      body: 'The kernel picks the local port of every outgoing connection from its ephemeral range (`net.ipv4.ip_local_port_range`, 32768-60999 on Linux by default; `portolan.ephemeralRanges` sets the ranges judged). A server that listens on a port of that range may find it taken by an outgoing connection when it starts, and then fails with "Address already in use" until that connection closes. Only ports someone wrote are judged (not a default), and only what binds on the host: listeners and published host ports, not container-side ports or firewall rules.',
       fires: { 'etc/ssh/sshd_config': 'Port 50022\n' },
       silent: { 'etc/ssh/sshd_config': 'Port 2222\n' },
     },

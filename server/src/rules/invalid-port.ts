@@ -10,10 +10,7 @@ export const invalidPort = createRule({
     fixable: false,
     reportedBy: 'parser',
     docs: {
-      body:
-        'A port is a number from 1 to 65535 (0 only where the program reads it as "any"), a range runs from low to high, ' +
-        'and a service name must be one the program can look up (/etc/services for sshd and the firewalls). Each format ' +
-        'reader reports a port its program would refuse, at the port as written.',
+      body: 'A port is a number from 1 to 65535 (0 only where the program reads it as "any"), a range runs from low to high, and a service name must be one the program can look up (/etc/services for sshd and the firewalls). Each format reader reports a port its program would refuse, at the port as written.',
       fires: { 'etc/ssh/sshd_config': 'Port 70000\n' },
       silent: { 'etc/ssh/sshd_config': 'Port 7000\n' },
     },

@@ -10,13 +10,7 @@ export const syntax = createRule({
     fixable: true,
     reportedBy: 'parser',
     docs: {
-      body:
-        'Each format reader reports what its own program refuses: an unknown sshd keyword or a directive that only the ' +
-        'global part of sshd_config accepts, an nginx block that never closes, a compose file that is not a mapping, a ' +
-        'rule iptables-restore or nft would reject. The real programs are the judges (sshd -T, nginx -t, docker-compose ' +
-        'config, iptables-restore --test, nft -c), and the tests compare against them. Some of these findings carry quick ' +
-        'fixes (move a global-only sshd directive above the first Match block, quote a compose port). A file Portolan itself ' +
-        'fails to read is reported here too, and the rest of the workspace is still analysed.',
+      body: 'Each format reader reports what its own program refuses: an unknown sshd keyword or a directive that only the global part of sshd_config accepts, an nginx block that never closes, a compose file that is not a mapping, a rule iptables-restore or nft would reject. The real programs are the judges (sshd -T, nginx -t, docker-compose config, iptables-restore --test, nft -c), and the tests compare against them. Some of these findings carry quick fixes (move a global-only sshd directive above the first Match block, quote a compose port). A file Portolan itself fails to read is reported here too, and the rest of the workspace is still analysed.',
       fires: { 'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 80;\n  }\n' },
       silent: { 'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 80;\n  }\n}\n' },
     },
