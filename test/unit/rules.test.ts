@@ -45,6 +45,14 @@ describe('rules registry', () => {
     assert.deepStrictEqual(Object.keys(props['portolan.severity'].properties), [...DIAGNOSTIC_CODES]);
   });
 
+  it("README's code table names every code, linking its docs page, and no other", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## What it checks'), readme.indexOf('### Quick fixes'));
+    const linked = [...section.matchAll(/\[`([a-z-]+)`\]\(docs\/rules\/([a-z-]+)\.md\)/g)];
+    assert.ok(linked.every((m) => m[1] === m[2]));
+    assert.deepStrictEqual(linked.map((m) => m[1]).sort(), [...DIAGNOSTIC_CODES].sort());
+  });
+
   it('every finding on examples/ has a rule; host-rule findings name a message their rule declares and carry data', () => {
     const engine = engineWith(readTree(path.join(ROOT, 'examples')), '/ws');
     const findings = [...engine.analyze().findingsByFile.values()].flat();
