@@ -165,7 +165,12 @@ export class Engine {
     const entry = this.files.get(file);
     if (!entry) return undefined;
     if (entry.module === undefined) {
-      entry.module = (entry.formatHint ? this.modules.find((m) => m.id === entry.formatHint) : this.modules.find((m) => m.matchesPath(file))) ?? null;
+      // By the path inside the workspace folder: a folder above it named "nginx" says nothing about the file.
+      const inFolder = this.hosts.shownPath(file);
+      entry.module =
+        (entry.formatHint
+          ? this.modules.find((m) => m.id === entry.formatHint)
+          : (this.modules.find((m) => m.matchesPath(inFolder)) ?? byContent(this.modules, inFolder, entry.text))) ?? null;
     }
     return entry.module ?? undefined;
   }
@@ -186,7 +191,14 @@ export class Engine {
   /** Include graph -> linked instances -> host models and rules -> findings by file. Cached until a file, a setting or the hosts change. */
   analyze(): AnalysisResult {
     if (this.last && this.lastHostsVersion === this.hosts.version) return this.last;
-    if (this.lastHostsVersion !== this.hosts.version) this.hostAnalysis.clear();
+    if (this.lastHostsVersion !== this.hosts.version) {
+      this.hostAnalysis.clear();
+      // Formats are recognised from the path inside the workspace folder, which the folders decide.
+      if (this.lastHostsVersion !== -1) {
+        for (const entry of this.files.values()) entry.module = undefined;
+        this.graph = undefined;
+      }
+    }
     this.lastHostsVersion = this.hosts.version;
     const dirty = [...this.dirty];
     this.dirty.clear();
@@ -308,6 +320,16 @@ export class Engine {
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
   }
+}
+
+/**
+ * Where the path inside the folder is not conclusive: a `*.conf` whose text is plainly nginx's (a
+ * server block or a listen) is nginx. Only nginx, only `.conf`: other formats are claimed by path.
+ */
+function byContent(modules: FormatModule[], inFolder: string, text: string): FormatModule | undefined {
+  if (!/\.conf$/.test(inFolder)) return undefined;
+  const nginx = modules.find((m) => m.id === 'nginx');
+  return nginx?.matchesContent?.(text) ? nginx : undefined;
 }
 
 function pointsAtThisHost(address: string | undefined): boolean {
