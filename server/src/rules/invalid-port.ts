@@ -1,19 +1,14 @@
 /** invalid-port: a port the program does not accept. Reported by the parsers. */
-import { createRule, reportedByParser } from './rule';
+import { parserRule } from './rule';
 
-export const invalidPort = createRule({
-  name: 'invalid-port',
-  meta: {
-    code: 'invalid-port',
-    severity: 'error',
-    description: 'A port number, range or service name the program does not accept (0, above 65535, a reversed range, an unknown service).',
-    fixable: false,
-    reportedBy: 'parser',
-    docs: {
-      body: 'A port is a number from 1 to 65535 (0 only where the program reads it as "any"), a range runs from low to high, and a service name must be one the program can look up (/etc/services for sshd and the firewalls). Each format reader reports a port its program would refuse, at the port as written.',
-      fires: { 'etc/ssh/sshd_config': 'Port 70000\n' },
-      silent: { 'etc/ssh/sshd_config': 'Port 7000\n' },
-    },
+export const invalidPort = parserRule({
+  code: 'invalid-port',
+  severity: 'error',
+  description: 'A port number, range or service name the program does not accept (0, above 65535, a reversed range, an unknown service).',
+  fixable: false,
+  docs: {
+    body: 'A port is a number from 1 to 65535 (0 only where the program reads it as "any"), a range runs from low to high, and a service name must be one the program can look up (/etc/services for sshd and the firewalls). Each format reader reports a port its program would refuse, at the port as written.',
+    fires: { 'etc/ssh/sshd_config': 'Port 70000\n' },
+    silent: { 'etc/ssh/sshd_config': 'Port 7000\n' },
   },
-  create: reportedByParser,
 });

@@ -59,3 +59,8 @@ export function createRule<Code extends DiagnosticCode>(rule: {
 export function reportedByParser(): () => Finding[] {
   return () => [];
 }
+
+/** The rule of a code a format's parser or linker reports: its metadata, and a check that adds nothing. */
+export function parserRule<Code extends DiagnosticCode>(meta: Omit<RuleMeta<Code>, 'reportedBy'>): Rule<Code> {
+  return createRule({ name: meta.code, meta: { ...meta, reportedBy: 'parser' }, create: reportedByParser });
+}
