@@ -8,6 +8,8 @@ import {
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
+  MessageType,
+  ShowMessageNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -18,6 +20,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
 import { Engine, parseSeverityOverrides, type EngineSettings } from './core/engine';
 import { LineIndex } from './core/lineIndex';
+import { checkEphemeralRanges, checkHosts } from './core/settings';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './core/portRanges';
 import type { FolderHosts } from './core/hosts';
 import { createFormatModules, detectFormat } from './formats/index';
@@ -45,6 +48,8 @@ let hasDynamicConfig = false;
 let hasWorkspaceFolders = false;
 let settings: EngineSettings = { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
 let hostSettings: Record<string, string[]> = {};
+/** The settings problems last shown, so a warning is not repeated on every configuration change. */
+let lastSettingsWarning = '';
 /** What was last sent for each file, so unchanged files are not re-published. */
 const published = new Map<string, string>();
 
@@ -119,12 +124,19 @@ async function loadSettings(): Promise<void> {
         ignore?: unknown;
         severity?: unknown;
       } | null;
+      const ranges = checkEphemeralRanges(cfg?.ephemeralRanges);
+      const hosts = checkHosts(cfg?.hosts);
       settings = {
-        ephemeralRanges: parseEphemeralRanges(cfg?.ephemeralRanges ?? DEFAULT_EPHEMERAL_RANGES),
+        ephemeralRanges: ranges.value,
         ignoreCodes: Array.isArray(cfg?.ignore) ? cfg.ignore.map(String) : [],
         severity: parseSeverityOverrides(cfg?.severity),
       };
-      hostSettings = cfg?.hosts ?? {};
+      hostSettings = hosts.value;
+      const problems = [...ranges.problems, ...hosts.problems];
+      const said = problems.join(' ');
+      if (problems.length > 0 && said !== lastSettingsWarning)
+        void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Portolan settings: ${said}` });
+      lastSettingsWarning = said;
     } catch {
       // A client that fails the request keeps the defaults.
     }

@@ -7,6 +7,10 @@
 import * as assert from 'assert';
 import { engineWith, shownFindings } from '../helpers/engine';
 import * as g from '../hostile/generators';
+import { checkEphemeralRanges, checkHosts } from '../../server/src/core/settings';
+import { createFormatModules, detectFormat } from '../../server/src/formats/index';
+import { loadRegistry } from '../../server/src/workspace/data';
+import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
 
 describe('hostile input: exponential expansions', () => {
   it('a YAML merge-key chain (each anchor merges the previous nine times) is expanded once per node', () => {
@@ -103,5 +107,54 @@ describe('hostile input: many facts', () => {
     const r = e.analyze();
     assert.ok((r.factsByFile.get('/ws/etc/iptables/rules.v4') ?? []).length >= 150_000);
     assert.ok(shownFindings(e, '/ws/etc/ssh/sshd_config').some((f) => f.code === 'invalid-port'));
+  });
+});
+
+describe('hostile input: content detection is linear', () => {
+  const modules = createFormatModules(loadRegistry(), { firewalldServices: loadFirewalldServices() });
+  it('a file of 200,000 blank lines is no format (each line start looks only at its own line)', () => {
+    assert.strictEqual(detectFormat(modules, '/ws/notes.txt', g.blankLines(200_000)), undefined);
+  });
+  it('a config after a run of blank lines is still recognised', () => {
+    const blank = g.blankLines(5_000);
+    assert.strictEqual(detectFormat(modules, '/ws/a.txt', `${blank}  table inet f {\n  chain input { }\n}\n`)?.id, 'nftables');
+    assert.strictEqual(detectFormat(modules, '/ws/b.txt', `${blank}\thttp {\n  server { listen 80; }\n}\n`)?.id, 'nginx');
+    assert.strictEqual(detectFormat(modules, '/ws/c.txt', `${blank}  Port 2222\nPermitRootLogin no\n`)?.id, 'sshd');
+  });
+});
+
+describe('hostile input: bad settings keep the valid part and say what was dropped', () => {
+  it('portolan.hosts of the wrong type maps no hosts, with a reason', () => {
+    for (const bad of ['web', 42, [null]]) {
+      const r = checkHosts(bad);
+      assert.deepStrictEqual(r.value, {});
+      assert.strictEqual(r.problems.length, 1, String(bad));
+    }
+  });
+  it('portolan.hosts keeps its valid hosts and globs', () => {
+    const r = checkHosts({ web: ['web/**', 3], db: 'db/**', ok: ['ok/**'] });
+    assert.deepStrictEqual(r.value, { web: ['web/**'], ok: ['ok/**'] });
+    assert.strictEqual(r.problems.length, 2);
+    assert.deepStrictEqual(checkHosts({ ok: ['ok/**'] }).problems, []);
+  });
+  it('portolan.ephemeralRanges [1,2] or ["70000-1"] falls back to the defaults (ephemeral warnings stay on)', () => {
+    for (const bad of [[1, 2], ['70000-1'], 'x']) {
+      const r = checkEphemeralRanges(bad);
+      assert.deepStrictEqual(
+        r.value.map((x) => [x.from, x.to]),
+        [
+          [49152, 65535],
+          [32768, 60999],
+        ],
+      );
+      assert.ok(r.problems.length > 0);
+    }
+    const mixed = checkEphemeralRanges(['10000-20000', 'nope']);
+    assert.deepStrictEqual(
+      mixed.value.map((x) => [x.from, x.to]),
+      [[10000, 20000]],
+    );
+    assert.strictEqual(mixed.problems.length, 1);
+    assert.deepStrictEqual(checkEphemeralRanges(['10000-20000']).problems, []);
   });
 });

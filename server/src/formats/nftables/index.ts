@@ -2176,7 +2176,7 @@ export function createNftablesModule(serviceToPort: (name: string) => number | u
   return {
     id: 'nftables',
     matchesPath: (path) => /(^|\/)nftables\.conf$/.test(path) || /\.nft$/.test(path) || /(^|\/)nftables\.d\/[^/]+\.conf$/.test(path),
-    matchesContent: (text) => /^#!.*\bnft\b.*-f/.test(text) || /^\s*table\s+(inet|ip6?|arp|bridge|netdev)\s+[\w.-]+\s*\{/m.test(text),
+    matchesContent: (text) => /^#!.*\bnft\b.*-f/.test(text) || /^[^\S\n]*table\s+(inet|ip6?|arp|bridge|netdev)\s+[\w.-]+\s*\{/m.test(text),
     parse,
     link,
   };

@@ -147,7 +147,7 @@ export function createQuadletModule(): FormatModule {
   return {
     id: 'quadlet',
     matchesPath: (p) => /(^|\/)[^/]+\.container$/.test(p),
-    matchesContent: (text) => /^\s*\[Container\]\s*$/m.test(text) && /^\s*Image\s*=/m.test(text),
+    matchesContent: (text) => /^[^\S\n]*\[Container\]\s*$/m.test(text) && /^[^\S\n]*Image\s*=/m.test(text),
     parse: parseQuadlet,
     link,
   };

@@ -569,7 +569,7 @@ export function createSshdModule(serviceToPort: (name: string) => number | undef
     id: 'sshd',
     matchesPath: (path) => /(^|\/)sshd_config$/.test(path) || isFragment(path),
     matchesContent: (text) =>
-      /^\s*(Port|ListenAddress|PermitRootLogin|PasswordAuthentication|HostKey|Subsystem|UsePAM)\s/im.test(text) && !/[{};]\s*$/m.test(text),
+      /^[^\S\n]*(Port|ListenAddress|PermitRootLogin|PasswordAuthentication|HostKey|Subsystem|UsePAM)\s/im.test(text) && !/[{};]\s*$/m.test(text),
     parse,
     link,
     isFragment,

@@ -1,0 +1,78 @@
+/**
+ * Hostile input against the real server over stdio (issue 17): a workspace full of generated hostile
+ * files beside a canary sshd_config. The server stays alive, publishes the canary's diagnostics,
+ * answers a hover and stays under 1 GiB. Bad settings are said in a warning, and the rest still works.
+ * No timing assertions (scripts/hostile.js measures).
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DidOpenTextDocumentNotification, HoverRequest, ShowMessageNotification, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { TestClient } from '../helpers/lspClient';
+import * as g from '../hostile/generators';
+
+function workspace(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-hostile-'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+function rssBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+describe('hostile input: the language server stays up', function () {
+  this.timeout(120_000);
+  let client: TestClient | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await client?.stop();
+    client = undefined;
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a workspace of merge-key chains, jump diamonds and loops and 150,000 facts: the canary is published and hovers answer', async () => {
+    dir = workspace({
+      'etc/ssh/sshd_config': 'Port 99999\nPort 22\n',
+      'srv/app/compose.yaml': g.yamlMergeChain(9, 9),
+      'etc/nftables.conf': g.nftDiamond(16, 4),
+      'etc/iptables/rules.v4': g.iptablesDiamond(30, 2),
+      'etc/iptables/rules.v6': g.iptablesJumpLoop(),
+      'fw/loop.nft': g.nftJumpLoop(),
+      'big/etc/iptables/rules.v4': g.bigRulesV4(10_000),
+    });
+    client = await TestClient.start(dir);
+    const canary = `file://${dir}/etc/ssh/sshd_config`;
+    await client.until(() => client!.codes(canary).includes('invalid-port'), 60_000);
+    const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: canary }, position: { line: 1, character: 6 } });
+    assert.match((hover!.contents as MarkupContent).value, /TCP 22/);
+    assert.ok(client.codes(`file://${dir}/etc/iptables/rules.v6`).includes('syntax'), 'the jump loop is reported');
+    // An opened plain-text file of blank lines (content detection on every keystroke) does not stall it.
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: `file://${dir}/notes.txt`, languageId: 'plaintext', version: 1, text: g.blankLines(200_000) },
+    });
+    const again = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: canary }, position: { line: 1, character: 6 } });
+    assert.ok(again, 'a hover still answers');
+    assert.strictEqual(client.proc.exitCode, null, 'the server is alive');
+    assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
+  });
+
+  it('portolan.hosts of the wrong type: a warning names it, and diagnostics are still published', async () => {
+    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\n' });
+    const warnings: string[] = [];
+    client = await TestClient.start(dir, { settings: { hosts: 'web', ephemeralRanges: [1, 2] } });
+    client.connection.onNotification(ShowMessageNotification.type, (m) => {
+      warnings.push(m.message);
+    });
+    const canary = `file://${dir}/etc/ssh/sshd_config`;
+    await client.until(() => client!.codes(canary).includes('invalid-port'), 30_000);
+    await client.until(() => warnings.length > 0, 10_000);
+    assert.match(warnings[0], /portolan\.hosts must map host names/);
+    assert.match(warnings[0], /portolan\.ephemeralRanges/);
+  });
+});
