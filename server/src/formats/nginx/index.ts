@@ -415,7 +415,8 @@ export function createNginxModule(): FormatModule {
   return {
     id: 'nginx',
     matchesPath: isNginxPath,
-    matchesContent: (text) => looksLikeNginx(text) && (/^[^\S\n]*(http|server|upstream|stream|events)\s*\{/m.test(text) || /^[^\S\n]*listen\s+[^;\n]+;/m.test(text)),
+    matchesContent: (text) =>
+      looksLikeNginx(text) && (/^[^\S\n]*(http|server|upstream|stream|events)\s*\{/m.test(text) || /^[^\S\n]*listen\s+[^;\n]+;/m.test(text)),
     parse,
     link,
   };

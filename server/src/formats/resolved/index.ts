@@ -247,7 +247,8 @@ export function createResolvedModule(): FormatModule {
   return {
     id: 'resolved',
     matchesPath: (p) => /(^|\/)resolved\.conf$/.test(p) || isDropIn(p),
-    matchesContent: (text) => /^[^\S\n]*\[Resolve\]\s*$/m.test(text) && /^[^\S\n]*(DNS|FallbackDNS|Domains|DNSStubListener|DNSSEC|LLMNR|MulticastDNS)\s*=/m.test(text),
+    matchesContent: (text) =>
+      /^[^\S\n]*\[Resolve\]\s*$/m.test(text) && /^[^\S\n]*(DNS|FallbackDNS|Domains|DNSStubListener|DNSSEC|LLMNR|MulticastDNS)\s*=/m.test(text),
     parse: (text, file) => parseResolved(text, file),
     link,
     isFragment: isDropIn,
