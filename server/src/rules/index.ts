@@ -11,8 +11,23 @@ import { ephemeralPort } from './ephemeral-port';
 import { portConflict } from './port-conflict';
 import { duplicateDefaultServer } from './duplicate-default-server';
 import { duplicateListenOptions } from './duplicate-listen-options';
+import { firewallBlocked } from './firewall-blocked';
+import { sshLockoutRule } from './ssh-lockout';
+import { dockerBypassesFirewall } from './docker-bypasses-firewall';
+import { firewallUnused } from './firewall-unused';
 
-export const RULES = [syntax, invalidPort, ephemeralPort, portConflict, duplicateDefaultServer, duplicateListenOptions] as const;
+export const RULES = [
+  syntax,
+  invalidPort,
+  ephemeralPort,
+  portConflict,
+  duplicateDefaultServer,
+  duplicateListenOptions,
+  firewallBlocked,
+  sshLockoutRule,
+  dockerBypassesFirewall,
+  firewallUnused,
+] as const;
 
 type RuleCode = (typeof RULES)[number]['meta']['code'];
 // Every DiagnosticCode has a rule (the compiler refuses this line otherwise); each rule's code is a DiagnosticCode by its type.

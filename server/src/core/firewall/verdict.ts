@@ -441,3 +441,30 @@ export function packetVerdict(packet: PacketQuery, firewalls: readonly FirewallI
 export function filtersFamily(family: IpFamily, firewalls: readonly FirewallInstance[]): FamilyVerdict[] {
   return judge({ family, protocol: 'tcp', port: 0 }, firewalls).filter((v) => !v.disabled);
 }
+
+/** The families a listening fact receives: an IPv6 wildcard that is not v6-only takes IPv4 too. */
+export function familiesOf(fact: { family?: IpFamily; address?: string; v6only?: boolean }): IpFamily[] {
+  if (!fact.family) return ['ipv4', 'ipv6'];
+  if (fact.family === 'ipv6' && fact.address === undefined && fact.v6only === false) return ['ipv6', 'ipv4'];
+  return [fact.family];
+}
+
+/** Every verdict for a listening (or published) fact, per family it receives. */
+export function factVerdicts(
+  fact: { family?: IpFamily; address?: string; v6only?: boolean; protocol: Protocol; port: number },
+  firewalls: readonly FirewallInstance[],
+): FamilyVerdict[] {
+  if (fact.protocol === 'sctp') return [];
+  return familiesOf(fact).flatMap((family) =>
+    listenerVerdicts({ family, address: fact.family === family ? fact.address : undefined, protocol: fact.protocol, port: fact.port }, firewalls),
+  );
+}
+
+export const FAMILY_LABEL: Record<IpFamily, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
+
+/** "ufw's default policy DROP", "iptables rule", for messages. */
+export function deciderText(v: FamilyVerdict): string {
+  if (v.by.kind === 'rule') return `a ${v.tool} ${v.by.action} rule`;
+  if (v.tool === 'firewalld') return `firewalld's zone target (${v.by.action})`;
+  return `${v.tool.endsWith('s') ? `${v.tool}'` : `${v.tool}'s`} ${v.by.implicit ? 'default ' : ''}policy ${v.by.action.toUpperCase()}`;
+}
