@@ -19,7 +19,13 @@ export type Severity = 'error' | 'warning' | 'information' | 'hint';
  * from the rules (`rules/index.ts`); a new code is added here and gets its rule file there (the
  * compiler and test/unit/rules.test.ts check the two agree).
  */
-export type DiagnosticCode = 'syntax' | 'invalid-port' | 'ephemeral-port' | 'port-conflict' | 'duplicate-default-server' | 'duplicate-listen-options'
+export type DiagnosticCode =
+  | 'syntax'
+  | 'invalid-port'
+  | 'ephemeral-port'
+  | 'port-conflict'
+  | 'duplicate-default-server'
+  | 'duplicate-listen-options'
   | 'firewall-blocked'
   | 'ssh-lockout'
   | 'docker-bypasses-firewall'

@@ -36,7 +36,10 @@ export function judgeBinds(host: HostModel, role: 'listen' | 'publish', program?
     for (const f of facts)
       for (const v of factVerdicts(f, firewalls)) {
         const k = `${v.family}|${v.tool}|${v.root}`;
-        if (!seen.has(k)) (verdicts.push(v), seen.add(k));
+        if (!seen.has(k)) {
+          verdicts.push(v);
+          seen.add(k);
+        }
       }
     return { facts, verdicts };
   });
