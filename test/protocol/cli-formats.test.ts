@@ -185,7 +185,8 @@ describe('portolan check --format sarif', () => {
   });
 
   it('files outside the working directory get absolute file: URIs; --quiet keeps errors only', () => {
-    const r = cli(['check', '--format', 'sarif', '--quiet', FIXTURE], os.tmpdir());
+    // A fresh folder is never an ancestor of the fixture, wherever the repository is cloned (even under /tmp).
+    const r = cli(['check', '--format', 'sarif', '--quiet', FIXTURE], fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-cwd-')));
     const log = JSON.parse(r.stdout);
     assert.ok(validate(log), JSON.stringify(validate.errors, null, 2));
     const uris = log.runs[0].results.map((x: any) => x.locations[0].physicalLocation.artifactLocation);
