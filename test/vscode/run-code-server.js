@@ -412,7 +412,7 @@ const UI_CHECKS = [
       if (!/Portolan workspace: 3 errors, 1 warning$/.test(text)) throw new Error(`status bar: "${text}"`);
       await quickOpen(page, 'web/srv/app/compose.yaml');
       await page.waitForFunction(
-        () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan web: 3 errors, 0 warnings/.test(e.innerText)),
+        () => [...document.querySelectorAll('.statusbar-item')].some((e) => /Portolan web: 3 errors, 3 warnings/.test(e.innerText)),
         null,
         {
           timeout: UI_TIMEOUT_MS,
@@ -432,7 +432,7 @@ const UI_CHECKS = [
       const rows = await treeRows(page);
       const wanted = [
         /^workspace — 2 ports · 3 errors · 1 warning$/,
-        /^web — 3 ports · 3 errors · 0 warnings$/,
+        /^web — 3 ports · 3 errors · 3 warnings$/,
         /^tcp 80 — HTTP · nginx$/,
         /^tcp 443 — HTTPS · docker, nginx · conflict$/,
         /^nginx listens on 0\.0\.0\.0:443\/tcp — web\/etc\/nginx\/sites-enabled\/shop:3$/,

@@ -57,7 +57,7 @@ describe('the installed extension in VS Code', function () {
     const hosts = await until('the two hosts of the fixture in the port map', async () => {
       const roots = await tree.getChildren();
       const shown = roots.map((r) => label(tree, r));
-      return shown.includes('web — 3 ports · 3 errors · 0 warnings') && shown.includes('workspace — 2 ports · 3 errors · 1 warning') ? roots : undefined;
+      return shown.includes('web — 3 ports · 3 errors · 3 warnings') && shown.includes('workspace — 2 ports · 3 errors · 1 warning') ? roots : undefined;
     });
     assert.strictEqual(hosts.length, 2);
     const web = hosts.find((h) => h.kind === 'host' && h.host.label === 'web')!;
@@ -135,7 +135,7 @@ describe('the installed extension in VS Code', function () {
   it('the status bar names the active file host and its findings', async () => {
     const { status } = api();
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workspaceFile('web/srv/app/compose.yaml')));
-    await until('the status bar on host web', () => (/Portolan web: 3 errors, 0 warnings$/.test(status.text) ? true : undefined));
+    await until('the status bar on host web', () => (/Portolan web: 3 errors, 3 warnings$/.test(status.text) ? true : undefined));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workspaceFile('etc/ssh/sshd_config')));
     const text = await until('the status bar on the fixture host', () =>
       /Portolan workspace: 3 errors, 1 warning$/.test(status.text) ? status.text : undefined,
