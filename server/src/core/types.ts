@@ -245,7 +245,8 @@ export type FormatId =
   | 'apache'
   | 'haproxy'
   | 'caddy'
-  | 'quadlet';
+  | 'quadlet'
+  | 'dockerfile';
 
 export interface FileParse {
   format: FormatId;

@@ -14,6 +14,7 @@ import { createApacheModule } from './apache';
 import { createHaproxyModule } from './haproxy';
 import { createCaddyModule } from './caddy';
 import { createQuadletModule } from './quadlet';
+import { createDockerfileModule } from './dockerfile';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -30,6 +31,7 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createHaproxyModule(),
     createCaddyModule(),
     createQuadletModule(),
+    createDockerfileModule(),
     createNginxModule(),
     createComposeModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
