@@ -33,7 +33,7 @@ describe('Dockerfile EXPOSE', () => {
   });
 
   it('invalid-port on what docker build refuses; silent on valid ones', () => {
-    for (const bad of ['70000', '0', '9001-9000', '80/icmp', 'http']) {
+    for (const bad of ['70000', '9001-9000', '80/icmp', 'http', '/80', '8000-', '80-70000']) {
       const got = shownFindings(engineWith({ 'app/Dockerfile': `FROM x\nEXPOSE ${bad}\n` }));
       assert.deepStrictEqual(
         got.map((f) => [f.code, f.text]),
@@ -41,6 +41,20 @@ describe('Dockerfile EXPOSE', () => {
       );
     }
     assert.deepStrictEqual(shownFindings(engineWith({ 'app/Dockerfile': 'FROM x\n# EXPOSE 99999\nEXPOSE 65535/sctp\n' })), []);
+  });
+
+  it('accepts what BuildKit accepts: port 0 (no fact), 80/TCP, 80/, host:container (the container port)', () => {
+    const text = 'FROM x\nEXPOSE 0 81/TCP 82/ 8080:83 127.0.0.1:8081:84/udp\n';
+    assert.deepStrictEqual(shownFindings(engineWith({ 'app/Dockerfile': text })), []);
+    assert.deepStrictEqual(facts(text), ['container 81-81/tcp', 'container 82-82/tcp', 'container 83-83/tcp', 'container 84-84/udp']);
+  });
+
+  it('spans: the port (or range) of a plain word, the whole word when a variable was expanded', () => {
+    const text = 'FROM x\nARG P=90\nEXPOSE 8000-8002/udp 8080:83 ${P}\n';
+    const spans = engineWith({ 'app/Dockerfile': text })
+      .analyze()
+      .facts.map(({ fact }) => text.slice(fact.span.start, fact.span.end));
+    assert.deepStrictEqual(spans, ['8000-8002', '83', '${P}']);
   });
 
   it('hovers an exposed port', () => {

@@ -3,8 +3,10 @@
  * 53/udp 8000-8010`), read as BuildKit reads them: instructions case-insensitive, `\` continues a
  * line, `#` comment lines, `$VAR`/`${VAR}` from ARG/ENV defaults written before (a port with a
  * variable left unknown is skipped). EXPOSE binds nothing on the host: these are container ports
- * (hover). A port docker build refuses (0 or above 65535, a reversed range, a protocol other than
- * tcp/udp/sctp) is an error.
+ * (hover). What BuildKit's dockerfile2llb refuses (a port above 65535, a reversed range, not a
+ * number, a protocol other than tcp/udp/sctp in any case) is an error; what it accepts is not: port 0
+ * (no fact), `80/TCP`, and the `[ip:]host:container` forms it only warns about (the container port,
+ * the last part, is the fact).
  */
 import * as path from 'path';
 import type { FileParse, Finding, FormatModule, PortFact, Protocol, Span } from '../../core/types';
@@ -80,16 +82,19 @@ function parseDockerfile(text: string, file: string): FileParse {
       );
       if (unknown) continue;
       const plain = value === a.text;
-      const m = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/.exec(value);
+      // [ip:]host:container: BuildKit takes the last part as the container port (and lints the rest).
+      const colon = value.lastIndexOf(':');
+      const spec = value.slice(colon + 1);
+      const m = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]*))?$/.exec(spec);
       if (!m) {
         findings.push(err(file, a.span, `EXPOSE ${value}: not a port, range or port/protocol (docker build: invalid containerPort).`));
         continue;
       }
       const from = Number(m[1]);
       const to = m[2] === undefined ? from : Number(m[2]);
-      const proto = (m[3] ?? 'tcp').toLowerCase();
-      if (from < 1 || from > 65535 || to > 65535) {
-        findings.push(err(file, a.span, `EXPOSE ${value}: a port is 1-65535 (docker build: invalid containerPort).`));
+      const proto = (m[3] || 'tcp').toLowerCase();
+      if (from > 65535 || to > 65535) {
+        findings.push(err(file, a.span, `EXPOSE ${value}: a port is 0-65535 (docker build: invalid containerPort).`));
         continue;
       }
       if (to < from) {
@@ -100,11 +105,13 @@ function parseDockerfile(text: string, file: string): FileParse {
         findings.push(err(file, a.span, `EXPOSE ${value}: unknown protocol "${m[3]}" (docker build accepts tcp, udp, sctp).`));
         continue;
       }
+      if (from === 0 && to === 0) continue; // accepted by docker build, but no port to speak of
       const portLength = m[1].length + (m[2] === undefined ? 0 : m[2].length + 1);
+      const portStart = a.span.start + colon + 1;
       facts.push({
         role: 'container',
         file,
-        span: plain ? { start: a.span.start, end: a.span.start + portLength } : a.span,
+        span: plain ? { start: portStart, end: portStart + portLength } : a.span,
         protocol: proto as Protocol,
         port: from,
         portEnd: to,
