@@ -7,7 +7,7 @@ import * as path from 'path';
 import { collectFindings } from './findings';
 import { HostAnalysis } from './hostAnalysis';
 import type { HostInstance, HostModel, HostRule, RuleContext } from './hostModel';
-import { HostMap } from './hosts';
+import { HostMap, type ContainerMount } from './hosts';
 import { updateGraph, type GraphSource, type IncludeGraph } from './includeGraph';
 import { FileIndex, resolveInclude } from './includes';
 import { InstanceLinker } from './instances';
@@ -204,6 +204,8 @@ export class Engine {
     this.dirty.clear();
     const graph = (this.graph = updateGraph(this.graphSource, this.graph, dirty));
     const { instances, firewalls } = this.linkRoots(graph);
+    if (this.hosts.setContainers(containerMounts(instances))) this.hostAnalysis.clear();
+    for (const fw of firewalls) fw.host = this.hosts.hostOf(fw.root);
     const findings: Finding[] = [];
     const factsByFile = new Map<string, PortFact[]>();
     for (const { output } of instances) {
@@ -226,6 +228,7 @@ export class Engine {
       textOf: (file) => this.files.get(file)?.text,
       lineIndex: (file) => this.lineIndex(file),
     });
+    this.lastHostsVersion = this.hosts.version;
     this.last = { findingsByFile, factsByFile, facts: hosts.facts, formatOf: graph.formatOf, firewalls };
     return this.last;
   }
@@ -238,7 +241,7 @@ export class Engine {
       if (!graph.roots.has(`${module.id}\u0000${input.root.file}`)) continue;
       const output = this.linker.link(module, input);
       const firewall = output.firewall ?? input.root.firewall;
-      if (firewall) firewalls.push({ root: input.root.file, host: this.hosts.hostOf(input.root.file), firewall });
+      if (firewall) firewalls.push({ root: input.root.file, host: '', firewall });
       instances.push({ format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output, firewall });
     }
     return { instances, firewalls };
@@ -299,6 +302,20 @@ export class Engine {
     return [...new Set(keys.map((key) => key.slice(key.indexOf('\u0000') + 1)))].sort();
   }
 
+  /**
+   * What listens behind a compose publish inside its container: the listens of the files the
+   * service mounts (on the container's host) on the published target port.
+   */
+  containerListeners(publish: PortFact): PortFact[] {
+    const target = publish.target;
+    if (publish.role !== 'publish' || !target || !publish.instance) return [];
+    const host = HostMap.containerHost(publish.instance, target.service);
+    return this.analyze()
+      .facts.filter(({ host: h }) => h === host)
+      .map(({ fact }) => fact)
+      .filter((f) => f.role === 'listen' && f.protocol === publish.protocol && f.port <= target.portEnd && f.portEnd >= target.port);
+  }
+
   /** Facts whose span covers `offset` in `file`. */
   factsAt(file: string, offset: number): PortFact[] {
     const facts = this.analyze().factsByFile.get(file) ?? [];
@@ -330,6 +347,27 @@ function byContent(modules: FormatModule[], inFolder: string, text: string): For
   if (!/\.conf$/.test(inFolder)) return undefined;
   const nginx = modules.find((m) => m.id === 'nginx');
   return nginx?.matchesContent?.(text) ? nginx : undefined;
+}
+
+/**
+ * The workspace files compose services mount, each on its container's host: a mounted nginx config
+ * listens inside the container, reached from the host only through the service's published ports.
+ * A service on `network_mode: host` runs on the host itself; `service:x` shares x's container.
+ */
+function containerMounts(instances: readonly HostInstance[]): ContainerMount[] {
+  const mounts: ContainerMount[] = [];
+  for (const instance of instances) {
+    if (instance.format !== 'compose') continue;
+    for (const s of instance.output.services ?? []) {
+      const mode = s.networkMode ?? '';
+      if (mode === 'host') continue;
+      const shared = /^service:(.+)$/.exec(mode)?.[1];
+      const host = HostMap.containerHost(instance.root, shared ?? s.name);
+      // A mount of the project's own directory (`.:/app`) holds the compose files: they stay on the host.
+      for (const m of s.mounts ?? []) if (!isUnder(instance.root, m.source)) mounts.push({ source: m.source, host });
+    }
+  }
+  return mounts;
 }
 
 function pointsAtThisHost(address: string | undefined): boolean {

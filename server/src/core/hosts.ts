@@ -11,7 +11,14 @@ export interface FolderHosts {
   hosts: Record<string, string[]>;
 }
 
+/** A workspace path a compose service mounts (a file or a directory): it belongs to that container's host. */
+export interface ContainerMount {
+  source: string;
+  host: string;
+}
+
 export class HostMap {
+  private mounts: ContainerMount[] = [];
   private folders: { folder: string; matchers: { name: string; isMatch: (p: string) => boolean }[] }[] = [];
   private readonly cache = new Map<string, string>();
   /** Bumped on every change, so analyses made under the old mapping are known stale. */
@@ -35,6 +42,19 @@ export class HostMap {
     this.version++;
   }
 
+  /**
+   * The files compose services mount: each is that container's config, on the container's host.
+   * Returns whether anything changed (then the version is bumped).
+   */
+  setContainers(mounts: ContainerMount[]): boolean {
+    const sorted = [...mounts].sort((a, b) => b.source.length - a.source.length || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+    if (sorted.length === this.mounts.length && sorted.every((m, i) => m.source === this.mounts[i].source && m.host === this.mounts[i].host)) return false;
+    this.mounts = sorted;
+    this.cache.clear();
+    this.version++;
+    return true;
+  }
+
   hostOf(file: string): string {
     let host = this.cache.get(file);
     if (host === undefined) {
@@ -48,11 +68,18 @@ export class HostMap {
     for (const { folder, matchers } of this.folders) {
       const rel = path.posix.relative(folder, file);
       if (rel.startsWith('..') || path.posix.isAbsolute(rel)) continue;
+      // What the user says wins; then a container's mounted files; then a container image's root filesystem.
       const named = matchers.find((m) => m.isMatch(rel));
-      return named ? `${folder}#${named.name}` : folder;
+      if (named) return `${folder}#${named.name}`;
+      return this.containerOf(file) ?? rootfsHost(folder, rel) ?? folder;
     }
     // A file outside every folder (opened on its own) is a host of its own directory.
-    return path.posix.dirname(file);
+    return this.containerOf(file) ?? path.posix.dirname(file);
+  }
+
+  private containerOf(file: string): string | undefined {
+    for (const m of this.mounts) if (file === m.source || file.startsWith(m.source + '/')) return m.host;
+    return undefined;
   }
 
   /** A file as messages name it: relative to its workspace folder. */
@@ -64,9 +91,25 @@ export class HostMap {
     return file;
   }
 
+  /** The host of a compose service's container (its mounted files; `network_mode: service:x` joins x's). */
+  static containerHost(composeRoot: string, service: string): string {
+    return `${composeRoot}#container ${service}`;
+  }
+
   /** "web1" for a named host, else the folder's base name. */
   static label(host: string): string {
     const hash = host.lastIndexOf('#');
     return hash >= 0 ? host.slice(hash + 1) : path.posix.basename(host) || host;
   }
+}
+
+/**
+ * A container image's root filesystem kept in a repository (`rootfs/etc/nginx/...`,
+ * `docker/rootfs/...`): the directory named rootfs is a host of its own, that container.
+ */
+function rootfsHost(folder: string, rel: string): string | undefined {
+  const parts = rel.split('/');
+  const at = parts.lastIndexOf('rootfs', parts.length - 2);
+  if (at < 0) return undefined;
+  return `${folder}#${parts.slice(0, at + 1).join('/')}`;
 }

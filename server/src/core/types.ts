@@ -132,6 +132,8 @@ export interface PortFact {
    * the same user, may share the address:port.
    */
   reusePort?: boolean;
+  /** compose publish: the service and the container port(s) it forwards to. */
+  target?: { service: string; port: number; portEnd: number };
 }
 
 /** An include directive as written; the workspace model resolves it to files. */
@@ -286,6 +288,8 @@ export interface ServiceInfo {
   span: Span;
   /** `network_mode` after interpolation (`host` binds the container's ports on the host itself). */
   networkMode?: string;
+  /** Bind mounts from the workspace: absolute host-side path (file or directory) -> container path. */
+  mounts?: { source: string; target: string }[];
 }
 
 export interface FormatModule {

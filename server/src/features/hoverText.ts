@@ -39,6 +39,11 @@ export function hoverAt(
   if (eph.length > 0) lines.push('', `Inside the ${eph.map((r) => r.label).join(' and the ')}.`);
   const details = [...new Set(dedupe(facts).map(describe))];
   lines.push('', ...details.map((d) => `- ${d}`));
+  const behind = dedupe(facts.flatMap((f) => engine.containerListeners(f)));
+  if (behind.length > 0) {
+    lines.push('', 'Behind it in the container:');
+    for (const b of behind.slice(0, 12)) lines.push(`- ${describe(b)} — ${where(engine, b, displayPath)}`);
+  }
   const others = dedupe(facts.flatMap((f) => engine.sameHostUses(f)).filter((o) => !facts.includes(o)));
   if (others.length > 0) {
     lines.push('', `Also on this host (${HostMap.label(engine.hosts.hostOf(file))}):`);

@@ -65,6 +65,8 @@ export interface ServiceDecl {
   expose?: { key: Span; entries: (RawValue | { bad: Span; message: string })[] };
   networkMode?: { key: Span; raw: RawValue };
   profiles?: string[];
+  /** Bind mounts as written: host-side source (uninterpolated) and the container path. */
+  volumes?: { source: RawValue; target: string }[];
 }
 
 export interface ComposeExtra {
@@ -357,6 +359,8 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
       const raw = y.raw(mode.value);
       if (raw) decl.networkMode = { key: y.span(mode.key), raw };
     }
+    const volumes = fields.get('volumes')?.value ?? null;
+    if (isSeq(volumes)) decl.volumes = readVolumes(y, volumes.items);
     const profiles = fields.get('profiles')?.value;
     if (isSeq(profiles))
       decl.profiles = profiles.items
@@ -379,6 +383,35 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
       });
     }
   }
+}
+
+/** Bind mounts of a service: short `./src:/dst[:ro]` and long `{type: bind, source, target}`; named volumes are left out. */
+function readVolumes(y: YamlReader, items: readonly unknown[]): { source: RawValue; target: string }[] {
+  const out: { source: RawValue; target: string }[] = [];
+  for (const item of items) {
+    const node = y.deref(item as Node);
+    if (isScalar(node) && typeof node.value === 'string') {
+      const raw = y.raw(node);
+      const m = raw ? /^([^:]+):(\/[^:]*)(:[a-z,]*)?$/.exec(raw.text) : null;
+      if (!raw || !m || !isBindSource(m[1])) continue;
+      out.push({ source: { ...raw, text: m[1], spans: raw.spans.slice(0, m[1].length) }, target: m[2] });
+    } else if (isMap(node)) {
+      const f = y.entries(node);
+      const type = f.get('type')?.value;
+      const source = f.get('source')?.value ?? null;
+      const target = f.get('target')?.value;
+      if (!isScalar(source) || typeof source.value !== 'string' || !isScalar(target) || typeof target.value !== 'string') continue;
+      if (isScalar(type) && type.value !== 'bind') continue;
+      const raw = y.raw(source);
+      if (raw && isBindSource(source.value)) out.push({ source: raw, target: target.value });
+    }
+  }
+  return out;
+}
+
+/** A host path (relative or absolute), not a named volume. */
+function isBindSource(source: string): boolean {
+  return source.startsWith('.') || source.startsWith('/') || source.startsWith('~') || source.startsWith('$');
 }
 
 function readPorts(y: YamlReader, node: Node | null, file: string, findings: Finding[]): PortEntry[] {
@@ -485,6 +518,8 @@ export interface ComposeServiceModel {
   file: string;
   span: Span;
   networkMode?: string;
+  /** Bind mounts: the absolute host-side path (a file or a directory) and the container path. */
+  mounts: { source: string; target: string }[];
   mappings: ComposeMapping[];
   expose: { from: number; to: number; protocol: Protocol; span: Span; file: string }[];
   profiles?: string[];
@@ -543,10 +578,16 @@ export function composeProject(instance: InstanceInput): ComposeProject {
   const services: ComposeServiceModel[] = [];
   for (const [name, { decls }] of byName) {
     const first = decls[0];
-    const model: ComposeServiceModel = { name, file: first.layer.parse.file, span: first.decl.span, mappings: [], expose: [] };
+    const model: ComposeServiceModel = { name, file: first.layer.parse.file, span: first.decl.span, mounts: [], mappings: [], expose: [] };
     for (const { decl, layer } of decls) {
       if (decl.networkMode) model.networkMode = interpolate(decl.networkMode.raw, layer.env).value.text;
       if (decl.profiles) model.profiles = decl.profiles;
+      for (const v of decl.volumes ?? []) {
+        const source = interpolate(v.source, layer.env).value.text;
+        // Only what the workspace can hold: a path relative to the compose file, fully known.
+        if (source.includes(UNKNOWN) || !source.startsWith('.')) continue;
+        model.mounts.push({ source: path.posix.join(path.posix.dirname(layer.parse.file), source), target: v.target });
+      }
       for (const entry of decl.ports?.entries ?? []) pushAll(model.mappings, readMapping(entry, name, layer, findings));
       for (const entry of decl.expose?.entries ?? []) {
         const e = readExpose1(entry, layer, findings);
@@ -819,6 +860,7 @@ function projectFacts(project: ComposeProject): PortFact[] {
             address: b.address,
             v6only: b.family === 'ipv6' ? true : undefined,
             oneOf: oneOf || undefined,
+            target: m.target ? { service: s.name, port: m.target.from, portEnd: m.target.to } : undefined,
             detail: oneOf
               ? `docker publishes one free port of ${where} → ${target}${suffix} (picked when the container starts)`
               : `docker publishes ${where} → ${target}${suffix}`,
@@ -857,7 +899,7 @@ function link(instance: InstanceInput): InstanceOutput {
   const fileFindings = instance.files.flatMap((f) => f.findings);
   if (!isComposeExtra(instance.root.extra)) return { facts: [], findings: fileFindings };
   const project = composeProject(instance);
-  const services = project.services.map((s) => ({ name: s.name, file: s.file, span: s.span, networkMode: s.networkMode }));
+  const services = project.services.map((s) => ({ name: s.name, file: s.file, span: s.span, networkMode: s.networkMode, mounts: s.mounts }));
   return { facts: projectFacts(project), findings: [...fileFindings, ...project.findings], services };
 }
 
