@@ -7,6 +7,7 @@ import { ephemeralOverlaps, ianaClass, type NamedRange } from '../core/portRange
 import { portTitle } from '../core/registry';
 import type { PortFact } from '../core/types';
 import * as path from 'path';
+import { listenerFirewallLines, ruleFirewallLines } from './firewallHover';
 
 export interface HoverResult {
   markdown: string;
@@ -50,6 +51,10 @@ export function hoverAt(
     for (const o of others.slice(0, 12)) lines.push(`- ${describe(o)} — ${where(engine, o, displayPath)}`);
     if (others.length > 12) lines.push(`- … and ${others.length - 12} more`);
   }
+  const firewall = listenerFirewallLines(engine, file, facts, displayPath);
+  if (firewall.length > 0) lines.push('', "The host's firewall, for new connections from the network:", ...firewall);
+  const admits = ruleFirewallLines(engine, file, facts, displayPath);
+  if (admits.length > 0) lines.push('', 'This rule and the listeners of the host:', ...admits);
   return { markdown: lines.join('\n'), span: first.span };
 }
 

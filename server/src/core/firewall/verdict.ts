@@ -462,9 +462,9 @@ export function factVerdicts(
 
 export const FAMILY_LABEL: Record<IpFamily, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 
-/** "ufw's default policy DROP", "iptables rule", for messages. */
+/** "ufw's default policy DROP", "an iptables accept rule", for messages. */
 export function deciderText(v: FamilyVerdict): string {
-  if (v.by.kind === 'rule') return `a ${v.tool} ${v.by.action} rule`;
+  if (v.by.kind === 'rule') return `${v.tool === 'ufw' || v.tool === 'firewalld' ? 'a' : 'an'} ${v.tool} ${v.by.action} rule`;
   if (v.tool === 'firewalld') return `firewalld's zone target (${v.by.action})`;
   return `${v.tool.endsWith('s') ? `${v.tool}'` : `${v.tool}'s`} ${v.by.implicit ? 'default ' : ''}policy ${v.by.action.toUpperCase()}`;
 }
