@@ -72,171 +72,227 @@ interface OpenBlock {
   children: NginxDirective[];
 }
 
-export function parseNginxTree(text: string): NginxTree {
-  const errors: NginxSyntaxError[] = [];
-  const top: OpenBlock = { children: [] };
-  const stack: OpenBlock[] = [top];
-  let words: NginxWord[] = [];
-  const n = text.length;
-  // Offset from which no closing quote of each kind exists (found by an earlier scan to the end).
-  const noCloseAfter: Record<string, number> = { '"': Infinity, "'": Infinity };
+const NEVER_CLOSED = `This "{" is never closed (nginx: unexpected end of file, expecting "}").`;
 
-  const current = () => stack[stack.length - 1];
+/**
+ * One pass over a file's text, the state ngx_conf_read_token() keeps between characters.
+ * Each character that means something to nginx has its handler in READERS; everything else
+ * starts an unquoted word.
+ */
+class NginxTreeReader {
+  readonly errors: NginxSyntaxError[] = [];
+  /** The file's top level: the directives outside any block. */
+  readonly top: OpenBlock = { children: [] };
+  /** The blocks open at `at`, the file's top level first. */
+  readonly stack: OpenBlock[] = [this.top];
+  /** The words of the directive being read (its name first), waiting for its ';' or '{'. */
+  words: NginxWord[] = [];
+  /** Where the reader is. */
+  at = 0;
+  /** Offset from which no closing quote of each kind exists (found by an earlier scan to the end). */
+  readonly noCloseAfter: Record<string, number> = { '"': Infinity, "'": Infinity };
+
+  constructor(readonly text: string) {}
+
+  get current(): OpenBlock {
+    return this.stack[this.stack.length - 1];
+  }
+
+  error(start: number, end: number, message: string): void {
+    this.errors.push({ span: { start, end }, message });
+  }
+
   /** Ends the directive whose words are pending (the caller checked there are some). */
-  const endDirective = (end: number): NginxDirective => {
-    const [name, ...args] = words;
+  endDirective(end: number): NginxDirective {
+    const [name, ...args] = this.words;
     const directive: NginxDirective = { name, args, span: { start: name.span.start, end } };
-    current().children.push(directive);
-    words = [];
+    this.current.children.push(directive);
+    this.words = [];
     return directive;
-  };
+  }
 
-  let i = 0;
-  while (i < n) {
-    const c = text[i];
-    if (isSpace(c)) {
-      i++;
-      continue;
+  read(): NginxTree {
+    const { text } = this;
+    while (this.at < text.length) {
+      const c = text[this.at];
+      if (isSpace(c)) this.at++;
+      else (READERS[c] ?? readWord)(this);
     }
-    if (c === '#') {
-      const eol = text.indexOf('\n', i);
-      i = eol < 0 ? n : eol + 1;
-      continue;
+    this.finish();
+    return { directives: this.top.children, errors: this.errors };
+  }
+
+  /** At the end of the text: a directive without its ';', blocks without their '}'. */
+  private finish(): void {
+    const n = this.text.length;
+    const { words } = this;
+    if (words.length > 0) {
+      const end = words[words.length - 1].span.end;
+      this.error(words[0].span.start, end, 'This directive is missing its ";" (nginx: unexpected end of file, expecting ";" or "}").');
+      this.endDirective(end);
     }
-    if (c === ';') {
-      if (words.length === 0) errors.push({ span: { start: i, end: i + 1 }, message: 'unexpected ";": nginx expects a directive name before it.' });
-      else endDirective(i + 1);
-      i++;
-      continue;
+    for (let k = this.stack.length - 1; k >= 1; k--) {
+      const open = this.stack[k].directive;
+      const at = open?.blockOpen ?? { start: n, end: n };
+      if (open) open.span = { start: open.span.start, end: n };
+      this.errors.push({ span: at, message: NEVER_CLOSED });
     }
-    if (c === '{') {
-      if (words.length === 0) {
-        errors.push({ span: { start: i, end: i + 1 }, message: 'unexpected "{": nginx expects a directive name before a block.' });
-        // Keep the braces balanced; what is inside an anonymous block is not analysed.
-        stack.push({ children: [] });
-        i++;
-        continue;
-      }
-      const directive = endDirective(i + 1);
-      directive.blockOpen = { start: i, end: i + 1 };
-      directive.block = [];
-      if (isLuaBlock(directive.name.text)) {
-        const close = skipLua(text, i + 1);
-        if (close < 0) {
-          errors.push({ span: directive.blockOpen, message: `This "{" is never closed (nginx: unexpected end of file, expecting "}").` });
-          directive.span = { start: directive.span.start, end: n };
-          i = n;
-        } else {
-          directive.blockClose = { start: close, end: close + 1 };
-          directive.span = { start: directive.span.start, end: close + 1 };
-          i = close + 1;
-        }
-        continue;
-      }
-      stack.push({ directive, children: directive.block });
-      i++;
-      continue;
+  }
+}
+
+type CharacterReader = (r: NginxTreeReader) => void;
+
+/** '#' at a word start: a comment to the end of the line. */
+const readComment: CharacterReader = (r) => {
+  const eol = r.text.indexOf('\n', r.at);
+  r.at = eol < 0 ? r.text.length : eol + 1;
+};
+
+/** ';' ends a simple directive. */
+const readSemicolon: CharacterReader = (r) => {
+  if (r.words.length === 0) r.error(r.at, r.at + 1, 'unexpected ";": nginx expects a directive name before it.');
+  else r.endDirective(r.at + 1);
+  r.at++;
+};
+
+/** '{' ends a block directive's words and opens its block (a Lua block is skipped as Lua). */
+const readBlockOpen: CharacterReader = (r) => {
+  const i = r.at;
+  if (r.words.length === 0) {
+    r.error(i, i + 1, 'unexpected "{": nginx expects a directive name before a block.');
+    // Keep the braces balanced; what is inside an anonymous block is not analysed.
+    r.stack.push({ children: [] });
+    r.at++;
+    return;
+  }
+  const directive = r.endDirective(i + 1);
+  directive.blockOpen = { start: i, end: i + 1 };
+  directive.block = [];
+  if (!isLuaBlock(directive.name.text)) {
+    r.stack.push({ directive, children: directive.block });
+    r.at++;
+    return;
+  }
+  const close = skipLua(r.text, i + 1);
+  if (close < 0) {
+    r.errors.push({ span: directive.blockOpen, message: NEVER_CLOSED });
+    directive.span = { start: directive.span.start, end: r.text.length };
+    r.at = r.text.length;
+  } else {
+    directive.blockClose = { start: close, end: close + 1 };
+    directive.span = { start: directive.span.start, end: close + 1 };
+    r.at = close + 1;
+  }
+};
+
+/** '}' closes the innermost block (a directive before it without ';' is ended there). */
+const readBlockClose: CharacterReader = (r) => {
+  const i = r.at;
+  const { words } = r;
+  if (words.length > 0) {
+    const end = words[words.length - 1].span.end;
+    r.error(words[0].span.start, end, `unexpected "}": this directive is missing its ";".`);
+    r.endDirective(end);
+  }
+  if (r.stack.length === 1) {
+    r.error(i, i + 1, 'unexpected "}": no block is open here.');
+  } else {
+    const closed = r.stack.pop()!;
+    if (closed.directive) {
+      closed.directive.blockClose = { start: i, end: i + 1 };
+      closed.directive.span = { start: closed.directive.span.start, end: i + 1 };
     }
-    if (c === '}') {
-      if (words.length > 0) {
-        errors.push({
-          span: { start: words[0].span.start, end: words[words.length - 1].span.end },
-          message: `unexpected "}": this directive is missing its ";".`,
-        });
-        endDirective(words[words.length - 1].span.end);
-      }
-      if (stack.length === 1) {
-        errors.push({ span: { start: i, end: i + 1 }, message: 'unexpected "}": no block is open here.' });
-      } else {
-        const closed = stack.pop()!;
-        if (closed.directive) {
-          closed.directive.blockClose = { start: i, end: i + 1 };
-          closed.directive.span = { start: closed.directive.span.start, end: i + 1 };
-        }
-      }
-      i++;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      let j = i + 1;
-      let closed = false;
-      if (i < noCloseAfter[c]) {
-        while (j < n) {
-          const d = text[j];
-          if (d === '\\') {
-            j += 2;
-            continue;
-          }
-          if (d === c) {
-            closed = true;
-            break;
-          }
-          j++;
-        }
-      }
-      if (!closed) {
-        noCloseAfter[c] = Math.min(noCloseAfter[c], i);
-        // nginx reads to the end of the file; we end the string at the end of its line and go on.
-        const eol = text.indexOf('\n', i);
-        const end = eol < 0 ? n : eol;
-        errors.push({
-          span: { start: i, end: i + 1 },
-          message: `This ${c === '"' ? 'double' : 'single'} quote is never closed (nginx: unexpected end of file).`,
-        });
-        words.push({ text: unescape(text.slice(i + 1, end)), span: { start: i, end }, quoted: true });
-        i = end;
-        continue;
-      }
-      words.push({ text: unescape(text.slice(i + 1, j)), span: { start: i, end: j + 1 }, quoted: true });
-      i = j + 1;
-      // After a closing quote nginx wants a space, ';', '{' or ')' (the end of an `if (...)` condition).
-      if (i < n) {
-        const after = text[i];
-        if (!isSpace(after) && after !== ';' && after !== '{' && after !== ')') {
-          errors.push({ span: { start: i, end: i + 1 }, message: `unexpected "${after}" right after a quoted string: nginx wants a space, ";" or "{" there.` });
-        }
-      }
-      continue;
-    }
-    // An unquoted word.
-    let j = i;
-    let variable = false;
+  }
+  r.at++;
+};
+
+/** A quoted word; an unclosed quote is reported and ends at the end of its line. */
+const readQuoted: CharacterReader = (r) => {
+  const { text } = r;
+  const n = text.length;
+  const i = r.at;
+  const c = text[i];
+  let j = i + 1;
+  let closed = false;
+  if (i < r.noCloseAfter[c]) {
     while (j < n) {
       const d = text[j];
       if (d === '\\') {
-        variable = false;
         j += 2;
         continue;
       }
-      if (d === '{' && variable) {
-        j++;
-        continue;
+      if (d === c) {
+        closed = true;
+        break;
       }
-      variable = false;
-      if (d === '$') {
-        variable = true;
-        j++;
-        continue;
-      }
-      if (isSpace(d) || d === ';' || d === '{') break;
       j++;
     }
-    j = Math.min(j, n);
-    words.push({ text: unescape(text.slice(i, j)), span: { start: i, end: j }, quoted: false });
-    i = j;
   }
-  if (words.length > 0) {
-    const span = { start: words[0].span.start, end: words[words.length - 1].span.end };
-    errors.push({ span, message: 'This directive is missing its ";" (nginx: unexpected end of file, expecting ";" or "}").' });
-    endDirective(span.end);
+  if (!closed) {
+    r.noCloseAfter[c] = Math.min(r.noCloseAfter[c], i);
+    // nginx reads to the end of the file; we end the string at the end of its line and go on.
+    const eol = text.indexOf('\n', i);
+    const end = eol < 0 ? n : eol;
+    r.error(i, i + 1, `This ${c === '"' ? 'double' : 'single'} quote is never closed (nginx: unexpected end of file).`);
+    r.words.push({ text: unescape(text.slice(i + 1, end)), span: { start: i, end }, quoted: true });
+    r.at = end;
+    return;
   }
-  for (let k = stack.length - 1; k >= 1; k--) {
-    const open = stack[k].directive;
-    const at = open?.blockOpen ?? { start: n, end: n };
-    if (open) open.span = { start: open.span.start, end: n };
-    errors.push({ span: at, message: `This "{" is never closed (nginx: unexpected end of file, expecting "}").` });
+  r.words.push({ text: unescape(text.slice(i + 1, j)), span: { start: i, end: j + 1 }, quoted: true });
+  r.at = j + 1;
+  // After a closing quote nginx wants a space, ';', '{' or ')' (the end of an `if (...)` condition).
+  if (r.at < n) {
+    const after = text[r.at];
+    if (!isSpace(after) && after !== ';' && after !== '{' && after !== ')') {
+      r.error(r.at, r.at + 1, `unexpected "${after}" right after a quoted string: nginx wants a space, ";" or "{" there.`);
+    }
   }
-  return { directives: top.children, errors };
+};
+
+/** An unquoted word: to whitespace, ';' or '{' (a '{' right after '$' belongs to it, `${var}`). */
+const readWord: CharacterReader = (r) => {
+  const { text } = r;
+  const n = text.length;
+  const i = r.at;
+  let j = i;
+  let variable = false;
+  while (j < n) {
+    const d = text[j];
+    if (d === '\\') {
+      variable = false;
+      j += 2;
+      continue;
+    }
+    if (d === '{' && variable) {
+      j++;
+      continue;
+    }
+    variable = false;
+    if (d === '$') {
+      variable = true;
+      j++;
+      continue;
+    }
+    if (isSpace(d) || d === ';' || d === '{') break;
+    j++;
+  }
+  j = Math.min(j, n);
+  r.words.push({ text: unescape(text.slice(i, j)), span: { start: i, end: j }, quoted: false });
+  r.at = j;
+};
+
+/** The characters that mean something where a word could start. */
+const READERS: Record<string, CharacterReader> = {
+  '#': readComment,
+  ';': readSemicolon,
+  '{': readBlockOpen,
+  '}': readBlockClose,
+  '"': readQuoted,
+  "'": readQuoted,
+};
+
+export function parseNginxTree(text: string): NginxTree {
+  return new NginxTreeReader(text).read();
 }
 
 /**
