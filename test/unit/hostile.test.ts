@@ -158,3 +158,66 @@ describe('hostile input: bad settings keep the valid part and say what was dropp
     assert.deepStrictEqual(checkEphemeralRanges(['10000-20000']).problems, []);
   });
 });
+
+describe('hostile input: bounded include expansion', () => {
+  it('an sshd Include glob over 5,000 files that each include it: one bounded instance, one finding, every file analysed', () => {
+    const files = g.sshdIncludeStorm(5_000);
+    const e = engineWith({ ...files, '/ws/etc/ssh/sshd_config': 'Port 99999\n' });
+    const r = e.analyze();
+    const cuts = shownFindings(e).filter((f) => /stopped following includes/.test(f.message));
+    // One finding per bound hit: the files per instance, and the depth (each file includes the glob again).
+    assert.deepStrictEqual(cuts.map((c) => (/2,000 files/.test(c.message) ? 'files' : /nest more than 32 deep/.test(c.message) ? 'depth' : c.message)).sort(), [
+      'depth',
+      'files',
+    ]);
+    assert.ok(cuts.every((c) => c.severity === 'information' && c.text === '/ws/etc/ssh/sshd_config.d/*.conf'));
+    // The first instance holds 2,000 files; the files it did not reach are read alone, not as 3,000 more instances of 2,000.
+    const holders = new Map<string, number>();
+    for (const f of Object.keys(files)) for (const root of e.instancesOf(f)) holders.set(root, (holders.get(root) ?? 0) + 1);
+    const sizes = [...holders.values()].sort((a, b) => b - a);
+    assert.strictEqual(sizes[0], 2_000);
+    assert.ok(sizes.slice(1).every((n) => n === 1));
+    for (const f of Object.keys(files)) assert.ok((r.factsByFile.get(f) ?? []).length > 0, `${f} analysed`);
+    // The unrelated sshd_config beside it is its own instance and still checked.
+    assert.ok(shownFindings(e, '/ws/etc/ssh/sshd_config').some((f) => f.code === 'invalid-port'));
+  });
+
+  it('files a root includes are not roots of their own; a small include stays silent', () => {
+    const e = engineWith({
+      '/ws/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n',
+      '/ws/etc/ssh/sshd_config.d/a.conf': 'Port 2222\n',
+      '/ws/etc/ssh/sshd_config.d/b.conf': 'Port 2223\n',
+    });
+    assert.deepStrictEqual(e.instancesOf('/ws/etc/ssh/sshd_config.d/b.conf'), ['/ws/etc/ssh/sshd_config']);
+    assert.deepStrictEqual(
+      shownFindings(e).filter((f) => /stopped following/.test(f.message)),
+      [],
+    );
+  });
+
+  it('an nginx include glob over 2,500 files: the include past the bound is said, the rest still analysed', () => {
+    const files: Record<string, string> = { '/ws/etc/nginx/nginx.conf': 'events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n}\n' };
+    for (let i = 0; i < 2_500; i++) files[`/ws/etc/nginx/conf.d/s${String(i).padStart(4, '0')}.conf`] = `server { listen ${2000 + i}; }\n`;
+    const e = engineWith(files);
+    const r = e.analyze();
+    const cuts = shownFindings(e).filter((f) => /stopped following includes/.test(f.message));
+    assert.deepStrictEqual(
+      cuts.map((c) => [c.file, c.line, c.text]),
+      [['/ws/etc/nginx/nginx.conf', 3, '/etc/nginx/conf.d/*.conf']],
+    );
+    assert.ok(
+      (r.factsByFile.get('/ws/etc/nginx/conf.d/s2499.conf') ?? []).some((f) => f.port === 4499),
+      'a file past the bound is analysed',
+    );
+    assert.deepStrictEqual(e.instancesOf('/ws/etc/nginx/conf.d/s0001.conf'), ['/ws/etc/nginx/nginx.conf']);
+  });
+
+  it('includes nested 40 deep stop at 32 with one finding', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`/ws/etc/nginx/n${i}.conf`] = `listen ${3000 + i};\ninclude /etc/nginx/n${i + 1}.conf;\n`;
+    files['/ws/etc/nginx/nginx.conf'] = 'events {}\nhttp { server { include /etc/nginx/n0.conf; } }\n';
+    const cuts = shownFindings(engineWith(files)).filter((f) => /stopped following includes/.test(f.message));
+    assert.strictEqual(cuts.length, 1);
+    assert.match(cuts[0].message, /nest more than 32 deep/);
+  });
+});

@@ -281,7 +281,8 @@ export class Engine {
   }
 
   private resolve(ref: IncludeRef, includingFile: string, rootFile: string): string[] {
-    const key = `${ref.pattern}\u0000${ref.relativeTo}\u0000${includingFile}\u0000${rootFile}`;
+    // Resolution reads only the two files' directories: the files of one folder share one answer (and one array).
+    const key = `${ref.pattern}\u0000${ref.relativeTo}\u0000${path.posix.dirname(includingFile)}\u0000${path.posix.dirname(rootFile)}`;
     let targets = this.includeCache.get(key);
     if (!targets) {
       targets = resolveInclude(this.index, ref, { includingFile, rootFile });

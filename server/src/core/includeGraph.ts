@@ -89,33 +89,73 @@ export function buildGraph(src: GraphSource): IncludeGraph {
     if (parse) standalone.set(file, { module, parse });
     formatOf.set(file, module.id);
   }
-  // Files reached by an include of the same program are not roots of their own.
-  const included = new Set<string>();
+  const keyOf = (id: string, file: string) => `${id}\u0000${file}`;
+  // Files an include of another file of the same program reaches are not roots of their own. Only
+  // the files nothing includes directly are assembled first (an Include glob over 5,000 files that
+  // each include it is not 5,000 instances of 5,000 files): what they reach through includes is covered.
+  const included = directlyIncluded(src, standalone.values());
   const instances = new Map<string, { module: FormatModule; input: InstanceInput }>();
   const rootsOf = new Map<string, string[]>();
-  for (const { module, parse } of standalone.values()) {
+  const add = (module: FormatModule, parse: FileParse) => {
     const input = assemble(src, module, parse);
-    const key = `${module.id}\u0000${parse.file}`;
+    const key = keyOf(module.id, parse.file);
     instances.set(key, { module, input });
-    for (const f of input.files) {
-      if (f !== input.root) {
-        included.add(`${module.id}\u0000${f.file}`);
-        formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
-      }
-      const roots = rootsOf.get(f.file);
-      if (roots) roots.push(key);
+    for (const f of input.files) if (f !== input.root) formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
+    return input;
+  };
+  for (const { module, parse } of standalone.values()) {
+    if (included.has(keyOf(module.id, parse.file))) continue;
+    const input = add(module, parse);
+    for (const f of input.files) if (f !== input.root) included.add(keyOf(module.id, f.file));
+  }
+  const roots = chooseRoots(src, standalone, instances, included, add);
+  for (const key of [...instances.keys()]) if (!roots.has(key)) instances.delete(key);
+  for (const key of roots) {
+    for (const f of instances.get(key)!.input.files) {
+      const list = rootsOf.get(f.file);
+      if (list) list.push(key);
       else rootsOf.set(f.file, [key]);
     }
   }
-  const roots = chooseRoots(src, instances, included);
   return { formatOf, standalone, instances, roots, rootsOf };
+}
+
+/** `format + file` of every file a standalone file's own includes reach (each shared resolution read once). */
+function directlyIncluded(src: GraphSource, standalone: Iterable<{ module: FormatModule; parse: FileParse }>): Set<string> {
+  const included = new Set<string>();
+  // Per format, each resolution (the engine shares one per pattern and directory) with the first file that made it.
+  const seen = new Map<string, Map<readonly string[], { first: string; targets: Set<string> }>>();
+  for (const { module, parse } of standalone) {
+    let done = seen.get(module.id);
+    if (!done) seen.set(module.id, (done = new Map()));
+    const mark = (file: string) => included.add(`${module.id}\u0000${file}`);
+    for (const ref of parse.includes) {
+      const targets = src.resolve(ref, parse.file, parse.file);
+      const before = done.get(targets);
+      if (before) {
+        // Every target but the first file is marked already; this file reaches the first, and the first this one.
+        if (before.first !== parse.file && before.targets.has(before.first)) mark(before.first);
+        if (before.first !== parse.file && before.targets.has(parse.file)) mark(parse.file);
+        continue;
+      }
+      done.set(targets, { first: parse.file, targets: new Set(targets) });
+      for (const t of targets) if (t !== parse.file) mark(t);
+    }
+  }
+  return included;
 }
 
 /**
  * Roots: files nothing includes. Files that only include each other (a cycle with no way in)
- * still count once: one of them becomes the root of the rest.
+ * still count once: one of them becomes the root of the rest (assembled only then).
  */
-function chooseRoots(src: GraphSource, instances: IncludeGraph['instances'], included: Set<string>): Set<string> {
+function chooseRoots(
+  src: GraphSource,
+  standalone: IncludeGraph['standalone'],
+  instances: IncludeGraph['instances'],
+  included: Set<string>,
+  add: (module: FormatModule, parse: FileParse) => InstanceInput,
+): Set<string> {
   const roots = new Set<string>();
   const covered = new Set<string>();
   const accept = (key: string) => {
@@ -123,9 +163,10 @@ function chooseRoots(src: GraphSource, instances: IncludeGraph['instances'], inc
     const { module, input } = instances.get(key)!;
     for (const f of input.files) covered.add(`${module.id}\u0000${f.file}`);
   };
+  const standaloneKeys = [...standalone.values()].map(({ module, parse }) => `${module.id}\u0000${parse.file}`);
   // A link's target is read through the link: when a root includes the link, the target is covered.
   for (const [link, target] of src.aliases) {
-    for (const key of instances.keys()) {
+    for (const key of standaloneKeys) {
       const id = key.slice(0, key.indexOf('\u0000'));
       if (!key.endsWith(`\u0000${target}`)) continue;
       // Read through a root's include: the target is covered. Read by nothing: the target alone stands for both.
@@ -135,12 +176,26 @@ function chooseRoots(src: GraphSource, instances: IncludeGraph['instances'], inc
   }
   for (const key of instances.keys()) if (!included.has(key)) accept(key);
   // A target read through a link that an accepted root includes is covered by that root too.
-  for (const [link, target] of src.aliases)
-    for (const id of new Set(src.modules.map((m) => m.id))) if (covered.has(`${id}\u0000${link}`)) covered.add(`${id}\u0000${target}`);
+  const ids = new Set(src.modules.map((m) => m.id));
+  const coverLinks = () => {
+    for (const [link, target] of src.aliases) for (const id of ids) if (covered.has(`${id}\u0000${link}`)) covered.add(`${id}\u0000${target}`);
+  };
+  coverLinks();
   // Prefer the shallowest file (a main config sits above its conf.d), then the name.
   const depth = (key: string) => key.split('/').length;
-  const cyclic = [...instances.keys()].filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
-  for (const key of cyclic) if (!covered.has(key)) accept(key);
+  const cyclic = standaloneKeys.filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  // Once a bound stopped an instance, the files it did not reach are read alone: each new root would
+  // otherwise read the same first files again (an Include glob storm: thousands of roots of 2,000 files).
+  let bounded = [...roots].some((key) => instances.get(key)!.input.cut?.some((c) => c.bound === 'files'));
+  for (const key of cyclic) {
+    if (covered.has(key)) continue;
+    const { module, parse } = standalone.get(key.slice(key.indexOf('\u0000') + 1))!;
+    if (bounded) instances.set(key, { module, input: { root: parse, files: [parse], edges: [], cycles: [] } });
+    else if (!instances.has(key)) add(module, parse);
+    bounded ||= instances.get(key)!.input.cut?.some((c) => c.bound === 'files') ?? false;
+    accept(key);
+    coverLinks();
+  }
   return roots;
 }
 

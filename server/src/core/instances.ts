@@ -3,7 +3,7 @@
  * reads them (`assemble`), and the format's linker over that (`InstanceLinker`, cached per root while
  * the instance is made of the very same parses). Pure.
  */
-import type { FileParse, FormatModule, IncludeRef, InstanceInput, InstanceOutput } from './types';
+import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput } from './types';
 
 /** What assembling an instance reads: parses (cached by the engine) and include resolutions. */
 export interface AssemblySource {
@@ -12,25 +12,44 @@ export interface AssemblySource {
 }
 
 /** Include depth past which assembly stops (an include chain this deep is a loop through links or globs). */
-const MAX_INCLUDE_DEPTH = 32;
+export const MAX_INCLUDE_DEPTH = 32;
+/** Files one instance may read; past it the include that would add more is not followed (an Include glob storm). */
+export const MAX_INSTANCE_FILES = 2_000;
 
-/** A root file and everything it includes, depth first in the order the program reads them; cycles stop. */
+/**
+ * A root file and everything it includes, depth first in the order the program reads them; cycles stop.
+ * Bounded: at most MAX_INSTANCE_FILES files and MAX_INCLUDE_DEPTH levels; where a bound stops it, `cut`
+ * says so (one entry per bound), and each include that leads back is recorded once.
+ */
 export function assemble(src: AssemblySource, module: FormatModule, root: FileParse): InstanceInput {
   const files: FileParse[] = [root];
   const edges: InstanceInput['edges'] = [];
   const cycles: InstanceInput['cycles'] = [];
+  const cut: NonNullable<InstanceInput['cut']> = [];
   const visited = new Set<string>([root.file]);
   // Files on the current include path: reaching one again is a cycle, reaching another visited file is not.
   const reading = new Set<string>([root.file]);
+  const cycled = new Set<IncludeRef>();
+  let full = false;
   const walk = (from: FileParse, depth: number) => {
-    if (depth > MAX_INCLUDE_DEPTH) return;
+    if (depth > MAX_INCLUDE_DEPTH) {
+      if (from.includes.length > 0 && !cut.some((c) => c.bound === 'depth')) cut.push({ from, ref: from.includes[0], bound: 'depth' });
+      return;
+    }
     for (const ref of from.includes) {
       for (const target of src.resolve(ref, from.file, root.file)) {
+        if (full) return;
         if (reading.has(target)) {
-          cycles.push({ from, ref, target });
+          if (!cycled.has(ref)) cycles.push({ from, ref, target });
+          cycled.add(ref);
           continue;
         }
         if (visited.has(target)) continue;
+        if (files.length >= MAX_INSTANCE_FILES) {
+          cut.push({ from, ref, bound: 'files' });
+          full = true;
+          return;
+        }
         visited.add(target);
         const parsed = src.parseAs(module, target, ref.context);
         if (!parsed) continue;
@@ -43,7 +62,22 @@ export function assemble(src: AssemblySource, module: FormatModule, root: FilePa
     }
   };
   walk(root, 0);
-  return { root, files, edges, cycles };
+  return cut.length > 0 ? { root, files, edges, cycles, cut } : { root, files, edges, cycles };
+}
+
+/** The Information finding on an include a bound stopped (what it reaches is not checked with this instance). */
+export function cutFinding(c: NonNullable<InstanceInput['cut']>[number]): Finding {
+  const why =
+    c.bound === 'files'
+      ? `this configuration already reads ${MAX_INSTANCE_FILES.toLocaleString('en')} files`
+      : `includes nest more than ${MAX_INCLUDE_DEPTH} deep here`;
+  return {
+    file: c.from.file,
+    span: c.ref.span,
+    severity: 'information',
+    code: 'syntax',
+    message: `Portolan stopped following includes: ${why}, so what this include reaches is not checked as part of it.`,
+  };
 }
 
 /** Link results per instance root, reused while the instance is made of the very same parses. */
@@ -57,7 +91,8 @@ export class InstanceLinker {
     const key = `${module.id}\u0000${input.root.file}`;
     const cached = this.links.get(key);
     if (cached && sameInstance(cached.input, input)) return cached.out;
-    const linked = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+    const plain = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
+    const linked = input.cut ? { ...plain, findings: plain.findings.concat(input.cut.map(cutFinding)) } : plain;
     const out = this.aliases.size > 0 ? this.onTargets(linked) : linked;
     this.links.set(key, { input, out });
     return out;

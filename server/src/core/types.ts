@@ -270,6 +270,8 @@ export interface InstanceInput {
   edges: { from: FileParse; ref: IncludeRef; to: FileParse }[];
   /** Includes that lead back into a file being read (the engine stops there; the program may refuse). */
   cycles?: { from: FileParse; ref: IncludeRef; target: string }[];
+  /** Includes a bound stopped (too many files in the instance, or nested too deep): not followed. */
+  cut?: { from: FileParse; ref: IncludeRef; bound: 'files' | 'depth' }[];
 }
 
 export interface InstanceOutput {
