@@ -154,7 +154,7 @@ function applyHosts(): void {
 }
 
 function loadFolder(folder: string): void {
-  for (const f of scanFolder(folder, modules)) {
+  for (const f of scanFolder(folder, modules, undefined, (s) => connection.console.info(`skipped ${s.path}: ${s.reason}`))) {
     if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
     if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
   }

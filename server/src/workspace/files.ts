@@ -53,6 +53,13 @@ export function scanFolder(
 ): FoundFile[] {
   const found: FoundFile[] = [];
   const stack = [root];
+  let realRoot: string;
+  try {
+    realRoot = toPosix(fs.realpathSync(root));
+  } catch {
+    return found;
+  }
+  const inside = (real: string) => real === realRoot || real.startsWith(realRoot + '/');
   const seenDirs = new Set<string>();
   while (stack.length > 0) {
     const dir = stack.pop()!;
@@ -80,10 +87,12 @@ export function scanFolder(
           const st = fs.statSync(full);
           isDir = st.isDirectory();
           isFile = st.isFile();
-          if (isFile) {
-            const target = toPosix(fs.realpathSync(full));
-            const realRoot = toPosix(fs.realpathSync(root));
-            if (target.startsWith(realRoot + '/')) aliasOf = toPosix(path.join(root, target.slice(realRoot.length + 1)));
+          const target = toPosix(fs.realpathSync(full));
+          if (isFile && target.startsWith(realRoot + '/')) aliasOf = toPosix(path.join(root, target.slice(realRoot.length + 1)));
+          // A link to a folder outside the workspace (to /) is not walked; a link to a file outside may be read.
+          if (isDir && !inside(target)) {
+            onSkip?.({ path: toPosix(full), reason: `symbolic link to a folder outside the workspace (${target}): not followed` });
+            continue;
           }
         } catch (e) {
           if (onSkip && isCandidate(toPosix(full), modules, includeCandidate))
