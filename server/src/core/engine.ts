@@ -253,6 +253,11 @@ export class Engine {
       registry: this.registry,
       lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1,
       shownPath: (f: string) => this.hosts.shownPath(f),
+      textOf: (f: string) => this.files.get(f)?.text,
+      writerOf: (f: string) => {
+        const id = this.graph?.formatOf.get(f);
+        return (id ? this.modules.find((m) => m.id === id) : this.moduleFor(f))?.writer;
+      },
     };
   }
 

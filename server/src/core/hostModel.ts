@@ -6,7 +6,7 @@
  */
 import type { NamedRange } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { DiagnosticCode, Finding, FirewallFacts, FormatId, InstanceOutput, PortFact, ServiceInfo, Severity } from './types';
+import type { DiagnosticCode, Finding, FirewallFacts, FormatId, FormatWriter, InstanceOutput, PortFact, ServiceInfo, Severity } from './types';
 
 /** One running program on the host: a root config file and what it includes (one sshd, one nginx, one compose project, one firewall). */
 export interface HostInstance {
@@ -62,6 +62,10 @@ export interface RuleContext {
   lineOf: (file: string, offset: number) => number;
   /** How a file is named in messages (relative to its workspace folder). */
   shownPath: (file: string) => string;
+  /** The current text of a file, for quick fixes that must see how a port is written. */
+  textOf?: (file: string) => string | undefined;
+  /** The writer of a file's format, for quick fixes (core/fixes.ts). */
+  writerOf?: (file: string) => FormatWriter | undefined;
 }
 
 /** A rule as the engine runs it: created once per analysis with the context, then checked per host. `rules/rule.ts` gives the full shape. */

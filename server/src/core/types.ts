@@ -41,6 +41,11 @@ export interface Fix {
   title: string;
   edits: TextEdit[];
   preferred?: boolean;
+  /**
+   * Ports (with protocol) this fix makes a program bind: "Fix all" skips a fix that would take a port
+   * an earlier fix of the same run took (two findings fixed onto one free port would collide).
+   */
+  takes?: { protocol: Protocol; port: number; portEnd: number }[];
 }
 
 export interface RelatedLocation {
@@ -309,4 +314,19 @@ export interface FormatModule {
   link?(instance: InstanceInput): InstanceOutput;
   /** A file that only makes sense as part of a root (an sshd_config.d fragment) is not a root on its own. */
   isFragment?(path: string): boolean;
+  /** The edits the rules' quick fixes ask of this format, written in its own syntax (core/fixes.ts). */
+  writer?: FormatWriter;
+}
+
+/**
+ * What a format can write for the rules' quick fixes (rules import core only, so they reach a format's
+ * `writer.ts` through this). Each operation returns the edits, or undefined when it cannot write it
+ * faithfully (the port comes from a variable, a service name, ...): then no fix is offered.
+ * Add an operation here when a new kind of fix needs one; formats implement what they can.
+ */
+export interface FormatWriter {
+  /** Rewrites the port a fact names (its span) as `port`, or `port-portEnd` for a range. */
+  setPort?(text: string, fact: PortFact, port: number, portEnd: number): TextEdit[] | undefined;
+  /** A published port bound on 127.0.0.1 only (compose `127.0.0.1:8080:80`). */
+  publishOnLoopback?(text: string, fact: PortFact): TextEdit[] | undefined;
 }

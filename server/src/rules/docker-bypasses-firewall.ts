@@ -10,7 +10,13 @@ export const dockerBypassesFirewall = createRule({
     code: 'docker-bypasses-firewall',
     severity: 'warning',
     description: 'Docker publishes a port that the host firewall would block: its own NAT and FORWARD rules let it in anyway.',
-    fixable: false,
+    fixable: true,
+    fixes: [
+      {
+        title: 'Publish on 127.0.0.1 only',
+        when: 'A compose publish in short syntax gets `127.0.0.1:` before its host port (or in place of the address written); in long syntax a `host_ip: 127.0.0.1` line beside `published:`. Docker then binds loopback only: the port is reachable from the host itself (a proxy in front of it), not from the network.',
+      },
+    ],
     reportedBy: 'host',
     messages: { bypass: 'A published port the firewall drops for ordinary listeners: Docker routes it past INPUT.' },
     docs: {
@@ -48,7 +54,10 @@ export const dockerBypassesFirewall = createRule({
         const f = m.facts[0];
         const first = closed[0];
         const port = f.portEnd !== f.port ? `${f.port}-${f.portEnd}` : String(f.port);
+        const text = ctx.textOf?.(f.file);
+        const loopback = text !== undefined ? ctx.writerOf?.(f.file)?.publishOnLoopback?.(text, f) : undefined;
         out.push({
+          ...(loopback ? { fixes: [{ title: 'Publish on 127.0.0.1 only', edits: loopback }] } : {}),
           file: f.file,
           span: f.span,
           severity: 'warning',

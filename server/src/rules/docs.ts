@@ -45,6 +45,12 @@ export function renderRuleDoc(rule: Rule): string {
     for (const [id, text] of messages) lines.push(`| \`${id}\` | ${text.replace(/\|/g, '\\|')} |`);
     lines.push('');
   }
+  lines.push('## Quick fixes', '');
+  for (const fix of meta.fixes ?? []) lines.push(`- **${fix.title}**${fix.preferred ? ' (preferred: "Fix all" applies it)' : ''}: ${fix.when}`);
+  lines.push(
+    `- **Ignore ${meta.code} on this line** / **in this file**: a \`portolan-ignore ${meta.code}\` comment above the line, or \`portolan-ignore-file ${meta.code}\` at the top of the file.`,
+    '',
+  );
   lines.push('## Example that fires', '', examples(meta.docs.fires), '', '## Example that stays silent', '', examples(meta.docs.silent), '');
   return lines.join('\n');
 }

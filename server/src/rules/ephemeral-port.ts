@@ -1,4 +1,6 @@
 /** ephemeral-port: a listening port inside an ephemeral range, which the kernel hands to outgoing connections. */
+import { minOf } from '../core/arrays';
+import { factAt, usePortFixes } from '../core/fixes';
 import { ephemeralOverlaps } from '../core/portRanges';
 import type { Finding } from '../core/types';
 import { createRule } from './rule';
@@ -9,7 +11,14 @@ export const ephemeralPort = createRule({
     code: 'ephemeral-port',
     severity: 'warning',
     description: 'A listening port inside an ephemeral range: the kernel hands these ports to outgoing connections, so the bind may fail at start.',
-    fixable: false,
+    fixable: true,
+    fixes: [
+      {
+        title: 'Use port N (below the ephemeral ranges)',
+        preferred: true,
+        when: 'Each listener or published host port written inside an ephemeral range: 2-3 free ports just below the lowest range it overlaps (nothing on the host uses them, unregistered first). Only the port digits change.',
+      },
+    ],
     reportedBy: 'host',
     messages: {
       inside: 'A single port inside the ephemeral range.',
@@ -30,7 +39,11 @@ export const ephemeralPort = createRule({
         if (hits.length === 0) continue;
         const ranged = fact.portEnd !== fact.port;
         const what = ranged ? `Ports ${fact.port}-${fact.portEnd} overlap` : `Port ${fact.port} is inside`;
+        const below = minOf(hits.map((h) => h.from));
+        const fixes =
+          factAt(host, fact.file, fact.span) === fact ? usePortFixes(ctx, host, fact, { below, preferFirst: true, why: '(below the ephemeral ranges)' }) : [];
         out.push({
+          ...(fixes.length > 0 ? { fixes } : {}),
           file: fact.file,
           span: fact.span,
           severity: 'warning',

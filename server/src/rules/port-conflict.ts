@@ -4,6 +4,7 @@
  * nginx's linker reports the conflicts nginx itself refuses inside one instance under this code too.
  */
 import { CONFLICT_MESSAGES, conflictFindings } from '../core/conflicts';
+import { factAt, usePortFixes } from '../core/fixes';
 import { createRule } from './rule';
 
 export const portConflict = createRule({
@@ -12,7 +13,14 @@ export const portConflict = createRule({
     code: 'port-conflict',
     severity: 'error',
     description: 'Two programs (or two sockets of one) bind the same port on overlapping addresses of one host: the later bind fails.',
-    fixable: false,
+    fixable: true,
+    fixes: [
+      {
+        title: 'Use port N (free on this host)',
+        when: 'On each side of a conflict between programs (an nginx listen, an sshd Port, the host side of a compose publish), 2-3 ports near the original that nothing on the host binds, publishes, points at or names in a firewall rule, outside the ephemeral ranges, unregistered ports first. Only the port digits change (a port from a variable is not rewritten).',
+      },
+      { title: 'Ignore port-conflict on every side', when: 'A `portolan-ignore port-conflict` comment above this line and above each line it collides with.' },
+    ],
     reportedBy: 'host',
     messages: {
       [CONFLICT_MESSAGES.taken]: 'Two binds of the same protocol and port on overlapping addresses: the later one fails with "Address already in use" (error).',
@@ -34,6 +42,16 @@ export const portConflict = createRule({
     },
   },
   create(ctx) {
-    return (host) => conflictFindings(host.binds, ctx.lineOf, ctx.shownPath);
+    return (host) => {
+      const findings = conflictFindings(host.binds, ctx.lineOf, ctx.shownPath);
+      for (const f of findings) {
+        if (f.messageId === CONFLICT_MESSAGES.sshdTwice) continue; // one sshd twice: the duplicate line is the thing to remove
+        const fact = factAt(host, f.file, f.span);
+        if (!fact) continue;
+        const fixes = usePortFixes(ctx, host, fact, { preferFirst: false, why: '(free on this host)' });
+        if (fixes.length > 0) f.fixes = [...(f.fixes ?? []), ...fixes];
+      }
+      return findings;
+    };
   },
 });

@@ -20,14 +20,25 @@ export interface RuleDocs {
   silent: ExampleFiles;
 }
 
+export interface RuleFixDoc {
+  /** The title as the editor shows it, with placeholders in capitals: "Use port N". */
+  title: string;
+  /** When it is offered and what it changes (one sentence). */
+  when: string;
+  /** Whether it is the preferred fix (what "Fix all" applies). */
+  preferred?: boolean;
+}
+
 export interface RuleMeta<Code extends DiagnosticCode = DiagnosticCode> {
   code: Code;
   /** The severity the rule reports with by default (a milder case may report lower; `portolan.severity` overrides). */
   severity: Severity;
   /** One sentence: what the rule finds. */
   description: string;
-  /** Whether some of its findings carry quick fixes. */
+  /** Whether some of its findings carry quick fixes (then `fixes` lists them). */
   fixable: boolean;
+  /** The quick fixes its findings offer besides the ignore comments: what each is called and when it is offered (the docs page lists them). */
+  fixes?: RuleFixDoc[];
   /**
    * Who reports it: `host` rules judge a host model in their `create`; `parser` codes are reported by
    * a format's parser or linker where the program itself rejects the text (the rule file names and

@@ -28,7 +28,7 @@ import type {
   Severity,
   Span,
 } from '../../core/types';
-import { quotePlainScalar } from './writer';
+import { composeWriter, quotePlainScalar } from './writer';
 import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart } from './ports';
 import { interpolate, mappedFromOffsets, opaqueMapped, parseDotenv, spanOf, type Environment, type InterpolationIssue, type MappedText } from './interpolation';
 
@@ -906,6 +906,7 @@ function link(instance: InstanceInput): InstanceOutput {
 export function createComposeModule(): FormatModule {
   return {
     id: 'compose',
+    writer: composeWriter,
     matchesPath: isComposePath,
     matchesContent: (text) =>
       /^services:[ \t]*(#.*)?$/m.test(text) && /^[ \t]+(ports|expose|image|build):/m.test(text) && !/^(stages|jobs|on|steps|script):/m.test(text),

@@ -1,7 +1,56 @@
 /** The edits compose files' quick fixes make, in YAML. */
-import type { Span, TextEdit } from '../../core/types';
+import { setLiteralPort } from '../../core/fixes';
+import type { FormatWriter, PortFact, Span, TextEdit } from '../../core/types';
 
 /** Quotes a plain scalar (its text is its value, so quoting changes nothing else). */
 export function quotePlainScalar(file: string, span: Span, value: string): TextEdit {
   return { file, span, newText: `"${value}"` };
 }
+
+/** An IPv4 or bracketed/bare IPv6 address and its colon, right before the host port of a short-syntax entry. */
+const ADDRESS_BEFORE = /(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]*\]|::):$/;
+/** Where a short-syntax entry starts: after a quote, `- `, or a flow sequence's `[`/`,`. */
+const ENTRY_START = /(?:^|["'[,]|-[ \t]+|[,[][ \t]*)$/;
+
+/**
+ * Publishes on 127.0.0.1 only. Short syntax: `127.0.0.1:` before the host port (`"8080:80"` ->
+ * `"127.0.0.1:8080:80"`), or in place of the address written (`0.0.0.0:8080:80`). Long syntax: a
+ * `host_ip: 127.0.0.1` line beside `published:` at its indentation. Anything else (an interpolated
+ * address, a port from a variable) is not rewritten.
+ */
+export function publishOnLoopback(text: string, fact: PortFact): TextEdit[] | undefined {
+  if (fact.implicit) return undefined;
+  const lineStart = text.lastIndexOf('\n', fact.span.start - 1) + 1;
+  const before = text.slice(lineStart, fact.span.start);
+  const long = /^([ \t]*)(-[ \t]+)?published[ \t]*:[ \t]*["']?$/.exec(before);
+  if (long) {
+    if (fact.address !== undefined) return undefined; // a host_ip is written already: not a second one
+    const indent = long[1] + (long[2] ? ' '.repeat(long[2].length) : '');
+    const eol = text.indexOf('\n', fact.span.end);
+    if (eol < 0) return [{ file: fact.file, span: { start: text.length, end: text.length }, newText: `\n${indent}host_ip: 127.0.0.1\n` }];
+    const cr = text[eol - 1] === '\r' ? '\r' : '';
+    return [{ file: fact.file, span: { start: eol + 1, end: eol + 1 }, newText: `${indent}host_ip: 127.0.0.1${cr}\n` }];
+  }
+  const address = ADDRESS_BEFORE.exec(before);
+  if (address) {
+    const start = fact.span.start - address[0].length;
+    return [{ file: fact.file, span: { start, end: start + address[1].length }, newText: '127.0.0.1' }];
+  }
+  if (ENTRY_START.test(before)) return [{ file: fact.file, span: { start: fact.span.start, end: fact.span.start }, newText: '127.0.0.1:' }];
+  return undefined;
+}
+
+/** Whether an offset sits inside a `${...}` interpolation (a default value): not the port as written. */
+function insideVariable(text: string, offset: number): boolean {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const before = text.slice(lineStart, offset);
+  return before.lastIndexOf('${') > before.lastIndexOf('}');
+}
+
+/** What the rules' fixes write in compose files: the host side of a published port only, and the address it is published on. */
+export const composeWriter: FormatWriter = {
+  // Only in the compose file itself: a port from `.env` may feed other places too.
+  setPort: (text, fact, port, portEnd) =>
+    /\.ya?ml$/.test(fact.file) && !insideVariable(text, fact.span.start) ? setLiteralPort(text, fact, port, portEnd) : undefined,
+  publishOnLoopback,
+};

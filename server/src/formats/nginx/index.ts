@@ -32,7 +32,7 @@ import type {
   RelatedLocation,
   Span,
 } from '../../core/types';
-import { removeListenParameter } from './writer';
+import { nginxWriter, removeListenParameter } from './writer';
 import { parseNginxTree, type NginxDirective, type NginxWord } from './lexer';
 
 /** Where a directive stands; an IncludeRef carries it to the included file. */
@@ -414,6 +414,7 @@ export function createNginxModule(): FormatModule {
 
   return {
     id: 'nginx',
+    writer: nginxWriter,
     matchesPath: isNginxPath,
     matchesContent: (text) =>
       looksLikeNginx(text) && (/^[^\S\n]*(http|server|upstream|stream|events)\s*\{/m.test(text) || /^[^\S\n]*listen\s+[^;\n]+;/m.test(text)),

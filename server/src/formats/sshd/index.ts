@@ -6,6 +6,7 @@
 import type { FormatModule } from '../../core/types';
 import { linkSshd } from './link';
 import { parseSshd } from './parse';
+import { sshdWriter } from './writer';
 
 export { splitSshdLine, type SshdLine, type Token } from './lexer';
 export { SSHD_MATCH_CONTEXT, type SshdExtra, type SshdListen, type SshdPort } from './parse';
@@ -18,6 +19,7 @@ function isFragment(path: string): boolean {
 export function createSshdModule(serviceToPort: (name: string) => number | undefined): FormatModule {
   return {
     id: 'sshd',
+    writer: sshdWriter,
     matchesPath: (path) => /(^|\/)sshd_config$/.test(path) || isFragment(path),
     matchesContent: (text) =>
       /^[^\S\n]*(Port|ListenAddress|PermitRootLogin|PasswordAuthentication|HostKey|Subsystem|UsePAM)\s/im.test(text) && !/[{};]\s*$/m.test(text),

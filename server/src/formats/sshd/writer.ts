@@ -1,5 +1,11 @@
 /** The edits sshd_config's quick fixes make, in sshd_config's own syntax. */
-import type { Fix } from '../../core/types';
+import { setLiteralPort } from '../../core/fixes';
+import type { Fix, FormatWriter } from '../../core/types';
+
+/** What the rules' fixes write in sshd_config: the number of a `Port` line or of a `ListenAddress host:port`. */
+export const sshdWriter: FormatWriter = {
+  setPort: setLiteralPort,
+};
 
 /**
  * Quick fixes for a global-only directive inside a Match block: move the line above the first Match

@@ -1,0 +1,142 @@
+/**
+ * What every quick fix shares, whatever the format: applying edits to a text, rewriting a port that
+ * is written as plain digits, choosing free ports near an original one, and building the "Use port N"
+ * fixes a rule offers on one side of a finding. The format-specific writing lives in each format's
+ * `writer.ts` (reached through `FormatModule.writer`, `FormatWriter` in types.ts). Pure.
+ */
+import type { HostModel, RuleContext } from './hostModel';
+import { ephemeralOverlaps, MAX_PORT, type NamedRange } from './portRanges';
+import type { PortRegistry } from './registry';
+import type { Fix, PortFact, Protocol, TextEdit } from './types';
+
+/** The text after `edits` (offsets into the original text; edits must not overlap). */
+export function applyEdits(text: string, edits: readonly { span: { start: number; end: number }; newText: string }[]): string {
+  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start || b.span.end - a.span.end);
+  let out = text;
+  let limit = Infinity;
+  for (const e of sorted) {
+    if (e.span.end > limit) throw new Error('overlapping edits');
+    out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+    limit = e.span.start;
+  }
+  return out;
+}
+
+/** Whether two edits touch the same text (or insert at the same place). */
+export function editsOverlap(a: TextEdit, b: TextEdit): boolean {
+  if (a.file !== b.file) return false;
+  if (a.span.start === a.span.end || b.span.start === b.span.end) return a.span.start <= b.span.end && b.span.start <= a.span.end;
+  return a.span.start < b.span.end && b.span.start < a.span.end;
+}
+
+/** How a port or range is written: `8080`, `8000-8010`. */
+export function portText(port: number, portEnd: number): string {
+  return portEnd !== port ? `${port}-${portEnd}` : String(port);
+}
+
+/**
+ * The edit that rewrites a fact's port when its span holds exactly the digits of it (`8080`,
+ * `8000-8010`): anything else (a variable, a service name, a default nobody wrote) is not rewritten.
+ * Every format whose port is a plain token can use this as its `setPort`.
+ */
+export function setLiteralPort(text: string, fact: PortFact, port: number, portEnd: number): TextEdit[] | undefined {
+  if (fact.implicit) return undefined;
+  if (text.slice(fact.span.start, fact.span.end) !== portText(fact.port, fact.portEnd)) return undefined;
+  return [{ file: fact.file, span: fact.span, newText: portText(port, portEnd) }];
+}
+
+export interface FreePortOptions {
+  ephemeralRanges: readonly NamedRange[];
+  registry?: PortRegistry;
+  /** How many ports to find (2-3 for a menu). */
+  count: number;
+  /** Only ports below this (for moving out of the ephemeral ranges). */
+  below?: number;
+  /** How far from the original to look. */
+  reach?: number;
+}
+
+/** Every port some fact of the host mentions (bind, publish, container, upstream, firewall, forward), as a test. */
+function usedOn(host: HostModel): (port: number) => boolean {
+  const ranges: [number, number][] = host.facts.map((f) => [f.port, f.portEnd]);
+  const singles = new Set<number>();
+  const wide: [number, number][] = [];
+  for (const [a, b] of ranges) {
+    if (b - a < 64) for (let p = a; p <= b; p++) singles.add(p);
+    else wide.push([a, b]);
+  }
+  return (port) => singles.has(port) || wide.some(([a, b]) => port >= a && port <= b);
+}
+
+/**
+ * Starts of blocks of `width` ports near `from` that nothing on the host uses (no bind, publish,
+ * upstream or firewall mention), outside the ephemeral ranges, not a well-known service's port where
+ * avoidable (unregistered ports first, registered ones only when too few are left), nearest first with
+ * upward before downward (8080 -> 8081, 8082, 8079). Ports below 1024 are only offered for an original
+ * below 1024.
+ */
+export function freePortsNear(host: HostModel, from: number, width: number, protocol: Protocol, opts: FreePortOptions): number[] {
+  const used = usedOn(host);
+  const reach = opts.reach ?? 200;
+  const lowest = from < 1024 ? 1 : 1024;
+  const highest = Math.min(MAX_PORT - width + 1, (opts.below ?? MAX_PORT + 1) - width);
+  const fits = (start: number) => {
+    if (start < lowest || start > highest) return false;
+    if (ephemeralOverlaps(start, start + width - 1, [...opts.ephemeralRanges]).length > 0) return false;
+    for (let p = start; p < start + width; p++) if (used(p)) return false;
+    return true;
+  };
+  const known = (start: number) => {
+    for (let p = start; p < start + width; p++) if (opts.registry?.lookup(protocol, p)) return true;
+    return false;
+  };
+  const order: number[] = [];
+  if (opts.below !== undefined && from + width > opts.below) {
+    for (let d = 0; d <= reach * 8 && order.length < reach * 4; d++) order.push(highest - d);
+  } else {
+    for (let d = 1; d <= reach; d++) order.push(from + d, from - d);
+  }
+  const plain: number[] = [];
+  const registered: number[] = [];
+  for (const start of order) {
+    if (start === from || !fits(start)) continue;
+    (known(start) ? registered : plain).push(start);
+    if (plain.length >= opts.count) break;
+  }
+  return [...plain, ...registered].slice(0, opts.count);
+}
+
+/**
+ * "Use port N" on one side of a finding: the fact's file rewritten by its format's writer, for 2-3
+ * free ports near the original. The first is preferred when `preferFirst` (the move is clearly right).
+ */
+export function usePortFixes(ctx: RuleContext, host: HostModel, fact: PortFact, opts: { below?: number; preferFirst: boolean; why: string }): Fix[] {
+  const writer = ctx.writerOf?.(fact.file);
+  const text = ctx.textOf?.(fact.file);
+  if (!writer?.setPort || text === undefined || fact.implicit) return [];
+  const width = fact.portEnd - fact.port + 1;
+  const starts = freePortsNear(host, fact.port, width, fact.protocol, {
+    ephemeralRanges: ctx.settings.ephemeralRanges,
+    registry: ctx.registry,
+    count: 3,
+    below: opts.below,
+  });
+  const fixes: Fix[] = [];
+  for (const start of starts) {
+    const end = start + width - 1;
+    const edits = writer.setPort(text, fact, start, end);
+    if (!edits) return [];
+    fixes.push({
+      title: `Use port ${portText(start, end)} ${opts.why}`,
+      edits,
+      preferred: opts.preferFirst && fixes.length === 0 ? true : undefined,
+      takes: [{ protocol: fact.protocol, port: start, portEnd: end }],
+    });
+  }
+  return fixes;
+}
+
+/** The bind of the host a finding is about (same file and span). */
+export function factAt(host: HostModel, file: string, span: { start: number; end: number }): PortFact | undefined {
+  return host.binds.find((b) => b.file === file && b.span.start === span.start && b.span.end === span.end);
+}

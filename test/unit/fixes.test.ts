@@ -1,0 +1,131 @@
+/**
+ * The rules' quick fixes (core/fixes.ts and the formats' writers): what each offers, that it changes
+ * exactly what its title says (the whole file compared), and that applied, its finding is gone and no
+ * new error or warning appears. The real programs judge the results in test/oracle/*Fixes.test.ts.
+ */
+import * as assert from 'assert';
+import { applyEdits } from '../../server/src/core/fixes';
+import type { Finding, Fix } from '../../server/src/core/types';
+import { fixAll } from '../../server/src/features/codeActions';
+import { ignoreFileFix } from '../../server/src/core/ignore';
+import { engineWith } from '../helpers/engine';
+
+const NGINX = 'etc/nginx/nginx.conf';
+const COMPOSE = 'docker-compose.yml';
+
+function findings(files: Record<string, string>): Finding[] {
+  return [...engineWith(files).analyze().findingsByFile.values()].flat();
+}
+
+/** The files after a fix (its edits are all in `files`). */
+function applied(files: Record<string, string>, fix: Fix): Record<string, string> {
+  const out = { ...files };
+  for (const rel of Object.keys(files)) {
+    const edits = fix.edits.filter((e) => e.file === `/ws/${rel}`);
+    if (edits.length) out[rel] = applyEdits(files[rel], edits);
+  }
+  return out;
+}
+
+const warningsUp = (before: Finding[], after: Finding[]) =>
+  after.filter(
+    (a) => (a.severity === 'error' || a.severity === 'warning') && !before.some((b) => b.code === a.code && b.file === a.file && b.message === a.message),
+  );
+
+describe('quick fixes that repair', () => {
+  const conflict = {
+    [NGINX]: 'http {\n  server {\n    # the site\n    listen 127.0.0.1:8080 default_server;\n  }\n}\n',
+    [COMPOSE]: 'services:\n  web:\n    image: nginx\n    ports:\n      - "8080:80" # public\n      - 8081:81\n',
+  };
+
+  it('port-conflict: "Use port N" on each side, free on the host and near the original; compose changes the host side only', () => {
+    const all = findings(conflict).filter((f) => f.code === 'port-conflict');
+    const onNginx = all.find((f) => f.file.endsWith('nginx.conf'))!;
+    const onCompose = all.find((f) => f.file.endsWith('.yml'))!;
+    const ports = onNginx.fixes!.filter((f) => f.title.startsWith('Use port')).map((f) => Number(/Use port (\d+)/.exec(f.title)![1]));
+    assert.strictEqual(ports.length, 3);
+    for (const p of ports) assert.ok(p !== 8080 && p !== 8081 && Math.abs(p - 8080) < 20, `${p}: near 8080 and not 8081, which compose publishes`);
+    const fix = onCompose.fixes!.find((f) => f.title.startsWith('Use port'))!;
+    const port = /Use port (\d+)/.exec(fix.title)![1];
+    const after = applied(conflict, fix);
+    assert.strictEqual(after[COMPOSE], conflict[COMPOSE].replace('"8080:80"', `"${port}:80"`));
+    assert.strictEqual(after[NGINX], conflict[NGINX]);
+    const nginxFix = applied(conflict, onNginx.fixes![0]);
+    assert.strictEqual(
+      nginxFix[NGINX],
+      conflict[NGINX].replace('127.0.0.1:8080 default_server', `127.0.0.1:${/Use port (\d+)/.exec(onNginx.fixes![0].title)![1]} default_server`),
+    );
+    for (const f of [fix, onNginx.fixes![0]]) {
+      const later = findings(applied(conflict, f));
+      assert.ok(!later.some((x) => x.code === 'port-conflict'), `${f.title}: conflict gone`);
+      assert.deepStrictEqual(warningsUp(findings(conflict), later), []);
+    }
+    assert.ok(
+      onNginx.fixes!.every((f) => !f.preferred),
+      "which side moves is the user's choice",
+    );
+  });
+
+  it('ephemeral-port: the preferred fix moves the port just below the ephemeral ranges', () => {
+    const files = { 'etc/ssh/sshd_config': '# ssh\nPort 50022 # high\n' };
+    const f = findings(files).find((x) => x.code === 'ephemeral-port')!;
+    const port = Number(/^Use port (\d+) \(below the ephemeral ranges\)$/.exec(f.fixes![0].title)![1]);
+    assert.ok(port < 32768 && port > 32000, String(port));
+    assert.strictEqual(f.fixes![0].preferred, true);
+    const after = applied(files, f.fixes![0]);
+    assert.strictEqual(after['etc/ssh/sshd_config'], `# ssh\nPort ${port} # high\n`);
+    assert.deepStrictEqual(
+      findings(after).map((x) => x.code),
+      [],
+    );
+  });
+
+  it('a port written through a variable is not rewritten', () => {
+    const files = { [COMPOSE]: 'services:\n  web:\n    image: x\n    ports:\n      - "${P:-50000}:80"\n' };
+    for (const f of findings(files)) assert.ok(!(f.fixes ?? []).some((x) => x.title.startsWith('Use port')), f.message);
+  });
+
+  it('docker-bypasses-firewall: "Publish on 127.0.0.1 only" in short and long syntax', () => {
+    const fw = {
+      'etc/ufw/user.rules': '*filter\n:ufw-user-input - [0:0]\n### RULES ###\n### END RULES ###\nCOMMIT\n',
+      'etc/default/ufw': 'DEFAULT_INPUT_POLICY="DROP"\n',
+      'etc/ufw/ufw.conf': 'ENABLED=yes\n',
+    };
+    const cases: [string, string][] = [
+      ['      - "8080:80"\n', '      - "127.0.0.1:8080:80"\n'],
+      ['      - 0.0.0.0:8080:80\n', '      - 127.0.0.1:8080:80\n'],
+      ['      - target: 80\n        published: 8080\n', '      - target: 80\n        published: 8080\n        host_ip: 127.0.0.1\n'],
+      ['      - published: "8080"\n        target: 80\n', '      - published: "8080"\n        host_ip: 127.0.0.1\n        target: 80\n'],
+    ];
+    for (const [ports, fixed] of cases) {
+      const files = { ...fw, [COMPOSE]: `services:\n  web:\n    image: nginx\n    ports:\n${ports}` };
+      const f = findings(files).find((x) => x.code === 'docker-bypasses-firewall');
+      assert.ok(f, ports);
+      const fix = f.fixes!.find((x) => x.title === 'Publish on 127.0.0.1 only')!;
+      const after = applied(files, fix);
+      assert.strictEqual(after[COMPOSE], `services:\n  web:\n    image: nginx\n    ports:\n${fixed}`);
+      assert.ok(!findings(after).some((x) => x.code === 'docker-bypasses-firewall'), fixed);
+    }
+  });
+
+  it('"Ignore in this file" silences the code in the whole file, after a #! line', () => {
+    const files = { 'etc/ssh/sshd_config': '#!/bin/false\nPort 50022\nPort 50023\n' };
+    const f = findings(files).find((x) => x.code === 'ephemeral-port')!;
+    const fix = ignoreFileFix(files['etc/ssh/sshd_config'], f, 'sshd')!;
+    const after = applied(files, fix);
+    assert.strictEqual(after['etc/ssh/sshd_config'], '#!/bin/false\n# portolan-ignore-file ephemeral-port\nPort 50022\nPort 50023\n');
+    assert.deepStrictEqual(findings(after), []);
+  });
+
+  it('Fix all takes each preferred fix once and never two findings onto one port', () => {
+    const files = { 'etc/ssh/sshd_config': 'Port 50022\nPort 50023\n' };
+    const all = findings(files);
+    const { fixes } = fixAll(all);
+    assert.strictEqual(fixes.length, 2);
+    const after = applied(files, { title: 'all', edits: fixes.flatMap((f) => f.edits) });
+    const [a, b] = fixes.map((f) => f.edits[0].newText);
+    assert.notStrictEqual(a, b);
+    assert.strictEqual(after['etc/ssh/sshd_config'], `Port ${a}\nPort ${b}\n`);
+    assert.deepStrictEqual(findings(after), []);
+  });
+});
