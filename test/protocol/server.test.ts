@@ -146,6 +146,7 @@ describe('language server over stdio', function () {
         "Move 'Port 2200' above the first Match block (sshd then applies it to every connection)",
         "Delete 'Port 2200'",
         'Ignore syntax on this line (portolan-ignore comment)',
+        'Ignore syntax in this file (portolan-ignore-file comment)',
       ],
     );
     assert.deepStrictEqual(actions[2].edit!.changes![uri], [
