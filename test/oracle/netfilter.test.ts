@@ -20,6 +20,7 @@ import type { Protocol } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 import { PORTS, generateCases, type NetfilterCase } from './netfilter/cases';
+import { corpusCases, corpusRoot } from './netfilter/corpus';
 
 const PROBE = path.join(__dirname, 'netfilter', 'probe.py');
 const SRV = `ptl-srv-${process.pid}`;
@@ -41,9 +42,11 @@ interface Probe {
   port: number;
 }
 
-const PROBES: Probe[] = PATHS.flatMap((p) =>
-  (['tcp', 'udp'] as const).flatMap((proto) => PORTS.map((port) => ({ id: `${proto}/${port} ${p.src}->${p.dst}`, ...p, proto, port }))),
-);
+const probesFor = (ports: readonly number[]): Probe[] =>
+  PATHS.flatMap((p) => (['tcp', 'udp'] as const).flatMap((proto) => ports.map((port) => ({ id: `${proto}/${port} ${p.src}->${p.dst}`, ...p, proto, port }))));
+const PROBES = probesFor(PORTS);
+/** At most this many ports a corpus firewall names are probed beside PORTS. */
+const CORPUS_EXTRA_PORTS = 12;
 
 function must(cmd: string, args: string[], input?: string): string {
   const r = run(cmd, args, { input });
@@ -76,20 +79,14 @@ function setUpNamespaces(): void {
 }
 
 function tearDown(listener: ChildProcess | undefined): void {
-  if (listener?.pid) {
-    try {
-      process.kill(listener.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  tearDownListener(listener);
   run('ip', ['netns', 'del', SRV]);
   run('ip', ['netns', 'del', CLI]);
 }
 
-async function startListener(dir: string): Promise<ChildProcess> {
+async function startListener(dir: string, portList: readonly number[] = PORTS): Promise<ChildProcess> {
   const ports = path.join(dir, 'ports.json');
-  fs.writeFileSync(ports, JSON.stringify(PORTS));
+  fs.writeFileSync(ports, JSON.stringify(portList));
   const child = spawn('ip', ['netns', 'exec', SRV, '/usr/bin/python3', PROBE, 'listen', ports], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let err = '';
@@ -100,9 +97,9 @@ async function startListener(dir: string): Promise<ChildProcess> {
   return child;
 }
 
-function probeAll(dir: string): Record<string, 'open' | 'closed'> {
+function probeAll(dir: string, probes: Probe[] = PROBES): Record<string, 'open' | 'closed'> {
   const file = path.join(dir, 'probes.json');
-  fs.writeFileSync(file, JSON.stringify(PROBES));
+  fs.writeFileSync(file, JSON.stringify(probes));
   const r = run('ip', ['netns', 'exec', CLI, '/usr/bin/python3', PROBE, 'connect', file], { timeout: 60000 });
   if (r.status !== 0) throw new Error(`probe failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -150,7 +147,8 @@ function prepareUfw(c: NetfilterCase, dir: string): Record<string, string> {
   }
   fs.writeFileSync(path.join(R, 'etc/ufw/ufw.conf'), `ENABLED=${d.enabled ? 'yes' : 'no'}\nLOGLEVEL=low\n`);
   const out: Record<string, string> = { ...c.files };
-  for (const rel of ['etc/ufw/user.rules', 'etc/ufw/user6.rules', 'etc/default/ufw', 'etc/ufw/ufw.conf']) out[rel] = fs.readFileSync(path.join(R, rel), 'utf8');
+  const rules = c.ufwWorkspaceRules ? fs.readdirSync(path.join(R, 'etc/ufw')).filter((f) => f.endsWith('.rules')) : ['user.rules', 'user6.rules'];
+  for (const rel of [...rules.map((r) => `etc/ufw/${r}`), 'etc/default/ufw', 'etc/ufw/ufw.conf']) out[rel] = fs.readFileSync(path.join(R, rel), 'utf8');
   return out;
 }
 
@@ -194,16 +192,74 @@ function load(c: NetfilterCase, dir: string): Record<string, string> {
   return c.files;
 }
 
-function ourVerdicts(files: Record<string, string>): Map<string, 'accept' | 'block' | 'uncertain' | 'none'> {
+function ourVerdicts(files: Record<string, string>, probes: Probe[] = PROBES): Map<string, 'accept' | 'block' | 'uncertain' | 'none'> {
   const engine = engineWith(files);
   const firewalls: FirewallInstance[] = engine.analyze().firewalls;
   const out = new Map<string, 'accept' | 'block' | 'uncertain' | 'none'>();
-  for (const p of PROBES)
+  for (const p of probes)
     out.set(
       p.id,
       packetVerdict({ family: p.family === 4 ? 'ipv4' : 'ipv6', protocol: p.proto, port: p.port, source: p.src, destination: p.dst, iface: 'eth0' }, firewalls),
     );
   return out;
+}
+
+interface Comparison {
+  cases: number;
+  probes: number;
+  agreements: number;
+  uncertain: number;
+  blocked: number;
+  uncertainCases: Set<string>;
+  disagreements: string[];
+  refused: string[];
+}
+
+/** Loads each case, probes it and compares every probe with our verdict; a case the loader refuses is listed in `refused` (only corpus cases may be). */
+function compare(dir: string, list: NetfilterCase[], probesOf: (c: NetfilterCase) => Probe[]): Comparison {
+  const r: Comparison = { cases: 0, probes: 0, agreements: 0, uncertain: 0, blocked: 0, uncertainCases: new Set(), disagreements: [], refused: [] };
+  for (const c of list) {
+    const caseDir = fs.mkdtempSync(path.join(dir, `${c.id.slice(0, 80)}-`));
+    flush();
+    let files: Record<string, string>;
+    try {
+      files = load(c, caseDir);
+    } catch (e) {
+      if (!c.id.startsWith('corpus-')) throw e;
+      r.refused.push(`${c.id}: ${String(e).split('\n')[0]}`);
+      continue;
+    }
+    const probes = probesOf(c);
+    const got = probeAll(caseDir, probes);
+    const ours = ourVerdicts(files, probes);
+    r.cases++;
+    for (const p of probes) {
+      const mine = ours.get(p.id)!;
+      if (mine === 'uncertain') {
+        r.uncertain++;
+        r.uncertainCases.add(c.id);
+        continue;
+      }
+      r.probes++;
+      const theirs = got[p.id] === 'open' ? 'accept' : 'block';
+      const expect = mine === 'none' ? 'accept' : mine;
+      if (theirs === 'block') r.blocked++;
+      if (expect === theirs) r.agreements++;
+      else r.disagreements.push(`${c.id}: ${p.id}: netfilter ${theirs === 'accept' ? 'let it in' : 'blocked it'}, we say ${mine}`);
+    }
+  }
+  flush();
+  return r;
+}
+
+function tearDownListener(listener: ChildProcess | undefined): void {
+  if (listener?.pid) {
+    try {
+      process.kill(listener.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 describe('oracle: real netfilter between two namespaces judges the firewall verdict', function () {
@@ -245,41 +301,43 @@ describe('oracle: real netfilter between two namespaces judges the firewall verd
   });
 
   it('our verdict equals what netfilter did on every generated case', () => {
-    const disagreements: string[] = [];
-    let cases = 0;
-    let probes = 0;
-    let agreements = 0;
-    let uncertain = 0;
-    let blocked = 0;
-    const uncertainCases = new Set<string>();
-    for (const c of generateCases()) {
-      const caseDir = fs.mkdtempSync(path.join(dir, `${c.id}-`));
-      flush();
-      const files = load(c, caseDir);
-      const got = probeAll(caseDir);
-      const ours = ourVerdicts(files);
-      cases++;
-      for (const p of PROBES) {
-        const mine = ours.get(p.id)!;
-        if (mine === 'uncertain') {
-          uncertain++;
-          uncertainCases.add(c.id);
-          continue;
-        }
-        probes++;
-        const theirs = got[p.id] === 'open' ? 'accept' : 'block';
-        const expect = mine === 'none' ? 'accept' : mine;
-        if (theirs === 'block') blocked++;
-        if (expect === theirs) agreements++;
-        else disagreements.push(`${c.id}: ${p.id}: netfilter ${theirs === 'accept' ? 'let it in' : 'blocked it'}, we say ${mine}`);
-      }
-    }
-    flush();
+    const r = compare(dir, generateCases(), () => PROBES);
     console.log(
-      `      netfilter oracle: ${cases} firewalls, ${probes} probes (${blocked} blocked by netfilter), ${agreements} agreements, ${uncertain} uncertain (not compared: ${[...uncertainCases].join(', ')})`,
+      `      netfilter oracle: ${r.cases} firewalls, ${r.probes} probes (${r.blocked} blocked by netfilter), ${r.agreements} agreements, ${r.uncertain} uncertain (not compared: ${[...r.uncertainCases].join(', ')})`,
     );
     // A spread where nothing is blocked, or nothing gets in, would prove nothing.
-    assert.ok(blocked > probes / 5 && blocked < probes, `${blocked} of ${probes} blocked`);
-    assert.deepStrictEqual(disagreements, []);
+    assert.ok(r.blocked > r.probes / 5 && r.blocked < r.probes, `${r.blocked} of ${r.probes} blocked`);
+    assert.deepStrictEqual(r.disagreements, []);
+  });
+
+  it('our verdict equals what netfilter did on every corpus firewall it loads', async function () {
+    const cases = corpusCases();
+    if (cases.length === 0) {
+      if (process.env.CI === 'true') throw new Error(`no corpus firewalls under ${corpusRoot()}`);
+      console.log(`      skipped: no corpus under ${corpusRoot()}`);
+      this.skip();
+    }
+    // Each case is probed on PORTS and on the first ports its own rules name; one listener binds them all.
+    const portsOf = new Map<string, number[]>();
+    for (const c of cases) {
+      const named: number[] = [];
+      for (const facts of engineWith(c.files).analyze().factsByFile.values())
+        for (const f of facts)
+          for (const port of [f.port, f.portEnd])
+            if (f.role === 'firewall' && port > 0 && !PORTS.includes(port) && !named.includes(port) && named.length < CORPUS_EXTRA_PORTS) named.push(port);
+      portsOf.set(c.id, [...PORTS, ...named]);
+    }
+    const all = [...new Set([...portsOf.values()].flat())].sort((a, b) => a - b);
+    tearDownListener(listener);
+    listener = await startListener(dir, all);
+    const r = compare(dir, cases, (c) => probesFor(portsOf.get(c.id)!));
+    console.log(
+      `      netfilter oracle, corpus: ${r.cases} firewalls loaded (${r.refused.length} refused by the loader, not compared), ${r.probes} probes on ${all.length} ports (${r.blocked} blocked by netfilter), ${r.agreements} agreements, ${r.uncertain} uncertain (${r.uncertainCases.size} firewalls)`,
+    );
+    if (process.env.NETFILTER_DUMP)
+      fs.writeFileSync(process.env.NETFILTER_DUMP, JSON.stringify({ d: r.disagreements, refused: r.refused, u: [...r.uncertainCases] }, null, 1));
+    assert.ok(r.cases > cases.length / 2, `only ${r.cases} of ${cases.length} corpus firewalls loaded: ${r.refused.slice(0, 5).join('; ')}`);
+    assert.ok(r.blocked > 0, 'some corpus firewall blocks something');
+    assert.deepStrictEqual(r.disagreements, []);
   });
 });

@@ -100,4 +100,29 @@ describe('firewall verdict for a listener', () => {
     const web = verdicts(files, 80)[0];
     assert.deepStrictEqual([web.state, web.by.action, web.openTo.map((o) => o.condition)], ['sources-only', 'reject', ['from 10.1.0.0/16 (zone trusted)']]);
   });
+
+  it('nftables: an icmp match never matches a port; ip ttl / tcp flags are uncertain; a DNAT elsewhere is uncertain (netfilter corpus oracle)', () => {
+    const nft = (line: string) => ({
+      'etc/nftables.conf': `table inet f {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ${line}\n  }\n}\n`,
+    });
+    assert.strictEqual(verdicts(nft('icmp type echo-request accept'), 80)[0].state, 'blocked');
+    assert.strictEqual(verdicts(nft('ip ttl < 254 accept'), 80)[0].state, 'uncertain');
+    assert.strictEqual(verdicts(nft('tcp flags syn / syn,ack accept'), 80)[0].state, 'uncertain');
+    const dnat = {
+      'etc/nftables.conf':
+        'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 443 dnat to 10.0.0.1\n  }\n}\n',
+    };
+    assert.strictEqual(verdicts(dnat, 443)[0].state, 'uncertain');
+    assert.deepStrictEqual(verdicts(dnat, 80), []);
+  });
+
+  it('firewalld: a service with a destination (mdns, dhcpv6-client) opens only that destination, in the families it names', () => {
+    const files = {
+      'etc/firewalld/zones/public.xml':
+        '<?xml version="1.0" encoding="utf-8"?>\n<zone>\n  <service name="dhcpv6-client"/>\n  <service name="mdns"/>\n</zone>\n',
+    };
+    assert.strictEqual(verdicts(files, 546, 'udp', 'ipv4')[0].state, 'blocked');
+    assert.strictEqual(verdicts(files, 546, 'udp', 'ipv6')[0].state, 'sources-only');
+    assert.strictEqual(verdicts(files, 5353, 'udp', 'ipv4')[0].state, 'sources-only');
+  });
 });

@@ -19,6 +19,8 @@ export interface NetfilterCase {
   ufwCommands?: string[];
   /** ufw only: lines for /etc/default/ufw and ufw.conf. */
   ufwDefaults?: { policy: 'DROP' | 'ACCEPT' | 'REJECT'; ipv6: boolean; enabled: boolean };
+  /** ufw only: our side reads every rules file of the loaded root (ufw's stock before/after rules beside the case's own). */
+  ufwWorkspaceRules?: boolean;
 }
 
 /** The ports every case's listeners bind (TCP and UDP, IPv4 and IPv6). */

@@ -2,41 +2,41 @@
 """Listener and client for the netfilter oracle (test/oracle/netfilter.test.ts).
 
   probe.py listen PORTS_JSON      (in the server namespace) binds TCP and UDP on 0.0.0.0 and [::]
-                                  (v6-only) for every port; UDP echoes; prints "ready" and runs until killed.
+                                  (v6-only) for every port; UDP echoes; one thread (selectors); prints "ready" and runs until killed.
   probe.py connect PROBES_JSON    (in the client namespace) tries every probe at once: TCP connect,
                                   or a UDP datagram that must be echoed; prints one JSON line of results.
 A probe is {"id", "family": 4|6, "proto", "src", "dst", "port"}; a result is "open" or "closed".
 """
-import json, socket, sys, threading
+import json, selectors, socket, sys, threading
 
 TIMEOUT = 2.0
 
 def listen(ports):
-    socks = []
+    sel = selectors.DefaultSelector()
     for port in ports:
         for fam, addr in ((socket.AF_INET, '0.0.0.0'), (socket.AF_INET6, '::')):
             t = socket.socket(fam, socket.SOCK_STREAM)
             t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if fam == socket.AF_INET6:
                 t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            t.bind((addr, port)); t.listen(64); socks.append(('tcp', t))
+            t.bind((addr, port)); t.listen(64); t.setblocking(False)
+            sel.register(t, selectors.EVENT_READ, 'tcp')
             u = socket.socket(fam, socket.SOCK_DGRAM)
             if fam == socket.AF_INET6:
                 u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            u.bind((addr, port)); socks.append(('udp', u))
-    def serve(kind, s):
-        while True:
+            u.bind((addr, port)); u.setblocking(False)
+            sel.register(u, selectors.EVENT_READ, 'udp')
+    print('ready', flush=True)
+    while True:
+        for key, _ in sel.select():
+            s = key.fileobj
             try:
-                if kind == 'tcp':
+                if key.data == 'tcp':
                     c, _ = s.accept(); c.close()
                 else:
                     data, peer = s.recvfrom(2048); s.sendto(data, peer)
             except OSError:
-                return
-    for kind, s in socks:
-        threading.Thread(target=serve, args=(kind, s), daemon=True).start()
-    print('ready', flush=True)
-    threading.Event().wait()
+                pass
 
 def one(p, out):
     fam = socket.AF_INET if p['family'] == 4 else socket.AF_INET6

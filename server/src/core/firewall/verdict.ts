@@ -261,6 +261,32 @@ function familyOfIptables(fw: FirewallFacts): IpFamily | 'both' {
   return fw.inboundPolicy?.family ?? fw.inputRules.find((r) => r.family)?.family ?? 'ipv4';
 }
 
+/**
+ * DNAT and redirect rules (nat PREROUTING, nft dnat/redirect) that may send the packet to another
+ * address or port before INPUT: the listener then never sees it. Their conditions (source,
+ * interface) are not kept, so each is a way the verdict may be otherwise, not a decision.
+ */
+function diversions(p: PacketView, fw: FirewallFacts, root: string): FamilyVerdict['uncertain'] {
+  const out: FamilyVerdict['uncertain'] = [];
+  for (const f of fw.forwards) {
+    if (f.kind === 'forward-port' || (f.protocol !== 'any' && f.protocol !== p.protocol)) continue;
+    if (f.ports && !f.ports.some((r) => r.from <= p.port && p.port <= r.to)) continue;
+    const elsewhere = f.toAddress !== undefined && !(p.destination !== undefined && inNetwork(p.destination, f.toAddress) === true);
+    const otherPort = f.toPorts !== undefined && !(f.toPorts.from <= p.port && p.port <= f.toPorts.to);
+    if (elsewhere || otherPort)
+      out.push({
+        conditions: [`${f.kind === 'dnat' ? 'DNAT' : 'redirect'} to ${f.toAddress ?? 'local port'}${f.toPorts ? `:${f.toPorts.from}` : ''}`],
+        place: { file: root, span: f.span },
+      });
+  }
+  return out;
+}
+
+function withDiversions(v: FamilyVerdict, d: FamilyVerdict['uncertain']): FamilyVerdict {
+  if (d.length === 0 || v.state === 'blocked') return v;
+  return { ...v, state: 'uncertain', uncertain: [...v.uncertain, ...d] };
+}
+
 /** One verdict per firewall (iptables file, ufw, nftables ruleset, firewalld) that filters `p.family`. */
 function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVerdict[] {
   const out: FamilyVerdict[] = [];
@@ -272,7 +298,7 @@ function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVer
       const pol = fw.inboundPolicy ?? { action: 'accept' as const };
       const policy = { action: pol.action, place: pol.span ? { file: pol.file ?? root, span: pol.span } : start(root), implicit: !pol.span };
       const j = judgeChain([{ rules: fw.inputRules, file: root }], policy, p);
-      out.push({
+      const v: FamilyVerdict = {
         family: p.family,
         tool: 'iptables',
         root,
@@ -281,10 +307,23 @@ function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVer
         openTo: j.openTo,
         uncertain: j.uncertain,
         ...(j.rateLimited ? { rateLimited: true } : {}),
-      });
+      };
+      out.push(withDiversions(v, diversions(p, fw, root)));
     } else if (fw.tool === 'nftables') {
+      const d = diversions(p, fw, root);
       const v = judgeNft(p, root, fw);
-      if (v) out.push(v);
+      if (v) out.push(withDiversions(v, d));
+      else if (d.length > 0)
+        // No input hook filters this family, but a DNAT may send the packet elsewhere first.
+        out.push({
+          family: p.family,
+          tool: 'nftables',
+          root,
+          state: 'uncertain',
+          by: { kind: 'policy', action: 'accept', file: root, span: { start: 0, end: 0 }, implicit: true },
+          openTo: [],
+          uncertain: d,
+        });
     }
   }
   const ufw = judgeUfw(p, firewalls);

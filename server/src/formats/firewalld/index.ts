@@ -291,6 +291,8 @@ export interface ServiceSyntax {
   sourcePorts: PortEntry[];
   protocols: string[];
   includes: Attr[];
+  /** `<destination ipv4= ipv6=>`: the service is allowed only to these addresses, and only in the families named. */
+  destination?: { ipv4?: string; ipv6?: string };
   rootSpan: Span;
 }
 
@@ -521,6 +523,10 @@ export function parseServiceSyntax(
     } else if (el.name === 'include') {
       const s = el.attrs.get('service');
       if (s) service.includes.push(s);
+    } else if (el.name === 'destination') {
+      const v4 = el.attrs.get('ipv4')?.value;
+      const v6 = el.attrs.get('ipv6')?.value;
+      service.destination = { ...(v4 ? { ipv4: v4 } : {}), ...(v6 ? { ipv6: v6 } : {}) };
     }
   }
   return { service, findings };
@@ -540,9 +546,12 @@ export function parseConfigSyntax(text: string): { defaultZone?: Attr } {
 // ---------------------------------------------------------------------------------------------
 // From a zone to facts, rules and findings
 
+/** firewalld adds a service with a `<destination>` only for the families it names, matching only those addresses. */
+type ServiceDestination = { ipv4?: string; ipv6?: string } | undefined;
+
 interface ServicePorts {
-  ports: { protocol: string; range: PortRange }[];
-  sourcePorts: { protocol: string; range: PortRange }[];
+  ports: { protocol: string; range: PortRange; destination?: ServiceDestination }[];
+  sourcePorts: { protocol: string; range: PortRange; destination?: ServiceDestination }[];
 }
 
 type ServiceResolver = (name: string) => ServicePorts | undefined;
@@ -561,9 +570,10 @@ function serviceResolver(
     if (!own && !stockDef) return undefined;
     const out: ServicePorts = { ports: [], sourcePorts: [] };
     const includes: string[] = [];
+    const destination = own ? own.destination : stockDef && (stockDef.destination.ipv4 || stockDef.destination.ipv6) ? stockDef.destination : undefined;
     if (own) {
-      for (const p of own.ports) if (p.range) out.ports.push({ protocol: p.protocol.value, range: p.range });
-      for (const p of own.sourcePorts) if (p.range) out.sourcePorts.push({ protocol: p.protocol.value, range: p.range });
+      for (const p of own.ports) if (p.range) out.ports.push({ protocol: p.protocol.value, range: p.range, destination });
+      for (const p of own.sourcePorts) if (p.range) out.sourcePorts.push({ protocol: p.protocol.value, range: p.range, destination });
       pushAll(
         includes,
         own.includes.map((i) => i.value),
@@ -571,11 +581,11 @@ function serviceResolver(
     } else if (stockDef) {
       for (const p of stockDef.ports) {
         const c = checkPort(p.port, serviceToPort);
-        if ('range' in c) out.ports.push({ protocol: p.protocol, range: c.range });
+        if ('range' in c) out.ports.push({ protocol: p.protocol, range: c.range, destination });
       }
       for (const p of stockDef.sourcePorts) {
         const c = checkPort(p.port, serviceToPort);
-        if ('range' in c) out.sourcePorts.push({ protocol: p.protocol, range: c.range });
+        if ('range' in c) out.sourcePorts.push({ protocol: p.protocol, range: c.range, destination });
       }
       pushAll(includes, stockDef.includes);
     }
@@ -646,15 +656,36 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
       return [];
     }
     const out: FirewallRule[] = [];
+    // A service destination splits the rule per family it names (firewalld adds it for those families only).
+    const perFamily = (d: ServiceDestination, x: Partial<FirewallRule>): Partial<FirewallRule>[] => {
+      if (!d || (!d.ipv4 && !d.ipv6)) return [x];
+      const fams = (['ipv4', 'ipv6'] as const).filter((f) => d[f] && (x.family === undefined || x.family === 'both' || x.family === f));
+      return fams.map((f) => ({ ...x, family: f, destination: x.destination ?? d[f] }));
+    };
+    const dest = (d: ServiceDestination) => (d && (d.ipv4 || d.ipv6) ? ` to ${[d.ipv4, d.ipv6].filter(Boolean).join(', ')}` : '');
     for (const p of ports.ports) {
-      fact(svc.span, p.protocol, p.range, `${verb} ${p.protocol.toUpperCase()} ${rangeText(p.range)} inbound${suffix} (service ${svc.value})`);
-      const r = rule(svc.span, p.protocol, p.range, action, extra);
-      if (r) out.push(r);
+      fact(
+        svc.span,
+        p.protocol,
+        p.range,
+        `${verb} ${p.protocol.toUpperCase()} ${rangeText(p.range)} inbound${dest(p.destination)}${suffix} (service ${svc.value})`,
+      );
+      for (const x of perFamily(p.destination, extra)) {
+        const r = rule(svc.span, p.protocol, p.range, action, x);
+        if (r) out.push(r);
+      }
     }
     for (const p of ports.sourcePorts) {
-      fact(svc.span, p.protocol, p.range, `${verb} ${p.protocol.toUpperCase()} from source port ${rangeText(p.range)} inbound${suffix} (service ${svc.value})`);
-      const r = rule(svc.span, p.protocol, undefined, action, { ...extra, note: `source port ${rangeText(p.range)}`, sourcePorts: [p.range] });
-      if (r) out.push(r);
+      fact(
+        svc.span,
+        p.protocol,
+        p.range,
+        `${verb} ${p.protocol.toUpperCase()} from source port ${rangeText(p.range)} inbound${dest(p.destination)}${suffix} (service ${svc.value})`,
+      );
+      for (const x of perFamily(p.destination, { ...extra, note: `source port ${rangeText(p.range)}`, sourcePorts: [p.range] })) {
+        const r = rule(svc.span, p.protocol, undefined, action, x);
+        if (r) out.push(r);
+      }
     }
     return out;
   };

@@ -863,6 +863,47 @@ const L4_NAMES: Record<string, L4> = {
   '136': 'udplite',
 };
 const ALL_L4: L4[] = ['tcp', 'udp', 'sctp', 'dccp', 'udplite'];
+/** Headers of protocols that are not TCP/UDP/SCTP/DCCP/UDP-Lite: a rule matching one never matches a port. */
+const OTHER_L4_HEADERS = new Set(['icmp', 'icmpv6', 'igmp', 'ah', 'esp', 'comp', 'gre']);
+/**
+ * Selectors whose matches Portolan reads but does not evaluate (the ones it evaluates — ports,
+ * addresses, interfaces, l4proto, nfproto, ct state — are read before these).
+ */
+const MATCH_SELECTORS = new Set([
+  'ip',
+  'ip6',
+  'tcp',
+  'udp',
+  'sctp',
+  'dccp',
+  'udplite',
+  'th',
+  'meta',
+  'ct',
+  'fib',
+  'socket',
+  'rt',
+  'osf',
+  'ipsec',
+  'ether',
+  'vlan',
+  'arp',
+  'exthdr',
+  'frag',
+  'hbh',
+  'mh',
+  'dst',
+  'srh',
+  'tcpopt',
+  'mark',
+  'pkttype',
+  'numgen',
+  'jhash',
+  'symhash',
+  'skuid',
+  'skgid',
+  'cgroup',
+]);
 
 interface Binding {
   value: Expr;
@@ -1546,6 +1587,22 @@ export function evaluateNftables(
       }
       if (w === 'comment') {
         i += 2;
+        continue;
+      }
+      if (w && OTHER_L4_HEADERS.has(w) && next && toks[i + 1]?.k === 'word') {
+        // `icmp type echo-request`, `icmpv6 type ...`, `esp spi 1`: a header only packets of another protocol carry.
+        m.protos = new Set();
+        i += 2;
+        op();
+        value();
+        continue;
+      }
+      if (w && MATCH_SELECTORS.has(w) && next && toks[i + 1]?.k === 'word' && word(2) !== 'set' && !(w === 'ct' && next === 'helper')) {
+        // A match we read but do not evaluate (ip ttl, tcp flags, meta pkttype, meta mark, fib, ...).
+        i += 2;
+        const o = op();
+        const v = textOf(value());
+        unmodelled(`${w} ${next} ${o === '==' ? '' : `${o} `}${v}`.trim());
         continue;
       }
       if (w && VERDICTS.has(w)) {
