@@ -85,7 +85,7 @@ describe('quick fixes that repair', () => {
     for (const f of findings(files)) assert.ok(!(f.fixes ?? []).some((x) => x.title.startsWith('Use port')), f.message);
   });
 
-  it('docker-bypasses-firewall: "Publish on 127.0.0.1 only" in short and long syntax', () => {
+  it('docker-bypasses-firewall: "Publish on 127.0.0.1 only" in short syntax, written before the host port or in place of the address', () => {
     const fw = {
       'etc/ufw/user.rules': '*filter\n:ufw-user-input - [0:0]\n### RULES ###\n### END RULES ###\nCOMMIT\n',
       'etc/default/ufw': 'DEFAULT_INPUT_POLICY="DROP"\n',
@@ -94,8 +94,6 @@ describe('quick fixes that repair', () => {
     const cases: [string, string][] = [
       ['      - "8080:80"\n', '      - "127.0.0.1:8080:80"\n'],
       ['      - 0.0.0.0:8080:80\n', '      - 127.0.0.1:8080:80\n'],
-      ['      - target: 80\n        published: 8080\n', '      - target: 80\n        published: 8080\n        host_ip: 127.0.0.1\n'],
-      ['      - published: "8080"\n        target: 80\n', '      - published: "8080"\n        host_ip: 127.0.0.1\n        target: 80\n'],
     ];
     for (const [ports, fixed] of cases) {
       const files = { ...fw, [COMPOSE]: `services:\n  web:\n    image: nginx\n    ports:\n${ports}` };

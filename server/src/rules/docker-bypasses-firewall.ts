@@ -14,7 +14,7 @@ export const dockerBypassesFirewall = createRule({
     fixes: [
       {
         title: 'Publish on 127.0.0.1 only',
-        when: 'A compose publish in short syntax gets `127.0.0.1:` before its host port (or in place of the address written); in long syntax a `host_ip: 127.0.0.1` line beside `published:`. Docker then binds loopback only: the port is reachable from the host itself (a proxy in front of it), not from the network.',
+        when: 'A compose publish in short syntax gets `127.0.0.1:` before its host port (or in place of the address written) (not offered in long syntax: docker-compose config refuses `host_ip`). Docker then binds loopback only: the port is reachable from the host itself (a proxy in front of it), not from the network.',
       },
     ],
     reportedBy: 'host',

@@ -22,15 +22,8 @@ export function publishOnLoopback(text: string, fact: PortFact): TextEdit[] | un
   if (fact.implicit) return undefined;
   const lineStart = text.lastIndexOf('\n', fact.span.start - 1) + 1;
   const before = text.slice(lineStart, fact.span.start);
-  const long = /^([ \t]*)(-[ \t]+)?published[ \t]*:[ \t]*["']?$/.exec(before);
-  if (long) {
-    if (fact.address !== undefined) return undefined; // a host_ip is written already: not a second one
-    const indent = long[1] + (long[2] ? ' '.repeat(long[2].length) : '');
-    const eol = text.indexOf('\n', fact.span.end);
-    if (eol < 0) return [{ file: fact.file, span: { start: text.length, end: text.length }, newText: `\n${indent}host_ip: 127.0.0.1\n` }];
-    const cr = text[eol - 1] === '\r' ? '\r' : '';
-    return [{ file: fact.file, span: { start: eol + 1, end: eol + 1 }, newText: `${indent}host_ip: 127.0.0.1${cr}\n` }];
-  }
+  // Long syntax has no address docker-compose config accepts (it refuses `host_ip`): no fix there.
+  if (/^[ \t]*(-[ \t]+)?published[ \t]*:/.test(before)) return undefined;
   const address = ADDRESS_BEFORE.exec(before);
   if (address) {
     const start = fact.span.start - address[0].length;
