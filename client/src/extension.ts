@@ -100,6 +100,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Portol
     }),
     vscode.commands.registerCommand(REVEAL_COMMAND, reveal),
     vscode.commands.registerCommand(STATUS_MENU_COMMAND, statusMenu),
+    // The code lens over a bind: the server sends LSP positions and locations, the peek wants VS Code's.
+    vscode.commands.registerCommand('portolan.showReferences', (uri: string, position: Location['range']['start'], locations: Location[]) => {
+      const c = client?.protocol2CodeConverter;
+      if (!c) return;
+      return vscode.commands.executeCommand(
+        'editor.action.showReferences',
+        c.asUri(uri),
+        c.asPosition(position),
+        locations.map((l) => c.asLocation(l)),
+      );
+    }),
   );
   try {
     await client.start();

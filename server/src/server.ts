@@ -27,7 +27,7 @@ import { createFormatModules, detectFormat } from './formats/index';
 import { toDiagnostic } from './features/diagnostics';
 import { FEATURES, featureCapabilities } from './features/index';
 import { RULES } from './rules/index';
-import type { ServerContext } from './features/feature';
+import type { FeatureOptions, ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
@@ -48,6 +48,8 @@ let hasDynamicConfig = false;
 let hasWorkspaceFolders = false;
 let settings: EngineSettings = { ephemeralRanges: parseEphemeralRanges(DEFAULT_EPHEMERAL_RANGES) };
 let hostSettings: Record<string, string[]> = {};
+/** Editor-side switches of the navigation features (code lens on, inlay hints off by default). */
+let featureOptions: FeatureOptions = { codeLens: true, inlayHints: false };
 /** The settings problems last shown, so a warning is not repeated on every configuration change. */
 let lastSettingsWarning = '';
 /** What was last sent for each file, so unchanged files are not re-published. */
@@ -123,6 +125,8 @@ async function loadSettings(): Promise<void> {
         hosts?: Record<string, string[]>;
         ignore?: unknown;
         severity?: unknown;
+        codeLens?: { enabled?: unknown };
+        inlayHints?: { enabled?: unknown };
       } | null;
       const ranges = checkEphemeralRanges(cfg?.ephemeralRanges);
       const hosts = checkHosts(cfg?.hosts);
@@ -132,6 +136,7 @@ async function loadSettings(): Promise<void> {
         severity: parseSeverityOverrides(cfg?.severity),
       };
       hostSettings = hosts.value;
+      featureOptions = { codeLens: cfg?.codeLens?.enabled !== false, inlayHints: cfg?.inlayHints?.enabled === true };
       const problems = [...ranges.problems, ...hosts.problems];
       const said = problems.join(' ');
       if (problems.length > 0 && said !== lastSettingsWarning)
@@ -281,6 +286,7 @@ const context: ServerContext = {
   pathOf,
   folderOf: (file) => folders.find((f) => file.startsWith(f + '/')),
   settings: () => settings,
+  options: () => featureOptions,
   toDiagnostic: (f, index) => toDiagnostic(f, index, (other) => engine.lineIndex(other)),
 };
 for (const feature of FEATURES) feature.register(context);

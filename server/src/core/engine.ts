@@ -322,6 +322,23 @@ export class Engine {
       .filter((f) => f.role === 'listen' && f.protocol === publish.protocol && f.port <= target.portEnd && f.portEnd >= target.port);
   }
 
+  /** The include directives of `file` after the last analysis, each with the files it read (for document links). Read-only. */
+  includeTargets(file: string): { span: { start: number; end: number }; targets: string[] }[] {
+    this.analyze();
+    const bySpan = new Map<string, { span: { start: number; end: number }; targets: string[] }>();
+    for (const { input } of this.graph?.instances.values() ?? []) {
+      for (const edge of input.edges) {
+        if (edge.from.file !== file) continue;
+        const key = `${edge.ref.span.start}:${edge.ref.span.end}`;
+        const entry = bySpan.get(key) ?? { span: edge.ref.span, targets: [] };
+        const target = this.aliases.get(edge.to.file) ?? edge.to.file;
+        if (!entry.targets.includes(target)) entry.targets.push(target);
+        bySpan.set(key, entry);
+      }
+    }
+    return [...bySpan.values()].sort((a, b) => a.span.start - b.span.start);
+  }
+
   /** Facts whose span covers `offset` in `file`. */
   factsAt(file: string, offset: number): PortFact[] {
     const facts = this.analyze().factsByFile.get(file) ?? [];

@@ -71,6 +71,11 @@ export class PortRegistry {
     return this.iana.source;
   }
 
+  /** The single ports our curated data names (the ones users meet most), for completion lists. */
+  curatedPorts(protocol: Protocol): number[] {
+    return this.curated.filter((c) => c.from === c.to && c.protocols.has(protocol)).map((c) => c.from);
+  }
+
   lookup(protocol: Protocol, port: number): PortInfo | undefined {
     const ianaEntry = this.iana.ports[protocol]?.[String(port)];
     const iana = ianaEntry ? { service: ianaEntry[0], description: ianaEntry[1] } : undefined;

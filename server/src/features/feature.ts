@@ -18,8 +18,15 @@ export interface ServerContext {
   folderOf(file: string): string | undefined;
   /** The settings in force now. */
   settings(): EngineSettings;
+  /** The editor-side switches (`portolan.codeLens.enabled`, `portolan.inlayHints.enabled`). */
+  options(): FeatureOptions;
   /** A finding as the diagnostic the client was sent. */
   toDiagnostic(finding: Finding, index: LineIndex): Diagnostic;
+}
+
+export interface FeatureOptions {
+  codeLens: boolean;
+  inlayHints: boolean;
 }
 
 export interface Feature {

@@ -1,0 +1,107 @@
+/**
+ * Which port mentions of a host mean the same socket, shared by references, definition, rename,
+ * code lens and hover. Pure over the engine's read-only views (no LSP types).
+ *
+ * A mention is one written port (one fact per span: the IPv4 and IPv6 binds of one `Port 22` or one
+ * compose publish are one mention). The uses of a host port are its binds, the firewall rules and
+ * forwards about it, and the upstreams pointing at this host; a compose publish also reaches the
+ * container port behind it (a use, but not the host's port: rename leaves it alone).
+ */
+import type { Engine } from '../core/engine';
+import { isBind } from '../core/hostModel';
+import type { PortFact } from '../core/types';
+
+/** The mention under `offset` in `file` (the first fact whose span covers it). */
+export function mentionAt(engine: Engine, file: string, offset: number): PortFact | undefined {
+  return engine.factsAt(file, offset)[0];
+}
+
+const spanKey = (f: PortFact) => `${f.file}\u0000${f.span.start}\u0000${f.span.end}`;
+
+/** One fact per written port, in first-seen order. */
+export function onePerMention(facts: readonly PortFact[]): PortFact[] {
+  const seen = new Set<string>();
+  const out: PortFact[] = [];
+  for (const f of facts) {
+    const key = spanKey(f);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(f);
+  }
+  return out;
+}
+
+export function pointsAtThisHost(address: string | undefined): boolean {
+  if (address === undefined) return true;
+  const a = address.toLowerCase();
+  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '0.0.0.0' || a === '::';
+}
+
+/** The container port of the same `ports:` item as a compose publish (the nearest one of its service, no other publish between). */
+export function containerBehind(engine: Engine, publish: PortFact): PortFact | undefined {
+  const facts = engine.analyze().factsByFile.get(publish.file) ?? [];
+  const sameService = facts.filter((f) => f.context === publish.context && f.protocol === publish.protocol);
+  const containers = sameService.filter((f) => f.role === 'container');
+  const publishes = onePerMention(sameService.filter((f) => f.role === 'publish'));
+  const distance = (a: PortFact, b: PortFact) => Math.abs(a.span.start - b.span.start);
+  let best: PortFact | undefined;
+  for (const c of containers) {
+    const nearest = publishes.reduce((x, y) => (distance(c, y) < distance(c, x) ? y : x), publishes[0]);
+    if (nearest && spanKey(nearest) === spanKey(publish) && (!best || distance(c, publish) < distance(best, publish))) best = c;
+  }
+  return best;
+}
+
+/** The compose publish a container port sits behind, if any. */
+function publishInFront(engine: Engine, container: PortFact): PortFact | undefined {
+  const facts = engine.analyze().factsByFile.get(container.file) ?? [];
+  return onePerMention(facts.filter((f) => f.role === 'publish' && f.context === container.context)).find((p) => containerBehind(engine, p) === container);
+}
+
+/**
+ * Every mention on the host that uses the port of `fact`, `fact` first. For a container port: itself
+ * and the publish in front of it. For an upstream to another machine: the upstreams to the same
+ * address and port.
+ */
+export function usesOf(engine: Engine, fact: PortFact): PortFact[] {
+  if (fact.role === 'container') {
+    const publish = publishInFront(engine, fact);
+    return publish ? [fact, publish] : [fact];
+  }
+  if (fact.role === 'upstream' && !pointsAtThisHost(fact.address)) {
+    const host = engine.hosts.hostOf(fact.file);
+    const same = engine
+      .analyze()
+      .facts.filter(
+        ({ fact: o, host: h }) => h === host && o.role === 'upstream' && o.address === fact.address && o.port === fact.port && o.protocol === fact.protocol,
+      )
+      .map(({ fact: o }) => o);
+    return onePerMention([fact, ...same]);
+  }
+  const uses = onePerMention([fact, ...engine.sameHostUses(fact)]);
+  const out: PortFact[] = [];
+  for (const u of uses) {
+    out.push(u);
+    if (u.role === 'publish') {
+      const c = containerBehind(engine, u);
+      if (c) out.push(c);
+    }
+  }
+  return onePerMention(out);
+}
+
+/** Where an upstream, firewall rule or forward leads: the binds of its port on the host. */
+export function bindsBehind(engine: Engine, fact: PortFact): PortFact[] {
+  if (fact.role === 'container') {
+    const publish = publishInFront(engine, fact);
+    return publish ? [publish] : [];
+  }
+  return usesOf(engine, fact).filter((f) => f !== fact && isBind(f));
+}
+
+/** The running programs (instance roots, else files) that bind the port of `fact` on the host. */
+export function bindingPrograms(uses: readonly PortFact[]): Map<string, PortFact> {
+  const byInstance = new Map<string, PortFact>();
+  for (const u of uses) if (isBind(u) && !byInstance.has(u.instance ?? u.file)) byInstance.set(u.instance ?? u.file, u);
+  return byInstance;
+}
