@@ -127,7 +127,11 @@ describe('navigation: rename', () => {
     assert.match(String(renamed('srv/compose.yaml', '8080', '8081')), /Ambiguous/);
     assert.match(String(renamed('etc/nginx/conf.d/app.conf', '80', 'http')), /not a port/);
     assert.match(String(renamed('etc/nginx/conf.d/app.conf', '80', '70000')), /not a port/);
-    assert.match(String(renamed('etc/nginx/conf.d/app.conf', '80', '22')), /already bound|^\[object/);
+    assert.match(String(renamed('etc/nginx/conf.d/app.conf', '80', '9001')), /^TCP 9001 is already bound by docker \(srv\/compose\.yaml:6\)\.$/);
+    // sshd listens on 8080 here, so 22 is free: the rename goes through.
+    const to22 = renamed('etc/nginx/conf.d/app.conf', '80', '22');
+    assert.ok(typeof to22 !== 'string', String(to22));
+    assert.match(to22['etc/nginx/conf.d/app.conf'], /listen 22;/);
   });
 
   it('refuses a container port, a range, an implicit port and a new port outside a range that opens the old one', () => {
@@ -137,7 +141,8 @@ describe('navigation: rename', () => {
     const range = providePrepareRename(engine, abs('srv/compose.yaml'), at('srv/compose.yaml', '9000'));
     assert.ok('error' in range && /range/.test(range.error));
     assert.match(String(renamed('srv/compose.yaml', '8080', '9500')), /The range 8000-8999 .* holds 8080 but not 9500/);
-    assert.match(String(renamed('etc/nginx/conf.d/app.conf', '80', '8443')), /8443 is already|^\[object Object\]$/);
+    // sshd without Port listens on 22.
+    assert.match(String(renamed('etc/nginx/conf.d/app.conf', '80', '22')), /^TCP 22 is already bound by sshd \(etc\/ssh\/sshd_config:1\)\.$/);
     const ok = providePrepareRename(engine, abs('srv/compose.yaml'), at('srv/compose.yaml', '8080'));
     assert.ok(!('error' in ok) && ok.placeholder === '8080');
   });
