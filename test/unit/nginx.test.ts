@@ -458,6 +458,38 @@ describe('nginx', () => {
       }
     });
 
+    it("nginx's own port-conflicts carry a messageId and data (port, protocol, the first listen), not only text", () => {
+      const http = [
+        ...engineWith({ [MAIN]: server('listen 80;\nlisten *:80;') })
+          .analyze()
+          .findingsByFile.values(),
+      ]
+        .flat()
+        .find((f) => f.code === 'port-conflict')!;
+      assert.strictEqual(http.messageId, 'nginx-duplicate-listen');
+      assert.deepStrictEqual([http.data?.port, http.data?.protocol, http.data?.program, http.data?.other?.length], [80, 'tcp', 'nginx', 1]);
+      const dup = main('', 'stream {\n  server { listen 12345 udp; proxy_pass 127.0.0.1:1; }\n  server { listen 12345 udp; proxy_pass 127.0.0.1:2; }\n}\n');
+      const stream = [
+        ...engineWith({ [MAIN]: dup })
+          .analyze()
+          .findingsByFile.values(),
+      ]
+        .flat()
+        .find((f) => f.code === 'port-conflict')!;
+      assert.strictEqual(stream.messageId, 'nginx-duplicate-pair');
+      assert.deepStrictEqual([stream.data?.port, stream.data?.protocol], [12345, 'udp']);
+      // A port that only one server listens on is no finding at all.
+      const none = [
+        ...engineWith({ [MAIN]: server('listen 80;\nlisten 81;') })
+          .analyze()
+          .findingsByFile.values(),
+      ].flat();
+      assert.deepStrictEqual(
+        none.filter((f) => f.code === 'port-conflict'),
+        [],
+      );
+    });
+
     it('virtual hosting is never a finding', () => {
       const text = main(
         'server { listen 80; server_name a; }\nserver { listen 80; server_name b; }\nserver { listen 80 default_server; server_name c; }\nserver { listen 80; listen 127.0.0.1:80; server_name d; }',

@@ -181,6 +181,10 @@ export const CONFLICT_MESSAGES = {
   rangeShortage: 'range-shortage',
   /** Some start orders bind everything and others do not. */
   startOrder: 'start-order',
+  /** nginx's own check (nginx -t): one http server listens twice on an address:port. */
+  nginxDuplicateListen: 'nginx-duplicate-listen',
+  /** nginx's own check (nginx -t): two stream or mail servers listen on one address:port. */
+  nginxDuplicatePair: 'nginx-duplicate-pair',
 } as const;
 
 /** Is this port-conflict a matter of start order: some orders bind everything, others do not? */

@@ -28,6 +28,10 @@ export const portConflict = createRule({
       [CONFLICT_MESSAGES.rangeShortage]:
         'A published port range has fewer free ports than the binds that need one: some bind fails in every start order (error).',
       [CONFLICT_MESSAGES.startOrder]: 'Whether a bind fails depends on which program starts first (warning).',
+      [CONFLICT_MESSAGES.nginxDuplicateListen]:
+        'One nginx http server listens twice on the same address and port: nginx -t rejects the configuration (error, reported by the nginx linker).',
+      [CONFLICT_MESSAGES.nginxDuplicatePair]:
+        'Two nginx stream or mail servers listen on the same address and port: nginx -t rejects the configuration (error, reported by the nginx linker).',
     },
     docs: {
       body: 'Binds of one host are judged the way the kernel judges bind(): the same protocol, overlapping ports and overlapping addresses (the same address, or a wildcard against any address of its family; an IPv6 wildcard that is not v6-only also covers IPv4) collide, and the program that binds later fails with "Address already in use". What a program shares inside itself is not a conflict (one nginx serves `listen 80` and `listen 127.0.0.1:80` from one socket), nor are UDP sockets that both set SO_REUSEADDR or sockets that both set SO_REUSEPORT. A Docker port range ("8000-8010:80") takes one free port when its container starts, so it is judged over the possible start orders: an error when some bind fails in every order, a warning when only some orders fail.',

@@ -19,6 +19,7 @@ import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/addres
 import { FileIndex, resolveInclude } from '../../core/includes';
 import { LineIndex } from '../../core/lineIndex';
 import { MAX_PORT } from '../../core/portRanges';
+import { CONFLICT_MESSAGES } from '../../core/conflicts';
 import type {
   FileParse,
   Finding,
@@ -179,6 +180,21 @@ function finding(
   related?: RelatedLocation[],
 ): Finding {
   return { file, span, severity, code, message, ...(related ? { related } : {}) };
+}
+
+/** A port-conflict nginx itself refuses (nginx -t): `at` listens where `first` already does. */
+function nginxConflict(at: ListenAt, port: number, first: ListenAt, messageId: string, message: string, related: RelatedLocation[]): Finding {
+  return {
+    ...finding(at.file, at.event.portSpan, 'port-conflict', message, 'error', related),
+    messageId,
+    data: {
+      port,
+      portEnd: port,
+      protocol: at.event.protocol,
+      program: 'nginx',
+      other: [{ file: first.file, span: first.event.portSpan, program: 'nginx', port }],
+    },
+  };
 }
 
 /** ngx_atoi: decimal digits only, at least one; anything else is an error (undefined). */
@@ -1063,7 +1079,7 @@ class Linker {
           if (++this.pairs > MAX_PAIRS) return;
           const key = pairKey(ev, a, port);
           const shown = `${addrText(a, port)}${ev.protocol === 'udp' ? '/udp' : ''}`;
-          const problem = ev.module === 'http' ? this.httpPair(key, shown, at) : this.streamPair(key, shown, at);
+          const problem = ev.module === 'http' ? this.httpPair(key, shown, at, port) : this.streamPair(key, shown, at, port);
           if (problem) {
             this.findings.push(problem);
             return; // nginx stops at the first problem of a listen
@@ -1102,7 +1118,7 @@ class Linker {
   }
 
   /** ngx_http_add_addresses: one server per address:port, socket options once, one default server. */
-  private httpPair(key: string, shown: string, at: ListenAt): Finding | undefined {
+  private httpPair(key: string, shown: string, at: ListenAt, port: number): Finding | undefined {
     const ev = at.event;
     const entry = this.http.get(key);
     if (!entry) {
@@ -1117,9 +1133,14 @@ class Linker {
     }
     const same = entry.servers.get(at.server);
     if (same) {
-      return finding(at.file, ev.portSpan, 'port-conflict', `A duplicate listen ${shown}: this server already listens there (nginx -t rejects it).`, 'error', [
-        related(same, `first listen on ${shown} in this server`),
-      ]);
+      return nginxConflict(
+        at,
+        port,
+        same,
+        CONFLICT_MESSAGES.nginxDuplicateListen,
+        `A duplicate listen ${shown}: this server already listens there (nginx -t rejects it).`,
+        [related(same, `first listen on ${shown} in this server`)],
+      );
     }
     entry.servers.set(at.server, at);
     if (ev.set) {
@@ -1164,18 +1185,18 @@ class Linker {
   }
 
   /** stream and mail (nginx 1.22): every address:port once across all servers. */
-  private streamPair(key: string, shown: string, at: ListenAt): Finding | undefined {
+  private streamPair(key: string, shown: string, at: ListenAt, port: number): Finding | undefined {
     const first = this.streamOrMail.get(key);
     if (!first) {
       this.streamOrMail.set(key, at);
       return undefined;
     }
-    return finding(
-      at.file,
-      at.event.portSpan,
-      'port-conflict',
+    return nginxConflict(
+      at,
+      port,
+      first,
+      CONFLICT_MESSAGES.nginxDuplicatePair,
       `Duplicate "${shown}" address and port pair: ${this.contextOf(first.server, first.file)} already listens there (nginx -t rejects it).`,
-      'error',
       [related(first, `first listen on ${shown}`)],
     );
   }
