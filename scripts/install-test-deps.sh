@@ -28,6 +28,6 @@ apt-get install -y -q --no-install-recommends \
   iproute2 util-linux procps \
   libkrb5-dev build-essential python3 ripgrep chromium neovim \
   emacs-nox elpa-eglot git unzip \
-  apache2 haproxy caddy docker.io
+  apache2 haproxy caddy docker.io systemd
 
 bash scripts/install-code-server.sh

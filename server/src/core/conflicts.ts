@@ -16,7 +16,7 @@ import type { Finding, FindingData, PortFact } from './types';
 export type LineOf = (file: string, offset: number) => number;
 
 export function isHostBind(fact: PortFact): boolean {
-  return fact.role === 'listen' || fact.role === 'publish';
+  return (fact.role === 'listen' || fact.role === 'publish') && !fact.inactive;
 }
 
 /** Do the two binds' addresses overlap, as the kernel sees it? */

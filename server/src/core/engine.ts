@@ -208,19 +208,18 @@ export class Engine {
     for (const fw of firewalls) fw.host = this.hosts.hostOf(fw.root);
     const findings: Finding[] = [];
     const factsByFile = new Map<string, PortFact[]>();
-    for (const { output } of instances) {
-      for (const f of output.findings) findings.push(f);
-      for (const fact of output.facts) {
-        const list = factsByFile.get(fact.file);
-        if (list) list.push(fact);
-        else factsByFile.set(fact.file, [fact]);
-      }
-    }
+    for (const { output } of instances) for (const f of output.findings) findings.push(f);
     const hosts = this.hostAnalysis.run(
       instances,
       (f) => this.hosts.hostOf(f),
       () => this.ruleContext(),
     );
+    // The facts as their host model holds them (socket activation marks some binds inactive there).
+    for (const { fact } of hosts.facts) {
+      const list = factsByFile.get(fact.file);
+      if (list) list.push(fact);
+      else factsByFile.set(fact.file, [fact]);
+    }
     for (const f of hosts.findings) findings.push(f);
     const findingsByFile = collectFindings(findings, {
       ignoreCodes: this.settings.ignoreCodes,

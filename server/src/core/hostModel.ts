@@ -76,7 +76,24 @@ export interface HostRule {
 
 /** Only what takes a port on this host: listeners and published host ports. */
 export function isBind(fact: PortFact): boolean {
-  return fact.role === 'listen' || fact.role === 'publish';
+  return (fact.role === 'listen' || fact.role === 'publish') && !fact.inactive;
+}
+
+/**
+ * Socket activation: where systemd binds sockets for a program (ssh.socket for sshd), the program's
+ * own listen facts bind nothing on the host; they are kept (hover, references) marked `inactive`.
+ */
+function applySocketActivation(facts: PortFact[]): PortFact[] {
+  const activated = new Map<string, PortFact>();
+  for (const f of facts) if (f.socketFor && f.role === 'listen' && !activated.has(f.socketFor)) activated.set(f.socketFor, f);
+  if (activated.size === 0) return facts;
+  return facts.map((f) => {
+    const by = f.role === 'listen' && !f.socketFor ? activated.get(f.program) : undefined;
+    if (!by) return f;
+    const unit = by.context.split(' ')[0];
+    const inactive = `${unit} is on this host: systemd binds its Listen sockets for ${f.program} (socket activation), not this setting`;
+    return { ...f, inactive, detail: `${f.detail ?? `${f.program} listens on port ${f.port}`}: but ${inactive}` };
+  });
 }
 
 /**
@@ -93,12 +110,13 @@ export function buildHostModel(host: string, instances: readonly HostInstance[],
     if (instance.firewall) firewalls.push({ root: instance.root, format: instance.format, firewall: instance.firewall });
     if (instance.format === 'compose') composeProjects.push({ root: instance.root, services: instance.output.services ?? [] });
   }
+  const hostFacts = applySocketActivation(facts);
   return {
     host,
     instances,
-    facts,
-    binds: facts.filter(isBind),
-    upstreams: facts.filter((f) => f.role === 'upstream'),
+    facts: hostFacts,
+    binds: hostFacts.filter(isBind),
+    upstreams: hostFacts.filter((f) => f.role === 'upstream'),
     composeProjects,
     firewalls,
   };

@@ -139,6 +139,13 @@ export interface PortFact {
   reusePort?: boolean;
   /** compose publish: the service and the container port(s) it forwards to. */
   target?: { service: string; port: number; portEnd: number };
+  /**
+   * systemd binds this socket for the program named (socket activation: ssh.socket for sshd). On a
+   * host with such a socket, the program's own listen settings bind nothing (see `inactive`).
+   */
+  socketFor?: string;
+  /** Why this listen mention binds nothing on its host (set by the host model: sshd_config's Port under ssh.socket). */
+  inactive?: string;
 }
 
 /** An include directive as written; the workspace model resolves it to files. */
@@ -253,7 +260,8 @@ export type FormatId =
   | 'haproxy'
   | 'caddy'
   | 'quadlet'
-  | 'dockerfile';
+  | 'dockerfile'
+  | 'systemd-socket';
 
 export interface FileParse {
   format: FormatId;

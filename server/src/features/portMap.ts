@@ -183,7 +183,7 @@ export function verdicts(engine: Engine, firewalls: readonly FirewallInstance[],
 /** The address families the port's binds use; both when nothing binds it (a rule alone). */
 function familiesOf(group: PortFact[]): IpFamily[] {
   const families = new Set<IpFamily>();
-  for (const f of group.filter((g) => g.role === 'listen' || g.role === 'publish')) {
+  for (const f of group.filter((g) => (g.role === 'listen' || g.role === 'publish') && !g.inactive)) {
     if (f.family) families.add(f.family);
     if (f.family === 'ipv6' && f.v6only === false) families.add('ipv4');
   }

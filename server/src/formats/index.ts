@@ -15,6 +15,7 @@ import { createHaproxyModule } from './haproxy';
 import { createCaddyModule } from './caddy';
 import { createQuadletModule } from './quadlet';
 import { createDockerfileModule } from './dockerfile';
+import { createSocketModule } from './socket';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -27,6 +28,7 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createSshdModule((name) => registry.serviceToPort(name, 'tcp')),
     // Before nginx: a resolved.conf under a folder named like nginx is still resolved's.
     createResolvedModule(),
+    createSocketModule(),
     createApacheModule(),
     createHaproxyModule(),
     createCaddyModule(),

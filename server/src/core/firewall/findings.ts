@@ -67,7 +67,7 @@ export function sshLockout(host: HostModel): JudgedMention[] | undefined {
 function usedPorts(host: HostModel): { protocol: string; from: number; to: number }[] {
   const out: { protocol: string; from: number; to: number }[] = [];
   for (const f of host.facts)
-    if (f.role === 'listen' || f.role === 'publish' || f.role === 'forward') out.push({ protocol: f.protocol, from: f.port, to: f.portEnd });
+    if ((f.role === 'listen' || f.role === 'publish' || f.role === 'forward') && !f.inactive) out.push({ protocol: f.protocol, from: f.port, to: f.portEnd });
   for (const fw of host.firewalls)
     for (const fwd of fw.firewall.forwards) {
       for (const r of fwd.ports ?? []) out.push({ protocol: fwd.protocol, from: r.from, to: r.to });

@@ -1,0 +1,268 @@
+/**
+ * systemd `.socket` units (systemd.socket(5), systemd 252): the sockets systemd binds itself and
+ * hands to a service. Read from the [Socket] section:
+ * - `ListenStream=` (TCP), `ListenDatagram=` (UDP), `ListenSequentialPacket=` (AF_UNIX only: an IP
+ *   address there is refused) with socket_address_parse()'s forms: `PORT` (the IPv6 wildcard, which
+ *   takes IPv4 too unless BindIPv6Only=ipv6-only), `IPV4:PORT`, `[IPV6]:PORT`; a path (`/run/x.sock`),
+ *   an abstract name (`@x`) or `vsock:` binds no port and is skipped; a value with a `%` specifier is
+ *   not judged. Port 0, above 65535, a host name or a bare address: systemd logs and ignores the line.
+ * - `BindIPv6Only=` default | both | ipv6-only, `ReusePort=`, `FreeBind=` (booleans).
+ * - An empty `ListenStream=` (or any Listen*=) resets every listen setting read before it.
+ * Drop-ins `<unit>.d/*.conf` (beside the unit, and in /etc/systemd/system/<unit>.d/) are read after the
+ * unit in file-name order, a drop-in of /etc hiding one of the same name elsewhere. A drop-in without
+ * its unit in the workspace says only what it writes, except for ssh.socket, whose stock unit (Debian,
+ * Ubuntu) listens on port 22 unless the drop-in resets it.
+ * ssh.socket / sshd.socket (or a unit with Service=ssh.service / sshd.service) is sshd socket-activated:
+ * its facts carry `socketFor: 'sshd'`, and the host model then takes them, not sshd_config's Port, as
+ * what binds for sshd (core/hostModel.ts).
+ * systemd keeps going with a setting it cannot parse, so such lines get a warning, not an error.
+ */
+import * as path from 'path';
+import * as ipaddr from 'ipaddr.js';
+import { formatHostPort, parseIp } from '../../core/address';
+import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
+import { parseIni, type IniAssignment } from '../systemd/ini';
+
+export const SYSTEMD_PROGRAM = 'systemd';
+
+const LISTEN_KEYS: Record<string, 'tcp' | 'udp' | 'seqpacket' | 'other'> = {
+  ListenStream: 'tcp',
+  ListenDatagram: 'udp',
+  ListenSequentialPacket: 'seqpacket',
+  ListenFIFO: 'other',
+  ListenSpecial: 'other',
+  ListenNetlink: 'other',
+  ListenMessageQueue: 'other',
+  ListenUSBFunction: 'other',
+};
+
+interface Listen {
+  protocol: Protocol;
+  family: IpFamily;
+  /** undefined: the wildcard of the family. */
+  address?: string;
+  port: number;
+  span: Span;
+  file: string;
+  text: string;
+  key: string;
+}
+
+type Setting =
+  | { kind: 'listen'; listen: Listen }
+  | { kind: 'reset' }
+  | { kind: 'bindIPv6Only'; value: 'default' | 'both' | 'ipv6-only' }
+  | { kind: 'reusePort'; value: boolean };
+
+export interface SocketExtra {
+  settings: Setting[];
+  /** Service= as written (which service the socket activates). */
+  service?: string;
+  /** Where the [Socket] section starts. */
+  sectionSpan?: Span;
+}
+
+const TRUE_WORDS = new Set(['1', 'yes', 'y', 'true', 't', 'on']);
+const FALSE_WORDS = new Set(['0', 'no', 'n', 'false', 'f', 'off']);
+
+function warning(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string): Finding {
+  return { file, span, severity: 'warning', code, message };
+}
+
+/** inet_pton(): a dotted quad; `{}` for 0.0.0.0 (the wildcard). */
+function ipv4(text: string): { address?: string } | undefined {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  if (text.split('.').some((p) => p.length > 1 && p.startsWith('0'))) return undefined;
+  return { address: parseIp(text)?.address };
+}
+
+/** socket_address_parse() for an IP socket; a string is what systemd says when it ignores the line. */
+function readAddress(value: string): { family: IpFamily; address?: string; port: number; portAt: number; portText: string } | string | undefined {
+  const port = (text: string): number | string => {
+    if (!/^\d+$/.test(text)) return 'Invalid argument';
+    const n = Number(text);
+    if (n === 0) return 'Invalid argument';
+    return n > 65535 ? 'Numerical result out of range' : n;
+  };
+  if (value.startsWith('[')) {
+    const close = value.indexOf(']');
+    if (close < 0 || value[close + 1] !== ':') return 'Invalid argument';
+    const ip = parseIp(value.slice(1, close));
+    if (!ip || ip.family !== 'ipv6') return 'Invalid argument';
+    const p = port(value.slice(close + 2));
+    if (typeof p === 'string') return p;
+    return { family: 'ipv6', address: ip.address, port: p, portAt: close + 2, portText: value.slice(close + 2) };
+  }
+  const colon = value.lastIndexOf(':');
+  if (colon < 0) {
+    const p = port(value);
+    if (typeof p === 'string') return p;
+    return { family: 'ipv6', port: p, portAt: 0, portText: value };
+  }
+  const a = ipv4(value.slice(0, colon));
+  if (a === undefined) return 'Invalid argument';
+  const p = port(value.slice(colon + 1));
+  if (typeof p === 'string') return p;
+  return { family: 'ipv4', address: a.address, port: p, portAt: colon + 1, portText: value.slice(colon + 1) };
+}
+
+function readListen(a: IniAssignment, kind: 'tcp' | 'udp' | 'seqpacket', file: string, findings: Finding[]): Listen | undefined {
+  const v = a.value;
+  if (v.startsWith('/') || v.startsWith('@') || v.startsWith('vsock:') || v.includes('%')) return undefined;
+  const got = readAddress(v);
+  if (typeof got === 'string' || got === undefined) {
+    const code = got === 'Numerical result out of range' || /^\d+$/.test(v) || /:\d+$/.test(v) ? 'invalid-port' : 'syntax';
+    const hint = code === 'invalid-port' ? 'a port is 1-65535' : 'write PORT, IPV4:PORT or [IPV6]:PORT (no host names)';
+    findings.push(warning(file, a.valueSpan, code, `${a.key}=${v}: ${hint}; systemd ignores this line.`));
+    return undefined;
+  }
+  if (kind === 'seqpacket') {
+    findings.push(
+      warning(file, a.valueSpan, 'syntax', `ListenSequentialPacket= takes a unix socket path; systemd ignores ${v} (address family not supported).`),
+    );
+    return undefined;
+  }
+  const span = a.plain ? { start: a.valueSpan.start + got.portAt, end: a.valueSpan.start + got.portAt + got.portText.length } : a.valueSpan;
+  return { protocol: kind, family: got.family, address: got.address, port: got.port, span, file, text: v, key: a.key };
+}
+
+function parseSocket(text: string, file: string): FileParse {
+  const ini = parseIni(text);
+  const findings: Finding[] = [];
+  const settings: Setting[] = [];
+  let service: string | undefined;
+  for (const a of ini.assignments) {
+    if (a.section !== 'Socket') continue;
+    const kind = LISTEN_KEYS[a.key];
+    if (kind !== undefined) {
+      if (a.value === '') settings.push({ kind: 'reset' });
+      else if (kind !== 'other') {
+        const listen = readListen(a, kind, file, findings);
+        if (listen) settings.push({ kind: 'listen', listen });
+      }
+    } else if (a.key === 'BindIPv6Only') {
+      if (a.value === 'default' || a.value === 'both' || a.value === 'ipv6-only') settings.push({ kind: 'bindIPv6Only', value: a.value });
+      else if (a.value !== '')
+        findings.push(warning(file, a.valueSpan, 'syntax', `Bad BindIPv6Only=${a.value}: systemd accepts default, both or ipv6-only, and ignores this line.`));
+    } else if (a.key === 'ReusePort' || a.key === 'FreeBind') {
+      const v = a.value.toLowerCase();
+      if (!TRUE_WORDS.has(v) && !FALSE_WORDS.has(v))
+        findings.push(warning(file, a.valueSpan, 'syntax', `Bad ${a.key}=${a.value}: not a boolean; systemd ignores this line.`));
+      else if (a.key === 'ReusePort') settings.push({ kind: 'reusePort', value: TRUE_WORDS.has(v) });
+    } else if (a.key === 'Service') service = a.value;
+  }
+  const section = ini.sections.find((s) => s.name === 'Socket');
+  const extra: SocketExtra = { settings, service, sectionSpan: section?.span };
+  const base = path.posix.basename(file);
+  const includes = isDropIn(file)
+    ? // The other drop-ins of the same unit (a drop-in alone stands for its unit once, not once per file).
+      [{ span: { start: 0, end: 0 }, pattern: '*.conf', relativeTo: 'including-file-dir' }]
+    : [
+        { span: { start: 0, end: 0 }, pattern: `${base}.d/*.conf`, relativeTo: 'including-file-dir' },
+        { span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/${base}.d/*.conf`, relativeTo: 'including-file-dir' },
+      ];
+  return { format: 'systemd-socket', file, facts: [], findings, includes, extra };
+}
+
+function isDropIn(file: string): boolean {
+  return /(^|\/)[^/]+\.socket\.d\/[^/]+\.conf$/.test(file);
+}
+
+/** The unit a file belongs to: `ssh.socket` for ssh.socket and ssh.socket.d/x.conf. */
+function unitName(file: string): string {
+  return isDropIn(file) ? path.posix.basename(path.posix.dirname(file)).slice(0, -2) : path.posix.basename(file);
+}
+
+/** The program a socket unit binds for, when the rules know it by name (sshd). */
+function socketFor(unit: string, service: string | undefined): string | undefined {
+  if (unit === 'ssh.socket' || unit === 'sshd.socket' || unit === 'sshd@.socket') return 'sshd';
+  if (service && /^sshd?(@)?\.service$/.test(service)) return 'sshd';
+  return undefined;
+}
+
+/** Drop-ins in the order systemd reads them: by file name, one of /etc hiding a same-named one elsewhere. */
+function orderDropIns(files: FileParse[]): FileParse[] {
+  const byName = new Map<string, FileParse>();
+  const rank = (f: string) => (/\/etc\/systemd\/system\//.test(f) ? 0 : /\/run\/systemd\//.test(f) ? 1 : 2);
+  for (const f of files) {
+    const name = path.posix.basename(f.file);
+    const had = byName.get(name);
+    if (!had || rank(f.file) < rank(had.file)) byName.set(name, f);
+  }
+  return [...byName.values()].sort((a, b) => (path.posix.basename(a.file) < path.posix.basename(b.file) ? -1 : 1));
+}
+
+function link(instance: InstanceInput): InstanceOutput {
+  const findings = instance.files.flatMap((f) => f.findings);
+  const root = instance.root;
+  const unit = unitName(root.file);
+  const standalone = isDropIn(root.file);
+  const dropIns = orderDropIns(instance.files.filter((f) => isDropIn(f.file) && unitName(f.file) === unit && (standalone || f !== root)));
+  const files = standalone ? dropIns : [root, ...dropIns];
+  let listens: Listen[] = [];
+  let reset = false;
+  let v6 = 'default';
+  let reusePort = false;
+  let service: string | undefined;
+  for (const f of files) {
+    const extra = f.extra as SocketExtra | undefined;
+    if (extra?.service) service = extra.service;
+    for (const s of extra?.settings ?? []) {
+      if (s.kind === 'reset') {
+        listens = [];
+        reset = true;
+      } else if (s.kind === 'listen') listens.push(s.listen);
+      else if (s.kind === 'bindIPv6Only') v6 = s.value;
+      else reusePort = s.value;
+    }
+  }
+  const program = socketFor(unit, service);
+  const facts: PortFact[] = [];
+  const make = (l: Omit<Listen, 'key' | 'text'> & { key?: string; text?: string }, implicit?: boolean): PortFact => {
+    const v6only = l.family === 'ipv6' && v6 === 'ipv6-only' ? true : undefined;
+    const where = formatHostPort(l.family, l.address, l.port);
+    const forWhom = program ? ` for ${program} (socket activation)` : '';
+    return {
+      role: 'listen',
+      file: l.file,
+      span: l.span,
+      protocol: l.protocol,
+      port: l.port,
+      portEnd: l.port,
+      family: l.family,
+      address: l.address,
+      v6only,
+      reusePort: reusePort || undefined,
+      program: program ?? SYSTEMD_PROGRAM,
+      context: implicit ? `${unit} (stock ListenStream=22)` : `${unit} ${l.key}=${l.text}`,
+      instance: root.file,
+      implicit: implicit || undefined,
+      socketFor: program,
+      detail: `systemd listens on ${where}/${l.protocol}${l.family === 'ipv6' && !l.address && !v6only ? ' (IPv4 too)' : ''}${forWhom}: ${unit}${implicit ? ", the stock unit's ListenStream=22" : ''}`,
+    };
+  };
+  // A drop-in of ssh.socket without the unit: Debian's and Ubuntu's stock ssh.socket listen on port 22.
+  if (standalone && program === 'sshd' && !reset) {
+    const anchor = dropIns[0] ?? root;
+    const span = (anchor.extra as SocketExtra | undefined)?.sectionSpan ?? { start: 0, end: 0 };
+    facts.push(make({ protocol: 'tcp', family: 'ipv6', port: 22, span, file: anchor.file }, true));
+  }
+  const seen = new Set<string>();
+  for (const l of listens) {
+    const k = `${l.protocol}|${l.family}|${l.address}|${l.port}`;
+    if (seen.has(k)) continue; // systemd keeps one socket per address
+    seen.add(k);
+    facts.push(make(l));
+  }
+  return { facts, findings };
+}
+
+export function createSocketModule(): FormatModule {
+  return {
+    id: 'systemd-socket',
+    matchesPath: (p) => /\.socket$/.test(p) || isDropIn(p),
+    parse: (text, file) => parseSocket(text, file),
+    link,
+    isFragment: isDropIn,
+  };
+}

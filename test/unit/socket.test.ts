@@ -1,0 +1,182 @@
+import * as assert from 'assert';
+import { engineWith, offsetOf, shownFindings } from '../helpers/engine';
+import { hoverAt } from '../../server/src/features/hoverText';
+import { parseEphemeralRanges } from '../../server/src/core/portRanges';
+
+const show = (f: { family?: string; address?: string; port: number; protocol: string; v6only?: boolean }) =>
+  `${f.family === 'ipv6' ? `[${f.address ?? '::'}]` : (f.address ?? '0.0.0.0')}:${f.port}/${f.protocol}${f.family === 'ipv6' && !f.address && !f.v6only ? ' dual' : ''}`;
+
+/** Host binds (what takes a port) of the workspace, as "address:port/proto program". */
+const binds = (files: Record<string, string>) => {
+  const e = engineWith(files);
+  e.analyze();
+  return [...e.hostModels().values()]
+    .flatMap((h) => h.binds)
+    .map((f) => `${show(f)} ${f.program}`)
+    .sort();
+};
+
+const UNIT = 'etc/systemd/system/web.socket';
+
+describe('systemd .socket units', () => {
+  it('reads ListenStream and ListenDatagram in every address form, with exact spans', () => {
+    const text =
+      '[Unit]\nDescription=x\n[Socket]\nListenStream=8080\nListenStream=127.0.0.1:8081\nListenStream=[::1]:8082\n' +
+      'ListenStream=[2001:db8::1]:8083\nListenDatagram=0.0.0.0:5353\nListenStream=/run/web.sock\nListenStream=@abstract\n';
+    const e = engineWith({ [UNIT]: text });
+    const facts = e.analyze().facts.map(({ fact }) => fact);
+    assert.deepStrictEqual(
+      facts.map((f) => [show(f), text.slice(f.span.start, f.span.end), f.program]),
+      [
+        ['[::]:8080/tcp dual', '8080', 'systemd'],
+        ['127.0.0.1:8081/tcp', '8081', 'systemd'],
+        ['[::1]:8082/tcp', '8082', 'systemd'],
+        ['[2001:db8::1]:8083/tcp', '8083', 'systemd'],
+        ['0.0.0.0:5353/udp', '5353', 'systemd'],
+      ],
+    );
+    assert.deepStrictEqual(shownFindings(e), []);
+  });
+
+  it('only the [Socket] section counts; keys are case-sensitive', () => {
+    assert.deepStrictEqual(binds({ [UNIT]: '[Service]\nListenStream=80\n[Socket]\nlistenstream=81\nListenStream=82\n' }), ['[::]:82/tcp dual systemd']);
+  });
+
+  it('BindIPv6Only=ipv6-only makes the port-only socket IPv6 alone; both and default take IPv4 too', () => {
+    assert.deepStrictEqual(binds({ [UNIT]: '[Socket]\nListenStream=80\nBindIPv6Only=ipv6-only\n' }), ['[::]:80/tcp systemd']);
+    assert.deepStrictEqual(binds({ [UNIT]: '[Socket]\nListenStream=80\nBindIPv6Only=both\n' }), ['[::]:80/tcp dual systemd']);
+  });
+
+  it('a dual-stack socket conflicts with an IPv4 wildcard bind of nginx; an ipv6-only one does not', () => {
+    const nginx = { 'etc/nginx/nginx.conf': 'events {}\nhttp { server { listen 0.0.0.0:80; } }\n' };
+    const dual = shownFindings(engineWith({ ...nginx, [UNIT]: '[Socket]\nListenStream=80\n' })).filter((f) => f.code === 'port-conflict');
+    assert.deepStrictEqual(
+      dual.map((f) => [f.file.replace('/ws/', ''), f.text]),
+      [
+        [UNIT, '80'],
+        ['etc/nginx/nginx.conf', '80'],
+      ],
+    );
+    const v6 = shownFindings(engineWith({ ...nginx, [UNIT]: '[Socket]\nListenStream=80\nBindIPv6Only=ipv6-only\n' }));
+    assert.deepStrictEqual(
+      v6.filter((f) => f.code === 'port-conflict'),
+      [],
+    );
+  });
+
+  it('warns where systemd ignores the line: port 0 or above 65535, host names, bare addresses, SequentialPacket on IP, bad booleans', () => {
+    const text =
+      '[Socket]\nListenStream=0\nListenStream=65536\nListenStream=localhost:80\nListenStream=127.0.0.1\nListenStream=::1:80\n' +
+      'ListenSequentialPacket=8080\nBindIPv6Only=maybe\nFreeBind=perhaps\nReusePort=x\nListenStream=81\n';
+    const got = shownFindings(engineWith({ [UNIT]: text })).map((f) => [f.line, f.code, f.severity, f.text]);
+    assert.deepStrictEqual(got, [
+      [2, 'invalid-port', 'warning', '0'],
+      [3, 'invalid-port', 'warning', '65536'],
+      [4, 'invalid-port', 'warning', 'localhost:80'],
+      [5, 'syntax', 'warning', '127.0.0.1'],
+      [6, 'invalid-port', 'warning', '::1:80'],
+      [7, 'syntax', 'warning', '8080'],
+      [8, 'syntax', 'warning', 'maybe'],
+      [9, 'syntax', 'warning', 'perhaps'],
+      [10, 'syntax', 'warning', 'x'],
+    ]);
+    assert.deepStrictEqual(binds({ [UNIT]: text }), ['[::]:81/tcp dual systemd']);
+  });
+
+  it('drop-ins are read after the unit in file-name order; an empty ListenStream= resets every listen before it', () => {
+    const files = {
+      'usr/lib/systemd/system/web.socket': '[Socket]\nListenStream=80\nListenDatagram=53\n',
+      'etc/systemd/system/web.socket.d/20-more.conf': '[Socket]\nListenStream=8443\n',
+      'etc/systemd/system/web.socket.d/10-reset.conf': '[Socket]\nListenStream=\nListenStream=127.0.0.1:8080\n',
+    };
+    assert.deepStrictEqual(binds(files), ['127.0.0.1:8080/tcp systemd', '[::]:8443/tcp dual systemd']);
+    // Without the reset the unit's own sockets stay.
+    const noReset = { ...files, 'etc/systemd/system/web.socket.d/10-reset.conf': '[Socket]\nListenStream=127.0.0.1:8080\n' };
+    assert.deepStrictEqual(binds(noReset), [
+      '127.0.0.1:8080/tcp systemd',
+      '[::]:53/udp dual systemd',
+      '[::]:80/tcp dual systemd',
+      '[::]:8443/tcp dual systemd',
+    ]);
+  });
+
+  it('a drop-in of /etc hides a same-named one of /usr/lib', () => {
+    const files = {
+      'usr/lib/systemd/system/web.socket': '[Socket]\nListenStream=80\n',
+      'usr/lib/systemd/system/web.socket.d/override.conf': '[Socket]\nListenStream=81\n',
+      'etc/systemd/system/web.socket.d/override.conf': '[Socket]\nListenStream=82\n',
+    };
+    assert.deepStrictEqual(binds(files), ['[::]:80/tcp dual systemd', '[::]:82/tcp dual systemd']);
+  });
+
+  it('several drop-ins without their unit stand for one socket unit (no conflict with themselves)', () => {
+    const files = {
+      'etc/systemd/system/web.socket.d/a.conf': '[Socket]\nListenStream=9000\n',
+      'etc/systemd/system/web.socket.d/b.conf': '[Socket]\nListenStream=9001\n',
+    };
+    assert.deepStrictEqual(binds(files), ['[::]:9000/tcp dual systemd', '[::]:9001/tcp dual systemd']);
+    assert.deepStrictEqual(shownFindings(engineWith(files)), []);
+  });
+
+  it('the same address twice is one socket, not a conflict', () => {
+    assert.deepStrictEqual(shownFindings(engineWith({ [UNIT]: '[Socket]\nListenStream=80\nListenStream=80\n' })), []);
+  });
+
+  it('hovers a socket port', () => {
+    const text = '[Socket]\nListenStream=127.0.0.1:8081\n';
+    const h = hoverAt(engineWith({ [UNIT]: text }), `/ws/${UNIT}`, offsetOf(text, '8081'), parseEphemeralRanges(undefined))!;
+    assert.match(h.markdown, /systemd listens on 127\.0\.0\.1:8081\/tcp: web\.socket/);
+  });
+});
+
+describe('ssh.socket: socket-activated sshd (Debian, Ubuntu)', () => {
+  const SSHD = 'etc/ssh/sshd_config';
+  const SOCKET = 'usr/lib/systemd/system/ssh.socket';
+
+  it("with ssh.socket on the host, its ListenStream binds for sshd and sshd_config's Port binds nothing", () => {
+    const files = { [SSHD]: 'Port 2222\n', [SOCKET]: '[Socket]\nListenStream=22\nAccept=no\n' };
+    assert.deepStrictEqual(binds(files), ['[::]:22/tcp dual sshd']);
+    // Without ssh.socket, sshd_config's Port is what binds.
+    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n' }), ['0.0.0.0:2222/tcp sshd', '[::]:2222/tcp sshd']);
+  });
+
+  it("the hover of sshd_config's Port says it does not bind, and why", () => {
+    const text = 'Port 2222\n';
+    const e = engineWith({ [SSHD]: text, [SOCKET]: '[Socket]\nListenStream=22\n' });
+    const h = hoverAt(e, `/ws/${SSHD}`, offsetOf(text, '2222'), parseEphemeralRanges(undefined))!;
+    assert.match(h.markdown, /ssh\.socket is on this host: systemd binds its Listen sockets for sshd \(socket activation\), not this setting/);
+  });
+
+  it('ssh-lockout judges the socket: fires when the firewall opens only the Port of sshd_config, silent when it opens the socket port', () => {
+    const fw = (port: number) => ({ 'etc/iptables/rules.v4': `*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport ${port} -j ACCEPT\nCOMMIT\n` });
+    const files = { [SSHD]: 'Port 2222\n', [SOCKET]: '[Socket]\nListenStream=0.0.0.0:22\n' };
+    const fired = shownFindings(engineWith({ ...files, ...fw(2222) })).filter((f) => f.code === 'ssh-lockout');
+    assert.deepStrictEqual(
+      fired.map((f) => [f.file, f.line, f.text]),
+      [[`/ws/${SOCKET}`, 2, '22']],
+    );
+    assert.deepStrictEqual(
+      shownFindings(engineWith({ ...files, ...fw(22) })).filter((f) => f.code === 'ssh-lockout'),
+      [],
+    );
+  });
+
+  it('a drop-in of ssh.socket alone: the stock unit listens on 22 unless the drop-in resets it', () => {
+    const dropIn = 'etc/systemd/system/ssh.socket.d/listen.conf';
+    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [dropIn]: '[Socket]\nListenStream=\nListenStream=2200\n' }), ['[::]:2200/tcp dual sshd']);
+    assert.deepStrictEqual(binds({ [dropIn]: '[Socket]\nListenStream=2200\n' }), ['[::]:22/tcp dual sshd', '[::]:2200/tcp dual sshd']);
+  });
+
+  it('sshd.socket (Fedora, Arch) and Service=ssh.service bind for sshd too; another socket leaves sshd_config alone', () => {
+    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/sshd.socket': '[Socket]\nListenStream=22\nAccept=yes\n' }), [
+      '[::]:22/tcp dual sshd',
+    ]);
+    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/admin.socket': '[Socket]\nListenStream=2022\nService=ssh.service\n' }), [
+      '[::]:2022/tcp dual sshd',
+    ]);
+    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\nAddressFamily inet\n', [UNIT]: '[Socket]\nListenStream=8080\n' }), [
+      '0.0.0.0:2222/tcp sshd',
+      '[::]:8080/tcp dual systemd',
+    ]);
+  });
+});
