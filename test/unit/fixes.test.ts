@@ -80,6 +80,20 @@ describe('quick fixes that repair', () => {
     );
   });
 
+  it('port-conflict: no "Use port N" on a line two nginx instances read (it collides with itself; rewriting it moves both)', () => {
+    const root = 'events {}\nhttp {\n  include conf.d/*.conf;\n}\n';
+    const files = { [NGINX]: root, 'etc/nginx/nginx-tls.conf': root, 'etc/nginx/conf.d/status.conf': 'server {\n  listen 127.0.0.1:8080;\n}\n' };
+    const shared = findings(files).filter((f) => f.code === 'port-conflict' && f.file === '/ws/etc/nginx/conf.d/status.conf');
+    assert.strictEqual(shared.length, 1);
+    assert.deepStrictEqual(
+      (shared[0].fixes ?? []).map((x) => x.title).filter((t) => t.startsWith('Use port')),
+      [],
+    );
+    // Beside a program of its own, the other side still gets its fixes.
+    const withSshd = findings({ ...files, 'etc/ssh/sshd_config': 'Port 8080\n' }).filter((f) => f.code === 'port-conflict');
+    assert.ok(withSshd.some((f) => f.file === '/ws/etc/ssh/sshd_config' && f.fixes?.some((x) => x.title.startsWith('Use port'))));
+  });
+
   it('a port written through a variable is not rewritten', () => {
     const files = { [COMPOSE]: 'services:\n  web:\n    image: x\n    ports:\n      - "${P:-50000}:80"\n' };
     for (const f of findings(files)) assert.ok(!(f.fixes ?? []).some((x) => x.title.startsWith('Use port')), f.message);

@@ -58,13 +58,14 @@ export interface Report {
   findings: ReportFinding[];
 }
 
-interface Loaded {
+export interface Loaded {
   engine: Engine;
   aliases: Map<string, string>;
   skipped: SkippedFile[];
 }
 
-function load(paths: string[], cwd: string): Loaded {
+/** The engine over `paths` as the command line reads them (folders scanned, their hosts and aliases set), before any analysis. */
+export function load(paths: string[], cwd: string): Loaded {
   const registry = loadRegistry();
   const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
   const engine = new Engine(modules, registry, RULES);

@@ -17,7 +17,7 @@ export const portConflict = createRule({
     fixes: [
       {
         title: 'Use port N (free on this host)',
-        when: 'On each side of a conflict between programs (an nginx listen, an sshd Port, the host side of a compose publish), 2-3 ports near the original that nothing on the host binds, publishes, points at or names in a firewall rule, outside the ephemeral ranges, unregistered ports first. Only the port digits change (a port from a variable is not rewritten).',
+        when: 'On each side of a conflict between programs (an nginx listen, an sshd Port, the host side of a compose publish; not a line two instances read, which would move both sides), 2-3 ports near the original that nothing on the host binds, publishes, points at or names in a firewall rule, outside the ephemeral ranges, unregistered ports first. Only the port digits change (a port from a variable is not rewritten).',
       },
       { title: 'Ignore port-conflict on every side', when: 'A `portolan-ignore port-conflict` comment above this line and above each line it collides with.' },
     ],
@@ -52,6 +52,8 @@ export const portConflict = createRule({
         if (f.messageId === CONFLICT_MESSAGES.sshdTwice) continue; // one sshd twice: the duplicate line is the thing to remove
         const fact = factAt(host, f.file, f.span);
         if (!fact) continue;
+        // The same line read by two instances collides with itself: rewriting it moves both sides.
+        if (f.data?.other?.some((o) => o.file === f.file && o.span.start === f.span.start && o.span.end === f.span.end)) continue;
         const fixes = usePortFixes(ctx, host, fact, { preferFirst: false, why: '(free on this host)' });
         if (fixes.length > 0) f.fixes = [...(f.fixes ?? []), ...fixes];
       }
