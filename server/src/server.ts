@@ -8,6 +8,7 @@ import {
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
+  LSPErrorCodes,
   MessageType,
   ShowMessageNotification,
   ProposedFeatures,
@@ -31,11 +32,16 @@ import type { FeatureOptions, ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
-import type { FormatId } from './core/types';
+import type { Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 
 const VERSION = '0.1.0';
-const connection = createConnection(ProposedFeatures.all);
+// A request the client cancelled before the server got to it is answered "cancelled" without being computed.
+const connection = createConnection(ProposedFeatures.all, {
+  connectionStrategy: {
+    cancelUndispatched: () => ({ jsonrpc: '2.0', id: null, error: { code: LSPErrorCodes.RequestCancelled, message: 'Request cancelled' } }),
+  },
+});
 const documents = new TextDocuments(TextDocument);
 const registry = loadRegistry();
 const modules = createFormatModules(registry, { firewalldServices: loadFirewalldServices() });
@@ -54,6 +60,13 @@ let featureOptions: FeatureOptions = { codeLens: true, inlayHints: false };
 let lastSettingsWarning = '';
 /** What was last sent for each file, so unchanged files are not re-published. */
 const published = new Map<string, string>();
+/**
+ * What each file's last diagnostics were made from: the engine keeps a file's findings array while
+ * they do not change, so the same array and the same text need no new diagnostics (an edit costs
+ * the files it changed, not every file with findings).
+ */
+const publishedFrom = new Map<string, { findings: readonly Finding[]; text: string | undefined }>();
+const NO_FINDINGS: readonly Finding[] = [];
 
 /** Language ids clients send (VS Code's and Neovim's filetypes) that name a format outright. */
 const LANGUAGE_FORMATS: Record<string, FormatId> = { 'sshd-config': 'sshd', sshdconfig: 'sshd', nginx: 'nginx', dockercompose: 'compose' };
@@ -90,12 +103,43 @@ connection.onInitialized(async () => {
     `Portolan language server ${VERSION} started (Node ${process.version}, pid ${process.pid}); folders: ${folders.join(', ') || 'none'}`,
   );
   await loadSettings();
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin('Portolan', 0, `Reading ${folders.length === 1 ? 'the workspace folder' : `${folders.length} workspace folders`}`);
   for (const folder of folders) loadFolder(folder);
-  sendStatus({ state: 'analysing', files: engine.fileNames().length });
-  await new Promise((resolve) => setImmediate(resolve)); // lets the client show "analysing" before the first analysis
+  const fileCount = engine.fileNames().length;
+  progress.report(10, `Analysing ${fileCount.toLocaleString('en')} files`);
+  sendStatus({ state: 'analysing', files: fileCount });
+  await new Promise((resolve) => setImmediate(resolve)); // lets the client show "analysing" and open its documents first
+  publishOpenFirst();
+  progress.report(50, `Analysing ${fileCount.toLocaleString('en')} files`);
+  await new Promise((resolve) => setImmediate(resolve));
+  loaded = true;
   publishAll('analysed');
+  progress.done();
   if (hasWorkspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(({ added, removed }) => changeFolders(added, removed));
 });
+
+/**
+ * Cold start on a big workspace: the open documents' hosts are analysed on their own first (a
+ * scoped engine over their files), so the files the user looks at get their diagnostics before
+ * the rest of the workspace is analysed. Skipped when those hosts hold most of the workspace.
+ */
+function publishOpenFirst(): void {
+  const open = documents
+    .all()
+    .map((d) => pathOf(d.uri))
+    .filter((f): f is string => !!f && engine.hasFile(f));
+  if (open.length === 0) return;
+  const hosts = new Set(open.map((f) => engine.hosts.hostOf(f)));
+  const files = engine.fileNames().filter((f) => hosts.has(engine.hosts.hostOf(f)));
+  if (files.length * 2 > engine.fileNames().length) return;
+  const scoped = engine.scoped(files);
+  try {
+    publish(scoped.analyze(), open, scoped);
+  } catch (e) {
+    connection.console.error(`Portolan could not analyse the open files first: ${(e as Error).stack ?? e}`);
+  }
+}
 
 function changeFolders(added: WorkspaceFolder[], removed: WorkspaceFolder[]): void {
   const gone = removed.map((f) => pathOf(f.uri)).filter((p): p is string => !!p);
@@ -165,14 +209,26 @@ function loadFolder(folder: string): void {
   }
 }
 
-let scheduled = false;
+/** The workspace folders are read: until then edits wait for the first analysis. */
+let loaded = false;
+let publishTimer: NodeJS.Timeout | undefined;
+let firstPending = 0;
+/** How long the last analysis took: a burst of edits waits that long after its last edit (at most 200 ms, and 500 ms in all). */
+let lastAnalysisMs = 0;
 function schedulePublish(): void {
-  if (scheduled) return;
-  scheduled = true;
-  setImmediate(() => {
-    scheduled = false;
-    publishAll();
-  });
+  if (!loaded) return;
+  const now = Date.now();
+  if (publishTimer) {
+    if (now - firstPending > 500) return;
+    clearTimeout(publishTimer);
+  } else firstPending = now;
+  publishTimer = setTimeout(
+    () => {
+      publishTimer = undefined;
+      publishAll();
+    },
+    Math.min(200, lastAnalysisMs),
+  );
 }
 
 let generation = 0;
@@ -193,25 +249,41 @@ function publishAll(logAs?: string): void {
     return;
   }
   const durationMs = Date.now() - t0;
+  if (!logAs) lastAnalysisMs = durationMs;
   const fileCount = engine.fileNames().length;
   if (logAs) {
-    const all = [...result.findingsByFile.values()].flat();
-    const count = (s: string) => all.filter((f) => f.severity === s).length;
-    connection.console.info(`${logAs} ${fileCount} files in ${durationMs} ms: ${count('error')} errors, ${count('warning')} warnings`);
+    let errors = 0;
+    let warnings = 0;
+    for (const list of result.findingsByFile.values())
+      for (const f of list) {
+        if (f.severity === 'error') errors++;
+        else if (f.severity === 'warning') warnings++;
+      }
+    connection.console.info(`${logAs} ${fileCount} files in ${durationMs} ms: ${errors} errors, ${warnings} warnings`);
   }
+  publish(result, new Set([...published.keys(), ...result.findingsByFile.keys()]), engine);
+  sendStatus({ state: 'ready', files: fileCount, durationMs });
+}
+
+/** Sends the diagnostics of `files` that changed since they were last sent (`from` holds the texts the findings are about). */
+function publish(result: ReturnType<Engine['analyze']>, files: Iterable<string>, from: Engine): void {
   const indexes = new Map<string, LineIndex>();
   const indexOf = (file: string) => {
     let idx = indexes.get(file);
     if (!idx) {
-      const text = engine.text(file);
+      const text = from.text(file);
       if (text === undefined) return undefined;
       indexes.set(file, (idx = new LineIndex(text)));
     }
     return idx;
   };
-  const files = new Set([...published.keys(), ...result.findingsByFile.keys()]);
   for (const file of files) {
-    const findings = result.findingsByFile.get(file) ?? [];
+    const findings = result.findingsByFile.get(file) ?? NO_FINDINGS;
+    const text = from.text(file);
+    const last = publishedFrom.get(file);
+    if (last && last.findings === findings && last.text === text) continue;
+    if (findings.length === 0) publishedFrom.delete(file);
+    else publishedFrom.set(file, { findings, text });
     const index = indexOf(file);
     let diagnostics: ReturnType<typeof toDiagnostic>[];
     try {
@@ -234,7 +306,6 @@ function publishAll(logAs?: string): void {
     else published.set(file, key);
     void connection.sendDiagnostics({ uri: URI.file(file).toString(), diagnostics });
   }
-  sendStatus({ state: 'ready', files: fileCount, durationMs });
 }
 
 documents.onDidChangeContent(({ document }) => {
@@ -277,7 +348,7 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
 
 connection.onDidChangeConfiguration(async () => {
   await loadSettings();
-  publishAll();
+  if (loaded) publishAll();
 });
 
 const context: ServerContext = {

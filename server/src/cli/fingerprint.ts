@@ -9,7 +9,7 @@ import { LineIndex } from '../core/lineIndex';
 import type { Finding } from '../core/types';
 
 /** One fingerprint per finding of `findings` (all in the file whose text is `text`), in order. */
-export function fingerprints(text: string, shownPath: string, findings: Finding[]): string[] {
+export function fingerprints(text: string, shownPath: string, findings: readonly Finding[]): string[] {
   const index = new LineIndex(text);
   const seen = new Map<string, number>();
   return findings.map((f) => {

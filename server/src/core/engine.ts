@@ -4,8 +4,8 @@
  * context), so an edit re-parses one file; linking and host rules are recomputed from the cache.
  */
 import * as path from 'path';
-import { collectFindings } from './findings';
-import { HostAnalysis } from './hostAnalysis';
+import { FindingCollector } from './findings';
+import { HostAnalysis, type HostRun } from './hostAnalysis';
 import type { HostInstance, HostModel, HostRule, RuleContext } from './hostModel';
 import { HostMap, type ContainerMount } from './hosts';
 import { updateGraph, type GraphSource, type IncludeGraph } from './includeGraph';
@@ -16,7 +16,7 @@ import { templateMarkup, templateParse } from './templates';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, PortFact, Severity } from './types';
+import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceOutput, PortFact, Severity } from './types';
 
 export { parseSeverityOverrides, withSeverity } from './findings';
 
@@ -46,10 +46,12 @@ interface CachedParse {
 }
 
 export interface AnalysisResult {
-  findingsByFile: Map<string, Finding[]>;
-  factsByFile: Map<string, PortFact[]>;
-  /** Every fact with its host. */
-  facts: { fact: PortFact; host: string }[];
+  /** The findings of each file; a file whose findings did not change since the last analysis keeps the same array. Read-only. */
+  findingsByFile: ReadonlyMap<string, readonly Finding[]>;
+  /** The facts of each file, as its host's model holds them (a file's list is made on first use). */
+  factsByFile: ReadonlyMap<string, PortFact[]>;
+  /** Every fact with its host (made on first use). */
+  readonly facts: { fact: PortFact; host: string }[];
   formatOf: Map<string, FormatId>;
   /** The firewall of every firewall instance (root file), with its host. */
   firewalls: { root: string; host: string; firewall: FirewallFacts }[];
@@ -58,10 +60,13 @@ export interface AnalysisResult {
 export class Engine {
   private readonly files = new Map<string, FileEntry>();
   private readonly index = new FileIndex();
-  private readonly parses = new Map<string, CachedParse>();
+  private parses = new Map<string, CachedParse>();
   /** link path -> the file it is a symbolic link to (both in the workspace, same text). */
   private readonly aliases = new Map<string, string>();
   private readonly linker = new InstanceLinker(this.aliases);
+  /** The HostInstance of each link output, and the files its compose services mount. */
+  private readonly hostInstances = new WeakMap<InstanceOutput, HostInstance>();
+  private readonly mountsOf = new WeakMap<HostInstance, ContainerMount[]>();
   /**
    * The include graph of the last analysis: program instances and which file belongs to which. An
    * edit that keeps a file's includes only re-assembles the instances holding that file.
@@ -70,6 +75,8 @@ export class Engine {
   private readonly dirty = new Set<string>();
   /** Host models and their rule findings per host, valid while the host's instances keep their link outputs. */
   private readonly hostAnalysis: HostAnalysis;
+  /** Findings collected per file, kept for the files whose findings an edit did not change. */
+  private readonly collector = new FindingCollector();
   /** Include resolutions; valid while the set of files is unchanged. */
   private readonly includeCache = new Map<string, string[]>();
   private settings: EngineSettings = defaultSettings();
@@ -100,7 +107,25 @@ export class Engine {
   setSettings(settings: EngineSettings): void {
     this.settings = settings;
     this.hostAnalysis.clear();
+    this.collector.clear();
     this.last = undefined;
+  }
+
+  /**
+   * A new engine over some of this one's files (the same settings, folders, links and parse cache):
+   * the server analyses the open documents' hosts on their own first on a cold start.
+   */
+  scoped(files: Iterable<string>): Engine {
+    const scoped = new Engine(this.modules, this.registry, this.rules);
+    scoped.setSettings(this.settings);
+    scoped.hosts.copyFolders(this.hosts);
+    for (const [link, target] of this.aliases) scoped.aliases.set(link, target);
+    scoped.parses = this.parses;
+    for (const file of files) {
+      const entry = this.files.get(file);
+      if (entry) scoped.setFileText(file, entry.text, entry.formatHint);
+    }
+    return scoped;
   }
 
   /**
@@ -204,46 +229,85 @@ export class Engine {
     this.dirty.clear();
     const graph = (this.graph = updateGraph(this.graphSource, this.graph, dirty));
     const { instances, firewalls } = this.linkRoots(graph);
-    if (this.hosts.setContainers(containerMounts(instances))) this.hostAnalysis.clear();
+    if (this.hosts.setContainers(this.containerMounts(instances))) this.hostAnalysis.clear();
     for (const fw of firewalls) fw.host = this.hosts.hostOf(fw.root);
     const findings: Finding[] = [];
-    const factsByFile = new Map<string, PortFact[]>();
     for (const { output } of instances) for (const f of output.findings) findings.push(f);
     const hosts = this.hostAnalysis.run(
       instances,
       (f) => this.hosts.hostOf(f),
       () => this.ruleContext(),
     );
-    // The facts as their host model holds them (socket activation marks some binds inactive there).
-    for (const { fact } of hosts.facts) {
-      const list = factsByFile.get(fact.file);
-      if (list) list.push(fact);
-      else factsByFile.set(fact.file, [fact]);
-    }
     for (const f of hosts.findings) findings.push(f);
-    const findingsByFile = collectFindings(findings, {
+    const findingsByFile = this.collector.collect(findings, {
       ignoreCodes: this.settings.ignoreCodes,
       severity: this.settings.severity,
       textOf: (file) => this.files.get(file)?.text,
       lineIndex: (file) => this.lineIndex(file),
     });
     this.lastHostsVersion = this.hosts.version;
-    this.last = { findingsByFile, factsByFile, facts: hosts.facts, formatOf: graph.formatOf, firewalls };
+    this.last = this.result(findingsByFile, hosts, graph.formatOf, firewalls);
     return this.last;
+  }
+
+  /** The facts as their host models hold them (socket activation marks some binds inactive there), by file and all together on first use. */
+  private result(
+    findingsByFile: AnalysisResult['findingsByFile'],
+    hosts: HostRun,
+    formatOf: AnalysisResult['formatOf'],
+    firewalls: AnalysisResult['firewalls'],
+  ): AnalysisResult {
+    let all: AnalysisResult['facts'] | undefined;
+    const facts = () => {
+      if (!all) {
+        all = [];
+        for (const entry of hosts.hosts) for (const f of entry.facts) all.push(f);
+      }
+      return all;
+    };
+    const analysis = this.hostAnalysis;
+    const hostMap = this.hosts;
+    return {
+      findingsByFile,
+      factsByFile: new FactsByFile((file) => analysis.factsOf(hostMap.hostOf(file), file), facts),
+      get facts() {
+        return facts();
+      },
+      formatOf,
+      firewalls,
+    };
   }
 
   /** The linked output of every root instance of the graph (a file included by another root is covered by that root's instance). */
   private linkRoots(graph: IncludeGraph): { instances: HostInstance[]; firewalls: AnalysisResult['firewalls'] } {
     const instances: HostInstance[] = [];
     const firewalls: AnalysisResult['firewalls'] = [];
-    for (const { module, input } of graph.instances.values()) {
-      if (!graph.roots.has(`${module.id}\u0000${input.root.file}`)) continue;
-      const output = this.linker.link(module, input);
-      const firewall = output.firewall ?? input.root.firewall;
-      if (firewall) firewalls.push({ root: input.root.file, host: '', firewall });
-      instances.push({ format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output, firewall });
+    for (const [key, { module, input }] of graph.instances) {
+      if (!graph.roots.has(key)) continue;
+      const output = this.linker.link(module, input, key);
+      // An instance that kept its link output is the same HostInstance (host analysis compares them).
+      let instance = this.hostInstances.get(output);
+      if (!instance || instance.root !== input.root.file || instance.format !== module.id) {
+        const firewall = output.firewall ?? input.root.firewall;
+        instance = { format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output, firewall };
+        this.hostInstances.set(output, instance);
+      }
+      if (instance.firewall) firewalls.push({ root: instance.root, host: '', firewall: instance.firewall });
+      instances.push(instance);
     }
     return { instances, firewalls };
+  }
+
+  /** The workspace files compose services mount, per compose instance (cached while its link output is the same). */
+  private containerMounts(instances: readonly HostInstance[]): ContainerMount[] {
+    const mounts: ContainerMount[] = [];
+    for (const instance of instances) {
+      if (instance.format !== 'compose') continue;
+      let own = this.mountsOf.get(instance);
+      if (!own) this.mountsOf.set(instance, (own = containerMounts(instance)));
+      for (const m of own) mounts.push(m);
+    }
+    return mounts;
   }
 
   private ruleContext(): RuleContext {
@@ -315,10 +379,10 @@ export class Engine {
     const target = publish.target;
     if (publish.role !== 'publish' || !target || !publish.instance) return [];
     const host = HostMap.containerHost(publish.instance, target.service);
-    return this.analyze()
-      .facts.filter(({ host: h }) => h === host)
-      .map(({ fact }) => fact)
-      .filter((f) => f.role === 'listen' && f.protocol === publish.protocol && f.port <= target.portEnd && f.portEnd >= target.port);
+    this.analyze();
+    return (this.hostAnalysis.modelOf(host)?.facts ?? []).filter(
+      (f) => f.role === 'listen' && f.protocol === publish.protocol && f.port <= target.portEnd && f.portEnd >= target.port,
+    );
   }
 
   /** The include directives of `file` after the last analysis, each with the files it read (for document links). Read-only. */
@@ -349,15 +413,65 @@ export class Engine {
    * forwards, and upstreams that point at this host (loopback). Container-side ports are not host ports.
    */
   sameHostUses(fact: PortFact): PortFact[] {
+    this.analyze();
     const host = this.hosts.hostOf(fact.file);
-    return this.analyze()
-      .facts.filter(
-        ({ fact: other, host: h }) =>
-          h === host && other !== fact && other.protocol === fact.protocol && other.port <= fact.portEnd && other.portEnd >= fact.port,
-      )
-      .map(({ fact: other }) => other)
+    return (this.hostAnalysis.modelOf(host)?.facts ?? [])
+      .filter((other) => other !== fact && other.protocol === fact.protocol && other.port <= fact.portEnd && other.portEnd >= fact.port)
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
+  }
+}
+
+/**
+ * The facts of each file: `get` asks the file's host (cheap after an edit); iterating makes the whole
+ * map once, from every fact in host order (what one pass over the analysis gives).
+ */
+class FactsByFile implements ReadonlyMap<string, PortFact[]> {
+  private map?: Map<string, PortFact[]>;
+
+  constructor(
+    private readonly ofFile: (file: string) => PortFact[] | undefined,
+    private readonly all: () => AnalysisResult['facts'],
+  ) {}
+
+  get(file: string): PortFact[] | undefined {
+    return this.ofFile(file);
+  }
+
+  has(file: string): boolean {
+    return this.ofFile(file) !== undefined;
+  }
+
+  private whole(): Map<string, PortFact[]> {
+    if (!this.map) {
+      this.map = new Map();
+      for (const { fact } of this.all()) if (!this.map.has(fact.file)) this.map.set(fact.file, this.ofFile(fact.file)!);
+    }
+    return this.map;
+  }
+
+  get size(): number {
+    return this.whole().size;
+  }
+
+  forEach(fn: (value: PortFact[], key: string, map: ReadonlyMap<string, PortFact[]>) => void): void {
+    for (const [k, v] of this.whole()) fn(v, k, this);
+  }
+
+  keys(): MapIterator<string> {
+    return this.whole().keys();
+  }
+
+  values(): MapIterator<PortFact[]> {
+    return this.whole().values();
+  }
+
+  entries(): MapIterator<[string, PortFact[]]> {
+    return this.whole().entries();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, PortFact[]]> {
+    return this.whole().entries();
   }
 }
 
@@ -372,22 +486,19 @@ function byContent(modules: FormatModule[], inFolder: string, text: string): For
 }
 
 /**
- * The workspace files compose services mount, each on its container's host: a mounted nginx config
+ * The workspace files one compose instance's services mount, each on its container's host: a mounted nginx config
  * listens inside the container, reached from the host only through the service's published ports.
  * A service on `network_mode: host` runs on the host itself; `service:x` shares x's container.
  */
-function containerMounts(instances: readonly HostInstance[]): ContainerMount[] {
+function containerMounts(instance: HostInstance): ContainerMount[] {
   const mounts: ContainerMount[] = [];
-  for (const instance of instances) {
-    if (instance.format !== 'compose') continue;
-    for (const s of instance.output.services ?? []) {
-      const mode = s.networkMode ?? '';
-      if (mode === 'host') continue;
-      const shared = /^service:(.+)$/.exec(mode)?.[1];
-      const host = HostMap.containerHost(instance.root, shared ?? s.name);
-      // A mount of the project's own directory (`.:/app`) holds the compose files: they stay on the host.
-      for (const m of s.mounts ?? []) if (!isUnder(instance.root, m.source)) mounts.push({ source: m.source, host });
-    }
+  for (const s of instance.output.services ?? []) {
+    const mode = s.networkMode ?? '';
+    if (mode === 'host') continue;
+    const shared = /^service:(.+)$/.exec(mode)?.[1];
+    const host = HostMap.containerHost(instance.root, shared ?? s.name);
+    // A mount of the project's own directory (`.:/app`) holds the compose files: they stay on the host.
+    for (const m of s.mounts ?? []) if (!isUnder(instance.root, m.source)) mounts.push({ source: m.source, host });
   }
   return mounts;
 }

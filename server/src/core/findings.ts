@@ -16,26 +16,74 @@ export interface CollectOptions {
   lineIndex(file: string): LineIndex;
 }
 
-export function collectFindings(findings: readonly Finding[], opts: CollectOptions): Map<string, Finding[]> {
-  const byFile = new Map<string, Finding[]>();
+interface CollectedFile {
+  raw: Finding[];
+  text: string | undefined;
+  kept: Finding[];
+  /** Index in `raw` of the first finding kept (-1: none). */
+  first: number;
+}
+
+/**
+ * Collection per file, cached: a file whose raw findings are the very same objects as last time
+ * (and whose text is the same) keeps its collected list (the same array), so an edit re-collects
+ * only the files whose findings changed. Files come out in the order of their first kept finding,
+ * as one pass over every finding would give them.
+ */
+export class FindingCollector {
+  private cache = new Map<string, CollectedFile>();
+
+  /** Forget everything (the settings that collection reads changed). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  collect(findings: readonly Finding[], opts: CollectOptions): Map<string, Finding[]> {
+    const raw = new Map<string, { list: Finding[]; seqs: number[] }>();
+    findings.forEach((f, seq) => {
+      const entry = raw.get(f.file);
+      if (entry) {
+        entry.list.push(f);
+        entry.seqs.push(seq);
+      } else raw.set(f.file, { list: [f], seqs: [seq] });
+    });
+    const cache = new Map<string, CollectedFile>();
+    const files: { file: string; seq: number; kept: Finding[] }[] = [];
+    for (const [file, { list, seqs }] of raw) {
+      const text = opts.textOf(file);
+      let entry = this.cache.get(file);
+      if (!entry || entry.text !== text || !sameFindings(entry.raw, list)) entry = collectFile(list, text, opts);
+      cache.set(file, entry);
+      if (entry.first >= 0) files.push({ file, seq: seqs[entry.first], kept: entry.kept });
+    }
+    this.cache = cache;
+    files.sort((a, b) => a.seq - b.seq);
+    return new Map(files.map((f) => [f.file, f.kept]));
+  }
+}
+
+function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
+  return a.length === b.length && a.every((f, i) => f === b[i]);
+}
+
+/** One file's findings: minus the ignored and duplicates, with the user's severities, in text order. */
+function collectFile(raw: Finding[], text: string | undefined, opts: CollectOptions): CollectedFile {
+  const kept: Finding[] = [];
   const seen = new Set<string>();
   const ignored = new Set(opts.ignoreCodes ?? []);
-  const hasIgnoreComment = new Map<string, boolean>();
-  for (const f of findings) {
-    if (ignored.has(f.code)) continue;
-    const text = opts.textOf(f.file);
-    let marked = hasIgnoreComment.get(f.file);
-    if (marked === undefined) hasIgnoreComment.set(f.file, (marked = text?.includes('portolan-ignore') ?? false));
-    if (marked && ignoredByComment(text!, opts.lineIndex(f.file), f)) continue;
-    const key = `${f.file}|${f.span.start}|${f.span.end}|${f.code}|${f.message}`;
-    if (seen.has(key)) continue;
+  const marked = text?.includes('portolan-ignore') ?? false;
+  let first = -1;
+  raw.forEach((f, i) => {
+    if (ignored.has(f.code)) return;
+    if (marked && ignoredByComment(text!, opts.lineIndex(f.file), f)) return;
+    const key = `${f.span.start}|${f.span.end}|${f.code}|${f.message}`;
+    if (seen.has(key)) return;
     seen.add(key);
-    const list = byFile.get(f.file) ?? [];
-    list.push(withSeverity(f, opts.severity));
-    byFile.set(f.file, list);
-  }
-  for (const list of byFile.values()) list.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
-  return byFile;
+    if (first < 0) first = i;
+    kept.push(withSeverity(f, opts.severity));
+  });
+  kept.sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+  return { raw, text, kept, first };
 }
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];

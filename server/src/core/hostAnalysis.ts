@@ -9,34 +9,49 @@ interface HostEntry {
   model: HostModel;
   facts: { fact: PortFact; host: string }[];
   findings: Finding[];
+  /** The model's facts by file, made on first use (every fact of a file is on the file's host). */
+  byFile?: Map<string, PortFact[]>;
+}
+
+/** The hosts of an analysis in order, each with its facts and rule findings. */
+export interface HostRun {
+  hosts: readonly HostEntry[];
+  findings: Finding[];
 }
 
 export class HostAnalysis {
   private cache = new Map<string, HostEntry>();
+  /** The hosts each link output gives facts to (valid while the host mapping is: cleared with the cache). */
+  private hostsOfOutput = new WeakMap<HostInstance['output'], string[]>();
 
   constructor(private readonly rules: readonly HostRule[]) {}
 
   /** Forget every host (settings or hosts changed). */
   clear(): void {
     this.cache.clear();
+    this.hostsOfOutput = new WeakMap();
   }
 
   /**
    * The models and rule findings of every host the instances run on, in instance order. An instance
    * joins the host of every fact it gives and the host of its root file (a firewall with no port facts too).
    */
-  run(instances: readonly HostInstance[], hostOf: (file: string) => string, ctx: () => RuleContext): { facts: HostEntry['facts']; findings: Finding[] } {
+  run(instances: readonly HostInstance[], hostOf: (file: string) => string, ctx: () => RuleContext): HostRun {
     const byHost = new Map<string, HostInstance[]>();
     for (const instance of instances) {
-      const hosts = new Set(instance.output.facts.map((f) => hostOf(f.file)));
-      hosts.add(hostOf(instance.root));
+      let hosts = this.hostsOfOutput.get(instance.output);
+      if (!hosts) {
+        const set = new Set(instance.output.facts.map((f) => hostOf(f.file)));
+        set.add(hostOf(instance.root));
+        this.hostsOfOutput.set(instance.output, (hosts = [...set]));
+      }
       for (const host of hosts) {
         const list = byHost.get(host);
         if (list) list.push(instance);
         else byHost.set(host, [instance]);
       }
     }
-    const facts: HostEntry['facts'] = [];
+    const entries: HostEntry[] = [];
     const findings: Finding[] = [];
     let checks: ((host: HostModel) => Finding[])[] | undefined;
     const cache = new Map<string, HostEntry>();
@@ -48,11 +63,26 @@ export class HostAnalysis {
         entry = guardedEntry(host, list, hostOf, checks);
       }
       cache.set(host, entry);
-      for (const f of entry.facts) facts.push(f);
+      entries.push(entry);
       for (const f of entry.findings) findings.push(f);
     }
     this.cache = cache;
-    return { facts, findings };
+    return { hosts: entries, findings };
+  }
+
+  /** The facts of `file` as its host's model holds them (undefined: none). */
+  factsOf(host: string, file: string): PortFact[] | undefined {
+    const entry = this.cache.get(host);
+    if (!entry) return undefined;
+    if (!entry.byFile) {
+      entry.byFile = new Map();
+      for (const fact of entry.model.facts) {
+        const list = entry.byFile.get(fact.file);
+        if (list) list.push(fact);
+        else entry.byFile.set(fact.file, [fact]);
+      }
+    }
+    return entry.byFile.get(file);
   }
 
   models(): ReadonlyMap<string, HostModel> {

@@ -42,6 +42,13 @@ export class HostMap {
     this.version++;
   }
 
+  /** The same folders and globs as `other` (a scoped engine over some of another's files). */
+  copyFolders(other: HostMap): void {
+    this.folders = other.folders;
+    this.cache.clear();
+    this.version++;
+  }
+
   /**
    * The files compose services mount: each is that container's config, on the container's host.
    * Returns whether anything changed (then the version is bumped).

@@ -87,10 +87,10 @@ export class InstanceLinker {
   /** `aliases`: link path -> the file it is a symbolic link to; what is read through a link is reported on the target. */
   constructor(private readonly aliases: ReadonlyMap<string, string>) {}
 
-  link(module: FormatModule, input: InstanceInput): InstanceOutput {
-    const key = `${module.id}\u0000${input.root.file}`;
+  /** `key`: the instance's `format + \u0000 + root` when the caller has it already. */
+  link(module: FormatModule, input: InstanceInput, key = `${module.id}\u0000${input.root.file}`): InstanceOutput {
     const cached = this.links.get(key);
-    if (cached && sameInstance(cached.input, input)) return cached.out;
+    if (cached && (cached.input === input || sameInstance(cached.input, input))) return cached.out;
     const plain = module.link ? safeLink(module, input) : { facts: input.files.flatMap((f) => f.facts), findings: input.files.flatMap((f) => f.findings) };
     const linked = input.cut ? { ...plain, findings: plain.findings.concat(input.cut.map(cutFinding)) } : plain;
     const out = this.aliases.size > 0 ? this.onTargets(linked) : linked;

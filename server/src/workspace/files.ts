@@ -52,23 +52,19 @@ export function scanFolder(
   onSkip?: (skipped: SkippedFile) => void,
 ): FoundFile[] {
   const found: FoundFile[] = [];
-  const stack = [root];
   let realRoot: string;
   try {
-    realRoot = toPosix(fs.realpathSync(root));
+    realRoot = toPosix(fs.realpathSync.native(root));
   } catch {
     return found;
   }
+  // Each folder with its real path: a folder reached through a plain entry is its parent's real path
+  // and its name (no realpath call per folder); only a symbolic link needs resolving.
+  const stack: { dir: string; real: string }[] = [{ dir: root, real: realRoot }];
   const inside = (real: string) => real === realRoot || real.startsWith(realRoot + '/');
   const seenDirs = new Set<string>();
   while (stack.length > 0) {
-    const dir = stack.pop()!;
-    let real: string;
-    try {
-      real = fs.realpathSync(dir);
-    } catch {
-      continue;
-    }
+    const { dir, real } = stack.pop()!;
     if (seenDirs.has(real)) continue; // symlink loops
     seenDirs.add(real);
     let entries: fs.Dirent[];
@@ -82,12 +78,14 @@ export function scanFolder(
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       let aliasOf: string | undefined;
+      let realDir = `${real}/${entry.name}`;
       if (entry.isSymbolicLink()) {
         try {
           const st = fs.statSync(full);
           isDir = st.isDirectory();
           isFile = st.isFile();
           const target = toPosix(fs.realpathSync(full));
+          realDir = target;
           if (isFile && target.startsWith(realRoot + '/')) aliasOf = toPosix(path.join(root, target.slice(realRoot.length + 1)));
           // A link to a folder outside the workspace (to /) is not walked; a link to a file outside may be read.
           if (isDir && !inside(target)) {
@@ -101,7 +99,7 @@ export function scanFolder(
         }
       }
       if (isDir) {
-        if (!SKIPPED_DIRS.has(entry.name)) stack.push(full);
+        if (!SKIPPED_DIRS.has(entry.name)) stack.push({ dir: full, real: realDir });
         else onSkip?.({ path: toPosix(full), reason: 'folder never scanned (never holds configuration)' });
         continue;
       }
