@@ -197,7 +197,7 @@ async function loadSettings(): Promise<void> {
 function applyHosts(): void {
   const mapped: FolderHosts[] = folders.map((folder) => {
     const file = readFolderHosts(folder);
-    return { folder, hosts: { ...(file?.hosts ?? {}), ...hostSettings } };
+    return { ...file, folder, hosts: { ...(file?.hosts ?? {}), ...hostSettings } };
   });
   engine.hosts.setFolders(mapped);
 }

@@ -178,37 +178,40 @@ describe('port-conflict: a host range published to one container port', () => {
     conflicts(files).map((f) => [f.file.replace('/ws/', ''), f.line, f.severity, dependsOnStartOrder(f as unknown as Finding)]);
 
   it('is silent when the range has a port for every container', () => {
-    assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"') }), []);
+    assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"') }), []);
     // A fixed bind on a port no container of the range can reach: each takes one of the ports below it.
-    assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8002\n' }), []);
+    assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8002\n' }), []);
     // Another address, another protocol.
     assert.deepStrictEqual(
       conflicts({
-        'app/compose.yml': compose('"127.0.0.1:8000-8001:80"'),
+        'data/app/compose.yml': compose('"127.0.0.1:8000-8001:80"'),
         'etc/ssh/sshd_config': 'ListenAddress 127.0.0.2:8000\nListenAddress 127.0.0.2:8001\n',
       }),
       [],
     );
-    assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8001:53/udp"'), 'etc/ssh/sshd_config': 'Port 8000\nPort 8001\n' }), []);
+    assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': compose('"8000-8001:53/udp"'), 'etc/ssh/sshd_config': 'Port 8000\nPort 8001\n' }), []);
   });
 
   it('is an error on every side when more containers need a port of the range than it has', () => {
-    const files = { 'app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"', '"8000-8001:80"') };
+    const files = { 'data/app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"', '"8000-8001:80"') };
     assert.deepStrictEqual(brief(files), [
-      ['app/compose.yml', 4, 'error', false],
-      ['app/compose.yml', 7, 'error', false],
-      ['app/compose.yml', 10, 'error', false],
+      ['data/app/compose.yml', 4, 'error', false],
+      ['data/app/compose.yml', 7, 'error', false],
+      ['data/app/compose.yml', 10, 'error', false],
     ]);
     const first = conflicts(files)[0].message;
     assert.match(first, /takes one free port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp/);
-    assert.match(first, /3 containers compete for its 2 ports: docker \(service s1\) at app\/compose\.yml:7 and docker \(service s2\) at app\/compose\.yml:10/);
+    assert.match(
+      first,
+      /3 containers compete for its 2 ports: docker \(service s1\) at data\/app\/compose\.yml:7 and docker \(service s2\) at data\/app\/compose\.yml:10/,
+    );
     assert.match(first, /In every start order one of these binds fails/);
   });
 
   it('is an error when fixed binds take the whole range, naming them and how many ports are free', () => {
-    const files = { 'app/compose.yml': compose('"8000-8001:80"'), 'etc/ssh/sshd_config': 'Port 8000\nPort 8001\n' };
+    const files = { 'data/app/compose.yml': compose('"8000-8001:80"'), 'etc/ssh/sshd_config': 'Port 8000\nPort 8001\n' };
     assert.deepStrictEqual(brief(files), [
-      ['app/compose.yml', 4, 'error', false],
+      ['data/app/compose.yml', 4, 'error', false],
       ['etc/ssh/sshd_config', 1, 'error', false],
       ['etc/ssh/sshd_config', 2, 'error', false],
     ]);
@@ -219,11 +222,11 @@ describe('port-conflict: a host range published to one container port', () => {
     );
     assert.match(
       sshd.message,
-      /a port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp, of which docker \(service s0\) at app\/compose\.yml:4 takes one free port/,
+      /a port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp, of which docker \(service s0\) at data\/app\/compose\.yml:4 takes one free port/,
     );
     const related = engineWith(files)
       .analyze()
-      .findingsByFile.get('/ws/app/compose.yml')!
+      .findingsByFile.get('/ws/data/app/compose.yml')!
       .find((f) => f.code === 'port-conflict')!.related!;
     assert.deepStrictEqual(
       related.map((r) => r.file),
@@ -234,7 +237,7 @@ describe('port-conflict: a host range published to one container port', () => {
   it('counts a port as taken when it is taken on one of the addresses the range needs', () => {
     // IPv4 holds 8000 and IPv6 holds 8001: Docker needs one port free on both.
     const files = {
-      'app/compose.yml': compose('"8000-8001:80"'),
+      'data/app/compose.yml': compose('"8000-8001:80"'),
       'etc/ssh/sshd_config': 'Port 8000\nAddressFamily inet\n',
       'opt/six/sshd_config': 'Port 8001\nAddressFamily inet6\n',
     };
@@ -246,12 +249,12 @@ describe('port-conflict: a host range published to one container port', () => {
 
   it('is an error when fixed binds and containers together outnumber the ports', () => {
     const files = {
-      'app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"'),
+      'data/app/compose.yml': compose('"8000-8001:80"', '"8000-8001:80"'),
       'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server { listen 8001; }\n}\n',
     };
     assert.deepStrictEqual(brief(files), [
-      ['app/compose.yml', 4, 'error', false],
-      ['app/compose.yml', 7, 'error', false],
+      ['data/app/compose.yml', 4, 'error', false],
+      ['data/app/compose.yml', 7, 'error', false],
       ['etc/nginx/nginx.conf', 3, 'error', false],
     ]);
     assert.match(
@@ -262,9 +265,9 @@ describe('port-conflict: a host range published to one container port', () => {
 
   it('warns on both sides when only some start orders collide', () => {
     // Docker first takes 8000, which nginx wants; nginx first leaves Docker 8001.
-    const files = { 'app/compose.yml': compose('"8000-8001:80"'), 'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server { listen 8000; }\n}\n' };
+    const files = { 'data/app/compose.yml': compose('"8000-8001:80"'), 'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server { listen 8000; }\n}\n' };
     assert.deepStrictEqual(brief(files), [
-      ['app/compose.yml', 4, 'warning', true],
+      ['data/app/compose.yml', 4, 'warning', true],
       ['etc/nginx/nginx.conf', 3, 'warning', true],
     ]);
     const [docker, nginx] = conflicts(files);
@@ -274,7 +277,7 @@ describe('port-conflict: a host range published to one container port', () => {
     );
     assert.match(nginx.message, /if the container starts first it may take this port, and nginx then fails with "Address already in use"/);
     // Two containers on three ports and a fixed bind on the middle one: the second container may take it.
-    const middle = { 'app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8001\n' };
+    const middle = { 'data/app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8001\n' };
     assert.deepStrictEqual(
       brief(middle).map((b) => b.slice(2)),
       [
@@ -288,7 +291,7 @@ describe('port-conflict: a host range published to one container port', () => {
   it('warns, without naming who takes what, when there are too many start orders to try one by one', () => {
     // 13 fixed binds on 8000-8012 and one container on 8000-8013: 2^13 placements.
     const listens = Array.from({ length: 13 }, (_, i) => `  server { listen ${8000 + i}; }`).join('\n');
-    const files = { 'app/compose.yml': compose('"8000-8013:80"'), 'etc/nginx/nginx.conf': `events {}\nhttp {\n${listens}\n}\n` };
+    const files = { 'data/app/compose.yml': compose('"8000-8013:80"'), 'etc/nginx/nginx.conf': `events {}\nhttp {\n${listens}\n}\n` };
     const got = conflicts(files);
     assert.strictEqual(got.length, 14);
     assert.ok(got.every((f) => f.severity === 'warning' && dependsOnStartOrder(f as unknown as Finding)));
@@ -299,16 +302,16 @@ describe('port-conflict: a host range published to one container port', () => {
     assert.ok(conflicts(full).every((f) => f.severity === 'error'));
     // Fixed binds above every port the container can reach stay silent however many they are.
     const above = Array.from({ length: 13 }, (_, i) => `  server { listen ${8001 + i}; }`).join('\n');
-    assert.deepStrictEqual(conflicts({ 'app/compose.yml': compose('"8000-8013:80"'), 'etc/nginx/nginx.conf': `events {}\nhttp {\n${above}\n}\n` }), []);
+    assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': compose('"8000-8013:80"'), 'etc/nginx/nginx.conf': `events {}\nhttp {\n${above}\n}\n` }), []);
   });
 
   it('counts containers against ports when they are too many to try each order', () => {
     const services = (n: number) => compose(...Array.from({ length: n }, () => '"8000-8006:80"'));
-    const eight = conflicts({ 'app/compose.yml': services(8) });
+    const eight = conflicts({ 'data/app/compose.yml': services(8) });
     assert.strictEqual(eight.length, 8);
     assert.ok(eight.every((f) => f.severity === 'error'));
     assert.match(eight[0].message, /8 containers compete for its 7 ports/);
-    assert.deepStrictEqual(conflicts({ 'app/compose.yml': services(7) }), []);
+    assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': services(7) }), []);
   });
 });
 
@@ -320,22 +323,22 @@ describe('port-conflict: SO_REUSEPORT', () => {
       .sort((a, b) => a.file.localeCompare(b.file));
 
   it('two nginx that both listen with reuseport share the port', () => {
-    assert.deepStrictEqual(conflicts({ 'a/nginx.conf': nginx('8080 reuseport'), 'b/nginx.conf': nginx('8080 reuseport') }), []);
+    assert.deepStrictEqual(conflicts({ 'etc/nginx/nginx.conf': nginx('8080 reuseport'), 'opt/b/nginx.conf': nginx('8080 reuseport') }), []);
   });
 
   it('collide when only one of them sets reuseport', () => {
     assert.deepStrictEqual(
-      conflicts({ 'a/nginx.conf': nginx('8080 reuseport'), 'b/nginx.conf': nginx('8080') }).map((f) => [f.file, f.severity]),
+      conflicts({ 'etc/nginx/nginx.conf': nginx('8080 reuseport'), 'opt/b/nginx.conf': nginx('8080') }).map((f) => [f.file, f.severity]),
       [
-        ['/ws/a/nginx.conf', 'error'],
-        ['/ws/b/nginx.conf', 'error'],
+        ['/ws/etc/nginx/nginx.conf', 'error'],
+        ['/ws/opt/b/nginx.conf', 'error'],
       ],
     );
   });
 
   it('the listen that sets the socket options decides for every server of the address:port', () => {
     const both = `events {}\nhttp {\n  server { listen 8080 reuseport; }\n  server { listen 8080; server_name b; }\n}\n`;
-    const facts = engineWith({ 'a/nginx.conf': both })
+    const facts = engineWith({ 'etc/nginx/nginx.conf': both })
       .analyze()
       .facts.map(({ fact }) => fact)
       .filter((f) => f.role === 'listen');
@@ -343,7 +346,7 @@ describe('port-conflict: SO_REUSEPORT', () => {
       facts.map((f) => f.reusePort),
       [true, true],
     );
-    assert.deepStrictEqual(conflicts({ 'a/nginx.conf': both, 'b/nginx.conf': nginx('8080 reuseport') }), []);
+    assert.deepStrictEqual(conflicts({ 'etc/nginx/nginx.conf': both, 'opt/b/nginx.conf': nginx('8080 reuseport') }), []);
   });
 });
 

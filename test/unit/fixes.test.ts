@@ -11,7 +11,7 @@ import { ignoreFileFix } from '../../server/src/core/ignore';
 import { engineWith } from '../helpers/engine';
 
 const NGINX = 'etc/nginx/nginx.conf';
-const COMPOSE = 'docker-compose.yml';
+const COMPOSE = 'srv/web/docker-compose.yml';
 
 function findings(files: Record<string, string>): Finding[] {
   return [...engineWith(files).analyze().findingsByFile.values()].flat();

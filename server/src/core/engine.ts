@@ -237,6 +237,7 @@ export class Engine {
       instances,
       (f) => this.hosts.hostOf(f),
       () => this.ruleContext(),
+      (host) => this.hosts.sharingOf(host),
     );
     for (const f of hosts.findings) findings.push(f);
     const findingsByFile = this.collector.collect(findings, {

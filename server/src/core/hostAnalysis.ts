@@ -3,6 +3,7 @@
  * over it. A host whose instances all kept their link outputs keeps its model and findings. Pure.
  */
 import { buildHostModel, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
+import type { HostSharing } from './sharedHost';
 import type { Finding, PortFact } from './types';
 
 interface HostEntry {
@@ -36,7 +37,12 @@ export class HostAnalysis {
    * The models and rule findings of every host the instances run on, in instance order. An instance
    * joins the host of every fact it gives and the host of its root file (a firewall with no port facts too).
    */
-  run(instances: readonly HostInstance[], hostOf: (file: string) => string, ctx: () => RuleContext): HostRun {
+  run(
+    instances: readonly HostInstance[],
+    hostOf: (file: string) => string,
+    ctx: () => RuleContext,
+    sharingOf: (host: string) => HostSharing | undefined = () => undefined,
+  ): HostRun {
     const byHost = new Map<string, HostInstance[]>();
     for (const instance of instances) {
       let hosts = this.hostsOfOutput.get(instance.output);
@@ -60,7 +66,7 @@ export class HostAnalysis {
       if (!entry || !sameOutputs(entry.model.instances, list)) {
         const context = ctx();
         checks ??= this.rules.map((rule) => rule.create(context));
-        entry = guardedEntry(host, list, hostOf, checks);
+        entry = guardedEntry(host, list, hostOf, checks, sharingOf(host));
       }
       cache.set(host, entry);
       entries.push(entry);
@@ -95,7 +101,13 @@ export class HostAnalysis {
 }
 
 /** A host's model and findings; a rule (or the model) that throws becomes one finding on the host's first root, the other rules still run. */
-function guardedEntry(host: string, list: HostInstance[], hostOf: (file: string) => string, checks: ((host: HostModel) => Finding[])[]): HostEntry {
+function guardedEntry(
+  host: string,
+  list: HostInstance[],
+  hostOf: (file: string) => string,
+  checks: ((host: HostModel) => Finding[])[],
+  sharing: HostSharing | undefined,
+): HostEntry {
   const failed = (e: unknown): Finding => ({
     file: list[0].root,
     span: { start: 0, end: 0 },
@@ -105,7 +117,7 @@ function guardedEntry(host: string, list: HostInstance[], hostOf: (file: string)
   });
   let model: HostModel;
   try {
-    model = buildHostModel(host, list, hostOf);
+    model = buildHostModel(host, list, hostOf, sharing);
   } catch (e) {
     const empty: HostModel = { host, instances: list, facts: [], binds: [], upstreams: [], composeProjects: [], firewalls: [] };
     return { model: empty, facts: [], findings: [failed(e)] };

@@ -6,6 +6,7 @@
  */
 import type { NamedRange } from './portRanges';
 import type { PortRegistry } from './registry';
+import type { HostSharing } from './sharedHost';
 import type { DiagnosticCode, Finding, FirewallFacts, FormatId, FormatWriter, InstanceOutput, PortFact, ServiceInfo, Severity } from './types';
 
 /** One running program on the host: a root config file and what it includes (one sshd, one nginx, one compose project, one firewall). */
@@ -47,6 +48,8 @@ export interface HostModel {
   readonly composeProjects: readonly ComposeProjectInfo[];
   /** The firewall of every firewall instance rooted on this host. */
   readonly firewalls: readonly HostFirewall[];
+  /** When the host is a whole workspace folder: what it says about which of its files run together (core/sharedHost.ts). */
+  readonly sharing?: HostSharing;
 }
 
 /** Settings the rules read. */
@@ -100,7 +103,7 @@ function applySocketActivation(facts: PortFact[]): PortFact[] {
  * The model of `host` from the instances that have a file on it, in the engine's instance order.
  * `hostOf` names the host of a file.
  */
-export function buildHostModel(host: string, instances: readonly HostInstance[], hostOf: (file: string) => string): HostModel {
+export function buildHostModel(host: string, instances: readonly HostInstance[], hostOf: (file: string) => string, sharing?: HostSharing): HostModel {
   const facts: PortFact[] = [];
   const firewalls: HostFirewall[] = [];
   const composeProjects: ComposeProjectInfo[] = [];
@@ -119,5 +122,6 @@ export function buildHostModel(host: string, instances: readonly HostInstance[],
     upstreams: hostFacts.filter((f) => f.role === 'upstream'),
     composeProjects,
     firewalls,
+    sharing,
   };
 }

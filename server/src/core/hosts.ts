@@ -4,11 +4,16 @@
  */
 import picomatch from 'picomatch';
 import * as path from 'path';
+import type { HostSharing } from './sharedHost';
 
 export interface FolderHosts {
   folder: string;
   /** host name -> globs relative to the folder */
   hosts: Record<string, string[]>;
+  /** `.portolan.json` `oneHost`: true (the whole folder is one machine) or groups of globs whose files run together. */
+  oneHost?: boolean | string[][];
+  /** `.portolan.json` `hostPerProject`: every project of the folder runs on a machine of its own. */
+  hostPerProject?: boolean;
 }
 
 /** A workspace path a compose service mounts (a file or a directory): it belongs to that container's host. */
@@ -19,7 +24,7 @@ export interface ContainerMount {
 
 export class HostMap {
   private mounts: ContainerMount[] = [];
-  private folders: { folder: string; matchers: { name: string; isMatch: (p: string) => boolean }[] }[] = [];
+  private folders: { folder: string; matchers: { name: string; isMatch: (p: string) => boolean }[]; sharing: HostSharing }[] = [];
   private readonly cache = new Map<string, string>();
   /** Bumped on every change, so analyses made under the old mapping are known stale. */
   version = 0;
@@ -28,8 +33,9 @@ export class HostMap {
     // Longest folder first so nested workspace folders win.
     this.folders = [...folders]
       .sort((a, b) => b.folder.length - a.folder.length)
-      .map(({ folder, hosts }) => ({
+      .map(({ folder, hosts, oneHost, hostPerProject }) => ({
         folder,
+        sharing: { folder, oneHost: oneHost === true, groups: Array.isArray(oneHost) ? oneHost : [], hostPerProject: hostPerProject === true },
         matchers: Object.entries(hosts).map(([name, globs]) => {
           const isMatch = picomatch(globs, { dot: true });
           // The static directory of each glob: a cheap prefix test before the regex (1,000 hosts x 10,000 files).
@@ -87,6 +93,14 @@ export class HostMap {
   private containerOf(file: string): string | undefined {
     for (const m of this.mounts) if (file === m.source || file.startsWith(m.source + '/')) return m.host;
     return undefined;
+  }
+
+  /**
+   * What the folder says about which of its files run together, when `host` is a whole workspace
+   * folder; undefined for every other host (named, container, rootfs: one machine each).
+   */
+  sharingOf(host: string): HostSharing | undefined {
+    return this.folders.find((f) => f.folder === host)?.sharing;
   }
 
   /** A file as messages name it: relative to its workspace folder. */

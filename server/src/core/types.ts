@@ -79,6 +79,11 @@ export interface FindingData {
   program?: string;
   /** The other side(s): the places that collide with, block or shadow this one. */
   other?: { file: string; span: Span; program?: string; port?: number; portEnd?: number }[];
+  /**
+   * A port-conflict without certain evidence that its sides share a machine (`if-one-host`): the glob
+   * of each side's project relative to the workspace folder, this side first (the `.portolan.json` fixes write them).
+   */
+  units?: string[];
 }
 
 /**

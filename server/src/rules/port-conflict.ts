@@ -5,6 +5,7 @@
  */
 import { CONFLICT_MESSAGES, conflictFindings } from '../core/conflicts';
 import { factAt, usePortFixes } from '../core/fixes';
+import { IF_ONE_HOST, settleConflicts, sharedHostJudge } from '../core/sharedHost';
 import { createRule } from './rule';
 
 export const portConflict = createRule({
@@ -28,6 +29,8 @@ export const portConflict = createRule({
       [CONFLICT_MESSAGES.rangeShortage]:
         'A published port range has fewer free ports than the binds that need one: some bind fails in every start order (error).',
       [CONFLICT_MESSAGES.startOrder]: 'Whether a bind fails depends on which program starts first (warning).',
+      [IF_ONE_HOST]:
+        'Two projects of a workspace folder (compose projects, programs) would collide if they ran on one host, and nothing says they do: Information on each side, with the `.portolan.json` fixes that say so.',
       [CONFLICT_MESSAGES.nginxDuplicateListen]:
         'One nginx http server listens twice on the same address and port: nginx -t rejects the configuration (error, reported by the nginx linker).',
       [CONFLICT_MESSAGES.nginxDuplicatePair]:
@@ -47,9 +50,17 @@ export const portConflict = createRule({
   },
   create(ctx) {
     return (host) => {
-      const findings = conflictFindings(host.binds, ctx.lineOf, ctx.shownPath);
+      const judge = sharedHostJudge(
+        host.sharing,
+        host.instances.flatMap((i) => i.files),
+      );
+      const where = (f: { file: string; span: { start: number } }) => `${ctx.shownPath(f.file)}:${ctx.lineOf(f.file, f.span.start)}`;
+      const findings = settleConflicts(conflictFindings(host.binds, ctx.lineOf, ctx.shownPath), host.binds, judge, where, (facts) =>
+        conflictFindings(facts, ctx.lineOf, ctx.shownPath),
+      );
       for (const f of findings) {
         if (f.messageId === CONFLICT_MESSAGES.sshdTwice) continue; // one sshd twice: the duplicate line is the thing to remove
+        if (f.messageId === IF_ONE_HOST) continue; // maybe never on one machine: moving a port is not the answer (the .portolan.json fixes are)
         const fact = factAt(host, f.file, f.span);
         if (!fact) continue;
         // The same line read by two instances collides with itself: rewriting it moves both sides.

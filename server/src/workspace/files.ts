@@ -172,13 +172,22 @@ export function readFolderHostsOrError(folder: string): { hosts?: FolderHosts } 
     return { error: `${file}: not valid JSON (${(e as Error).message})` };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: `${file}: must hold a JSON object ({"hosts": {...}})` };
-  const hosts = (json as { hosts?: unknown }).hosts;
-  if (hosts === undefined) return {};
+  const { hosts = {}, oneHost, hostPerProject } = json as { hosts?: unknown; oneHost?: unknown; hostPerProject?: unknown };
   if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return { error: `${file}: "hosts" must map host names to arrays of globs` };
   for (const [name, globs] of Object.entries(hosts)) {
     if (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string')) return { error: `${file}: "hosts.${name}" must be an array of glob strings` };
   }
-  return { hosts: { folder: toPosix(folder), hosts: hosts as Record<string, string[]> } };
+  const groups = Array.isArray(oneHost) && oneHost.every((g) => Array.isArray(g) && g.every((x) => typeof x === 'string'));
+  if (oneHost !== undefined && typeof oneHost !== 'boolean' && !groups) return { error: `${file}: "oneHost" must be true or an array of arrays of globs` };
+  if (hostPerProject !== undefined && typeof hostPerProject !== 'boolean') return { error: `${file}: "hostPerProject" must be true or false` };
+  return {
+    hosts: {
+      folder: toPosix(folder),
+      hosts: hosts as Record<string, string[]>,
+      oneHost: oneHost as FolderHosts['oneHost'],
+      hostPerProject: hostPerProject === true,
+    },
+  };
 }
 
 export function toPosix(p: string): string {
