@@ -42,6 +42,7 @@ function staticFiles() {
       .map((f) => `media/${f.split(path.sep).join('/')}`),
     ...listDir('syntaxes', (f) => f.endsWith('.json')),
     ...listDir('data', (f) => f.endsWith('.json')),
+    ...listDir('schemas', (f) => f.endsWith('.json')),
   ];
 }
 

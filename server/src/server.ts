@@ -31,7 +31,8 @@ import { RULES } from './rules/index';
 import type { FeatureOptions, ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
-import { isIncludeCandidate, readFolderHosts, readText, scanFolder, toPosix } from './workspace/files';
+import { PORTOLAN_JSON } from './core/portolanJson';
+import { folderHostsOf, isIncludeCandidate, readText, scanFolder, toPosix } from './workspace/files';
 import type { Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 
@@ -49,6 +50,7 @@ const engine = new Engine(modules, registry, RULES);
 
 let folders: string[] = [];
 let hasConfiguration = false;
+let canCreateFiles = false;
 let hasDynamicWatch = false;
 let hasDynamicConfig = false;
 let hasWorkspaceFolders = false;
@@ -82,6 +84,7 @@ connection.onInitialize((params: InitializeParams) => {
   hasDynamicWatch = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   hasDynamicConfig = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
   hasWorkspaceFolders = !!caps.workspace?.workspaceFolders;
+  canCreateFiles = !!caps.workspace?.workspaceEdit?.resourceOperations?.includes('create') && !!caps.workspace?.workspaceEdit?.documentChanges;
   const wsFolders: WorkspaceFolder[] = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
   folders = wsFolders.map((f) => pathOf(f.uri)).filter((p): p is string => !!p);
   return {
@@ -106,6 +109,7 @@ connection.onInitialized(async () => {
   const progress = await connection.window.createWorkDoneProgress();
   progress.begin('Portolan', 0, `Reading ${folders.length === 1 ? 'the workspace folder' : `${folders.length} workspace folders`}`);
   for (const folder of folders) loadFolder(folder);
+  applyHosts(); // now with each folder's .portolan.json in the engine
   const fileCount = engine.fileNames().length;
   progress.report(10, `Analysing ${fileCount.toLocaleString('en')} files`);
   sendStatus({ state: 'analysing', files: fileCount });
@@ -194,15 +198,28 @@ async function loadSettings(): Promise<void> {
   applyHosts();
 }
 
+/** The hosts of every folder: its `.portolan.json` as the engine holds it (an open document wins over the disk), then `portolan.hosts`. */
 function applyHosts(): void {
   const mapped: FolderHosts[] = folders.map((folder) => {
-    const file = readFolderHosts(folder);
+    const file = folderHostsOf(folder, engine.text(`${folder}/${PORTOLAN_JSON}`));
     return { ...file, folder, hosts: { ...(file?.hosts ?? {}), ...hostSettings } };
   });
   engine.hosts.setFolders(mapped);
 }
 
+/** A `.portolan.json` at a folder's root enters the engine (its mistakes are findings on it) from the disk, unless it is open. */
+function loadFolderConfig(folder: string): void {
+  const file = `${folder}/${PORTOLAN_JSON}`;
+  if (documents.get(URI.file(file).toString())) return;
+  const text = readText(file);
+  if (text !== undefined) engine.setFile(file, text);
+  else engine.deleteFile(file);
+}
+
+const isFolderConfig = (file: string) => file.endsWith(`/${PORTOLAN_JSON}`) && folders.includes(file.slice(0, -PORTOLAN_JSON.length - 1));
+
 function loadFolder(folder: string): void {
+  loadFolderConfig(folder);
   for (const f of scanFolder(folder, modules, undefined, (s) => connection.console.info(`skipped ${s.path}: ${s.reason}`))) {
     if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
     if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
@@ -314,6 +331,7 @@ documents.onDidChangeContent(({ document }) => {
   const hint =
     LANGUAGE_FORMATS[document.languageId] ?? (modules.some((m) => m.matchesPath(file)) ? undefined : detectFormat(modules, file, document.getText())?.id);
   engine.setFile(file, document.getText(), hint);
+  if (isFolderConfig(file)) applyHosts();
   schedulePublish();
 });
 
@@ -324,6 +342,7 @@ documents.onDidClose(({ document }) => {
   const text = readText(file);
   if (text !== undefined && folders.some((f) => file.startsWith(f + '/'))) engine.setFile(file, text);
   else engine.deleteFile(file);
+  if (isFolderConfig(file)) applyHosts();
   schedulePublish();
 });
 
@@ -331,7 +350,8 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
   for (const change of changes) {
     const file = pathOf(change.uri);
     if (!file || documents.get(change.uri)) continue; // open documents override the disk
-    if (file.endsWith('/.portolan.json')) {
+    if (isFolderConfig(file)) {
+      loadFolderConfig(file.slice(0, -PORTOLAN_JSON.length - 1));
       applyHosts();
       continue;
     }
@@ -358,6 +378,7 @@ const context: ServerContext = {
   folderOf: (file) => folders.find((f) => file.startsWith(f + '/')),
   settings: () => settings,
   options: () => featureOptions,
+  canCreateFiles: () => canCreateFiles,
   toDiagnostic: (f, index) => toDiagnostic(f, index, (other) => engine.lineIndex(other)),
 };
 for (const feature of FEATURES) feature.register(context);

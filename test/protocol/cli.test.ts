@@ -135,12 +135,13 @@ describe('portolan check (command line)', () => {
       assert.match(missing.stderr, /^portolan: .*nope: no such file or directory\n$/);
     });
 
-    it('2 on a broken .portolan.json (bad JSON, or hosts of the wrong shape), naming the file', () => {
+    it('2 on a broken .portolan.json (bad JSON, or a value of the wrong shape), naming the file and the place', () => {
       const cases: [string, RegExp][] = [
-        ['{"hosts": {"web1": ["web1/**"],}}', /\.portolan\.json: not valid JSON \(/],
-        ['{"hosts": {"web1": "web1/**"}}', /\.portolan\.json: "hosts\.web1" must be an array of glob strings/],
-        ['{"hosts": ["web1"]}', /\.portolan\.json: "hosts" must map host names to arrays of globs/],
-        ['[]', /\.portolan\.json: must hold a JSON object/],
+        ['{"hosts": {"web1": ["web1/**"],}}', /\.portolan\.json:1:32: not valid JSON \(/],
+        ['{"hosts": {"web1": "web1/**"}}', /\.portolan\.json:1:20: "hosts\.web1" must be an array of glob strings\n/],
+        ['{"hosts": ["web1"]}', /\.portolan\.json:1:11: "hosts" must map host names to arrays of globs\n/],
+        ['[]', /\.portolan\.json:1:1: must hold a JSON object/],
+        ['{"oneHost": "yes"}', /\.portolan\.json:1:13: "oneHost" must be true or an array of arrays of globs\n/],
       ];
       for (const [text, message] of cases) {
         const dir = make({ ...warningOnly, '.portolan.json': text });
@@ -148,7 +149,7 @@ describe('portolan check (command line)', () => {
         assert.strictEqual(r.status, 2, text);
         assert.strictEqual(r.stdout, '', text);
         assert.match(r.stderr, message, text);
-        assert.ok(r.stderr.startsWith(`portolan: ${dir}/.portolan.json: `), r.stderr);
+        assert.ok(r.stderr.startsWith(`portolan: ${dir}/.portolan.json:`), r.stderr);
         assert.strictEqual(r.stderr.split('\n').length, 2, 'one line');
       }
       // A valid one without hosts, and one with hosts, are fine.
@@ -201,6 +202,7 @@ describe('portolan check (command line)', () => {
       assert.strictEqual(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split('\n');
       assert.deepStrictEqual(lines, [
+        'read .portolan.json format=- host=. instance=-',
         'read web1/etc/nginx/conf.d/site.conf format=nginx host=web1 instance=web1/etc/nginx/nginx.conf',
         'read web1/etc/nginx/nginx.conf format=nginx host=web1 instance=web1/etc/nginx/nginx.conf',
         'read web1/etc/ssh/sshd_config format=sshd host=web1 instance=web1/etc/ssh/sshd_config',
@@ -210,13 +212,14 @@ describe('portolan check (command line)', () => {
         'skipped node_modules (folder never scanned (never holds configuration))',
         'skipped web1/etc/nginx/conf.d/blob.conf (binary (holds NUL bytes))',
         'skipped web1/etc/nginx/conf.d/huge.conf (too large (4194305 bytes; the limit is 4194304))',
-        '6 files read, 3 skipped',
+        '7 files read, 3 skipped',
       ]);
       // The same in JSON, next to the findings.
       const json = JSON.parse(cli(['check', '--format', 'json', '.'], dir).stdout);
       assert.deepStrictEqual(
         json.files.map((f: { file: string; format: string | null; host: string; instances: string[] }) => [f.file, f.format, f.host, f.instances]),
         [
+          ['.portolan.json', null, '.', []],
           ['web1/etc/nginx/conf.d/site.conf', 'nginx', 'web1', ['web1/etc/nginx/nginx.conf']],
           ['web1/etc/nginx/nginx.conf', 'nginx', 'web1', ['web1/etc/nginx/nginx.conf']],
           ['web1/etc/ssh/sshd_config', 'sshd', 'web1', ['web1/etc/ssh/sshd_config']],

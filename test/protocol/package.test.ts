@@ -44,6 +44,7 @@ describe('the .vsix package', function () {
     }
     for (const data of fs.readdirSync(path.join(ROOT, 'data')).filter((f) => f.endsWith('.json'))) assert.ok(files.includes(`data/${data}`), data);
     for (const g of manifest.contributes.grammars) assert.ok(files.includes(g.path.replace(/^\.\//, '')), g.path);
+    for (const v of manifest.contributes.jsonValidation) assert.ok(files.includes(v.url.replace(/^\.\//, '')), v.url);
     for (const l of manifest.contributes.languages) if (l.configuration) assert.ok(files.includes(l.configuration.replace(/^\.\//, '')), l.configuration);
     assert.ok(files.includes(manifest.icon), manifest.icon);
     assert.ok(files.includes('LICENSE.txt') || files.includes('LICENSE'));
@@ -52,7 +53,19 @@ describe('the .vsix package', function () {
     assert.ok(images.length >= 3, `README shows screenshots: ${images.join(', ')}`);
     for (const image of images) assert.ok(files.includes(image), `${image} (relative in README) is in the package`);
     const top = [...new Set(files.map((f) => f.split('/')[0]))].sort();
-    assert.deepStrictEqual(top, ['LICENSE.txt', 'changelog.md', 'client', 'data', 'docs', 'media', 'package.json', 'readme.md', 'server', 'syntaxes']);
+    assert.deepStrictEqual(top, [
+      'LICENSE.txt',
+      'changelog.md',
+      'client',
+      'data',
+      'docs',
+      'media',
+      'package.json',
+      'readme.md',
+      'schemas',
+      'server',
+      'syntaxes',
+    ]);
     assert.deepStrictEqual(
       files.filter((f) => /(^|\/)(src|test|bench|node_modules|examples)\//.test(f) || f.endsWith('.ts')),
       [],

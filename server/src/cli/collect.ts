@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Engine } from '../core/engine';
 import { HostMap } from '../core/hosts';
+import { PORTOLAN_JSON } from '../core/portolanJson';
 import type { FolderHosts } from '../core/hosts';
 import type { Finding, FormatId, Severity } from '../core/types';
 import { createFormatModules, detectFormat } from '../formats/index';
@@ -84,6 +85,8 @@ export function load(paths: string[], cwd: string): Loaded {
       const hosts = readFolderHostsOrError(abs);
       if ('error' in hosts) throw new ConfigError(hosts.error);
       folderHosts.push(hosts.hosts ?? { folder: abs, hosts: {} });
+      // Its mistakes that still leave the hosts known are findings on it.
+      if (hosts.text !== undefined) engine.setFile(`${abs}/${PORTOLAN_JSON}`, hosts.text);
       for (const f of scanFolder(abs, modules, undefined, (s) => skipped.push(s))) {
         if (f.aliasOf) {
           engine.setAlias(f.path, f.aliasOf);

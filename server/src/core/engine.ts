@@ -13,6 +13,7 @@ import { FileIndex, resolveInclude } from './includes';
 import { InstanceLinker } from './instances';
 import { LineIndex } from './lineIndex';
 import { templateMarkup, templateParse } from './templates';
+import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
@@ -240,6 +241,7 @@ export class Engine {
       (host) => this.hosts.sharingOf(host),
     );
     for (const f of hosts.findings) findings.push(f);
+    for (const f of this.configFindings()) findings.push(f);
     const findingsByFile = this.collector.collect(findings, {
       ignoreCodes: this.settings.ignoreCodes,
       severity: this.settings.severity,
@@ -277,6 +279,18 @@ export class Engine {
       formatOf,
       firewalls,
     };
+  }
+
+  /** The mistakes of each folder's `.portolan.json` the engine holds, as findings on it (core/portolanJson.ts). */
+  private configFindings(): Finding[] {
+    const out: Finding[] = [];
+    for (const folder of this.hosts.folderNames()) {
+      const file = `${folder}/${PORTOLAN_JSON}`;
+      const text = this.files.get(file)?.text;
+      if (text === undefined) continue;
+      for (const f of portolanJsonFindings(file, readPortolanJson(text), folder, this.fileNames())) out.push(f);
+    }
+    return out;
   }
 
   /** The linked output of every root instance of the graph (a file included by another root is covered by that root's instance). */

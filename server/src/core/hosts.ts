@@ -103,6 +103,11 @@ export class HostMap {
     return this.folders.find((f) => f.folder === host)?.sharing;
   }
 
+  /** The workspace folders, longest first. */
+  folderNames(): string[] {
+    return this.folders.map((f) => f.folder);
+  }
+
   /** A file as messages name it: relative to its workspace folder. */
   shownPath(file: string): string {
     for (const { folder } of this.folders) {

@@ -29,7 +29,8 @@ export type DiagnosticCode =
   | 'firewall-blocked'
   | 'ssh-lockout'
   | 'docker-bypasses-firewall'
-  | 'firewall-unused';
+  | 'firewall-unused'
+  | 'portolan-json';
 
 export interface TextEdit {
   file: string;

@@ -3,13 +3,16 @@
  * line, this file, every side of a conflict), and "Fix all" (every finding of the file that has a
  * preferred fix), as workspace edits.
  */
-import { CodeActionKind, type CodeAction, type Diagnostic, type Range } from 'vscode-languageserver';
+import { CodeActionKind, CreateFile, TextDocumentEdit, type CodeAction, type Diagnostic, type Range, type WorkspaceEdit } from 'vscode-languageserver';
 import { URI } from 'vscode-uri';
 import type { Engine } from '../core/engine';
 import { editsOverlap } from '../core/fixes';
-import type { LineIndex } from '../core/lineIndex';
+import { LineIndex } from '../core/lineIndex';
+import { PORTOLAN_JSON, readPortolanJson, withHostPerProject, withOneHost } from '../core/portolanJson';
+import { IF_ONE_HOST } from '../core/sharedHost';
 import type { Finding, Fix, TextEdit } from '../core/types';
 import { ignoreFileFix, ignoreFix } from '../core/ignore';
+import { readText } from '../workspace/files';
 import type { Feature } from './feature';
 
 /** The kind of the fix-all action when asked for as a source action (editor.codeActionsOnSave). */
@@ -83,7 +86,59 @@ export function fixAll(findings: readonly Finding[]): { fixes: Fix[]; findings: 
   return { fixes: chosen, findings: fixed };
 }
 
-export function provideCodeActions(engine: Engine, file: string, range: Range, toDiagnostic: ToDiagnostic, only?: string[]): CodeAction[] {
+/** What the code actions may need from outside the engine. */
+export interface CodeActionEnv {
+  /** A file's text on disk, for one the engine does not hold. */
+  readFile?: (file: string) => string | undefined;
+  /** The client applies workspace edits that create files (resourceOperations: create). */
+  canCreateFiles?: boolean;
+}
+
+/** A workspace edit that sets `file` to `newText`: the whole text replaced, or the file created. */
+function setFileEdit(file: string, before: string | undefined, newText: string): WorkspaceEdit {
+  const uri = URI.file(file).toString();
+  if (before === undefined)
+    return {
+      documentChanges: [
+        CreateFile.create(uri, { overwrite: false, ignoreIfExists: false }),
+        TextDocumentEdit.create({ uri, version: null }, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText }]),
+      ],
+    };
+  const index = new LineIndex(before);
+  return { changes: { [uri]: [{ range: { start: { line: 0, character: 0 }, end: index.position(before.length) }, newText }] } };
+}
+
+/**
+ * The fixes of a conflict that nothing says shares a host (`if-one-host`): "These run on one host"
+ * (an `oneHost` group in the folder's .portolan.json) and "One host per project" (`hostPerProject`).
+ * None when the file is broken (its own finding says why), or would have to be created and the client cannot.
+ */
+function hostFixes(engine: Engine, finding: Finding, env: CodeActionEnv): { title: string; edit: WorkspaceEdit }[] {
+  const units = finding.data?.units;
+  if (finding.messageId !== IF_ONE_HOST || !units || units.length < 2) return [];
+  const folder = engine.hosts.hostOf(finding.file);
+  if (!engine.hosts.sharingOf(folder)) return [];
+  const config = `${folder}/${PORTOLAN_JSON}`;
+  const before = engine.text(config) ?? env.readFile?.(config);
+  if (before === undefined ? env.canCreateFiles === false : readPortolanJson(before).problems.some((p) => p.severity === 'error')) return [];
+  const out: { title: string; edit: WorkspaceEdit }[] = [];
+  const together = withOneHost(before, units);
+  if (together !== undefined)
+    out.push({ title: `These run on one host: oneHost ${units.join(', ')} in ${PORTOLAN_JSON}`, edit: setFileEdit(config, before, together) });
+  const apart = withHostPerProject(before);
+  if (apart !== undefined)
+    out.push({ title: `One host per project: hostPerProject in ${PORTOLAN_JSON} (silences these)`, edit: setFileEdit(config, before, apart) });
+  return out;
+}
+
+export function provideCodeActions(
+  engine: Engine,
+  file: string,
+  range: Range,
+  toDiagnostic: ToDiagnostic,
+  only?: string[],
+  env: CodeActionEnv = {},
+): CodeAction[] {
   const findings = engine.analyze().findingsByFile.get(file) ?? [];
   const index = engine.lineIndex(file);
   const all = fixAll(findings);
@@ -119,6 +174,8 @@ export function provideCodeActions(engine: Engine, file: string, range: Range, t
         edit: { changes: workspaceEdit(engine, fix.edits) },
       });
     }
+    for (const fix of hostFixes(engine, finding, env))
+      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [toDiagnostic(finding, index)], edit: fix.edit });
   }
   if (touchesPreferred && all.fixes.length > 1) actions.push(fixAllAction(CodeActionKind.QuickFix));
   return actions;
@@ -131,7 +188,10 @@ export const codeActionFeature: Feature = {
     ctx.connection.onCodeAction(({ textDocument, range, context }) => {
       const file = ctx.pathOf(textDocument.uri);
       if (!file) return [];
-      return provideCodeActions(ctx.engine, file, range, (f, index) => ctx.toDiagnostic(f, index), context.only);
+      return provideCodeActions(ctx.engine, file, range, (f, index) => ctx.toDiagnostic(f, index), context.only, {
+        readFile: readText,
+        canCreateFiles: ctx.canCreateFiles?.() ?? true,
+      });
     });
   },
 };

@@ -20,6 +20,8 @@ export interface ServerContext {
   settings(): EngineSettings;
   /** The editor-side switches (`portolan.codeLens.enabled`, `portolan.inlayHints.enabled`). */
   options(): FeatureOptions;
+  /** The client applies workspace edits that create files (absent: assume it does). */
+  canCreateFiles?(): boolean;
   /** A finding as the diagnostic the client was sent. */
   toDiagnostic(finding: Finding, index: LineIndex): Diagnostic;
 }

@@ -15,6 +15,7 @@ import { firewallBlocked } from './firewall-blocked';
 import { sshLockoutRule } from './ssh-lockout';
 import { dockerBypassesFirewall } from './docker-bypasses-firewall';
 import { firewallUnused } from './firewall-unused';
+import { portolanJson } from './portolan-json';
 
 export const RULES = [
   syntax,
@@ -27,6 +28,7 @@ export const RULES = [
   sshLockoutRule,
   dockerBypassesFirewall,
   firewallUnused,
+  portolanJson,
 ] as const;
 
 type RuleCode = (typeof RULES)[number]['meta']['code'];

@@ -6,6 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FormatModule } from '../core/types';
 import type { FolderHosts } from '../core/hosts';
+import { LineIndex } from '../core/lineIndex';
+import { PORTOLAN_JSON, readPortolanJson } from '../core/portolanJson';
 
 /** Folders that never hold a host's configuration, and can be huge. */
 const SKIPPED_DIRS = new Set([
@@ -156,38 +158,29 @@ export function readFolderHosts(folder: string): FolderHosts | undefined {
   return 'error' in read ? undefined : read.hosts;
 }
 
+/** The hosts a `.portolan.json` text says (its valid part; core/portolanJson.ts), for `folder`. */
+export function folderHostsOf(folder: string, text: string | undefined): FolderHosts | undefined {
+  const config = text === undefined ? undefined : readPortolanJson(text).config;
+  return config ? { folder: toPosix(folder), ...config } : undefined;
+}
+
 /**
- * `.portolan.json` of a folder: its hosts (undefined when there is no file or it names none), or
- * what is wrong with it (the command line stops on a broken one; the server ignores it).
+ * `.portolan.json` of a folder: its hosts (undefined when there is no file), or why the command
+ * line cannot use it: it is unreadable, not valid JSON, or a value has the wrong shape (the server
+ * keeps the valid part; every mistake is a `portolan-json` finding on the file).
  */
-export function readFolderHostsOrError(folder: string): { hosts?: FolderHosts } | { error: string } {
-  const file = path.join(folder, '.portolan.json');
+export function readFolderHostsOrError(folder: string): { hosts?: FolderHosts; text?: string } | { error: string } {
+  const file = path.join(folder, PORTOLAN_JSON);
   if (!fs.existsSync(file)) return {};
   const read = readTextOrReason(file);
   if ('reason' in read) return { error: `${file}: ${read.reason}` };
-  let json: unknown;
-  try {
-    json = JSON.parse(read.text);
-  } catch (e) {
-    return { error: `${file}: not valid JSON (${(e as Error).message})` };
+  const config = readPortolanJson(read.text);
+  const fatal = config.problems.find((p) => p.severity === 'error');
+  if (fatal) {
+    const at = new LineIndex(read.text).position(fatal.span.start);
+    return { error: `${file}:${at.line + 1}:${at.character + 1}: ${fatal.what}` };
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: `${file}: must hold a JSON object ({"hosts": {...}})` };
-  const { hosts = {}, oneHost, hostPerProject } = json as { hosts?: unknown; oneHost?: unknown; hostPerProject?: unknown };
-  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return { error: `${file}: "hosts" must map host names to arrays of globs` };
-  for (const [name, globs] of Object.entries(hosts)) {
-    if (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string')) return { error: `${file}: "hosts.${name}" must be an array of glob strings` };
-  }
-  const groups = Array.isArray(oneHost) && oneHost.every((g) => Array.isArray(g) && g.every((x) => typeof x === 'string'));
-  if (oneHost !== undefined && typeof oneHost !== 'boolean' && !groups) return { error: `${file}: "oneHost" must be true or an array of arrays of globs` };
-  if (hostPerProject !== undefined && typeof hostPerProject !== 'boolean') return { error: `${file}: "hostPerProject" must be true or false` };
-  return {
-    hosts: {
-      folder: toPosix(folder),
-      hosts: hosts as Record<string, string[]>,
-      oneHost: oneHost as FolderHosts['oneHost'],
-      hostPerProject: hostPerProject === true,
-    },
-  };
+  return { hosts: { folder: toPosix(folder), ...config.config! }, text: read.text };
 }
 
 export function toPosix(p: string): string {
