@@ -33,7 +33,8 @@ options:
   --version                    Portolan's version
 
 exit status: 0 nothing at or above the threshold, 1 findings at or above it (or more warnings
-than --max-warnings), 2 a usage or configuration error (a missing PATH, a broken .portolan.json).
+than --max-warnings), 2 a usage or configuration error (a missing PATH, a .portolan.json that is
+not valid JSON or has a value of the wrong shape; its other mistakes are portolan-json findings).
 `;
 
 const SEVERITIES: Severity[] = ['error', 'warning', 'information', 'hint'];
