@@ -95,6 +95,8 @@ function ourVerdict(c: KernelCase): Ours {
     for (const [name, text] of Object.entries(unitFiles(u))) files[`${unitDir(c, i)}/${name}`] = text;
   });
   const engine = engineWith(files);
+  // The units sit in directories of their own, but the case is one machine: say so (core/sharedHost.ts).
+  engine.hosts.setFolders([{ folder: '/ws', hosts: {}, oneHost: true }]);
   const missing = c.units
     .map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${FILE_OF[u.kind].name}` }))
     .filter(({ u, file }) => engine.moduleFor(file)?.id !== FILE_OF[u.kind].format)

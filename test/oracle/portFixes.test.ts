@@ -11,7 +11,7 @@ import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { applyEdits } from '../../server/src/core/fixes';
 import type { Finding } from '../../server/src/core/types';
-import { engineWith } from '../helpers/engine';
+import { engineWith as engineOf } from '../helpers/engine';
 import { requireProgram, run } from '../helpers/programs';
 
 const UFW = {
@@ -36,6 +36,13 @@ function published(compose: string, text: string): { status: number; stderr: str
   const r = run(compose, ['-f', path.join(dir, 'compose.yaml'), 'config'], { cwd: dir });
   fs.rmSync(dir, { recursive: true, force: true });
   return { status: r.status ?? -1, stderr: r.stderr, ports: r.status === 0 ? parseYaml(r.stdout).services.app.ports : undefined };
+}
+
+/** Each case is one machine although its compose file sits beside etc/ rather than under srv/ (core/sharedHost.ts). */
+function engineWith(files: Record<string, string>) {
+  const engine = engineOf(files);
+  engine.hosts.setFolders([{ folder: '/ws', hosts: {}, oneHost: true }]);
+  return engine;
 }
 
 const serious = (fs_: Finding[]) => fs_.filter((f) => f.severity === 'error' || f.severity === 'warning');
