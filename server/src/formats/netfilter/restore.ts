@@ -434,156 +434,158 @@ export function familyOf(file: string, text: string): IpFamily {
 
 /** Reads an iptables-restore file. Never throws; every line iptables-restore refuses gets a finding. */
 export function parseRestore(text: string, file: string, options: RestoreOptions): RestoreDoc {
-  const { family, resolveService } = options;
-  const tool = options.tool ?? (family === 'ipv6' ? 'ip6tables-restore' : 'iptables-restore');
-  const findings: Finding[] = [];
-  const tables = new Map<string, IptTable>();
-  let current: IptTable | undefined;
-  let tableSpan: Span | undefined;
-  let offset = 0;
-  let lineNo = 0;
-  const lines = text.split('\n');
-  let skipTable = false;
-  const firstCr = text.indexOf('\r\n');
-  if (firstCr >= 0) {
-    findings.push(
-      err(
-        file,
+  const reader = new RestoreReader(file, options);
+  reader.readText(text);
+  return { family: options.family, tables: reader.tables, findings: reader.findings };
+}
+
+/**
+ * What iptables-restore knows while it reads one file line by line: the tables read so far and the
+ * one still open (between its *NAME line and COMMIT). Rule lines go to a RuleLineReader each.
+ */
+class RestoreReader {
+  readonly findings: Finding[] = [];
+  readonly tables = new Map<string, IptTable>();
+  /** The restore tool named in messages. */
+  readonly tool: string;
+  readonly knownMatches: Set<string>;
+  readonly knownTargets: Set<string>;
+  /** The table whose *NAME line was read and whose COMMIT was not yet. */
+  private current: IptTable | undefined;
+  /** Where the open table is named (a missing COMMIT is reported there). */
+  private tableSpan: Span | undefined;
+  /** The open table is unknown: iptables-restore fails on it, so its lines are not judged. */
+  private skipTable = false;
+
+  constructor(
+    readonly file: string,
+    readonly options: RestoreOptions,
+  ) {
+    this.tool = options.tool ?? (options.family === 'ipv6' ? 'ip6tables-restore' : 'iptables-restore');
+    this.knownMatches = options.family === 'ipv6' ? MATCHES_V6 : MATCHES_V4;
+    this.knownTargets = options.family === 'ipv6' ? TARGETS_V6 : TARGETS_V4;
+  }
+
+  private report(span: Span, message: string): void {
+    this.findings.push(err(this.file, span, 'syntax', message));
+  }
+
+  readText(text: string): void {
+    const firstCr = text.indexOf('\r\n');
+    if (firstCr >= 0) {
+      this.report(
         { start: firstCr, end: firstCr + 1 },
-        'syntax',
-        `Windows (CRLF) line endings: ${tool} reads the CR as part of each line and refuses the file (the first table name becomes "filter\\r"). Save the file with LF endings.`,
-      ),
-    );
-  }
-  const knownMatches = family === 'ipv6' ? MATCHES_V6 : MATCHES_V4;
-  const knownTargets = family === 'ipv6' ? TARGETS_V6 : TARGETS_V4;
-
-  for (let li = 0; li < lines.length; li++) {
-    const lineStart = offset;
-    offset += lines[li].length + 1;
-    // CRLF is reported once above; the rest of the file is still read.
-    const raw = lines[li].endsWith('\r') ? lines[li].slice(0, -1) : lines[li];
-    lineNo++;
-    const lastLine = li === lines.length - 1;
-    if (raw === '') continue;
-    const lineSpan = { start: lineStart, end: lineStart + raw.length };
-    if (raw[0] === '#') continue;
-    if (raw.startsWith('COMMIT') && raw.trimEnd() === 'COMMIT') {
-      if (raw !== 'COMMIT') {
-        findings.push(
-          err(
-            file,
-            lineSpan,
-            'syntax',
-            `Text after COMMIT: ${tool} accepts only "COMMIT" alone on its line${raw.includes('\r') ? ' (this line ends in a Windows CR)' : ''}.`,
-          ),
-        );
-      } else if (lastLine) {
-        findings.push(
-          err(
-            file,
-            lineSpan,
-            'syntax',
-            `COMMIT without a newline at the end of the file: iptables-legacy-restore reads it as a bad argument; end the file with a newline.`,
-          ),
-        );
-      }
-      if (!current) findings.push(err(file, lineSpan, 'syntax', `COMMIT outside a table: ${tool} fails here.`));
-      else if (!skipTable) for (const f of jumpLoopFindings(current, file, tool)) findings.push(f);
-      current = undefined;
-      skipTable = false;
-      continue;
-    }
-    if (raw[0] === '*') {
-      const name = raw.slice(1).split(/[ \t]/)[0];
-      const nameSpan = { start: lineStart + 1, end: lineStart + 1 + name.length };
-      if (current) {
-        findings.push(err(file, lineSpan, 'syntax', `Table ${current.name} is not closed with COMMIT before *${name}.`));
-      }
-      if (!BUILTIN_CHAINS[name]) {
-        findings.push(err(file, nameSpan, 'syntax', `Unknown table "${name}": tables are filter, nat, mangle, raw and security.`));
-        current = { name, chains: new Map(), rules: new Map() };
-        skipTable = true;
-      } else {
-        // A second block for the same table replaces the first (iptables-restore flushes the table again).
-        current = { name, chains: new Map(), rules: new Map() };
-        for (const c of BUILTIN_CHAINS[name]) {
-          current.chains.set(c, { name: c, table: name, builtin: true, span: nameSpan });
-          current.rules.set(c, []);
-        }
-        tables.set(name, current);
-        skipTable = false;
-      }
-      tableSpan = nameSpan;
-      continue;
-    }
-    if (current && skipTable) continue;
-    if (raw[0] === ':' && current) {
-      parseChainLine(raw, lineStart, current);
-      continue;
-    }
-    if (!current) {
-      findings.push(
-        err(file, lineSpan, 'syntax', `${raw[0] === ':' ? 'Chain' : 'Rule'} outside a table: ${tool} expects a *filter (or *nat, ...) line first.`),
+        `Windows (CRLF) line endings: ${this.tool} reads the CR as part of each line and refuses the file (the first table name becomes "filter\\r"). Save the file with LF endings.`,
       );
-      continue;
     }
-    parseRuleLine(raw, lineStart, lineNo, current);
+    const lines = text.split('\n');
+    let offset = 0;
+    for (let li = 0; li < lines.length; li++) {
+      const lineStart = offset;
+      offset += lines[li].length + 1;
+      // CRLF is reported once above; the rest of the file is still read.
+      const raw = lines[li].endsWith('\r') ? lines[li].slice(0, -1) : lines[li];
+      this.readLine(raw, lineStart, li + 1, li === lines.length - 1);
+    }
+    if (this.current) {
+      this.report(this.tableSpan ?? { start: 0, end: 0 }, `Table ${this.current.name} has no COMMIT: ${this.tool} loads nothing from this file.`);
+    }
   }
-  if (current) {
-    findings.push(err(file, tableSpan ?? { start: 0, end: 0 }, 'syntax', `Table ${current.name} has no COMMIT: ${tool} loads nothing from this file.`));
-  }
-  return { family, tables, findings };
 
-  function parseChainLine(raw: string, lineStart: number, table: IptTable): void {
+  private readLine(raw: string, lineStart: number, lineNo: number, lastLine: boolean): void {
+    if (raw === '' || raw[0] === '#') return;
+    const lineSpan = { start: lineStart, end: lineStart + raw.length };
+    if (raw.startsWith('COMMIT') && raw.trimEnd() === 'COMMIT') return this.readCommit(raw, lineSpan, lastLine);
+    if (raw[0] === '*') return this.readTableLine(raw, lineStart, lineSpan);
+    if (this.current && this.skipTable) return;
+    if (raw[0] === ':' && this.current) return this.readChainLine(raw, lineStart, this.current);
+    if (!this.current) {
+      this.report(lineSpan, `${raw[0] === ':' ? 'Chain' : 'Rule'} outside a table: ${this.tool} expects a *filter (or *nat, ...) line first.`);
+      return;
+    }
+    this.readRuleLine(raw, lineStart, lineNo, this.current);
+  }
+
+  private readCommit(raw: string, lineSpan: Span, lastLine: boolean): void {
+    if (raw !== 'COMMIT') {
+      this.report(
+        lineSpan,
+        `Text after COMMIT: ${this.tool} accepts only "COMMIT" alone on its line${raw.includes('\r') ? ' (this line ends in a Windows CR)' : ''}.`,
+      );
+    } else if (lastLine) {
+      this.report(
+        lineSpan,
+        `COMMIT without a newline at the end of the file: iptables-legacy-restore reads it as a bad argument; end the file with a newline.`,
+      );
+    }
+    if (!this.current) this.report(lineSpan, `COMMIT outside a table: ${this.tool} fails here.`);
+    else if (!this.skipTable) pushAll(this.findings, jumpLoopFindings(this.current, this.file, this.tool));
+    this.current = undefined;
+    this.skipTable = false;
+  }
+
+  private readTableLine(raw: string, lineStart: number, lineSpan: Span): void {
+    const name = raw.slice(1).split(/[ \t]/)[0];
+    const nameSpan = { start: lineStart + 1, end: lineStart + 1 + name.length };
+    if (this.current) this.report(lineSpan, `Table ${this.current.name} is not closed with COMMIT before *${name}.`);
+    const table: IptTable = { name, chains: new Map(), rules: new Map() };
+    this.current = table;
+    this.tableSpan = nameSpan;
+    if (!BUILTIN_CHAINS[name]) {
+      this.report(nameSpan, `Unknown table "${name}": tables are filter, nat, mangle, raw and security.`);
+      this.skipTable = true;
+      return;
+    }
+    // A second block for the same table replaces the first (iptables-restore flushes the table again).
+    for (const c of BUILTIN_CHAINS[name]) {
+      table.chains.set(c, { name: c, table: name, builtin: true, span: nameSpan });
+      table.rules.set(c, []);
+    }
+    this.tables.set(name, table);
+    this.skipTable = false;
+  }
+
+  private readChainLine(raw: string, lineStart: number, table: IptTable): void {
     const toks = tokenizeRestoreLine(raw.slice(1), lineStart + 1);
     const nameTok = toks[0];
     const policyTok = toks[1];
-    const lineSpan = { start: lineStart, end: lineStart + raw.length };
     if (!nameTok || !policyTok) {
-      findings.push(
-        err(
-          file,
-          lineSpan,
-          'syntax',
-          `Chain line without a policy: write ":NAME POLICY [0:0]" (POLICY is ACCEPT or DROP for built-in chains, - for your own).`,
-        ),
+      this.report(
+        { start: lineStart, end: lineStart + raw.length },
+        `Chain line without a policy: write ":NAME POLICY [0:0]" (POLICY is ACCEPT or DROP for built-in chains, - for your own).`,
       );
       return;
     }
     const name = nameTok.text;
     const policy = policyTok.text;
-    const builtin = BUILTIN_CHAINS[table.name]?.includes(name) ?? false;
-    if (builtin) {
+    if (BUILTIN_CHAINS[table.name]?.includes(name) ?? false) {
       const chain = table.chains.get(name)!;
       if (policy !== '-') {
         if (policy === 'ACCEPT' || policy === 'DROP') {
           chain.policy = policy;
           chain.policySpan = policyTok.span;
         } else {
-          findings.push(err(file, policyTok.span, 'syntax', `Bad policy "${policy}" for built-in chain ${name}: use ACCEPT or DROP.`));
+          this.report(policyTok.span, `Bad policy "${policy}" for built-in chain ${name}: use ACCEPT or DROP.`);
         }
       }
       chain.span = nameTok.span;
       return;
     }
     if (policy !== '-') {
-      findings.push(
-        err(file, policyTok.span, 'syntax', `User chain ${name} cannot have a policy (iptables-legacy-restore: Bad built-in chain name); write "-".`),
-      );
+      this.report(policyTok.span, `User chain ${name} cannot have a policy (iptables-legacy-restore: Bad built-in chain name); write "-".`);
     }
     if (table.chains.has(name)) {
-      findings.push(err(file, nameTok.span, 'syntax', `Chain ${name} is declared twice in this table (iptables-legacy-restore: chain exists).`));
+      this.report(nameTok.span, `Chain ${name} is declared twice in this table (iptables-legacy-restore: chain exists).`);
       return;
     }
     if (name.length > 28 || name === '' || name.startsWith('-') || name.startsWith('!')) {
-      findings.push(err(file, nameTok.span, 'syntax', `Invalid chain name "${name}".`));
+      this.report(nameTok.span, `Invalid chain name "${name}".`);
     }
     table.chains.set(name, { name, table: table.name, builtin: false, span: nameTok.span });
     table.rules.set(name, []);
   }
 
-  function parseRuleLine(raw: string, lineStart: number, lineNo: number, table: IptTable): void {
+  private readRuleLine(raw: string, lineStart: number, lineNo: number, table: IptTable): void {
     const lineSpan = { start: lineStart, end: lineStart + raw.length };
     let body = raw;
     let bodyStart = lineStart;
@@ -595,154 +597,456 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
     }
     const toks = tokenizeRestoreLine(body, bodyStart);
     if (toks.length === 0) {
-      findings.push(err(file, lineSpan, 'syntax', `A line with only blanks: ${tool} fails with "no command specified"; make it empty or a # comment.`));
+      this.report(lineSpan, `A line with only blanks: ${this.tool} fails with "no command specified"; make it empty or a # comment.`);
       return;
     }
-    const lineFindings: Finding[] = [];
-    const bad = (span: Span, code: 'syntax' | 'invalid-port', message: string) => lineFindings.push(err(file, span, code, message));
-    const rule: IptRule = { table: table.name, chain: '', span: lineSpan, line: lineNo, ports: [], otherMatches: [], targetArgs: {}, invalid: false };
-    let command: string | undefined;
-    let commandTok: Token | undefined;
-    let insertAt: number | undefined;
-    let negate: Token | undefined;
-    /** Extensions loaded so far, newest first (getopt finds the newest one's option first). */
-    const loaded: { name: string; known: boolean; seen: Set<string>; implicit: boolean }[] = [];
-    let protoMatchLoaded = false;
-    const seenCore = new Set<string>();
-    const explicitMatches: { name: string; tok: Token }[] = [];
-    let strayReported = false;
+    new RuleLineReader(this, table, toks, lineSpan, lineNo).read();
+  }
+}
 
-    const findOption = (name: string): { spec: OptSpec; ext?: (typeof loaded)[number] } | 'ambiguous' | undefined => {
-      const pools: { specs: OptSpec[]; ext?: (typeof loaded)[number] }[] = [
-        { specs: CORE_OPTIONS },
-        ...loaded.map((ext) => ({ specs: EXTENSION_OPTIONS[ext.name] ?? [], ext })),
-      ];
-      for (const pool of pools) {
-        for (const spec of pool.specs) if (spec.names.includes(name)) return { spec, ext: pool.ext };
-      }
-      if (!name.startsWith('--') || name.length < 3) return undefined;
-      // getopt_long takes an unambiguous prefix of a long option.
-      const hits: { spec: OptSpec; ext?: (typeof loaded)[number] }[] = [];
-      for (const pool of pools) {
-        for (const spec of pool.specs) if (spec.names.some((n) => n.startsWith('--') && n.startsWith(name))) hits.push({ spec, ext: pool.ext });
-      }
-      if (hits.length === 1) return hits[0];
-      if (hits.length > 1) return hits.every((h) => h.spec === hits[0].spec) ? hits[0] : 'ambiguous';
-      return undefined;
-    };
+/** An extension a rule line loaded (-m NAME, -j TARGET, or the protocol's match that -p loads by itself). */
+interface LoadedExtension {
+  name: string;
+  /** iptables ships it (an unknown one is refused, but its options are still skipped). */
+  known: boolean;
+  /** Its option keys given so far (most may appear once per match). */
+  seen: Set<string>;
+  /** Loaded by -p, not written. */
+  implicit: boolean;
+}
 
-    const loadProtoMatch = (): boolean => {
-      // iptables loads the protocol's match even for "! -p tcp" (the rule then matches nothing).
-      if (protoMatchLoaded || !rule.protocol) return false;
-      const name = protoName(rule.protocol.text);
-      const ext = name ? PROTO_MATCH[name] : undefined;
-      if (!ext || !knownMatches.has(ext)) return false;
-      protoMatchLoaded = true;
-      loaded.unshift({ name: ext, known: true, seen: new Set(), implicit: true });
+type FoundOption = { spec: OptSpec; ext?: LoadedExtension };
+
+/**
+ * Splits an option word into its name and an argument written inside it: `--dport=22` and `-ptcp`
+ * (getopt's forms).
+ */
+function splitOptionWord(tok: Token): { optName: string; inlineArg?: Token } {
+  const word = tok.text;
+  if (word.startsWith('--') && word.includes('=')) {
+    const eq = word.indexOf('=');
+    return { optName: word.slice(0, eq), inlineArg: { text: word.slice(eq + 1), span: subSpan(tok, eq + 1, word.length), plain: tok.plain } };
+  }
+  if (!word.startsWith('--') && word.length > 2) {
+    return { optName: word.slice(0, 2), inlineArg: { text: word.slice(2), span: subSpan(tok, 2, word.length), plain: tok.plain } };
+  }
+  return { optName: word };
+}
+
+/** The commands of a rule line (one per line); the others take the line as a whole and add no rule. */
+type CommandHandler = (line: RuleLineReader, chainTok: Token, args: Token[]) => void;
+const COMMAND_HANDLERS: Record<string, CommandHandler | undefined> = {
+  A: appendOrInsert,
+  I: appendOrInsert,
+  N: (line, chainTok) => {
+    const table = line.table;
+    if (table.chains.has(chainTok.text)) line.bad(chainTok.span, 'syntax', `Chain ${chainTok.text} already exists.`);
+    else {
+      table.chains.set(chainTok.text, { name: chainTok.text, table: table.name, builtin: false, span: chainTok.span });
+      table.rules.set(chainTok.text, []);
+    }
+  },
+  P: (line, chainTok, args) => {
+    const chain = line.table.chains.get(chainTok.text);
+    const pol = args[1];
+    if (!chain?.builtin) line.bad(chainTok.span, 'syntax', `-P needs a built-in chain of table ${line.table.name}.`);
+    else if (pol.text !== 'ACCEPT' && pol.text !== 'DROP') line.bad(pol.span, 'syntax', `Bad policy "${pol.text}": use ACCEPT or DROP.`);
+    else {
+      chain.policy = pol.text;
+      chain.policySpan = pol.span;
+    }
+  },
+  D: undefined,
+  R: undefined,
+  F: undefined,
+  X: undefined,
+  Z: undefined,
+  E: undefined,
+};
+
+/** -A CHAIN and -I CHAIN [N]: the rule goes into CHAIN, which must exist in this table already. */
+function appendOrInsert(line: RuleLineReader, chainTok: Token): void {
+  const table = line.table;
+  line.rule.chain = chainTok.text;
+  if (!table.chains.has(chainTok.text)) {
+    const other = Object.entries(BUILTIN_CHAINS).find(([t, cs]) => t !== table.name && cs.includes(chainTok.text));
+    line.bad(
+      chainTok.span,
+      'syntax',
+      other
+        ? `Chain ${chainTok.text} does not exist in table ${table.name} (it is a ${other[0]} chain).`
+        : `Chain ${chainTok.text} is not declared in table ${table.name}: add ":${chainTok.text} - [0:0]" before its rules.`,
+    );
+  }
+  const next = line.toks[line.pos];
+  if (line.command === 'I' && next && /^\d+$/.test(next.text)) {
+    line.insertAt = Number(next.text);
+    line.pos++;
+  }
+}
+
+/** The core options that take a value, by key; each may appear once (-g counts as -j). */
+type CoreOptionHandler = (line: RuleLineReader, arg: Token, negated: boolean, key: string) => void;
+const CORE_OPTION_HANDLERS: Record<string, CoreOptionHandler> = {
+  p: (line, a, negated) => {
+    const name = protoName(a.text);
+    if (name === undefined) line.bad(a.span, 'syntax', `Unknown protocol "${a.text}".`);
+    line.rule.protocol = { text: name ?? a.text.toLowerCase(), negated, span: a.span };
+  },
+  s: readAddressOption,
+  d: readAddressOption,
+  i: readInterfaceOption,
+  o: readInterfaceOption,
+  m: (line, a) => {
+    const name = a.text;
+    if (!line.doc.knownMatches.has(name)) {
+      line.bad(a.span, 'syntax', `Couldn't load match "${name}": no such iptables extension.`);
+      line.loaded.unshift({ name, known: false, seen: new Set(), implicit: false });
+      return;
+    }
+    line.explicitMatches.push({ name, tok: a });
+    line.loaded.unshift({ name, known: true, seen: new Set(), implicit: false });
+    if (!MODELLED_MATCHES.has(name)) line.rule.otherMatches.push(name);
+  },
+  j: readTargetOption,
+  g: readTargetOption,
+};
+
+/** Matches whose meaning IptRule holds (ports, states, comment); the others narrow the rule in ways it cannot say. */
+const MODELLED_MATCHES = new Set(['tcp', 'udp', 'sctp', 'dccp', 'multiport', 'conntrack', 'state', 'comment', 'icmp', 'icmp6']);
+
+/** -s / -d ADDRESS[,ADDRESS...]. */
+function readAddressOption(line: RuleLineReader, a: Token, negated: boolean, key: string): void {
+  const problem = checkAddresses(a.text, line.doc.options.family);
+  if (problem) line.bad(a.span, 'syntax', problem);
+  const cond = { text: a.text, negated, span: a.span };
+  if (key === 's') line.rule.source = cond;
+  else line.rule.destination = cond;
+}
+
+/** -i / -o INTERFACE. */
+function readInterfaceOption(line: RuleLineReader, a: Token, negated: boolean, key: string): void {
+  if (a.text.length > 15) line.bad(a.span, 'syntax', `Interface name "${a.text}" must be shorter than IFNAMSIZ (15).`);
+  const cond = { text: a.text, negated, span: a.span };
+  if (key === 'i') line.rule.inIface = cond;
+  else line.rule.outIface = cond;
+}
+
+/** -j TARGET / -g CHAIN: a user chain, or a target extension whose options may follow. */
+function readTargetOption(line: RuleLineReader, a: Token, _negated: boolean, key: string): void {
+  const { table, doc } = line;
+  const name = a.text;
+  const userChain = (table.chains.has(name) && !table.chains.get(name)!.builtin) || (table.name === 'filter' && !!doc.options.existingChains?.includes(name));
+  line.rule.target = { name, span: a.span, goto: key === 'g' };
+  if (key === 'g' && !userChain) {
+    line.bad(a.span, 'syntax', `-g needs a user chain declared before this line; "${name}" is not one.`);
+    return;
+  }
+  // A user chain takes no options of its own.
+  if (userChain) return;
+  if (table.chains.has(name)) {
+    line.bad(a.span, 'syntax', `Cannot jump to built-in chain ${name}.`);
+    return;
+  }
+  if (!doc.knownTargets.has(name)) {
+    line.bad(
+      a.span,
+      'syntax',
+      `"${name}" is neither a chain declared before this line nor an iptables target (iptables-legacy-restore: Couldn't load target).`,
+    );
+    line.loaded.unshift({ name, known: false, seen: new Set(), implicit: false });
+    return;
+  }
+  line.loaded.unshift({ name, known: true, seen: new Set(), implicit: false });
+}
+
+/** The extension options whose values IptRule keeps, by key; other keys are only counted (once each). */
+type ExtensionOptionHandler = (line: RuleLineReader, ext: LoadedExtension, key: string, tok: Token, arg: Token, negated: boolean) => void;
+const EXTENSION_OPTION_HANDLERS: Record<string, ExtensionOptionHandler> = {
+  dports: readMultiportOption,
+  sports: readMultiportOption,
+  ports: readMultiportOption,
+  dport: readPortOption,
+  sport: readPortOption,
+  ctstate: readStateOption,
+  state: readStateOption,
+  comment: (line, _ext, _key, _tok, a) => {
+    line.rule.comment = a.text;
+  },
+  'to-destination': (line, _ext, key, _tok, a) => {
+    line.rule.targetArgs[key] = a;
+    line.checkToDestination(a);
+  },
+  'to-source': (line, _ext, key, _tok, a) => {
+    line.rule.targetArgs[key] = a;
+    line.checkToDestination(a);
+  },
+  'to-ports': (line, _ext, key, _tok, a) => {
+    line.rule.targetArgs[key] = a;
+    line.checkToPorts(a);
+  },
+  'reject-with': (line, _ext, key, _tok, a) => {
+    line.rule.targetArgs[key] = a;
+  },
+};
+
+/** multiport --dports / --sports / --ports LIST (one of the three per match). */
+function readMultiportOption(line: RuleLineReader, ext: LoadedExtension, key: string, tok: Token, a: Token, negated: boolean): void {
+  if (
+    (key === 'dports' && (ext.seen.has('sports') || ext.seen.has('ports'))) ||
+    (key === 'sports' && (ext.seen.has('dports') || ext.seen.has('ports'))) ||
+    (key === 'ports' && (ext.seen.has('dports') || ext.seen.has('sports')))
+  ) {
+    line.bad(tok.span, 'syntax', 'multiport: --sports, --dports and --ports cannot be combined in one match; use a second -m multiport.');
+  }
+  const elems = line.parseMultiport(a);
+  if (elems) line.rule.ports.push({ elems, negated, kind: key === 'dports' ? 'dport' : key === 'sports' ? 'sport' : 'ports', option: tok });
+}
+
+/** tcp/udp/sctp/dccp --dport / --sport PORT[:PORT]. */
+function readPortOption(line: RuleLineReader, ext: LoadedExtension, key: string, tok: Token, a: Token, negated: boolean): void {
+  const elem = ext.name === 'udp' || ext.name === 'dccp' ? line.parseWrappingRange(a) : line.parseRange(a);
+  if (elem) line.rule.ports.push({ elems: [elem], negated, kind: key as 'dport' | 'sport', option: tok });
+}
+
+/** conntrack --ctstate / state --state LIST. */
+function readStateOption(line: RuleLineReader, _ext: LoadedExtension, key: string, _tok: Token, a: Token, negated: boolean): void {
+  const allowed =
+    key === 'ctstate' ? ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT'] : ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'];
+  const values = a.text.split(',');
+  const badValue = values.find((v) => !allowed.includes(v.toUpperCase()));
+  if (badValue !== undefined) line.bad(a.span, 'syntax', `Bad ${key} "${badValue}": use ${allowed.join(', ')}.`);
+  line.rule.states = { values: values.map((v) => v.toUpperCase()), negated };
+}
+
+/** Core options "!" may stand before. */
+const NEGATABLE_CORE = new Set(['p', 's', 'd', 'i', 'o', 'f']);
+/** Core options given at most once per line. */
+const ONCE_PER_LINE_CORE = new Set(['p', 's', 'd', 'i', 'o', 'j', 'g', 'f']);
+/** Targets that can rewrite a port. */
+const PORT_TARGETS = ['DNAT', 'REDIRECT', 'MASQUERADE', 'SNAT'];
+
+/**
+ * One rule line as iptables-restore reads it: getopt over the words, options found among the core
+ * options and the extensions loaded so far (newest first), each option's value read by its handler
+ * (COMMAND_HANDLERS, CORE_OPTION_HANDLERS, EXTENSION_OPTION_HANDLERS), then the checks iptables
+ * makes once the whole line is read. The rule joins its chain unless the line has an error.
+ */
+class RuleLineReader {
+  /** Findings of this line; an error among them makes the rule invalid. */
+  readonly findings: Finding[] = [];
+  readonly rule: IptRule;
+  /** Index of the next word to read. */
+  pos = 0;
+  command: string | undefined;
+  commandTok: Token | undefined;
+  /** -I CHAIN N: the 1-based position. */
+  insertAt: number | undefined;
+  /** A "!" waiting for the option it negates. */
+  negate: Token | undefined;
+  /** Extensions loaded so far, newest first (getopt finds the newest one's option first). */
+  readonly loaded: LoadedExtension[] = [];
+  /** The match -p loads by itself was loaded (once per line). */
+  private protoMatchLoaded = false;
+  /** Core options given once already (-g counts as -j). */
+  private readonly seenCore = new Set<string>();
+  /** The -m matches as written, for the checks at the end of the line. */
+  readonly explicitMatches: { name: string; tok: Token }[] = [];
+  /** iptables stops judging at the first stray word: only that one is reported. */
+  private strayReported = false;
+
+  constructor(
+    readonly doc: RestoreReader,
+    readonly table: IptTable,
+    readonly toks: Token[],
+    private readonly lineSpan: Span,
+    lineNo: number,
+  ) {
+    this.rule = { table: table.name, chain: '', span: lineSpan, line: lineNo, ports: [], otherMatches: [], targetArgs: {}, invalid: false };
+  }
+
+  bad(span: Span, code: 'syntax' | 'invalid-port', message: string): void {
+    this.findings.push(err(this.doc.file, span, code, message));
+  }
+
+  private warn(span: Span, message: string): void {
+    this.findings.push(err(this.doc.file, span, 'invalid-port', message, 'warning'));
+  }
+
+  read(): void {
+    while (this.pos < this.toks.length) if (!this.readWord()) break;
+    if (this.negate) this.bad(this.negate.span, 'syntax', '"!" must stand before an option.');
+    if (!this.command) this.bad(this.lineSpan, 'syntax', `No command: a rule line starts with -A CHAIN (or -I, -N, -P).`);
+    this.checkWholeLine();
+    this.rule.invalid = this.findings.some((f) => f.severity === 'error');
+    pushAll(this.doc.findings, this.findings);
+    if ((this.command === 'A' || this.command === 'I') && this.table.chains.has(this.rule.chain)) {
+      const list = this.table.rules.get(this.rule.chain)!;
+      if (this.command === 'I') list.splice(Math.min(Math.max((this.insertAt ?? 1) - 1, 0), list.length), 0, this.rule);
+      else list.push(this.rule);
+    }
+  }
+
+  /** Reads the word at pos and what belongs to it; false when the line ends in the middle of an option. */
+  private readWord(): boolean {
+    const tok = this.toks[this.pos];
+    if (tok.text === '!') {
+      if (this.negate) this.bad(tok.span, 'syntax', 'Multiple "!" flags are not allowed.');
+      this.negate = tok;
+      this.pos++;
       return true;
-    };
+    }
+    if (!tok.text.startsWith('-') || tok.text === '-') {
+      // iptables stops at the first stray word; the words after it are not judged again.
+      if (!this.strayReported)
+        this.bad(
+          tok.span,
+          'syntax',
+          `Bad argument "${tok.text}": ${this.doc.tool} expects an option here${tok.text.startsWith('#') ? ' (comments must start their own line)' : ''}.`,
+        );
+      this.strayReported = true;
+      this.pos++;
+      return true;
+    }
+    const { optName, inlineArg } = splitOptionWord(tok);
+    let found = this.findOption(optName);
+    if (found === undefined && this.loadProtoMatch()) found = this.findOption(optName);
+    if (found === 'ambiguous') {
+      this.bad(tok.span, 'syntax', `Option "${optName}" is ambiguous: write it out in full.`);
+      this.pos++;
+      this.negate = undefined;
+      return true;
+    }
+    if (!found) {
+      this.readUnknownOption(tok, optName);
+      return true;
+    }
+    const args = this.takeArgs(found.spec, tok, optName, inlineArg);
+    if (!args) return false;
+    const negated = !!this.negate;
+    this.negate = undefined;
+    if (!found.ext) this.readCoreOption(found.spec, tok, args, negated);
+    else this.readExtensionOption(found.ext, found.spec, tok, args, negated);
+    return true;
+  }
 
-    let i = 0;
-    while (i < toks.length) {
-      const tok = toks[i];
-      if (tok.text === '!') {
-        if (negate) bad(tok.span, 'syntax', 'Multiple "!" flags are not allowed.');
-        negate = tok;
-        i++;
-        continue;
-      }
-      if (!tok.text.startsWith('-') || tok.text === '-') {
-        // iptables stops at the first stray word; the words after it are not judged again.
-        if (!strayReported)
-          bad(
-            tok.span,
-            'syntax',
-            `Bad argument "${tok.text}": ${tool} expects an option here${tok.text.startsWith('#') ? ' (comments must start their own line)' : ''}.`,
-          );
-        strayReported = true;
-        i++;
-        continue;
-      }
-      // --opt=value and -pvalue forms.
-      let optName = tok.text;
-      let inlineArg: Token | undefined;
-      if (optName.startsWith('--') && optName.includes('=')) {
-        const eq = optName.indexOf('=');
-        inlineArg = { text: optName.slice(eq + 1), span: subSpan(tok, eq + 1, tok.text.length), plain: tok.plain };
-        optName = optName.slice(0, eq);
-      } else if (!optName.startsWith('--') && optName.length > 2) {
-        inlineArg = { text: optName.slice(2), span: subSpan(tok, 2, tok.text.length), plain: tok.plain };
-        optName = optName.slice(0, 2);
-      }
-      let found = findOption(optName);
-      if (found === undefined && loadProtoMatch()) found = findOption(optName);
-      if (found === 'ambiguous') {
-        bad(tok.span, 'syntax', `Option "${optName}" is ambiguous: write it out in full.`);
-        i++;
-        negate = undefined;
-        continue;
-      }
-      if (!found) {
-        // Behind an extension whose options we do not model, anything may be its option.
-        if (loaded.some((e) => !e.known || !EXTENSION_OPTIONS[e.name])) {
-          i++;
-          while (i < toks.length && !toks[i].text.startsWith('-') && toks[i].text !== '!') i++;
-          negate = undefined;
-          continue;
-        }
-        const isPort = /^--(d|s)port|^--(destination|source)-port|^--(d|s)?ports$/.test(optName);
-        if (isPort) {
-          const why = !rule.protocol
-            ? 'give the protocol first (-p tcp or -p udp)'
-            : rule.protocol.negated
-              ? 'a negated protocol (! -p) loads no port match'
-              : `protocol "${rule.protocol.text}" has no ports`;
-          bad(tok.span, 'invalid-port', `Unknown option "${optName}": ${why}, or ${tool} refuses the line.`);
-        } else {
-          bad(tok.span, 'syntax', `Unknown option "${optName}" (${tool} refuses the line).`);
-        }
-        // Its arguments, whatever they are, are not judged again.
-        i++;
-        while (i < toks.length && !toks[i].text.startsWith('-') && toks[i].text !== '!') i++;
-        negate = undefined;
-        continue;
-      }
-      const { spec, ext } = found;
-      const args: Token[] = [];
-      if (spec.args > 0) {
-        if (inlineArg) args.push(inlineArg);
-        let j = i + 1;
-        while (args.length < spec.args && j < toks.length) args.push(toks[j++]);
-        if (args.length < spec.args) {
-          bad(
-            tok.span,
-            spec.key === 'dport' || spec.key === 'sport' || spec.key === 'dports' ? 'invalid-port' : 'syntax',
-            `Option "${optName}" requires an argument.`,
-          );
-          break;
-        }
-        i = j;
+  private findOption(name: string): FoundOption | 'ambiguous' | undefined {
+    const pools: { specs: OptSpec[]; ext?: LoadedExtension }[] = [
+      { specs: CORE_OPTIONS },
+      ...this.loaded.map((ext) => ({ specs: EXTENSION_OPTIONS[ext.name] ?? [], ext })),
+    ];
+    for (const pool of pools) {
+      for (const spec of pool.specs) if (spec.names.includes(name)) return { spec, ext: pool.ext };
+    }
+    if (!name.startsWith('--') || name.length < 3) return undefined;
+    // getopt_long takes an unambiguous prefix of a long option.
+    const hits: FoundOption[] = [];
+    for (const pool of pools) {
+      for (const spec of pool.specs) if (spec.names.some((n) => n.startsWith('--') && n.startsWith(name))) hits.push({ spec, ext: pool.ext });
+    }
+    if (hits.length === 1) return hits[0];
+    if (hits.length > 1) return hits.every((h) => h.spec === hits[0].spec) ? hits[0] : 'ambiguous';
+    return undefined;
+  }
+
+  private loadProtoMatch(): boolean {
+    // iptables loads the protocol's match even for "! -p tcp" (the rule then matches nothing).
+    if (this.protoMatchLoaded || !this.rule.protocol) return false;
+    const name = protoName(this.rule.protocol.text);
+    const ext = name ? PROTO_MATCH[name] : undefined;
+    if (!ext || !this.doc.knownMatches.has(ext)) return false;
+    this.protoMatchLoaded = true;
+    this.loaded.unshift({ name: ext, known: true, seen: new Set(), implicit: true });
+    return true;
+  }
+
+  /** An option neither the core nor a loaded extension has: refused, unless an extension we do not model may own it. */
+  private readUnknownOption(tok: Token, optName: string): void {
+    // Behind an extension whose options we do not model, anything may be its option.
+    if (!this.loaded.some((e) => !e.known || !EXTENSION_OPTIONS[e.name])) {
+      const rule = this.rule;
+      const isPort = /^--(d|s)port|^--(destination|source)-port|^--(d|s)?ports$/.test(optName);
+      if (isPort) {
+        const why = !rule.protocol
+          ? 'give the protocol first (-p tcp or -p udp)'
+          : rule.protocol.negated
+            ? 'a negated protocol (! -p) loads no port match'
+            : `protocol "${rule.protocol.text}" has no ports`;
+        this.bad(tok.span, 'invalid-port', `Unknown option "${optName}": ${why}, or ${this.doc.tool} refuses the line.`);
       } else {
-        i++;
-      }
-      const negated = !!negate;
-      negate = undefined;
-      if (!ext) {
-        handleCore(spec, tok, args, negated);
-      } else {
-        handleExtension(ext, spec, tok, args, negated);
+        this.bad(tok.span, 'syntax', `Unknown option "${optName}" (${this.doc.tool} refuses the line).`);
       }
     }
-    if (negate) bad(negate.span, 'syntax', '"!" must stand before an option.');
+    // Its arguments, whatever they are, are not judged again.
+    this.pos++;
+    while (this.pos < this.toks.length && !this.toks[this.pos].text.startsWith('-') && this.toks[this.pos].text !== '!') this.pos++;
+    this.negate = undefined;
+  }
 
-    if (!command) {
-      bad(lineSpan, 'syntax', `No command: a rule line starts with -A CHAIN (or -I, -N, -P).`);
+  /** The option's arguments (an inline one first); undefined, reported, when the line ends before them. */
+  private takeArgs(spec: OptSpec, tok: Token, optName: string, inlineArg: Token | undefined): Token[] | undefined {
+    const args: Token[] = [];
+    if (spec.args === 0) {
+      this.pos++;
+      return args;
     }
-    // Final checks iptables makes once the whole line is read.
-    const protoText = rule.protocol && !rule.protocol.negated ? protoName(rule.protocol.text) : undefined;
-    for (const m of explicitMatches) {
+    if (inlineArg) args.push(inlineArg);
+    let j = this.pos + 1;
+    while (args.length < spec.args && j < this.toks.length) args.push(this.toks[j++]);
+    if (args.length < spec.args) {
+      const portOption = spec.key === 'dport' || spec.key === 'sport' || spec.key === 'dports';
+      this.bad(tok.span, portOption ? 'invalid-port' : 'syntax', `Option "${optName}" requires an argument.`);
+      return undefined;
+    }
+    this.pos = j;
+    return args;
+  }
+
+  private readCoreOption(spec: OptSpec, tok: Token, args: Token[], negated: boolean): void {
+    const k = spec.key;
+    if (negated && !NEGATABLE_CORE.has(k)) this.bad(tok.span, 'syntax', `"!" cannot stand before ${tok.text}.`);
+    if (k in COMMAND_HANDLERS) {
+      if (this.command) {
+        this.bad(tok.span, 'syntax', `Only one command per line (${this.commandTok!.text} already given).`);
+        return;
+      }
+      this.command = k;
+      this.commandTok = tok;
+      COMMAND_HANDLERS[k]?.(this, args[0], args);
+      return;
+    }
+    if (ONCE_PER_LINE_CORE.has(k)) {
+      const once = k === 'g' ? 'j' : k;
+      if (this.seenCore.has(once)) {
+        this.bad(tok.span, 'syntax', `Multiple ${tok.text} flags are not allowed.`);
+        return;
+      }
+      this.seenCore.add(once);
+    }
+    CORE_OPTION_HANDLERS[k]?.(this, args[0], negated, k);
+  }
+
+  private readExtensionOption(ext: LoadedExtension, spec: OptSpec, tok: Token, args: Token[], negated: boolean): void {
+    const key = spec.key;
+    if (key !== 'x' && ext.seen.has(key)) {
+      this.bad(
+        tok.span,
+        key.endsWith('port') || key.endsWith('ports') ? 'invalid-port' : 'syntax',
+        `Only one ${spec.names[spec.names.length > 1 ? 1 : 0]} allowed in one ${ext.name} match.`,
+      );
+      return;
+    }
+    ext.seen.add(key);
+    EXTENSION_OPTION_HANDLERS[key]?.(this, ext, key, tok, args[0], negated);
+  }
+
+  /** The checks iptables makes once the whole line is read. */
+  private checkWholeLine(): void {
+    const rule = this.rule;
+    const protoText = this.protoForPorts();
+    for (const m of this.explicitMatches) {
       if (m.name === 'multiport' && !(protoText && PORT_PROTOCOLS.has(protoText))) {
-        bad(
+        this.bad(
           m.tok.span,
           rule.ports.some((p) => p.option) ? 'invalid-port' : 'syntax',
           rule.protocol && !rule.protocol.negated
@@ -751,366 +1055,167 @@ export function parseRestore(text: string, file: string, options: RestoreOptions
         );
       }
       if ((m.name === 'tcp' || m.name === 'udp' || m.name === 'sctp' || m.name === 'dccp') && protoText !== m.name) {
-        bad(m.tok.span, 'syntax', `-m ${m.name} needs -p ${m.name} (iptables-nft-restore: ${m.name.toUpperCase()} match requires '-p ${m.name}').`);
+        this.bad(m.tok.span, 'syntax', `-m ${m.name} needs -p ${m.name} (iptables-nft-restore: ${m.name.toUpperCase()} match requires '-p ${m.name}').`);
       }
     }
-    const portTargets = ['DNAT', 'REDIRECT', 'MASQUERADE', 'SNAT'];
-    if (rule.target && portTargets.includes(rule.target.name)) {
+    if (rule.target && PORT_TARGETS.includes(rule.target.name)) {
       const portArg = rule.targetArgs['to-ports'] ?? rule.targetArgs['to-destination'] ?? rule.targetArgs['to-source'];
       const hasPort = portArg !== undefined && (portArg === rule.targetArgs['to-ports'] || splitNatTarget(portArg.text)?.portText !== undefined);
       if (hasPort && !(protoText && ['tcp', 'udp', 'sctp', 'dccp'].includes(protoText))) {
-        bad(portArg!.span, 'invalid-port', `${rule.target.name} with a port needs -p tcp, udp, sctp or dccp.`);
+        this.bad(portArg!.span, 'invalid-port', `${rule.target.name} with a port needs -p tcp, udp, sctp or dccp.`);
       }
     }
-    if (command === 'A' || command === 'I') {
-      const chain = table.chains.get(rule.chain);
-      if (chain?.builtin) {
-        if (rule.outIface && (rule.chain === 'INPUT' || rule.chain === 'PREROUTING'))
-          bad(rule.outIface.span, 'syntax', `Can't use -o with ${rule.chain} (packets there have no output interface yet).`);
-        if (rule.inIface && (rule.chain === 'OUTPUT' || rule.chain === 'POSTROUTING'))
-          bad(rule.inIface.span, 'syntax', `Can't use -i with ${rule.chain} (locally generated packets have no input interface).`);
-      }
-    }
-    rule.invalid = lineFindings.some((f) => f.severity === 'error');
-    pushAll(findings, lineFindings);
-    if ((command === 'A' || command === 'I') && table.chains.has(rule.chain)) {
-      const list = table.rules.get(rule.chain)!;
-      if (command === 'I') list.splice(Math.min(Math.max((insertAt ?? 1) - 1, 0), list.length), 0, rule);
-      else list.push(rule);
-    }
-
-    function handleCore(spec: OptSpec, tok: Token, args: Token[], negated: boolean): void {
-      const k = spec.key;
-      if (negated && !['p', 's', 'd', 'i', 'o', 'f'].includes(k)) bad(tok.span, 'syntax', `"!" cannot stand before ${tok.text}.`);
-      if (['A', 'I', 'N', 'P', 'D', 'R', 'F', 'X', 'Z', 'E'].includes(k)) {
-        if (command) {
-          bad(tok.span, 'syntax', `Only one command per line (${commandTok!.text} already given).`);
-          return;
-        }
-        command = k;
-        commandTok = tok;
-        const chainTok = args[0];
-        if (k === 'A' || k === 'I') {
-          rule.chain = chainTok.text;
-          if (!table.chains.has(chainTok.text)) {
-            const other = Object.entries(BUILTIN_CHAINS).find(([t, cs]) => t !== table.name && cs.includes(chainTok.text));
-            bad(
-              chainTok.span,
-              'syntax',
-              other
-                ? `Chain ${chainTok.text} does not exist in table ${table.name} (it is a ${other[0]} chain).`
-                : `Chain ${chainTok.text} is not declared in table ${table.name}: add ":${chainTok.text} - [0:0]" before its rules.`,
-            );
-          }
-          if (k === 'I' && i < toks.length && /^\d+$/.test(toks[i].text)) {
-            insertAt = Number(toks[i].text);
-            i++;
-          }
-        } else if (k === 'N') {
-          if (table.chains.has(chainTok.text)) bad(chainTok.span, 'syntax', `Chain ${chainTok.text} already exists.`);
-          else {
-            table.chains.set(chainTok.text, { name: chainTok.text, table: table.name, builtin: false, span: chainTok.span });
-            table.rules.set(chainTok.text, []);
-          }
-        } else if (k === 'P') {
-          const chain = table.chains.get(chainTok.text);
-          const pol = args[1];
-          if (!chain?.builtin) bad(chainTok.span, 'syntax', `-P needs a built-in chain of table ${table.name}.`);
-          else if (pol.text !== 'ACCEPT' && pol.text !== 'DROP') bad(pol.span, 'syntax', `Bad policy "${pol.text}": use ACCEPT or DROP.`);
-          else {
-            chain.policy = pol.text;
-            chain.policySpan = pol.span;
-          }
-        }
-        return;
-      }
-      if (['p', 's', 'd', 'i', 'o', 'j', 'g', 'f'].includes(k)) {
-        if (seenCore.has(k === 'g' ? 'j' : k)) {
-          bad(tok.span, 'syntax', `Multiple ${tok.text} flags are not allowed.`);
-          return;
-        }
-        seenCore.add(k === 'g' ? 'j' : k);
-      }
-      const a = args[0];
-      switch (k) {
-        case 'p': {
-          const name = protoName(a.text);
-          if (name === undefined) bad(a.span, 'syntax', `Unknown protocol "${a.text}".`);
-          rule.protocol = { text: name ?? a.text.toLowerCase(), negated, span: a.span };
-          return;
-        }
-        case 's':
-        case 'd': {
-          const problem = checkAddresses(a.text, family);
-          if (problem) bad(a.span, 'syntax', problem);
-          const cond = { text: a.text, negated, span: a.span };
-          if (k === 's') rule.source = cond;
-          else rule.destination = cond;
-          return;
-        }
-        case 'i':
-        case 'o': {
-          if (a.text.length > 15) bad(a.span, 'syntax', `Interface name "${a.text}" must be shorter than IFNAMSIZ (15).`);
-          const cond = { text: a.text, negated, span: a.span };
-          if (k === 'i') rule.inIface = cond;
-          else rule.outIface = cond;
-          return;
-        }
-        case 'm': {
-          const name = a.text;
-          if (!knownMatches.has(name)) {
-            bad(a.span, 'syntax', `Couldn't load match "${name}": no such iptables extension.`);
-            loaded.unshift({ name, known: false, seen: new Set(), implicit: false });
-            return;
-          }
-          explicitMatches.push({ name, tok: a });
-          loaded.unshift({ name, known: true, seen: new Set(), implicit: false });
-          if (!['tcp', 'udp', 'sctp', 'dccp', 'multiport', 'conntrack', 'state', 'comment', 'icmp', 'icmp6'].includes(name)) rule.otherMatches.push(name);
-          return;
-        }
-        case 'j':
-        case 'g': {
-          const name = a.text;
-          const userChain =
-            (table.chains.has(name) && !table.chains.get(name)!.builtin) || (table.name === 'filter' && !!options.existingChains?.includes(name));
-          rule.target = { name, span: a.span, goto: k === 'g' };
-          if (k === 'g' && !userChain) {
-            bad(a.span, 'syntax', `-g needs a user chain declared before this line; "${name}" is not one.`);
-            return;
-          }
-          // A user chain takes no options of its own.
-          if (userChain) return;
-          if (table.chains.has(name)) {
-            bad(a.span, 'syntax', `Cannot jump to built-in chain ${name}.`);
-            return;
-          }
-          if (!knownTargets.has(name)) {
-            bad(
-              a.span,
-              'syntax',
-              `"${name}" is neither a chain declared before this line nor an iptables target (iptables-legacy-restore: Couldn't load target).`,
-            );
-            loaded.unshift({ name, known: false, seen: new Set(), implicit: false });
-            return;
-          }
-          loaded.unshift({ name, known: true, seen: new Set(), implicit: false });
-          return;
-        }
-        default:
-          return;
-      }
-    }
-
-    function handleExtension(ext: (typeof loaded)[number], spec: OptSpec, tok: Token, args: Token[], negated: boolean): void {
-      const key = spec.key;
-      if (key !== 'x' && ext.seen.has(key)) {
-        bad(
-          tok.span,
-          key.endsWith('port') || key.endsWith('ports') ? 'invalid-port' : 'syntax',
-          `Only one ${spec.names[spec.names.length > 1 ? 1 : 0]} allowed in one ${ext.name} match.`,
-        );
-        return;
-      }
-      ext.seen.add(key);
-      const a = args[0];
-      if (ext.name === 'multiport') {
-        if (
-          (key === 'dports' && (ext.seen.has('sports') || ext.seen.has('ports'))) ||
-          (key === 'sports' && (ext.seen.has('dports') || ext.seen.has('ports'))) ||
-          (key === 'ports' && (ext.seen.has('dports') || ext.seen.has('sports')))
-        ) {
-          bad(tok.span, 'syntax', 'multiport: --sports, --dports and --ports cannot be combined in one match; use a second -m multiport.');
-        }
-        const elems = parseMultiport(a);
-        if (elems) rule.ports.push({ elems, negated, kind: key === 'dports' ? 'dport' : key === 'sports' ? 'sport' : 'ports', option: tok });
-        return;
-      }
-      if (key === 'dport' || key === 'sport') {
-        const elem = ext.name === 'udp' || ext.name === 'dccp' ? parseWrappingRange(a) : parseRange(a);
-        if (elem) rule.ports.push({ elems: [elem], negated, kind: key, option: tok });
-        return;
-      }
-      if (key === 'ctstate' || key === 'state') {
-        const allowed =
-          key === 'ctstate'
-            ? ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT']
-            : ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'];
-        const values = a.text.split(',');
-        const badValue = values.find((v) => !allowed.includes(v.toUpperCase()));
-        if (badValue !== undefined) bad(a.span, 'syntax', `Bad ${key} "${badValue}": use ${allowed.join(', ')}.`);
-        rule.states = { values: values.map((v) => v.toUpperCase()), negated };
-        return;
-      }
-      if (key === 'comment') {
-        rule.comment = a.text;
-        return;
-      }
-      if (key === 'to-destination' || key === 'to-ports' || key === 'to-source' || key === 'reject-with') {
-        rule.targetArgs[key] = a;
-        if (key === 'to-ports') checkToPorts(a);
-        if (key === 'to-destination' || key === 'to-source') checkToDestination(a);
-      }
-    }
-
-    function protoForPorts(): string | undefined {
-      return rule.protocol && !rule.protocol.negated ? protoName(rule.protocol.text) : undefined;
-    }
-
-    /** udp/dccp --dport: like tcp's, but numbers wrap at 65536 and a reversed range is kept (it matches nothing). */
-    function parseWrappingRange(a: Token): PortElem | undefined {
-      const text = a.text;
-      const colon = text.indexOf(':');
-      const sides = colon < 0 ? [text] : [text.slice(0, colon), text.slice(colon + 1)];
-      const values: number[] = [];
-      let ok = true;
-      sides.forEach((side, k) => {
-        const sideSpan = colon < 0 ? a.span : k === 0 ? subSpan(a, 0, colon) : subSpan(a, colon + 1, text.length);
-        if (side === '' && colon >= 0) {
-          values.push(k === 0 ? 0 : MAX_PORT);
-          return;
-        }
-        const v = parseWrappingPort(side, resolveService);
-        if (!v) {
-          bad(
-            sideSpan,
-            'invalid-port',
-            /^-?\d+$/.test(side)
-              ? `Port "${side}" is not a port number (iptables: Port "${side}" does not resolve to anything).`
-              : `Unknown port or service "${side}" (iptables: Port "${side}" does not resolve to anything; names come from /etc/services).`,
-          );
-          ok = false;
-          return;
-        }
-        if (v.wrapped) {
-          lineFindings.push(
-            err(
-              file,
-              sideSpan,
-              'invalid-port',
-              `Port ${side} is out of range (0-65535): iptables accepts it for this protocol but uses ${side} mod 65536 = ${v.port}.`,
-              'warning',
-            ),
-          );
-        }
-        values.push(v.port);
-      });
-      if (!ok) return undefined;
-      const [from, to] = values.length === 1 ? [values[0], values[0]] : values;
-      if (from > to) {
-        lineFindings.push(
-          err(
-            file,
-            a.span,
-            'invalid-port',
-            `Port range ${text} runs backwards: iptables accepts it for this protocol, but the rule then matches no port.`,
-            'warning',
-          ),
-        );
-      }
-      return { from, to, span: a.span, text };
-    }
-
-    /** tcp/udp --dport: PORT, PORT:PORT, :PORT or PORT: (open ends are 0 and 65535). */
-    function parseRange(a: Token): PortElem | undefined {
-      const text = a.text;
-      const colon = text.indexOf(':');
-      const proto = protoForPorts();
-      if (colon < 0) {
-        const port = parsePortValue(text, proto, resolveService);
-        if (port === undefined) {
-          bad(a.span, 'invalid-port', invalidPortMessage(text));
-          return undefined;
-        }
-        return { from: port, to: port, span: a.span, text };
-      }
-      const left = text.slice(0, colon);
-      const right = text.slice(colon + 1);
-      const from = left === '' ? 0 : parsePortValue(left, proto, resolveService);
-      const to = right === '' ? MAX_PORT : parsePortValue(right, proto, resolveService);
-      if (from === undefined) bad(subSpan(a, 0, colon), 'invalid-port', invalidPortMessage(left));
-      if (to === undefined) bad(subSpan(a, colon + 1, text.length), 'invalid-port', invalidPortMessage(right));
-      if (from === undefined || to === undefined) return undefined;
-      if (from > to) {
-        bad(a.span, 'invalid-port', `Invalid port range ${text}: the first port is above the last (iptables: invalid portrange (min > max)).`);
-        return undefined;
-      }
-      return { from, to, span: a.span, text };
-    }
-
-    /** multiport: up to 15 entries, a range counting two; ranges need first < last. */
-    function parseMultiport(a: Token): PortElem[] | undefined {
-      const elems: PortElem[] = [];
-      let count = 0;
-      let ok = true;
-      let at = 0;
-      const proto = protoForPorts();
-      for (const part of a.text.split(',')) {
-        const partSpan = subSpan(a, at, at + part.length);
-        const colon = part.indexOf(':');
-        if (colon < 0) {
-          count += 1;
-          const port = parsePortValue(part, proto, resolveService);
-          if (port === undefined) {
-            bad(partSpan, 'invalid-port', invalidPortMessage(part));
-            ok = false;
-          } else elems.push({ from: port, to: port, span: partSpan, text: part });
-        } else {
-          count += 2;
-          const left = part.slice(0, colon);
-          const right = part.slice(colon + 1);
-          const from = parsePortValue(left, proto, resolveService);
-          const to = parsePortValue(right, proto, resolveService);
-          if (from === undefined) bad(subSpan(a, at, at + colon), 'invalid-port', invalidPortMessage(left));
-          if (to === undefined) bad(subSpan(a, at + colon + 1, at + part.length), 'invalid-port', invalidPortMessage(right));
-          if (from === undefined || to === undefined) ok = false;
-          else if (from >= to) {
-            bad(partSpan, 'invalid-port', `Invalid port range ${part} in multiport: the first port must be below the last.`);
-            ok = false;
-          } else elems.push({ from, to, span: partSpan, text: part });
-        }
-        at += part.length + 1;
-      }
-      if (count > 15) {
-        bad(a.span, 'invalid-port', `Too many ports (${count} entries, a range counting two): multiport takes at most 15.`);
-        ok = false;
-      }
-      return ok ? elems : undefined;
-    }
-
-    function invalidPortMessage(text: string): string {
-      if (text === '') return 'Missing port number (iptables: invalid port/service).';
-      const n = /^-?\d+$/.test(text) ? Number(text) : undefined;
-      if (n !== undefined && (n < 0 || n > MAX_PORT)) return `Port ${text} is out of range: ports are 0-65535 (iptables: invalid port/service "${text}").`;
-      if (/^\d+$/.test(text)) return `"${text}" is not a port number: iptables reads a leading 0 as octal (invalid port/service).`;
-      return `Unknown port or service "${text}": iptables resolves names through /etc/services (invalid port/service).`;
-    }
-
-    /** REDIRECT/MASQUERADE --to-ports PORT[-PORT]. */
-    function checkToPorts(a: Token): void {
-      const m = /^([^-]*)(?:-(.*))?$/.exec(a.text)!;
-      const from = parsePortValue(m[1], protoForPorts(), resolveService);
-      const to = m[2] === undefined ? from : parsePortValue(m[2], protoForPorts(), resolveService);
-      if (from === undefined || to === undefined) bad(a.span, 'invalid-port', `Bad port in --to-ports "${a.text}": ports are 0-65535.`);
-      else if (from > to) bad(a.span, 'invalid-port', `Port range ${a.text} runs backwards (iptables: Port range funky).`);
-    }
-
-    /** DNAT/SNAT --to-destination ADDR[-ADDR][:PORT[-PORT]]. */
-    function checkToDestination(a: Token): void {
-      const parsed = splitNatTarget(a.text);
-      if (!parsed) {
-        bad(a.span, 'syntax', `Bad address in "${a.text}".`);
-        return;
-      }
-      if (parsed.portText === undefined) return;
-      const m = /^([^-]*)(?:-(.*))?$/.exec(parsed.portText)!;
-      const from = parseCNumber(m[1]);
-      const to = m[2] === undefined ? from : parseCNumber(m[2]);
-      const portSpan = subSpan(a, parsed.portOffset!, a.text.length);
-      if (from === undefined || to === undefined || from > MAX_PORT || to > MAX_PORT)
-        bad(portSpan, 'invalid-port', `Port "${parsed.portText}" is not valid: ports are 0-65535.`);
-      else if (from > to) bad(portSpan, 'invalid-port', `Port range ${parsed.portText} runs backwards (iptables: Port range funky).`);
+    if ((this.command === 'A' || this.command === 'I') && this.table.chains.get(rule.chain)?.builtin) {
+      if (rule.outIface && (rule.chain === 'INPUT' || rule.chain === 'PREROUTING'))
+        this.bad(rule.outIface.span, 'syntax', `Can't use -o with ${rule.chain} (packets there have no output interface yet).`);
+      if (rule.inIface && (rule.chain === 'OUTPUT' || rule.chain === 'POSTROUTING'))
+        this.bad(rule.inIface.span, 'syntax', `Can't use -i with ${rule.chain} (locally generated packets have no input interface).`);
     }
   }
+
+  /** The protocol port values are resolved for (none when -p is negated or missing). */
+  private protoForPorts(): string | undefined {
+    return this.rule.protocol && !this.rule.protocol.negated ? protoName(this.rule.protocol.text) : undefined;
+  }
+
+  /** udp/dccp --dport: like tcp's, but numbers wrap at 65536 and a reversed range is kept (it matches nothing). */
+  parseWrappingRange(a: Token): PortElem | undefined {
+    const text = a.text;
+    const colon = text.indexOf(':');
+    const sides = colon < 0 ? [text] : [text.slice(0, colon), text.slice(colon + 1)];
+    const values: number[] = [];
+    let ok = true;
+    sides.forEach((side, k) => {
+      const sideSpan = colon < 0 ? a.span : k === 0 ? subSpan(a, 0, colon) : subSpan(a, colon + 1, text.length);
+      if (side === '' && colon >= 0) {
+        values.push(k === 0 ? 0 : MAX_PORT);
+        return;
+      }
+      const v = parseWrappingPort(side, this.doc.options.resolveService);
+      if (!v) {
+        this.bad(
+          sideSpan,
+          'invalid-port',
+          /^-?\d+$/.test(side)
+            ? `Port "${side}" is not a port number (iptables: Port "${side}" does not resolve to anything).`
+            : `Unknown port or service "${side}" (iptables: Port "${side}" does not resolve to anything; names come from /etc/services).`,
+        );
+        ok = false;
+        return;
+      }
+      if (v.wrapped)
+        this.warn(sideSpan, `Port ${side} is out of range (0-65535): iptables accepts it for this protocol but uses ${side} mod 65536 = ${v.port}.`);
+      values.push(v.port);
+    });
+    if (!ok) return undefined;
+    const [from, to] = values.length === 1 ? [values[0], values[0]] : values;
+    if (from > to) this.warn(a.span, `Port range ${text} runs backwards: iptables accepts it for this protocol, but the rule then matches no port.`);
+    return { from, to, span: a.span, text };
+  }
+
+  /** tcp/udp --dport: PORT, PORT:PORT, :PORT or PORT: (open ends are 0 and 65535). */
+  parseRange(a: Token): PortElem | undefined {
+    const resolveService = this.doc.options.resolveService;
+    const text = a.text;
+    const colon = text.indexOf(':');
+    const proto = this.protoForPorts();
+    if (colon < 0) {
+      const port = parsePortValue(text, proto, resolveService);
+      if (port === undefined) {
+        this.bad(a.span, 'invalid-port', invalidPortMessage(text));
+        return undefined;
+      }
+      return { from: port, to: port, span: a.span, text };
+    }
+    const left = text.slice(0, colon);
+    const right = text.slice(colon + 1);
+    const from = left === '' ? 0 : parsePortValue(left, proto, resolveService);
+    const to = right === '' ? MAX_PORT : parsePortValue(right, proto, resolveService);
+    if (from === undefined) this.bad(subSpan(a, 0, colon), 'invalid-port', invalidPortMessage(left));
+    if (to === undefined) this.bad(subSpan(a, colon + 1, text.length), 'invalid-port', invalidPortMessage(right));
+    if (from === undefined || to === undefined) return undefined;
+    if (from > to) {
+      this.bad(a.span, 'invalid-port', `Invalid port range ${text}: the first port is above the last (iptables: invalid portrange (min > max)).`);
+      return undefined;
+    }
+    return { from, to, span: a.span, text };
+  }
+
+  /** multiport: up to 15 entries, a range counting two; ranges need first < last. */
+  parseMultiport(a: Token): PortElem[] | undefined {
+    const resolveService = this.doc.options.resolveService;
+    const elems: PortElem[] = [];
+    let count = 0;
+    let ok = true;
+    let at = 0;
+    const proto = this.protoForPorts();
+    for (const part of a.text.split(',')) {
+      const partSpan = subSpan(a, at, at + part.length);
+      const colon = part.indexOf(':');
+      if (colon < 0) {
+        count += 1;
+        const port = parsePortValue(part, proto, resolveService);
+        if (port === undefined) {
+          this.bad(partSpan, 'invalid-port', invalidPortMessage(part));
+          ok = false;
+        } else elems.push({ from: port, to: port, span: partSpan, text: part });
+      } else {
+        count += 2;
+        const left = part.slice(0, colon);
+        const right = part.slice(colon + 1);
+        const from = parsePortValue(left, proto, resolveService);
+        const to = parsePortValue(right, proto, resolveService);
+        if (from === undefined) this.bad(subSpan(a, at, at + colon), 'invalid-port', invalidPortMessage(left));
+        if (to === undefined) this.bad(subSpan(a, at + colon + 1, at + part.length), 'invalid-port', invalidPortMessage(right));
+        if (from === undefined || to === undefined) ok = false;
+        else if (from >= to) {
+          this.bad(partSpan, 'invalid-port', `Invalid port range ${part} in multiport: the first port must be below the last.`);
+          ok = false;
+        } else elems.push({ from, to, span: partSpan, text: part });
+      }
+      at += part.length + 1;
+    }
+    if (count > 15) {
+      this.bad(a.span, 'invalid-port', `Too many ports (${count} entries, a range counting two): multiport takes at most 15.`);
+      ok = false;
+    }
+    return ok ? elems : undefined;
+  }
+
+  /** REDIRECT/MASQUERADE --to-ports PORT[-PORT]. */
+  checkToPorts(a: Token): void {
+    const resolveService = this.doc.options.resolveService;
+    const m = /^([^-]*)(?:-(.*))?$/.exec(a.text)!;
+    const from = parsePortValue(m[1], this.protoForPorts(), resolveService);
+    const to = m[2] === undefined ? from : parsePortValue(m[2], this.protoForPorts(), resolveService);
+    if (from === undefined || to === undefined) this.bad(a.span, 'invalid-port', `Bad port in --to-ports "${a.text}": ports are 0-65535.`);
+    else if (from > to) this.bad(a.span, 'invalid-port', `Port range ${a.text} runs backwards (iptables: Port range funky).`);
+  }
+
+  /** DNAT/SNAT --to-destination ADDR[-ADDR][:PORT[-PORT]]. */
+  checkToDestination(a: Token): void {
+    const parsed = splitNatTarget(a.text);
+    if (!parsed) {
+      this.bad(a.span, 'syntax', `Bad address in "${a.text}".`);
+      return;
+    }
+    if (parsed.portText === undefined) return;
+    const m = /^([^-]*)(?:-(.*))?$/.exec(parsed.portText)!;
+    const from = parseCNumber(m[1]);
+    const to = m[2] === undefined ? from : parseCNumber(m[2]);
+    const portSpan = subSpan(a, parsed.portOffset!, a.text.length);
+    if (from === undefined || to === undefined || from > MAX_PORT || to > MAX_PORT)
+      this.bad(portSpan, 'invalid-port', `Port "${parsed.portText}" is not valid: ports are 0-65535.`);
+    else if (from > to) this.bad(portSpan, 'invalid-port', `Port range ${parsed.portText} runs backwards (iptables: Port range funky).`);
+  }
+}
+
+function invalidPortMessage(text: string): string {
+  if (text === '') return 'Missing port number (iptables: invalid port/service).';
+  const n = /^-?\d+$/.test(text) ? Number(text) : undefined;
+  if (n !== undefined && (n < 0 || n > MAX_PORT)) return `Port ${text} is out of range: ports are 0-65535 (iptables: invalid port/service "${text}").`;
+  if (/^\d+$/.test(text)) return `"${text}" is not a port number: iptables reads a leading 0 as octal (invalid port/service).`;
+  return `Unknown port or service "${text}": iptables resolves names through /etc/services (invalid port/service).`;
 }
 
 /** The protocol name iptables stores for -p (lower case, numbers mapped to names); undefined when unknown. */
