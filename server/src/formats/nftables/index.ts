@@ -1033,62 +1033,115 @@ const OPS: Record<string, string> = {
 /** Tokens after a selector that make it part of a larger expression instead of a match. */
 const EXPRESSION_OPERATORS = new Set(['mod', 'and', 'or', 'xor', 'map', '.', '&', '|', '^', '<<', '>>', 'set']);
 const VERDICTS = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 'queue', 'continue']);
-
+/**
+ * What a ruleset lets in: the files are read as nft reads them (RulesetLoader), the rules' meanings
+ * read once each (RuleInterpreter), the input hook's base chains walked through their jumps
+ * (InputChainWalker), and every port mention described as a fact (describeRules).
+ */
 export function evaluateNftables(
   files: NftSyntax[],
   edges: Map<IncludeRef, NftSyntax[]>,
   serviceToPort: (name: string) => number | undefined,
   opts: { reportUnknownVariables: boolean },
 ): NftEvaluation {
-  const findings: Finding[] = [];
-  const chains = new Map<string, EvalChain>();
-  const sets = new Map<string, EvalSet>();
-  const unknownVars: Finding[] = [];
-  const top = new Scope();
-  const visiting = new Set<string>();
-  const root = files[0];
+  const loader = new RulesetLoader(edges);
+  if (files[0]) loader.runFile(files[0], new Scope());
+  const ev = new RulesetEvaluation(loader.chains, loader.sets, serviceToPort);
+  ev.checkNamedSets();
+  const baseChains = [...ev.chains.values()].filter((c) => c.hook).sort((a, b) => a.priority - b.priority);
+  const reach = reachFromBaseChains(ev, baseChains);
+  reportJumpLoops(
+    baseChains,
+    (r, c) => ev.meaningOf(r, c),
+    (from, name) => ev.chainIn(from, name),
+    (f) => ev.report(f),
+  );
+  const walker = new InputChainWalker(ev);
+  const inputChains: NftInputChain[] = [];
+  for (const base of baseChains) {
+    if (base.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(base.family) || (base.type && base.type !== 'filter')) continue;
+    inputChains.push({
+      family: base.family,
+      table: base.table,
+      chain: base.name,
+      priority: base.priority,
+      policy: base.policy?.action ?? 'accept',
+      policySpan: base.policy?.span,
+      policyFile: base.policy?.file ?? base.file,
+      rules: walker.walkBase(base),
+    });
+  }
+  const forwards = describeRules(ev, reach);
+  const firewall = firewallOf(inputChains, forwards);
+  if (opts.reportUnknownVariables) for (const f of loader.unknownVars) ev.report(f);
+  return { facts: ev.facts, findings: ev.findings, inputChains, forwards, firewall };
+}
 
-  const bindVars = (toks: Tok[], scope: Scope): Map<Tok, Expr | undefined> => {
+/**
+ * The ruleset as nft builds it from the files' commands, in order: chains and sets by
+ * "family table name", defines in nested scopes (file, table, chain), includes read where they stand.
+ */
+class RulesetLoader {
+  readonly chains = new Map<string, EvalChain>();
+  readonly sets = new Map<string, EvalSet>();
+  /** $variables nothing defines; reported only for a complete ruleset (a fragment's defines may come from elsewhere). */
+  readonly unknownVars: Finding[] = [];
+  /** Files being read now: an include that leads back is not read again. */
+  private readonly visiting = new Set<string>();
+
+  constructor(private readonly edges: Map<IncludeRef, NftSyntax[]>) {}
+
+  runFile(f: NftSyntax, scope: Scope): void {
+    if (this.visiting.has(f.file)) return;
+    this.visiting.add(f.file);
+    for (const cmd of f.commands) (COMMAND_LOADERS[cmd.kind] as CommandLoader<NftCommand['kind']>)(this, cmd, f.file, scope);
+    this.visiting.delete(f.file);
+  }
+
+  /** The variables of a rule's tokens, bound as they are now (nft expands them while parsing). */
+  bindVars(toks: Tok[], scope: Scope): Map<Tok, Expr | undefined> {
     const vars = new Map<Tok, Expr | undefined>();
     for (const t of toks) {
       if (t.k !== 'var') continue;
       const b = scope.lookup(t.t);
       vars.set(t, b ? b.value : undefined);
       if (!b)
-        unknownVars.push(
+        this.unknownVars.push(
           syntaxError(t.file, { start: t.s, end: t.e }, `Unknown variable $${t.t}: nft stops with "unknown identifier '${t.t}'" (define it before this line).`),
         );
     }
     return vars;
-  };
+  }
+
   /** Define values are expanded when read: replace their $vars by what they are bound to now. */
-  const expandDefine = (e: Expr, scope: Scope): Expr => {
+  private expandDefine(e: Expr, scope: Scope): Expr {
     switch (e.k) {
       case 'var': {
         const b = scope.lookup(e.tok.t);
         if (!b)
-          unknownVars.push(
+          this.unknownVars.push(
             syntaxError(e.tok.file, { start: e.tok.s, end: e.tok.e }, `Unknown variable $${e.tok.t}: nft stops with "unknown identifier '${e.tok.t}'".`),
           );
         return b ? b.value : e;
       }
       case 'set':
-        return { ...e, elems: e.elems.map((x) => expandDefine(x, scope)) };
+        return { ...e, elems: e.elems.map((x) => this.expandDefine(x, scope)) };
       case 'list':
-        return { ...e, items: e.items.map((x) => expandDefine(x, scope)) };
+        return { ...e, items: e.items.map((x) => this.expandDefine(x, scope)) };
       default:
         return e;
     }
-  };
+  }
 
-  const chainFor = (family: string, table: string, name: Tok, file: string): EvalChain => {
+  chainFor(family: string, table: string, name: Tok, file: string): EvalChain {
     const key = `${family} ${table} ${name.t}`;
-    let c = chains.get(key);
-    if (!c) chains.set(key, (c = { key, family, table, name: name.t, file, nameSpan: { start: name.s, end: name.e }, priority: 0, rules: [] }));
+    let c = this.chains.get(key);
+    if (!c) this.chains.set(key, (c = { key, family, table, name: name.t, file, nameSpan: { start: name.s, end: name.e }, priority: 0, rules: [] }));
     return c;
-  };
-  const applyChain = (family: string, table: string, syn: NftChainSyntax, file: string, scope: Scope) => {
-    const c = chainFor(family, table, syn.name, file);
+  }
+
+  applyChain(family: string, table: string, syn: NftChainSyntax, file: string, scope: Scope): void {
+    const c = this.chainFor(family, table, syn.name, file);
     if (syn.hook) {
       c.type = syn.type;
       c.hook = syn.hook;
@@ -1106,148 +1159,169 @@ export function evaluateNftables(
     }
     const inner = new Scope(scope);
     for (const item of syn.items) {
-      if (item.kind === 'rule') c.rules.push({ rule: item.rule, vars: bindVars(item.rule.toks, inner) });
-      else applyScopeItem(item, inner, file);
+      if (item.kind === 'rule') c.rules.push({ rule: item.rule, vars: this.bindVars(item.rule.toks, inner) });
+      else this.applyScopeItem(item, inner);
     }
-  };
-  const setFor = (family: string, table: string, syntax: NftSetSyntax, scope: Scope) => {
-    const key = `${family} ${table} ${syntax.name.t}`;
-    const known = sets.get(key);
-    const entry = known ?? { family, table, syntax, elements: [] };
-    if (!known) sets.set(key, entry);
-    for (const el of syntax.elements) entry.elements.push({ expr: el, vars: bindVars(exprToks(el), scope) });
-  };
-  const applyScopeItem = (item: ScopeItem, scope: Scope, file: string) => {
-    if (item.kind === 'define') scope.define(item.name.t, expandDefine(item.value, scope));
-    else if (item.kind === 'undefine') scope.undefine(item.name.t);
-    else for (const target of edges.get(item.ref) ?? []) runFile(target, scope);
-    void file;
-  };
-  const runFile = (f: NftSyntax, scope: Scope) => {
-    if (visiting.has(f.file)) return;
-    visiting.add(f.file);
-    for (const cmd of f.commands) {
-      switch (cmd.kind) {
-        case 'define':
-        case 'undefine':
-        case 'include':
-          applyScopeItem(cmd, scope, f.file);
-          break;
-        case 'flush-ruleset':
-          chains.clear();
-          sets.clear();
-          break;
-        case 'table': {
-          const prefix = `${cmd.family} ${cmd.name.t} `;
-          if (cmd.op !== 'add') {
-            for (const [k, c] of chains) {
-              if (!k.startsWith(prefix)) continue;
-              if (cmd.op === 'delete') chains.delete(k);
-              else c.rules = [];
-            }
-            for (const [k, s] of sets) {
-              if (!k.startsWith(prefix)) continue;
-              if (cmd.op === 'delete') sets.delete(k);
-              else s.elements = [];
-            }
-            break;
-          }
-          const tableScope = new Scope(scope);
-          for (const item of cmd.items) {
-            if (item.kind === 'chain') applyChain(cmd.family, cmd.name.t, item.chain, f.file, tableScope);
-            else if (item.kind === 'set') setFor(cmd.family, cmd.name.t, item.set, tableScope);
-            else applyScopeItem(item, tableScope, f.file);
-          }
-          break;
-        }
-        case 'chain':
-          if (cmd.op === 'delete') chains.delete(`${cmd.family} ${cmd.table.t} ${cmd.chain.name.t}`);
-          else if (cmd.op === 'flush') {
-            const c = chains.get(`${cmd.family} ${cmd.table.t} ${cmd.chain.name.t}`);
-            if (c) c.rules = [];
-          } else applyChain(cmd.family, cmd.table.t, cmd.chain, f.file, scope);
-          break;
-        case 'rule': {
-          const c = chainFor(cmd.family, cmd.table.t, cmd.chain, f.file);
-          const r = { rule: cmd.rule, vars: bindVars(cmd.rule.toks, scope) };
-          if (cmd.insert) c.rules.unshift(r);
-          else c.rules.push(r);
-          break;
-        }
-        case 'set':
-          setFor(cmd.family, cmd.table.t, cmd.set, scope);
-          break;
-        case 'element': {
-          const s = sets.get(`${cmd.family} ${cmd.table.t} ${cmd.set.t}`);
-          if (s) for (const el of cmd.elements) s.elements.push({ expr: el, vars: bindVars(exprToks(el), scope) });
-          break;
-        }
-      }
-    }
-    visiting.delete(f.file);
-  };
-  if (root) runFile(root, top);
+  }
 
-  // --- port values -------------------------------------------------------------------------
-  const factsOut: PortFact[] = [];
-  const factKeys = new Set<string>();
-  const addFact = (f: PortFact) => {
+  applySet(family: string, table: string, syntax: NftSetSyntax, scope: Scope): void {
+    const key = `${family} ${table} ${syntax.name.t}`;
+    const known = this.sets.get(key);
+    const entry = known ?? { family, table, syntax, elements: [] };
+    if (!known) this.sets.set(key, entry);
+    for (const el of syntax.elements) entry.elements.push({ expr: el, vars: this.bindVars(exprToks(el), scope) });
+  }
+
+  applyScopeItem(item: ScopeItem, scope: Scope): void {
+    if (item.kind === 'define') scope.define(item.name.t, this.expandDefine(item.value, scope));
+    else if (item.kind === 'undefine') scope.undefine(item.name.t);
+    else for (const target of this.edges.get(item.ref) ?? []) this.runFile(target, scope);
+  }
+}
+
+type CommandLoader<K extends NftCommand['kind']> = (loader: RulesetLoader, cmd: Extract<NftCommand, { kind: K }>, file: string, scope: Scope) => void;
+
+/** What each top-level command does to the ruleset being loaded. */
+const COMMAND_LOADERS: { [K in NftCommand['kind']]: CommandLoader<K> } = {
+  define: (loader, cmd, _file, scope) => loader.applyScopeItem(cmd, scope),
+  undefine: (loader, cmd, _file, scope) => loader.applyScopeItem(cmd, scope),
+  include: (loader, cmd, _file, scope) => loader.applyScopeItem(cmd, scope),
+  'flush-ruleset': (loader) => {
+    loader.chains.clear();
+    loader.sets.clear();
+  },
+  table: (loader, cmd, file, scope) => {
+    const prefix = `${cmd.family} ${cmd.name.t} `;
+    if (cmd.op !== 'add') {
+      // `delete table` / `flush table`: every chain and set of that table goes or is emptied.
+      for (const [k, c] of loader.chains) {
+        if (!k.startsWith(prefix)) continue;
+        if (cmd.op === 'delete') loader.chains.delete(k);
+        else c.rules = [];
+      }
+      for (const [k, s] of loader.sets) {
+        if (!k.startsWith(prefix)) continue;
+        if (cmd.op === 'delete') loader.sets.delete(k);
+        else s.elements = [];
+      }
+      return;
+    }
+    const tableScope = new Scope(scope);
+    for (const item of cmd.items) {
+      if (item.kind === 'chain') loader.applyChain(cmd.family, cmd.name.t, item.chain, file, tableScope);
+      else if (item.kind === 'set') loader.applySet(cmd.family, cmd.name.t, item.set, tableScope);
+      else loader.applyScopeItem(item, tableScope);
+    }
+  },
+  chain: (loader, cmd, file, scope) => {
+    const key = `${cmd.family} ${cmd.table.t} ${cmd.chain.name.t}`;
+    if (cmd.op === 'delete') loader.chains.delete(key);
+    else if (cmd.op === 'flush') {
+      const c = loader.chains.get(key);
+      if (c) c.rules = [];
+    } else loader.applyChain(cmd.family, cmd.table.t, cmd.chain, file, scope);
+  },
+  rule: (loader, cmd, file, scope) => {
+    const c = loader.chainFor(cmd.family, cmd.table.t, cmd.chain, file);
+    const r = { rule: cmd.rule, vars: loader.bindVars(cmd.rule.toks, scope) };
+    if (cmd.insert) c.rules.unshift(r);
+    else c.rules.push(r);
+  },
+  set: (loader, cmd, _file, scope) => loader.applySet(cmd.family, cmd.table.t, cmd.set, scope),
+  element: (loader, cmd, _file, scope) => {
+    const s = loader.sets.get(`${cmd.family} ${cmd.table.t} ${cmd.set.t}`);
+    if (s) for (const el of cmd.elements) s.elements.push({ expr: el, vars: loader.bindVars(exprToks(el), scope) });
+  },
+};
+
+/**
+ * The loaded ruleset under evaluation: its chains and sets, the findings and facts found so far
+ * (each reported once, however many walks meet it) and each rule's meaning (read once).
+ */
+class RulesetEvaluation {
+  readonly findings: Finding[] = [];
+  readonly facts: PortFact[] = [];
+  private readonly factKeys = new Set<string>();
+  private readonly reported = new Set<string>();
+  private readonly meanings = new Map<EvalRule, RuleMeaning>();
+
+  constructor(
+    readonly chains: Map<string, EvalChain>,
+    readonly sets: Map<string, EvalSet>,
+    private readonly serviceToPort: (name: string) => number | undefined,
+  ) {}
+
+  addFact(f: PortFact): void {
     const key = `${f.file}|${f.span.start}|${f.span.end}|${f.protocol}|${f.port}|${f.portEnd}|${f.role}|${f.detail}`;
-    if (factKeys.has(key)) return;
-    factKeys.add(key);
-    factsOut.push(f);
-  };
-  const reportOnce = new Set<string>();
-  const report = (f: Finding) => {
+    if (this.factKeys.has(key)) return;
+    this.factKeys.add(key);
+    this.facts.push(f);
+  }
+
+  report(f: Finding): void {
     const key = `${f.file}|${f.span.start}|${f.message}`;
-    if (reportOnce.has(key)) return;
-    reportOnce.add(key);
-    findings.push(f);
-  };
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.findings.push(f);
+  }
+
+  chainIn(from: EvalChain, name: string): EvalChain | undefined {
+    return this.chains.get(`${from.family} ${from.table} ${name}`);
+  }
+
+  meaningOf(r: EvalRule, c: EvalChain): RuleMeaning {
+    let m = this.meanings.get(r);
+    if (!m) this.meanings.set(r, (m = new RuleInterpreter(this, r, c).read()));
+    return m;
+  }
 
   /** One port value (number or service name) as nft's inet_service type reads it. */
-  const portValue = (tok: Tok): number | undefined => {
+  portValue(tok: Tok): number | undefined {
     const n = tok.k === 'num' ? parseNumber(tok.t) : /^\d+$/.test(tok.t) ? Number(tok.t) : undefined;
     if (n !== undefined) {
       if (n > MAX_PORT) {
-        report(portError(tok.file, { start: tok.s, end: tok.e }, `Port ${tok.t} is out of range 0-65535 (nft: Service out of range).`));
+        this.report(portError(tok.file, { start: tok.s, end: tok.e }, `Port ${tok.t} is out of range 0-65535 (nft: Service out of range).`));
         return undefined;
       }
       return n;
     }
     if (tok.k === 'word' || tok.k === 'str') {
-      const p = /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(tok.t) ? serviceToPort(tok.t) : undefined;
+      const p = /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(tok.t) ? this.serviceToPort(tok.t) : undefined;
       if (p !== undefined) return p;
-      report(portError(tok.file, { start: tok.s, end: tok.e }, `"${tok.t}" is not a port number or a known service name (nft: Could not resolve service).`));
+      this.report(
+        portError(tok.file, { start: tok.s, end: tok.e }, `"${tok.t}" is not a port number or a known service name (nft: Could not resolve service).`),
+      );
     }
     return undefined;
-  };
+  }
 
   /** The port ranges an expression stands for; mentions carry the span where each value is written. */
-  const portsOf = (e: Expr, vars: Map<Tok, Expr | undefined>, out: PortMatch, depth: number, setTable?: { family: string; table: string }) => {
+  portsOf(e: Expr, vars: Map<Tok, Expr | undefined>, out: PortMatch, depth: number, setTable?: { family: string; table: string }): void {
     if (depth > 16) return;
     switch (e.k) {
       case 'atom': {
-        const p = portValue(e.tok);
+        const p = this.portValue(e.tok);
         if (p === undefined) out.unresolved = true;
         else out.mentions.push({ ranges: [{ from: p, to: p }], span: { start: e.tok.s, end: e.tok.e }, file: e.tok.file, negated: false });
         break;
       }
       case 'range': {
-        const a = portValue(e.from);
-        const b = portValue(e.to);
+        const a = this.portValue(e.from);
+        const b = this.portValue(e.to);
         if (a === undefined || b === undefined) out.unresolved = true;
         else if (a > b) {
-          report(portError(e.from.file, { start: e.from.s, end: e.to.e }, `Range ${e.from.t}-${e.to.t} is reversed (nft: Range has zero or negative size).`));
+          this.report(
+            portError(e.from.file, { start: e.from.s, end: e.to.e }, `Range ${e.from.t}-${e.to.t} is reversed (nft: Range has zero or negative size).`),
+          );
           out.unresolved = true;
         } else out.mentions.push({ ranges: [{ from: a, to: b }], span: { start: e.from.s, end: e.to.e }, file: e.from.file, negated: false });
         break;
       }
       case 'set':
-        for (const el of e.elems) portsOf(el.k === 'map' ? el.key : el, vars, out, depth + 1, setTable);
+        for (const el of e.elems) this.portsOf(el.k === 'map' ? el.key : el, vars, out, depth + 1, setTable);
         break;
       case 'list':
-        report(
+        this.report(
           portError(
             fileOfExpr(e),
             spanOfExpr(e),
@@ -1258,376 +1332,486 @@ export function evaluateNftables(
         break;
       case 'var': {
         const bound = vars.get(e.tok);
-        if (bound) portsOf(bound, vars, out, depth + 1, setTable);
+        if (bound) this.portsOf(bound, vars, out, depth + 1, setTable);
         else out.unresolved = true;
         break;
       }
       case 'ref': {
-        const s = setTable && sets.get(`${setTable.family} ${setTable.table} ${e.tok.t}`);
+        const s = setTable && this.sets.get(`${setTable.family} ${setTable.table} ${e.tok.t}`);
         if (!s || !isServiceSet(s.syntax)) {
           out.unresolved = true;
           break;
         }
-        for (const el of s.elements) portsOf(el.expr.k === 'map' ? el.expr.key : el.expr, el.vars, out, depth + 1, setTable);
+        for (const el of s.elements) this.portsOf(el.expr.k === 'map' ? el.expr.key : el.expr, el.vars, out, depth + 1, setTable);
         break;
       }
       case 'map':
-        portsOf(e.key, vars, out, depth + 1, setTable);
+        this.portsOf(e.key, vars, out, depth + 1, setTable);
         break;
       case 'other':
         out.unresolved = true;
         break;
     }
-  };
+  }
 
-  // Named sets of ports are checked where they are declared, used or not (nft does).
-  for (const s of sets.values()) {
-    if (!isServiceSet(s.syntax)) continue;
-    const seen: { range: PortRange; span: Span; file: string }[] = [];
-    for (const el of s.elements) {
-      const m: PortMatch = { mentions: [], ranges: [], unresolved: false };
-      portsOf(el.expr.k === 'map' ? el.expr.key : el.expr, el.vars, m, 0, s);
-      for (const mention of m.mentions) {
-        const r = mention.ranges[0];
-        if (s.syntax.interval && !s.syntax.autoMerge) {
-          const clash = seen.find((x) => x.range.from <= r.to && r.from <= x.range.to && !(x.range.from === r.from && x.range.to === r.to));
-          if (clash)
-            report(
-              portError(
-                mention.file,
-                mention.span,
-                `Overlaps ${clash.range.from}-${clash.range.to} in interval set ${s.syntax.name.t} (nft: conflicting intervals specified; add auto-merge or fix the range).`,
-              ),
-            );
+  /** The merged port ranges a vmap key or set element stands for. */
+  portMatchOfKey(key: Expr, vars: Map<Tok, Expr | undefined>, c: EvalChain): PortMatch {
+    const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
+    this.portsOf(key, vars, pm, 0, c);
+    pm.ranges = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
+    return pm;
+  }
+
+  /** Named sets of ports are checked where they are declared, used or not (nft does). */
+  checkNamedSets(): void {
+    for (const s of this.sets.values()) {
+      if (!isServiceSet(s.syntax)) continue;
+      const seen: { range: PortRange; span: Span; file: string }[] = [];
+      for (const el of s.elements) {
+        const m: PortMatch = { mentions: [], ranges: [], unresolved: false };
+        this.portsOf(el.expr.k === 'map' ? el.expr.key : el.expr, el.vars, m, 0, s);
+        for (const mention of m.mentions) {
+          const r = mention.ranges[0];
+          if (s.syntax.interval && !s.syntax.autoMerge) {
+            const clash = seen.find((x) => x.range.from <= r.to && r.from <= x.range.to && !(x.range.from === r.from && x.range.to === r.to));
+            if (clash)
+              this.report(
+                portError(
+                  mention.file,
+                  mention.span,
+                  `Overlaps ${clash.range.from}-${clash.range.to} in interval set ${s.syntax.name.t} (nft: conflicting intervals specified; add auto-merge or fix the range).`,
+                ),
+              );
+          }
+          seen.push({ range: r, span: mention.span, file: mention.file });
         }
-        seen.push({ range: r, span: mention.span, file: mention.file });
       }
     }
   }
+}
 
-  // --- rule meaning --------------------------------------------------------------------------
-  const interpret = (r: EvalRule, chain: EvalChain): RuleMeaning => {
-    const toks = r.rule.toks;
-    const m: RuleMeaning = { notes: [], unmodelled: [], log: false, limit: false };
-    /** A condition we keep for the hover and tell consumers we do not evaluate. */
-    const unmodelled = (text: string) => {
-      m.notes.push(text);
-      m.unmodelled.push(text);
-    };
-    const table = { family: chain.family, table: chain.table };
-    let i = 0;
-    const word = (o = 0) => (toks[i + o]?.k === 'word' ? toks[i + o].t : undefined);
-    const op = (): string => {
-      const t = toks[i];
-      const o = t && (t.k === 'p' || t.k === 'word') ? OPS[t.t] : undefined;
-      if (o) {
-        i++;
-        return o;
-      }
-      return '==';
-    };
-    const value = (): Expr => {
-      const parsed = parseExpr(toks, i, toks.length);
-      i = Math.max(parsed.next, i + 1);
-      return parsed.expr;
-    };
-    const textOf = (e: Expr, depth = 0): string => {
-      if (depth > 16) return '';
-      switch (e.k) {
-        case 'var': {
-          const bound = r.vars.get(e.tok);
-          return bound ? textOf(bound, depth + 1) : `$${e.tok.t}`;
-        }
-        case 'set':
-          return `{ ${e.elems.map((x) => textOf(x, depth + 1)).join(', ')} }`;
-        case 'list':
-          return e.items.map((x) => textOf(x, depth + 1)).join(',');
-        case 'range':
-          return `${e.from.t}-${e.to.t}`;
-        case 'ref':
-          return `@${e.tok.t}`;
-        default:
-          return exprToks(e)
-            .map((t) => t.t)
-            .join('');
-      }
-    };
-    const protoSet = (e: Expr): Set<L4> => {
-      const out = new Set<L4>();
-      const walk = (x: Expr, d: number) => {
-        if (d > 16) return;
-        if (x.k === 'atom' && L4_NAMES[x.tok.t]) out.add(L4_NAMES[x.tok.t]);
-        else if (x.k === 'set') x.elems.forEach((y) => walk(y, d + 1));
-        else if (x.k === 'list') x.items.forEach((y) => walk(y, d + 1));
-        else if (x.k === 'var') {
-          const b = r.vars.get(x.tok);
-          if (b) walk(b, d + 1);
-        }
-      };
-      walk(e, 0);
-      return out;
-    };
-    const verdictAt = (): Verdict | undefined => {
-      const w = word();
-      if (!w || !VERDICTS.has(w)) return undefined;
-      const verdictTok = toks[i];
-      i++;
-      if (w === 'jump' || w === 'goto') {
-        const t = toks[i];
-        if (t?.k === 'p' && t.t === '{') {
-          const close = matchingBrace(toks, i);
-          const body = new Parser(toks.slice(i + 1, close), chain.file, [], 0).chainBody(t);
-          const anon: EvalChain = {
-            ...chain,
-            key: `${chain.key} {${t.s}}`,
-            name: `${chain.name} (inline chain)`,
-            hook: undefined,
-            policy: undefined,
-            rules: [],
-          };
-          for (const item of body.items) if (item.kind === 'rule') anon.rules.push({ rule: item.rule, vars: r.vars });
-          chains.set(anon.key, anon);
-          i = close + 1;
-          return { kind: w, chain: anon };
-        }
-        if (t && (t.k === 'word' || t.k === 'str')) {
-          i++;
-          return { kind: w, target: t.t, span: { start: verdictTok.s, end: t.e }, file: t.file };
-        }
-        return { kind: w };
-      }
-      if (w === 'reject' || w === 'queue') {
-        // `reject with tcp reset`, `queue num 1 bypass`: options up to the end of the rule
-        while (i < toks.length && !(toks[i].k === 'word' && (toks[i].t === 'comment' || toks[i].t === 'counter'))) i++;
-      }
-      return { kind: w as Verdict['kind'] };
-    };
-    const vmapEntries = (e: Expr, vars: Map<Tok, Expr | undefined>): { key: Expr; verdict?: Verdict; valueToks: Tok[] }[] => {
-      const resolved = e.k === 'var' ? vars.get(e.tok) : e;
-      let elems: Expr[] | undefined;
-      if (resolved?.k === 'set') elems = resolved.elems;
-      else if (resolved?.k === 'ref') elems = sets.get(`${chain.family} ${chain.table} ${resolved.tok.t}`)?.elements.map((x) => x.expr);
-      if (!elems) return [];
-      return elems
-        .filter((x): x is Extract<Expr, { k: 'map' }> => x.k === 'map')
-        .map((x) => {
-          const v = x.value.filter((t) => t.k !== 'nl');
-          if (v[0]?.k === 'word' && (v[0].t === 'reject' || v[0].t === 'queue')) {
-            report(
-              syntaxError(
-                v[0].file,
-                { start: v[0].s, end: v[0].e },
-                `A verdict map takes accept, drop, continue, return, jump or goto, not ${v[0].t} (nft: syntax error, unexpected ${v[0].t}).`,
-              ),
-            );
-          }
-          const kind = v[0]?.k === 'word' && VERDICTS.has(v[0].t) ? (v[0].t as Verdict['kind']) : undefined;
-          return { key: x.key, valueToks: v, verdict: kind ? { kind, target: kind === 'jump' || kind === 'goto' ? v[1]?.t : undefined } : undefined };
-        });
-    };
-    const portMatch = (e: Expr, o: string): PortMatch => {
-      const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
-      portsOf(e, r.vars, pm, 0, table);
-      const written = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
-      pm.ranges = applyOp(written, o);
-      if (o === '!=') for (const x of pm.mentions) x.negated = true;
-      else if (o !== '==') for (const x of pm.mentions) x.ranges = pm.ranges;
-      return pm;
-    };
+/**
+ * One rule's words read into what it means (RuleMeaning): at each position the first handler of
+ * MATCH_READERS whose test holds reads its match and moves `i` past it; words no handler takes are skipped.
+ */
+class RuleInterpreter {
+  readonly toks: Tok[];
+  readonly m: RuleMeaning = { notes: [], unmodelled: [], log: false, limit: false };
+  /** The table whose named sets the rule's @refs name. */
+  readonly table: { family: string; table: string };
+  /** The position of the next word to read. */
+  i = 0;
 
-    while (i < toks.length) {
-      const t = toks[i];
-      const w = word();
-      const next = word(1);
-      if (w && (L4_NAMES[w] || w === 'th') && (next === 'dport' || next === 'sport')) {
-        const prev = toks[i - 1];
-        i += 2;
-        const after = toks[i];
-        if ((prev?.k === 'p' && prev.t === '.') || (after && EXPRESSION_OPERATORS.has(after.t) && after.k !== 'str')) {
-          // Part of a concatenation, a hash or a map lookup (`ip saddr . tcp dport`, `tcp sport mod 2`): not a match on its own.
-          unmodelled(`${w} ${next} in an expression`);
-          continue;
-        }
-        const o = op();
-        const sel = w === 'th' ? undefined : L4_NAMES[w];
-        if (sel) m.protos = intersect(m.protos, new Set([sel]));
-        if (word() === 'vmap') {
-          i++;
-          const e = value();
-          m.vmap = { key: next === 'dport' ? 'dport' : 'other', keyLabel: `${w} ${next}`, protos: m.protos, entries: vmapEntries(e, r.vars) };
-          continue;
-        }
-        if (word() === 'map') {
-          i++;
-          value();
-          continue;
-        }
-        if (toks[i]?.k === 'p' && toks[i].t === '-') {
-          report(syntaxError(toks[i].file, { start: toks[i].s, end: toks[i].e }, 'A port cannot be negative (nft: syntax error, unexpected -).'));
-          i++;
-          continue;
-        }
-        const e = value();
-        if (toks[i]?.k === 'p' && toks[i].t === '.') {
-          // `tcp dport . ip saddr { 22 . 10.0.0.1 }`: a concatenation we do not model
-          while (toks[i]?.k === 'p' && toks[i].t === '.') i = parsePrimary(toks, i + 1, toks.length).next;
-          unmodelled(`${w} ${next} in a concatenation`);
-          continue;
-        }
-        const pm = portMatch(e, o);
-        if (next === 'dport') m.dport = pm;
-        else m.sport = pm;
-        continue;
-      }
-      if (w === 'meta' && next && ['l4proto', 'nfproto', 'iif', 'iifname', 'oif', 'oifname'].includes(next)) {
-        i++;
-        continue;
-      }
-      if (w === 'l4proto' || (w === 'ip' && next === 'protocol') || (w === 'ip6' && next === 'nexthdr')) {
-        if (w !== 'l4proto') {
-          m.family = w === 'ip' ? 'ipv4' : 'ipv6';
-          i++;
-        }
-        i++;
-        const o = op();
-        if (word() === 'vmap') {
-          i++;
-          value();
-          unmodelled(`${w} vmap`);
-          continue;
-        }
-        const ps = protoSet(value());
-        m.protos = intersect(m.protos, o === '!=' ? new Set(ALL_L4.filter((p) => !ps.has(p))) : ps);
-        continue;
-      }
-      if (w === 'nfproto') {
-        i++;
-        const o = op();
-        const e = value();
-        const v = textOf(e);
-        if (o === '==' && (v === 'ipv4' || v === 'ipv6')) m.family = v;
-        else unmodelled(`nfproto ${o === '==' ? '' : `${o} `}${v}`);
-        continue;
-      }
-      if (w === 'iif' || w === 'iifname' || w === 'oif' || w === 'oifname') {
-        i++;
-        const o = op();
-        if (word() === 'vmap') {
-          i++;
-          const e = value();
-          m.vmap = { key: 'other', keyLabel: w, entries: vmapEntries(e, r.vars) };
-          continue;
-        }
-        const v = textOf(value());
-        if (w.startsWith('i') && o === '==') m.iface = v;
-        else unmodelled(`${w} ${o === '==' ? '' : `${o} `}${v}`);
-        continue;
-      }
-      if ((w === 'ip' || w === 'ip6') && (next === 'saddr' || next === 'daddr')) {
-        m.family = w === 'ip' ? 'ipv4' : 'ipv6';
-        i += 2;
-        // `ip saddr and 255.255.0.0 == ...`: a masked address we do not evaluate
-        const masked = word() === 'and';
-        if (masked) i += 2;
-        const o = op();
-        if (word() === 'vmap') {
-          i++;
-          value();
-          unmodelled(`${w} ${next} vmap`);
-          continue;
-        }
-        const v = textOf(value());
-        if (masked) m.unmodelled.push(`${w} ${next} masked`);
-        if (next === 'saddr' && o === '==') m.source = v;
-        else if (next === 'daddr' && o === '==' && !masked) {
-          m.notes.push(`${w} ${next} ${v}`);
-          m.destination = v;
-        } else unmodelled(`${w} ${next} ${o === '==' ? '' : `${o} `}${v}`);
-        continue;
-      }
-      if (w === 'ct' && next === 'state') {
-        i += 2;
-        const o = op();
-        if (word() === 'vmap') {
-          i++;
-          const e = value();
-          m.vmap = { key: 'other', keyLabel: 'ct state', entries: vmapEntries(e, r.vars) };
-          continue;
-        }
-        const v = textOf(value());
-        m.notes.push(`ct state ${o === '==' ? '' : `${o} `}${v}`);
-        const admitsNew = ctStateAdmitsNew(v, o);
-        if (admitsNew === false) m.matchesNew = false;
-        else if (admitsNew === undefined) m.unmodelled.push(`ct state ${o === '==' ? '' : `${o} `}${v}`);
-        continue;
-      }
-      if ((w === 'dnat' || w === 'redirect') && !(toks[i - 1]?.k === 'word' && toks[i - 1].t === 'status')) {
-        i++;
-        m.nat = natTarget(w, toks, i, r.vars, portValue);
-        if (!m.nat) m.notes.push(`${w} to a computed target`);
-        i = toks.length;
-        continue;
-      }
-      if (w === 'log') {
-        m.log = true;
-        i++;
-        while (word() && ['prefix', 'level', 'group', 'snaplen', 'queue-threshold', 'flags'].includes(word()!)) i += 2;
-        continue;
-      }
-      if (w === 'limit' && next === 'rate') {
-        m.limit = true;
-        i += 2;
-        const over = word() === 'over';
-        if (over) {
-          m.notes.push('rate over limit');
-          i++;
-        }
-        m.unmodelled.push(over ? 'rate over limit' : 'rate limit');
-        continue;
-      }
-      if (w === 'comment') {
-        i += 2;
-        continue;
-      }
-      if (w && OTHER_L4_HEADERS.has(w) && next && toks[i + 1]?.k === 'word') {
-        // `icmp type echo-request`, `icmpv6 type ...`, `esp spi 1`: a header only packets of another protocol carry.
-        m.protos = new Set();
-        i += 2;
-        op();
-        value();
-        continue;
-      }
-      if (w && MATCH_SELECTORS.has(w) && next && toks[i + 1]?.k === 'word' && word(2) !== 'set' && !(w === 'ct' && next === 'helper')) {
-        // A match we read but do not evaluate (ip ttl, tcp flags, meta pkttype, meta mark, fib, ...).
-        i += 2;
-        const o = op();
-        const v = textOf(value());
-        unmodelled(`${w} ${next} ${o === '==' ? '' : `${o} `}${v}`.trim());
-        continue;
-      }
-      if (w && VERDICTS.has(w)) {
-        m.verdict = verdictAt();
-        continue;
-      }
-      if (t.k === 'p' && t.t === '{') {
-        i = matchingBrace(toks, i) + 1;
-        continue;
-      }
-      i++;
+  constructor(
+    readonly ev: RulesetEvaluation,
+    readonly r: EvalRule,
+    readonly chain: EvalChain,
+  ) {
+    this.toks = r.rule.toks;
+    this.table = { family: chain.family, table: chain.table };
+  }
+
+  read(): RuleMeaning {
+    while (this.i < this.toks.length) {
+      const w = this.word();
+      const next = this.word(1);
+      const reader = MATCH_READERS.find((x) => x.test(this, w, next));
+      if (reader) reader.read(this, w!, next);
+      else this.i++;
     }
-    return m;
-  };
+    return this.m;
+  }
 
-  // --- walk the base chains ----------------------------------------------------------------
-  const chainIn = (from: EvalChain, name: string) => chains.get(`${from.family} ${from.table} ${name}`);
-  const reach = new Map<EvalChain, EvalChain>(); // chain -> first base chain reaching it
-  const meanings = new Map<EvalRule, RuleMeaning>();
-  const meaningOf = (r: EvalRule, c: EvalChain) => {
-    let m = meanings.get(r);
-    if (!m) meanings.set(r, (m = interpret(r, c)));
-    return m;
-  };
-  const baseChains = [...chains.values()].filter((c) => c.hook).sort((a, b) => a.priority - b.priority);
+  /** A condition we keep for the hover and tell consumers we do not evaluate. */
+  unmodelled(text: string): void {
+    this.m.notes.push(text);
+    this.m.unmodelled.push(text);
+  }
+
+  word(o = 0): string | undefined {
+    return this.toks[this.i + o]?.k === 'word' ? this.toks[this.i + o].t : undefined;
+  }
+
+  isPunct(p: string, o = 0): boolean {
+    const t = this.toks[this.i + o];
+    return t?.k === 'p' && t.t === p;
+  }
+
+  /** A relational operator at i (taken), '==' when none is written. */
+  op(): string {
+    const t = this.toks[this.i];
+    const o = t && (t.k === 'p' || t.k === 'word') ? OPS[t.t] : undefined;
+    if (o) {
+      this.i++;
+      return o;
+    }
+    return '==';
+  }
+
+  /** The value expression at i (taken). */
+  value(): Expr {
+    const parsed = parseExpr(this.toks, this.i, this.toks.length);
+    this.i = Math.max(parsed.next, this.i + 1);
+    return parsed.expr;
+  }
+
+  /** A value as text, variables replaced by what they are bound to. */
+  textOf(e: Expr, depth = 0): string {
+    if (depth > 16) return '';
+    switch (e.k) {
+      case 'var': {
+        const bound = this.r.vars.get(e.tok);
+        return bound ? this.textOf(bound, depth + 1) : `$${e.tok.t}`;
+      }
+      case 'set':
+        return `{ ${e.elems.map((x) => this.textOf(x, depth + 1)).join(', ')} }`;
+      case 'list':
+        return e.items.map((x) => this.textOf(x, depth + 1)).join(',');
+      case 'range':
+        return `${e.from.t}-${e.to.t}`;
+      case 'ref':
+        return `@${e.tok.t}`;
+      default:
+        return exprToks(e)
+          .map((t) => t.t)
+          .join('');
+    }
+  }
+
+  /** The layer-4 protocols a value names (tcp, { tcp, udp }, $protos). */
+  protoSet(e: Expr): Set<L4> {
+    const out = new Set<L4>();
+    const walk = (x: Expr, d: number) => {
+      if (d > 16) return;
+      if (x.k === 'atom' && L4_NAMES[x.tok.t]) out.add(L4_NAMES[x.tok.t]);
+      else if (x.k === 'set') x.elems.forEach((y) => walk(y, d + 1));
+      else if (x.k === 'list') x.items.forEach((y) => walk(y, d + 1));
+      else if (x.k === 'var') {
+        const b = this.r.vars.get(x.tok);
+        if (b) walk(b, d + 1);
+      }
+    };
+    walk(e, 0);
+    return out;
+  }
+
+  /** The verdict at i (taken); `jump { ... }` becomes an inline chain of its own. */
+  verdictAt(): Verdict | undefined {
+    const { toks, chain } = this;
+    const w = this.word();
+    if (!w || !VERDICTS.has(w)) return undefined;
+    const verdictTok = toks[this.i];
+    this.i++;
+    if (w === 'jump' || w === 'goto') {
+      const t = toks[this.i];
+      if (t?.k === 'p' && t.t === '{') {
+        const close = matchingBrace(toks, this.i);
+        const body = new Parser(toks.slice(this.i + 1, close), chain.file, [], 0).chainBody(t);
+        const anon: EvalChain = {
+          ...chain,
+          key: `${chain.key} {${t.s}}`,
+          name: `${chain.name} (inline chain)`,
+          hook: undefined,
+          policy: undefined,
+          rules: [],
+        };
+        for (const item of body.items) if (item.kind === 'rule') anon.rules.push({ rule: item.rule, vars: this.r.vars });
+        this.ev.chains.set(anon.key, anon);
+        this.i = close + 1;
+        return { kind: w, chain: anon };
+      }
+      if (t && (t.k === 'word' || t.k === 'str')) {
+        this.i++;
+        return { kind: w, target: t.t, span: { start: verdictTok.s, end: t.e }, file: t.file };
+      }
+      return { kind: w };
+    }
+    if (w === 'reject' || w === 'queue') {
+      // `reject with tcp reset`, `queue num 1 bypass`: options up to the end of the rule
+      while (this.i < toks.length && !(toks[this.i].k === 'word' && (toks[this.i].t === 'comment' || toks[this.i].t === 'counter'))) this.i++;
+    }
+    return { kind: w as Verdict['kind'] };
+  }
+
+  /** The entries of a verdict map (written inline, in a variable or a named map). */
+  vmapEntries(e: Expr): VmapEntry[] {
+    const resolved = e.k === 'var' ? this.r.vars.get(e.tok) : e;
+    let elems: Expr[] | undefined;
+    if (resolved?.k === 'set') elems = resolved.elems;
+    else if (resolved?.k === 'ref') elems = this.ev.sets.get(`${this.chain.family} ${this.chain.table} ${resolved.tok.t}`)?.elements.map((x) => x.expr);
+    if (!elems) return [];
+    return elems
+      .filter((x): x is Extract<Expr, { k: 'map' }> => x.k === 'map')
+      .map((x) => {
+        const v = x.value.filter((t) => t.k !== 'nl');
+        if (v[0]?.k === 'word' && (v[0].t === 'reject' || v[0].t === 'queue')) {
+          this.ev.report(
+            syntaxError(
+              v[0].file,
+              { start: v[0].s, end: v[0].e },
+              `A verdict map takes accept, drop, continue, return, jump or goto, not ${v[0].t} (nft: syntax error, unexpected ${v[0].t}).`,
+            ),
+          );
+        }
+        const kind = v[0]?.k === 'word' && VERDICTS.has(v[0].t) ? (v[0].t as Verdict['kind']) : undefined;
+        return { key: x.key, valueToks: v, verdict: kind ? { kind, target: kind === 'jump' || kind === 'goto' ? v[1]?.t : undefined } : undefined };
+      });
+  }
+
+  /** A port match's effective ranges under its operator (`!= 22`, `< 1024`). */
+  portMatch(e: Expr, o: string): PortMatch {
+    const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
+    this.ev.portsOf(e, this.r.vars, pm, 0, this.table);
+    const written = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
+    pm.ranges = applyOp(written, o);
+    if (o === '!=') for (const x of pm.mentions) x.negated = true;
+    else if (o !== '==') for (const x of pm.mentions) x.ranges = pm.ranges;
+    return pm;
+  }
+
+  /** `SELECTOR OP vmap { ... }` at i (taken) as the rule's verdict map on a key other than the port; false when no vmap is written here. */
+  readVmap(keyLabel: string): boolean {
+    if (this.word() !== 'vmap') return false;
+    this.i++;
+    const e = this.value();
+    this.m.vmap = { key: 'other', keyLabel, entries: this.vmapEntries(e) };
+    return true;
+  }
+
+  /** `SELECTOR OP vmap { ... }` at i (taken) that we do not follow; false when no vmap is written here. */
+  skipVmap(label: string): boolean {
+    if (this.word() !== 'vmap') return false;
+    this.i++;
+    this.value();
+    this.unmodelled(label);
+    return true;
+  }
+}
+
+type VmapEntry = { key: Expr; verdict?: Verdict; valueToks: Tok[] };
+
+/** `OP VALUE` as written for a note: "10.0.0.0/8", "!= eth0". */
+function condWords(o: string, v: string): string {
+  return `${o === '==' ? '' : `${o} `}${v}`;
+}
+
+/**
+ * The matches a rule is read for, in the order they are tried at each position (the first whose
+ * test holds reads its words). Each reads what it evaluates into the RuleMeaning and moves past it.
+ */
+const MATCH_READERS: { name: string; test: (ri: RuleInterpreter, w: string | undefined, next: string | undefined) => boolean; read: MatchReader }[] = [
+  { name: 'port', test: (_ri, w, next) => !!w && (!!L4_NAMES[w] || w === 'th') && (next === 'dport' || next === 'sport'), read: readPortMatch },
+  {
+    name: 'meta prefix',
+    // `meta l4proto`, `meta iifname`, ...: the same match as without `meta`.
+    test: (_ri, w, next) => w === 'meta' && !!next && ['l4proto', 'nfproto', 'iif', 'iifname', 'oif', 'oifname'].includes(next),
+    read: (ri) => {
+      ri.i++;
+    },
+  },
+  {
+    name: 'l4 protocol',
+    test: (_ri, w, next) => w === 'l4proto' || (w === 'ip' && next === 'protocol') || (w === 'ip6' && next === 'nexthdr'),
+    read: readProtocolMatch,
+  },
+  {
+    name: 'nfproto',
+    test: (_ri, w) => w === 'nfproto',
+    read: (ri) => {
+      ri.i++;
+      const o = ri.op();
+      const v = ri.textOf(ri.value());
+      if (o === '==' && (v === 'ipv4' || v === 'ipv6')) ri.m.family = v;
+      else ri.unmodelled(`nfproto ${condWords(o, v)}`);
+    },
+  },
+  { name: 'interface', test: (_ri, w) => w === 'iif' || w === 'iifname' || w === 'oif' || w === 'oifname', read: readInterfaceMatch },
+  { name: 'address', test: (_ri, w, next) => (w === 'ip' || w === 'ip6') && (next === 'saddr' || next === 'daddr'), read: readAddressMatch },
+  { name: 'ct state', test: (_ri, w, next) => w === 'ct' && next === 'state', read: readCtStateMatch },
+  {
+    name: 'nat',
+    // `ct status dnat` is a match on the connection, not a NAT statement.
+    test: (ri, w) => (w === 'dnat' || w === 'redirect') && !(ri.toks[ri.i - 1]?.k === 'word' && ri.toks[ri.i - 1].t === 'status'),
+    read: (ri, w) => {
+      ri.i++;
+      ri.m.nat = natTarget(w as 'dnat' | 'redirect', ri.toks, ri.i, ri.r.vars, (t) => ri.ev.portValue(t));
+      if (!ri.m.nat) ri.m.notes.push(`${w} to a computed target`);
+      ri.i = ri.toks.length;
+    },
+  },
+  {
+    name: 'log',
+    test: (_ri, w) => w === 'log',
+    read: (ri) => {
+      ri.m.log = true;
+      ri.i++;
+      while (ri.word() && ['prefix', 'level', 'group', 'snaplen', 'queue-threshold', 'flags'].includes(ri.word()!)) ri.i += 2;
+    },
+  },
+  {
+    name: 'limit',
+    test: (_ri, w, next) => w === 'limit' && next === 'rate',
+    read: (ri) => {
+      ri.m.limit = true;
+      ri.i += 2;
+      const over = ri.word() === 'over';
+      if (over) {
+        ri.m.notes.push('rate over limit');
+        ri.i++;
+      }
+      ri.m.unmodelled.push(over ? 'rate over limit' : 'rate limit');
+    },
+  },
+  {
+    name: 'comment',
+    test: (_ri, w) => w === 'comment',
+    read: (ri) => {
+      ri.i += 2;
+    },
+  },
+  {
+    name: 'other protocol header',
+    // `icmp type echo-request`, `icmpv6 type ...`, `esp spi 1`: a header only packets of another protocol carry.
+    test: (ri, w, next) => !!w && OTHER_L4_HEADERS.has(w) && !!next && ri.toks[ri.i + 1]?.k === 'word',
+    read: (ri) => {
+      ri.m.protos = new Set();
+      ri.i += 2;
+      ri.op();
+      ri.value();
+    },
+  },
+  {
+    name: 'unevaluated match',
+    // A match we read but do not evaluate (ip ttl, tcp flags, meta pkttype, meta mark, fib, ...).
+    test: (ri, w, next) =>
+      !!w && MATCH_SELECTORS.has(w) && !!next && ri.toks[ri.i + 1]?.k === 'word' && ri.word(2) !== 'set' && !(w === 'ct' && next === 'helper'),
+    read: (ri, w, next) => {
+      ri.i += 2;
+      const o = ri.op();
+      const v = ri.textOf(ri.value());
+      ri.unmodelled(`${w} ${next} ${condWords(o, v)}`.trim());
+    },
+  },
+  {
+    name: 'verdict',
+    test: (_ri, w) => !!w && VERDICTS.has(w),
+    read: (ri) => {
+      ri.m.verdict = ri.verdictAt();
+    },
+  },
+  {
+    name: 'block',
+    // A `{ ... }` no match took (an anonymous set after a selector we skipped): skipped whole.
+    test: (ri) => ri.isPunct('{'),
+    read: (ri) => {
+      ri.i = matchingBrace(ri.toks, ri.i) + 1;
+    },
+  },
+];
+
+type MatchReader = (ri: RuleInterpreter, w: string, next: string | undefined) => void;
+
+/** `tcp dport 22`, `udp sport { 53, 123 }`, `th dport 80-90`, `tcp dport vmap { ... }`. */
+function readPortMatch(ri: RuleInterpreter, w: string, next: string | undefined): void {
+  const { m, toks } = ri;
+  const prev = toks[ri.i - 1];
+  ri.i += 2;
+  const after = toks[ri.i];
+  if ((prev?.k === 'p' && prev.t === '.') || (after && EXPRESSION_OPERATORS.has(after.t) && after.k !== 'str')) {
+    // Part of a concatenation, a hash or a map lookup (`ip saddr . tcp dport`, `tcp sport mod 2`): not a match on its own.
+    ri.unmodelled(`${w} ${next} in an expression`);
+    return;
+  }
+  const o = ri.op();
+  const sel = w === 'th' ? undefined : L4_NAMES[w];
+  if (sel) m.protos = intersect(m.protos, new Set([sel]));
+  if (ri.word() === 'vmap') {
+    ri.i++;
+    const e = ri.value();
+    m.vmap = { key: next === 'dport' ? 'dport' : 'other', keyLabel: `${w} ${next}`, protos: m.protos, entries: ri.vmapEntries(e) };
+    return;
+  }
+  if (ri.word() === 'map') {
+    ri.i++;
+    ri.value();
+    return;
+  }
+  if (ri.isPunct('-')) {
+    ri.ev.report(syntaxError(toks[ri.i].file, { start: toks[ri.i].s, end: toks[ri.i].e }, 'A port cannot be negative (nft: syntax error, unexpected -).'));
+    ri.i++;
+    return;
+  }
+  const e = ri.value();
+  if (ri.isPunct('.')) {
+    // `tcp dport . ip saddr { 22 . 10.0.0.1 }`: a concatenation we do not model
+    while (ri.isPunct('.')) ri.i = parsePrimary(toks, ri.i + 1, toks.length).next;
+    ri.unmodelled(`${w} ${next} in a concatenation`);
+    return;
+  }
+  const pm = ri.portMatch(e, o);
+  if (next === 'dport') m.dport = pm;
+  else m.sport = pm;
+}
+
+/** `meta l4proto tcp`, `ip protocol { tcp, udp }`, `ip6 nexthdr != udp`. */
+function readProtocolMatch(ri: RuleInterpreter, w: string): void {
+  const m = ri.m;
+  if (w !== 'l4proto') {
+    m.family = w === 'ip' ? 'ipv4' : 'ipv6';
+    ri.i++;
+  }
+  ri.i++;
+  const o = ri.op();
+  if (ri.skipVmap(`${w} vmap`)) return;
+  const ps = ri.protoSet(ri.value());
+  m.protos = intersect(m.protos, o === '!=' ? new Set(ALL_L4.filter((p) => !ps.has(p))) : ps);
+}
+
+/** `iifname "eth0"`, `iif lo`, `oifname != "wg0"`, `iifname vmap { ... }`: only an input interface with == is evaluated. */
+function readInterfaceMatch(ri: RuleInterpreter, w: string): void {
+  ri.i++;
+  const o = ri.op();
+  if (ri.readVmap(w)) return;
+  const v = ri.textOf(ri.value());
+  if (w.startsWith('i') && o === '==') ri.m.iface = v;
+  else ri.unmodelled(`${w} ${condWords(o, v)}`);
+}
+
+/** `ip saddr 10.0.0.0/8`, `ip6 daddr != ::1`, `ip saddr and 255.255.0.0 == ...`. */
+function readAddressMatch(ri: RuleInterpreter, w: string, next: string | undefined): void {
+  const m = ri.m;
+  m.family = w === 'ip' ? 'ipv4' : 'ipv6';
+  ri.i += 2;
+  // `ip saddr and 255.255.0.0 == ...`: a masked address we do not evaluate
+  const masked = ri.word() === 'and';
+  if (masked) ri.i += 2;
+  const o = ri.op();
+  if (ri.skipVmap(`${w} ${next} vmap`)) return;
+  const v = ri.textOf(ri.value());
+  if (masked) m.unmodelled.push(`${w} ${next} masked`);
+  if (next === 'saddr' && o === '==') m.source = v;
+  else if (next === 'daddr' && o === '==' && !masked) {
+    m.notes.push(`${w} ${next} ${v}`);
+    m.destination = v;
+  } else ri.unmodelled(`${w} ${next} ${condWords(o, v)}`);
+}
+
+/** `ct state established,related`, `ct state new`, `ct state vmap { ... }`. */
+function readCtStateMatch(ri: RuleInterpreter): void {
+  const m = ri.m;
+  ri.i += 2;
+  const o = ri.op();
+  if (ri.readVmap('ct state')) return;
+  const v = ri.textOf(ri.value());
+  m.notes.push(`ct state ${condWords(o, v)}`);
+  const admitsNew = ctStateAdmitsNew(v, o);
+  if (admitsNew === false) m.matchesNew = false;
+  else if (admitsNew === undefined) m.unmodelled.push(`ct state ${condWords(o, v)}`);
+}
+
+/** Each chain's first base chain, following jumps, gotos and verdict maps (the hook that reaches a rule). */
+function reachFromBaseChains(ev: RulesetEvaluation, baseChains: EvalChain[]): Map<EvalChain, EvalChain> {
+  const reach = new Map<EvalChain, EvalChain>();
   for (const base of baseChains) {
     const stack: EvalChain[] = [base];
     while (stack.length) {
@@ -1635,66 +1819,140 @@ export function evaluateNftables(
       if (reach.has(c)) continue;
       reach.set(c, base);
       for (const r of c.rules) {
-        const m = meaningOf(r, c);
+        const m = ev.meaningOf(r, c);
         for (const v of [m.verdict, ...(m.vmap?.entries.map((e) => e.verdict) ?? [])]) {
-          const next = v?.chain ?? (v?.target ? chainIn(c, v.target) : undefined);
+          const next = v?.chain ?? (v?.target ? ev.chainIn(c, v.target) : undefined);
           if (next && !reach.has(next)) stack.push(next);
         }
       }
     }
   }
+  return reach;
+}
 
-  reportJumpLoops(baseChains, meaningOf, chainIn, report);
+/** The conditions a packet carries into a chain: those of the jumps that brought it there. */
+interface EntryConditions {
+  protos?: Set<L4>;
+  ports?: PortRange[];
+  notes: string[];
+  iface?: string;
+  source?: string;
+  sourcePorts?: PortRange[];
+  destination?: string;
+  matchesNew?: boolean;
+  /** Reached through a vmap entry on the loopback interface. */
+  loopback?: boolean;
+  unmodelled: string[];
+  /** The call frame (FirewallRule.frame). */
+  frame?: string;
+}
 
-  const inputChains: NftInputChain[] = [];
-  const forwards: FirewallForward[] = [];
-  let budget = 20000;
-  const familyOf = (c: EvalChain, m: RuleMeaning): IpFamily | 'both' | undefined =>
-    m.family ?? (c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : c.family === 'inet' ? 'both' : undefined);
+function familyOfRule(c: EvalChain, m: RuleMeaning): IpFamily | 'both' | undefined {
+  return m.family ?? (c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : c.family === 'inet' ? 'both' : undefined);
+}
 
-  interface Ctx {
-    protos?: Set<L4>;
-    ports?: PortRange[];
-    notes: string[];
-    iface?: string;
-    source?: string;
-    sourcePorts?: PortRange[];
-    destination?: string;
-    matchesNew?: boolean;
-    /** Reached through a vmap entry on the loopback interface. */
-    loopback?: boolean;
-    unmodelled: string[];
-    /** The call frame (FirewallRule.frame). */
-    frame?: string;
+/**
+ * The walk of the input hook's base chains: every rule a packet meets, under the conditions of the
+ * jumps that reach it, as FirewallRules. Bounded: rules emitted over all walks, chain visits per walk,
+ * distinct entry states per chain.
+ */
+class InputChainWalker {
+  /** FirewallRules all walks together may still emit. */
+  private budget = 20000;
+  /** Chain visits all walks together have made (WALK_STEPS bounds them). */
+  private steps = 0;
+  // Each chain is walked once per entry state: reached again in the same state, it adds no rule a
+  // packet could still meet (the first copy already decided them), so a jump diamond stays linear.
+  private walked = new Set<string>();
+  private statesOf = new Map<EvalChain, number>();
+
+  constructor(private readonly ev: RulesetEvaluation) {}
+
+  walkBase(base: EvalChain): FirewallRule[] {
+    const rules: FirewallRule[] = [];
+    this.walked = new Set();
+    this.statesOf = new Map();
+    this.walkChain(rules, base, { notes: [], unmodelled: [] }, 0, new Set());
+    return rules;
   }
-  /** The structured conditions of a rule under the conditions of the jumps that reach it; `label` names a vmap entry. */
-  const conditionsOf = (m: RuleMeaning, ctx: Ctx, label: string | undefined): Omit<Ctx, 'notes'> => {
-    const unmodelledHere = [...ctx.unmodelled, ...m.unmodelled];
-    let matchesNew = ctx.matchesNew === false || m.matchesNew === false ? false : undefined;
-    let loopback = ctx.loopback ?? false;
-    if (label && m.vmap && m.vmap.key === 'other') {
-      const key = label.slice(m.vmap.keyLabel.length + 1);
-      if (m.vmap.keyLabel === 'ct state' && ctStateAdmitsNew(key, '==') !== undefined) {
-        if (ctStateAdmitsNew(key, '==') === false) matchesNew = false;
-      } else if ((m.vmap.keyLabel === 'iif' || m.vmap.keyLabel === 'iifname') && isLoopback(key)) loopback = true;
-      else unmodelledHere.push(label);
+
+  private walkChain(out: FirewallRule[], c: EvalChain, ctx: EntryConditions, depth: number, path: Set<EvalChain>): void {
+    if (depth > 16 || path.has(c) || this.steps++ > WALK_STEPS) return;
+    const state = `${c.key}\u0000${ctxKey(ctx)}`;
+    if (this.walked.has(state)) return;
+    const states = this.statesOf.get(c) ?? 0;
+    if (states >= STATES_PER_CHAIN) return;
+    this.statesOf.set(c, states + 1);
+    this.walked.add(state);
+    path.add(c);
+    for (const r of c.rules) {
+      const m = this.ev.meaningOf(r, c);
+      const span = r.rule.span;
+      if (m.vmap) {
+        for (const entry of m.vmap.entries) {
+          const ports = m.vmap.key === 'dport' ? this.ev.portMatchOfKey(entry.key, r.vars, c) : undefined;
+          const label =
+            m.vmap.key === 'dport'
+              ? undefined
+              : `${m.vmap.keyLabel} ${exprToks(entry.key)
+                  .map((t) => t.t)
+                  .join('')}`;
+          const protos = m.vmap.key === 'dport' ? (m.vmap.protos ?? m.protos) : m.protos;
+          this.followVerdict(out, { span, c, m, ctx }, entry.verdict, ports?.ranges, protos, label, depth, path);
+        }
+        continue;
+      }
+      if (!m.verdict && m.log) this.emitRules(out, { span, c, m, ctx }, 'log', m.dport?.ranges, m.protos);
+      else if (m.verdict) this.followVerdict(out, { span, c, m, ctx }, m.verdict, m.dport?.ranges, m.protos, undefined, depth, path);
     }
-    if (m.sport?.unresolved) unmodelledHere.push('source port from a set or variable not resolved');
-    const sourcePorts = m.sport ? intersectRanges(ctx.sourcePorts, m.sport.ranges) : ctx.sourcePorts;
-    if (ctx.destination && m.destination && ctx.destination !== m.destination) unmodelledHere.push(`also daddr ${ctx.destination}`);
-    return { sourcePorts, destination: m.destination ?? ctx.destination, matchesNew, unmodelled: [...new Set(unmodelledHere)], loopback };
-  };
-  const emitRules = (
+    path.delete(c);
+  }
+
+  /** A verdict of a rule (or of one vmap entry): a jump or goto is walked into, the others end in a FirewallRule. */
+  private followVerdict(
     out: FirewallRule[],
-    span: Span,
-    c: EvalChain,
-    m: RuleMeaning,
-    ctx: Ctx,
+    at: RuleAt,
+    v: Verdict | undefined,
+    ports: PortRange[] | undefined,
+    protos: Set<L4> | undefined,
+    note: string | undefined,
+    depth: number,
+    path: Set<EvalChain>,
+  ): void {
+    if (!v) return;
+    const { span, c, m, ctx } = at;
+    if (v.kind === 'jump' || v.kind === 'goto') {
+      const target = v.target ? this.ev.chainIn(c, v.target) : undefined;
+      const inner: EntryConditions = {
+        protos: intersect(ctx.protos, protos),
+        ports: intersectRanges(ctx.ports, ports),
+        notes: [...ctx.notes, ...m.notes, ...(note ? [note] : [])],
+        iface: m.iface ?? ctx.iface,
+        source: m.source ?? ctx.source,
+        ...conditionsOf(m, ctx, note),
+        frame: `${ctx.frame ?? ''}>${span.start}`,
+      };
+      if ((inner.ports && inner.ports.length === 0) || (inner.protos && inner.protos.size === 0)) return;
+      const next = v.chain ?? target;
+      if (next) this.walkChain(out, next, inner, depth + 1, path);
+      // goto: when that chain ends or returns, the packet returns from this chain too.
+      if (next && v.kind === 'goto') this.emitRules(out, at, 'return', ports, protos, note ? `${note}; after goto` : 'after goto');
+      return;
+    }
+    const action: FirewallAction = v.kind === 'accept' || v.kind === 'drop' || v.kind === 'reject' || v.kind === 'return' ? v.kind : 'other';
+    this.emitRules(out, at, m.limit && action === 'accept' ? 'limit' : action, ports, protos, note);
+  }
+
+  /** The FirewallRules of one rule (one per protocol), unless its conditions leave no port or protocol. */
+  private emitRules(
+    out: FirewallRule[],
+    at: RuleAt,
     action: FirewallAction,
     ports: PortRange[] | undefined,
     protos: Set<L4> | undefined,
     extraNote?: string,
-  ) => {
+  ): void {
+    const { span, c, m, ctx } = at;
     const allPorts = intersectRanges(ctx.ports, ports);
     if (allPorts && allPorts.length === 0) return;
     const ps = intersect(ctx.protos, protos);
@@ -1705,7 +1963,7 @@ export function evaluateNftables(
     if (ps && protoList.length === 0) return; // dccp/udplite only: outside what PortFact can say
     const cond = conditionsOf(m, ctx, extraNote);
     for (const protocol of protoList) {
-      if (budget-- <= 0) return;
+      if (this.budget-- <= 0) return;
       const fr: FirewallRule = {
         span,
         protocol,
@@ -1713,7 +1971,7 @@ export function evaluateNftables(
         source: m.source ?? ctx.source,
         iface: m.iface ?? ctx.iface,
         action,
-        family: familyOf(c, m),
+        family: familyOfRule(c, m),
         note: notes.length ? notes.join('; ') : undefined,
       };
       if (cond.sourcePorts) fr.sourcePorts = cond.sourcePorts;
@@ -1726,139 +1984,58 @@ export function evaluateNftables(
       fr.frame = ctx.frame ?? '';
       out.push(fr);
     }
-  };
-  // Each chain is walked once per entry state: reached again in the same state, it adds no rule a
-  // packet could still meet (the first copy already decided them), so a jump diamond stays linear.
-  let walked = new Set<string>();
-  let statesOf = new Map<EvalChain, number>();
-  let steps = 0;
-  const walkChain = (out: FirewallRule[], c: EvalChain, ctx: Ctx, depth: number, path: Set<EvalChain>) => {
-    if (depth > 16 || path.has(c) || steps++ > WALK_STEPS) return;
-    const state = `${c.key}\u0000${ctxKey(ctx)}`;
-    if (walked.has(state)) return;
-    const states = statesOf.get(c) ?? 0;
-    if (states >= STATES_PER_CHAIN) return;
-    statesOf.set(c, states + 1);
-    walked.add(state);
-    path.add(c);
-    for (const r of c.rules) {
-      const m = meaningOf(r, c);
-      const span = r.rule.span;
-      if (m.vmap) {
-        for (const entry of m.vmap.entries) {
-          const ports = m.vmap.key === 'dport' ? portMatchOfKey(entry.key, r.vars, c) : undefined;
-          const label =
-            m.vmap.key === 'dport'
-              ? undefined
-              : `${m.vmap.keyLabel} ${exprToks(entry.key)
-                  .map((t) => t.t)
-                  .join('')}`;
-          handleVerdict(
-            out,
-            span,
-            c,
-            m,
-            ctx,
-            entry.verdict,
-            ports?.ranges,
-            m.vmap.key === 'dport' ? (m.vmap.protos ?? m.protos) : m.protos,
-            label,
-            depth,
-            path,
-          );
-        }
-        continue;
-      }
-      const action: FirewallAction | undefined = m.verdict ? undefined : m.log ? 'log' : undefined;
-      if (action) emitRules(out, span, c, m, ctx, action, m.dport?.ranges, m.protos);
-      else if (m.verdict) handleVerdict(out, span, c, m, ctx, m.verdict, m.dport?.ranges, m.protos, undefined, depth, path);
-    }
-    path.delete(c);
-  };
-  const portMatchOfKey = (key: Expr, vars: Map<Tok, Expr | undefined>, c: EvalChain): PortMatch => {
-    const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
-    portsOf(key, vars, pm, 0, c);
-    pm.ranges = mergeRanges(pm.mentions.flatMap((x) => x.ranges));
-    return pm;
-  };
-  const handleVerdict = (
-    out: FirewallRule[],
-    span: Span,
-    c: EvalChain,
-    m: RuleMeaning,
-    ctx: Ctx,
-    v: Verdict | undefined,
-    ports: PortRange[] | undefined,
-    protos: Set<L4> | undefined,
-    note: string | undefined,
-    depth: number,
-    path: Set<EvalChain>,
-  ) => {
-    if (!v) return;
-    if (v.kind === 'jump' || v.kind === 'goto') {
-      const target = v.target ? chainIn(c, v.target) : undefined;
-      const inner: Ctx = {
-        protos: intersect(ctx.protos, protos),
-        ports: intersectRanges(ctx.ports, ports),
-        notes: [...ctx.notes, ...m.notes, ...(note ? [note] : [])],
-        iface: m.iface ?? ctx.iface,
-        source: m.source ?? ctx.source,
-        ...conditionsOf(m, ctx, note),
-        frame: `${ctx.frame ?? ''}>${span.start}`,
-      };
-      if ((inner.ports && inner.ports.length === 0) || (inner.protos && inner.protos.size === 0)) return;
-      const next = v.chain ?? target;
-      if (next) walkChain(out, next, inner, depth + 1, path);
-      // goto: when that chain ends or returns, the packet returns from this chain too.
-      if (next && v.kind === 'goto') emitRules(out, span, c, m, ctx, 'return', ports, protos, note ? `${note}; after goto` : 'after goto');
-      return;
-    }
-    const action: FirewallAction = v.kind === 'accept' || v.kind === 'drop' || v.kind === 'reject' || v.kind === 'return' ? v.kind : 'other';
-    emitRules(out, span, c, m, ctx, m.limit && action === 'accept' ? 'limit' : action, ports, protos, note);
-  };
-
-  for (const base of baseChains) {
-    if (base.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(base.family) || (base.type && base.type !== 'filter')) continue;
-    const rules: FirewallRule[] = [];
-    walked = new Set();
-    statesOf = new Map();
-    walkChain(rules, base, { notes: [], unmodelled: [] }, 0, new Set());
-    inputChains.push({
-      family: base.family,
-      table: base.table,
-      chain: base.name,
-      priority: base.priority,
-      policy: base.policy?.action ?? 'accept',
-      policySpan: base.policy?.span,
-      policyFile: base.policy?.file ?? base.file,
-      rules,
-    });
   }
+}
 
-  // --- facts: every port mention in every rule, described by the hook that reaches it ---------
-  for (const c of chains.values()) {
-    const base = reach.get(c);
-    const hook = base?.hook;
-    const where =
-      hook === 'input'
-        ? 'inbound'
-        : hook === 'output'
-          ? 'outbound'
-          : hook === 'forward'
-            ? 'forwarded'
-            : hook
-              ? `at ${hook}`
-              : `in chain ${c.name} (no base chain reaches it)`;
+/** A rule met on a walk: where it is written, its chain, its meaning and the conditions it was reached under. */
+interface RuleAt {
+  span: Span;
+  c: EvalChain;
+  m: RuleMeaning;
+  ctx: EntryConditions;
+}
+
+/** The structured conditions of a rule under the conditions of the jumps that reach it; `label` names a vmap entry. */
+function conditionsOf(m: RuleMeaning, ctx: EntryConditions, label: string | undefined): Omit<EntryConditions, 'notes'> {
+  const unmodelledHere = [...ctx.unmodelled, ...m.unmodelled];
+  let matchesNew = ctx.matchesNew === false || m.matchesNew === false ? false : undefined;
+  let loopback = ctx.loopback ?? false;
+  if (label && m.vmap && m.vmap.key === 'other') {
+    const key = label.slice(m.vmap.keyLabel.length + 1);
+    if (m.vmap.keyLabel === 'ct state' && ctStateAdmitsNew(key, '==') !== undefined) {
+      if (ctStateAdmitsNew(key, '==') === false) matchesNew = false;
+    } else if ((m.vmap.keyLabel === 'iif' || m.vmap.keyLabel === 'iifname') && isLoopback(key)) loopback = true;
+    else unmodelledHere.push(label);
+  }
+  if (m.sport?.unresolved) unmodelledHere.push('source port from a set or variable not resolved');
+  const sourcePorts = m.sport ? intersectRanges(ctx.sourcePorts, m.sport.ranges) : ctx.sourcePorts;
+  if (ctx.destination && m.destination && ctx.destination !== m.destination) unmodelledHere.push(`also daddr ${ctx.destination}`);
+  return { sourcePorts, destination: m.destination ?? ctx.destination, matchesNew, unmodelled: [...new Set(unmodelledHere)], loopback };
+}
+
+/** Where a chain's rules apply, in words: the hook of the first base chain that reaches it. */
+function whereWords(c: EvalChain, hook: string | undefined): string {
+  if (hook === 'input') return 'inbound';
+  if (hook === 'output') return 'outbound';
+  if (hook === 'forward') return 'forwarded';
+  return hook ? `at ${hook}` : `in chain ${c.name} (no base chain reaches it)`;
+}
+
+/** Facts for every port mention in every rule, described by the hook that reaches it; returns the NAT forwards. */
+function describeRules(ev: RulesetEvaluation, reach: Map<EvalChain, EvalChain>): FirewallForward[] {
+  const forwards: FirewallForward[] = [];
+  for (const c of ev.chains.values()) {
+    const where = whereWords(c, reach.get(c)?.hook);
     const context = `chain ${c.family} ${c.table} ${c.name}`;
     for (const r of c.rules) {
-      const m = meaningOf(r, c);
+      const m = ev.meaningOf(r, c);
       const protos = m.protos ? [...m.protos] : undefined;
       const protoList = (protos ?? ['tcp', 'udp']).filter((p): p is Protocol => p === 'tcp' || p === 'udp' || p === 'sctp');
       const say = (v: Verdict | undefined, what: string) => describeVerdict(v, m.log, m.limit, `${what} ${where}`);
       const add = (mention: PortMention, detail: (p: Protocol) => string, role: 'firewall' | 'forward' = 'firewall') => {
         for (const p of protoList) {
           for (const range of mention.ranges) {
-            addFact({
+            ev.addFact({
               role,
               file: mention.file,
               span: mention.span,
@@ -1884,15 +2061,14 @@ export function evaluateNftables(
               `${m.nat!.kind === 'dnat' ? 'DNAT' : 'redirect'} target: ${m.dport ? `${p.toUpperCase()} ${m.dport.ranges.map(rangeText).join(', ')}` : 'traffic'} is forwarded to ${target}`,
             'forward',
           );
-        const fw: FirewallForward = {
+        forwards.push({
           span: r.rule.span,
           protocol: protoList.length === 1 ? protoList[0] : 'any',
           ports: m.dport?.ranges,
           toAddress: m.nat.address,
           toPorts: m.nat.port?.ranges[0],
           kind: m.nat.kind,
-        };
-        forwards.push(fw);
+        });
         continue;
       }
       for (const mention of m.dport?.mentions ?? []) add(mention, (p) => say(m.verdict, portText(mention, p)));
@@ -1901,14 +2077,17 @@ export function evaluateNftables(
       if (m.vmap?.key === 'dport') {
         for (const entry of m.vmap.entries) {
           const pm: PortMatch = { mentions: [], ranges: [], unresolved: false };
-          portsOf(entry.key, r.vars, pm, 0, c);
+          ev.portsOf(entry.key, r.vars, pm, 0, c);
           for (const mention of pm.mentions) add(mention, (p) => describeVerdict(entry.verdict, false, false, `${portText(mention, p)} ${where}`));
         }
       }
     }
   }
+  return forwards;
+}
 
-  // --- inbound policy ------------------------------------------------------------------------
+/** The firewall the input chains make: one hook per chain, the inbound policy (drop when any chain drops). */
+function firewallOf(inputChains: NftInputChain[], forwards: FirewallForward[]): FirewallFacts {
   let inboundPolicy: FirewallFacts['inboundPolicy'];
   const hooks: FirewallHook[] = inputChains.map((c) => ({
     label: `${c.family} ${c.table} ${c.chain}`,
@@ -1925,9 +2104,7 @@ export function evaluateNftables(
       ? { action: 'drop', span: dropping.policySpan, family, file: dropping.policyFile }
       : { action: 'accept', span: inputChains[0].policySpan, family, file: inputChains[0].policyFile };
   }
-  if (opts.reportUnknownVariables) for (const f of unknownVars) report(f);
-  const firewall: FirewallFacts = { tool: 'nftables', inboundPolicy, inputRules: inputChains.flatMap((c) => c.rules), forwards, hooks };
-  return { facts: factsOut, findings, inputChains, forwards, firewall };
+  return { tool: 'nftables', inboundPolicy, inputRules: inputChains.flatMap((c) => c.rules), forwards, hooks };
 }
 
 /** Chain visits one base chain's walk may make (a diamond of distinct entry states stays under it). */
