@@ -36,6 +36,7 @@ import {
   type IptRule,
   type IptTable,
   type PortElem,
+  type RestoreDoc,
   type ServiceResolver,
 } from '../netfilter/restore';
 
@@ -187,6 +188,11 @@ function ufwInitChains(prefix: string): string[] {
   return chains;
 }
 
+/**
+ * user.rules (and before/after.rules): the iptables-restore text read by the netfilter reader, then
+ * ufw's `### tuple ###` records read and tied to the -A lines under them (readTuples), the facts of
+ * both (factsOfRulesFile) and the input chain as ufw means it (inputRules).
+ */
 export function parseUserRules(text: string, file: string, resolve: ServiceResolver): FileParse {
   const base = file.slice(file.lastIndexOf('/') + 1);
   const family: IpFamily = /6\.rules$/.test(base) ? 'ipv6' : 'ipv4';
@@ -200,9 +206,34 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
   const findings = [...doc.findings];
   const filter = doc.tables.get('filter');
   const prefix = family === 'ipv6' ? 'ufw6' : 'ufw';
-  const tuples: UfwTuple[] = [];
+  const tuples = readTuples(text, doc, { file, findings, resolve });
+  const { facts, factTuple } = factsOfRulesFile(doc, tuples, { file, family, kind });
+  const firewall: FirewallFacts = {
+    tool: 'ufw',
+    inputRules: filter ? inputRules(filter, tuples, `${prefix}-${kind}-input`, family) : [],
+    forwards: [],
+  };
+  // ufw's shipped default (DEFAULT_INPUT_POLICY="DROP"); /etc/default/ufw, when linked, says what it is.
+  if (kind === 'user') firewall.inboundPolicy = { action: 'drop', family };
+  const includes: IncludeRef[] = [
+    { span: { start: 0, end: 0 }, pattern: '/etc/default/ufw', relativeTo: '/etc/ufw', context: 'ufw-config' },
+    { span: { start: 0, end: 0 }, pattern: 'ufw.conf', relativeTo: '/etc/ufw', context: 'ufw-config' },
+    { span: { start: 0, end: 0 }, pattern: 'applications.d/*', relativeTo: '/etc/ufw', context: 'ufw-app' },
+  ];
+  const extra: UfwRulesExtra = { kind, family, tuples, factTuple };
+  return { format: 'ufw', file, facts, findings, includes: kind === 'user' ? includes : includes.slice(0, 2), firewall, extra };
+}
 
-  // Tuples, and which -A lines follow each one.
+/** Where tuple findings go and how tuple ports resolve. */
+interface TupleContext {
+  file: string;
+  findings: Finding[];
+  resolve: ServiceResolver;
+}
+
+/** The tuples of a rules file, each with the -A lines that follow it. */
+function readTuples(text: string, doc: RestoreDoc, ctx: TupleContext): UfwTuple[] {
+  const tuples: UfwTuple[] = [];
   const ruleByLine = new Map<number, IptRule>();
   for (const table of doc.tables.values()) for (const rules of table.rules.values()) for (const r of rules) ruleByLine.set(r.line, r);
   let offset = 0;
@@ -215,7 +246,7 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
     const line = raw.replace(/\r$/, '');
     const m = /^### tuple ###\s*/.exec(line);
     if (m) {
-      currentTuple = parseTuple(line.slice(m[0].length), lineStart + m[0].length, { start: lineStart, end: lineStart + line.length }, lineNo);
+      currentTuple = parseTuple(line.slice(m[0].length), lineStart + m[0].length, { start: lineStart, end: lineStart + line.length }, lineNo, ctx);
       if (currentTuple) tuples.push(currentTuple);
       continue;
     }
@@ -225,8 +256,16 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
     if (rule && currentTuple && enforces(currentTuple, rule)) currentTuple.rules.push(rule);
     else if (rule) currentTuple = undefined;
   }
+  return tuples;
+}
 
-  // Facts: the tuple's ports, and every port of the -A lines (described by their tuple when they have one).
+/** Facts: the tuples' ports, and every port of the -A lines (described by their tuple when they have one). */
+function factsOfRulesFile(
+  doc: RestoreDoc,
+  tuples: UfwTuple[],
+  o: { file: string; family: IpFamily; kind: UfwRulesExtra['kind'] },
+): { facts: PortFact[]; factTuple: (number | undefined)[] } {
+  const { file, family, kind } = o;
   const facts: PortFact[] = [];
   const factTuple: (number | undefined)[] = [];
   const context = (line: number) => `ufw ${kind}${family === 'ipv6' ? '6' : ''}.rules, line ${line}`;
@@ -278,105 +317,96 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
       }
     }
   }
+  return { facts, factTuple };
+}
 
-  const firewall: FirewallFacts = {
-    tool: 'ufw',
-    inputRules: filter ? inputRules(filter, tuples, `${prefix}-${kind}-input`, family) : [],
-    forwards: [],
+/**
+ * One `### tuple ###` line as ufw's backend reads it: ACTION PROTO DPORT DST SPORT SRC [DAPP SAPP] [DIR],
+ * then ` comment=HEX`. A malformed tuple is reported (ufw skips it) and undefined, or kept as invalid.
+ */
+function parseTuple(body: string, bodyStart: number, lineSpan: Span, line: number, ctx: TupleContext): UfwTuple | undefined {
+  // "comment=HEX" always comes last.
+  const commentAt = body.indexOf(' comment=');
+  const fields = words(commentAt >= 0 ? body.slice(0, commentAt) : body, bodyStart);
+  const skip = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error') => {
+    ctx.findings.push(
+      finding(
+        ctx.file,
+        span,
+        code,
+        `${message} ufw skips this tuple ("Skipping malformed tuple"), so \`ufw status\` will not show the rule and the next ufw command drops its -A lines.`,
+        severity,
+      ),
+    );
   };
-  // ufw's shipped default (DEFAULT_INPUT_POLICY="DROP"); /etc/default/ufw, when linked, says what it is.
-  if (kind === 'user') firewall.inboundPolicy = { action: 'drop', family };
-  const includes: IncludeRef[] = [
-    { span: { start: 0, end: 0 }, pattern: '/etc/default/ufw', relativeTo: '/etc/ufw', context: 'ufw-config' },
-    { span: { start: 0, end: 0 }, pattern: 'ufw.conf', relativeTo: '/etc/ufw', context: 'ufw-config' },
-    { span: { start: 0, end: 0 }, pattern: 'applications.d/*', relativeTo: '/etc/ufw', context: 'ufw-app' },
-  ];
-  const extra: UfwRulesExtra = { kind, family, tuples, factTuple };
-  return { format: 'ufw', file, facts, findings, includes: kind === 'user' ? includes : includes.slice(0, 2), firewall, extra };
-
-  function parseTuple(body: string, bodyStart: number, lineSpan: Span, line: number): UfwTuple | undefined {
-    // "comment=HEX" always comes last.
-    const commentAt = body.indexOf(' comment=');
-    const fields = words(commentAt >= 0 ? body.slice(0, commentAt) : body, bodyStart);
-    const skip = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error') => {
-      findings.push(
-        finding(
-          file,
-          span,
-          code,
-          `${message} ufw skips this tuple ("Skipping malformed tuple"), so \`ufw status\` will not show the rule and the next ufw command drops its -A lines.`,
-          severity,
-        ),
-      );
-    };
-    if (fields.length < 6 || fields.length > 9) {
-      skip(lineSpan, 'syntax', `A tuple has 6 to 9 fields (ACTION PROTO DPORT DST SPORT SRC [DAPP SAPP] DIR); this one has ${fields.length}.`);
-      return undefined;
-    }
-    let direction: 'in' | 'out' = 'in';
-    let ifaceIn: string | undefined;
-    let ifaceOut: string | undefined;
-    if (fields.length === 7 || fields.length === 9) {
-      const last = fields[fields.length - 1].text;
-      direction = last.split('_')[0] === 'out' ? 'out' : 'in';
-      if (last.includes('_')) {
-        if (last.includes('!') && /in_\w+/.test(last) && /out_\w+/.test(last)) {
-          ifaceIn = last.split('!')[0].split('_').slice(1).join('_');
-          ifaceOut = last.split('!')[1].split('_').slice(1).join('_');
-        } else if (last.startsWith('in_')) ifaceIn = last.slice(3);
-        else if (last.startsWith('out_')) ifaceOut = last.slice(4);
-        else {
-          skip(fields[fields.length - 1].span, 'syntax', `Bad direction "${last}": write in, out, in_IFACE or out_IFACE.`);
-          return undefined;
-        }
-      }
-    }
-    let actionText = fields[0].text;
-    const route = actionText.includes(':');
-    if (route) actionText = actionText.split(':')[1];
-    const a = actionText.toLowerCase().split('_')[0];
-    const action = a === 'allow' || a === 'reject' || a === 'limit' ? a : 'deny';
-    const t: UfwTuple = {
-      span: lineSpan,
-      line,
-      action,
-      route,
-      protocol: fields[1].text,
-      dportWord: fields[2],
-      dst: fields[3].text.toLowerCase(),
-      src: fields[5].text.toLowerCase(),
-      direction,
-      ifaceIn,
-      ifaceOut,
-      valid: true,
-      rules: [],
-    };
-    if (!UFW_PROTOCOLS.includes(t.protocol)) {
-      skip(fields[1].span, 'syntax', `Unsupported protocol "${t.protocol}": ufw knows ${UFW_PROTOCOLS.join(', ')}.`);
+  if (fields.length < 6 || fields.length > 9) {
+    skip(lineSpan, 'syntax', `A tuple has 6 to 9 fields (ACTION PROTO DPORT DST SPORT SRC [DAPP SAPP] DIR); this one has ${fields.length}.`);
+    return undefined;
+  }
+  const dir = tupleDirection(fields);
+  if ('bad' in dir) {
+    skip(dir.bad.span, 'syntax', `Bad direction "${dir.bad.text}": write in, out, in_IFACE or out_IFACE.`);
+    return undefined;
+  }
+  let actionText = fields[0].text;
+  const route = actionText.includes(':');
+  if (route) actionText = actionText.split(':')[1];
+  const a = actionText.toLowerCase().split('_')[0];
+  const action = a === 'allow' || a === 'reject' || a === 'limit' ? a : 'deny';
+  const t: UfwTuple = {
+    span: lineSpan,
+    line,
+    action,
+    route,
+    protocol: fields[1].text,
+    dportWord: fields[2],
+    dst: fields[3].text.toLowerCase(),
+    src: fields[5].text.toLowerCase(),
+    direction: dir.direction,
+    ifaceIn: dir.ifaceIn,
+    ifaceOut: dir.ifaceOut,
+    valid: true,
+    rules: [],
+  };
+  if (!UFW_PROTOCOLS.includes(t.protocol)) {
+    skip(fields[1].span, 'syntax', `Unsupported protocol "${t.protocol}": ufw knows ${UFW_PROTOCOLS.join(', ')}.`);
+    t.valid = false;
+  }
+  for (const [w, key] of [
+    [fields[2], 'dport'],
+    [fields[4], 'sport'],
+  ] as const) {
+    const r = parseUfwPorts(w.text, w.span, ctx.resolve);
+    if (r.error) {
+      skip(r.error.span, 'invalid-port', r.error.message);
+      t.valid = false;
+    } else t[key] = r.elems;
+  }
+  for (const w of [fields[3], fields[5]]) {
+    if (!validUfwAddress(w.text.toLowerCase())) {
+      skip(w.span, 'syntax', `Bad address "${w.text}".`);
       t.valid = false;
     }
-    for (const [w, key] of [
-      [fields[2], 'dport'],
-      [fields[4], 'sport'],
-    ] as const) {
-      const r = parseUfwPorts(w.text, w.span, resolve);
-      if (r.error) {
-        skip(r.error.span, 'invalid-port', r.error.message);
-        t.valid = false;
-      } else t[key] = r.elems;
-    }
-    for (const w of [fields[3], fields[5]]) {
-      if (!validUfwAddress(w.text.toLowerCase())) {
-        skip(w.span, 'syntax', `Bad address "${w.text}".`);
-        t.valid = false;
-      }
-    }
-    if (fields.length >= 8) {
-      if (fields[6].text !== '-') t.dapp = fields[6].text.replace(/%20/g, ' ');
-      if (fields[7].text !== '-') t.sapp = fields[7].text.replace(/%20/g, ' ');
-    }
-    return t;
   }
+  if (fields.length >= 8) {
+    if (fields[6].text !== '-') t.dapp = fields[6].text.replace(/%20/g, ' ');
+    if (fields[7].text !== '-') t.sapp = fields[7].text.replace(/%20/g, ' ');
+  }
+  return t;
+}
+
+/** A tuple's direction field (7 or 9 fields: in, out, in_IFACE, out_IFACE, in_A!out_B); 'in' when there is none. */
+function tupleDirection(fields: Word[]): { direction: 'in' | 'out'; ifaceIn?: string; ifaceOut?: string } | { bad: Word } {
+  if (fields.length !== 7 && fields.length !== 9) return { direction: 'in' };
+  const last = fields[fields.length - 1].text;
+  const direction = last.split('_')[0] === 'out' ? 'out' : 'in';
+  if (!last.includes('_')) return { direction };
+  if (last.includes('!') && /in_\w+/.test(last) && /out_\w+/.test(last)) {
+    return { direction, ifaceIn: last.split('!')[0].split('_').slice(1).join('_'), ifaceOut: last.split('!')[1].split('_').slice(1).join('_') };
+  }
+  if (last.startsWith('in_')) return { direction, ifaceIn: last.slice(3) };
+  if (last.startsWith('out_')) return { direction, ifaceOut: last.slice(4) };
+  return { bad: fields[fields.length - 1] };
 }
 
 /** An -A line that could come from this tuple: its destination ports lie within the tuple's. */
@@ -534,149 +564,34 @@ interface IniSection {
   options: Map<string, IniOption>;
 }
 
+/**
+ * An applications.d file: the INI text read as configparser reads it (IniReader; a file it refuses
+ * has no profiles), then each section checked as ufw/applications.py checks a profile
+ * (PROFILE_CHECKS; a profile that fails one is skipped) and its ports made facts.
+ */
 export function parseUfwProfiles(text: string, file: string, resolve: ServiceResolver): FileParse {
   const findings: Finding[] = [];
   const facts: PortFact[] = [];
-  const sections: IniSection[] = [];
-  const defaults = new Map<string, IniOption>();
-  let fatal: Finding | undefined;
-  const parseErrors: Finding[] = [];
-  let current: IniSection | 'DEFAULT' | undefined;
-  let lastOption: IniOption | undefined;
-  let lastIndent = 0;
-  let offset = 0;
-  for (const raw of text.split('\n')) {
-    const lineStart = offset;
-    offset += raw.length + 1;
-    if (fatal) break;
-    const line = raw.replace(/\r$/, '');
-    const stripped = line.trim();
-    const indent = line.length - line.trimStart().length;
-    if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) {
-      if (stripped === '') lastOption = undefined;
-      continue;
-    }
-    const lineSpan = { start: lineStart + indent, end: lineStart + line.length };
-    if (lastOption && current && indent > lastIndent) {
-      lastOption.value += `\n${stripped}`;
-      continue;
-    }
-    const header = /^\[(.+)\]/.exec(stripped);
-    if (header) {
-      const name = header[1];
-      if (name === 'DEFAULT') current = 'DEFAULT';
-      else {
-        if (sections.some((s) => s.name === name)) {
-          fatal = finding(
-            file,
-            lineSpan,
-            'syntax',
-            `Section [${name}] appears twice in this file: configparser refuses the file, so ufw skips every profile in it.`,
-            'warning',
-          );
-          break;
-        }
-        current = { name, span: { start: lineStart + indent + 1, end: lineStart + indent + 1 + name.length }, options: new Map() };
-        sections.push(current);
-      }
-      lastOption = undefined;
-      continue;
-    }
-    if (!current) {
-      fatal = finding(
-        file,
-        lineSpan,
-        'syntax',
-        'Text before the first [section] header: configparser refuses the file, so ufw skips every profile in it.',
-        'warning',
-      );
-      break;
-    }
-    const opt = /^(.*?)\s*([=:])\s*(.*)$/.exec(stripped);
-    if (!opt || opt[1] === '') {
-      parseErrors.push(
-        finding(
-          file,
-          lineSpan,
-          'syntax',
-          'Neither a [section] header nor a key=value line: configparser refuses the file, so ufw skips every profile in it.',
-          'warning',
-        ),
-      );
-      lastOption = undefined;
-      continue;
-    }
-    const key = opt[1].toLowerCase();
-    const valueOffset = stripped.length - opt[3].length;
-    const option: IniOption = {
-      key,
-      value: opt[3],
-      keySpan: { start: lineStart + indent, end: lineStart + indent + opt[1].length },
-      valueSpan: { start: lineStart + indent + valueOffset, end: lineStart + indent + stripped.length },
-    };
-    const target = current === 'DEFAULT' ? defaults : current.options;
-    if (target.has(key)) {
-      fatal = finding(
-        file,
-        option.keySpan,
-        'syntax',
-        `Key "${key}" appears twice in this section: configparser refuses the file, so ufw skips every profile in it.`,
-        'warning',
-      );
-      break;
-    }
-    target.set(key, option);
-    lastOption = option;
-    lastIndent = indent;
-  }
+  const ini = new IniReader(file);
+  ini.read(text);
   const profiles: UfwProfile[] = [];
-  if (fatal || parseErrors.length > 0) {
-    pushAll(findings, fatal ? [fatal] : parseErrors);
+  if (ini.fatal || ini.parseErrors.length > 0) {
+    pushAll(findings, ini.fatal ? [ini.fatal] : ini.parseErrors);
     return { format: 'ufw-app', file, facts, findings, includes: [], extra: { profiles } satisfies UfwAppExtra };
   }
-  for (const section of sections) {
-    const skipProfile = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'warning') =>
-      findings.push(finding(file, span, code, `${message} ufw skips profile "${section.name}".`, severity));
+  for (const section of ini.sections) {
     const name = section.name;
-    if (name.length > 64) {
-      skipProfile(section.span, 'syntax', 'Profile names are at most 64 characters.');
+    const options = new Map([...ini.defaults, ...section.options]);
+    const problem = checkProfile(section, options, resolve);
+    if (problem) {
+      findings.push(finding(file, problem.span, problem.code, `${problem.message} ufw skips profile "${name}".`, 'warning'));
       continue;
     }
-    if (name === 'all' || /^\s*[-+]?\d+\s*$/.test(name) || !/^[a-zA-Z0-9][a-zA-Z0-9 _\-.+]*$/.test(name)) {
-      skipProfile(
-        section.span,
-        'syntax',
-        `Invalid profile name "${name}": it must start with a letter or digit, use only letters, digits, space and _-.+, and not be a number or "all".`,
-      );
-      continue;
-    }
-    if (/^[a-z0-9][a-z0-9._+-]*$/.test(name) && resolve(name) !== undefined) {
-      skipProfile(section.span, 'syntax', `Profile name "${name}" is also a service name in /etc/services.`);
-      continue;
-    }
-    const options = new Map([...defaults, ...section.options]);
-    const tooLong = [...options.values()].find((o) => o.key.length > 64 || o.value.length > 1024);
-    if (tooLong) {
-      skipProfile(
-        tooLong.keySpan,
-        'syntax',
-        tooLong.key.length > 64 ? 'A key is longer than 64 characters.' : `The value of "${tooLong.key}" is longer than 1024 characters.`,
-      );
-      continue;
-    }
-    const missing = ['title', 'description', 'ports'].find((f) => !options.get(f) || options.get(f)!.value === '');
-    if (missing) {
-      skipProfile(
-        options.get(missing)?.keySpan ?? section.span,
-        'syntax',
-        `Profile "${name}" ${options.get(missing) ? 'has an empty' : 'lacks the required'} field "${missing}".`,
-      );
-      continue;
-    }
-    const portsOpt = options.get('ports')!;
-    const parsed = parseProfilePorts(portsOpt);
+    const parsed = parseProfilePorts(options.get('ports')!, resolve);
     if ('error' in parsed) {
-      skipProfile(parsed.error.span, 'invalid-port', `Invalid ports in profile "${name}": ${parsed.error.message}`, 'error');
+      findings.push(
+        finding(file, parsed.error.span, 'invalid-port', `Invalid ports in profile "${name}": ${parsed.error.message} ufw skips profile "${name}".`),
+      );
       continue;
     }
     profiles.push({ name, span: section.span, ports: parsed.ports, file });
@@ -700,29 +615,171 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
     }
   }
   return { format: 'ufw-app', file, facts, findings, includes: [], extra: { profiles } satisfies UfwAppExtra };
+}
 
-  /** ports=80,443/tcp|53/udp|60000:61000/udp (ufw/util.py parse_port_proto + UFWRule). */
-  function parseProfilePorts(o: IniOption): { ports: UfwProfilePorts[] } | { error: { span: Span; message: string } } {
-    const ports: UfwProfilePorts[] = [];
-    const plain = !o.value.includes('\n');
-    let at = 0;
-    for (const part of o.value.split('|')) {
-      const partSpan = plain ? { start: o.valueSpan.start + at, end: o.valueSpan.start + at + part.length } : o.valueSpan;
-      at += part.length + 1;
-      const pieces = part.split('/');
-      if (pieces.length > 2) return { error: { span: partSpan, message: `"${part}" has more than one "/".` } };
-      const [port, proto = 'any'] = pieces;
-      if (PORTLESS.includes(proto)) return { error: { span: partSpan, message: `protocol ${proto} has no ports.` } };
-      if (proto === 'any' && /[:,]/.test(port)) return { error: { span: partSpan, message: `a port list or range needs /tcp or /udp ("${part}").` } };
-      if (!UFW_PROTOCOLS.includes(proto)) return { error: { span: partSpan, message: `unsupported protocol "${proto}".` } };
-      const portSpan = plain ? { start: partSpan.start, end: partSpan.start + port.length } : o.valueSpan;
-      const r = parseUfwPorts(port, portSpan, resolve);
-      if (r.error) return { error: r.error };
-      if (!r.elems) return { error: { span: portSpan, message: '"any" is not a port.' } };
-      ports.push({ protocol: proto === 'tcp' || proto === 'udp' ? proto : 'any', elems: r.elems });
+/**
+ * What Python's configparser (RawConfigParser, strict) knows while it reads an INI file line by line:
+ * the sections so far, the DEFAULT section, the option a deeper-indented line continues. A duplicate
+ * section or key, or text before the first header, stops it (fatal); a line it cannot read is a
+ * parse error it reports after reading on. Either way configparser refuses the whole file.
+ */
+class IniReader {
+  readonly sections: IniSection[] = [];
+  readonly defaults = new Map<string, IniOption>();
+  fatal: Finding | undefined;
+  readonly parseErrors: Finding[] = [];
+  /** The section lines now belong to. */
+  private current: IniSection | 'DEFAULT' | undefined;
+  /** The option a deeper-indented line continues (a blank line ends it). */
+  private lastOption: IniOption | undefined;
+  private lastIndent = 0;
+
+  constructor(private readonly file: string) {}
+
+  read(text: string): void {
+    let offset = 0;
+    for (const raw of text.split('\n')) {
+      const lineStart = offset;
+      offset += raw.length + 1;
+      if (this.fatal) break;
+      this.readLine(raw.replace(/\r$/, ''), lineStart);
     }
-    return { ports };
   }
+
+  private refuse(span: Span, message: string): Finding {
+    return finding(this.file, span, 'syntax', `${message}: configparser refuses the file, so ufw skips every profile in it.`, 'warning');
+  }
+
+  private readLine(line: string, lineStart: number): void {
+    const stripped = line.trim();
+    const indent = line.length - line.trimStart().length;
+    if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) {
+      if (stripped === '') this.lastOption = undefined;
+      return;
+    }
+    const lineSpan = { start: lineStart + indent, end: lineStart + line.length };
+    if (this.lastOption && this.current && indent > this.lastIndent) {
+      this.lastOption.value += `\n${stripped}`;
+      return;
+    }
+    const header = /^\[(.+)\]/.exec(stripped);
+    if (header) return this.readHeader(header[1], lineSpan, lineStart + indent);
+    if (!this.current) {
+      this.fatal = this.refuse(lineSpan, 'Text before the first [section] header');
+      return;
+    }
+    this.readOption(stripped, lineStart + indent, lineSpan, indent, this.current);
+  }
+
+  private readHeader(name: string, lineSpan: Span, at: number): void {
+    if (name === 'DEFAULT') this.current = 'DEFAULT';
+    else {
+      if (this.sections.some((s) => s.name === name)) {
+        this.fatal = this.refuse(lineSpan, `Section [${name}] appears twice in this file`);
+        return;
+      }
+      this.current = { name, span: { start: at + 1, end: at + 1 + name.length }, options: new Map() };
+      this.sections.push(this.current);
+    }
+    this.lastOption = undefined;
+  }
+
+  private readOption(stripped: string, at: number, lineSpan: Span, indent: number, section: IniSection | 'DEFAULT'): void {
+    const opt = /^(.*?)\s*([=:])\s*(.*)$/.exec(stripped);
+    if (!opt || opt[1] === '') {
+      this.parseErrors.push(this.refuse(lineSpan, 'Neither a [section] header nor a key=value line'));
+      this.lastOption = undefined;
+      return;
+    }
+    const key = opt[1].toLowerCase();
+    const valueOffset = stripped.length - opt[3].length;
+    const option: IniOption = {
+      key,
+      value: opt[3],
+      keySpan: { start: at, end: at + opt[1].length },
+      valueSpan: { start: at + valueOffset, end: at + stripped.length },
+    };
+    const target = section === 'DEFAULT' ? this.defaults : section.options;
+    if (target.has(key)) {
+      this.fatal = this.refuse(option.keySpan, `Key "${key}" appears twice in this section`);
+      return;
+    }
+    target.set(key, option);
+    this.lastOption = option;
+    this.lastIndent = indent;
+  }
+}
+
+/** Why ufw skips a profile (a warning: the rest of the file still loads). */
+interface ProfileProblem {
+  span: Span;
+  code: 'syntax';
+  message: string;
+}
+
+type ProfileCheck = (section: IniSection, options: Map<string, IniOption>, resolve: ServiceResolver) => ProfileProblem | undefined;
+
+/** ufw/applications.py's checks of one profile before its ports, in its order; the first that fails skips the profile. */
+const PROFILE_CHECKS: ProfileCheck[] = [
+  (section) => (section.name.length > 64 ? { span: section.span, code: 'syntax', message: 'Profile names are at most 64 characters.' } : undefined),
+  ({ name, span }) =>
+    name === 'all' || /^\s*[-+]?\d+\s*$/.test(name) || !/^[a-zA-Z0-9][a-zA-Z0-9 _\-.+]*$/.test(name)
+      ? {
+          span,
+          code: 'syntax',
+          message: `Invalid profile name "${name}": it must start with a letter or digit, use only letters, digits, space and _-.+, and not be a number or "all".`,
+        }
+      : undefined,
+  ({ name, span }, _options, resolve) =>
+    /^[a-z0-9][a-z0-9._+-]*$/.test(name) && resolve(name) !== undefined
+      ? { span, code: 'syntax', message: `Profile name "${name}" is also a service name in /etc/services.` }
+      : undefined,
+  (_section, options) => {
+    const tooLong = [...options.values()].find((o) => o.key.length > 64 || o.value.length > 1024);
+    if (!tooLong) return undefined;
+    const message = tooLong.key.length > 64 ? 'A key is longer than 64 characters.' : `The value of "${tooLong.key}" is longer than 1024 characters.`;
+    return { span: tooLong.keySpan, code: 'syntax', message };
+  },
+  (section, options) => {
+    const missing = ['title', 'description', 'ports'].find((f) => !options.get(f) || options.get(f)!.value === '');
+    if (!missing) return undefined;
+    return {
+      span: options.get(missing)?.keySpan ?? section.span,
+      code: 'syntax',
+      message: `Profile "${section.name}" ${options.get(missing) ? 'has an empty' : 'lacks the required'} field "${missing}".`,
+    };
+  },
+];
+
+function checkProfile(section: IniSection, options: Map<string, IniOption>, resolve: ServiceResolver): ProfileProblem | undefined {
+  for (const check of PROFILE_CHECKS) {
+    const problem = check(section, options, resolve);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** ports=80,443/tcp|53/udp|60000:61000/udp (ufw/util.py parse_port_proto + UFWRule). */
+function parseProfilePorts(o: IniOption, resolve: ServiceResolver): { ports: UfwProfilePorts[] } | { error: { span: Span; message: string } } {
+  const ports: UfwProfilePorts[] = [];
+  const plain = !o.value.includes('\n');
+  let at = 0;
+  for (const part of o.value.split('|')) {
+    const partSpan = plain ? { start: o.valueSpan.start + at, end: o.valueSpan.start + at + part.length } : o.valueSpan;
+    at += part.length + 1;
+    const pieces = part.split('/');
+    if (pieces.length > 2) return { error: { span: partSpan, message: `"${part}" has more than one "/".` } };
+    const [port, proto = 'any'] = pieces;
+    if (PORTLESS.includes(proto)) return { error: { span: partSpan, message: `protocol ${proto} has no ports.` } };
+    if (proto === 'any' && /[:,]/.test(port)) return { error: { span: partSpan, message: `a port list or range needs /tcp or /udp ("${part}").` } };
+    if (!UFW_PROTOCOLS.includes(proto)) return { error: { span: partSpan, message: `unsupported protocol "${proto}".` } };
+    const portSpan = plain ? { start: partSpan.start, end: partSpan.start + port.length } : o.valueSpan;
+    const r = parseUfwPorts(port, portSpan, resolve);
+    if (r.error) return { error: r.error };
+    if (!r.elems) return { error: { span: portSpan, message: '"any" is not a port.' } };
+    ports.push({ protocol: proto === 'tcp' || proto === 'udp' ? proto : 'any', elems: r.elems });
+  }
+  return { ports };
 }
 
 // ---------------------------------------------------------------------------------------------
