@@ -611,25 +611,70 @@ interface ZoneResult {
   firewall: FirewallFacts;
 }
 
-function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, opts: { context: string; reportUnknownServices: boolean }): ZoneResult {
-  const facts: PortFact[] = [];
-  const findings: Finding[] = [];
-  const forwards: FirewallForward[] = [];
-  const zoneSource = zone.sources.length ? zone.sources.join(',') : undefined;
-  const zoneIface = zone.interfaces.length ? zone.interfaces.join(',') : undefined;
-  const zoneLoopback = zone.interfaces.length > 0 && zone.interfaces.every((i) => i === 'lo');
-  const fact = (span: Span, protocol: string, range: PortRange, detail: string, role: 'firewall' | 'forward' = 'firewall') => {
+/** A zone's facts and its firewall: the inbound policy of its target, its rules in packet order. */
+function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, opts: ZoneOptions): ZoneResult {
+  const ev = new ZoneEvaluator(zone, file, resolve, opts);
+  const inputRules = ev.inputRules();
+  const t = zone.target?.value;
+  const action = t === 'ACCEPT' ? 'accept' : t === 'DROP' ? 'drop' : 'reject';
+  const firewall: FirewallFacts = { tool: 'firewalld', inboundPolicy: { action, span: zone.target?.span, family: 'both' }, inputRules, forwards: ev.forwards };
+  return { facts: ev.facts, findings: ev.findings, firewall };
+}
+
+interface ZoneOptions {
+  /** PortFact.context of the zone's facts. */
+  context: string;
+  /** Report services neither stock nor in the workspace (only where the workspace's services are known). */
+  reportUnknownServices: boolean;
+}
+
+/**
+ * One zone read into facts and FirewallRules: its services, ports, source ports, forward ports and
+ * rich rules, each rule under the zone's sources and interfaces.
+ */
+class ZoneEvaluator {
+  readonly facts: PortFact[] = [];
+  readonly findings: Finding[] = [];
+  readonly forwards: FirewallForward[] = [];
+  private readonly zoneSource: string | undefined;
+  private readonly zoneIface: string | undefined;
+  /** The zone is bound to lo alone. */
+  private readonly zoneLoopback: boolean;
+
+  constructor(
+    private readonly zone: ZoneSyntax,
+    private readonly file: string,
+    private readonly resolve: ServiceResolver,
+    private readonly opts: ZoneOptions,
+  ) {
+    this.zoneSource = zone.sources.length ? zone.sources.join(',') : undefined;
+    this.zoneIface = zone.interfaces.length ? zone.interfaces.join(',') : undefined;
+    this.zoneLoopback = zone.interfaces.length > 0 && zone.interfaces.every((i) => i === 'lo');
+  }
+
+  private fact(span: Span, protocol: string, range: PortRange, detail: string, role: 'firewall' | 'forward' = 'firewall'): void {
     const p = asProtocol(protocol);
     if (!p) return; // dccp: PortFact has no such protocol
-    facts.push({ role, file, span, protocol: p, port: range.from, portEnd: range.to, program: 'firewalld', context: opts.context, detail });
-  };
-  const rule = (
+    this.facts.push({
+      role,
+      file: this.file,
+      span,
+      protocol: p,
+      port: range.from,
+      portEnd: range.to,
+      program: 'firewalld',
+      context: this.opts.context,
+      detail,
+    });
+  }
+
+  private rule(
     span: Span,
     protocol: string | undefined,
     range: PortRange | undefined,
     action: FirewallAction,
     extra: Partial<FirewallRule> = {},
-  ): FirewallRule | undefined => {
+  ): FirewallRule | undefined {
     const p = protocol === undefined ? 'any' : asProtocol(protocol);
     if (!p) return undefined;
     const r: FirewallRule = {
@@ -638,70 +683,74 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
       ports: range ? [range] : undefined,
       action,
       family: 'both',
-      source: zoneSource,
-      iface: zoneIface,
+      source: this.zoneSource,
+      iface: this.zoneIface,
       ...extra,
-      chain: zone.name,
+      chain: this.zone.name,
     };
-    if (zoneLoopback) r.loopbackOnly = true;
+    if (this.zoneLoopback) r.loopbackOnly = true;
     return r;
-  };
-  const serviceRules = (svc: Attr, verb: string, action: FirewallAction, extra: Partial<FirewallRule>, suffix: string): FirewallRule[] => {
-    const ports = resolve(svc.value);
+  }
+
+  private serviceRules(svc: Attr, verb: string, action: FirewallAction, extra: Partial<FirewallRule>, suffix: string): FirewallRule[] {
+    const ports = this.resolve(svc.value);
     if (!ports) {
-      if (opts.reportUnknownServices)
-        findings.push(
-          invalidPort(file, svc.span, `firewalld: INVALID_SERVICE: '${svc.value}' is neither a stock service nor defined in the workspace's services/*.xml.`),
+      if (this.opts.reportUnknownServices)
+        this.findings.push(
+          invalidPort(
+            this.file,
+            svc.span,
+            `firewalld: INVALID_SERVICE: '${svc.value}' is neither a stock service nor defined in the workspace's services/*.xml.`,
+          ),
         );
       return [];
     }
     const out: FirewallRule[] = [];
-    // A service destination splits the rule per family it names (firewalld adds it for those families only).
-    const perFamily = (d: ServiceDestination, x: Partial<FirewallRule>): Partial<FirewallRule>[] => {
-      if (!d || (!d.ipv4 && !d.ipv6)) return [x];
-      const fams = (['ipv4', 'ipv6'] as const).filter((f) => d[f] && (x.family === undefined || x.family === 'both' || x.family === f));
-      return fams.map((f) => ({ ...x, family: f, destination: x.destination ?? d[f] }));
-    };
     const dest = (d: ServiceDestination) => (d && (d.ipv4 || d.ipv6) ? ` to ${[d.ipv4, d.ipv6].filter(Boolean).join(', ')}` : '');
     for (const p of ports.ports) {
-      fact(
+      this.fact(
         svc.span,
         p.protocol,
         p.range,
         `${verb} ${p.protocol.toUpperCase()} ${rangeText(p.range)} inbound${dest(p.destination)}${suffix} (service ${svc.value})`,
       );
-      for (const x of perFamily(p.destination, extra)) {
-        const r = rule(svc.span, p.protocol, p.range, action, x);
+      for (const x of perServiceFamily(p.destination, extra)) {
+        const r = this.rule(svc.span, p.protocol, p.range, action, x);
         if (r) out.push(r);
       }
     }
     for (const p of ports.sourcePorts) {
-      fact(
+      this.fact(
         svc.span,
         p.protocol,
         p.range,
         `${verb} ${p.protocol.toUpperCase()} from source port ${rangeText(p.range)} inbound${dest(p.destination)}${suffix} (service ${svc.value})`,
       );
-      for (const x of perFamily(p.destination, { ...extra, note: `source port ${rangeText(p.range)}`, sourcePorts: [p.range] })) {
-        const r = rule(svc.span, p.protocol, undefined, action, x);
+      for (const x of perServiceFamily(p.destination, { ...extra, note: `source port ${rangeText(p.range)}`, sourcePorts: [p.range] })) {
+        const r = this.rule(svc.span, p.protocol, undefined, action, x);
         if (r) out.push(r);
       }
     }
     return out;
-  };
-  const forward = (fp: ForwardPortEntry) => {
+  }
+
+  private forward(fp: ForwardPortEntry): void {
     const to = fp.toRange ?? fp.range!;
     const target = fp.toAddr ? `${fp.toAddr.value.includes(':') ? `[${fp.toAddr.value}]` : fp.toAddr.value}:${rangeText(to)}` : `local port ${rangeText(to)}`;
-    fact(fp.port.span, fp.protocol.value, fp.range!, `forwards ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} to ${target}`);
+    this.fact(fp.port.span, fp.protocol.value, fp.range!, `forwards ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} to ${target}`);
     if (fp.toPort)
-      fact(fp.toPort.span, fp.protocol.value, to, `forward target: ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} arrives at ${target}`, 'forward');
+      this.fact(
+        fp.toPort.span,
+        fp.protocol.value,
+        to,
+        `forward target: ${fp.protocol.value.toUpperCase()} ${rangeText(fp.range!)} arrives at ${target}`,
+        'forward',
+      );
     const p = asProtocol(fp.protocol.value);
-    forwards.push({ span: fp.span, protocol: p ?? 'any', ports: [fp.range!], toAddress: fp.toAddr?.value, toPorts: to, kind: 'forward-port' });
-  };
+    this.forwards.push({ span: fp.span, protocol: p ?? 'any', ports: [fp.range!], toAddress: fp.toAddr?.value, toPorts: to, kind: 'forward-port' });
+  }
 
-  // Packet order in firewalld's zone chains: rich rules with priority < 0, then log, deny and allow
-  // (services, ports and accepting rich rules at priority 0), then rich rules with priority > 0.
-  const richRules = (r: RichRule): FirewallRule[] => {
+  private richRules(r: RichRule): FirewallRule[] {
     const action: FirewallAction =
       r.action === 'accept'
         ? r.limit
@@ -718,33 +767,33 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
       { accept: r.limit ? 'allows (rate-limited)' : 'allows', limit: 'allows (rate-limited)', reject: 'rejects', drop: 'drops', other: 'marks', log: 'logs' }[
         action as string
       ] ?? 'matches';
-    const extra: Partial<FirewallRule> = { family: r.family ?? 'both', source: r.source ?? zoneSource, note: 'rich rule' };
+    const extra: Partial<FirewallRule> = { family: r.family ?? 'both', source: r.source ?? this.zoneSource, note: 'rich rule' };
     if (r.destination) extra.destination = r.destination;
     const unmodelled = [...r.unmodelled, ...(r.limit ? ['rate limit'] : [])];
     if (unmodelled.length > 0) extra.unmodelled = unmodelled;
     const suffix = r.source ? ` from ${r.source}` : '';
     const out: FirewallRule[] = [];
-    for (const s of r.services) pushAll(out, serviceRules(s, verb, action, extra, suffix));
+    for (const s of r.services) pushAll(out, this.serviceRules(s, verb, action, extra, suffix));
     for (const p of r.ports) {
-      fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} ${rangeText(p.range!)} inbound${suffix}`);
-      const x = rule(p.port.span, p.protocol.value, p.range, action, extra);
+      this.fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} ${rangeText(p.range!)} inbound${suffix}`);
+      const x = this.rule(p.port.span, p.protocol.value, p.range, action, extra);
       if (x) out.push(x);
     }
     for (const p of r.sourcePorts) {
-      fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound${suffix}`);
-      const x = rule(p.port.span, p.protocol.value, undefined, action, {
+      this.fact(p.port.span, p.protocol.value, p.range!, `${verb} ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound${suffix}`);
+      const x = this.rule(p.port.span, p.protocol.value, undefined, action, {
         ...extra,
         note: `rich rule; source port ${rangeText(p.range!)}`,
         sourcePorts: [p.range!],
       });
       if (x) out.push(x);
     }
-    for (const fp of r.forwardPorts) forward(fp);
+    for (const fp of r.forwardPorts) this.forward(fp);
     if (r.services.length + r.ports.length + r.sourcePorts.length + r.forwardPorts.length === 0) {
       // A <protocol> we keep as 'any' (vrrp, icmp, ...): the rule does not match every protocol.
       const protocolCond = r.protocols.map((x) => `protocol ${x}`);
       const all = [...(extra.unmodelled ?? []), ...protocolCond];
-      const x = rule(r.span, undefined, undefined, action, {
+      const x = this.rule(r.span, undefined, undefined, action, {
         ...extra,
         note: r.protocols.length ? `rich rule; protocol ${r.protocols.join(',')}` : 'rich rule',
         ...(all.length ? { unmodelled: all } : {}),
@@ -752,33 +801,44 @@ function evaluateZone(zone: ZoneSyntax, file: string, resolve: ServiceResolver, 
       if (x) out.push(x);
     }
     return out;
-  };
-  const byPriority = (a: RichRule, b: RichRule) => a.priority - b.priority;
-  const pre = zone.rules.filter((r) => r.priority < 0).sort(byPriority);
-  const post = zone.rules.filter((r) => r.priority > 0).sort(byPriority);
-  const mid = zone.rules.filter((r) => r.priority === 0);
-  const inputRules: FirewallRule[] = [];
-  for (const r of pre) pushAll(inputRules, richRules(r));
-  for (const r of mid.filter((x) => x.action !== 'accept')) pushAll(inputRules, richRules(r));
-  for (const s of zone.services) pushAll(inputRules, serviceRules(s, 'allows', 'accept', {}, ''));
-  for (const p of zone.ports) {
-    fact(p.port.span, p.protocol.value, p.range!, `allows ${p.protocol.value.toUpperCase()} ${rangeText(p.range!)} inbound`);
-    const r = rule(p.port.span, p.protocol.value, p.range, 'accept');
-    if (r) inputRules.push(r);
   }
-  for (const p of zone.sourcePorts) {
-    fact(p.port.span, p.protocol.value, p.range!, `allows ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound`);
-    const r = rule(p.port.span, p.protocol.value, undefined, 'accept', { note: `source port ${rangeText(p.range!)}`, sourcePorts: [p.range!] });
-    if (r) inputRules.push(r);
-  }
-  for (const fp of zone.forwardPorts) forward(fp);
-  for (const r of mid.filter((x) => x.action === 'accept')) pushAll(inputRules, richRules(r));
-  for (const r of post) pushAll(inputRules, richRules(r));
 
-  const t = zone.target?.value;
-  const action = t === 'ACCEPT' ? 'accept' : t === 'DROP' ? 'drop' : 'reject';
-  const firewall: FirewallFacts = { tool: 'firewalld', inboundPolicy: { action, span: zone.target?.span, family: 'both' }, inputRules, forwards };
-  return { facts, findings, firewall };
+  /**
+   * Packet order in firewalld's zone chains: rich rules with priority < 0, then log, deny and allow
+   * (services, ports and accepting rich rules at priority 0), then rich rules with priority > 0.
+   */
+  inputRules(): FirewallRule[] {
+    const zone = this.zone;
+    const byPriority = (a: RichRule, b: RichRule) => a.priority - b.priority;
+    const pre = zone.rules.filter((r) => r.priority < 0).sort(byPriority);
+    const post = zone.rules.filter((r) => r.priority > 0).sort(byPriority);
+    const mid = zone.rules.filter((r) => r.priority === 0);
+    const inputRules: FirewallRule[] = [];
+    for (const r of pre) pushAll(inputRules, this.richRules(r));
+    for (const r of mid.filter((x) => x.action !== 'accept')) pushAll(inputRules, this.richRules(r));
+    for (const s of zone.services) pushAll(inputRules, this.serviceRules(s, 'allows', 'accept', {}, ''));
+    for (const p of zone.ports) {
+      this.fact(p.port.span, p.protocol.value, p.range!, `allows ${p.protocol.value.toUpperCase()} ${rangeText(p.range!)} inbound`);
+      const r = this.rule(p.port.span, p.protocol.value, p.range, 'accept');
+      if (r) inputRules.push(r);
+    }
+    for (const p of zone.sourcePorts) {
+      this.fact(p.port.span, p.protocol.value, p.range!, `allows ${p.protocol.value.toUpperCase()} from source port ${rangeText(p.range!)} inbound`);
+      const r = this.rule(p.port.span, p.protocol.value, undefined, 'accept', { note: `source port ${rangeText(p.range!)}`, sourcePorts: [p.range!] });
+      if (r) inputRules.push(r);
+    }
+    for (const fp of zone.forwardPorts) this.forward(fp);
+    for (const r of mid.filter((x) => x.action === 'accept')) pushAll(inputRules, this.richRules(r));
+    for (const r of post) pushAll(inputRules, this.richRules(r));
+    return inputRules;
+  }
+}
+
+/** A service destination splits the rule per family it names (firewalld adds it for those families only). */
+function perServiceFamily(d: ServiceDestination, x: Partial<FirewallRule>): Partial<FirewallRule>[] {
+  if (!d || (!d.ipv4 && !d.ipv6)) return [x];
+  const fams = (['ipv4', 'ipv6'] as const).filter((f) => d[f] && (x.family === undefined || x.family === 'both' || x.family === f));
+  return fams.map((f) => ({ ...x, family: f, destination: x.destination ?? d[f] }));
 }
 
 // ---------------------------------------------------------------------------------------------
