@@ -5,7 +5,7 @@ import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import { checkPort, createFirewalldModules } from '../../server/src/formats/firewalld';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
-import type { FirewallRule } from '../../server/src/core/types';
+import { ruleConditions, rulePorts as ports } from '../helpers/firewall';
 
 const registry = loadRegistry();
 const stock = loadFirewalldServices();
@@ -13,7 +13,6 @@ const [zoneModule, serviceModule] = createFirewalldModules(stock, (n) => registr
 const ZONE = 'etc/firewalld/zones/public.xml';
 
 const zone = (body: string, attrs = '') => `<?xml version="1.0" encoding="utf-8"?>\n<zone${attrs}>\n  <short>Public</short>\n${body}</zone>\n`;
-const ports = (r: Pick<FirewallRule, 'ports'>) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
 const rules = (text: string) =>
   (zoneModule.parse(text, `/ws/${ZONE}`).firewall?.inputRules ?? []).map(
     (r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.source ? ` from ${r.source}` : ''}`,
@@ -95,20 +94,9 @@ describe('firewalld', () => {
           '',
         ].join('\n'),
       );
-      const conditions = (r: FirewallRule) =>
-        Object.fromEntries(
-          Object.entries({
-            sourcePorts: r.sourcePorts,
-            destination: r.destination,
-            matchesNew: r.matchesNew,
-            loopbackOnly: r.loopbackOnly,
-            chain: r.chain,
-            unmodelled: r.unmodelled,
-          }).filter(([, v]) => v !== undefined),
-        );
       const parsed = zoneModule.parse(text, `/ws/${ZONE}`).firewall!.inputRules;
       assert.deepStrictEqual(
-        parsed.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]),
+        parsed.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, ruleConditions(r)]),
         [
           ['udp 9 drop', { chain: 'public', unmodelled: ['destination not 10.0.0.2'] }],
           ['tcp 22 accept', { chain: 'public' }],
@@ -121,7 +109,7 @@ describe('firewalld', () => {
       const trusted = zoneModule.parse(zone('  <interface name="lo"/>\n  <port port="8080" protocol="tcp"/>\n'), '/ws/etc/firewalld/zones/trusted.xml')
         .firewall!.inputRules;
       assert.deepStrictEqual(
-        trusted.map((r) => [r.iface, conditions(r)]),
+        trusted.map((r) => [r.iface, ruleConditions(r)]),
         [['lo', { loopbackOnly: true, chain: 'trusted' }]],
       );
     });

@@ -5,7 +5,7 @@ import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import { createIptablesModule } from '../../server/src/formats/iptables';
 import { tokenizeRestoreLine } from '../../server/src/formats/netfilter/restore';
 import { loadRegistry } from '../../server/src/workspace/data';
-import type { FirewallRule } from '../../server/src/core/types';
+import { ruleConditions } from '../helpers/firewall';
 
 const registry = loadRegistry();
 const module = createIptablesModule((n, p) => registry.serviceToPort(n, p));
@@ -143,19 +143,8 @@ describe('iptables-restore files', () => {
           '',
         ].join('\n'),
       );
-      const conditions = (r: FirewallRule) =>
-        Object.fromEntries(
-          Object.entries({
-            sourcePorts: r.sourcePorts,
-            destination: r.destination,
-            matchesNew: r.matchesNew,
-            loopbackOnly: r.loopbackOnly,
-            chain: r.chain,
-            unmodelled: r.unmodelled,
-          }).filter(([, v]) => v !== undefined),
-        );
       const fw = parse(text).firewall!;
-      assert.deepStrictEqual(fw.inputRules.map(conditions), [
+      assert.deepStrictEqual(fw.inputRules.map(ruleConditions), [
         { loopbackOnly: true, chain: 'INPUT' },
         { matchesNew: false, chain: 'INPUT' },
         { sourcePorts: [{ from: 53, to: 53 }], chain: 'INPUT' },

@@ -4,13 +4,12 @@ import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import { createNftablesModule, type NftExtra } from '../../server/src/formats/nftables';
 import { loadRegistry } from '../../server/src/workspace/data';
-import type { FirewallRule } from '../../server/src/core/types';
+import { ruleConditions, rulePorts as ports } from '../helpers/firewall';
 
 const registry = loadRegistry();
 const nft = createNftablesModule((n) => registry.serviceToPort(n));
 const CONF = '/ws/etc/nftables.conf';
 
-const ports = (r: Pick<FirewallRule, 'ports'>) => (r.ports ?? []).map((p) => (p.from === p.to ? `${p.from}` : `${p.from}-${p.to}`)).join(',');
 const rules = (text: string) =>
   (nft.parse(text, CONF).firewall?.inputRules ?? []).map(
     (r) => `${r.protocol} ${ports(r) || '*'} ${r.action}${r.iface ? ` iif=${r.iface}` : ''}${r.note ? ` (${r.note})` : ''}`,
@@ -90,21 +89,10 @@ describe('nftables', () => {
         '}',
         '',
       ].join('\n');
-      const conditions = (r: FirewallRule) =>
-        Object.fromEntries(
-          Object.entries({
-            sourcePorts: r.sourcePorts,
-            destination: r.destination,
-            matchesNew: r.matchesNew,
-            loopbackOnly: r.loopbackOnly,
-            chain: r.chain,
-            unmodelled: r.unmodelled,
-          }).filter(([, v]) => v !== undefined),
-        );
       const fw = nft.parse(text, CONF).firewall!;
       const input = 'inet filter input';
       assert.deepStrictEqual(
-        fw.inputRules.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, conditions(r)]),
+        fw.inputRules.map((r) => [`${r.protocol} ${ports(r) || '*'} ${r.action}`, ruleConditions(r)]),
         [
           ['any * accept', { loopbackOnly: true, chain: input }],
           ['any * accept', { matchesNew: false, chain: input }],

@@ -2,9 +2,10 @@ import * as assert from 'assert';
 import { engineWith, offsetOf, shownFindings } from '../helpers/engine';
 import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
-import type { FirewallRule, InstanceInput } from '../../server/src/core/types';
+import type { InstanceInput } from '../../server/src/core/types';
 import { createUfwModules, parseUfwConfig, parseUfwProfiles, parseUserRules, ufwFirewall, type UfwAppExtra } from '../../server/src/formats/ufw';
 import { loadRegistry } from '../../server/src/workspace/data';
+import { ruleConditions } from '../helpers/firewall';
 
 const registry = loadRegistry();
 const resolve = (n: string, p?: 'tcp' | 'udp' | 'sctp') => registry.serviceToPort(n, p);
@@ -100,20 +101,9 @@ describe('ufw', () => {
           '-A ufw-user-input -p tcp --dport 22 -j ACCEPT',
         ].join('\n'),
       );
-      const conditions = (r: FirewallRule) =>
-        Object.fromEntries(
-          Object.entries({
-            sourcePorts: r.sourcePorts,
-            destination: r.destination,
-            matchesNew: r.matchesNew,
-            loopbackOnly: r.loopbackOnly,
-            chain: r.chain,
-            unmodelled: r.unmodelled,
-          }).filter(([, v]) => v !== undefined),
-        );
       const fw = parseUserRules(text, '/etc/ufw/user.rules', resolve).firewall!;
       assert.deepStrictEqual(
-        fw.inputRules.map((r) => [r.action, r.protocol, r.ports?.[0].from, conditions(r)]),
+        fw.inputRules.map((r) => [r.action, r.protocol, r.ports?.[0].from, ruleConditions(r)]),
         [
           ['accept', 'any', undefined, { matchesNew: false, chain: 'ufw-user-input' }],
           ['accept', 'tcp', 8443, { chain: 'ufw-user-limit-accept' }],

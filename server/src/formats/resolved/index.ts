@@ -12,10 +12,10 @@
  * stubs are modelled only where the main file is, so several drop-ins never stand for several resolveds.
  */
 import * as path from 'path';
-import * as ipaddr from 'ipaddr.js';
 import { formatHostPort, parseIp } from '../../core/address';
 import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
 import { parseIni, type IniAssignment } from '../systemd/ini';
+import { FALSE_WORDS, ignoredLine, inetPtonV4, TRUE_WORDS } from '../systemd/values';
 
 export const RESOLVED_PROGRAM = 'systemd-resolved';
 
@@ -50,9 +50,6 @@ export interface ResolvedExtra {
   isResolvedConfig: boolean;
 }
 
-const TRUE_WORDS = new Set(['1', 'yes', 'y', 'true', 't', 'on']);
-const FALSE_WORDS = new Set(['0', 'no', 'n', 'false', 'f', 'off']);
-
 /** dns_stub_listener_mode_from_string(): a boolean, or udp / tcp. */
 function stubMode(value: string): StubMode | undefined {
   const v = value.toLowerCase();
@@ -64,9 +61,8 @@ function stubMode(value: string): StubMode | undefined {
 
 /** inet_pton(): IPv4 only as a dotted quad of decimal numbers. */
 function ipv4(text: string): ParsedV4 | undefined {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
-  if (text.split('.').some((p) => p.length > 1 && p.startsWith('0'))) return undefined;
-  return { family: 'ipv4', address: parseIp(text)!.address };
+  const v4 = inetPtonV4(text);
+  return v4 && { family: 'ipv4', address: v4.address };
 }
 
 interface ParsedV4 {
@@ -87,10 +83,6 @@ function ipPort(text: string): number | undefined {
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
-function warning(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string): Finding {
-  return { file, span, severity: 'warning', code, message };
-}
-
 /**
  * in_addr_port_ifindex_name_from_string_auto() without interface or server name: "ADDR",
  * "ADDR:PORT" (IPv4), "IPV6" or "[IPV6]:PORT". A string resolved refuses gives a finding.
@@ -107,7 +99,7 @@ function readExtra(a: IniAssignment, file: string, findings: Finding[]): ExtraLi
   const at = (from: number, length: number): Span =>
     a.plain ? { start: a.valueSpan.start + skip + from, end: a.valueSpan.start + skip + from + length } : a.valueSpan;
   const refuse = (span: Span, message: string, code: 'syntax' | 'invalid-port' = 'syntax') => {
-    findings.push(warning(file, span, code, `${message}: systemd-resolved ignores this DNSStubListenerExtra.`));
+    findings.push(ignoredLine(file, span, code, `${message}: systemd-resolved ignores this DNSStubListenerExtra.`));
     return undefined;
   };
   if (s.includes('#') || s.includes('%')) return refuse(a.valueSpan, 'An interface (%) or server name (#) is not accepted here');
@@ -150,7 +142,9 @@ function parseResolved(text: string, file: string): FileParse {
     if (a.key === 'DNSStubListener') {
       const mode = stubMode(a.value);
       if (mode === undefined) {
-        findings.push(warning(file, a.valueSpan, 'syntax', `Bad DNSStubListener "${a.value}": resolved accepts yes, no, udp or tcp, and ignores this line.`));
+        findings.push(
+          ignoredLine(file, a.valueSpan, 'syntax', `Bad DNSStubListener "${a.value}": resolved accepts yes, no, udp or tcp, and ignores this line.`),
+        );
         continue;
       }
       settings.push({ kind: 'mode', setting: { mode, span: a.valueSpan, file } });

@@ -18,10 +18,10 @@
  * systemd keeps going with a setting it cannot parse, so such lines get a warning, not an error.
  */
 import * as path from 'path';
-import * as ipaddr from 'ipaddr.js';
 import { formatHostPort, parseIp } from '../../core/address';
 import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
 import { parseIni, type IniAssignment } from '../systemd/ini';
+import { FALSE_WORDS, ignoredLine, inetPtonV4, TRUE_WORDS } from '../systemd/values';
 
 export const SYSTEMD_PROGRAM = 'systemd';
 
@@ -62,20 +62,6 @@ export interface SocketExtra {
   sectionSpan?: Span;
 }
 
-const TRUE_WORDS = new Set(['1', 'yes', 'y', 'true', 't', 'on']);
-const FALSE_WORDS = new Set(['0', 'no', 'n', 'false', 'f', 'off']);
-
-function warning(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string): Finding {
-  return { file, span, severity: 'warning', code, message };
-}
-
-/** inet_pton(): a dotted quad; `{}` for 0.0.0.0 (the wildcard). */
-function ipv4(text: string): { address?: string } | undefined {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
-  if (text.split('.').some((p) => p.length > 1 && p.startsWith('0'))) return undefined;
-  return { address: parseIp(text)?.address };
-}
-
 /** socket_address_parse() for an IP socket; a string is what systemd says when it ignores the line. */
 function readAddress(value: string): { family: IpFamily; address?: string; port: number; portAt: number; portText: string } | string | undefined {
   const port = (text: string): number | string => {
@@ -99,7 +85,7 @@ function readAddress(value: string): { family: IpFamily; address?: string; port:
     if (typeof p === 'string') return p;
     return { family: 'ipv6', port: p, portAt: 0, portText: value };
   }
-  const a = ipv4(value.slice(0, colon));
+  const a = inetPtonV4(value.slice(0, colon));
   if (a === undefined) return 'Invalid argument';
   const p = port(value.slice(colon + 1));
   if (typeof p === 'string') return p;
@@ -113,12 +99,12 @@ function readListen(a: IniAssignment, kind: 'tcp' | 'udp' | 'seqpacket', file: s
   if (typeof got === 'string' || got === undefined) {
     const code = got === 'Numerical result out of range' || /^\d+$/.test(v) || /:\d+$/.test(v) ? 'invalid-port' : 'syntax';
     const hint = code === 'invalid-port' ? 'a port is 1-65535' : 'write PORT, IPV4:PORT or [IPV6]:PORT (no host names)';
-    findings.push(warning(file, a.valueSpan, code, `${a.key}=${v}: ${hint}; systemd ignores this line.`));
+    findings.push(ignoredLine(file, a.valueSpan, code, `${a.key}=${v}: ${hint}; systemd ignores this line.`));
     return undefined;
   }
   if (kind === 'seqpacket') {
     findings.push(
-      warning(file, a.valueSpan, 'syntax', `ListenSequentialPacket= takes a unix socket path; systemd ignores ${v} (address family not supported).`),
+      ignoredLine(file, a.valueSpan, 'syntax', `ListenSequentialPacket= takes a unix socket path; systemd ignores ${v} (address family not supported).`),
     );
     return undefined;
   }
@@ -143,11 +129,13 @@ function parseSocket(text: string, file: string): FileParse {
     } else if (a.key === 'BindIPv6Only') {
       if (a.value === 'default' || a.value === 'both' || a.value === 'ipv6-only') settings.push({ kind: 'bindIPv6Only', value: a.value });
       else if (a.value !== '')
-        findings.push(warning(file, a.valueSpan, 'syntax', `Bad BindIPv6Only=${a.value}: systemd accepts default, both or ipv6-only, and ignores this line.`));
+        findings.push(
+          ignoredLine(file, a.valueSpan, 'syntax', `Bad BindIPv6Only=${a.value}: systemd accepts default, both or ipv6-only, and ignores this line.`),
+        );
     } else if (a.key === 'ReusePort' || a.key === 'FreeBind') {
       const v = a.value.toLowerCase();
       if (!TRUE_WORDS.has(v) && !FALSE_WORDS.has(v))
-        findings.push(warning(file, a.valueSpan, 'syntax', `Bad ${a.key}=${a.value}: not a boolean; systemd ignores this line.`));
+        findings.push(ignoredLine(file, a.valueSpan, 'syntax', `Bad ${a.key}=${a.value}: not a boolean; systemd ignores this line.`));
       else if (a.key === 'ReusePort') settings.push({ kind: 'reusePort', value: TRUE_WORDS.has(v) });
     } else if (a.key === 'Service') service = a.value;
   }
