@@ -65,7 +65,10 @@ describe('container hosts', () => {
   it('the hover on the published port names what listens behind it in the container', () => {
     const engine = engineWith({ 'app/compose.yaml': short, ...nginxFiles('app/nginx') });
     const h = hoverAt(engine, '/ws/app/compose.yaml', offsetOf(short, '80:80'), parseEphemeralRanges(undefined), (f) => f.replace('/ws/', ''))!;
-    assert.match(h.markdown, /Behind it in the container:\n- nginx listens on .*80.* — app\/nginx\/conf\.d\/default\.conf:2/);
+    assert.match(
+      h.markdown,
+      /Behind it in the container:\n- nginx listens on .*80.* — \[app\/nginx\/conf\.d\/default\.conf:2\]\(file:\/\/\/ws\/app\/nginx\/conf\.d\/default\.conf#L2\)/,
+    );
     assert.doesNotMatch(h.markdown, /Also on this host/);
     const plain = engineWith({ 'app/compose.yaml': unmounted, ...nginxFiles('app/nginx') });
     const h2 = hoverAt(plain, '/ws/app/compose.yaml', offsetOf(unmounted, '80:80'), parseEphemeralRanges(undefined))!;

@@ -30,3 +30,38 @@ describe("hover: the host's other uses of a port", () => {
     assert.doesNotMatch(h.markdown, /nginx\.conf/);
   });
 });
+
+describe('hover layout: the port, its findings, then the other uses as links', () => {
+  const rules =
+    '*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n### tuple ### allow tcp 50022 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 50022 -j ACCEPT\n\n### END RULES ###\nCOMMIT\n';
+  const files = { 'etc/ssh/sshd_config': 'Port 50022\n', 'etc/ufw/user.rules': rules, 'etc/ufw/ufw.conf': 'ENABLED=yes\n' };
+
+  it('puts the port and its range first, its findings next, and lists a ufw tuple and its -A line as one linked use', () => {
+    const engine = engineWith(files);
+    const h = hoverAt(engine, '/ws/etc/ssh/sshd_config', offsetOf(files['etc/ssh/sshd_config'], '50022'), parseEphemeralRanges(undefined), (f) =>
+      f.replace('/ws/', ''),
+    )!;
+    const lines = h.markdown.split('\n').filter((l) => l !== '');
+    assert.match(lines[0], /^\*\*TCP 50022\b/);
+    assert.match(lines[1], /^Range: dynamic\/ephemeral port/);
+    const finding = lines.findIndex((l) => /^- \*\*warning\*\* `ephemeral-port`: /.test(l));
+    const mention = lines.findIndex((l) => /^- sshd listens on 0\.0\.0\.0:50022/.test(l));
+    const also = lines.findIndex((l) => /^Also on this host/.test(l));
+    assert.ok(finding > 1 && finding < mention && mention < also, h.markdown);
+    const uses = lines.slice(also + 1);
+    const ufw = uses
+      .slice(
+        0,
+        uses.findIndex((l) => !l.startsWith('- ')),
+      )
+      .filter((l) => l.includes('etc/ufw/user.rules'));
+    assert.deepStrictEqual(ufw.length, 1, h.markdown);
+    assert.match(ufw[0], /— \[etc\/ufw\/user\.rules:5\]\(file:\/\/\/ws\/etc\/ufw\/user\.rules#L5\), \[6\]\(file:\/\/\/ws\/etc\/ufw\/user\.rules#L6\) \(/);
+  });
+
+  it('lists no findings where the port has none', () => {
+    const engine = engineWith({ 'etc/ssh/sshd_config': 'Port 2222\n' });
+    const h = hoverAt(engine, '/ws/etc/ssh/sshd_config', 6, parseEphemeralRanges(undefined))!;
+    assert.doesNotMatch(h.markdown, /\*\*(error|warning|information|hint)\*\*/);
+  });
+});

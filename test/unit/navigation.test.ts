@@ -301,3 +301,57 @@ describe('navigation: code lens, inlay hints, document links', () => {
     assert.deepStrictEqual(provideDocumentLinks(engine, abs('etc/nginx/conf.d/app.conf')), []);
   });
 });
+
+describe('navigation: inactive settings (sshd_config under ssh.socket)', () => {
+  const SOCKET: Record<string, string> = {
+    'etc/ssh/sshd_config': 'Port 2222\n',
+    'etc/systemd/system/ssh.socket.d/port.conf': '[Socket]\nListenStream=\nListenStream=2222\n',
+    'etc/iptables/rules.v4': '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 2222 -j ACCEPT\nCOMMIT\n',
+  };
+
+  it('lists the inactive Port among the references, and goes to the socket from the rule', () => {
+    const { engine, abs, at, shown } = setup(SOCKET);
+    assert.deepStrictEqual(shown(provideReferences(engine, abs('etc/iptables/rules.v4'), at('etc/iptables/rules.v4', '2222'))), [
+      'etc/iptables/rules.v4:3:25',
+      'etc/ssh/sshd_config:1:6',
+      'etc/systemd/system/ssh.socket.d/port.conf:3:14',
+    ]);
+    assert.deepStrictEqual(shown(provideDefinition(engine, abs('etc/iptables/rules.v4'), at('etc/iptables/rules.v4', '2222'))), [
+      'etc/systemd/system/ssh.socket.d/port.conf:3:14',
+    ]);
+  });
+
+  it('renames the socket and the rule, not the Port sshd does not use; refuses to start on that Port', () => {
+    const { engine, abs, at, renamed } = setup(SOCKET);
+    const out = renamed('etc/systemd/system/ssh.socket.d/port.conf', '2222', '2233');
+    assert.ok(typeof out !== 'string', String(out));
+    assert.deepStrictEqual(Object.keys(out).sort(), ['etc/iptables/rules.v4', 'etc/systemd/system/ssh.socket.d/port.conf']);
+    assert.strictEqual(out['etc/systemd/system/ssh.socket.d/port.conf'], '[Socket]\nListenStream=\nListenStream=2233\n');
+    assert.match(out['etc/iptables/rules.v4'], /--dport 2233 -j ACCEPT/);
+    assert.deepStrictEqual(renamed('etc/iptables/rules.v4', '2222', '2233'), out, 'the same from the rule');
+    const prepare = providePrepareRename(engine, abs('etc/ssh/sshd_config'), at('etc/ssh/sshd_config', '2222'));
+    assert.ok('error' in prepare);
+    assert.match(prepare.error, /^This sshd setting binds nothing: ssh\.socket is on this host: .*socket activation.*Rename the port where it is bound\.$/);
+  });
+
+  it('marks the inactive Port in the code lens and the outline', () => {
+    const { engine, abs } = setup(SOCKET);
+    assert.deepStrictEqual(
+      provideCodeLenses(engine, abs('etc/ssh/sshd_config')).map((l) => l.command!.title),
+      ['2 uses · binds nothing here (inactive)'],
+    );
+    assert.deepStrictEqual(
+      provideCodeLenses(engine, abs('etc/systemd/system/ssh.socket.d/port.conf')).map((l) => l.command!.title),
+      ['2 uses'],
+    );
+    const outline = provideDocumentSymbols(engine, abs('etc/ssh/sshd_config'));
+    assert.match(outline[0].children![0].detail!, /inactive \(binds nothing\)$/);
+    // Without the socket, the same Port is an ordinary bind.
+    const plain = setup({ 'etc/ssh/sshd_config': 'Port 2222\n' });
+    assert.deepStrictEqual(
+      provideCodeLenses(plain.engine, plain.abs('etc/ssh/sshd_config')).map((l) => l.command!.title),
+      ['0 uses'],
+    );
+    assert.doesNotMatch(provideDocumentSymbols(plain.engine, plain.abs('etc/ssh/sshd_config'))[0].children![0].detail!, /inactive/);
+  });
+});

@@ -29,11 +29,14 @@ export function firewallWord(engine: Engine, fact: PortFact): string {
 
 export function provideCodeLenses(engine: Engine, file: string): CodeLens[] {
   if (engine.text(file) === undefined) return [];
-  const binds = onePerMention((engine.analyze().factsByFile.get(file) ?? []).filter((f) => f.file === file && isBind(f) && f.span.end > f.span.start));
+  // Binds, and the listen settings that bind nothing on this host (inactive: said so, no firewall word).
+  const binds = onePerMention(
+    (engine.analyze().factsByFile.get(file) ?? []).filter((f) => f.file === file && (isBind(f) || f.inactive) && f.span.end > f.span.start),
+  );
   return binds.map((fact) => {
     const others = usesOf(engine, fact).filter((f) => f !== fact);
     const range = rangeOf(engine, file, fact.span);
-    const fw = firewallWord(engine, fact);
+    const fw = fact.inactive ? 'binds nothing here (inactive)' : firewallWord(engine, fact);
     const title = `${others.length} ${others.length === 1 ? 'use' : 'uses'}${fw ? ` · ${fw}` : ''}`;
     return {
       range,

@@ -48,7 +48,7 @@ export function provideDocumentSymbols(engine: Engine, file: string): DocumentSy
       const port = f.port === f.portEnd ? String(f.port) : `${f.port}-${f.portEnd}`;
       return {
         name: `${port}/${f.protocol}`,
-        detail: `${ROLE_WORD[f.role]}${f.address ? ` ${f.address}` : ''}${info ? ` · ${info.name}` : ''}`,
+        detail: `${ROLE_WORD[f.role]}${f.address ? ` ${f.address}` : ''}${info ? ` · ${info.name}` : ''}${f.inactive ? ' · inactive (binds nothing)' : ''}`,
         kind: f.role === 'firewall' || f.role === 'forward' ? SymbolKind.Event : SymbolKind.Number,
         range,
         selectionRange: range,

@@ -2,10 +2,10 @@
 import { formatHostPort } from '../core/address';
 import type { Engine } from '../core/engine';
 import { HostMap } from '../core/hosts';
-import { LineIndex } from '../core/lineIndex';
 import { ephemeralOverlaps, ianaClass, type NamedRange } from '../core/portRanges';
 import { portTitle } from '../core/registry';
-import type { PortFact } from '../core/types';
+import type { Finding, PortFact } from '../core/types';
+import { URI } from 'vscode-uri';
 import * as path from 'path';
 import { listenerFirewallLines, ruleFirewallLines } from './firewallHover';
 
@@ -26,7 +26,12 @@ export function hoverAt(
   const first = facts[0];
   const info = engine.registry.lookup(first.protocol, first.port);
   const lines: string[] = [];
+  // The port first: protocol, number, name, then its range class.
   lines.push(`**${portTitle(first.protocol, first.port, first.portEnd, info)}**`);
+  const cls = ianaClass(first.port);
+  lines.push('', `Range: ${cls.label} (${cls.from}–${cls.to})`);
+  const eph = ephemeralOverlaps(first.port, first.portEnd, ephemeralRanges);
+  if (eph.length > 0) lines.push('', `Inside the ${eph.map((r) => r.label).join(' and the ')}.`);
   if (info) {
     lines.push('', info.description);
     if (info.listeners) lines.push('', `Usually: ${info.listeners}`);
@@ -34,21 +39,17 @@ export function hoverAt(
   } else if (first.portEnd === first.port) {
     lines.push('', 'No service is registered for this port.');
   }
-  const cls = ianaClass(first.port);
-  lines.push('', `Range: ${cls.label} (${cls.from}–${cls.to})`);
-  const eph = ephemeralOverlaps(first.port, first.portEnd, ephemeralRanges);
-  if (eph.length > 0) lines.push('', `Inside the ${eph.map((r) => r.label).join(' and the ')}.`);
+  // Then its findings (an editor without diagnostics in its hover sees them too).
+  const findings = findingsOn(engine, file, first.span);
+  if (findings.length > 0) lines.push('', ...findings.map((f) => `- **${f.severity}** \`${f.code}\`: ${f.message}`));
   const details = [...new Set(dedupe(facts).map(describe))];
   lines.push('', ...details.map((d) => `- ${d}`));
-  const behind = dedupe(facts.flatMap((f) => engine.containerListeners(f)));
-  if (behind.length > 0) {
-    lines.push('', 'Behind it in the container:');
-    for (const b of behind.slice(0, 12)) lines.push(`- ${describe(b)} — ${where(engine, b, displayPath)}`);
-  }
-  const others = dedupe(facts.flatMap((f) => engine.sameHostUses(f)).filter((o) => !facts.includes(o)));
+  const behind = usesByLine(engine, dedupe(facts.flatMap((f) => engine.containerListeners(f))), displayPath);
+  if (behind.length > 0) lines.push('', 'Behind it in the container:', ...behind.slice(0, 12));
+  // Then the other uses, each a link to its line; one line per rule (a ufw tuple and its -A lines).
+  const others = usesByLine(engine, dedupe(facts.flatMap((f) => engine.sameHostUses(f)).filter((o) => !facts.includes(o))), displayPath);
   if (others.length > 0) {
-    lines.push('', `Also on this host (${HostMap.label(engine.hosts.hostOf(file))}):`);
-    for (const o of others.slice(0, 12)) lines.push(`- ${describe(o)} — ${where(engine, o, displayPath)}`);
+    lines.push('', `Also on this host (${HostMap.label(engine.hosts.hostOf(file))}):`, ...others.slice(0, 12));
     if (others.length > 12) lines.push(`- … and ${others.length - 12} more`);
   }
   const firewall = listenerFirewallLines(engine, file, facts, displayPath);
@@ -75,10 +76,32 @@ function describe(f: PortFact): string {
   }
 }
 
-function where(engine: Engine, f: PortFact, displayPath: (f: string) => string): string {
-  const text = engine.text(f.file) ?? '';
-  const pos = new LineIndex(text).position(f.span.start);
-  return `${displayPath(f.file)}:${pos.line + 1} (${f.context})`;
+/** The findings the engine reports over `span` of `file`, in text order. */
+function findingsOn(engine: Engine, file: string, span: { start: number; end: number }): Finding[] {
+  return (engine.analyze().findingsByFile.get(file) ?? []).filter((f) => f.span.start < span.end && f.span.end > span.start);
+}
+
+const lineOf = (engine: Engine, f: PortFact) => engine.lineIndex(f.file).position(f.span.start).line + 1;
+const link = (label: string, file: string, line: number) => `[${label}](${URI.file(file).toString()}#L${line})`;
+
+/**
+ * "- what — [path:line](link) (context)" per use; the uses one rule writes several times in a file
+ * (a ufw tuple and its -A lines say the same) are one line with a link to each.
+ */
+function usesByLine(engine: Engine, uses: PortFact[], displayPath: (f: string) => string): string[] {
+  const groups = new Map<string, PortFact[]>();
+  for (const u of uses) {
+    const key = `${u.file}\u0000${u.program}\u0000${describe(u)}`;
+    const list = groups.get(key);
+    if (list) list.push(u);
+    else groups.set(key, [u]);
+  }
+  return [...groups.values()].map((group) => {
+    const [f] = group;
+    const lines = [...new Set(group.map((g) => lineOf(engine, g)))].sort((a, b) => a - b);
+    const links = lines.map((l, i) => link(i === 0 ? `${displayPath(f.file)}:${l}` : String(l), f.file, l)).join(', ');
+    return `- ${describe(f)} — ${links} (${f.context})`;
+  });
 }
 
 /** One line per mention: the IPv4 and IPv6 binds of one written port (Docker, sshd) collapse into one. */

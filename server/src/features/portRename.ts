@@ -24,14 +24,19 @@ export function prepareRename(engine: Engine, file: string, offset: number): Ren
   if (fact.role === 'container') return { error: 'A container port: the program inside the container listens on it. Rename the published host port instead.' };
   if (fact.port !== fact.portEnd) return { error: `A port range (${fact.port}-${fact.portEnd}): rename single ports only.` };
   if (fact.implicit) return { error: `${fact.program}'s default port, not written here: write the port first.` };
+  if (fact.inactive) return { error: `This ${fact.program} setting binds nothing: ${fact.inactive}. Rename the port where it is bound.` };
   const group = socketGroup(engine, fact);
   if ('error' in group) return group;
   return { ok: { fact } };
 }
 
-/** The mentions to rewrite for the socket of `fact` (single ports only), or why the socket is ambiguous. */
+/**
+ * The mentions to rewrite for the socket of `fact` (single ports only), or why the socket is ambiguous.
+ * An inactive mention (a setting the program does not use on this host: sshd_config's Port under
+ * ssh.socket, a file no main config loads) binds nothing, so it does not mean this socket: it stays.
+ */
 function socketGroup(engine: Engine, fact: PortFact): RenameCheck<PortFact[]> {
-  const uses = usesOf(engine, fact).filter((f) => f.role !== 'container');
+  const uses = usesOf(engine, fact).filter((f) => f.role !== 'container' && !f.inactive);
   const programs = bindingPrograms(uses);
   if (programs.size > 1) {
     const list = [...programs.values()].map((b) => `${b.program} (${where(engine, b)})`).join(' and ');

@@ -30,7 +30,7 @@ export function provideWorkspaceSymbols(engine: Engine, query: string): SymbolIn
       name,
       kind: fact.role === 'firewall' || fact.role === 'forward' ? SymbolKind.Event : SymbolKind.Number,
       location: locationOf(engine, fact),
-      containerName: `${HostMap.label(host.get(fact) ?? '')} · ${fact.program} ${holder}`,
+      containerName: `${HostMap.label(host.get(fact) ?? '')} · ${fact.program} ${holder}${fact.inactive ? ' · inactive' : ''}`,
     });
     if (out.length >= LIMIT) break;
   }
