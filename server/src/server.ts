@@ -32,7 +32,7 @@ import type { FeatureOptions, ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { PORTOLAN_JSON } from './core/portolanJson';
-import { folderHostsOf, isIncludeCandidate, readText, scanFolder, toPosix } from './workspace/files';
+import { folderHostsOf, isIncludeCandidate, readText, readTextOrReason, scanFolder, toPosix, type SkippedFile } from './workspace/files';
 import type { Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 
@@ -220,7 +220,11 @@ const isFolderConfig = (file: string) => file.endsWith(`/${PORTOLAN_JSON}`) && f
 
 function loadFolder(folder: string): void {
   loadFolderConfig(folder);
-  for (const f of scanFolder(folder, modules, undefined, (s) => connection.console.info(`skipped ${s.path}: ${s.reason}`))) {
+  const onSkip = (s: SkippedFile) => {
+    connection.console.info(`skipped ${s.path}: ${s.reason}`);
+    if (s.unread && !documents.get(URI.file(s.path).toString())) engine.setUnread(s.path, s.unread);
+  };
+  for (const f of scanFolder(folder, modules, undefined, onSkip)) {
     if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
     if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
   }
@@ -232,8 +236,30 @@ let publishTimer: NodeJS.Timeout | undefined;
 let firstPending = 0;
 /** How long the last analysis took: a burst of edits waits that long after its last edit (at most 200 ms, and 500 ms in all). */
 let lastAnalysisMs = 0;
-function schedulePublish(): void {
-  if (!loaded) return;
+/** An edit of a big document waits this long for the next keystroke before the analysis runs (ms). */
+const BIG_EDIT_DELAY_MS = 300;
+/** Documents over this many characters count as big for the delay. */
+const BIG_DOCUMENT_CHARS = 512 * 1024;
+let bigEditTimer: NodeJS.Timeout | undefined;
+/** Big documents' latest texts, handed to the engine when typing pauses (until then requests see the text before). */
+const pendingBig = new Map<string, { text: string; hint?: FormatId }>();
+/**
+ * Publishes after a burst of edits; after an edit of a big document, once typing pauses: the
+ * requests already queued (a hover elsewhere) are answered before the analysis, and a burst of
+ * keystrokes in a 4 MB file is analysed once, not once per keystroke.
+ */
+function schedulePublish(bigEdit = false): void {
+  if (bigEdit) {
+    if (bigEditTimer) clearTimeout(bigEditTimer);
+    bigEditTimer = setTimeout(() => {
+      bigEditTimer = undefined;
+      for (const [file, { text, hint }] of pendingBig) engine.setFile(file, text, hint);
+      pendingBig.clear();
+      schedulePublish();
+    }, BIG_EDIT_DELAY_MS);
+    return;
+  }
+  if (!loaded || bigEditTimer) return;
   const now = Date.now();
   if (publishTimer) {
     if (now - firstPending > 500) return;
@@ -328,9 +354,15 @@ function publish(result: ReturnType<Engine['analyze']>, files: Iterable<string>,
 documents.onDidChangeContent(({ document }) => {
   const file = pathOf(document.uri);
   if (!file) return;
-  const hint =
-    LANGUAGE_FORMATS[document.languageId] ?? (modules.some((m) => m.matchesPath(file)) ? undefined : detectFormat(modules, file, document.getText())?.id);
-  engine.setFile(file, document.getText(), hint);
+  const text = document.getText();
+  const hint = LANGUAGE_FORMATS[document.languageId] ?? (modules.some((m) => m.matchesPath(file)) ? undefined : detectFormat(modules, file, text)?.id);
+  if (text.length > BIG_DOCUMENT_CHARS) {
+    pendingBig.set(file, { text, hint });
+    schedulePublish(true);
+    return;
+  }
+  pendingBig.delete(file);
+  engine.setFile(file, text, hint);
   if (isFolderConfig(file)) applyHosts();
   schedulePublish();
 });
@@ -338,9 +370,12 @@ documents.onDidChangeContent(({ document }) => {
 documents.onDidClose(({ document }) => {
   const file = pathOf(document.uri);
   if (!file) return;
+  pendingBig.delete(file);
   // Back to what is on disk; a file that is gone (or was never saved) leaves the analysis.
-  const text = readText(file);
-  if (text !== undefined && folders.some((f) => file.startsWith(f + '/'))) engine.setFile(file, text);
+  const read = readTextOrReason(file);
+  const inFolder = folders.some((f) => file.startsWith(f + '/'));
+  if (inFolder && 'text' in read) engine.setFile(file, read.text);
+  else if (inFolder && 'unread' in read && read.unread) engine.setUnread(file, read.unread);
   else engine.deleteFile(file);
   if (isFolderConfig(file)) applyHosts();
   schedulePublish();
@@ -360,8 +395,10 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
       for (const known of engine.fileNames()) if (known.startsWith(file + '/')) engine.deleteFile(known);
       continue;
     }
-    const text = readText(file);
-    if (text !== undefined && (engine.hasFile(file) || isIncludeCandidate(file) || modules.some((m) => m.matchesPath(file)))) engine.setFile(file, text);
+    const read = readTextOrReason(file);
+    if (!(engine.hasFile(file) || isIncludeCandidate(file) || modules.some((m) => m.matchesPath(file)))) continue;
+    if ('text' in read) engine.setFile(file, read.text);
+    else if (read.unread) engine.setUnread(file, read.unread);
   }
   schedulePublish();
 });

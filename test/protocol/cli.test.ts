@@ -232,6 +232,14 @@ describe('portolan check (command line)', () => {
         json.skipped.map((s: { file: string }) => s.file),
         ['node_modules', 'web1/etc/nginx/conf.d/blob.conf', 'web1/etc/nginx/conf.d/huge.conf'],
       );
+      // Checked, each file the scan could not read carries one note.
+      const notes = cli(['check', '.'], dir)
+        .stdout.split('\n')
+        .filter((l) => /(blob|huge)\.conf/.test(l));
+      assert.deepStrictEqual(
+        notes.map((l) => l.split(' ').slice(0, 3).join(' ')),
+        ['web1/etc/nginx/conf.d/blob.conf:1:1 information syntax', 'web1/etc/nginx/conf.d/huge.conf:1:1 information syntax'],
+      );
     });
 
     it('names a symbolic link and its target: the target is read through the link by nginx.conf', () => {

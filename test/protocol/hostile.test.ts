@@ -62,6 +62,36 @@ describe('hostile input: the language server stays up', function () {
     assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
   });
 
+  it('an opened 15 MB rules.v4: one note that it is over the limit, hovers answer; an opened 0.7 MB one is analysed once typing pauses', async () => {
+    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\nPort 22\n' });
+    client = await TestClient.start(dir);
+    const canary = `file://${dir}/etc/ssh/sshd_config`;
+    await client.until(() => client!.codes(canary).includes('invalid-port'), 60_000);
+    const big = `file://${dir}/etc/iptables/rules.v4`;
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: big, languageId: 'plaintext', version: 1, text: g.bigRulesV4(100_000) },
+    });
+    const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: canary }, position: { line: 1, character: 6 } });
+    assert.match((hover!.contents as MarkupContent).value, /TCP 22/);
+    await client.until(() => (client!.diagnostics.get(big)?.diagnostics.length ?? 0) > 0, 60_000);
+    const notes = client.diagnostics.get(big)!.diagnostics;
+    assert.deepStrictEqual(
+      notes.map((d) => [d.severity, d.range.start.line, d.code]),
+      [[3, 0, 'syntax']],
+    );
+    assert.match(String(notes[0].message), /over Portolan's limit of 4\.0 MB/);
+    // Under the limit but big: analysed after the pause, its rules reported like any file's.
+    const medium = `file://${dir}/fw/etc/iptables/rules.v4`;
+    const text = g.bigRulesV4(5_000).replace('COMMIT\n', '-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n');
+    assert.ok(text.length > 512 * 1024);
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: medium, languageId: 'plaintext', version: 1, text },
+    });
+    await client.until(() => client!.codes(medium).includes('invalid-port'), 60_000);
+    assert.strictEqual(client.proc.exitCode, null, 'the server is alive');
+    assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
+  });
+
   it('portolan.hosts of the wrong type: a warning names it, and diagnostics are still published', async () => {
     dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\n' });
     const warnings: string[] = [];

@@ -11,6 +11,7 @@ import { checkEphemeralRanges, checkHosts } from '../../server/src/core/settings
 import { createFormatModules, detectFormat } from '../../server/src/formats/index';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
+import { MAX_ANALYSED_CHARS, tooLarge } from '../../server/src/core/unread';
 
 describe('hostile input: exponential expansions', () => {
   it('a YAML merge-key chain (each anchor merges the previous nine times) is expanded once per node', () => {
@@ -219,5 +220,49 @@ describe('hostile input: bounded include expansion', () => {
     const cuts = shownFindings(engineWith(files)).filter((f) => /stopped following includes/.test(f.message));
     assert.strictEqual(cuts.length, 1);
     assert.match(cuts[0].message, /nest more than 32 deep/);
+  });
+});
+
+describe('hostile input: the size limit holds for opened documents as for files on disk', () => {
+  it('a 15 MB rules.v4 handed to the engine (an opened document) is not parsed: one Information note, the canary still checked', () => {
+    const big = g.bigRulesV4(100_000);
+    assert.ok(big.length > MAX_ANALYSED_CHARS);
+    const e = engineWith({ '/ws/etc/iptables/rules.v4': big, '/ws/etc/ssh/sshd_config': 'Port 99999\n' });
+    assert.deepStrictEqual(
+      shownFindings(e, '/ws/etc/iptables/rules.v4').map((f) => [f.line, f.severity, f.code, f.messageId]),
+      [[1, 'information', 'syntax', 'too-large']],
+    );
+    assert.match(shownFindings(e, '/ws/etc/iptables/rules.v4')[0].message, /14\.4 MB, over Portolan's limit of 4\.0 MB/);
+    assert.deepStrictEqual(e.analyze().factsByFile.get('/ws/etc/iptables/rules.v4') ?? [], []);
+    assert.ok(shownFindings(e, '/ws/etc/ssh/sshd_config').some((f) => f.code === 'invalid-port'));
+    // Cut back under the limit, the same file is analysed again.
+    e.setFile('/ws/etc/iptables/rules.v4', g.bigRulesV4(100));
+    assert.deepStrictEqual(
+      shownFindings(e, '/ws/etc/iptables/rules.v4').filter((f) => f.messageId === 'too-large'),
+      [],
+    );
+    assert.ok((e.analyze().factsByFile.get('/ws/etc/iptables/rules.v4') ?? []).length >= 1_500);
+  });
+
+  it('the limit is on the length: exactly the limit is analysed, one character more is not', () => {
+    assert.strictEqual(tooLarge('x'.repeat(MAX_ANALYSED_CHARS)), undefined);
+    assert.deepStrictEqual(tooLarge('x'.repeat(MAX_ANALYSED_CHARS + 1)), { kind: 'too-large', size: MAX_ANALYSED_CHARS + 1, limit: MAX_ANALYSED_CHARS });
+  });
+
+  it('a file the workspace did not read (setUnread) gets one note where a format claims or includes it, and loses it when read again', () => {
+    const e = engineWith({ '/ws/etc/nginx/nginx.conf': 'events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n}\n' });
+    e.setUnread('/ws/etc/ssh/sshd_config', { kind: 'not-text', why: 'it holds NUL bytes' });
+    e.setUnread('/ws/etc/nginx/conf.d/blob.conf', { kind: 'too-large', size: 50 * 1024 * 1024, limit: MAX_ANALYSED_CHARS });
+    // Nothing claims or includes this one: no note.
+    e.setUnread('/ws/srv/blob.yml', { kind: 'not-text', why: 'it holds NUL bytes' });
+    assert.deepStrictEqual(
+      shownFindings(e).map((f) => [f.file, f.line, f.severity, f.messageId]),
+      [
+        ['/ws/etc/nginx/conf.d/blob.conf', 1, 'information', 'too-large'],
+        ['/ws/etc/ssh/sshd_config', 1, 'information', 'not-text'],
+      ],
+    );
+    e.setFile('/ws/etc/ssh/sshd_config', 'Port 2222\n');
+    assert.deepStrictEqual(shownFindings(e, '/ws/etc/ssh/sshd_config'), []);
   });
 });

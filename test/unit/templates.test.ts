@@ -56,3 +56,17 @@ describe('templates', () => {
     assert.strictEqual(templateMarkup('server {\n  set $a "{{";\n  set $b "}}";\n}\n', 'nginx'), undefined);
   });
 });
+
+describe('templates: the scan is linear and still finds the first tag', () => {
+  it('an opening whose closing is on a later line does not count; a later line with both does', () => {
+    assert.deepStrictEqual(templateMarkup('a {{ open\nb }} c\nd {{ x }} e\n', 'nginx'), { start: 19, end: 26 });
+    assert.deepStrictEqual(templateMarkup('a }} b {%\n{% x %}\n', 'nginx'), { start: 10, end: 17 });
+    // The earliest tag of a line wins over a pair found later on it; `<%` without ERB's form is no tag, the next one is.
+    assert.deepStrictEqual(templateMarkup('x {# c #} {{ y }}\n', 'nginx'), { start: 2, end: 9 });
+    assert.deepStrictEqual(templateMarkup('<%x %>\n<%= y %>\n', 'nginx'), { start: 7, end: 15 });
+    // A long text without markup, then a tag on its last line.
+    const body = 'server { listen 80; }\n'.repeat(20_000);
+    assert.deepStrictEqual(templateMarkup(`${body}{{ p }}\n`, 'nginx'), { start: body.length, end: body.length + 7 });
+    assert.strictEqual(templateMarkup(body, 'nginx'), undefined);
+  });
+});

@@ -87,7 +87,11 @@ export function load(paths: string[], cwd: string): Loaded {
       folderHosts.push(hosts.hosts ?? { folder: abs, hosts: {} });
       // Its mistakes that still leave the hosts known are findings on it.
       if (hosts.text !== undefined) engine.setFile(`${abs}/${PORTOLAN_JSON}`, hosts.text);
-      for (const f of scanFolder(abs, modules, undefined, (s) => skipped.push(s))) {
+      const onSkip = (s: SkippedFile) => {
+        skipped.push(s);
+        if (s.unread) engine.setUnread(s.path, s.unread);
+      };
+      for (const f of scanFolder(abs, modules, undefined, onSkip)) {
         if (f.aliasOf) {
           engine.setAlias(f.path, f.aliasOf);
           aliases.set(f.path, f.aliasOf);
@@ -144,8 +148,11 @@ export function collect(paths: string[], cwd: string = process.cwd()): Report {
 
   const linksTo = new Map<string, string[]>();
   for (const [link, target] of aliases) linksTo.set(target, [...(linksTo.get(target) ?? []), link]);
+  // A file the scan did not read (too large, not text) is listed as skipped, with its note among the findings.
+  const unread = new Set(skipped.filter((s) => s.unread).map((s) => s.path));
   const files: ReportFile[] = engine
     .fileNames()
+    .filter((file) => !unread.has(file))
     .sort()
     .map((file) => {
       const instances = new Set(engine.instancesOf(file));

@@ -14,6 +14,7 @@ import { InstanceLinker } from './instances';
 import { LineIndex } from './lineIndex';
 import { templateMarkup, templateParse } from './templates';
 import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
+import { noteParse, tooLarge, unreadParse, type UnreadReason } from './unread';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
@@ -39,10 +40,13 @@ interface FileEntry {
   formatHint?: FormatId;
   /** The module claiming the file by path or hint, computed once per setFile. */
   module?: FormatModule | null;
+  /** The workspace did not read the file (too large, not text): one note, no parse. */
+  unread?: UnreadReason;
 }
 
 interface CachedParse {
   text: string;
+  unread?: UnreadReason;
   parse: FileParse;
 }
 
@@ -149,9 +153,19 @@ export class Engine {
     this.setFileText(file, text, formatHint);
   }
 
-  private setFileText(file: string, text: string, formatHint?: FormatId): void {
+  /**
+   * A file of the workspace that was not read (over the size limit, not a text file): it takes part
+   * as a file without text, and a format that claims or includes it reports one note on it.
+   */
+  setUnread(file: string, reason: UnreadReason): void {
     const known = this.files.get(file);
-    if (known && known.text === text && known.formatHint === formatHint) return;
+    if (known?.unread && JSON.stringify(known.unread) === JSON.stringify(reason)) return;
+    this.setFileText(file, '', undefined, reason);
+  }
+
+  private setFileText(file: string, text: string, formatHint?: FormatId, unread?: UnreadReason): void {
+    const known = this.files.get(file);
+    if (known && known.text === text && known.formatHint === formatHint && !known.unread && !unread) return;
     if (!known) {
       this.index.add(file);
       this.includeCache.clear();
@@ -159,7 +173,7 @@ export class Engine {
     } else if (known.formatHint !== formatHint) {
       this.graph = undefined;
     }
-    this.files.set(file, { text, formatHint });
+    this.files.set(file, { text, formatHint, unread });
     this.dirty.add(file);
     this.last = undefined;
   }
@@ -206,11 +220,13 @@ export class Engine {
     if (!entry) return undefined;
     const key = `${module.id}\u0000${context ?? ''}\u0000${file}`;
     const cached = this.parses.get(key);
-    if (cached && cached.text === entry.text) return cached.parse;
+    if (cached && cached.text === entry.text && cached.unread === entry.unread) return cached.parse;
+    // The size limit holds for opened documents as for files on disk: one note, and the rest stays responsive.
+    const unread = entry.unread ?? tooLarge(entry.text);
     // A template is rendered by a tool before the program reads it: not parsed as the program's syntax.
-    const tag = templateMarkup(entry.text, module.id);
-    const parse = tag ? templateParse(module.id, file, tag) : safeParse(module, entry.text, file, context);
-    this.parses.set(key, { text: entry.text, parse });
+    const tag = unread ? undefined : templateMarkup(entry.text, module.id);
+    const parse = unread ? unreadParse(module.id, file, unread) : tag ? templateParse(module.id, file, tag) : safeParse(module, entry.text, file, context);
+    this.parses.set(key, { text: entry.text, unread: entry.unread, parse });
     return parse;
   }
 
@@ -529,21 +545,7 @@ function safeParse(module: FormatModule, text: string, file: string, context?: s
     return module.parse(text, file, context);
   } catch (e) {
     // A parser bug must never take the server down: report it on the file and keep going.
-    return {
-      format: module.id,
-      file,
-      facts: [],
-      includes: [],
-      findings: [
-        {
-          file,
-          span: { start: 0, end: 0 },
-          severity: 'error',
-          code: 'syntax',
-          message: `Portolan could not analyse this file (${module.id} parser failed: ${(e as Error).message}).`,
-        },
-      ],
-    };
+    return noteParse(module.id, file, 'error', `Portolan could not analyse this file (${module.id} parser failed: ${(e as Error).message}).`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { FormatModule } from '../core/types';
 import type { FolderHosts } from '../core/hosts';
 import { LineIndex } from '../core/lineIndex';
 import { PORTOLAN_JSON, readPortolanJson } from '../core/portolanJson';
+import { MAX_ANALYSED_CHARS, type UnreadReason } from '../core/unread';
 
 /** Folders that never hold a host's configuration, and can be huge. */
 const SKIPPED_DIRS = new Set([
@@ -27,13 +28,15 @@ const SKIPPED_DIRS = new Set([
   'target',
   'vendor',
 ]);
-/** Files larger than this are not configuration anyone edits by hand. */
-const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Files larger than this are not configuration anyone edits by hand (the engine's limit for any text). */
+const MAX_FILE_BYTES = MAX_ANALYSED_CHARS;
 
 /** A file (or folder) the scan passed over, and why; `scanFolder`'s `onSkip` hears of each. */
 export interface SkippedFile {
   path: string;
   reason: string;
+  /** A file that was there but not read (too large, not text): the engine notes it on the file (`Engine.setUnread`). */
+  unread?: UnreadReason;
 }
 
 export interface FoundFile {
@@ -110,7 +113,7 @@ export function scanFolder(
       if (!isCandidate(posix, modules, includeCandidate)) continue;
       const read = readTextOrReason(full);
       if ('text' in read) found.push({ path: posix, text: read.text, aliasOf });
-      else onSkip?.({ path: posix, reason: read.reason });
+      else onSkip?.({ path: posix, reason: read.reason, unread: read.unread });
     }
   }
   return found;
@@ -139,14 +142,15 @@ export function readText(file: string): string | undefined {
   return 'text' in read ? read.text : undefined;
 }
 
-/** The file's text, or why it is not read (too large, binary, unreadable). */
-export function readTextOrReason(file: string): { text: string } | { reason: string } {
+/** The file's text, or why it is not read (too large, binary, unreadable; `unread` for the first two). */
+export function readTextOrReason(file: string): { text: string } | { reason: string; unread?: UnreadReason } {
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) return { reason: 'not a regular file' };
-    if (st.size > MAX_FILE_BYTES) return { reason: `too large (${st.size} bytes; the limit is ${MAX_FILE_BYTES})` };
+    if (st.size > MAX_FILE_BYTES)
+      return { reason: `too large (${st.size} bytes; the limit is ${MAX_FILE_BYTES})`, unread: { kind: 'too-large', size: st.size, limit: MAX_FILE_BYTES } };
     const buf = fs.readFileSync(file);
-    if (buf.includes(0)) return { reason: 'binary (holds NUL bytes)' };
+    if (buf.includes(0)) return { reason: 'binary (holds NUL bytes)', unread: { kind: 'not-text', why: 'it holds NUL bytes' } };
     return { text: buf.toString('utf8') };
   } catch (e) {
     return { reason: `unreadable (${errorCode(e)})` };

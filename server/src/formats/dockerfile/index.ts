@@ -136,7 +136,7 @@ export function createDockerfileModule(): FormatModule {
   return {
     id: 'dockerfile',
     matchesPath: isDockerfilePath,
-    matchesContent: (text) => /^\s*FROM\s+\S+/im.test(text) && /^\s*(RUN|COPY|CMD|ENTRYPOINT|EXPOSE)\s/im.test(text),
+    matchesContent: (text) => /^[^\S\n]*FROM[^\S\n]+\S/im.test(text) && /^[^\S\n]*(RUN|COPY|CMD|ENTRYPOINT|EXPOSE)\s/im.test(text),
     parse: parseDockerfile,
   };
 }
