@@ -15,6 +15,7 @@ import { LineIndex } from './lineIndex';
 import { templateMarkup, templateParse } from './templates';
 import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
 import { noteParse, tooLarge, unreadParse, type UnreadReason } from './unread';
+import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
