@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { addressesOverlap, bindBlockers, collide, dependsOnStartOrder, portTaken } from '../../server/src/core/conflicts';
 import type { Finding, PortFact } from '../../server/src/core/types';
+import { applyEdits } from '../../server/src/core/fixes';
 import { engineWith, shownFindings } from '../helpers/engine';
 
 function bind(spec: string, extra: Partial<PortFact> = {}): PortFact {
@@ -133,7 +134,10 @@ describe('port-conflict across files of one host', () => {
         ['warning', 2],
       ],
     );
-    assert.match(got[0].message, /one of the two binds fails with "Address already in use"; sshd logs it and serves on the sockets that bound/);
+    assert.strictEqual(
+      got[0].message,
+      'Port 22/tcp on 127.0.0.1 is bound twice by this sshd (also etc/ssh/sshd_config:2): one bind fails, sshd serves on the rest',
+    );
     // sshd binds ListenAddress lines in reverse order: which of the two fails is not "the later one".
     assert.doesNotMatch(got[0].message, /later/);
     assert.ok(
@@ -164,6 +168,125 @@ describe('port-conflict across files of one host', () => {
       shownFindings(engine).filter((f) => f.code === 'port-conflict'),
       [],
     );
+  });
+});
+
+describe('port-conflict: one finding per side (bind groups)', () => {
+  const site = (name: string) => `server {\n  listen 80;\n  listen [::]:80;\n  server_name ${name};\n}\n`;
+  const files = {
+    'etc/nginx/nginx.conf': 'events {}\nhttp {\n  include sites-enabled/*;\n}\n',
+    'etc/nginx/sites-enabled/a': site('a.example'),
+    'etc/nginx/sites-enabled/b': site('b.example'),
+    'srv/shop/compose.yaml': 'services:\n  proxy:\n    image: caddy\n    ports:\n      - "80:80"\n',
+  };
+  const portConflicts = (engine: ReturnType<typeof engineWith>) =>
+    [...engine.analyze().findingsByFile.values()].flat().filter((f) => f.code === 'port-conflict');
+
+  it("an nginx's listen 80 + listen [::]:80 in two vhosts against a dual-stack publish: one finding per side", () => {
+    const engine = engineWith(files);
+    assert.deepStrictEqual(
+      shownFindings(engine)
+        .filter((f) => f.code === 'port-conflict')
+        .map((f) => [f.file, f.line, f.message])
+        .sort(),
+      [
+        ['/ws/etc/nginx/sites-enabled/a', 2, 'Port 80/tcp is also published by docker service proxy (srv/shop/compose.yaml:5): address already in use'],
+        ['/ws/srv/shop/compose.yaml', 5, 'Port 80/tcp is also bound by nginx (etc/nginx/sites-enabled/a:2, +3 more): address already in use'],
+      ],
+    );
+    const [nginx, docker] = portConflicts(engine).sort((x, y) => x.file.localeCompare(y.file));
+    // The other side first, then this side's other places.
+    assert.deepStrictEqual(
+      nginx.related!.map((r) => [r.file.replace('/ws/', ''), r.message]),
+      [
+        ['srv/shop/compose.yaml', 'docker service proxy binds 0.0.0.0:80/tcp and [::]:80/tcp'],
+        ['etc/nginx/sites-enabled/a', 'nginx (server block at line 1 of a (server_name a.example)) binds [::]:80/tcp too: the same conflict'],
+        ['etc/nginx/sites-enabled/b', 'nginx (server block at line 1 of b (server_name b.example)) binds 0.0.0.0:80/tcp too: the same conflict'],
+        ['etc/nginx/sites-enabled/b', 'nginx (server block at line 1 of b (server_name b.example)) binds [::]:80/tcp too: the same conflict'],
+      ],
+    );
+    assert.strictEqual(docker.related!.length, 4);
+    // data.other names each other side once, at the place its own finding stands.
+    assert.deepStrictEqual(
+      docker.data!.other!.map((o) => [o.file, o.span]),
+      [[nginx.file, nginx.span]],
+    );
+    assert.deepStrictEqual(
+      nginx.data!.other!.map((o) => [o.file, o.span]),
+      [[docker.file, docker.span]],
+    );
+  });
+
+  it("the nginx side's fix moves every place of the group, and then nothing collides", () => {
+    const engine = engineWith(files);
+    const nginx = portConflicts(engine).find((f) => f.file.includes('nginx'))!;
+    const fix = nginx.fixes!.find((f) => f.title.startsWith('Use port'))!;
+    assert.match(fix.title, /^Use port \d+ \(free on this host\), at all 4 places$/);
+    const after: Record<string, string> = { ...files };
+    for (const rel of Object.keys(files)) {
+      const edits = fix.edits.filter((e) => e.file === `/ws/${rel}`);
+      if (edits.length) after[rel] = applyEdits(files[rel as keyof typeof files], edits);
+    }
+    assert.strictEqual(fix.edits.length, 4);
+    assert.deepStrictEqual(portConflicts(engineWith(after)), []);
+  });
+
+  it('vhosts of one nginx never collide, on either family', () => {
+    const { 'srv/shop/compose.yaml': _, ...nginxOnly } = files;
+    assert.deepStrictEqual(portConflicts(engineWith(nginxOnly)), []);
+  });
+
+  it("sshd's default (both families) against a publish of 22: one finding each, the default named", () => {
+    const engine = engineWith({ 'etc/ssh/sshd_config': '# defaults\n', 'srv/git/compose.yaml': 'services:\n  git:\n    image: gitea\n    ports: ["22:22"]\n' });
+    assert.deepStrictEqual(
+      shownFindings(engine)
+        .filter((f) => f.code === 'port-conflict')
+        .map((f) => [f.file.replace('/ws/', ''), f.message])
+        .sort(),
+      [
+        ['etc/ssh/sshd_config', "Port 22/tcp (sshd's default) is also published by docker service git (srv/git/compose.yaml:4): address already in use"],
+        ['srv/git/compose.yaml', 'Port 22/tcp is also bound by sshd (etc/ssh/sshd_config:1): address already in use'],
+      ],
+    );
+  });
+
+  it('two Docker publishes: "port is already allocated", as the daemon says; a specific address is named', () => {
+    const two = engineWith({
+      'a/compose.yaml': 'services:\n  web:\n    image: x\n    ports: ["8080:80"]\n  api:\n    image: x\n    ports: ["127.0.0.1:8080:81"]\n',
+    });
+    assert.deepStrictEqual(
+      shownFindings(two)
+        .filter((f) => f.code === 'port-conflict')
+        .map((f) => [f.line, f.message]),
+      [
+        [4, 'Port 8080/tcp is also published by docker service api (a/compose.yaml:7): port is already allocated'],
+        [7, 'Port 8080/tcp on 127.0.0.1 is also published by docker service web (a/compose.yaml:4): port is already allocated'],
+      ],
+    );
+  });
+
+  it('a port range names the ports that overlap', () => {
+    const engine = engineWith({
+      'etc/ssh/sshd_config': 'Port 8005\n',
+      'a/compose.yaml': 'services:\n  web:\n    image: x\n    ports: ["8000-8010:8000-8010"]\n',
+    });
+    assert.deepStrictEqual(
+      shownFindings(engine)
+        .filter((f) => f.code === 'port-conflict')
+        .map((f) => f.message)
+        .sort(),
+      [
+        'Port 8005/tcp (of 8000-8010) is also bound by sshd (etc/ssh/sshd_config:1): address already in use',
+        'Port 8005/tcp is also published by docker service web (a/compose.yaml:4): address already in use',
+      ],
+    );
+  });
+
+  it('every message starts with the port and stays short', () => {
+    for (const f of portConflicts(engineWith(files))) {
+      assert.match(f.message, /^Ports? \d+/);
+      assert.ok(f.message.length <= 110, f.message);
+    }
   });
 });
 
@@ -199,13 +322,19 @@ describe('port-conflict: a host range published to one container port', () => {
       ['data/app/compose.yml', 7, 'error', false],
       ['data/app/compose.yml', 10, 'error', false],
     ]);
-    const first = conflicts(files)[0].message;
-    assert.match(first, /takes one free port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp/);
-    assert.match(
-      first,
-      /3 containers compete for its 2 ports: docker \(service s1\) at data\/app\/compose\.yml:7 and docker \(service s2\) at data\/app\/compose\.yml:10/,
+    const [first] = conflicts(files);
+    assert.strictEqual(first.message, 'Ports 8000-8001/tcp have 2 free ports for 3 containers: this one, docker service s1 (data/app/compose.yml:7) and 1 other');
+    assert.deepStrictEqual(
+      engineWith(files)
+        .analyze()
+        .findingsByFile.get('/ws/data/app/compose.yml')!
+        .filter((f) => f.code === 'port-conflict')[0]
+        .related!.map((r) => r.message),
+      [
+        'docker service s1 takes one free port of 0.0.0.0:8000-8001/tcp and [::]:8000-8001/tcp when its container starts',
+        'docker service s2 takes one free port of 0.0.0.0:8000-8001/tcp and [::]:8000-8001/tcp when its container starts',
+      ],
     );
-    assert.match(first, /In every start order one of these binds fails/);
   });
 
   it('is an error when fixed binds take the whole range, naming them and how many ports are free', () => {
@@ -216,14 +345,8 @@ describe('port-conflict: a host range published to one container port', () => {
       ['etc/ssh/sshd_config', 2, 'error', false],
     ]);
     const [docker, sshd] = conflicts(files);
-    assert.match(
-      docker.message,
-      /both of its ports are taken \(sshd .* binds 0\.0\.0\.0:8000 and \[::\]:8000\/tcp at etc\/ssh\/sshd_config:1 and sshd .* at etc\/ssh\/sshd_config:2\), leaving none free/,
-    );
-    assert.match(
-      sshd.message,
-      /a port of 0\.0\.0\.0:8000-8001 and \[::\]:8000-8001\/tcp, of which docker \(service s0\) at data\/app\/compose\.yml:4 takes one free port/,
-    );
+    assert.strictEqual(docker.message, 'Ports 8000-8001/tcp have no free port for this container: 2 taken by sshd (etc/ssh/sshd_config:1) and 1 other');
+    assert.strictEqual(sshd.message, 'Port 8000/tcp is also wanted by docker service s0 (data/app/compose.yml:4): too few ports, a bind fails in every start order');
     const related = engineWith(files)
       .analyze()
       .findingsByFile.get('/ws/data/app/compose.yml')!
@@ -257,10 +380,7 @@ describe('port-conflict: a host range published to one container port', () => {
       ['data/app/compose.yml', 7, 'error', false],
       ['etc/nginx/nginx.conf', 3, 'error', false],
     ]);
-    assert.match(
-      conflicts(files)[0].message,
-      /1 of its 2 ports is taken \(nginx .* 0\.0\.0\.0:8001\/tcp at etc\/nginx\/nginx\.conf:3\), leaving 1 free, and 2 containers compete for what is left/,
-    );
+    assert.strictEqual(conflicts(files)[0].message, 'Ports 8000-8001/tcp have 1 free port for 2 containers: 1 taken by nginx (etc/nginx/nginx.conf:3)');
   });
 
   it('warns on both sides when only some start orders collide', () => {
@@ -271,11 +391,8 @@ describe('port-conflict: a host range published to one container port', () => {
       ['etc/nginx/nginx.conf', 3, 'warning', true],
     ]);
     const [docker, nginx] = conflicts(files);
-    assert.match(
-      docker.message,
-      /may collide depending on which starts first: started first, the container may take a port nginx \(server block at line 3\) needs/,
-    );
-    assert.match(nginx.message, /if the container starts first it may take this port, and nginx then fails with "Address already in use"/);
+    assert.strictEqual(docker.message, 'Ports 8000-8001/tcp: started first, this container may take a port nginx (etc/nginx/nginx.conf:3) needs');
+    assert.strictEqual(nginx.message, 'Port 8000/tcp may be taken by docker service s0 (app/compose.yml:4) if it starts first: address already in use');
     // Two containers on three ports and a fixed bind on the middle one: the second container may take it.
     const middle = { 'data/app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8001\n' };
     assert.deepStrictEqual(
@@ -295,8 +412,10 @@ describe('port-conflict: a host range published to one container port', () => {
     const got = conflicts(files);
     assert.strictEqual(got.length, 14);
     assert.ok(got.every((f) => f.severity === 'warning' && dependsOnStartOrder(f as unknown as Finding)));
-    assert.match(got[0].message, /the container takes whichever port of the range is free when it starts/);
-    assert.match(got[0].message, /and 6 more/);
+    assert.strictEqual(
+      got[0].message,
+      'Ports 8000-8013/tcp: which one this container gets depends on start order (nginx (etc/nginx/nginx.conf:3) and 12 others)',
+    );
     // One more fixed bind leaves no port free: an error whatever the order, found without trying each.
     const full = { ...files, 'etc/ssh/sshd_config': 'Port 8013\n' };
     assert.ok(conflicts(full).every((f) => f.severity === 'error'));
@@ -310,7 +429,10 @@ describe('port-conflict: a host range published to one container port', () => {
     const eight = conflicts({ 'data/app/compose.yml': services(8) });
     assert.strictEqual(eight.length, 8);
     assert.ok(eight.every((f) => f.severity === 'error'));
-    assert.match(eight[0].message, /8 containers compete for its 7 ports/);
+    assert.match(
+      eight[0].message,
+      /^Ports 8000-8006\/tcp have 7 free ports for 8 containers: this one, docker service s1 \(data\/app\/compose\.yml:7\) and 6 others$/,
+    );
     assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': services(7) }), []);
   });
 });

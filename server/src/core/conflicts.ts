@@ -11,7 +11,7 @@
  */
 import { maxOf, minOf, pushAll } from './arrays';
 import { formatHostPort } from './address';
-import type { Finding, FindingData, PortFact } from './types';
+import type { Finding, FindingData, PortFact, RelatedLocation } from './types';
 
 export type LineOf = (file: string, offset: number) => number;
 
@@ -134,44 +134,132 @@ function sameSshd(a: PortFact, b: PortFact): boolean {
   return a.program === 'sshd' && b.program === 'sshd' && !!a.instance && a.instance === b.instance;
 }
 
-function who(f: PortFact): string {
-  return `${f.program} (${f.context})`;
-}
+// ---------------------------------------------------------------------------------------------
+// Bind groups: what one side of a conflict stands for
 
 /**
- * The other side(s) of a conflict, one clause per running program: many nginx server blocks on one
- * port read as one nginx with its places, not as a list of every block.
+ * The bind group of a bind: the binds one program makes for one port, which meet another program's
+ * as one side of a conflict. nginx serves every `listen 80` of an instance from one socket per
+ * family, and `listen 80` + `listen [::]:80` is one wish written twice; sshd binds every
+ * ListenAddress x Port; Docker binds 0.0.0.0 and [::] for a publish without host_ip. A conflict
+ * between two groups is one finding per group, however many families and places each has. Each
+ * container of a compose project is its own program (Docker runs a proxy per published port).
  */
-function describeOthers(fact: PortFact, others: PortFact[], where: (f: PortFact) => string): string {
-  const groups = new Map<string, PortFact[]>();
-  for (const o of others) {
-    const key = `${o.program}\u0000${o.instance ?? o.file}`;
-    const list = groups.get(key);
-    if (list) list.push(o);
-    else groups.set(key, [o]);
-  }
-  const clauses = [...groups.values()].map((g) => {
-    const contexts = [...new Set(g.map((o) => o.context))];
-    const label = contexts.length === 1 ? `${g[0].program} (${contexts[0]})` : `${g[0].program} (${contexts.length} places)`;
-    const binds = [...new Set(g.map(bindText))].join(' and ');
-    const places = [...new Set(g.map(where))];
-    const at = places.length <= 3 ? places.join(', ') : `${places.slice(0, 3).join(', ')} and ${places.length - 3} more`;
-    const from = Math.max(fact.port, minOf(g.map((o) => o.port)));
-    const to = Math.min(fact.portEnd, maxOf(g.map((o) => o.portEnd)));
-    const ranged = fact.port !== fact.portEnd || g.some((o) => o.port !== o.portEnd);
-    return `${label} binds ${binds} at ${at}${ranged ? ` — overlapping port${from === to ? '' : 's'} ${from === to ? from : `${from}-${to}`}` : ''}`;
-  });
-  return clauses.join('; and ');
+export function bindGroupKey(f: PortFact): string {
+  const owner = f.instance ?? f.file;
+  return [f.program, owner, f.target ? `service ${f.target.service}` : '', f.protocol, f.port, f.portEnd].join('\u0000');
+}
+
+function spanKey(f: PortFact): string {
+  return `span\u0000${f.file}\u0000${f.span.start}\u0000${f.span.end}`;
+}
+
+/** Order of the host's binds: a group is reported at its first bind. */
+type Rank = (f: PortFact) => number;
+
+function byRank<T>(items: Iterable<T>, rank: (t: T) => number): T[] {
+  return [...items].sort((a, b) => rank(a) - rank(b));
+}
+
+/** "nginx", "docker service proxy": who holds a side, in a few words. */
+function label(f: PortFact): string {
+  return f.target ? `${f.program} service ${f.target.service}` : f.program;
+}
+
+/** What the context adds to the label, for related information: "server block at line 2 of default". */
+function contextNote(f: PortFact): string {
+  if (f.target) return '';
+  let c = f.context.startsWith(`${f.program} `) ? f.context.slice(f.program.length + 1) : f.context;
+  if (/^\(.*\)$/.test(c)) c = c.slice(1, -1);
+  return c ? ` (${c})` : '';
+}
+
+function who(f: PortFact): string {
+  return `${label(f)}${contextNote(f)}`;
 }
 
 function bindText(f: PortFact): string {
   return `${formatHostPort(f.family, f.address, f.port, f.portEnd)}/${f.protocol}`;
 }
 
-/** A port-conflict that some start orders avoid says so with this phrase (and is a warning). */
-export const START_ORDER_PHRASE = 'may collide depending on which starts first';
+/** "0.0.0.0:80/tcp and [::]:80/tcp": the binds of some facts, each once. */
+function bindsText(facts: readonly PortFact[]): string {
+  return [...new Set(facts.map(bindText))].join(' and ');
+}
 
-/** The kinds of port-conflict findings (`Finding.messageId`). */
+/** Facts by the place they are written at, in rank order: the IPv4 and IPv6 binds of one `Port 22` are one place. */
+function places(facts: readonly PortFact[], rank: Rank): PortFact[][] {
+  const groups = new Map<string, PortFact[]>();
+  for (const f of byRank(facts, rank)) {
+    const list = groups.get(spanKey(f));
+    if (list) list.push(f);
+    else groups.set(spanKey(f), [f]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * How a conflict's message names its port: "Port 80/tcp", "Port 8005/tcp (of 8000-8010)", "Port 22/tcp
+ * (sshd's default)", "Port 8080/tcp on 127.0.0.1"; `overlap` narrows a range to the ports the others take.
+ */
+function portSubject(mine: readonly PortFact[], overlap?: { from: number; to: number }): string {
+  const f = mine[0];
+  const from = overlap ? Math.max(f.port, overlap.from) : f.port;
+  const to = overlap ? Math.min(f.portEnd, overlap.to) : f.portEnd;
+  const ports = from === to ? `Port ${from}` : `Ports ${from}-${to}`;
+  const of = f.port !== f.portEnd && (from !== f.port || to !== f.portEnd) ? ` (of ${f.port}-${f.portEnd})` : '';
+  const addresses = [...new Set(mine.map((m) => m.address))];
+  const on = addresses.every((a) => a !== undefined) ? ` on ${addresses.join(' and ')}` : '';
+  return `${ports}/${f.protocol}${on}${of}${f.implicit ? ` (${f.program}'s default)` : ''}`;
+}
+
+function overlapOf(others: readonly PortFact[]): { from: number; to: number } {
+  return { from: minOf(others.map((o) => o.port)), to: maxOf(others.map((o) => o.portEnd)) };
+}
+
+/** Names places: "etc/nginx/sites-enabled/default:3", and a file (an instance's root) on its own. */
+export interface Where {
+  (f: PortFact): string;
+  file(file: string): string;
+}
+
+/**
+ * "docker service proxy (srv/shop/compose.yaml:6)", "nginx (default:3, +4 more)", "... and 2 others";
+ * another instance of the program `mine` belongs to is named by its root file (two nginx may read one file).
+ */
+function sidesText(sides: readonly PortFact[][], where: Where, rank: Rank, self = '', mine?: PortFact): string {
+  const [first, ...rest] = sides;
+  if (!first) return 'another bind';
+  const at = places(first, rank);
+  const more = at.length > 1 ? `, +${at.length - 1} more` : '';
+  const others = rest.length > 0 ? ` and ${rest.length} other${rest.length === 1 ? '' : 's'}` : '';
+  const o = first[0];
+  const another = mine && o.instance && o.program === mine.program && o.instance !== mine.instance && !o.target;
+  const name = another ? `the ${o.program} of ${where.file(o.instance!)}` : `${self}${label(o)}`;
+  return `${name} (${where(at[0][0])}${more})${others}`;
+}
+
+/**
+ * What the program that binds later says: between two Docker publishes the daemon's port allocator
+ * refuses ("Bind for 0.0.0.0:80 failed: port is already allocated"); otherwise bind() fails with
+ * EADDRINUSE ("Address already in use", as nginx, sshd and docker-proxy log it).
+ */
+function failureText(mine: readonly PortFact[], others: readonly PortFact[]): string {
+  const docker = (f: PortFact) => f.program === 'docker' && f.role === 'publish';
+  return mine.every(docker) && others.every(docker) ? 'port is already allocated' : 'address already in use';
+}
+
+/** The related information of a side: each place of the other sides, then the other places of this one. */
+function sideRelated(mine: readonly PortFact[], sides: readonly PortFact[][], rank: Rank): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
+  for (const side of sides)
+    for (const at of places(side, rank)) out.push({ file: at[0].file, span: at[0].span, message: `${who(at[0])} binds ${bindsText(at)}` });
+  for (const at of places(mine, rank).slice(1))
+    out.push({ file: at[0].file, span: at[0].span, message: `${who(at[0])} binds ${bindsText(at)} too: the same conflict` });
+  return out;
+}
+
+/** The port-conflict kinds (`Finding.messageId`). */
 export const CONFLICT_MESSAGES = {
   /** Two programs (or two sockets of one) bind an overlapping address and port: the later bind fails. */
   taken: 'taken',
@@ -192,7 +280,7 @@ export function dependsOnStartOrder(finding: Finding): boolean {
   return finding.code === 'port-conflict' && finding.messageId === CONFLICT_MESSAGES.startOrder;
 }
 
-/** The structured side of a conflict finding on `fact`, against the binds in `others`. */
+/** The structured side of a conflict finding on `fact`, against the other sides (each named by its first bind). */
 function conflictData(fact: PortFact, others: Iterable<PortFact>): FindingData {
   return {
     port: fact.port,
@@ -203,27 +291,31 @@ function conflictData(fact: PortFact, others: Iterable<PortFact>): FindingData {
   };
 }
 
-/** The port-conflict findings among the binds of one host (listeners and published host ports; other facts are skipped). */
-export function conflictFindings(facts: readonly PortFact[], lineOf: LineOf, shownPath: (file: string) => string): Finding[] {
-  // Bucket by protocol, then sweep over port ranges.
+/** One side of the conflicts of fixed binds: a bind group (or, inside one group, one place) and what it collides with. */
+interface Side {
+  key: string;
+  /** Inside one bind group: the binds of one place against other places of the same group. */
+  inside: boolean;
+  mine: PortFact[];
+  others: PortFact[];
+}
+
+/** Pairs of fixed binds that collide, noted on both sides; oneOf binds go to `choices`. */
+function sweep(facts: readonly PortFact[], choices: StartOrderGroups): Map<string, Side> {
   const buckets = new Map<string, PortFact[]>();
   for (const fact of facts) {
     if (!isHostBind(fact)) continue;
-    const key = fact.protocol;
-    const list = buckets.get(key);
+    const list = buckets.get(fact.protocol);
     if (list) list.push(fact);
-    else buckets.set(key, [fact]);
+    else buckets.set(fact.protocol, [fact]);
   }
-  const bySpan = new Map<string, { fact: PortFact; mine: PortFact[]; others: PortFact[] }>();
-  const note = (fact: PortFact, other: PortFact) => {
-    const key = `${fact.file}\u0000${fact.span.start}\u0000${fact.span.end}`;
-    let entry = bySpan.get(key);
-    if (!entry) bySpan.set(key, (entry = { fact, mine: [], others: [] }));
-    if (!entry.mine.includes(fact)) entry.mine.push(fact);
-    if (!entry.others.some((o) => o.file === other.file && o.span.start === other.span.start && o.program === other.program && o.port === other.port))
-      entry.others.push(other);
+  const sides = new Map<string, Side>();
+  const note = (key: string, inside: boolean, fact: PortFact, other: PortFact) => {
+    let side = sides.get(key);
+    if (!side) sides.set(key, (side = { key, inside, mine: [], others: [] }));
+    if (!side.mine.includes(fact)) side.mine.push(fact);
+    if (!side.others.includes(other)) side.others.push(other);
   };
-  const choices = new StartOrderGroups();
   for (const list of buckets.values()) {
     list.sort((x, y) => x.port - y.port);
     const active: PortFact[] = [];
@@ -238,43 +330,77 @@ export function conflictFindings(facts: readonly PortFact[], lineOf: LineOf, sho
           choices.link(fact, other);
           continue;
         }
-        note(fact, other);
-        note(other, fact);
+        const inside = bindGroupKey(fact) === bindGroupKey(other);
+        const key = inside ? spanKey : bindGroupKey;
+        note(key(fact), inside, fact, other);
+        note(key(other), inside, other, fact);
       }
       active.push(fact);
     }
   }
-  const where = (f: PortFact) => `${shownPath(f.file)}:${lineOf(f.file, f.span.start)}`;
-  const findings: Finding[] = [];
-  for (const { fact, mine: colliding, others } of bySpan.values()) {
-    const parts = others.map((o) => ({ o }));
-    const othersText = describeOthers(fact, others, where);
-    // Docker's 0.0.0.0 and [::] binds of one mapping share a span: name every one that collides.
-    const mine = [...new Set(colliding.map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)))].join(` and `);
-    if (others.every((o) => sameSshd(fact, o))) {
-      findings.push({
-        file: fact.file,
-        span: fact.span,
-        severity: 'warning',
-        code: 'port-conflict',
-        messageId: CONFLICT_MESSAGES.sshdTwice,
-        data: conflictData(fact, others),
-        message: `sshd binds ${mine}/${fact.protocol} more than once (${othersText}): ${others.length === 1 ? 'one of the two binds fails' : 'some of these binds fail'} with "Address already in use"; sshd logs it and serves on the sockets that bound.`,
-        related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `sshd binds ${bindText(o)}` })),
-      });
-      continue;
-    }
-    findings.push({
-      file: fact.file,
-      span: fact.span,
-      severity: 'error',
-      code: 'port-conflict',
-      messageId: CONFLICT_MESSAGES.taken,
-      data: conflictData(fact, others),
-      message: `${who(fact)} binds ${mine}/${fact.protocol}${fact.implicit ? ' (its default)' : ''}, but on this host ${othersText}. Only one of them can bind it: the later one fails with "Address already in use".`,
-      related: parts.map(({ o }) => ({ file: o.file, span: o.span, message: `${who(o)} binds ${bindText(o)}` })),
-    });
+  return sides;
+}
+
+/** The finding of one side of fixed binds. */
+function sideFinding(side: Side, sides: Map<string, Side>, where: Where, rank: Rank): Finding {
+  const mine = byRank(side.mine, rank);
+  const fact = mine[0];
+  // The other sides, each named by its own first bind (where its finding stands).
+  const grouped = new Map<string, PortFact[]>();
+  for (const o of side.others) {
+    const k = side.inside ? spanKey(o) : bindGroupKey(o);
+    const list = grouped.get(k);
+    if (list) list.push(o);
+    else grouped.set(k, [o]);
   }
+  const firstOf = (k: string, list: PortFact[]) => byRank(sides.get(k)?.mine ?? list, rank)[0];
+  const others = byRank(
+    [...grouped].map(([k, list]) => ({ first: firstOf(k, list), list: byRank(list, rank) })),
+    (s) => rank(s.first),
+  );
+  const otherFacts = others.map((s) => s.list);
+  const base = {
+    file: fact.file,
+    span: fact.span,
+    code: 'port-conflict' as const,
+    data: conflictData(
+      fact,
+      others.map((s) => s.first),
+    ),
+    related: sideRelated(mine, otherFacts, rank),
+  };
+  const subject = portSubject(mine, overlapOf(side.others));
+  if (side.inside && side.others.every((o) => sameSshd(fact, o))) {
+    return {
+      ...base,
+      severity: 'warning',
+      messageId: CONFLICT_MESSAGES.sshdTwice,
+      message: `${subject} is bound twice by this sshd (also ${others.map((s) => where(s.first)).join(', ')}): one bind fails, sshd serves on the rest`,
+    };
+  }
+  const verb = others[0].first.role === 'publish' ? 'published' : 'bound';
+  const plural = subject.startsWith('Ports ') ? 'are' : 'is';
+  return {
+    ...base,
+    severity: 'error',
+    messageId: CONFLICT_MESSAGES.taken,
+    message: `${subject} ${plural} also ${verb} by ${sidesText(otherFacts, where, rank, side.inside ? 'this ' : '', fact)}: ${failureText(mine, side.others)}`,
+  };
+}
+
+/**
+ * The port-conflict findings among the binds of one host (listeners and published host ports; other
+ * facts are skipped): one per side of each conflict, a side being a bind group (`bindGroupKey`), at its
+ * first bind in the order of `facts`; the other sides in the related information.
+ */
+export function conflictFindings(facts: readonly PortFact[], lineOf: LineOf, shownPath: (file: string) => string): Finding[] {
+  const order = new Map<PortFact, number>();
+  facts.forEach((f, i) => order.set(f, i));
+  const rank: Rank = (f) => order.get(f) ?? facts.length;
+  const choices = new StartOrderGroups(rank);
+  const sides = sweep(facts, choices);
+  const where: Where = Object.assign((f: PortFact) => `${shownPath(f.file)}:${lineOf(f.file, f.span.start)}`, { file: shownPath });
+  const findings = [...sides.values()].map((side) => sideFinding(side, sides, where, rank));
   pushAll(findings, choices.findings(where));
   return findings;
 }
@@ -305,8 +431,6 @@ interface StartOrderVerdict {
 
 /** Start orders tried one by one per group; beyond this, the verdict is bounded instead (see judgeStartOrders). */
 const MAX_START_ORDERS = 4096;
-/** Binds named in one message; the rest are counted. */
-const MAX_LISTED = 8;
 
 function* permutations<T>(items: T[]): Generator<T[]> {
   if (items.length <= 1) {
@@ -456,15 +580,12 @@ function judgeStartOrders(choosers: Atom[], fixed: Atom[]): StartOrderVerdict {
   return { always, sometimes: true };
 }
 
-function listed(items: string[]): string {
-  const shown = items.length > MAX_LISTED ? [...items.slice(0, MAX_LISTED - 1), `${items.length - MAX_LISTED + 1} more`] : items;
-  return shown.length <= 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
-}
-
 class StartOrderGroups {
   private readonly mappings = new Map<string, Atom>();
   private readonly fixed = new Map<PortFact, Atom>();
   private readonly atoms: Atom[] = [];
+
+  constructor(private readonly rank: Rank) {}
 
   add(fact: PortFact): Atom {
     if (fact.oneOf) {
@@ -491,7 +612,7 @@ class StartOrderGroups {
     if (rx !== ry) ry.parent = rx;
   }
 
-  findings(where: (f: PortFact) => string): Finding[] {
+  findings(where: Where): Finding[] {
     const groups = new Map<Atom, Atom[]>();
     for (const atom of this.atoms) {
       const r = this.root(atom);
@@ -499,8 +620,9 @@ class StartOrderGroups {
       if (g) g.push(atom);
       else groups.set(r, [atom]);
     }
-    // Several atoms may stand at one span (sshd's `Port 8000` binds 0.0.0.0 and [::]): one finding there.
-    const bySpan = new Map<string, { atom: Atom; verdict: StartOrderVerdict }[]>();
+    // The atoms of one bind group (sshd's `Port 8000` binds 0.0.0.0 and [::]; nginx's `listen 8000` and
+    // `listen [::]:8000`) are one side: one finding, at its first bind.
+    const bySide = new Map<string, { atom: Atom; verdict: StartOrderVerdict }[]>();
     for (const members of groups.values()) {
       const choosers = members.filter((a) => a.oneOf);
       if (choosers.length === 0 || members.length < 2) continue;
@@ -511,23 +633,23 @@ class StartOrderGroups {
       if (!verdict.sometimes) continue;
       const involved = verdict.blockedBy ? new Set([...verdict.blockedBy].flatMap(([victim, by]) => [victim, ...by])) : members;
       for (const atom of involved) {
-        const f = atom.facts[0];
-        const key = `${f.file}\u0000${f.span.start}\u0000${f.span.end}`;
-        const list = bySpan.get(key);
+        const key = bindGroupKey(atom.facts[0]);
+        const list = bySide.get(key);
         if (list) list.push({ atom, verdict });
-        else bySpan.set(key, [{ atom, verdict }]);
+        else bySide.set(key, [{ atom, verdict }]);
       }
     }
     const out: Finding[] = [];
-    for (const entries of bySpan.values()) {
+    for (const entries of bySide.values()) {
       const errors = entries.filter((e) => e.verdict.always);
       out.push(
         errors.length > 0
           ? shortageFinding(
               errors.map((e) => e.atom),
               where,
+              this.rank,
             )
-          : startOrderFinding(entries, where),
+          : startOrderFinding(entries, where, this.rank),
       );
     }
     return out;
@@ -552,57 +674,49 @@ class StartOrderGroups {
   }
 }
 
+/** "8000-8001/tcp": the range a oneOf atom takes a port of. */
 function rangeText(atom: Atom): string {
-  return `${atom.facts.map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)).join(' and ')}/${atom.facts[0].protocol}`;
+  const f = atom.facts[0];
+  return `${f.port}-${f.portEnd}/${f.protocol}`;
 }
 
-function mineText(atoms: Atom[]): string {
-  const f = atoms[0].facts[0];
-  const binds = [...new Set(atoms.flatMap((a) => a.facts.map((x) => formatHostPort(x.family, x.address, x.port, x.portEnd))))];
-  return `${binds.join(' and ')}/${f.protocol}${f.implicit ? ' (its default)' : ''}`;
-}
-
-/** Atoms by the span they stand at, in first-seen order: the IPv4 and IPv6 binds of one `Port 22` are named once. */
-function bySpan(atoms: Iterable<Atom>): Atom[][] {
-  const groups = new Map<string, Atom[]>();
-  for (const a of atoms) {
-    const f = a.facts[0];
-    const key = `${f.file}\u0000${f.span.start}\u0000${f.span.end}`;
-    const g = groups.get(key);
-    if (g) g.push(a);
-    else groups.set(key, [a]);
-  }
-  return [...groups.values()];
-}
-
-function what(atoms: Atom[]): string {
-  const f = atoms[0].facts[0];
-  return atoms[0].oneOf ? `${who(f)} takes one free port of ${rangeText(atoms[0])}` : `${who(f)} binds ${mineText(atoms)}`;
-}
-
-function describe(atoms: Iterable<Atom>, where: (f: PortFact) => string): string[] {
-  return bySpan(atoms).map((g) => `${what(g)} at ${where(g[0].facts[0])}`);
-}
-
-/** "0.0.0.0:8000-8001 and [::]:8000-8001/tcp, of which docker (service a) at compose.yml:4 takes one free port when its container starts" */
-function rangesOf(choosers: Iterable<Atom>, where: (f: PortFact) => string, takes: string): string {
-  const byRange = new Map<string, Atom[]>();
-  for (const c of choosers) {
-    const r = rangeText(c);
-    const list = byRange.get(r);
-    if (list) list.push(c);
-    else byRange.set(r, [c]);
-  }
-  return listed(
-    [...byRange].map(
-      ([range, owners]) =>
-        `${range}, of which ${listed(owners.map((c) => `${who(c.facts[0])} at ${where(c.facts[0])}`))} ${owners.length === 1 ? `takes ${takes} when its container starts` : `each take ${takes} when their containers start`}`,
-    ),
+/** Atoms by bind group, each group's facts in rank order, groups in the order of their first bind. */
+function sidesOf(atoms: Iterable<Atom>, rank: Rank): PortFact[][] {
+  const groups = new Map<string, PortFact[]>();
+  for (const a of atoms)
+    for (const f of a.facts) {
+      const key = bindGroupKey(f);
+      const g = groups.get(key);
+      if (g) g.push(f);
+      else groups.set(key, [f]);
+    }
+  return byRank(
+    [...groups.values()].map((g) => byRank(g, rank)),
+    (g) => rank(g[0]),
   );
 }
 
-function relatedOf(atoms: Iterable<Atom>): Finding['related'] {
-  return bySpan(atoms).map((g) => ({ file: g[0].facts[0].file, span: g[0].facts[0].span, message: what(g) }));
+function what(facts: PortFact[], oneOf: boolean): string {
+  const f = facts[0];
+  return oneOf
+    ? `${who(f)} takes one free port of ${bindsText(facts)} when its container starts`
+    : `${who(f)} binds ${bindsText(facts)}${f.implicit ? ' (its default)' : ''}`;
+}
+
+/** Each place of the other sides, then the other places of this side. */
+function relatedOf(mine: Atom[], others: Iterable<Atom>, rank: Rank): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
+  const add = (atoms: Iterable<Atom>, suffix: string, skipFirst: boolean) => {
+    const oneOf = new Set([...atoms].filter((a) => a.oneOf).flatMap((a) => a.facts));
+    const at = places(
+      [...atoms].flatMap((a) => a.facts),
+      rank,
+    );
+    for (const p of skipFirst ? at.slice(1) : at) out.push({ file: p[0].file, span: p[0].span, message: `${what(p, oneOf.has(p[0]))}${suffix}` });
+  };
+  add(others, '', false);
+  add(mine, ' too: the same conflict', true);
+  return out;
 }
 
 function union<T>(sets: Iterable<Iterable<T>>): Set<T> {
@@ -611,9 +725,16 @@ function union<T>(sets: Iterable<Iterable<T>>): Set<T> {
   return out;
 }
 
+function firstFact(atoms: readonly Atom[], rank: Rank): PortFact {
+  return byRank(
+    atoms.flatMap((a) => a.facts),
+    rank,
+  )[0];
+}
+
 /** Some bind fails in every start order: not enough ports of the range for every bind that needs one. */
-function shortageFinding(atoms: Atom[], where: (f: PortFact) => string): Finding {
-  const f = atoms[0].facts[0];
+function shortageFinding(atoms: Atom[], where: Where, rank: Rank): Finding {
+  const f = firstFact(atoms, rank);
   const partners = union(atoms.map((a) => a.partners));
   for (const a of atoms) partners.delete(a);
   const base = {
@@ -624,50 +745,40 @@ function shortageFinding(atoms: Atom[], where: (f: PortFact) => string): Finding
     messageId: CONFLICT_MESSAGES.rangeShortage,
     data: conflictData(
       f,
-      [...partners].map((p) => p.facts[0]),
+      sidesOf(partners, rank).map((s) => s[0]),
     ),
-    related: relatedOf(partners),
+    related: relatedOf(atoms, partners, rank),
   };
-  const fails = 'In every start order one of these binds fails with "Address already in use".';
-  if (atoms[0].oneOf) {
+  const chooser = atoms.find((a) => a.oneOf);
+  if (chooser) {
     const size = f.portEnd - f.port + 1;
     const takers = [...partners].filter((p) => !p.oneOf);
     const rivals = [...partners].filter((p) => p.oneOf);
-    const taken = portsHeld(atoms[0], takers);
-    const free = size - taken;
-    const clauses: string[] = [];
-    if (takers.length > 0) {
-      const count =
-        taken === size
-          ? size === 2
-            ? 'both of its ports are'
-            : `all ${size} of its ports are`
-          : `${taken} of its ${size} ports ${taken === 1 ? 'is' : 'are'}`;
-      clauses.push(`${count} taken (${listed(describe(takers, where))}), leaving ${free === 0 ? 'none' : free} free`);
-    }
-    if (rivals.length > 0) {
-      const sameRange = (r: Atom) => r.facts[0].port === f.port && r.facts[0].portEnd === f.portEnd;
-      clauses.push(
-        `${rivals.length + 1} containers compete for ${takers.length > 0 ? 'what is left' : `its ${size} ports`}: ${listed(rivals.map((r) => `${who(r.facts[0])} at ${where(r.facts[0])}${sameRange(r) ? '' : ` (one of ${rangeText(r)})`}`))} take${rivals.length === 1 ? 's' : ''} one as well`,
-      );
-    }
-    return {
-      ...base,
-      message: `${who(f)} takes one free port of ${rangeText(atoms[0])} when its container starts, but on this host ${clauses.join(', and ')}. ${fails}`,
-    };
+    const free = size - portsHeld(chooser, takers);
+    const containers = rivals.length === 0 ? 'this container' : `${rivals.length + 1} containers`;
+    const why =
+      takers.length > 0
+        ? `${size - free} taken by ${sidesText(sidesOf(takers, rank), where, rank)}`
+        : `this one, ${sidesText(sidesOf(rivals, rank), where, rank)}`;
+    const ports = free === 0 ? 'no free port' : `${free} free port${free === 1 ? '' : 's'}`;
+    return { ...base, message: `Ports ${rangeText(chooser)} have ${ports} for ${containers}: ${why}` };
   }
   const ranges = [...partners].filter((p) => p.oneOf);
-  const oneRange = new Set(ranges.map(rangeText)).size === 1;
   return {
     ...base,
-    message: `${who(f)} binds ${mineText(atoms)}, a port of ${rangesOf(ranges, where, 'one free port')}; ${oneRange ? 'that range has' : 'those ranges have'} fewer free ports than binds that need one. ${fails}`,
+    message: `${portSubject(
+      byRank(
+        atoms.flatMap((a) => a.facts),
+        rank,
+      ),
+    )} is also wanted by ${sidesText(sidesOf(ranges, rank), where, rank)}: too few ports, a bind fails in every start order`,
   };
 }
 
-/** Some start orders bind everything and others do not: a warning on every bind involved. */
-function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[], where: (f: PortFact) => string): Finding {
+/** Some start orders bind everything and others do not: a warning on every side involved. */
+function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[], where: Where, rank: Rank): Finding {
   const atoms = entries.map((e) => e.atom);
-  const f = atoms[0].facts[0];
+  const f = firstFact(atoms, rank);
   // Who took this bind's port in some order, and whose port this bind took; unknown when orders were not tried one by one.
   const culprits = new Set<Atom>();
   const victims = new Set<Atom>();
@@ -686,20 +797,23 @@ function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[]
   }
   const shown = known ? union([culprits, victims]) : union(atoms.map((a) => a.partners));
   for (const a of atoms) shown.delete(a);
-  const clauses: string[] = [];
-  let text: string;
-  if (atoms[0].oneOf) {
-    if (victims.size > 0)
-      clauses.push(`started first, the container may take a port ${listed([...victims].map((v) => who(v.facts[0])))} need${victims.size === 1 ? 's' : ''}`);
-    if (culprits.size > 0) clauses.push(`started after ${listed([...culprits].map((c) => who(c.facts[0])))}, it may find no port of the range free`);
-    if (!known) clauses.push('the container takes whichever port of the range is free when it starts');
-    text = `${who(f)} takes the lowest free port of ${rangeText(atoms[0])} when its container starts, and on this host ${listed(describe(shown, where))}.`;
+  const sides = (set: Iterable<Atom>) => sidesText(sidesOf(set, rank), where, rank);
+  const chooser = atoms.find((a) => a.oneOf);
+  let message: string;
+  if (chooser) {
+    const range = `Ports ${rangeText(chooser)}`;
+    if (!known) message = `${range}: which one this container gets depends on start order (${sides(shown)})`;
+    else if (victims.size > 0) message = `${range}: started first, this container may take a port ${sides(victims)} needs`;
+    else message = `${range}: started after ${sides(culprits)}, this container may find none free`;
   } else {
-    if (culprits.size > 0 || !known)
-      clauses.push(`if the container starts first it may take this port, and ${f.program} then fails with "Address already in use"`);
-    if (victims.size > 0) clauses.push(`if ${f.program} starts first, the container may find no port of the range free`);
-    const ranges = [...shown].filter((p) => p.oneOf);
-    text = `${who(f)} binds ${mineText(atoms)}, a port of ${rangesOf(ranges, where, 'the lowest free port')}.`;
+    const subject = portSubject(
+      byRank(
+        atoms.flatMap((a) => a.facts),
+        rank,
+      ),
+    );
+    if (culprits.size > 0 || !known) message = `${subject} may be taken by ${sides(known ? culprits : shown)} if it starts first: address already in use`;
+    else message = `${subject}: if ${f.program} starts first, ${sides(victims)} may find no port of its range free`;
   }
   return {
     file: f.file,
@@ -709,9 +823,9 @@ function startOrderFinding(entries: { atom: Atom; verdict: StartOrderVerdict }[]
     messageId: CONFLICT_MESSAGES.startOrder,
     data: conflictData(
       f,
-      [...shown].map((p) => p.facts[0]),
+      sidesOf(shown, rank).map((s) => s[0]),
     ),
-    message: `${text} These binds ${START_ORDER_PHRASE}: ${clauses.join('; ')}.`,
-    related: relatedOf(shown),
+    message,
+    related: relatedOf(atoms, shown, rank),
   };
 }

@@ -36,7 +36,7 @@ describe('nginx, compose and firewall rules in VS Code', function () {
     );
     assert.match(diagnostics[0].message, /duplicate default server for 0\.0\.0\.0:80/);
     const conflict = diagnostics.find((d) => codeOf(d) === 'port-conflict')!;
-    assert.match(conflict.message, /docker \(service app\)/);
+    assert.match(conflict.message, /^Port 443\/tcp is also published by docker service app \(web\/srv\/app\/compose\.yaml:6\)/);
     const related = conflict.relatedInformation ?? [];
     assert.ok(
       related.some((r) => r.location.uri.path.endsWith('web/srv/app/compose.yaml') && r.location.range.start.line === 5),
