@@ -592,7 +592,35 @@ describe('docker-compose', () => {
         shownFindings(e).map((f) => [f.code, f.text]),
         [['ephemeral-port', '50000']],
       );
-      assert.match(shownFindings(e)[0].message, /docker may find it taken/);
+      assert.strictEqual(
+        shownFindings(e)[0].message,
+        'Port 50000/tcp is in the Linux ephemeral range 32768-60999: an outgoing connection may hold it when docker starts',
+      );
+      assert.strictEqual(shownFindings(e)[0].severity, 'warning');
+    });
+
+    it("ephemeral-port on a known product's standard port is information naming it (WireGuard's 51820/udp)", () => {
+      const e = compose(svc('      - "51820:51820/udp"\n      - "51821:51821/udp"\n'));
+      assert.deepStrictEqual(
+        shownFindings(e).map((f) => [f.text, f.severity, f.messageId, f.message]),
+        [
+          [
+            '51820',
+            'information',
+            'known-product',
+            "Port 51820/udp is WireGuard's standard port, in the Linux ephemeral range 32768-60999: an outgoing connection could hold it",
+          ],
+          ['51821', 'warning', 'inside', 'Port 51821/udp is in the Linux ephemeral range 32768-60999: an outgoing connection may hold it when docker starts'],
+        ],
+      );
+      // The product is known per protocol: 51820/tcp is nobody's standard port.
+      assert.deepStrictEqual(
+        shownFindings(compose(svc('      - "51820:51820"\n'))).map((f) => [f.severity, f.messageId]),
+        [['warning', 'inside']],
+      );
+      // Fix all does not move a product's port: its "Use port N" is offered, not preferred.
+      const fixes = [...e.analyze().findingsByFile.values()].flat().find((f) => f.messageId === 'known-product')!.fixes ?? [];
+      assert.ok(fixes.length > 0 && fixes.every((f) => !f.preferred));
     });
 
     it('a published port collides with sshd on the same host', () => {
