@@ -268,7 +268,7 @@ describe('port-conflict: one finding per side (bind groups)', () => {
   it('a port range names the ports that overlap', () => {
     const engine = engineWith({
       'etc/ssh/sshd_config': 'Port 8005\n',
-      'a/compose.yaml': 'services:\n  web:\n    image: x\n    ports: ["8000-8010:8000-8010"]\n',
+      'srv/a/compose.yaml': 'services:\n  web:\n    image: x\n    ports: ["8000-8010:8000-8010"]\n',
     });
     assert.deepStrictEqual(
       shownFindings(engine)
@@ -277,7 +277,7 @@ describe('port-conflict: one finding per side (bind groups)', () => {
         .sort(),
       [
         'Port 8005/tcp (of 8000-8010) is also bound by sshd (etc/ssh/sshd_config:1): address already in use',
-        'Port 8005/tcp is also published by docker service web (a/compose.yaml:4): address already in use',
+        'Port 8005/tcp is also published by docker service web (srv/a/compose.yaml:4): address already in use',
       ],
     );
   });
@@ -323,7 +323,10 @@ describe('port-conflict: a host range published to one container port', () => {
       ['data/app/compose.yml', 10, 'error', false],
     ]);
     const [first] = conflicts(files);
-    assert.strictEqual(first.message, 'Ports 8000-8001/tcp have 2 free ports for 3 containers: this one, docker service s1 (data/app/compose.yml:7) and 1 other');
+    assert.strictEqual(
+      first.message,
+      'Ports 8000-8001/tcp have 2 free ports for 3 containers: this one, docker service s1 (data/app/compose.yml:7) and 1 other',
+    );
     assert.deepStrictEqual(
       engineWith(files)
         .analyze()
@@ -346,7 +349,10 @@ describe('port-conflict: a host range published to one container port', () => {
     ]);
     const [docker, sshd] = conflicts(files);
     assert.strictEqual(docker.message, 'Ports 8000-8001/tcp have no free port for this container: 2 taken by sshd (etc/ssh/sshd_config:1) and 1 other');
-    assert.strictEqual(sshd.message, 'Port 8000/tcp is also wanted by docker service s0 (data/app/compose.yml:4): too few ports, a bind fails in every start order');
+    assert.strictEqual(
+      sshd.message,
+      'Port 8000/tcp is also wanted by docker service s0 (data/app/compose.yml:4): too few ports, a bind fails in every start order',
+    );
     const related = engineWith(files)
       .analyze()
       .findingsByFile.get('/ws/data/app/compose.yml')!
@@ -392,7 +398,7 @@ describe('port-conflict: a host range published to one container port', () => {
     ]);
     const [docker, nginx] = conflicts(files);
     assert.strictEqual(docker.message, 'Ports 8000-8001/tcp: started first, this container may take a port nginx (etc/nginx/nginx.conf:3) needs');
-    assert.strictEqual(nginx.message, 'Port 8000/tcp may be taken by docker service s0 (app/compose.yml:4) if it starts first: address already in use');
+    assert.strictEqual(nginx.message, 'Port 8000/tcp may be taken by docker service s0 (data/app/compose.yml:4) if it starts first: address already in use');
     // Two containers on three ports and a fixed bind on the middle one: the second container may take it.
     const middle = { 'data/app/compose.yml': compose('"8000-8002:80"', '"8000-8002:80"'), 'etc/ssh/sshd_config': 'Port 8001\n' };
     assert.deepStrictEqual(

@@ -84,9 +84,13 @@ describe('quick fixes that repair', () => {
     const root = 'events {}\nhttp {\n  include conf.d/*.conf;\n}\n';
     const files = { [NGINX]: root, 'etc/nginx/nginx-tls.conf': root, 'etc/nginx/conf.d/status.conf': 'server {\n  listen 127.0.0.1:8080;\n}\n' };
     const shared = findings(files).filter((f) => f.code === 'port-conflict' && f.file === '/ws/etc/nginx/conf.d/status.conf');
-    assert.strictEqual(shared.length, 1);
+    // One finding per side, and both sides stand at this line (one per nginx that reads it).
+    assert.strictEqual(shared.length, 2);
     assert.deepStrictEqual(
-      (shared[0].fixes ?? []).map((x) => x.title).filter((t) => t.startsWith('Use port')),
+      shared
+        .flatMap((f) => f.fixes ?? [])
+        .map((x) => x.title)
+        .filter((t) => t.startsWith('Use port')),
       [],
     );
     // Beside a program of its own, the other side still gets its fixes.
