@@ -32,7 +32,24 @@ export interface SshdCase {
   config: string;
   /** Other files: a path relative to the case directory, or an absolute one under /etc/ssh. */
   files?: Record<string, string>;
+  /**
+   * The workspace holds only `files` (drop-ins under sshd_config.d/): sshd runs with `config` as the stock
+   * main file (STOCK_SSHD_CONFIG), which our engine does not see.
+   */
+  stockMain?: boolean;
 }
+
+/** Debian's stock /etc/ssh/sshd_config without its comments; {DIR}/sshd_config.d stands for /etc/ssh/sshd_config.d. */
+export const STOCK_SSHD_CONFIG = [
+  'Include {DIR}/sshd_config.d/*.conf',
+  'KbdInteractiveAuthentication no',
+  'UsePAM yes',
+  'X11Forwarding yes',
+  'PrintMotd no',
+  'AcceptEnv LANG LC_*',
+  'Subsystem sftp /usr/lib/openssh/sftp-server',
+  '',
+].join('\n');
 
 export interface SshdError {
   file?: string;
@@ -53,6 +70,8 @@ export interface SshdVerdict {
 export interface MaterializedCase {
   root: string;
   files: Record<string, string>;
+  /** What our engine reads, when not every file (a stock main file the workspace does not hold). */
+  ourFiles?: Record<string, string>;
 }
 
 export class SshdOracle {
@@ -88,7 +107,9 @@ export class SshdOracle {
       fs.mkdirSync(path.dirname(onDisk), { recursive: true });
       fs.writeFileSync(onDisk, text);
     }
-    return { root, files };
+    if (!c.stockMain) return { root, files };
+    const ourFiles = Object.fromEntries(Object.entries(files).filter(([abs]) => abs !== root));
+    return { root, files, ourFiles };
   }
 
   /** sshd -T on a materialized case. */
@@ -169,7 +190,7 @@ export interface OurVerdict {
 }
 
 export function ourVerdict(m: MaterializedCase): OurVerdict {
-  const engine = engineWith(m.files);
+  const engine = engineWith(m.ourFiles ?? m.files);
   const result = engine.analyze();
   const facts = result.facts.map(({ fact }) => fact).filter((f) => f.role === 'listen' && f.program === 'sshd' && f.instance === m.root);
   const listens: string[] = [];

@@ -13,7 +13,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isRoot, requireProgram } from '../helpers/programs';
-import { ourVerdict, pool, SshdOracle, type MaterializedCase, type OurVerdict, type SshdCase, type SshdVerdict } from '../helpers/sshd';
+import { ourVerdict, pool, SshdOracle, STOCK_SSHD_CONFIG, type MaterializedCase, type OurVerdict, type SshdCase, type SshdVerdict } from '../helpers/sshd';
 
 const corpusDir = path.join(process.env.PORTOLAN_CORPUS ?? path.resolve(__dirname, '../../../shared/corpus'), 'sshd');
 
@@ -322,6 +322,20 @@ function generatedCases(): SshdCase[] {
   add('Include ""\n', undefined, 'Include of an empty path');
   add('Include\n', undefined, 'Include without path');
   add('Include # nothing\n', undefined, 'Include with only a comment');
+  // Drop-ins with no main file in the workspace: sshd runs with the stock main file, whose first line
+  // includes them (issue 9, mechanism 7); our engine sees the drop-ins only.
+  const stock = (name: string, files: Record<string, string>) =>
+    cases.push({ name: `stock sshd_config + ${name}`, config: STOCK_SSHD_CONFIG, files, stockMain: true });
+  stock('a drop-in without Port', { 'sshd_config.d/10-custom.conf': 'PasswordAuthentication no\nPermitRootLogin no\n' });
+  stock('a drop-in with Port 2222', { 'sshd_config.d/10-port.conf': 'Port 2222\n' });
+  stock('two drop-ins with Port', { 'sshd_config.d/10-a.conf': 'Port 2201\n', 'sshd_config.d/20-b.conf': 'Port 2202\n' });
+  stock('ListenAddress without Port', { 'sshd_config.d/10-listen.conf': 'ListenAddress 127.0.0.1\n' });
+  stock('ListenAddress with a port and a Port', {
+    'sshd_config.d/a.conf': 'ListenAddress 127.0.0.1:2200\nListenAddress ::1\n',
+    'sshd_config.d/b.conf': 'Port 2201\n',
+  });
+  stock('AddressFamily inet in the second drop-in', { 'sshd_config.d/a.conf': 'PermitRootLogin no\n', 'sshd_config.d/b.conf': 'AddressFamily inet\n' });
+  stock('a drop-in not named *.conf beside one', { 'sshd_config.d/a.conf': 'Port 2201\n', 'sshd_config.d/readme': 'Port 2202\n' });
   return cases;
 }
 

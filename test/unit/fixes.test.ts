@@ -81,8 +81,9 @@ describe('quick fixes that repair', () => {
   });
 
   it('port-conflict: no "Use port N" on a line two nginx instances read (it collides with itself; rewriting it moves both)', () => {
-    const root = 'events {}\nhttp {\n  include conf.d/*.conf;\n}\n';
-    const files = { [NGINX]: root, 'etc/nginx/nginx-tls.conf': root, 'etc/nginx/conf.d/status.conf': 'server {\n  listen 127.0.0.1:8080;\n}\n' };
+    // Two nginx of one host (two directories under one etc/) that include the same server file.
+    const root = 'events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n}\n';
+    const files = { [NGINX]: root, 'etc/nginx-tls/nginx.conf': root, 'etc/nginx/conf.d/status.conf': 'server {\n  listen 127.0.0.1:8080;\n}\n' };
     const shared = findings(files).filter((f) => f.code === 'port-conflict' && f.file === '/ws/etc/nginx/conf.d/status.conf');
     // One finding per side, and both sides stand at this line (one per nginx that reads it).
     assert.strictEqual(shared.length, 2);

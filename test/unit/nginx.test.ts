@@ -238,8 +238,9 @@ describe('nginx', () => {
     it('a site file read on its own is http context, with its instance the nginx.conf beside', () => {
       const facts = factsOf({ 'etc/nginx/sites-enabled/example': 'server {\n  listen 8080;\n}\n' });
       assert.deepStrictEqual(facts.map(show), ['0.0.0.0:8080/tcp']);
+      // The stock nginx.conf (not in the workspace) loads it: the server block is named with its file.
       assert.strictEqual(facts[0].instance, '/ws/etc/nginx/nginx.conf');
-      assert.strictEqual(facts[0].context, 'server block at line 1');
+      assert.strictEqual(facts[0].context, 'server block at line 1 of example');
     });
 
     it('a snippet read on its own that starts with listen is server context', () => {

@@ -45,8 +45,8 @@ describe('sshd_config', () => {
     assert.deepStrictEqual(binds(files), ['127.0.0.1:2201', '127.0.0.1:2202']);
   });
 
-  it('a stand-alone sshd_config.d fragment assumes no default port', () => {
-    assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config.d/x.conf': 'PasswordAuthentication no\n' }), []);
+  it('a stand-alone sshd_config.d fragment runs under the stock sshd_config: the default port 22', () => {
+    assert.deepStrictEqual(binds({ 'etc/ssh/sshd_config.d/x.conf': 'PasswordAuthentication no\n' }), ['0.0.0.0:22', '[::]:22']);
   });
 
   it('stops include cycles', () => {

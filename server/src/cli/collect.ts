@@ -51,6 +51,11 @@ export interface ReportFile {
   instances: string[];
   /** A symbolic link to this other file of the folder (shown). */
   aliasOf?: string;
+  /**
+   * How its instances run on the host (core/mainConfigs.ts): inactive and why (no nginx.conf loads it, an
+   * alternative main config), or read by a stock main config the workspace does not hold.
+   */
+  notes?: string[];
 }
 export interface Report {
   cwd: string;
@@ -165,6 +170,8 @@ export function collect(paths: string[], cwd: string = process.cwd()): Report {
         instances: [...instances].map(shown).sort(),
       };
       if (aliases.has(file)) entry.aliasOf = shown(aliases.get(file)!);
+      const notes = engine.instanceNotes(file);
+      if (notes.length > 0) entry.notes = notes;
       return entry;
     });
   return {

@@ -38,6 +38,7 @@ export function jsonReport(report: Report, findings: ReportFinding[], tool: { na
       host: f.host,
       instances: f.instances,
       ...(f.aliasOf ? { linkTo: f.aliasOf } : {}),
+      ...(f.notes ? { notes: f.notes } : {}),
     })),
     skipped: report.skipped.map((s) => ({ file: s.shown, path: s.absolute, reason: s.reason })),
   };

@@ -17,7 +17,8 @@ export function textFindings(findings: ReportFinding[], files: number, quiet: bo
 export function textFileList(report: Report): string {
   const lines = report.files.map((f) => {
     const alias = f.aliasOf ? ` link-to=${f.aliasOf}` : '';
-    return `read ${f.shown} format=${f.format ?? '-'} host=${f.host} instance=${f.instances.join(',') || '-'}${alias}`;
+    const notes = f.notes ? ` (${f.notes.join('; ')})` : '';
+    return `read ${f.shown} format=${f.format ?? '-'} host=${f.host} instance=${f.instances.join(',') || '-'}${alias}${notes}`;
   });
   for (const s of report.skipped) lines.push(`skipped ${s.shown} (${s.reason})`);
   lines.push(`${report.files.length} files read, ${report.skipped.length} skipped`);

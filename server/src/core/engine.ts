@@ -8,14 +8,14 @@ import { FindingCollector } from './findings';
 import { HostAnalysis, type HostRun } from './hostAnalysis';
 import type { HostInstance, HostModel, HostRule, RuleContext } from './hostModel';
 import { HostMap, type ContainerMount } from './hosts';
-import { updateGraph, type GraphSource, type IncludeGraph } from './includeGraph';
+import { sameIncludes, updateGraph, type GraphSource, type IncludeGraph } from './includeGraph';
 import { FileIndex, resolveInclude } from './includes';
-import { InstanceLinker } from './instances';
+import { assemble, InstanceLinker } from './instances';
+import { placeInstances, type MainsSource } from './mainConfigs';
 import { LineIndex } from './lineIndex';
 import { templateMarkup, templateParse } from './templates';
 import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
 import { noteParse, tooLarge, unreadParse, type UnreadReason } from './unread';
-import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
@@ -91,6 +91,10 @@ export class Engine {
   private lastHostsVersion = -1;
   /** What the include graph reads: this engine's files, parses and links. */
   private readonly graphSource: GraphSource;
+  /** Root of a fragment instance -> the stock main config that loads it (core/mainConfigs.ts), after the last analysis. */
+  private implicitOf = new Map<string, string>();
+  /** The stock main configs' root parses, kept while they include the same files. */
+  private readonly stockRoots = new Map<string, FileParse>();
 
   constructor(
     readonly modules: FormatModule[],
@@ -246,8 +250,13 @@ export class Engine {
     const dirty = [...this.dirty];
     this.dirty.clear();
     const graph = (this.graph = updateGraph(this.graphSource, this.graph, dirty));
-    const { instances, firewalls } = this.linkRoots(graph);
-    if (this.hosts.setContainers(this.containerMounts(instances))) this.hostAnalysis.clear();
+    const linked = this.linkRoots(graph);
+    const firewalls = linked.firewalls;
+    if (this.hosts.setContainers(this.containerMounts(linked.instances))) this.hostAnalysis.clear();
+    // Which program runs on each host: fragments under a stock main config, files no main config loads inactive.
+    const placed = placeInstances(linked.instances, this.mainsSource(graph));
+    const instances = placed.instances;
+    this.implicitOf = placed.implicitOf;
     for (const fw of firewalls) fw.host = this.hosts.hostOf(fw.root);
     const findings: Finding[] = [];
     for (const { output } of instances) for (const f of output.findings) findings.push(f);
@@ -342,6 +351,26 @@ export class Engine {
     return mounts;
   }
 
+  /** What core/mainConfigs.ts reads: the graph's root parses, hosts, and how a stock main config's instance is assembled and linked. */
+  private mainsSource(graph: IncludeGraph): MainsSource {
+    return {
+      moduleOf: (format) => this.modules.find((m) => m.id === format),
+      rootParse: (instance) => graph.standalone.get(instance.root)?.parse,
+      hostOf: (file) => this.hosts.hostOf(file),
+      hasFile: (file) => this.files.has(file),
+      implicitInstance: (module, root) => {
+        // The same fragments give the same stock root object, so the linker's cache holds across analyses.
+        const key = `${module.id}\u0000${root.file}`;
+        const cached = this.stockRoots.get(key);
+        const stable = cached && sameIncludes(cached.includes, root.includes) ? cached : root;
+        this.stockRoots.set(key, stable);
+        const input = assemble(this.graphSource, module, stable);
+        const output = this.linker.link(module, input);
+        return { format: module.id, root: stable.file, files: input.files.map((f) => f.file), output };
+      },
+    };
+  }
+
   private ruleContext(): RuleContext {
     return {
       settings: this.settings,
@@ -400,7 +429,34 @@ export class Engine {
     const graph = this.graph;
     if (!graph) return [];
     const keys = (graph.rootsOf.get(file) ?? []).filter((key) => graph.roots.has(key));
-    return [...new Set(keys.map((key) => key.slice(key.indexOf('\u0000') + 1)))].sort();
+    const roots = keys.map((key) => key.slice(key.indexOf('\u0000') + 1));
+    // A fragment a stock main config loads (no nginx.conf / sshd_config on its host) is read by that one program.
+    return [...new Set(roots.map((root) => this.implicitOf.get(root) ?? root))].sort();
+  }
+
+  /**
+   * How the program instances holding `file` run on its host (core/mainConfigs.ts): why one binds nothing
+   * (a file no main config loads, an alternative main config), or that its root is the package's stock
+   * main config, which the workspace does not hold. Read-only.
+   */
+  instanceNotes(file: string): string[] {
+    const roots = new Set(this.instancesOf(file));
+    const notes: string[] = [];
+    for (const model of this.hostAnalysis.models().values()) {
+      for (const i of model.instances) {
+        if (!roots.has(i.root)) continue;
+        const stock = (root: string) => `${this.hosts.shownPath(root)}: the stock ${i.format} main config, not in the workspace`;
+        const note = i.inactive
+          ? `inactive: ${i.inactive}`
+          : i.implicit
+            ? stock(i.root)
+            : i.runsAs
+              ? `runs in the same ${i.format} as ${stock(i.runsAs)}`
+              : undefined;
+        if (note && !notes.includes(note)) notes.push(note);
+      }
+    }
+    return notes;
   }
 
   /**

@@ -136,5 +136,5 @@ function guardedEntry(
 }
 
 function sameOutputs(a: readonly HostInstance[], b: readonly HostInstance[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.output === b[i].output);
+  return a.length === b.length && a.every((x, i) => x.output === b[i].output && x.inactive === b[i].inactive && x.runsAs === b[i].runsAs);
 }

@@ -20,6 +20,18 @@ export interface HostInstance {
   output: InstanceOutput;
   /** The instance's firewall (the linked one, else the root file's own), for firewall formats. */
   firewall?: FirewallFacts;
+  /**
+   * Why this instance binds nothing on its host (core/mainConfigs.ts: a site file no nginx.conf of the host
+   * loads, an alternative main config beside nginx.conf): its listens are kept, marked `inactive`.
+   */
+  inactive?: string;
+  /** The root is the package's stock main configuration, which the workspace does not hold (it loads the host's fragments). */
+  implicit?: boolean;
+  /**
+   * The running program this instance's binds belong to on its host (core/mainConfigs.ts: a server file read
+   * by the host's stock nginx from a place the workspace does not show): they share ports as its binds do.
+   */
+  runsAs?: string;
 }
 
 /** A firewall instance of the host, with or without port facts (a DROP policy and no rules is a firewall too). */
@@ -100,6 +112,19 @@ function applySocketActivation(facts: PortFact[]): PortFact[] {
 }
 
 /**
+ * A fact as its instance runs on the host: a listen of an instance that does not run (`inactive`) is kept,
+ * binding nothing; the binds of an instance that runs as part of another program (`runsAs`) are that program's.
+ */
+function asRunning(instance: HostInstance, fact: PortFact): PortFact {
+  const why = instance.inactive;
+  if (why && fact.role === 'listen' && !fact.inactive)
+    return { ...fact, inactive: why, detail: `${fact.detail ?? `${fact.program} listens on port ${fact.port}`}: but ${why}` };
+  const own = instance.output.program;
+  if (instance.runsAs && own && fact.instance?.startsWith(own)) return { ...fact, instance: instance.runsAs + fact.instance.slice(own.length) };
+  return fact;
+}
+
+/**
  * The model of `host` from the instances that have a file on it, in the engine's instance order.
  * `hostOf` names the host of a file.
  */
@@ -108,7 +133,7 @@ export function buildHostModel(host: string, instances: readonly HostInstance[],
   const firewalls: HostFirewall[] = [];
   const composeProjects: ComposeProjectInfo[] = [];
   for (const instance of instances) {
-    for (const fact of instance.output.facts) if (hostOf(fact.file) === host) facts.push(fact);
+    for (const fact of instance.output.facts) if (hostOf(fact.file) === host) facts.push(asRunning(instance, fact));
     if (hostOf(instance.root) !== host) continue;
     if (instance.firewall) firewalls.push({ root: instance.root, format: instance.format, firewall: instance.firewall });
     if (instance.format === 'compose') composeProjects.push({ root: instance.root, services: instance.output.services ?? [] });

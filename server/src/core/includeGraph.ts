@@ -199,6 +199,6 @@ function chooseRoots(
   return roots;
 }
 
-function sameIncludes(a: IncludeRef[], b: IncludeRef[]): boolean {
+export function sameIncludes(a: readonly IncludeRef[], b: readonly IncludeRef[]): boolean {
   return a.length === b.length && a.every((r, i) => r.pattern === b[i].pattern && r.relativeTo === b[i].relativeTo && r.context === b[i].context);
 }

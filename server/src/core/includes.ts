@@ -106,6 +106,11 @@ function globMatches(index: FileIndex, absPattern: string): string[] {
   return [...index.under(base)].filter((f) => isMatch(f)).sort();
 }
 
+/** An include pattern that reaches exactly `file` (its glob characters quoted), for includes the engine writes itself. */
+export function literalPattern(file: string): string {
+  return file.replace(/[\\*?[]/g, (c) => `\\${c}`);
+}
+
 export interface IncludeContext {
   includingFile: string;
   rootFile: string;

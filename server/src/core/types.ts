@@ -298,6 +298,8 @@ export interface InstanceOutput {
   findings: Finding[];
   /** The instance's firewall with everything its files say applied (ufw: policy from /etc/default/ufw). */
   firewall?: FirewallFacts;
+  /** What every bind's `instance` starts with (nginx: its main config; `instance` adds the module for stream and mail). */
+  program?: string;
   /** The services of a compose project, merged across its files (compose's linker fills it). */
   services?: ServiceInfo[];
 }
@@ -328,8 +330,35 @@ export interface FormatModule {
   link?(instance: InstanceInput): InstanceOutput;
   /** A file that only makes sense as part of a root (an sshd_config.d fragment) is not a root on its own. */
   isFragment?(path: string): boolean;
+  /** Which roots are the configuration the program starts with, and what runs when a host holds none (core/mainConfigs.ts). */
+  mains?: MainConfigs;
   /** The edits the rules' quick fixes ask of this format, written in its own syntax (core/fixes.ts). */
   writer?: FormatWriter;
+}
+
+/**
+ * Main configurations (issue 9, mechanisms 5 and 7). A root the program starts with (nginx.conf, sshd_config)
+ * loads what it includes; another root of the format on the same host (a site file, a drop-in) is loaded
+ * by no one when the host holds a main configuration, and by the package's stock main configuration when
+ * it holds none.
+ */
+export interface MainConfigs {
+  /** The name the program starts with (`nginx.conf`): another main configuration beside it is an alternative (`nginx -c`), not loaded with it. */
+  mainName: string;
+  /** Whether a root file (parsed on its own) is a main configuration rather than a file a main configuration loads. */
+  isMain(root: FileParse): boolean;
+  /**
+   * The stock main configuration the package installs, when a host holds none: `root` includes those of
+   * `fragments` (the host's roots that are not main configurations) it loads (nginx: conf.d/*.conf,
+   * sites-enabled/*); `alongside` are other fragments the same program reads from places the workspace does
+   * not show (a Dockerfile COPY): their binds share its ports, but nothing says they are loaded together;
+   * `unloaded` are fragments it never reads (sshd_config.d/readme: the stock Include reads *.conf), with why.
+   * Undefined when it concerns none. `taken(file)`: a path the workspace holds, which the stock root must not take.
+   */
+  implicitMain(
+    fragments: readonly FileParse[],
+    taken: (file: string) => boolean,
+  ): { root: FileParse; alongside: string[]; unloaded?: { files: string[]; why: string } } | undefined;
 }
 
 /**

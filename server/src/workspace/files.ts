@@ -9,8 +9,6 @@ import type { FolderHosts } from '../core/hosts';
 import { LineIndex } from '../core/lineIndex';
 import { PORTOLAN_JSON, readPortolanJson } from '../core/portolanJson';
 import { MAX_ANALYSED_CHARS, type UnreadReason } from '../core/unread';
-import { LineIndex } from '../core/lineIndex';
-import { PORTOLAN_JSON, readPortolanJson } from '../core/portolanJson';
 
 /** Folders that never hold a host's configuration, and can be huge. */
 const SKIPPED_DIRS = new Set([

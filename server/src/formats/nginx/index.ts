@@ -33,6 +33,7 @@ import type {
   RelatedLocation,
   Span,
 } from '../../core/types';
+import { confDirOf, nginxMains } from './mains';
 import { nginxWriter, removeListenParameter } from './writer';
 import { parseNginxTree, type NginxDirective, type NginxWord } from './lexer';
 
@@ -169,6 +170,8 @@ export interface NginxExtra {
   events: NginxEvent[];
   /** Identifies the text, to count a site file once when sites-enabled/X links to sites-available/X. */
   contentHash: string;
+  /** The stock nginx.conf (mains.ts), which the workspace does not hold: what else it includes is unknown. */
+  implicit?: boolean;
 }
 
 function finding(
@@ -432,6 +435,7 @@ export function createNginxModule(): FormatModule {
     id: 'nginx',
     writer: nginxWriter,
     matchesPath: isNginxPath,
+    mains: nginxMains,
     matchesContent: (text) =>
       looksLikeNginx(text) && (/^[^\S\n]*(http|server|upstream|stream|events)\s*\{/m.test(text) || /^[^\S\n]*listen\s+[^;\n]+;/m.test(text)),
     parse,
@@ -470,13 +474,6 @@ function standaloneContext(directives: NginxDirective[], file: string): NginxCon
   if (/(^|\/)(sites-(available|enabled)|conf\.d)\/[^/]+$/.test(file)) return 'http';
   if (!names.includes('server') && !names.includes('upstream') && names.some((n) => SERVER_LEVEL.has(n))) return 'server';
   return 'http';
-}
-
-/** nginx's conf directory as seen from a file read on its own. */
-function confDirOf(file: string): string {
-  const dir = path.posix.dirname(file);
-  if (/^(sites|streams?)-(available|enabled)$|^(conf|stream|http)\.d$|^snippets$/.test(path.posix.basename(dir))) return path.posix.dirname(dir);
-  return dir;
 }
 
 /** Reads the directive tree of one file into events, findings and include references. */
@@ -968,8 +965,8 @@ class Linker {
     this.visit(root, rootServer, new Set([root]));
     this.finishListens();
     this.implicitListens();
-    this.upstreamFacts(rootExtra.context === 'main');
-    return { facts: this.facts, findings: this.findings };
+    this.upstreamFacts(rootExtra.context === 'main' && !rootExtra.implicit);
+    return { facts: this.facts, findings: this.findings, program: this.instanceId };
   }
 
   /**

@@ -63,11 +63,13 @@ export function linkSshd(instance: InstanceInput, fragmentOnly: boolean): Instan
     );
   }
   const implicitPort = ports.length === 0;
+  // The stock sshd_config is not in the workspace: its default port is shown at the top of the first drop-in.
+  const defaultFile = (instance.root.extra as SshdExtra | undefined)?.implicit ? (instance.files[1]?.file ?? instance.root.file) : instance.root.file;
   // A stand-alone sshd_config.d fragment assumes no default port: the main config may set one.
   const effectivePorts: SshdPort[] = implicitPort
     ? fragmentOnly
       ? []
-      : [{ port: 22, span: listens[0]?.hostSpan ?? { start: 0, end: 0 }, file: listens[0]?.file ?? instance.root.file }]
+      : [{ port: 22, span: listens[0]?.hostSpan ?? { start: 0, end: 0 }, file: listens[0]?.file ?? defaultFile }]
     : ports;
   const allowed = (fam: IpFamily) => !addressFamily || addressFamily === 'any' || (addressFamily === 'inet') === (fam === 'ipv4');
   const make = (

@@ -49,6 +49,8 @@ export interface SshdExtra {
   /** The first AddressFamily sshd applies from this file, and where (the first one read wins). */
   addressFamily?: 'any' | 'inet' | 'inet6';
   addressFamilyAt?: number;
+  /** The stock sshd_config (index.ts), which the workspace does not hold: it only includes the drop-ins. */
+  implicit?: boolean;
 }
 
 /** IncludeRef context for an Include inside a Match block: sshd reads that file as part of the block. */
