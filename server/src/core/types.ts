@@ -372,4 +372,17 @@ export interface FormatWriter {
   setPort?(text: string, fact: PortFact, port: number, portEnd: number): TextEdit[] | undefined;
   /** A published port bound on 127.0.0.1 only (compose `127.0.0.1:8080:80`). */
   publishOnLoopback?(text: string, fact: PortFact): TextEdit[] | undefined;
+  /** A firewall rule that lets new connections to one port in, written in `file` where it takes effect. */
+  allowPort?(text: string, file: string, request: AllowRequest): TextEdit[] | undefined;
+}
+
+/** What an allow rule must open and where the firewall decides today. */
+export interface AllowRequest {
+  protocol: 'tcp' | 'udp';
+  port: number;
+  family: IpFamily;
+  /** The rule of this file that decides today: the new rule goes right before it, in its chain. */
+  rule?: Span;
+  /** The policy of this file that decides (no rule matched): the new rule goes at the end of its chain. */
+  policy?: Span;
 }

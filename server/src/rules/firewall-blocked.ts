@@ -1,4 +1,5 @@
 /** firewall-blocked: a listener off loopback whose port the host's firewall drops or rejects for new connections. */
+import { allowFix } from '../core/firewall/allow';
 import { judgeBinds, sshLockout } from '../core/firewall/findings';
 import { deciderText, FAMILY_LABEL } from '../core/firewall/verdict';
 import type { Finding } from '../core/types';
@@ -10,7 +11,13 @@ export const firewallBlocked = createRule({
     code: 'firewall-blocked',
     severity: 'warning',
     description: 'A program listens on a network address, but the host firewall drops or rejects new connections to its port.',
-    fixable: false,
+    fixable: true,
+    fixes: [
+      {
+        title: 'Allow TCP P in <file>',
+        when: 'For every firewall that blocks the port, an accept rule in its own syntax, where the deciding rule or policy sits: iptables `-A CHAIN -p tcp --dport P -j ACCEPT` right before the deciding `-A` rule of that chain, or before the table\'s COMMIT when the chain\'s policy decides; ufw\'s `### tuple ### allow tcp P ...` comment and `-A ufw-user-input` (`ufw6-user-input`) line in user.rules (user6.rules) as `ufw allow P/tcp` writes them, before the deciding user rule or at the end of the user rules; nftables `tcp dport P accept` before the deciding rule, or at the end of the input base chain whose policy decides; firewalld `<port protocol="tcp" port="P"/>` in the deciding zone when its target decides. Nothing when one blocking firewall cannot be written that way (a rule in ufw\'s before.rules, a firewalld rich rule, an iptables `-I` line).',
+      },
+    ],
     reportedBy: 'host',
     messages: { blocked: 'The firewall of the host drops or rejects new connections to this listener (per address family).' },
     docs: {
@@ -46,7 +53,9 @@ export const firewallBlocked = createRule({
         const families = [...new Set(blocked.map((v) => FAMILY_LABEL[v.family]))].join(' and ');
         const first = blocked[0];
         const where = `${ctx.shownPath(first.by.file)}:${ctx.lineOf(first.by.file, first.by.span.start)}`;
+        const fix = allowFix(ctx, blocked, f.protocol, f.port);
         out.push({
+          ...(fix ? { fixes: [fix] } : {}),
           file: f.file,
           span: f.span,
           severity: 'warning',

@@ -1,7 +1,9 @@
 /** ssh-lockout: the firewall is active and none of sshd's ports is reachable from the network. */
-import { sshLockout } from '../core/firewall/findings';
-import { deciderText, FAMILY_LABEL } from '../core/firewall/verdict';
-import type { Finding, RelatedLocation } from '../core/types';
+import { allowFix } from '../core/firewall/allow';
+import { sshLockout, type JudgedMention } from '../core/firewall/findings';
+import { deciderText, FAMILY_LABEL, factVerdicts } from '../core/firewall/verdict';
+import type { HostModel, RuleContext } from '../core/hostModel';
+import type { Finding, Fix, PortFact, RelatedLocation } from '../core/types';
 import { createRule } from './rule';
 
 export const sshLockoutRule = createRule({
@@ -10,7 +12,17 @@ export const sshLockoutRule = createRule({
     code: 'ssh-lockout',
     severity: 'error',
     description: 'The host firewall blocks every port sshd listens on: once these rules load, nobody can log in over the network.',
-    fixable: false,
+    fixable: true,
+    fixes: [
+      {
+        title: 'Allow TCP P in <file>',
+        when: "The accept rule for sshd's port in every firewall that blocks it, written and placed as for `firewall-blocked`.",
+      },
+      {
+        title: 'Keep SSH on port N, which the firewall allows',
+        when: "When sshd has one port line (written, not the default) and the firewalls let new connections in on another TCP port: 22, or a port a single-port accept rule opens that nothing else on the host binds. sshd's `Port` (or the `ListenAddress` port) is set back to it; only the digits change.",
+      },
+    ],
     reportedBy: 'host',
     messages: { lockout: "None of sshd's ports is reachable from the network through the host's firewall." },
     docs: {
@@ -36,6 +48,7 @@ export const sshLockoutRule = createRule({
     return (host) => {
       const ssh = sshLockout(host);
       if (!ssh) return [];
+      const keep = ssh.length === 1 ? keepPortFix(ctx, host, ssh[0]) : undefined;
       const out: Finding[] = [];
       for (const m of ssh) {
         const f = m.facts[0];
@@ -49,7 +62,9 @@ export const sshLockoutRule = createRule({
         for (const v of blocked)
           if (v.by.kind === 'policy' && v.root !== v.by.file)
             related.push({ file: v.root, span: { start: 0, end: 0 }, message: `the ${v.tool} rules here allow no new connection to TCP ${f.port}` });
+        const fixes = [allowFix(ctx, blocked, 'tcp', f.port), keep].filter((x): x is Fix => x !== undefined);
         out.push({
+          ...(fixes.length > 0 ? { fixes } : {}),
           file: f.file,
           span: f.span,
           severity: 'error',
@@ -70,3 +85,36 @@ export const sshLockoutRule = createRule({
     };
   },
 });
+
+/** TCP ports a single-port accept rule of the host's firewalls opens without conditions. */
+function openedPorts(host: HostModel): number[] {
+  const out: number[] = [];
+  for (const { firewall } of host.firewalls)
+    for (const r of firewall.inputRules)
+      if (r.action === 'accept' && (r.protocol === 'tcp' || r.protocol === 'any') && r.ports?.length === 1 && r.ports[0].from === r.ports[0].to)
+        if (!r.source && !r.iface && !r.destination && !r.sourcePorts && !r.unmodelled?.length && r.matchesNew !== false && !r.loopbackOnly)
+          out.push(r.ports[0].from);
+  return out;
+}
+
+/**
+ * "Keep SSH on port N, which the firewall allows": sshd's one written port set back to 22 or to a port
+ * an accept rule opens, when every firewall lets new connections in there and nothing else binds it.
+ */
+function keepPortFix(ctx: RuleContext, host: HostModel, mention: JudgedMention): Fix | undefined {
+  const fact: PortFact = mention.facts[0];
+  if (fact.implicit) return undefined;
+  const writer = ctx.writerOf?.(fact.file);
+  const text = ctx.textOf?.(fact.file);
+  if (!writer?.setPort || text === undefined) return undefined;
+  for (const port of [...new Set([22, ...openedPorts(host)])]) {
+    if (port === fact.port) continue;
+    if (host.binds.some((b) => b.protocol === 'tcp' && b.program !== 'sshd' && !b.inactive && b.port <= port && port <= b.portEnd)) continue;
+    const verdicts = mention.facts.flatMap((f) => factVerdicts({ ...f, port }, host.firewalls));
+    if (verdicts.length === 0 || verdicts.some((v) => v.state === 'blocked' || v.state === 'uncertain')) continue;
+    const edits = writer.setPort(text, fact, port, port);
+    if (!edits) return undefined;
+    return { title: `Keep SSH on port ${port}, which the firewall allows`, edits, takes: [{ protocol: 'tcp', port, portEnd: port }] };
+  }
+  return undefined;
+}

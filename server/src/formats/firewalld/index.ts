@@ -26,6 +26,7 @@ import type {
   Span,
 } from '../../core/types';
 import type { FirewalldServiceData, FirewalldServiceDef } from './services';
+import { firewalldWriter } from './writer';
 
 // ---------------------------------------------------------------------------------------------
 // XML with positions
@@ -937,6 +938,7 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
   return [
     {
       id: 'firewalld-zone',
+      writer: firewalldWriter,
       matchesPath: (p) => ZONE_PATH.test(p),
       matchesContent: (t) => /^\s*(<\?xml[^>]*>\s*)?<zone[\s>]/.test(t),
       parse: parseZone,

@@ -6,6 +6,7 @@
  */
 import type { FileParse, FirewallFacts, FormatModule } from '../../core/types';
 import { familyOf, flattenChain, forwardsOf, factsOfDoc, parseRestore, type RestoreDoc, type ServiceResolver } from '../netfilter/restore';
+import { iptablesWriter } from './writer';
 
 export interface IptablesExtra {
   doc: RestoreDoc;
@@ -31,6 +32,7 @@ export function createIptablesModule(resolveService: ServiceResolver): FormatMod
 
   return {
     id: 'iptables',
+    writer: iptablesWriter,
     matchesPath: (path) => {
       const base = path.slice(path.lastIndexOf('/') + 1);
       return (

@@ -25,6 +25,7 @@ import type {
   Protocol,
   Span,
 } from '../../core/types';
+import { nftablesWriter } from './writer';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
@@ -2409,6 +2410,7 @@ export function createNftablesModule(serviceToPort: (name: string) => number | u
 
   return {
     id: 'nftables',
+    writer: nftablesWriter,
     matchesPath: (path) => /(^|\/)nftables\.conf$/.test(path) || /\.nft$/.test(path) || /(^|\/)nftables\.d\/[^/]+\.conf$/.test(path),
     matchesContent: (text) => /^#!.*\bnft\b.*-f/.test(text) || /^[^\S\n]*table\s+(inet|ip6?|arp|bridge|netdev)\s+[\w.-]+\s*\{/m.test(text),
     parse,

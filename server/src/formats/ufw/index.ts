@@ -39,6 +39,7 @@ import {
   type RestoreDoc,
   type ServiceResolver,
 } from '../netfilter/restore';
+import { ufwWriter } from './writer';
 
 function finding(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error'): Finding {
   return { file, span, severity, code, message };
@@ -880,6 +881,7 @@ export function createUfwModules(resolve: ServiceResolver): FormatModule[] {
 
   const rules: FormatModule = {
     id: 'ufw',
+    writer: ufwWriter,
     matchesPath: (path) => USER_RULES.test(path) || BEFORE_AFTER.test(path),
     parse: parseAny,
     link,
