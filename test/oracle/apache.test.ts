@@ -190,7 +190,10 @@ describe('Apache oracle: apache2 -t', function () {
   });
 
   it("Debian's stock /etc/apache2 tree: apache2 -t accepts it and we read Listen 80 and no error", function () {
-    if (!fs.existsSync('/etc/apache2/apache2.conf')) this.skip();
+    if (!fs.existsSync('/etc/apache2/apache2.conf')) {
+      console.log('      skipped: no /etc/apache2/apache2.conf (install apache2: scripts/install-test-deps.sh)');
+      this.skip();
+    }
     const root = path.join(tmp, 'stock');
     fs.cpSync('/etc/apache2', root, { recursive: true, dereference: true });
     const runDir = path.join(tmp, 'stock-run');

@@ -573,7 +573,10 @@ describe('docker-compose config oracle', function () {
     const cases = generatedCases();
     let results: Map<string, Result>;
     before(async function () {
-      if (!dc) this.skip();
+      if (!dc) {
+        console.log('      skipped: docker-compose not found (scripts/install-test-deps.sh installs it)');
+        this.skip();
+      }
       const jobs: Job[] = cases.map((c) => {
         const dir = fs.mkdtempSync(path.join(tmp, 'gen-'));
         for (const [name, text] of Object.entries(c.files)) fs.writeFileSync(path.join(dir, name), text);
