@@ -52,3 +52,30 @@ describe('scanFolder and symbolic links', () => {
     );
   });
 });
+
+describe('scanFolder and systemd enablement links', () => {
+  const modules = createFormatModules(loadRegistry(), { firewalldServices: loadFirewalldServices() });
+  let base: string;
+  beforeEach(() => {
+    base = toPosix(fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-links-'))));
+  });
+  afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('a dangling sockets.target.wants link is passed on empty (its presence says the unit is enabled); another dangling link is skipped', () => {
+    const ws = `${base}/ws`;
+    fs.mkdirSync(`${ws}/etc/systemd/system/sockets.target.wants`, { recursive: true });
+    fs.mkdirSync(`${ws}/etc/ssh`, { recursive: true });
+    fs.symlinkSync(`${base}/missing/lib/systemd/system/ssh.socket`, `${ws}/etc/systemd/system/sockets.target.wants/ssh.socket`);
+    fs.symlinkSync(`${base}/missing/sshd_config`, `${ws}/etc/ssh/sshd_config`);
+    const skipped: SkippedFile[] = [];
+    const found = scanFolder(ws, modules, undefined, (s) => skipped.push(s));
+    assert.deepStrictEqual(
+      found.map((f) => [f.path, f.text]),
+      [[`${ws}/etc/systemd/system/sockets.target.wants/ssh.socket`, '']],
+    );
+    assert.deepStrictEqual(
+      skipped.map((s) => s.path),
+      [`${ws}/etc/ssh/sshd_config`],
+    );
+  });
+});

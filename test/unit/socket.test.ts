@@ -132,9 +132,12 @@ describe('systemd .socket units', () => {
 describe('ssh.socket: socket-activated sshd (Debian, Ubuntu)', () => {
   const SSHD = 'etc/ssh/sshd_config';
   const SOCKET = 'usr/lib/systemd/system/ssh.socket';
+  // systemctl enable's link (a dangling link to /lib/... in a copied /etc: the workspace passes it as an empty file).
+  const WANTS = 'etc/systemd/system/sockets.target.wants/ssh.socket';
+  const ENABLED = { [WANTS]: '' };
 
-  it("with ssh.socket on the host, its ListenStream binds for sshd and sshd_config's Port binds nothing", () => {
-    const files = { [SSHD]: 'Port 2222\n', [SOCKET]: '[Socket]\nListenStream=22\nAccept=no\n' };
+  it("with ssh.socket enabled on the host, its ListenStream binds for sshd and sshd_config's Port binds nothing", () => {
+    const files = { [SSHD]: 'Port 2222\n', [SOCKET]: '[Socket]\nListenStream=22\nAccept=no\n', ...ENABLED };
     assert.deepStrictEqual(binds(files), ['[::]:22/tcp dual sshd']);
     // Without ssh.socket, sshd_config's Port is what binds.
     assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n' }), ['0.0.0.0:2222/tcp sshd', '[::]:2222/tcp sshd']);
@@ -142,14 +145,14 @@ describe('ssh.socket: socket-activated sshd (Debian, Ubuntu)', () => {
 
   it("the hover of sshd_config's Port says it does not bind, and why", () => {
     const text = 'Port 2222\n';
-    const e = engineWith({ [SSHD]: text, [SOCKET]: '[Socket]\nListenStream=22\n' });
+    const e = engineWith({ [SSHD]: text, [SOCKET]: '[Socket]\nListenStream=22\n', ...ENABLED });
     const h = hoverAt(e, `/ws/${SSHD}`, offsetOf(text, '2222'), parseEphemeralRanges(undefined))!;
     assert.match(h.markdown, /ssh\.socket is on this host: systemd binds its Listen sockets for sshd \(socket activation\), not this setting/);
   });
 
   it('ssh-lockout judges the socket: fires when the firewall opens only the Port of sshd_config, silent when it opens the socket port', () => {
     const fw = (port: number) => ({ 'etc/iptables/rules.v4': `*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport ${port} -j ACCEPT\nCOMMIT\n` });
-    const files = { [SSHD]: 'Port 2222\n', [SOCKET]: '[Socket]\nListenStream=0.0.0.0:22\n' };
+    const files = { [SSHD]: 'Port 2222\n', [SOCKET]: '[Socket]\nListenStream=0.0.0.0:22\n', ...ENABLED };
     const fired = shownFindings(engineWith({ ...files, ...fw(2222) })).filter((f) => f.code === 'ssh-lockout');
     assert.deepStrictEqual(
       fired.map((f) => [f.file, f.line, f.text]),
@@ -168,15 +171,65 @@ describe('ssh.socket: socket-activated sshd (Debian, Ubuntu)', () => {
   });
 
   it('sshd.socket (Fedora, Arch) and Service=ssh.service bind for sshd too; another socket leaves sshd_config alone', () => {
-    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/sshd.socket': '[Socket]\nListenStream=22\nAccept=yes\n' }), [
-      '[::]:22/tcp dual sshd',
-    ]);
-    assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/admin.socket': '[Socket]\nListenStream=2022\nService=ssh.service\n' }), [
-      '[::]:2022/tcp dual sshd',
-    ]);
+    const wants = (unit: string) => ({ [`etc/systemd/system/sockets.target.wants/${unit}`]: '' });
+    assert.deepStrictEqual(
+      binds({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/sshd.socket': '[Socket]\nListenStream=22\nAccept=yes\n', ...wants('sshd.socket') }),
+      ['[::]:22/tcp dual sshd'],
+    );
+    assert.deepStrictEqual(
+      binds({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/admin.socket': '[Socket]\nListenStream=2022\nService=ssh.service\n', ...wants('admin.socket') }),
+      ['[::]:2022/tcp dual sshd'],
+    );
     assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\nAddressFamily inet\n', [UNIT]: '[Socket]\nListenStream=8080\n' }), [
       '0.0.0.0:2222/tcp sshd',
       '[::]:8080/tcp dual systemd',
     ]);
+  });
+
+  describe('enabled only with evidence (Debian 12 ships ssh.socket disabled)', () => {
+    const unit = '[Socket]\nListenStream=22\n';
+    const sshdBinds = ['0.0.0.0:2222/tcp sshd', '[::]:2222/tcp sshd'];
+
+    it('a unit file alone binds nothing: sshd_config binds, and one Information on the socket says so', () => {
+      const files = { [SSHD]: 'Port 2222\n', [SOCKET]: unit };
+      assert.deepStrictEqual(binds(files), sshdBinds);
+      const got = shownFindings(engineWith(files)).map((f) => [f.file.replace('/ws/', ''), f.line, f.severity, f.messageId, f.text]);
+      assert.deepStrictEqual(got, [[SOCKET, 2, 'information', 'socket-not-enabled', '22']]);
+      const h = hoverAt(engineWith(files), `/ws/${SOCKET}`, offsetOf(unit, '22'), parseEphemeralRanges(undefined))!;
+      assert.match(h.markdown, /ssh\.socket is not known to be enabled/);
+    });
+
+    it('the same for sshd.socket and a drop-in outside /etc; a drop-in of /etc/systemd/system/ssh.socket.d/ is evidence', () => {
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', 'usr/lib/systemd/system/sshd.socket': unit }), sshdBinds);
+      assert.deepStrictEqual(
+        binds({ [SSHD]: 'Port 2222\n', [SOCKET]: unit, 'usr/lib/systemd/system/ssh.socket.d/x.conf': '[Socket]\nBacklog=5\n' }),
+        sshdBinds,
+      );
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [SOCKET]: unit, 'etc/systemd/system/ssh.socket.d/x.conf': '[Socket]\nBacklog=5\n' }), [
+        '[::]:22/tcp dual sshd',
+      ]);
+    });
+
+    it('an enablement link of another unit is no evidence; a wants entry alone is the stock ssh.socket, enabled', () => {
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [SOCKET]: unit, 'etc/systemd/system/sockets.target.wants/web.socket': '' }), [...sshdBinds]);
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [WANTS]: '' }), ['[::]:22/tcp dual sshd']);
+      // ...with the /etc drop-ins it reads.
+      assert.deepStrictEqual(binds({ [WANTS]: '', 'etc/systemd/system/ssh.socket.d/port.conf': '[Socket]\nListenStream=\nListenStream=2200\n' }), [
+        '[::]:2200/tcp dual sshd',
+      ]);
+    });
+
+    it('a wants entry that is a symbolic link to the unit in the workspace counts, and the unit is not read twice', () => {
+      const e = engineWith({ [SSHD]: 'Port 2222\n', 'etc/systemd/system/ssh.socket': unit, [WANTS]: unit });
+      e.setAlias(`/ws/${WANTS}`, '/ws/etc/systemd/system/ssh.socket');
+      e.analyze();
+      const got = [...e.hostModels().values()].flatMap((h) => h.binds).map((f) => `${show(f)} ${f.program} ${f.file.replace('/ws/', '')}`);
+      assert.deepStrictEqual(got, ['[::]:22/tcp dual sshd etc/systemd/system/ssh.socket']);
+      assert.deepStrictEqual(shownFindings(e), []);
+    });
+
+    it('other sockets bind as before (no evidence asked)', () => {
+      assert.deepStrictEqual(binds({ 'usr/lib/systemd/system/web.socket': '[Socket]\nListenStream=8080\n' }), ['[::]:8080/tcp dual systemd']);
+    });
   });
 });

@@ -98,6 +98,12 @@ export function scanFolder(
             continue;
           }
         } catch (e) {
+          // systemd's enablement links (`sockets.target.wants/ssh.socket -> /lib/systemd/system/ssh.socket`) dangle in a
+          // copied /etc: their presence is what they say, so they are passed on, empty.
+          if (ENABLEMENT_LINK.test(toPosix(full)) && isCandidate(toPosix(full), modules, includeCandidate)) {
+            found.push({ path: toPosix(full), text: '' });
+            continue;
+          }
           if (onSkip && isCandidate(toPosix(full), modules, includeCandidate))
             onSkip({ path: toPosix(full), reason: `broken symbolic link (${errorCode(e)})` });
           continue;
@@ -118,6 +124,9 @@ export function scanFolder(
   }
   return found;
 }
+
+/** A link `systemctl enable` writes: `<unit>.wants/<unit>` or `<unit>.requires/<unit>`. */
+const ENABLEMENT_LINK = /(^|\/)[^/]+\.(wants|requires)\/[^/]+$/;
 
 /** Files that a supported config may pull in with an include although their name says nothing (nginx snippets, .env). */
 export function isIncludeCandidate(p: string): boolean {

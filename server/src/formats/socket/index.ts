@@ -12,9 +12,15 @@
  * unit in file-name order, a drop-in of /etc hiding one of the same name elsewhere. A drop-in without
  * its unit in the workspace says only what it writes, except for ssh.socket, whose stock unit (Debian,
  * Ubuntu) listens on port 22 unless the drop-in resets it.
- * ssh.socket / sshd.socket (or a unit with Service=ssh.service / sshd.service) is sshd socket-activated:
- * its facts carry `socketFor: 'sshd'`, and the host model then takes them, not sshd_config's Port, as
- * what binds for sshd (core/hostModel.ts).
+ * ssh.socket / sshd.socket (or a unit with Service=ssh.service / sshd.service) is sshd socket-activated
+ * when it is enabled: its facts carry `socketFor: 'sshd'`, and the host model then takes them, not
+ * sshd_config's Port, as what binds for sshd (core/hostModel.ts). Debian 12 ships ssh.socket disabled
+ * (Ubuntu 22.10+ enables it), so a unit file alone proves nothing: it counts as enabled only with
+ * evidence in the workspace — its enablement link `/etc/systemd/system/sockets.target.wants/<unit>`
+ * (`systemctl enable` writes it; a link, dangling or not, or a file) or a drop-in of
+ * `/etc/systemd/system/<unit>.d/` (an administrator's customisation). Without it, its sockets bind
+ * nothing (`inactive`), sshd_config's Port stays what binds, and one Information says so.
+ * A file under a `*.wants/` or `*.requires/` folder is an enablement entry, never read as a unit.
  * systemd keeps going with a setting it cannot parse, so such lines get a warning, not an error.
  */
 import * as path from 'path';
@@ -112,7 +118,30 @@ function readListen(a: IniAssignment, kind: 'tcp' | 'udp' | 'seqpacket', file: s
   return { protocol: kind, family: got.family, address: got.address, port: got.port, span, file, text: v, key: a.key };
 }
 
+/** An enablement entry: `<x>.target.wants/<unit>` (or `.requires/`), which `systemctl enable` links to the unit. */
+function isWantsEntry(file: string): boolean {
+  return /(^|\/)[^/]+\.(wants|requires)\/[^/]+\.socket$/.test(file);
+}
+
+/** Evidence that systemd starts the unit: its sockets.target.wants link, or a drop-in an administrator wrote in /etc. */
+function isEnablement(file: string, unit: string): boolean {
+  if (isWantsEntry(file)) return path.posix.basename(file) === unit;
+  return isDropIn(file) && unitName(file) === unit && /(^|\/)etc\/systemd\/system\/[^/]+\.socket\.d\/[^/]+$/.test(file);
+}
+
 function parseSocket(text: string, file: string): FileParse {
+  if (isWantsEntry(file)) {
+    // Its presence is what counts (systemctl enable's link); the unit's drop-ins are read for it when the unit is not in the workspace.
+    const unit = path.posix.basename(file);
+    return {
+      format: 'systemd-socket',
+      file,
+      facts: [],
+      findings: [],
+      includes: [{ span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/${unit}.d/*.conf`, relativeTo: 'including-file-dir' }],
+      extra: { settings: [] } satisfies SocketExtra,
+    };
+  }
   const ini = parseIni(text);
   const findings: Finding[] = [];
   const settings: Setting[] = [];
@@ -148,6 +177,7 @@ function parseSocket(text: string, file: string): FileParse {
     : [
         { span: { start: 0, end: 0 }, pattern: `${base}.d/*.conf`, relativeTo: 'including-file-dir' },
         { span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/${base}.d/*.conf`, relativeTo: 'including-file-dir' },
+        { span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/sockets.target.wants/${base}`, relativeTo: 'including-file-dir' },
       ];
   return { format: 'systemd-socket', file, facts: [], findings, includes, extra };
 }
@@ -184,7 +214,8 @@ function link(instance: InstanceInput): InstanceOutput {
   const findings = instance.files.flatMap((f) => f.findings);
   const root = instance.root;
   const unit = unitName(root.file);
-  const standalone = isDropIn(root.file);
+  // Without its unit file: a drop-in, or an enablement link (which reads the unit's /etc drop-ins).
+  const standalone = isDropIn(root.file) || isWantsEntry(root.file);
   const dropIns = orderDropIns(instance.files.filter((f) => isDropIn(f.file) && unitName(f.file) === unit && (standalone || f !== root)));
   const files = standalone ? dropIns : [root, ...dropIns];
   let listens: Listen[] = [];
@@ -204,12 +235,16 @@ function link(instance: InstanceInput): InstanceOutput {
       else reusePort = s.value;
     }
   }
-  const program = socketFor(unit, service);
+  const activates = socketFor(unit, service);
+  const enabled = instance.files.some((f) => isEnablement(f.file, unit));
+  // An sshd socket nothing shows enabled binds nothing: sshd_config's Port stays what binds.
+  const program = activates && enabled ? activates : undefined;
+  const notEnabled = activates && !enabled ? `${unit} is not known to be enabled` : undefined;
   const facts: PortFact[] = [];
   const make = (l: Omit<Listen, 'key' | 'text'> & { key?: string; text?: string }, implicit?: boolean): PortFact => {
     const v6only = l.family === 'ipv6' && v6 === 'ipv6-only' ? true : undefined;
     const where = formatHostPort(l.family, l.address, l.port);
-    const forWhom = program ? ` for ${program} (socket activation)` : '';
+    const forWhom = activates ? ` for ${activates} (socket activation)` : '';
     return {
       role: 'listen',
       file: l.file,
@@ -221,16 +256,17 @@ function link(instance: InstanceInput): InstanceOutput {
       address: l.address,
       v6only,
       reusePort: reusePort || undefined,
-      program: program ?? SYSTEMD_PROGRAM,
+      program: activates ?? SYSTEMD_PROGRAM,
       context: implicit ? `${unit} (stock ListenStream=22)` : `${unit} ${l.key}=${l.text}`,
       instance: root.file,
       implicit: implicit || undefined,
       socketFor: program,
-      detail: `systemd listens on ${where}/${l.protocol}${l.family === 'ipv6' && !l.address && !v6only ? ' (IPv4 too)' : ''}${forWhom}: ${unit}${implicit ? ", the stock unit's ListenStream=22" : ''}`,
+      inactive: notEnabled,
+      detail: `systemd listens on ${where}/${l.protocol}${l.family === 'ipv6' && !l.address && !v6only ? ' (IPv4 too)' : ''}${forWhom}: ${unit}${implicit ? ", the stock unit's ListenStream=22" : ''}${notEnabled ? `: but ${notEnabled}` : ''}`,
     };
   };
   // A drop-in of ssh.socket without the unit: Debian's and Ubuntu's stock ssh.socket listen on port 22.
-  if (standalone && program === 'sshd' && !reset) {
+  if (standalone && activates === 'sshd' && !reset) {
     const anchor = dropIns[0] ?? root;
     const span = (anchor.extra as SocketExtra | undefined)?.sectionSpan ?? { start: 0, end: 0 };
     facts.push(make({ protocol: 'tcp', family: 'ipv6', port: 22, span, file: anchor.file }, true));
@@ -241,6 +277,20 @@ function link(instance: InstanceInput): InstanceOutput {
     if (seen.has(k)) continue; // systemd keeps one socket per address
     seen.add(k);
     facts.push(make(l));
+  }
+  if (notEnabled && facts.length > 0) {
+    const first = facts[0];
+    findings.push({
+      file: first.file,
+      span: first.span,
+      severity: 'information',
+      code: 'syntax',
+      messageId: 'socket-not-enabled',
+      message:
+        `${unit}: nothing here shows it enabled (no /etc/systemd/system/sockets.target.wants/${unit}, no drop-in in /etc/systemd/system/${unit}.d/; ` +
+        `Debian 12 ships it disabled), so its sockets are taken to bind nothing and sshd_config's Port to bind. ` +
+        `If it is enabled, systemd binds these for ${activates} instead.`,
+    });
   }
   return { facts, findings };
 }
