@@ -33,8 +33,26 @@ import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShor
 import { interpolate, mappedFromOffsets, opaqueMapped, parseDotenv, spanOf, type Environment, type InterpolationIssue, type MappedText } from './interpolation';
 
 /** Compose's default file names, in its order of preference (compose-go cli/options.go). */
-export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
-export const OVERRIDE_FILE_NAMES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
+export const COMPOSE_FILE_NAMES = [
+  'compose.yaml',
+  'compose.yml',
+  'docker-compose.yml',
+  'docker-compose.yaml',
+  // podman-compose's names besides those (podman_compose.py COMPOSE_DEFAULT_LS).
+  'podman-compose.yaml',
+  'podman-compose.yml',
+  'container-compose.yml',
+  'container-compose.yaml',
+];
+export const OVERRIDE_FILE_NAMES = [
+  'compose.override.yml',
+  'compose.override.yaml',
+  'docker-compose.override.yml',
+  'docker-compose.override.yaml',
+  // Only podman-compose reads these (COMPOSE_DEFAULT_LS): last, so a project's docker override still wins.
+  'container-compose.override.yml',
+  'container-compose.override.yaml',
+];
 /** `docker-compose.prod.yml` and the like: layers given with `-f`, analysed on their own. */
 const VARIANT_FILE = /^(docker-)?compose\.[A-Za-z0-9_-]+\.ya?ml$/;
 
