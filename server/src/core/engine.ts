@@ -565,12 +565,14 @@ class FactsByFile implements ReadonlyMap<string, PortFact[]> {
 
 /**
  * Where the path inside the folder is not conclusive: a `*.conf` whose text is plainly nginx's (a
- * server block or a listen) is nginx. Only nginx, only `.conf`: other formats are claimed by path.
+ * server block or a listen) is nginx; a `*.yaml`/`*.yml` with a Kubernetes object's apiVersion and kind is a
+ * manifest (they have any name). Only those: other formats are claimed by path.
  */
 function byContent(modules: FormatModule[], inFolder: string, text: string): FormatModule | undefined {
-  if (!/\.conf$/.test(inFolder)) return undefined;
-  const nginx = modules.find((m) => m.id === 'nginx');
-  return nginx?.matchesContent?.(text) ? nginx : undefined;
+  const id = /\.conf$/.test(inFolder) ? 'nginx' : /\.ya?ml$/.test(inFolder) ? 'kubernetes' : undefined;
+  if (!id) return undefined;
+  const module = modules.find((m) => m.id === id);
+  return module?.matchesContent?.(text) ? module : undefined;
 }
 
 /**

@@ -267,7 +267,8 @@ export type FormatId =
   | 'caddy'
   | 'quadlet'
   | 'dockerfile'
-  | 'systemd-socket';
+  | 'systemd-socket'
+  | 'kubernetes';
 
 export interface FileParse {
   format: FormatId;

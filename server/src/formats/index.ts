@@ -16,6 +16,7 @@ import { createCaddyModule } from './caddy';
 import { createQuadletModule } from './quadlet';
 import { createDockerfileModule } from './dockerfile';
 import { createSocketModule } from './socket';
+import { createKubernetesModule } from './kubernetes';
 
 /** Data some formats need besides the registry (loaded by the workspace layer: formats stay pure). */
 export interface FormatData {
@@ -36,6 +37,8 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createDockerfileModule(),
     createNginxModule(),
     createComposeModule(),
+    // After compose: recognised by content only (apiVersion + kind), never a compose file's name or text.
+    createKubernetesModule(),
     createNftablesModule((name) => registry.serviceToPort(name)),
     ...(data.firewalldServices ? createFirewalldModules(data.firewalldServices, (name) => registry.serviceToPort(name)) : []),
     createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),
