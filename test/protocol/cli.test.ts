@@ -208,7 +208,8 @@ describe('portolan check (command line)', () => {
         'read web1/etc/ssh/sshd_config format=sshd host=web1 instance=web1/etc/ssh/sshd_config',
         'read web1/etc/ssh/sshd_config.d/10.conf format=sshd host=web1 instance=web1/etc/ssh/sshd_config',
         'read web2/compose.yaml format=compose host=web2 instance=web2/compose.yaml',
-        'read web2/notes.yaml format=- host=web2 instance=-',
+        // Beside a compose file, a YAML is read as compose only when its top level is a compose document.
+        `read web2/notes.yaml format=- host=web2 instance=- (not read as compose: not a compose document (top-level key "just" is not one of compose's))`,
         'skipped node_modules (folder never scanned (never holds configuration))',
         'skipped web1/etc/nginx/conf.d/blob.conf (binary (holds NUL bytes))',
         'skipped web1/etc/nginx/conf.d/huge.conf (too large (4194305 bytes; the limit is 4194304))',

@@ -78,8 +78,14 @@ export function collide(a: PortFact, b: PortFact): boolean {
     addressesOverlap(a, b) &&
     !sharedInsideProgram(a, b) &&
     !bothReuseUdpAddress(a, b) &&
-    !bothReusePort(a, b)
+    !bothReusePort(a, b) &&
+    !alternatives(a, b)
   );
+}
+
+/** Binds of two alternative configurations of one program (a compose base alone, and with a layer) never run at once. */
+function alternatives(a: PortFact, b: PortFact): boolean {
+  return a.alternative !== undefined && a.alternative === b.alternative && a.instance !== b.instance;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ interface FileEntry {
   formatHint?: FormatId;
   /** The module claiming the file by path or hint, computed once per setFile. */
   module?: FormatModule | null;
+  /** Why a format claimed (or did not claim) the file by its content (`FormatModule.claimByContent`). */
+  why?: string;
+  /** The version of the file's directory (`Engine.dirVersions`) `module` was chosen at, when its siblings mattered. */
+  dirVersion?: number;
   /** The workspace did not read the file (too large, not text): one note, no parse. */
   unread?: UnreadReason;
 }
@@ -66,6 +70,8 @@ export interface AnalysisResult {
 export class Engine {
   private readonly files = new Map<string, FileEntry>();
   private readonly index = new FileIndex();
+  /** Per directory, how many times a file was added to it or deleted from it: a choice of format by siblings is redone after one. */
+  private readonly dirVersions = new Map<string, number>();
   private parses = new Map<string, CachedParse>();
   /** link path -> the file it is a symbolic link to (both in the workspace, same text). */
   private readonly aliases = new Map<string, string>();
@@ -172,6 +178,7 @@ export class Engine {
     const known = this.files.get(file);
     if (known && known.text === text && known.formatHint === formatHint && !known.unread && !unread) return;
     if (!known) {
+      this.bumpDir(file);
       this.index.add(file);
       this.includeCache.clear();
       this.graph = undefined;
@@ -185,6 +192,7 @@ export class Engine {
 
   deleteFile(file: string): void {
     if (!this.files.delete(file)) return;
+    this.bumpDir(file);
     this.index.remove(file);
     this.includeCache.clear();
     this.lineIndexes.delete(file);
@@ -206,16 +214,37 @@ export class Engine {
     return [...this.files.keys()];
   }
 
+  private bumpDir(file: string): void {
+    const dir = path.posix.dirname(file);
+    this.dirVersions.set(dir, (this.dirVersions.get(dir) ?? 0) + 1);
+  }
+
   moduleFor(file: string): FormatModule | undefined {
     const entry = this.files.get(file);
     if (!entry) return undefined;
+    const dir = path.posix.dirname(file);
+    if (entry.dirVersion !== undefined && entry.dirVersion !== (this.dirVersions.get(dir) ?? 0)) entry.module = undefined;
     if (entry.module === undefined) {
       // By the path inside the workspace folder: a folder above it named "nginx" says nothing about the file.
       const inFolder = this.hosts.shownPath(file);
-      entry.module =
-        (entry.formatHint
-          ? this.modules.find((m) => m.id === entry.formatHint)
-          : (this.modules.find((m) => m.matchesPath(inFolder)) ?? byContent(this.modules, inFolder, entry.text))) ?? null;
+      entry.why = undefined;
+      entry.dirVersion = undefined;
+      if (entry.formatHint) entry.module = this.modules.find((m) => m.id === entry.formatHint) ?? null;
+      else entry.module = this.modules.find((m) => m.matchesPath(inFolder)) ?? byContent(this.modules, inFolder, entry.text) ?? null;
+      if (!entry.module && !entry.formatHint) {
+        const beside = (name: string) => this.files.has(`${dir}/${name}`);
+        // The answer may depend on the directory's other files: asked again once one is added or deleted.
+        entry.dirVersion = this.dirVersions.get(dir) ?? 0;
+        for (const m of this.modules) {
+          const claim = m.claimByContent?.(inFolder, entry.text, beside);
+          if (!claim) continue;
+          entry.why = claim.why;
+          if (claim.claim) {
+            entry.module = m;
+            break;
+          }
+        }
+      }
     }
     return entry.module ?? undefined;
   }
@@ -442,17 +471,24 @@ export class Engine {
   instanceNotes(file: string): string[] {
     const roots = new Set(this.instancesOf(file));
     const notes: string[] = [];
+    this.moduleFor(file);
+    const why = this.files.get(file)?.why;
+    if (why) notes.push(why);
     for (const model of this.hostAnalysis.models().values()) {
       for (const i of model.instances) {
         if (!roots.has(i.root)) continue;
         const stock = (root: string) => `${this.hosts.shownPath(root)}: the stock ${i.format} main config, not in the workspace`;
-        const note = i.inactive
-          ? `inactive: ${i.inactive}`
-          : i.implicit
-            ? stock(i.root)
-            : i.runsAs
-              ? `runs in the same ${i.format} as ${stock(i.runsAs)}`
-              : undefined;
+        const note = i.output.note
+          ? i.root === file
+            ? i.output.note
+            : undefined
+          : i.inactive
+            ? `inactive: ${i.inactive}`
+            : i.implicit
+              ? stock(i.root)
+              : i.runsAs
+                ? `runs in the same ${i.format} as ${stock(i.runsAs)}`
+                : undefined;
         if (note && !notes.includes(note)) notes.push(note);
       }
     }

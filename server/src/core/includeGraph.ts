@@ -106,7 +106,7 @@ export function buildGraph(src: GraphSource): IncludeGraph {
   for (const { module, parse } of standalone.values()) {
     if (included.has(keyOf(module.id, parse.file))) continue;
     const input = add(module, parse);
-    for (const f of input.files) if (f !== input.root) included.add(keyOf(module.id, f.file));
+    for (const f of reachedAsPart(input)) included.add(keyOf(module.id, f));
   }
   const roots = chooseRoots(src, standalone, instances, included, add);
   for (const key of [...instances.keys()]) if (!roots.has(key)) instances.delete(key);
@@ -120,6 +120,13 @@ export function buildGraph(src: GraphSource): IncludeGraph {
   return { formatOf, standalone, instances, roots, rootsOf };
 }
 
+/** The files an instance reads as parts of it: not its root, nor a file it reaches only through a `keepsRoot` include. */
+function reachedAsPart(input: InstanceInput): string[] {
+  const part = new Set<string>();
+  for (const e of input.edges) if (!e.ref.keepsRoot && e.to !== input.root) part.add(e.to.file);
+  return [...part];
+}
+
 /** `format + file` of every file a standalone file's own includes reach (each shared resolution read once). */
 function directlyIncluded(src: GraphSource, standalone: Iterable<{ module: FormatModule; parse: FileParse }>): Set<string> {
   const included = new Set<string>();
@@ -130,6 +137,7 @@ function directlyIncluded(src: GraphSource, standalone: Iterable<{ module: Forma
     if (!done) seen.set(module.id, (done = new Map()));
     const mark = (file: string) => included.add(`${module.id}\u0000${file}`);
     for (const ref of parse.includes) {
+      if (ref.keepsRoot) continue;
       const targets = src.resolve(ref, parse.file, parse.file);
       const before = done.get(targets);
       if (before) {

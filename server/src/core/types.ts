@@ -152,6 +152,12 @@ export interface PortFact {
   socketFor?: string;
   /** Why this listen mention binds nothing on its host (set by the host model: sshd_config's Port under ssh.socket). */
   inactive?: string;
+  /**
+   * Instances that are alternative configurations of one program never run at once (a compose project's base
+   * alone and with a layer, `docker compose -f base.yml -f layer.yml`): binds of two instances with the same key
+   * never collide (core/conflicts.ts).
+   */
+  alternative?: string;
 }
 
 /** An include directive as written; the workspace model resolves it to files. */
@@ -166,6 +172,8 @@ export interface IncludeRef {
   relativeTo: 'including-file-dir' | 'root-file-dir' | string;
   /** Format-specific context the included file is read in (nginx: 'http', 'stream', 'server', ...). */
   context?: string;
+  /** The reached file stays a root of its own (a compose layer reads its base, which also runs alone). */
+  keepsRoot?: boolean;
 }
 
 /** Firewall policy and rules in the order the packet meets them (filled by firewall parsers). */
@@ -303,6 +311,8 @@ export interface InstanceOutput {
   program?: string;
   /** The services of a compose project, merged across its files (compose's linker fills it). */
   services?: ServiceInfo[];
+  /** How the instance runs, for `--list-files` (a compose layer: "compose layer of docker-compose.yml: ..."). */
+  note?: string;
 }
 
 /** One service of a compose project: where it is declared first, and how it joins the network. */
@@ -321,6 +331,13 @@ export interface FormatModule {
   /** Cheap test by path alone; `content` tests the text when the path is ambiguous. */
   matchesPath(path: string): boolean;
   matchesContent?(text: string): boolean;
+  /**
+   * A file of the workspace its path does not claim (`inFolder`: its path inside the workspace folder): does its
+   * text make it this format's (a YAML beside a compose file whose top level is a compose document)? `beside(name)`:
+   * the file's directory holds a file of that name. Undefined: the file is no candidate of this format; else the
+   * answer and why (`Engine.instanceNotes`, `--list-files`).
+   */
+  claimByContent?(inFolder: string, text: string, beside: (name: string) => boolean): { claim: boolean; why: string } | undefined;
   /** `context` comes from the IncludeRef that reached the file (undefined for a file read on its own). */
   parse(text: string, file: string, context?: string): FileParse;
   /**

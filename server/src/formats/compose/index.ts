@@ -53,11 +53,16 @@ export const OVERRIDE_FILE_NAMES = [
   'container-compose.override.yml',
   'container-compose.override.yaml',
 ];
-/** `docker-compose.prod.yml` and the like: layers given with `-f`, analysed on their own. */
+/** `docker-compose.prod.yml` and the like: layers given with `-f` (of the compose file beside them, or alone). */
 const VARIANT_FILE = /^(docker-)?compose\.[A-Za-z0-9_-]+\.ya?ml$/;
+/**
+ * Other names that say compose (`traefik-compose.yml`, `docker-compose-prod.yml`, `compose.base.override.yml`):
+ * read as compose unless the text is plainly something else.
+ */
+const COMPOSE_LIKE_NAME = /^(?:(?:docker-)?compose[-_.].+|.+[-_.](?:docker-)?compose)\.ya?ml$/;
 
 /** IncludeRef contexts: how the reached file takes part in the project. */
-type ComposeContext = 'dotenv' | 'override' | 'include' | 'include-override';
+type ComposeContext = 'dotenv' | 'override' | 'include' | 'include-override' | 'layer-base';
 
 /** A scalar as written: its value and, per character, where it is in the file. */
 export interface RawValue extends MappedText {
@@ -79,10 +84,13 @@ type LongField = (typeof LONG_FIELDS)[number];
 export interface ServiceDecl {
   name: string;
   span: Span;
-  ports?: { key: Span; entries: PortEntry[] };
-  expose?: { key: Span; entries: (RawValue | { bad: Span; message: string })[] };
+  /** `replaces`: tagged `!reset` or `!override`, so what earlier files of the project say is dropped (compose-go's merge). */
+  ports?: { key: Span; entries: PortEntry[]; replaces?: boolean };
+  expose?: { key: Span; entries: (RawValue | { bad: Span; message: string })[]; replaces?: boolean };
   networkMode?: { key: Span; raw: RawValue };
   profiles?: string[];
+  /** It names what to run (`image`, `build` or `extends`): a file of such services may run on its own. */
+  runnable?: boolean;
   /** Bind mounts as written: host-side source (uninterpolated) and the container path. */
   volumes?: { source: RawValue; target: string }[];
 }
@@ -108,9 +116,66 @@ function baseName(p: string): string {
   return path.posix.basename(p);
 }
 
+/** Named as compose files are (the default names, the override and `compose.X.yaml` layers): compose by the name alone. */
 export function isComposePath(p: string): boolean {
   const name = baseName(p);
   return COMPOSE_FILE_NAMES.includes(name) || VARIANT_FILE.test(name);
+}
+
+/** Is the text a compose document (its top level: services, networks, include, x-...)? Undefined: it cannot be told (YAML errors, empty). */
+export function composeDocument(text: string): { compose: true } | { compose: false; why: string } | undefined {
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { prettyErrors: false });
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(docs)) return undefined;
+  let verdict: { compose: true } | undefined;
+  for (const doc of docs) {
+    if (doc.errors.length > 0) return undefined;
+    const top = doc.contents;
+    if (top === null || (isScalar(top) && (top.value === null || top.value === ''))) continue;
+    if (!isMap(top)) return { compose: false, why: `its top level is ${isSeq(top) ? 'a list' : 'not a mapping'}` };
+    let parts = false;
+    for (const pair of top.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key === undefined) return { compose: false, why: 'a top-level key is not a name' };
+      if (key.startsWith('x-') || key === '<<') continue;
+      if (!TOP_LEVEL_KEYS.has(key)) return { compose: false, why: `top-level key "${key}" is not one of compose's` };
+      const value = pair.value;
+      if (key === 'services') {
+        if (value !== null && !isMap(value) && !isAlias(value) && !(isScalar(value) && value.value === null))
+          return { compose: false, why: '`services` is not a mapping of services' };
+        for (const service of isMap(value) ? value.items : []) {
+          const v = service.value;
+          if (v !== null && !isMap(v) && !isAlias(v) && !(isScalar(v) && v.value === null))
+            return { compose: false, why: `service "${String(isScalar(service.key) ? service.key.value : '?')}" is not a mapping` };
+        }
+        parts = true;
+      } else if (key === 'include') parts = true;
+    }
+    if (!parts) return { compose: false, why: 'it has neither `services:` nor `include:`' };
+    verdict = { compose: true };
+  }
+  return verdict;
+}
+
+/**
+ * A YAML the name does not make compose's: compose when named like a compose file (`*-compose.yml`,
+ * `compose.a.b.yml`) unless its text is plainly not, or when it sits beside a compose file and its top level
+ * is a compose document (a layer for `docker compose -f compose.yaml -f it.yml`).
+ */
+function claimByContent(inFolder: string, text: string, beside: (name: string) => boolean): { claim: boolean; why: string } | undefined {
+  const name = baseName(inFolder);
+  if (!/\.ya?ml$/.test(name) || OVERRIDE_FILE_NAMES.includes(name)) return undefined;
+  const base = COMPOSE_FILE_NAMES.find(beside);
+  if (!COMPOSE_LIKE_NAME.test(name) && base === undefined) return undefined;
+  const verdict = composeDocument(text);
+  if (verdict?.compose === false) return { claim: false, why: `not read as compose: not a compose document (${verdict.why})` };
+  if (COMPOSE_LIKE_NAME.test(name)) return { claim: true, why: 'read as compose: named like a compose file' };
+  if (verdict?.compose) return { claim: true, why: `read as compose: a compose document beside ${base}` };
+  return { claim: false, why: `not read as compose: beside ${base}, but its YAML does not parse as a compose document` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,6 +366,11 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
   if (context === undefined || context === 'include') includes.push({ span: implicit, pattern: '.env', relativeTo: 'including-file-dir', context: 'dotenv' });
   if (context === undefined && COMPOSE_FILE_NAMES.includes(name)) {
     for (const override of OVERRIDE_FILE_NAMES) includes.push({ span: implicit, pattern: override, relativeTo: 'including-file-dir', context: 'override' });
+  } else if (context === undefined && !OVERRIDE_FILE_NAMES.includes(name)) {
+    // Another compose file of the directory may be a layer of its compose file (`-f compose.yaml -f this.yml`):
+    // link() decides from the services they share. The base still runs alone, so it stays a root.
+    for (const base of COMPOSE_FILE_NAMES)
+      includes.push({ span: implicit, pattern: base, relativeTo: 'including-file-dir', context: 'layer-base', keepsRoot: true });
   }
 
   // compose-go reads every document of the file in turn, merging each into the ones before.
@@ -369,14 +439,21 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
     services.push(decl);
     const fields = y.entries(value);
     const ports = fields.get('ports');
-    if (ports) decl.ports = { key: y.span(ports.key), entries: readPorts(y, ports.value, file, findings) };
+    if (ports) {
+      const tag = mergeTag(ports.value);
+      decl.ports = { key: y.span(ports.key), entries: tag === '!reset' ? [] : readPorts(y, ports.value, file, findings), ...(tag ? { replaces: true } : {}) };
+    }
     const expose = fields.get('expose');
-    if (expose) decl.expose = { key: y.span(expose.key), entries: readExpose(y, expose.value) };
+    if (expose) {
+      const tag = mergeTag(expose.value);
+      decl.expose = { key: y.span(expose.key), entries: tag === '!reset' ? [] : readExpose(y, expose.value), ...(tag ? { replaces: true } : {}) };
+    }
     const mode = fields.get('network_mode');
     if (mode && isScalar(mode.value)) {
       const raw = y.raw(mode.value);
       if (raw) decl.networkMode = { key: y.span(mode.key), raw };
     }
+    if (fields.has('image') || fields.has('build') || fields.has('extends')) decl.runnable = true;
     const volumes = fields.get('volumes')?.value ?? null;
     if (isSeq(volumes)) decl.volumes = readVolumes(y, volumes.items);
     const profiles = fields.get('profiles')?.value;
@@ -401,6 +478,12 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
       });
     }
   }
+}
+
+/** Compose's merge tags: `!reset` drops what earlier files set (its value is ignored), `!override` replaces it. */
+function mergeTag(node: Node | null): '!reset' | '!override' | undefined {
+  const tag = (node as { tag?: string } | null)?.tag;
+  return tag === '!reset' || tag === '!override' ? tag : undefined;
 }
 
 /** Bind mounts of a service: short `./src:/dst[:ro]` and long `{type: bind, source, target}`; named volumes are left out. */
@@ -575,11 +658,50 @@ function projectLayers(instance: InstanceInput): Layer[] {
     }
   };
   const env = dotenvBeside(instance.root.file);
+  const layerOf = layerBase(instance);
+  if (layerOf?.merged) add(layerOf.base, env, 0);
   add(instance.root, env, 0);
   // Compose merges the first override file it finds, in its order of names.
   const override = instance.edges.find((e) => e.from === instance.root && e.ref.context === 'override');
   if (override) add(override.to, env, 0);
   return layers;
+}
+
+/**
+ * A compose file beside the directory's compose file that names some of its services is a layer of that project
+ * (`docker compose -f compose.yaml -f this.yml`), or an alternative to it run alone: either way the two never run
+ * as two projects. When a service it shares names nothing to run (no image, build or extends), it cannot run
+ * alone: it is merged into its base, as compose merges `-f` files. Else it is read alone.
+ */
+function layerBase(instance: InstanceInput): { base: FileParse; shared: string[]; merged: boolean } | undefined {
+  const root = instance.root;
+  if (!isComposeExtra(root.extra)) return undefined;
+  const bases = instance.edges.filter((e) => e.from === root && e.ref.context === 'layer-base' && e.to !== root && isComposeExtra(e.to.extra));
+  const base = COMPOSE_FILE_NAMES.map((n) => bases.find((e) => baseName(e.to.file) === n)).find((e) => e !== undefined)?.to;
+  if (!base) return undefined;
+  const inBase = new Set((base.extra as ComposeExtra).services.map((d) => d.name));
+  const own = root.extra.services;
+  const shared = [...new Set(own.filter((d) => inBase.has(d.name)).map((d) => d.name))];
+  if (shared.length === 0) return undefined;
+  const runnable = (name: string) => own.some((d) => d.name === name && d.runnable);
+  return { base, shared, merged: shared.some((name) => !runnable(name)) };
+}
+
+/** How a project's instance runs beside the other compose files of its directory (the key of `PortFact.alternative`, the note). */
+function projectRole(instance: InstanceInput): { alternative?: string; note?: string } {
+  const root = instance.root.file;
+  const dir = path.posix.dirname(root);
+  if (COMPOSE_FILE_NAMES.includes(baseName(root))) return { alternative: dir };
+  const layer = layerBase(instance);
+  if (!layer) return {};
+  const base = baseName(layer.base.file);
+  const services = layer.shared.length > 3 ? `${layer.shared.slice(0, 3).join(', ')}, ...` : layer.shared.join(', ');
+  return {
+    alternative: dir,
+    note: layer.merged
+      ? `compose layer of ${base} (services ${services}): merged into it as \`docker compose -f ${base} -f ${baseName(root)}\` does`
+      : `alternative to ${base} (services ${services}): read alone, never running beside it as another project`,
+  };
 }
 
 /** The project's services with their merged, interpolated port mappings (also what the oracle test compares). */
@@ -606,6 +728,8 @@ export function composeProject(instance: InstanceInput): ComposeProject {
         if (source.includes(UNKNOWN) || !source.startsWith('.')) continue;
         model.mounts.push({ source: path.posix.join(path.posix.dirname(layer.parse.file), source), target: v.target });
       }
+      if (decl.ports?.replaces) model.mappings = [];
+      if (decl.expose?.replaces) model.expose = [];
       for (const entry of decl.ports?.entries ?? []) pushAll(model.mappings, readMapping(entry, name, layer, findings));
       for (const entry of decl.expose?.entries ?? []) {
         const e = readExpose1(entry, layer, findings);
@@ -918,7 +1042,12 @@ function link(instance: InstanceInput): InstanceOutput {
   if (!isComposeExtra(instance.root.extra)) return { facts: [], findings: fileFindings };
   const project = composeProject(instance);
   const services = project.services.map((s) => ({ name: s.name, file: s.file, span: s.span, networkMode: s.networkMode, mounts: s.mounts }));
-  return { facts: projectFacts(project), findings: [...fileFindings, ...project.findings], services };
+  const { alternative, note } = projectRole(instance);
+  const facts = projectFacts(project);
+  if (alternative !== undefined) for (const f of facts) f.alternative = alternative;
+  return note
+    ? { facts, findings: [...fileFindings, ...project.findings], services, note }
+    : { facts, findings: [...fileFindings, ...project.findings], services };
 }
 
 export function createComposeModule(): FormatModule {
@@ -926,6 +1055,7 @@ export function createComposeModule(): FormatModule {
     id: 'compose',
     writer: composeWriter,
     matchesPath: isComposePath,
+    claimByContent,
     matchesContent: (text) =>
       /^services:[ \t]*(#.*)?$/m.test(text) && /^[ \t]+(ports|expose|image|build):/m.test(text) && !/^(stages|jobs|on|steps|script):/m.test(text),
     parse(text, file, context) {
