@@ -7,7 +7,8 @@
  * Development Host whose development extension is an empty harness (test/vscode/harness), so the
  * Portolan that runs is the installed one. The suite writes its results to a file that this driver
  * waits for. Then, while the extension host is still up, checks on the live UI: grammar colours
- * (sshd_config, nftables), the status bar item, the Port Map tree and chart, a quick fix menu, hovers.
+ * (sshd_config, nftables), the status bar item, the Port Map tree and chart, a quick fix menu, completion
+ * from the keyboard (Ctrl+Space) and a port-conflict fix through the light bulb (Ctrl+.), hovers.
  *
  * Needs: `npx tsc -b` done; code-server from scripts/install-code-server.sh (looked up in
  * $PORTOLAN_CODE_SERVER_DIR, default ~/.cache/portolan/code-server-4.100.3); Chromium at
@@ -36,6 +37,12 @@ const INSTALL_DIR =
 const CODE_SERVER_ENTRY = path.join(INSTALL_DIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const CHROMIUM = process.env.PORTOLAN_CHROMIUM || '/usr/bin/chromium';
 const FIXTURE = path.join(__dirname, 'fixture');
+/** The host of test/protocol/navigation.test.ts, which the navigation checks reuse. */
+const NAV_FIXTURE = path.join(ROOT, 'test', 'fixtures', 'nav-host');
+/** Fresh copies for the UI checks that edit files, each a host of its own (a rootfs/ tree), relative to the workspace. */
+const UI_COMPLETION_ROOT = 'nav/ui-completion/rootfs';
+const UI_COMPLETION_FILE = 'etc/nginx/conf.d/new.conf';
+const UI_QUICKFIX_ROOT = 'nav/ui-quickfix/rootfs';
 const SUITE_INDEX = path.join(__dirname, 'out', 'index.js');
 const RESULTS_FILE = 'portolan-vscode-results.json'; // test/vscode/suite/index.ts derives the same name
 // Artifacts (screenshots, code-server log, browser console) of the last successful run; a failed run keeps its own work directory.
@@ -301,6 +308,40 @@ async function runCommand(page, title) {
   await page.keyboard.press('Enter');
 }
 
+/** Puts the cursor at line:column (1-based) of the active editor with Go to Line (Ctrl+G). */
+async function goTo(page, line, column) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  await page
+    .locator('.statusbar-item')
+    .filter({ hasText: `Ln ${line}, Col ${column}` })
+    .first()
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+}
+
+/** Waits until the status bar item shows the host `label` analysed (its findings counted); returns its text. */
+async function waitForHostStatus(page, label, counts = '\\d+ errors?, \\d+ warnings?') {
+  const pattern = `Portolan ${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${counts}$`;
+  await page.waitForFunction((p) => [...document.querySelectorAll('.statusbar-item')].some((e) => new RegExp(p).test(e.innerText.trim())), pattern, {
+    timeout: UI_TIMEOUT_MS,
+  });
+}
+
+/** Waits until a file on disk has other text than `before`; returns it. */
+async function changedOnDisk(file, before) {
+  const deadline = Date.now() + UI_TIMEOUT_MS;
+  for (;;) {
+    const text = fs.readFileSync(file, 'utf8');
+    if (text !== before) return text;
+    if (Date.now() > deadline) throw new Error(`${file} was not written`);
+    await sleep(100);
+  }
+}
+
 /** The colour of each token (trimmed text) on the first editor line whose text is `lineText`, once tokenized. */
 async function lineTokens(page, lineText, minTokens = 2, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -513,6 +554,100 @@ const UI_CHECKS = [
     },
   ],
   [
+    'Ctrl+Space after `listen ` in an nginx file: the suggest widget lists free ports first, a taken one says by whom',
+    async (page, artifacts, { workspace }) => {
+      await quickOpen(page, `${UI_COMPLETION_ROOT}/${UI_COMPLETION_FILE}`);
+      // The server has analysed the copy's host once the status bar names it.
+      await waitForHostStatus(page, UI_COMPLETION_ROOT);
+      await goTo(page, 2, 12);
+      await page.keyboard.press('Control+Space');
+      const widget = page.locator('.editor-widget.suggest-widget.visible');
+      await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      const rows = () =>
+        widget.locator('.monaco-list-row').evaluateAll((list) =>
+          list
+            .map((r) => ({
+              index: Number(r.getAttribute('data-index')),
+              text: r.innerText.replace(/\s+/g, ' ').trim(),
+              aria: r.getAttribute('aria-label') || '',
+              focused: r.classList.contains('focused'),
+            }))
+            .sort((a, b) => a.index - b.index),
+        );
+      // Ctrl+Space again, with the list open: the details of the focused row (its `detail`) show beside it.
+      await page.keyboard.press('Control+Space');
+      const details = page.locator('.suggest-details-container .suggest-details').first();
+      await details.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      const focused = async () => {
+        const row = (await rows()).find((r) => r.focused);
+        return { row, details: (await details.innerText()).replace(/\s+/g, ' ').trim() };
+      };
+      const unfiltered = await rows();
+      const top = await focused();
+      if (top.row.index !== 0 || !/free on this host/.test(top.details)) throw new Error(`the first row is not a free port: ${top.row.text} (${top.details})`);
+      // Each row: the port, then its registry name where it has one.
+      if (!unfiltered.every((r) => /^\d+( |$)/.test(r.text)) || !unfiltered.some((r) => r.text === '80 HTTP'))
+        throw new Error(`rows: ${unfiltered.map((r) => r.text).join(' | ')}`);
+      // Typing filters the list: the free 8081 comes before 8080, which compose publishes.
+      await page.keyboard.type('808');
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.suggest-widget.visible .monaco-list-row')].every((r) => /^808/.test(r.innerText.trim())),
+        null,
+        { timeout: UI_TIMEOUT_MS },
+      );
+      const filtered = await rows();
+      const at = (label) => filtered.findIndex((r) => r.text.split(' ')[0] === label);
+      if (!(at('8081') >= 0 && at('8080') > at('8081'))) throw new Error(`8081 is not before 8080: ${filtered.map((r) => r.text).join(' | ')}`);
+      const best = await focused();
+      if (!/^8081 /.test(best.row.text) || !/free on this host/.test(best.details)) throw new Error(`focused after typing: ${best.row.text} (${best.details})`);
+      for (let i = 0; i < filtered.length && !/^8080 /.test((await focused()).row.text); i++) await page.keyboard.press('ArrowDown');
+      const taken = await focused();
+      if (!/^8080 /.test(taken.row.text) || !/taken by docker \(nav\/ui-completion\/rootfs\/srv\/app\/compose\.yaml:5\)/.test(taken.details))
+        throw new Error(`8080's row: ${taken.row.text} (${taken.details})`);
+      await shoot(page, artifacts, 'completion.png');
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'File: Revert File');
+    },
+  ],
+  [
+    'the light bulb on a port conflict (Ctrl+.): "Use port N" rewrites the listen, and only it',
+    async (page, artifacts, { workspace }) => {
+      const rel = 'etc/nginx/sites-enabled/shop';
+      const file = path.join(workspace, UI_QUICKFIX_ROOT, rel);
+      const before = fs.readFileSync(file, 'utf8');
+      const compose = fs.readFileSync(path.join(workspace, UI_QUICKFIX_ROOT, 'srv/app/compose.yaml'), 'utf8');
+      await quickOpen(page, `${UI_QUICKFIX_ROOT}/${rel}`);
+      // Before: the duplicate default_server and both sides of the 443 conflict.
+      await waitForHostStatus(page, UI_QUICKFIX_ROOT, '3 errors, 3 warnings');
+      await goTo(page, 3, 12);
+      await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length >= 2, null, { timeout: UI_TIMEOUT_MS });
+      await page.keyboard.press('Control+.');
+      const menu = page
+        .locator('.action-widget')
+        .filter({ hasText: /Use port \d+/ })
+        .first();
+      await menu.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      // The keyboard, as a user does: down to the first "Use port N" row (the preferred fix is focused already), Enter.
+      const focusedAction = () => menu.locator('.monaco-list-row.focused').first().getAttribute('aria-label');
+      const count = await menu.locator('.monaco-list-row').count();
+      for (let i = 0; i < count && !/^Use port \d+/.test((await focusedAction()) || ''); i++) await page.keyboard.press('ArrowDown');
+      const title = (await focusedAction()) || '';
+      if (!/^Use port \d+/.test(title)) throw new Error(`no "Use port N" row in the menu: ${await menu.innerText()}`);
+      const port = /^Use port (\d+)/.exec(title)[1];
+      if (port === '443') throw new Error(`the fix keeps the port: ${title}`);
+      await page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
+      await page.keyboard.press('Control+S');
+      const after = await changedOnDisk(file, before);
+      const expected = before.replace('    listen 443 ssl;\n', `    listen ${port} ssl;\n`);
+      if (expected === before || after !== expected) throw new Error(`after "${title}" the file reads:\n${after}\nexpected:\n${expected}`);
+      if (fs.readFileSync(path.join(workspace, UI_QUICKFIX_ROOT, 'srv/app/compose.yaml'), 'utf8') !== compose)
+        throw new Error('the fix changed compose.yaml too');
+      // After: both sides of the conflict are gone; the duplicate default_server stays.
+      await waitForHostStatus(page, UI_QUICKFIX_ROOT, '1 error, \\d+ warnings?');
+    },
+  ],
+  [
     'clicking the status bar item offers the output and a restart; the output shows the server start and the analysis',
     async (page, artifacts) => {
       await page.keyboard.press('Escape');
@@ -592,13 +727,13 @@ const UI_CHECKS = [
 ];
 
 /** Runs UI_CHECKS; each gives a result like the suite's, and a failing one leaves a screenshot. */
-async function uiChecks(page, artifacts) {
+async function uiChecks(page, artifacts, context) {
   const results = [];
   for (const [title, body] of UI_CHECKS) {
     const t0 = Date.now();
     const fullTitle = `UI (Chromium) ${title}`;
     try {
-      await body(page, artifacts);
+      await body(page, artifacts, context);
       results.push({ title, fullTitle, state: 'passed', durationMs: Date.now() - t0 });
     } catch (err) {
       await shoot(page, artifacts, `failed-${results.length + 1}.png`).catch(() => {});
@@ -659,6 +794,10 @@ async function main() {
   const consoleLog = path.join(artifacts, 'browser-console.log');
   // A copy, so that nothing the suite does can touch the repository's fixture.
   fs.cpSync(FIXTURE, workspace, { recursive: true });
+  // Fresh copies for the UI checks that edit files; the suite makes its own copies under nav/ as it goes.
+  fs.cpSync(NAV_FIXTURE, path.join(workspace, UI_COMPLETION_ROOT), { recursive: true });
+  fs.writeFileSync(path.join(workspace, UI_COMPLETION_ROOT, UI_COMPLETION_FILE), 'server {\n    listen \n}\n');
+  fs.cpSync(path.join(FIXTURE, 'web'), path.join(workspace, UI_QUICKFIX_ROOT), { recursive: true });
   writeSettings(path.join(work, 'user-data'));
   const extensionsDir = path.join(work, 'extensions');
   fs.writeFileSync(hold, 'the driver checks the UI before the extension host ends\n');
@@ -803,7 +942,7 @@ async function main() {
     for (const r of suite.tests.slice(printed.length)) printResult(r);
 
     let uiResults = [];
-    if (!suite.error) uiResults = await uiChecks(page, artifacts);
+    if (!suite.error) uiResults = await uiChecks(page, artifacts, { workspace });
     saveReadmeShots(artifacts);
     await page.screenshot({ path: path.join(artifacts, 'workbench.png') }).catch(() => {});
     fs.rmSync(hold, { force: true }); // lets the suite's run() return
