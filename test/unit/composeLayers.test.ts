@@ -89,8 +89,11 @@ describe('compose files beyond the default names', () => {
           const engine = engineWith({ [`app/${name}`]: text });
           assert.deepStrictEqual(published(engine), [], text);
           assert.deepStrictEqual(loud(engine), [], text);
-          assert.strictEqual(engine.analyze().formatOf.get(`/ws/app/${name}`), undefined, text);
-          assert.match(engine.instanceNotes(`/ws/app/${name}`)[0], /^not read as compose: not a compose document \(/, text);
+          const format = engine.analyze().formatOf.get(`/ws/app/${name}`);
+          assert.notStrictEqual(format, 'compose', text);
+          // A manifest is the kubernetes format's (formats/kubernetes/); the rest are read by no format, and say why.
+          if (format === undefined) assert.match(engine.instanceNotes(`/ws/app/${name}`)[0], /^not read as compose: not a compose document \(/, text);
+          else assert.strictEqual(format, 'kubernetes', text);
         }
       });
     }
@@ -114,14 +117,16 @@ describe('compose files beyond the default names', () => {
         'app/compose.yaml': web(['80:80']),
         'app/prod.yml': 'services:\n  web:\n    ports:\n      - "443:443"\n',
         'app/k8s.yaml': K8S,
+        'app/vars.yml': 'hosts: all\nhttp_port: 80\n',
         'app/.github/workflows/ci.yml': WORKFLOW,
       });
       const formats = engine.analyze().formatOf;
       assert.strictEqual(formats.get('/ws/app/prod.yml'), 'compose');
-      assert.strictEqual(formats.get('/ws/app/k8s.yaml'), undefined);
+      assert.strictEqual(formats.get('/ws/app/k8s.yaml'), 'kubernetes');
+      assert.strictEqual(formats.get('/ws/app/vars.yml'), undefined);
       assert.strictEqual(formats.get('/ws/app/.github/workflows/ci.yml'), undefined);
-      assert.deepStrictEqual(engine.instanceNotes('/ws/app/k8s.yaml'), [
-        'not read as compose: not a compose document (top-level key "apiVersion" is not one of compose\'s)',
+      assert.deepStrictEqual(engine.instanceNotes('/ws/app/vars.yml'), [
+        'not read as compose: not a compose document (top-level key "hosts" is not one of compose\'s)',
       ]);
       assert.deepStrictEqual(engine.instanceNotes('/ws/app/prod.yml'), [
         'read as compose: a compose document beside compose.yaml',
