@@ -215,6 +215,18 @@ describe('compose files beyond the default names', () => {
       assert.deepStrictEqual(published(engine), ['app/compose.override.yaml:8080', 'app/compose.yaml:80']);
     });
 
+    it('a compose file at the top of a folder beside etc/ has no shared-host evidence with it: Information; under srv/ it has: Errors', () => {
+      const nginx = 'events {}\nhttp {\n  server {\n    listen 8080;\n  }\n}\n';
+      // The repository may be an image's source (etc/ copied into it, compose.yaml running it): not certainly one machine.
+      const top = engineWith({ 'etc/nginx/nginx.conf': nginx, 'compose.yaml': web(['8080:80']), 'compose.prod.yaml': web(['9090:90'], '') });
+      assert.deepStrictEqual(loud(top), []);
+      assert.deepStrictEqual(infos(top), ['compose.yaml:5 if-one-host', 'etc/nginx/nginx.conf:4 if-one-host']);
+      const srv = engineWith({ 'etc/nginx/nginx.conf': nginx, 'srv/app/compose.yaml': web(['8080:80']), 'srv/app/compose.prod.yaml': web(['9090:90'], '') });
+      assert.deepStrictEqual(loud(srv), ['etc/nginx/nginx.conf:4 error port-conflict', 'srv/app/compose.yaml:5 error port-conflict']);
+      // The base's bind, read by the base alone and by the layer, is one side, named once.
+      for (const f of [...shownFindings(top), ...shownFindings(srv)]) assert.doesNotMatch(f.message, /and 1 (more|other)/, f.message);
+    });
+
     it('!reset drops the base ports, !override replaces them', () => {
       const reset = engineWith({ 'app/compose.yaml': web(['80:80']), 'app/compose.override.yaml': 'services:\n  web:\n    ports: !reset []\n' });
       assert.deepStrictEqual(published(reset), []);

@@ -152,7 +152,8 @@ function sameSshd(a: PortFact, b: PortFact): boolean {
  * container of a compose project is its own program (Docker runs a proxy per published port).
  */
 export function bindGroupKey(f: PortFact): string {
-  const owner = f.instance ?? f.file;
+  // Alternative configurations of one program (a compose base and its layer) hold one service's binds once.
+  const owner = f.alternative !== undefined ? `alternative\u0000${f.alternative}` : (f.instance ?? f.file);
   return [f.program, owner, f.target ? `service ${f.target.service}` : '', f.protocol, f.port, f.portEnd].join('\u0000');
 }
 
