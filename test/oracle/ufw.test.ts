@@ -6,7 +6,7 @@
  *   (action, protocol, ports, source, interface) of each family, no inbound rule for `out`, and
  *   the ports of the -A lines ufw wrote equal to those the command named.
  * - Commands ufw refuses (`ERROR: Bad port`) leave nothing to compare; the same port hand-edited
- *   into a user.rules that ufw wrote must give invalid-port on the tuple and on the -A line.
+ *   into a user.rules that ufw wrote must give invalid-port (unknown-service for a name) on the tuple and on the -A line.
  * - Application profiles: for every profile file of the corpus (and ufw's stock ones), the
  *   profiles we accept and their ports equal what `ufw app info all` lists when the file is the
  *   only one in applications.d.
@@ -87,12 +87,13 @@ const COMMANDS: CommandCase[] = [
 ];
 
 /** Commands ufw refuses with "ERROR: Bad port", and the port we hand-edit into a written user.rules instead. */
-const BAD_PORTS: { args: string[]; edit: string }[] = [
-  { args: ['allow', '70000'], edit: '70000' },
-  { args: ['allow', '0/tcp'], edit: '0' },
-  { args: ['allow', '2000:1000/tcp'], edit: '2000:1000' },
-  { args: ['allow', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16/tcp'], edit: '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16' },
-  { args: ['allow', 'nosuchservice/tcp'], edit: 'nosuchservice' },
+/** Ports ufw refuses, and the code we report on them: a name /etc/services does not know is unknown-service. */
+const BAD_PORTS: { args: string[]; edit: string; code: 'invalid-port' | 'unknown-service' }[] = [
+  { args: ['allow', '70000'], edit: '70000', code: 'invalid-port' },
+  { args: ['allow', '0/tcp'], edit: '0', code: 'invalid-port' },
+  { args: ['allow', '2000:1000/tcp'], edit: '2000:1000', code: 'invalid-port' },
+  { args: ['allow', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16/tcp'], edit: '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16', code: 'invalid-port' },
+  { args: ['allow', 'nosuchservice/tcp'], edit: 'nosuchservice', code: 'unknown-service' },
 ];
 
 const GOOD = ['allow', '2222/tcp'];
@@ -254,7 +255,7 @@ describe('oracle: ufw writes what we read', function () {
 
   describe('refused ports', () => {
     BAD_PORTS.forEach((c, n) => {
-      it(`ufw ${c.args.join(' ')} is refused, and the port hand-edited into user.rules gives invalid-port`, () => {
+      it(`ufw ${c.args.join(' ')} is refused, and the port hand-edited into user.rules gives ${c.code}`, () => {
         tally.refusals++;
         const root = rootOf(`bad${n}`);
         const r = ufwRun(root, c.args);
@@ -268,8 +269,11 @@ describe('oracle: ufw writes what we read', function () {
         const parse = parseUserRules(edited, '/etc/ufw/user.rules', resolve);
         const index = new LineIndex(edited);
         const lineOf = (needle: string) => edited.split('\n').findIndex((l) => l.includes(needle)) + 1;
-        const invalid = parse.findings.filter((f) => f.code === 'invalid-port' && f.severity === 'error').map((f) => index.position(f.span.start).line + 1);
-        assert.ok(invalid.includes(lineOf('### tuple ### allow tcp')), `no invalid-port on the tuple: ${parse.findings.map((f) => f.message).join(' | ')}`);
+        const invalid = parse.findings.filter((f) => f.code === c.code && f.severity === 'error').map((f) => index.position(f.span.start).line + 1);
+        assert.ok(
+          invalid.includes(lineOf('### tuple ### allow tcp')),
+          `no ${c.code} on the tuple: ${parse.findings.map((f) => `${f.code} ${f.message}`).join(' | ')}`,
+        );
         // The -A line is judged by iptables-restore, which ufw-init runs: 0 is a port to it.
         fs.writeFileSync(path.join(root, 'etc/ufw/user.rules.edited'), edited);
         const verdict = run('sh', ['-c', '"$0" --test < "$1"', iptablesRestore, path.join(root, 'etc/ufw/user.rules.edited')]);

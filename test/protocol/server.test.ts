@@ -82,7 +82,7 @@ describe('language server over stdio', function () {
     await new Promise((r) => setTimeout(r, 300));
     fs.writeFileSync(path.join(dir, 'etc/ssh/sshd_config'), 'Port 65536\n');
     fs.mkdirSync(path.join(dir, 'other'));
-    fs.writeFileSync(path.join(dir, 'other/sshd_config'), 'Port x\n');
+    fs.writeFileSync(path.join(dir, 'other/sshd_config'), 'Port 70000\n');
     await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
       changes: [
         { uri, type: FileChangeType.Changed },

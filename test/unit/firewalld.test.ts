@@ -137,16 +137,25 @@ describe('firewalld', () => {
       ['a port above 65535', '  <port port="70000" protocol="tcp"/>\n', '70000'],
       ['an unknown protocol', '  <port port="80" protocol="tcpx"/>\n', 'tcpx'],
       ['an upper-case protocol', '  <port port="80" protocol="TCP"/>\n', 'TCP'],
-      ['a name that is no service', '  <port port="nosuchsvc" protocol="tcp"/>\n', 'nosuchsvc'],
       ['a forward target out of range', '  <forward-port port="80" protocol="tcp" to-port="99999"/>\n', '99999'],
       ['a bad port in a rich rule', '  <rule><port port="99999" protocol="tcp"/><accept/></rule>\n', '99999'],
-      ['an unknown service', '  <service name="nosuch"/>\n', 'nosuch'],
     ];
     for (const [what, body, bad] of cases) {
       it(`fires on ${what}`, () => {
         assert.deepStrictEqual(
           errors({ [ZONE]: zone(body) }).map(([c, , t]) => [c, t]),
           [['invalid-port', bad]],
+        );
+      });
+    }
+    for (const [what, body, bad] of [
+      ['a port name /etc/services does not know', '  <port port="nosuchsvc" protocol="tcp"/>\n', 'nosuchsvc'],
+      ['an unknown service', '  <service name="nosuch"/>\n', 'nosuch'],
+    ]) {
+      it(`${what} is unknown-service, not invalid-port`, () => {
+        assert.deepStrictEqual(
+          errors({ [ZONE]: zone(body) }).map(([c, , t]) => [c, t]),
+          [['unknown-service', bad]],
         );
       });
     }

@@ -170,7 +170,6 @@ describe('iptables-restore files', () => {
     const cases: [string, string][] = [
       ['-A INPUT -p tcp --dport 70000 -j ACCEPT\n', '70000'],
       ['-A INPUT -p tcp --dport 2000:1000 -j ACCEPT\n', '2000:1000'],
-      ['-A INPUT -p tcp --dport nosuchservice -j ACCEPT\n', 'nosuchservice'],
       ['-A INPUT --dport 22 -j ACCEPT\n', '--dport'],
       ['-A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -j ACCEPT\n', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16'],
       ['-A INPUT -p tcp -m multiport --dports 22,99999 -j ACCEPT\n', '99999'],
@@ -181,6 +180,9 @@ describe('iptables-restore files', () => {
         assert.deepStrictEqual(errors(filter(rule)), [['invalid-port', 'error', bad]]);
       });
     }
+    it('a name /etc/services does not list is unknown-service, not invalid-port', () => {
+      assert.deepStrictEqual(errors(filter('-A INPUT -p tcp --dport nosuchservice -j ACCEPT\n')), [['unknown-service', 'error', 'nosuchservice']]);
+    });
     it('warns where iptables accepts an out-of-range udp port and wraps it', () => {
       const text = filter('-A INPUT -p udp --dport 70000 -j ACCEPT\n');
       assert.deepStrictEqual(errors(text), [['invalid-port', 'warning', '70000']]);

@@ -208,7 +208,6 @@ describe('nftables', () => {
       ['tcp dport 70000 accept', '70000'],
       ['tcp dport { 22, 65536 } accept', '65536'],
       ['tcp dport 100-50 accept', '100-50'],
-      ['tcp dport nosuchservice accept', 'nosuchservice'],
       ['tcp dport 22,80 accept', '22,80'],
     ];
     for (const [rule, bad] of cases) {
@@ -216,6 +215,9 @@ describe('nftables', () => {
         assert.deepStrictEqual(errors(input(`    ${rule}\n`)), [['invalid-port', 5, bad]]);
       });
     }
+    it('a name nft cannot resolve is unknown-service, not invalid-port', () => {
+      assert.deepStrictEqual(errors(input('    tcp dport nosuchservice accept\n')), [['unknown-service', 5, 'nosuchservice']]);
+    });
     it('fires on overlapping elements of an interval set without auto-merge', () => {
       const text = 'table inet f {\n  set s {\n    type inet_service\n    flags interval\n    elements = { 20-30, 25-35 }\n  }\n}\n';
       assert.deepStrictEqual(errors(text), [['invalid-port', 5, '25-35']]);

@@ -55,20 +55,20 @@ describe('sshd_config', () => {
   });
 
   describe('invalid-port', () => {
-    const cases: [string, string][] = [
+    const cases: [string, string, string?][] = [
       ['Port 70000\n', '70000'],
       ['Port 0\n', '0'],
-      ['Port abc\n', 'abc'],
+      ['Port abc\n', 'abc', 'unknown-service'],
       ['Port -1\n', '-1'],
       ['ListenAddress 127.0.0.1:99999\n', '99999'],
-      ['ListenAddress [::1]:x\n', 'x'],
+      ['ListenAddress [::1]:x\n', 'x', 'unknown-service'],
     ];
-    for (const [text, bad] of cases) {
+    for (const [text, bad, code = 'invalid-port'] of cases) {
       it(`fires on ${JSON.stringify(text)} with the exact range`, () => {
         const got = shownFindings(engineWith({ 'etc/ssh/sshd_config': text }));
         assert.deepStrictEqual(
           got.map((f) => [f.code, f.severity, f.text]),
-          [['invalid-port', 'error', bad]],
+          [[code, 'error', bad]],
         );
       });
     }
@@ -128,7 +128,7 @@ describe('sshd_config', () => {
 
     it('Port refuses upper-case service names, a second =, and a comment glued to the number', () => {
       assert.deepStrictEqual(errors({ 'etc/ssh/sshd_config': 'Port SSH\nPort==22\nPort 22#c\n' }), [
-        ['invalid-port', 1, 'SSH'],
+        ['unknown-service', 1, 'SSH'],
         ['invalid-port', 2, '=22'],
         ['invalid-port', 3, '22#c'],
       ]);

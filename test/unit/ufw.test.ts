@@ -123,19 +123,19 @@ describe('ufw', () => {
     });
 
     describe('invalid-port', () => {
-      for (const [port, text] of [
+      for (const [port, text, code = 'invalid-port'] of [
         ['70000', '70000'],
         ['0', '0'],
         ['2000:1000', '2000:1000'],
         ['1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16'],
-        ['nosuchservice', 'nosuchservice'],
+        ['nosuchservice', 'nosuchservice', 'unknown-service'],
       ]) {
         it(`fires on a hand-edited tuple port ${port}`, () => {
           const body = `### tuple ### allow tcp ${port} 0.0.0.0/0 any 0.0.0.0/0 in\n`;
           const got = shownFindings(engineWith({ 'etc/ufw/user.rules': userRules(body) }));
           assert.deepStrictEqual(
             got.map((f) => [f.code, f.severity, f.text]),
-            [['invalid-port', 'error', text]],
+            [[code, 'error', text]],
           );
         });
       }

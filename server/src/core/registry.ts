@@ -101,6 +101,12 @@ export class PortRegistry {
     if (protocol && !known.protocols.has(protocol)) return undefined;
     return known.port;
   }
+
+  /** The names serviceToPort resolves (for the protocol, when given): what a "Use NAME" fix may offer. */
+  serviceNames(protocol?: Protocol): string[] {
+    if (this.services) return Object.keys(this.services.services).filter((n) => this.serviceToPort(n, protocol) !== undefined);
+    return [...this.byService.entries()].filter(([, v]) => !protocol || v.protocols.has(protocol)).map(([n]) => n);
+  }
 }
 
 /** "TCP 22 — SSH" */

@@ -22,6 +22,7 @@ export type Severity = 'error' | 'warning' | 'information' | 'hint';
 export type DiagnosticCode =
   | 'syntax'
   | 'invalid-port'
+  | 'unknown-service'
   | 'ephemeral-port'
   | 'port-conflict'
   | 'duplicate-default-server'
@@ -78,6 +79,8 @@ export interface FindingData {
   protocol?: Protocol;
   /** The program the finding is about ('sshd', 'nginx', 'docker', ...). */
   program?: string;
+  /** The service name the finding is about (`unknown-service`: the name as written). */
+  service?: string;
   /** The other side(s): the places that collide with, block or shadow this one. */
   other?: { file: string; span: Span; program?: string; port?: number; portEnd?: number }[];
   /**

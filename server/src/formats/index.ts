@@ -1,5 +1,6 @@
 /** Every supported format, in detection order (first path match wins, then content). */
 import type { PortRegistry } from '../core/registry';
+import { serviceLookup } from '../core/serviceNames';
 import type { FormatId, FormatModule } from '../core/types';
 import { createSshdModule } from './sshd';
 import { createNginxModule } from './nginx';
@@ -26,7 +27,7 @@ export interface FormatData {
 
 export function createFormatModules(registry: PortRegistry, data: FormatData = {}): FormatModule[] {
   return [
-    createSshdModule((name) => registry.serviceToPort(name, 'tcp')),
+    createSshdModule(serviceLookup(registry, 'tcp')),
     // Before nginx: a resolved.conf under a folder named like nginx is still resolved's.
     createResolvedModule(),
     createSocketModule(),
@@ -39,10 +40,10 @@ export function createFormatModules(registry: PortRegistry, data: FormatData = {
     createComposeModule(),
     // After compose: recognised by content only (apiVersion + kind), never a compose file's name or text.
     createKubernetesModule(),
-    createNftablesModule((name) => registry.serviceToPort(name)),
-    ...(data.firewalldServices ? createFirewalldModules(data.firewalldServices, (name) => registry.serviceToPort(name)) : []),
-    createIptablesModule((name, proto) => registry.serviceToPort(name, proto)),
-    ...createUfwModules((name, proto) => registry.serviceToPort(name, proto)),
+    createNftablesModule(serviceLookup(registry)),
+    ...(data.firewalldServices ? createFirewalldModules(data.firewalldServices, serviceLookup(registry)) : []),
+    createIptablesModule(serviceLookup(registry)),
+    ...createUfwModules(serviceLookup(registry)),
   ];
 }
 

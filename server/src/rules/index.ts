@@ -7,6 +7,7 @@ import type { DiagnosticCode } from '../core/types';
 import type { Rule } from './rule';
 import { syntax } from './syntax';
 import { invalidPort } from './invalid-port';
+import { unknownService } from './unknown-service';
 import { ephemeralPort } from './ephemeral-port';
 import { portConflict } from './port-conflict';
 import { duplicateDefaultServer } from './duplicate-default-server';
@@ -20,6 +21,7 @@ import { portolanJson } from './portolan-json';
 export const RULES = [
   syntax,
   invalidPort,
+  unknownService,
   ephemeralPort,
   portConflict,
   duplicateDefaultServer,

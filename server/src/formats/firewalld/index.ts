@@ -7,6 +7,7 @@
  */
 import { pushAll } from '../../core/arrays';
 import { rangeText } from '../../core/portRanges';
+import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import { SaxesParser } from 'saxes';
 import type {
   FileParse,
@@ -308,7 +309,7 @@ function readPort(
   el: XmlElement,
   file: string,
   findings: Finding[],
-  serviceToPort: (n: string) => number | undefined,
+  serviceToPort: ServiceLookup,
   code: 'zone' | 'rule',
   portAttr = 'port',
 ): PortEntry | undefined {
@@ -319,7 +320,18 @@ function readPort(
   const where = code === 'rule' ? ' (firewalld skips this rich rule)' : '';
   const checked = checkPort(port.value, serviceToPort);
   if ('error' in checked) {
-    findings.push(invalidPort(file, port.span, `firewalld: INVALID_PORT: ${checked.error}${where}.`));
+    const message = `firewalld: INVALID_PORT: ${checked.error}${where}.`;
+    if (looksLikeServiceName(port.value) && serviceToPort(port.value) === undefined)
+      findings.push(
+        unknownService(file, port.span, port.value, message, {
+          messageId: UNKNOWN_SERVICE_MESSAGES.portName,
+          program: 'firewalld',
+          protocol: asProtocol(protocol.value),
+          known: serviceToPort.known?.(),
+          rewritable: port.span.end - port.span.start === port.value.length,
+        }),
+      );
+    else findings.push(invalidPort(file, port.span, message));
     return undefined;
   }
   if (!PORT_PROTOCOLS.has(protocol.value)) {
@@ -330,7 +342,7 @@ function readPort(
   return entry;
 }
 
-export function parseZoneSyntax(text: string, file: string, serviceToPort: (n: string) => number | undefined): { zone: ZoneSyntax; findings: Finding[] } {
+export function parseZoneSyntax(text: string, file: string, serviceToPort: ServiceLookup): { zone: ZoneSyntax; findings: Finding[] } {
   const findings: Finding[] = [];
   const zone: ZoneSyntax = {
     name: baseName(file),
@@ -394,13 +406,7 @@ export function parseZoneSyntax(text: string, file: string, serviceToPort: (n: s
   return { zone, findings };
 }
 
-function readForwardPort(
-  el: XmlElement,
-  file: string,
-  findings: Finding[],
-  serviceToPort: (n: string) => number | undefined,
-  code: 'zone' | 'rule',
-): ForwardPortEntry | undefined {
+function readForwardPort(el: XmlElement, file: string, findings: Finding[], serviceToPort: ServiceLookup, code: 'zone' | 'rule'): ForwardPortEntry | undefined {
   const base = readPort(el, file, findings, serviceToPort, code);
   if (!base) return undefined;
   const fp: ForwardPortEntry = { ...base, span: el.span, toAddr: el.attrs.get('to-addr') };
@@ -417,7 +423,7 @@ function readForwardPort(
   return fp;
 }
 
-function readRichRule(el: XmlElement, file: string, findings: Finding[], serviceToPort: (n: string) => number | undefined): RichRule | undefined {
+function readRichRule(el: XmlElement, file: string, findings: Finding[], serviceToPort: ServiceLookup): RichRule | undefined {
   const fam = el.attrs.get('family')?.value;
   const prio = Number(el.attrs.get('priority')?.value ?? '0');
   const rule: RichRule = {
@@ -492,11 +498,7 @@ function readRichRule(el: XmlElement, file: string, findings: Finding[], service
   return ok ? rule : undefined;
 }
 
-export function parseServiceSyntax(
-  text: string,
-  file: string,
-  serviceToPort: (n: string) => number | undefined,
-): { service: ServiceSyntax; findings: Finding[] } {
+export function parseServiceSyntax(text: string, file: string, serviceToPort: ServiceLookup): { service: ServiceSyntax; findings: Finding[] } {
   const findings: Finding[] = [];
   const service: ServiceSyntax = { name: baseName(file), ports: [], sourcePorts: [], protocols: [], includes: [], rootSpan: { start: 0, end: 0 } };
   const root = parseXml(text, file, findings);
@@ -627,6 +629,8 @@ interface ZoneOptions {
   context: string;
   /** Report services neither stock nor in the workspace (only where the workspace's services are known). */
   reportUnknownServices: boolean;
+  /** The services firewalld knows (stock and the workspace's), for the "Use NAME" fixes. */
+  knownServices?: readonly string[];
 }
 
 /**
@@ -698,10 +702,17 @@ class ZoneEvaluator {
     if (!ports) {
       if (this.opts.reportUnknownServices)
         this.findings.push(
-          invalidPort(
+          unknownService(
             this.file,
             svc.span,
+            svc.value,
             `firewalld: INVALID_SERVICE: '${svc.value}' is neither a stock service nor defined in the workspace's services/*.xml.`,
+            {
+              messageId: UNKNOWN_SERVICE_MESSAGES.firewalldService,
+              program: 'firewalld',
+              known: this.opts.knownServices && { names: this.opts.knownServices },
+              rewritable: svc.span.end - svc.span.start === svc.value.length,
+            },
           ),
         );
       return [];
@@ -860,7 +871,7 @@ function zoneIncludes(): IncludeRef[] {
   ];
 }
 
-export function createFirewalldModules(stock: FirewalldServiceData, serviceToPort: (name: string) => number | undefined): FormatModule[] {
+export function createFirewalldModules(stock: FirewalldServiceData, serviceToPort: ServiceLookup): FormatModule[] {
   const noWorkspace = serviceResolver(new Map(), stock, serviceToPort);
 
   function parseService(text: string, file: string): FileParse {
@@ -928,6 +939,7 @@ export function createFirewalldModules(stock: FirewalldServiceData, serviceToPor
     const result = evaluateZone(root.zone, instance.root.file, serviceResolver(workspace, stock, serviceToPort), {
       context: `zone ${root.zone.name}${isDefault ? ' (the default zone)' : ''}`,
       reportUnknownServices: root.zone.valid,
+      knownServices: [...Object.keys(stock.services), ...workspace.keys()],
     });
     // A zone is active when it is the default zone (interfaces and sources bind others at run time).
     const zone = { name: root.zone.name, sources: root.zone.sources, interfaces: root.zone.interfaces, isDefault };

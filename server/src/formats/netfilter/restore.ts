@@ -11,6 +11,7 @@ import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
 import { MAX_PORT, rangeText } from '../../core/portRanges';
 import { findJumpLoops } from '../../core/jumpLoops';
+import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import type { Finding, FirewallAction, FirewallForward, FirewallRule, IpFamily, PortFact, PortRange, Protocol, Span } from '../../core/types';
 
 export interface Token {
@@ -20,7 +21,8 @@ export interface Token {
   plain: boolean;
 }
 
-export type ServiceResolver = (name: string, protocol?: Protocol) => number | undefined;
+/** getservbyname for the rule's protocol (with the names it knows, for the "Use NAME" fixes). */
+export type ServiceResolver = ServiceLookup;
 
 /**
  * Splits a rule line like iptables-restore's add_param_to_argv: only space and tab separate words,
@@ -869,6 +871,22 @@ class RuleLineReader {
     this.findings.push(err(this.doc.file, span, code, message));
   }
 
+  /** A port value iptables does not resolve: unknown-service for a name, invalid-port for the rest. */
+  private badPort(span: Span, text: string, message = invalidPortMessage(text), protocol = this.protoForPorts()): void {
+    if (!looksLikeServiceName(text)) return this.bad(span, 'invalid-port', message);
+    const resolve = this.doc.options.resolveService;
+    const p = protocol === 'tcp' || protocol === 'udp' || protocol === 'sctp' ? protocol : undefined;
+    this.findings.push(
+      unknownService(this.doc.file, span, text, message, {
+        messageId: UNKNOWN_SERVICE_MESSAGES.portName,
+        program: this.doc.tool,
+        protocol: p,
+        known: resolve.known?.(p),
+        rewritable: span.end - span.start === text.length,
+      }),
+    );
+  }
+
   private warn(span: Span, message: string): void {
     this.findings.push(err(this.doc.file, span, 'invalid-port', message, 'warning'));
   }
@@ -1093,9 +1111,9 @@ class RuleLineReader {
       }
       const v = parseWrappingPort(side, this.doc.options.resolveService);
       if (!v) {
-        this.bad(
+        this.badPort(
           sideSpan,
-          'invalid-port',
+          side,
           /^-?\d+$/.test(side)
             ? `Port "${side}" is not a port number (iptables: Port "${side}" does not resolve to anything).`
             : `Unknown port or service "${side}" (iptables: Port "${side}" does not resolve to anything; names come from /etc/services).`,
@@ -1122,7 +1140,7 @@ class RuleLineReader {
     if (colon < 0) {
       const port = parsePortValue(text, proto, resolveService);
       if (port === undefined) {
-        this.bad(a.span, 'invalid-port', invalidPortMessage(text));
+        this.badPort(a.span, text);
         return undefined;
       }
       return { from: port, to: port, span: a.span, text };
@@ -1131,8 +1149,8 @@ class RuleLineReader {
     const right = text.slice(colon + 1);
     const from = left === '' ? 0 : parsePortValue(left, proto, resolveService);
     const to = right === '' ? MAX_PORT : parsePortValue(right, proto, resolveService);
-    if (from === undefined) this.bad(subSpan(a, 0, colon), 'invalid-port', invalidPortMessage(left));
-    if (to === undefined) this.bad(subSpan(a, colon + 1, text.length), 'invalid-port', invalidPortMessage(right));
+    if (from === undefined) this.badPort(subSpan(a, 0, colon), left);
+    if (to === undefined) this.badPort(subSpan(a, colon + 1, text.length), right);
     if (from === undefined || to === undefined) return undefined;
     if (from > to) {
       this.bad(a.span, 'invalid-port', `Invalid port range ${text}: the first port is above the last (iptables: invalid portrange (min > max)).`);
@@ -1156,7 +1174,7 @@ class RuleLineReader {
         count += 1;
         const port = parsePortValue(part, proto, resolveService);
         if (port === undefined) {
-          this.bad(partSpan, 'invalid-port', invalidPortMessage(part));
+          this.badPort(partSpan, part);
           ok = false;
         } else elems.push({ from: port, to: port, span: partSpan, text: part });
       } else {
@@ -1165,8 +1183,8 @@ class RuleLineReader {
         const right = part.slice(colon + 1);
         const from = parsePortValue(left, proto, resolveService);
         const to = parsePortValue(right, proto, resolveService);
-        if (from === undefined) this.bad(subSpan(a, at, at + colon), 'invalid-port', invalidPortMessage(left));
-        if (to === undefined) this.bad(subSpan(a, at + colon + 1, at + part.length), 'invalid-port', invalidPortMessage(right));
+        if (from === undefined) this.badPort(subSpan(a, at, at + colon), left);
+        if (to === undefined) this.badPort(subSpan(a, at + colon + 1, at + part.length), right);
         if (from === undefined || to === undefined) ok = false;
         else if (from >= to) {
           this.bad(partSpan, 'invalid-port', `Invalid port range ${part} in multiport: the first port must be below the last.`);

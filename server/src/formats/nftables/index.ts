@@ -7,6 +7,7 @@
  */
 import { MAX_PORT, rangeText } from '../../core/portRanges';
 import { findJumpLoops } from '../../core/jumpLoops';
+import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import type {
   FileParse,
   Finding,
@@ -1042,7 +1043,7 @@ const VERDICTS = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 
 export function evaluateNftables(
   files: NftSyntax[],
   edges: Map<IncludeRef, NftSyntax[]>,
-  serviceToPort: (name: string) => number | undefined,
+  serviceToPort: ServiceLookup,
   opts: { reportUnknownVariables: boolean },
 ): NftEvaluation {
   const loader = new RulesetLoader(edges);
@@ -1249,7 +1250,7 @@ class RulesetEvaluation {
   constructor(
     readonly chains: Map<string, EvalChain>,
     readonly sets: Map<string, EvalSet>,
-    private readonly serviceToPort: (name: string) => number | undefined,
+    private readonly serviceToPort: ServiceLookup,
   ) {}
 
   addFact(f: PortFact): void {
@@ -1289,8 +1290,17 @@ class RulesetEvaluation {
     if (tok.k === 'word' || tok.k === 'str') {
       const p = /^[A-Za-z][A-Za-z0-9_.+-]*$/.test(tok.t) ? this.serviceToPort(tok.t) : undefined;
       if (p !== undefined) return p;
+      const span = { start: tok.s, end: tok.e };
+      const message = `"${tok.t}" is not a port number or a known service name (nft: Could not resolve service).`;
       this.report(
-        portError(tok.file, { start: tok.s, end: tok.e }, `"${tok.t}" is not a port number or a known service name (nft: Could not resolve service).`),
+        looksLikeServiceName(tok.t)
+          ? unknownService(tok.file, span, tok.t, message, {
+              messageId: UNKNOWN_SERVICE_MESSAGES.portName,
+              program: 'nft',
+              known: this.serviceToPort.known?.(),
+              rewritable: tok.k === 'word',
+            })
+          : portError(tok.file, span, message),
       );
     }
     return undefined;
@@ -2368,7 +2378,7 @@ export interface NftExtra {
   inputChains: NftInputChain[];
 }
 
-export function createNftablesModule(serviceToPort: (name: string) => number | undefined): FormatModule {
+export function createNftablesModule(serviceToPort: ServiceLookup): FormatModule {
   function parse(text: string, file: string): FileParse {
     const { syntax, findings } = parseNftSyntax(text, file);
     const includes = syntax.commands.flatMap(collectIncludes);

@@ -6,6 +6,7 @@
 import * as path from 'path';
 import { literalPattern } from '../../core/includes';
 import type { FormatModule, IncludeRef, MainConfigs } from '../../core/types';
+import type { ServiceLookup } from '../../core/serviceNames';
 import { linkSshd } from './link';
 import { parseSshd, type SshdExtra } from './parse';
 import { sshdWriter } from './writer';
@@ -40,7 +41,7 @@ const sshdMains: MainConfigs = {
   },
 };
 
-export function createSshdModule(serviceToPort: (name: string) => number | undefined): FormatModule {
+export function createSshdModule(serviceToPort: ServiceLookup): FormatModule {
   return {
     id: 'sshd',
     writer: sshdWriter,

@@ -6,6 +6,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { parseIp, resolveWellKnownHost, type ParsedAddress } from '../../core/address';
 import { MAX_PORT } from '../../core/portRanges';
+import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import type { FileParse, Finding, IncludeRef, Span } from '../../core/types';
 import { splitSshdLine, strdelim, type SshdLine, type Token } from './lexer';
 import { matchBlockFixes } from './writer';
@@ -55,6 +56,19 @@ export interface SshdExtra {
 
 /** IncludeRef context for an Include inside a Match block: sshd reads that file as part of the block. */
 export const SSHD_MATCH_CONTEXT = 'match';
+
+/** A port sshd's a2port refuses: unknown-service when it is written as a name, else invalid-port. */
+function badPort(state: SshdParseState, span: Span, text: string, message: string, sshdSays: string): Finding {
+  if (!looksLikeServiceName(text)) return err(state.file, span, 'invalid-port', message);
+  const lower = text !== text.toLowerCase() && a2port(text.toLowerCase(), state.serviceToPort) >= 0 ? ' (names are case-sensitive)' : '';
+  return unknownService(state.file, span, text, `Unknown service "${text}": /etc/services has no such name${lower} (sshd: ${sshdSays}).`, {
+    messageId: UNKNOWN_SERVICE_MESSAGES.portName,
+    program: 'sshd',
+    protocol: 'tcp',
+    known: state.serviceToPort.known?.('tcp'),
+    rewritable: span.end - span.start === text.length,
+  });
+}
 
 export function err(file: string, span: Span, code: 'syntax' | 'invalid-port', message: string): Finding {
   return { file, span, severity: 'error', code, message };
@@ -120,7 +134,7 @@ export class SshdParseState {
     readonly text: string,
     readonly file: string,
     context: string | undefined,
-    readonly serviceToPort: (name: string) => number | undefined,
+    readonly serviceToPort: ServiceLookup,
   ) {
     this.neverActive = context === SSHD_MATCH_CONTEXT;
     this.active = !this.neverActive;
@@ -167,7 +181,16 @@ function readMatch(line: SshdLine, state: SshdParseState): boolean | undefined {
     if (!arg || arg.text === '' || arg.text.startsWith('#')) return fail(attrib.span, `Match ${attrib.text} needs a value`);
     if (!MATCH_CRITERIA.has(name)) return fail(attrib.span, `Unknown Match criterion "${attrib.text}"`);
     if (name === 'localport' && a2port(arg.text, serviceToPort) < 0) {
-      return fail(arg.span, `Bad port number "${arg.text}" in Match LocalPort: sshd accepts 0-65535 or a service name`, 'invalid-port');
+      findings.push(
+        badPort(
+          state,
+          arg.span,
+          arg.text,
+          `Bad port number "${arg.text}" in Match LocalPort: sshd accepts 0-65535 or a service name (sshd: Bad Match condition).`,
+          'Bad Match condition',
+        ),
+      );
+      return undefined;
     }
   }
   if (attributes === 0) return fail(line.keyword.span, 'Match needs at least one criterion');
@@ -217,7 +240,9 @@ function readPort(line: SshdLine, state: SshdParseState): void {
   if (!arg) return;
   const port = a2port(arg.text, serviceToPort);
   if (port <= 0) {
-    findings.push(err(file, arg.span, 'invalid-port', `Badly formatted port number "${arg.text}": sshd accepts 1-65535 or a service name.`));
+    findings.push(
+      badPort(state, arg.span, arg.text, `Badly formatted port number "${arg.text}": sshd accepts 1-65535 or a service name.`, 'Badly formatted port number'),
+    );
     return;
   }
   extra.ports.push({ port, span: arg.span, file });
@@ -256,11 +281,12 @@ function readListenAddress(line: SshdLine, state: SshdParseState): void {
       port = a2port(parts.port, serviceToPort);
       if (port <= 0) {
         findings.push(
-          err(
-            file,
+          badPort(
+            state,
             portSpan.end > portSpan.start ? portSpan : arg.span,
-            'invalid-port',
+            parts.port,
             `Bad port number "${parts.port}" in ListenAddress: sshd accepts 1-65535 or a service name.`,
+            'bad port number',
           ),
         );
         return;
@@ -340,7 +366,7 @@ function refuseInMatch(name: string, line: SshdLine, rawLine: string, state: Ssh
   state.findings.push(finding);
 }
 
-export function parseSshd(text: string, file: string, context: string | undefined, serviceToPort: (name: string) => number | undefined): FileParse {
+export function parseSshd(text: string, file: string, context: string | undefined, serviceToPort: ServiceLookup): FileParse {
   const state = new SshdParseState(text, file, context, serviceToPort);
   let offset = 0;
   for (const rawLine of text.split('\n')) {

@@ -11,6 +11,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
 import { MAX_PORT } from '../../core/portRanges';
+import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService } from '../../core/serviceNames';
 import type {
   FileParse,
   Finding,
@@ -69,7 +70,26 @@ const PORTLESS = ['ipv6', 'esp', 'ah', 'igmp', 'gre', 'vrrp'];
  * A ufw port list: "any", or up to 15 comma-separated entries (a range a:b counting two, a < b),
  * each 1-65535 or a service name. Returns the ports or the reason ufw gives "Bad port".
  */
-export function parseUfwPorts(text: string, span: Span, resolve: ServiceResolver): { elems?: PortElem[]; error?: { span: Span; message: string } } {
+/** A port ufw refuses; `service` when it is written as a name /etc/services does not list (unknown-service). */
+interface UfwPortError {
+  span: Span;
+  message: string;
+  service?: string;
+}
+
+/** The finding on a port ufw refuses: unknown-service for a name, invalid-port for the rest. */
+function portFinding(file: string, error: UfwPortError, message: string, resolve: ServiceResolver, severity: Finding['severity'] = 'error'): Finding {
+  if (!error.service) return finding(file, error.span, 'invalid-port', message, severity);
+  return unknownService(file, error.span, error.service, message, {
+    messageId: UNKNOWN_SERVICE_MESSAGES.portName,
+    program: 'ufw',
+    severity,
+    known: resolve.known?.(),
+    rewritable: error.span.end - error.span.start === error.service.length,
+  });
+}
+
+export function parseUfwPorts(text: string, span: Span, resolve: ServiceResolver): { elems?: PortElem[]; error?: UfwPortError } {
   if (text === 'any') return {};
   const bad = (message: string, s: Span = span) => ({ error: { span: s, message } });
   if (/^[,:]|[,:]$/.test(text)) return bad(`Bad port "${text}": a port list cannot start or end with "," or ":".`);
@@ -92,7 +112,14 @@ export function parseUfwPorts(text: string, span: Span, resolve: ServiceResolver
       elems.push({ from: n, to: n, span: s, text: p });
     } else if (/^\w[\w-]+/.test(p)) {
       const n = /^[a-z0-9][a-z0-9._+-]*$/.test(p) ? resolve(p) : undefined;
-      if (n === undefined) return bad(`Bad port "${p}": not a number and not a service name /etc/services knows.`, s);
+      if (n === undefined)
+        return {
+          error: {
+            span: s,
+            message: `Bad port "${p}": not a number and not a service name /etc/services knows.`,
+            service: looksLikeServiceName(p) ? p : undefined,
+          },
+        };
       elems.push({ from: n, to: n, span: s, text: p });
     } else {
       return bad(`Bad port "${p}".`, s);
@@ -329,16 +356,10 @@ function parseTuple(body: string, bodyStart: number, lineSpan: Span, line: numbe
   // "comment=HEX" always comes last.
   const commentAt = body.indexOf(' comment=');
   const fields = words(commentAt >= 0 ? body.slice(0, commentAt) : body, bodyStart);
+  const skipped = (message: string) =>
+    `${message} ufw skips this tuple ("Skipping malformed tuple"), so \`ufw status\` will not show the rule and the next ufw command drops its -A lines.`;
   const skip = (span: Span, code: 'syntax' | 'invalid-port', message: string, severity: Finding['severity'] = 'error') => {
-    ctx.findings.push(
-      finding(
-        ctx.file,
-        span,
-        code,
-        `${message} ufw skips this tuple ("Skipping malformed tuple"), so \`ufw status\` will not show the rule and the next ufw command drops its -A lines.`,
-        severity,
-      ),
-    );
+    ctx.findings.push(finding(ctx.file, span, code, skipped(message), severity));
   };
   if (fields.length < 6 || fields.length > 9) {
     skip(lineSpan, 'syntax', `A tuple has 6 to 9 fields (ACTION PROTO DPORT DST SPORT SRC [DAPP SAPP] DIR); this one has ${fields.length}.`);
@@ -379,7 +400,7 @@ function parseTuple(body: string, bodyStart: number, lineSpan: Span, line: numbe
   ] as const) {
     const r = parseUfwPorts(w.text, w.span, ctx.resolve);
     if (r.error) {
-      skip(r.error.span, 'invalid-port', r.error.message);
+      ctx.findings.push(portFinding(ctx.file, r.error, skipped(r.error.message), ctx.resolve));
       t.valid = false;
     } else t[key] = r.elems;
   }
@@ -590,9 +611,7 @@ export function parseUfwProfiles(text: string, file: string, resolve: ServiceRes
     }
     const parsed = parseProfilePorts(options.get('ports')!, resolve);
     if ('error' in parsed) {
-      findings.push(
-        finding(file, parsed.error.span, 'invalid-port', `Invalid ports in profile "${name}": ${parsed.error.message} ufw skips profile "${name}".`),
-      );
+      findings.push(portFinding(file, parsed.error, `Invalid ports in profile "${name}": ${parsed.error.message} ufw skips profile "${name}".`, resolve));
       continue;
     }
     profiles.push({ name, span: section.span, ports: parsed.ports, file });
@@ -761,7 +780,7 @@ function checkProfile(section: IniSection, options: Map<string, IniOption>, reso
 }
 
 /** ports=80,443/tcp|53/udp|60000:61000/udp (ufw/util.py parse_port_proto + UFWRule). */
-function parseProfilePorts(o: IniOption, resolve: ServiceResolver): { ports: UfwProfilePorts[] } | { error: { span: Span; message: string } } {
+function parseProfilePorts(o: IniOption, resolve: ServiceResolver): { ports: UfwProfilePorts[] } | { error: UfwPortError } {
   const ports: UfwProfilePorts[] = [];
   const plain = !o.value.includes('\n');
   let at = 0;
