@@ -6,6 +6,7 @@
 import * as assert from 'assert';
 import { engineWith, shownFindings } from '../helpers/engine';
 import { composeDocument } from '../../server/src/formats/compose';
+import { hoverAt } from '../../server/src/features/hoverText';
 import type { Engine } from '../../server/src/core/engine';
 
 const web = (ports: string[], extra = '    image: nginx\n') => `services:\n  web:\n${extra}    ports:\n${ports.map((p) => `      - "${p}"\n`).join('')}`;
@@ -225,6 +226,13 @@ describe('compose files beyond the default names', () => {
       assert.deepStrictEqual(loud(srv), ['etc/nginx/nginx.conf:4 error port-conflict', 'srv/app/compose.yaml:5 error port-conflict']);
       // The base's bind, read by the base alone and by the layer, is one side, named once.
       for (const f of [...shownFindings(top), ...shownFindings(srv)]) assert.doesNotMatch(f.message, /and 1 (more|other)/, f.message);
+    });
+
+    it("the hover names a base's publish once, although the base alone and its layer both read it", () => {
+      const base = web(['8080:80']);
+      const engine = engineWith({ 'app/compose.yaml': base, 'app/compose.prod.yaml': web(['443:443'], '') });
+      const hover = hoverAt(engine, '/ws/app/compose.yaml', base.indexOf('8080') + 1, []);
+      assert.match(hover?.markdown ?? '', /docker publishes 0\.0\.0\.0:8080 → web:80\/tcp \(and the same on \[::\]:8080\)$/m);
     });
 
     it('!reset drops the base ports, !override replaces them', () => {

@@ -116,13 +116,10 @@ function dedupe(facts: PortFact[]): PortFact[] {
   return [...byMention.values()].map((group) => {
     const families = new Set(group.map((f) => f.family));
     if (group.length === 1 || families.size < 2) return group[0];
-    return {
-      ...group[0],
-      detail: `${describe(group[0])} (and the same on ${group
-        .slice(1)
-        .map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd))
-        .join(', ')})`,
-    };
+    // Each address once: a compose base's line is read by the base alone and by each layer merged into it.
+    const first = formatHostPort(group[0].family, group[0].address, group[0].port, group[0].portEnd);
+    const more = [...new Set(group.slice(1).map((f) => formatHostPort(f.family, f.address, f.port, f.portEnd)))].filter((a) => a !== first);
+    return { ...group[0], detail: `${describe(group[0])} (and the same on ${more.join(', ')})` };
   });
 }
 
