@@ -31,7 +31,8 @@ export type DiagnosticCode =
   | 'ssh-lockout'
   | 'docker-bypasses-firewall'
   | 'firewall-unused'
-  | 'portolan-json';
+  | 'portolan-json'
+  | 'not-exposed';
 
 export interface TextEdit {
   file: string;
@@ -327,6 +328,8 @@ export interface ServiceInfo {
   networkMode?: string;
   /** Bind mounts from the workspace: absolute host-side path (file or directory) -> container path. */
   mounts?: { source: string; target: string }[];
+  /** The Dockerfile the service's image is built from (`build:`), when the workspace can hold it. */
+  dockerfile?: string;
 }
 
 export interface FormatModule {

@@ -17,6 +17,7 @@ import { sshLockoutRule } from './ssh-lockout';
 import { dockerBypassesFirewall } from './docker-bypasses-firewall';
 import { firewallUnused } from './firewall-unused';
 import { portolanJson } from './portolan-json';
+import { notExposed } from './not-exposed';
 
 export const RULES = [
   syntax,
@@ -31,6 +32,7 @@ export const RULES = [
   dockerBypassesFirewall,
   firewallUnused,
   portolanJson,
+  notExposed,
 ] as const;
 
 type RuleCode = (typeof RULES)[number]['meta']['code'];

@@ -93,6 +93,8 @@ export interface ServiceDecl {
   runnable?: boolean;
   /** Bind mounts as written: host-side source (uninterpolated) and the container path. */
   volumes?: { source: RawValue; target: string }[];
+  /** `build:`: the Dockerfile it builds from, when the workspace can hold it (a relative context, no variable). */
+  dockerfile?: string;
 }
 
 export interface ComposeExtra {
@@ -456,6 +458,8 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
     if (fields.has('image') || fields.has('build') || fields.has('extends')) decl.runnable = true;
     const volumes = fields.get('volumes')?.value ?? null;
     if (isSeq(volumes)) decl.volumes = readVolumes(y, volumes.items);
+    const dockerfile = buildDockerfile(y, fields.get('build')?.value ?? null, file);
+    if (dockerfile) decl.dockerfile = dockerfile;
     const profiles = fields.get('profiles')?.value;
     if (isSeq(profiles))
       decl.profiles = profiles.items
@@ -484,6 +488,27 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
 function mergeTag(node: Node | null): '!reset' | '!override' | undefined {
   const tag = (node as { tag?: string } | null)?.tag;
   return tag === '!reset' || tag === '!override' ? tag : undefined;
+}
+
+/**
+ * The Dockerfile `build:` names: `build: ./dir` (its Dockerfile) or `{context, dockerfile}` (relative to the
+ * context); undefined for what the workspace cannot show (a URL context, a variable, an absolute path, `dockerfile_inline`).
+ */
+function buildDockerfile(y: YamlReader, node: Node | null, file: string): string | undefined {
+  const text = (n: Node | null | undefined): string | undefined => (isScalar(n) && typeof n.value === 'string' ? n.value : undefined);
+  let context: string | undefined;
+  let dockerfile = 'Dockerfile';
+  if (isScalar(node)) context = text(node);
+  else if (isMap(node)) {
+    const f = y.entries(node);
+    if (f.has('dockerfile_inline')) return undefined;
+    context = f.has('context') ? text(f.get('context')?.value) : '.';
+    if (f.has('dockerfile')) dockerfile = text(f.get('dockerfile')?.value) ?? '';
+  }
+  if (context === undefined || !dockerfile) return undefined;
+  if ([context, dockerfile].some((v) => v.includes('$') || v.startsWith('/') || v.startsWith('~')) || /^[a-z][a-z0-9+.-]*:\/\/|^git@|\.git(#|$)/i.test(context))
+    return undefined;
+  return path.posix.join(path.posix.dirname(file), context, dockerfile);
 }
 
 /** Bind mounts of a service: short `./src:/dst[:ro]` and long `{type: bind, source, target}`; named volumes are left out. */
@@ -621,6 +646,8 @@ export interface ComposeServiceModel {
   networkMode?: string;
   /** Bind mounts: the absolute host-side path (a file or a directory) and the container path. */
   mounts: { source: string; target: string }[];
+  /** The Dockerfile its image is built from (the last file that sets `build:`). */
+  dockerfile?: string;
   mappings: ComposeMapping[];
   expose: { from: number; to: number; protocol: Protocol; span: Span; file: string }[];
   profiles?: string[];
@@ -722,6 +749,7 @@ export function composeProject(instance: InstanceInput): ComposeProject {
     for (const { decl, layer } of decls) {
       if (decl.networkMode) model.networkMode = interpolate(decl.networkMode.raw, layer.env).value.text;
       if (decl.profiles) model.profiles = decl.profiles;
+      if (decl.dockerfile) model.dockerfile = decl.dockerfile;
       for (const v of decl.volumes ?? []) {
         const source = interpolate(v.source, layer.env).value.text;
         // Only what the workspace can hold: a path relative to the compose file, fully known.
@@ -1041,7 +1069,14 @@ function link(instance: InstanceInput): InstanceOutput {
   const fileFindings = instance.files.flatMap((f) => f.findings);
   if (!isComposeExtra(instance.root.extra)) return { facts: [], findings: fileFindings };
   const project = composeProject(instance);
-  const services = project.services.map((s) => ({ name: s.name, file: s.file, span: s.span, networkMode: s.networkMode, mounts: s.mounts }));
+  const services = project.services.map((s) => ({
+    name: s.name,
+    file: s.file,
+    span: s.span,
+    networkMode: s.networkMode,
+    mounts: s.mounts,
+    dockerfile: s.dockerfile,
+  }));
   const { alternative, note } = projectRole(instance);
   const facts = projectFacts(project);
   if (alternative !== undefined) for (const f of facts) f.alternative = alternative;
