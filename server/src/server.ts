@@ -32,7 +32,7 @@ import type { FeatureOptions, ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { PORTOLAN_JSON } from './core/portolanJson';
-import { folderHostsOf, isIncludeCandidate, readText, readTextOrReason, scanFolder, toPosix, type SkippedFile } from './workspace/files';
+import { encodingOnDisk, folderHostsOf, isIncludeCandidate, readText, readTextOrReason, scanFolder, toPosix, type SkippedFile } from './workspace/files';
 import type { Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 
@@ -227,6 +227,7 @@ function loadFolder(folder: string): void {
   for (const f of scanFolder(folder, modules, undefined, onSkip)) {
     if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
     if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
+    engine.setEncoding(f.path, f.encoding);
   }
 }
 
@@ -367,6 +368,12 @@ documents.onDidChangeContent(({ document }) => {
   schedulePublish();
 });
 
+// The editor decodes an opened file (drops its byte-order mark, decodes UTF-16): how it is saved is read from the disk.
+documents.onDidOpen(({ document }) => {
+  const file = pathOf(document.uri);
+  if (file) engine.setEncoding(file, encodingOnDisk(file));
+});
+
 documents.onDidClose(({ document }) => {
   const file = pathOf(document.uri);
   if (!file) return;
@@ -374,8 +381,10 @@ documents.onDidClose(({ document }) => {
   // Back to what is on disk; a file that is gone (or was never saved) leaves the analysis.
   const read = readTextOrReason(file);
   const inFolder = folders.some((f) => file.startsWith(f + '/'));
-  if (inFolder && 'text' in read) engine.setFile(file, read.text);
-  else if (inFolder && 'unread' in read && read.unread) engine.setUnread(file, read.unread);
+  if (inFolder && 'text' in read) {
+    engine.setFile(file, read.text);
+    engine.setEncoding(file, read.encoding);
+  } else if (inFolder && 'unread' in read && read.unread) engine.setUnread(file, read.unread);
   else engine.deleteFile(file);
   if (isFolderConfig(file)) applyHosts();
   schedulePublish();
@@ -384,7 +393,12 @@ documents.onDidClose(({ document }) => {
 connection.onDidChangeWatchedFiles(({ changes }) => {
   for (const change of changes) {
     const file = pathOf(change.uri);
-    if (!file || documents.get(change.uri)) continue; // open documents override the disk
+    if (!file) continue;
+    // Open documents override the disk, but for how the file is saved (a save that dropped its byte-order mark).
+    if (documents.get(change.uri)) {
+      if (change.type !== FileChangeType.Deleted) engine.setEncoding(file, encodingOnDisk(file));
+      continue;
+    }
     if (isFolderConfig(file)) {
       loadFolderConfig(file.slice(0, -PORTOLAN_JSON.length - 1));
       applyHosts();
@@ -397,8 +411,10 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
     }
     const read = readTextOrReason(file);
     if (!(engine.hasFile(file) || isIncludeCandidate(file) || modules.some((m) => m.matchesPath(file)))) continue;
-    if ('text' in read) engine.setFile(file, read.text);
-    else if (read.unread) engine.setUnread(file, read.unread);
+    if ('text' in read) {
+      engine.setFile(file, read.text);
+      engine.setEncoding(file, read.encoding);
+    } else if (read.unread) engine.setUnread(file, read.unread);
   }
   schedulePublish();
 });

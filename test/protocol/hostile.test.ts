@@ -105,4 +105,26 @@ describe('hostile input: the language server stays up', function () {
     assert.match(warnings[0], /portolan\.hosts must map host names/);
     assert.match(warnings[0], /portolan\.ephemeralRanges/);
   });
+
+  it('encodings: a UTF-8 BOM and a UTF-16 file on disk are refused on line 1; opened (the editor drops the mark) the disk still says so', async () => {
+    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\n' });
+    fs.mkdirSync(path.join(dir, 'etc/nginx'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'etc/nginx/nginx.conf'), g.withUtf8Bom('events {}\nhttp { server { listen 8080; } }\n'));
+    fs.writeFileSync(path.join(dir, 'etc/nftables.conf'), g.utf16le('table inet f {\n  chain input {\n    type filter hook input priority 0;\n  }\n}\n'));
+    client = await TestClient.start(dir);
+    const nginx = `file://${dir}/etc/nginx/nginx.conf`;
+    const nft = `file://${dir}/etc/nftables.conf`;
+    const messages = (uri: string) => (client!.diagnostics.get(uri)?.diagnostics ?? []).map((d) => `${d.range.start.line}:${d.severity}:${d.message}`);
+    await client.until(() => messages(nginx).length > 0 && messages(nft).length > 0, 30_000);
+    assert.deepStrictEqual(
+      messages(nginx).map((m) => m.replace(/ \(.*$/, '')),
+      ['0:1:This file starts with a UTF-8 byte-order mark: nginx refuses it on line 1'],
+    );
+    assert.match(messages(nft)[0], /^0:1:This file is UTF-16 \(little-endian\): nft refuses it.*cannot re-encode/);
+    // Opened as VS Code opens it: the text without the mark. The finding stays, now without an edit that could not remove it.
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: nginx, languageId: 'nginx', version: 1, text: 'events {}\nhttp { server { listen 8080; } }\n' },
+    });
+    await client.until(() => messages(nginx).some((m) => /cannot remove it/.test(m)), 10_000);
+  });
 });

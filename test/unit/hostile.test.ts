@@ -48,16 +48,76 @@ describe('hostile input: exponential expansions', () => {
       'the accept at the end of the diamond is reached',
     );
     assert.ok(rules.length < 10_000, `bounded: ${rules.length} rules`);
-    assert.deepStrictEqual(shownFindings(e), []);
+    // Every path is its own entry state (4^15): the walk stops at 64 per chain (Information on the base chain);
+    // 16 jumps deep: the kernel refuses it on the first jump into c15 (nft -f: Too many links, line 91).
+    assert.deepStrictEqual(
+      shownFindings(e).map((f) => [f.line, f.severity, f.code, f.messageId ?? f.text]),
+      [
+        [2, 'information', 'syntax', 'walk-capped'],
+        [91, 'error', 'syntax', 'jump c15'],
+      ],
+    );
+    assert.deepStrictEqual(
+      shownFindings(engineWith({ '/ws/etc/nftables.conf': g.nftDiamond(15, 4) })).map((f) => f.messageId),
+      ['walk-capped'],
+    );
+    assert.deepStrictEqual(shownFindings(engineWith({ '/ws/etc/nftables.conf': g.nftDiamond(3, 4) })), []);
   });
 
-  it('iptables user chains 30x2 are walked once per chain and entry shape', () => {
+  it('iptables user chains 30x2 are walked once per chain and entry shape; the bound that stops the walk is said', () => {
     const e = engineWith({ '/ws/etc/iptables/rules.v4': g.iptablesDiamond(30, 2) });
     const r = e.analyze();
     const rules = r.firewalls[0].firewall.inputRules;
     assert.ok(rules.some((x) => x.action === 'accept' && x.ports?.some((p) => p.from === 22)));
     assert.ok(rules.length < 10_000, `bounded: ${rules.length} rules`);
-    assert.deepStrictEqual(shownFindings(e), []);
+    // 2^29 entry shapes into C29: the walk stops at 64 (Information); 16 jumps deep at line 64 (nf_tables backend: Too many links).
+    assert.deepStrictEqual(
+      shownFindings(e).map((f) => [f.line, f.severity, f.messageId ?? f.text]),
+      [
+        [2, 'information', 'walk-capped'],
+        [64, 'warning', 'C15'],
+      ],
+    );
+  });
+
+  it('jump depth: 15 nested jumps load, the 16th is refused where nft -f refuses it', () => {
+    const chain = (n: number) => {
+      const out = ['table inet f {', '  chain input {', '    type filter hook input priority 0; policy drop;', '    jump c0', '  }'];
+      for (let i = 0; i < n; i++) out.push(`  chain c${i} {`, i < n - 1 ? `    jump c${i + 1}` : '    tcp dport 22 accept', '  }');
+      return [...out, '}', ''].join('\n');
+    };
+    assert.deepStrictEqual(shownFindings(engineWith({ '/ws/etc/nftables.conf': chain(15) })), []);
+    for (const n of [16, 40])
+      assert.deepStrictEqual(
+        shownFindings(engineWith({ '/ws/etc/nftables.conf': chain(n) })).map((f) => [f.line, f.text]),
+        [[49, 'jump c15']],
+      );
+  });
+
+  it('70 rules jumping to one chain with 70 different sources: the walk stops at 64 entry states with one Information', () => {
+    const nft = ['table inet f {', '  chain input {', '    type filter hook input priority 0; policy drop;'];
+    const ipt = ['*filter', ':INPUT DROP [0:0]', ':C1 - [0:0]'];
+    for (let j = 0; j < 70; j++) {
+      nft.push(`    ip saddr 10.0.0.${j} jump c1`);
+      ipt.push(`-A INPUT -s 10.0.0.${j} -j C1`);
+    }
+    nft.push('  }', '  chain c1 {', '    tcp dport 22 accept', '  }', '}', '');
+    ipt.push('-A C1 -p tcp --dport 22 -j ACCEPT', 'COMMIT', '');
+    for (const [file, text] of [
+      ['/ws/etc/nftables.conf', nft],
+      ['/ws/etc/iptables/rules.v4', ipt],
+    ] as const) {
+      const found = shownFindings(engineWith({ [file]: text.join('\n') }));
+      assert.deepStrictEqual(
+        found.map((f) => [f.severity, f.messageId]),
+        [['information', 'walk-capped']],
+        file,
+      );
+      assert.match(found[0].message, /64 different entry conditions/);
+      // 64 sources are one fewer than needed: 60 stay silent.
+      const fewer = text.filter((l) => !/10\.0\.0\.(6\d)\b/.test(l)).join('\n');
+      assert.deepStrictEqual(shownFindings(engineWith({ [file]: fewer })), [], file);
+    }
   });
 });
 

@@ -102,12 +102,14 @@ export function load(paths: string[], cwd: string): Loaded {
           aliases.set(f.path, f.aliasOf);
         }
         engine.setFile(f.path, f.text);
+        engine.setEncoding(f.path, f.encoding);
       }
     } else {
       const read = readTextOrReason(abs);
       if ('reason' in read) throw new ConfigError(`${p}: ${read.reason}`);
       const hint = modules.some((m) => m.matchesPath(abs)) ? undefined : detectFormat(modules, abs, read.text)?.id;
       engine.setFile(abs, read.text, hint);
+      engine.setEncoding(abs, read.encoding);
     }
   }
   engine.hosts.setFolders(folderHosts);

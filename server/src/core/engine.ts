@@ -15,6 +15,7 @@ import { placeInstances, type MainsSource } from './mainConfigs';
 import { LineIndex } from './lineIndex';
 import { templateMarkup, templateParse } from './templates';
 import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
+import { encodingFinding, textForReader, type FileEncoding } from './encoding';
 import { noteParse, tooLarge, unreadParse, type UnreadReason } from './unread';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
@@ -52,6 +53,7 @@ interface FileEntry {
 interface CachedParse {
   text: string;
   unread?: UnreadReason;
+  encoding?: FileEncoding;
   parse: FileParse;
 }
 
@@ -69,6 +71,8 @@ export interface AnalysisResult {
 
 export class Engine {
   private readonly files = new Map<string, FileEntry>();
+  /** How the workspace found each file encoded on disk, when not plain UTF-8 (core/encoding.ts). */
+  private readonly encodings = new Map<string, FileEncoding>();
   private readonly index = new FileIndex();
   /** Per directory, how many times a file was added to it or deleted from it: a choice of format by siblings is redone after one. */
   private readonly dirVersions = new Map<string, number>();
@@ -174,6 +178,19 @@ export class Engine {
     this.setFileText(file, '', undefined, reason);
   }
 
+  /**
+   * How the file is encoded on disk when not plain UTF-8 (a byte-order mark, UTF-16), from the
+   * workspace layer: an editor hands over the text without its mark. Kept across edits of the text.
+   */
+  setEncoding(file: string, encoding: FileEncoding | undefined): void {
+    if (this.encodings.get(file) === encoding) return;
+    if (encoding) this.encodings.set(file, encoding);
+    else this.encodings.delete(file);
+    if (!this.files.has(file)) return;
+    this.dirty.add(file);
+    this.last = undefined;
+  }
+
   private setFileText(file: string, text: string, formatHint?: FormatId, unread?: UnreadReason): void {
     const known = this.files.get(file);
     if (known && known.text === text && known.formatHint === formatHint && !known.unread && !unread) return;
@@ -191,6 +208,7 @@ export class Engine {
   }
 
   deleteFile(file: string): void {
+    this.encodings.delete(file);
     if (!this.files.delete(file)) return;
     this.bumpDir(file);
     this.index.remove(file);
@@ -254,13 +272,18 @@ export class Engine {
     if (!entry) return undefined;
     const key = `${module.id}\u0000${context ?? ''}\u0000${file}`;
     const cached = this.parses.get(key);
-    if (cached && cached.text === entry.text && cached.unread === entry.unread) return cached.parse;
+    const encoding = this.encodings.get(file);
+    if (cached && cached.text === entry.text && cached.unread === entry.unread && cached.encoding === encoding) return cached.parse;
     // The size limit holds for opened documents as for files on disk: one note, and the rest stays responsive.
     const unread = entry.unread ?? tooLarge(entry.text);
     // A template is rendered by a tool before the program reads it: not parsed as the program's syntax.
     const tag = unread ? undefined : templateMarkup(entry.text, module.id);
-    const parse = unread ? unreadParse(module.id, file, unread) : tag ? templateParse(module.id, file, tag) : safeParse(module, entry.text, file, context);
-    this.parses.set(key, { text: entry.text, unread: entry.unread, parse });
+    const parse = unread
+      ? unreadParse(module.id, file, unread)
+      : tag
+        ? templateParse(module.id, file, tag)
+        : encodedParse(module, entry.text, file, context, encoding);
+    this.parses.set(key, { text: entry.text, unread: entry.unread, encoding, parse });
     return parse;
   }
 
@@ -633,6 +656,13 @@ function pointsAtThisHost(address: string | undefined): boolean {
   if (address === undefined) return true;
   const a = address.toLowerCase();
   return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '0.0.0.0' || a === '::';
+}
+
+/** The parse of a file as its program reads it, with the program's verdict on its encoding on line 1 (core/encoding.ts). */
+function encodedParse(module: FormatModule, text: string, file: string, context: string | undefined, onDisk: FileEncoding | undefined): FileParse {
+  const parse = safeParse(module, textForReader(text, module.id, context), file, context);
+  const note = encodingFinding(parse.format, file, text, onDisk);
+  return note ? { ...parse, findings: [note, ...parse.findings] } : parse;
 }
 
 function safeParse(module: FormatModule, text: string, file: string, context?: string): FileParse {

@@ -8,6 +8,7 @@ import type { FormatModule } from '../core/types';
 import type { FolderHosts } from '../core/hosts';
 import { LineIndex } from '../core/lineIndex';
 import { PORTOLAN_JSON, readPortolanJson } from '../core/portolanJson';
+import type { FileEncoding } from '../core/encoding';
 import { MAX_ANALYSED_CHARS, type UnreadReason } from '../core/unread';
 
 /** Folders that never hold a host's configuration, and can be huge. */
@@ -44,6 +45,8 @@ export interface FoundFile {
   text: string;
   /** The file is a symbolic link to this other file of the folder (sites-enabled/X -> sites-available/X). */
   aliasOf?: string;
+  /** Not plain UTF-8 on disk (a byte-order mark, UTF-16): the engine reports what the program makes of it (`Engine.setEncoding`). */
+  encoding?: FileEncoding;
 }
 
 /**
@@ -118,7 +121,7 @@ export function scanFolder(
       const posix = toPosix(full);
       if (!isCandidate(posix, modules, includeCandidate)) continue;
       const read = readTextOrReason(full);
-      if ('text' in read) found.push({ path: posix, text: read.text, aliasOf });
+      if ('text' in read) found.push({ path: posix, text: read.text, aliasOf, encoding: read.encoding });
       else onSkip?.({ path: posix, reason: read.reason, unread: read.unread });
     }
   }
@@ -152,17 +155,57 @@ export function readText(file: string): string | undefined {
 }
 
 /** The file's text, or why it is not read (too large, binary, unreadable; `unread` for the first two). */
-export function readTextOrReason(file: string): { text: string } | { reason: string; unread?: UnreadReason } {
+export function readTextOrReason(file: string): { text: string; encoding?: FileEncoding } | { reason: string; unread?: UnreadReason } {
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) return { reason: 'not a regular file' };
     if (st.size > MAX_FILE_BYTES)
       return { reason: `too large (${st.size} bytes; the limit is ${MAX_FILE_BYTES})`, unread: { kind: 'too-large', size: st.size, limit: MAX_FILE_BYTES } };
-    const buf = fs.readFileSync(file);
-    if (buf.includes(0)) return { reason: 'binary (holds NUL bytes)', unread: { kind: 'not-text', why: 'it holds NUL bytes' } };
-    return { text: buf.toString('utf8') };
+    return decodeText(fs.readFileSync(file));
   } catch (e) {
     return { reason: `unreadable (${errorCode(e)})` };
+  }
+}
+
+/**
+ * A file's bytes as text, as editors decode them: UTF-16 with its byte-order mark decoded (the mark
+ * dropped, as an editor shows it), UTF-8 with its mark kept as U+FEFF (an edit can delete it); a file
+ * with NUL bytes otherwise is not text.
+ */
+export function decodeText(buf: Buffer): { text: string; encoding?: FileEncoding } | { reason: string; unread: UnreadReason } {
+  const encoding = encodingOfBytes(buf);
+  if (encoding === 'utf-16le') return { text: buf.subarray(2, buf.length - (buf.length % 2)).toString('utf16le'), encoding };
+  if (encoding === 'utf-16be')
+    return {
+      text: Buffer.from(buf.subarray(2, buf.length - (buf.length % 2)))
+        .swap16()
+        .toString('utf16le'),
+      encoding,
+    };
+  if (buf.includes(0)) return { reason: 'binary (holds NUL bytes)', unread: { kind: 'not-text', why: 'it holds NUL bytes' } };
+  return encoding ? { text: buf.toString('utf8'), encoding } : { text: buf.toString('utf8') };
+}
+
+/** The encoding a file's first bytes announce (its byte-order mark), if any. */
+export function encodingOfBytes(head: Uint8Array): FileEncoding | undefined {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8-bom';
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  return undefined;
+}
+
+/** How a file on disk is encoded (its first bytes), for an opened document whose text the editor decoded. */
+export function encodingOnDisk(file: string): FileEncoding | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(3);
+    const n = fs.readSync(fd, head, 0, 3, 0);
+    return encodingOfBytes(head.subarray(0, n));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

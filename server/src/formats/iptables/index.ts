@@ -5,6 +5,7 @@
  * and `iptables-save` in test/oracle/iptables.test.ts.
  */
 import type { FileParse, FirewallFacts, FormatModule } from '../../core/types';
+import { walkCapNote } from '../../core/jumpLoops';
 import { familyOf, flattenChain, forwardsOf, factsOfDoc, parseRestore, type RestoreDoc, type ServiceResolver } from '../netfilter/restore';
 import { iptablesWriter } from './writer';
 
@@ -18,16 +19,18 @@ export function createIptablesModule(resolveService: ServiceResolver): FormatMod
     const doc = parseRestore(text, file, { family, resolveService });
     const filter = doc.tables.get('filter');
     const input = filter?.chains.get('INPUT');
+    let capped: string | undefined;
     const firewall: FirewallFacts = {
       tool: 'iptables',
       // A chain whose policy no line sets keeps the kernel's default, ACCEPT.
       inboundPolicy: { action: input?.policy === 'DROP' ? 'drop' : 'accept', span: input?.policySpan, family },
-      inputRules: filter ? flattenChain(filter, 'INPUT', family) : [],
+      inputRules: filter ? flattenChain(filter, 'INPUT', family, (why) => (capped ??= why)) : [],
       forwards: forwardsOf(doc.tables.get('nat')),
     };
     const facts = factsOfDoc(doc, { file, family, program: family === 'ipv6' ? 'ip6tables' : 'iptables' });
     const extra: IptablesExtra = { doc };
-    return { format: 'iptables', file, facts, findings: doc.findings, includes: [], firewall, extra };
+    const findings = capped ? [...doc.findings, walkCapNote(file, input?.policySpan, 'INPUT', capped)] : doc.findings;
+    return { format: 'iptables', file, facts, findings, includes: [], firewall, extra };
   }
 
   return {

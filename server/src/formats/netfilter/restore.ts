@@ -10,7 +10,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
 import { MAX_PORT, rangeText } from '../../core/portRanges';
-import { findJumpLoops } from '../../core/jumpLoops';
+import { findJumpLoops, findTooDeep, NFT_JUMP_DEPTH } from '../../core/jumpLoops';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import type { Finding, FirewallAction, FirewallForward, FirewallRule, IpFamily, PortFact, PortRange, Protocol, Span } from '../../core/types';
 
@@ -487,7 +487,9 @@ class RestoreReader {
       offset += lines[li].length + 1;
       // CRLF is reported once above; the rest of the file is still read.
       const raw = lines[li].endsWith('\r') ? lines[li].slice(0, -1) : lines[li];
-      this.readLine(raw, lineStart, li + 1, li === lines.length - 1);
+      // A UTF-8 byte-order mark: the engine reports it (core/encoding.ts); the rest of the line is read.
+      const bom = li === 0 && raw.charCodeAt(0) === 0xfeff ? 1 : 0;
+      this.readLine(raw.slice(bom), lineStart + bom, li + 1, li === lines.length - 1);
     }
     if (this.current) {
       this.report(this.tableSpan ?? { start: 0, end: 0 }, `Table ${this.current.name} has no COMMIT: ${this.tool} loads nothing from this file.`);
@@ -1452,12 +1454,20 @@ function mergeShapes(outer: RuleShape, inner: RuleShape): RuleShape | undefined 
  * The rules a packet meets from a chain on, jumps into user chains followed in place (their rules
  * carry the conditions of the jump), loops cut. A RETURN stays in the list as action 'return'.
  */
-export function flattenChain(table: IptTable, start: string, family: IpFamily | 'both'): FirewallRule[] {
-  return flattenRules(table, table.rules.get(start) ?? [], family, [start]);
+export function flattenChain(table: IptTable, start: string, family: IpFamily | 'both', onCap?: (why: string) => void): FirewallRule[] {
+  return flattenRules(table, table.rules.get(start) ?? [], family, [start], '', onCap);
 }
 
 /** flattenChain over a given list of rules (ufw: the rules of user.rules that no tuple describes). */
-export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily | 'both', stack: string[] = [], topFrame = ''): FirewallRule[] {
+/** `onCap` hears when a bound stopped the walk (the rules past it are not in the list: the verdicts there are uncertain). */
+export function flattenRules(
+  table: IptTable,
+  rules: IptRule[],
+  family: IpFamily | 'both',
+  stack: string[] = [],
+  topFrame = '',
+  onCap: (why: string) => void = () => {},
+): FirewallRule[] {
   const out: FirewallRule[] = [];
   // Each user chain is walked once per entry shape: reached again with the same shape it adds no
   // rule a packet could still meet, so chains jumping several times to the next stay linear.
@@ -1466,17 +1476,22 @@ export function flattenRules(table: IptTable, rules: IptRule[], family: IpFamily
   let steps = 0;
   const walk = (list: IptRule[], outer: RuleShape | undefined, stack: string[], frame: string) => {
     for (const rule of list) {
-      if (steps++ > FLATTEN_STEPS) return;
+      if (steps++ > FLATTEN_STEPS) return onCap(`${FLATTEN_STEPS.toLocaleString('en')} rules`);
       if (rule.invalid) continue;
       const own = shapeOf(rule);
       const shape = outer ? mergeShapes(outer, own) : own;
       if (!shape || (shape.ports && shape.ports.length === 0)) continue;
       const action = actionOf(rule.target?.name, table);
       if (action === 'jump' && rule.target) {
-        if (stack.includes(rule.target.name) || stack.length > 32) continue;
+        if (stack.includes(rule.target.name)) continue;
+        if (stack.length > 32) {
+          onCap(`32 nested jumps`);
+          continue;
+        }
         const state = `${rule.target.name}\u0000${JSON.stringify(shape)}`;
         const states = statesOf.get(rule.target.name) ?? 0;
-        if (!walked.has(state) && states < STATES_PER_CHAIN) {
+        if (!walked.has(state) && states >= STATES_PER_CHAIN) onCap(`${STATES_PER_CHAIN} different entry conditions into chain ${rule.target.name}`);
+        else if (!walked.has(state)) {
           statesOf.set(rule.target.name, states + 1);
           walked.add(state);
           walk(table.rules.get(rule.target.name) ?? [], shape, [...stack, rule.target.name], `${frame}>${rule.span.start}`);
@@ -1535,7 +1550,7 @@ export function jumpLoopFindings(table: IptTable, file: string, tool: string): F
     return edges;
   };
   const roots = [...table.chains.values()].filter((c) => c.builtin).map((c) => c.name);
-  return findJumpLoops<string, Edge>(roots, edgesOf).map(({ edge, cycle }) =>
+  const loops = findJumpLoops<string, Edge>(roots, edgesOf).map(({ edge, cycle }) =>
     err(
       file,
       edge.rule.target!.span,
@@ -1543,6 +1558,17 @@ export function jumpLoopFindings(table: IptTable, file: string, tool: string): F
       `Jump loop: ${[...cycle, cycle[0]].join(' → ')}. The kernel refuses it: ${tool} fails on this rule with "Too many links".`,
     ),
   );
+  // The nf_tables backend (Debian's iptables) has the kernel's jump depth limit; iptables-legacy has none: a warning.
+  const deep = findTooDeep<string, Edge>(roots, edgesOf).map(({ edge, path }) =>
+    err(
+      file,
+      edge.rule.target!.span,
+      'syntax',
+      `Jump ${NFT_JUMP_DEPTH} levels deep from ${path[0]}; the kernel allows ${NFT_JUMP_DEPTH - 1}: ${tool} with the nf_tables backend (Debian's default) fails on this rule with "Too many links" (--test does not check this; iptables-legacy loads it).`,
+      'warning',
+    ),
+  );
+  return [...loops, ...deep];
 }
 
 /** Which built-in chains reach each chain of a table (through jumps and gotos). */

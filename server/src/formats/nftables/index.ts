@@ -6,7 +6,7 @@
  * `nft -j list ruleset`) in test/oracle/nftables.test.ts.
  */
 import { MAX_PORT, rangeText } from '../../core/portRanges';
-import { findJumpLoops } from '../../core/jumpLoops';
+import { findJumpLoops, findTooDeep, NFT_JUMP_DEPTH, walkCapNote } from '../../core/jumpLoops';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import type {
   FileParse,
@@ -1879,20 +1879,33 @@ class InputChainWalker {
 
   constructor(private readonly ev: RulesetEvaluation) {}
 
+  /** Why a bound stopped the current walk, if one did. */
+  private capped: string | undefined;
+
   walkBase(base: EvalChain): FirewallRule[] {
     const rules: FirewallRule[] = [];
     this.walked = new Set();
     this.statesOf = new Map();
+    this.capped = undefined;
     this.walkChain(rules, base, { notes: [], unmodelled: [] }, 0, new Set());
+    if (this.capped) this.ev.report(walkCapNote(base.file, base.nameSpan, base.name, this.capped));
     return rules;
   }
 
   private walkChain(out: FirewallRule[], c: EvalChain, ctx: EntryConditions, depth: number, path: Set<EvalChain>): void {
-    if (depth > 16 || path.has(c) || this.steps++ > WALK_STEPS) return;
+    // Deeper than the kernel allows is a syntax error (reportJumpLoops); a loop is cut.
+    if (depth > NFT_JUMP_DEPTH || path.has(c)) return;
+    if (this.steps++ > WALK_STEPS) {
+      this.capped ??= `${WALK_STEPS.toLocaleString('en')} chain visits`;
+      return;
+    }
     const state = `${c.key}\u0000${ctxKey(ctx)}`;
     if (this.walked.has(state)) return;
     const states = this.statesOf.get(c) ?? 0;
-    if (states >= STATES_PER_CHAIN) return;
+    if (states >= STATES_PER_CHAIN) {
+      this.capped ??= `${STATES_PER_CHAIN} different entry conditions into chain ${c.name}`;
+      return;
+    }
     this.statesOf.set(c, states + 1);
     this.walked.add(state);
     path.add(c);
@@ -1974,7 +1987,10 @@ class InputChainWalker {
     if (ps && protoList.length === 0) return; // dccp/udplite only: outside what PortFact can say
     const cond = conditionsOf(m, ctx, extraNote);
     for (const protocol of protoList) {
-      if (this.budget-- <= 0) return;
+      if (this.budget-- <= 0) {
+        this.capped ??= 'its first 20,000 rules';
+        return;
+      }
       const fr: FirewallRule = {
         span,
         protocol,
@@ -2161,6 +2177,15 @@ function reportJumpLoops(
       severity: 'error',
       code: 'syntax',
       message: `Jump loop: ${names}. The kernel refuses it: nft -f fails here with "Too many links" (nft -c does not check this).`,
+    });
+  }
+  for (const { edge, path } of findTooDeep<EvalChain, Edge>(baseChains, edgesOf)) {
+    report({
+      file: edge.file,
+      span: edge.span,
+      severity: 'error',
+      code: 'syntax',
+      message: `Jump ${NFT_JUMP_DEPTH} levels deep from base chain ${path[0].name}; the kernel allows ${NFT_JUMP_DEPTH - 1}: nft -f fails here with "Too many links" (nft -c does not check this).`,
     });
   }
 }
