@@ -51,6 +51,7 @@ const VERDICTS: Record<FormatId, ProgramVerdicts> = {
   apache: { program: 'apache2', bom: { refuses: "Invalid command '\\xef\\xbb\\xbf…'" }, utf16: { refuses: 'it reads no directive of a UTF-16 file' } },
   haproxy: { program: 'haproxy', bom: { refuses: "unknown keyword '\\ufeff…'" }, utf16: { refuses: 'unknown keyword' } },
   caddy: { program: 'caddy', bom: ACCEPTS, utf16: { refuses: 'unrecognized directive' } },
+  kubernetes: { program: 'kubectl', bom: UNCHECKED, utf16: UNCHECKED },
   // BuildKit's Dockerfile parser drops a leading UTF-8 BOM (read in its source, not run here).
   dockerfile: { program: 'docker build', bom: ACCEPTS, utf16: UNCHECKED },
 };
@@ -60,8 +61,8 @@ export function encodingOf(text: string, onDisk: FileEncoding | undefined): File
   return onDisk ?? (text.charCodeAt(0) === 0xfeff ? 'utf-8-bom' : undefined);
 }
 
-/** Readers that skip a leading mark themselves: YAML (compose), XML (firewalld), the iptables-restore reader (iptables, ufw). */
-const KEEPS_MARK = new Set<FormatId>(['compose', 'iptables', 'ufw']);
+/** Readers that skip a leading mark themselves: YAML (compose, kubernetes), XML (firewalld), the iptables-restore reader (iptables, ufw). */
+const KEEPS_MARK = new Set<FormatId>(['compose', 'kubernetes', 'iptables', 'ufw']);
 
 /**
  * The text a format's reader is given: a leading U+FEFF becomes a space (same offsets) for readers that
