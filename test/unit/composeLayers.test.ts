@@ -160,6 +160,7 @@ describe('compose files beyond the default names', () => {
       assert.deepStrictEqual(loud(engine), ['app/docker-compose.prod.yml:4 error port-conflict', 'app/docker-compose.prod.yml:9 error port-conflict']);
       // The base's web:80 and the layer's web:80 are one service of one project: no conflict, none with the base alone.
       assert.deepStrictEqual(infos(engine), []);
+      assert.deepStrictEqual(engine.instancesOf('/ws/app/docker-compose.yml'), ['/ws/app/docker-compose.prod.yml', '/ws/app/docker-compose.yml']);
       const messages = shownFindings(engine).map((f) => f.message);
       assert.ok(
         messages.every((m) => !m.includes('docker-compose.yml')),
@@ -175,6 +176,8 @@ describe('compose files beyond the default names', () => {
       assert.deepStrictEqual(loud(engine), []);
       assert.deepStrictEqual(infos(engine), []);
       assert.deepStrictEqual(published(engine), ['app/docker-compose.dev.yml:80', 'app/docker-compose.dev.yml:8080', 'app/docker-compose.yml:80']);
+      // The base was only consulted: it is not a file of the alternative's instance.
+      assert.deepStrictEqual(engine.instancesOf('/ws/app/docker-compose.yml'), ['/ws/app/docker-compose.yml']);
       assert.deepStrictEqual(engine.instanceNotes('/ws/app/docker-compose.dev.yml'), [
         'alternative to docker-compose.yml (services web): read alone, never running beside it as another project',
       ]);
@@ -198,6 +201,7 @@ describe('compose files beyond the default names', () => {
       assert.deepStrictEqual(loud(engine), []);
       assert.deepStrictEqual(infos(engine), ['app/compose.yaml:5 if-one-host', 'app/traefik-compose.yml:4 if-one-host']);
       assert.deepStrictEqual(engine.instanceNotes('/ws/app/traefik-compose.yml'), ['read as compose: named like a compose file']);
+      assert.deepStrictEqual(engine.instancesOf('/ws/app/compose.yaml'), ['/ws/app/compose.yaml']);
     });
 
     it('a conflict inside the base stays one error per side, although a layer reads the base too', () => {

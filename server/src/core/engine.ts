@@ -382,7 +382,8 @@ export class Engine {
       let instance = this.hostInstances.get(output);
       if (!instance || instance.root !== input.root.file || instance.format !== module.id) {
         const firewall = output.firewall ?? input.root.firewall;
-        instance = { format: module.id, root: input.root.file, files: input.files.map((f) => f.file), output, firewall };
+        const files = input.files.map((f) => f.file).filter((f) => !output.unread?.includes(f));
+        instance = { format: module.id, root: input.root.file, files, output, firewall };
         this.hostInstances.set(output, instance);
       }
       if (instance.firewall) firewalls.push({ root: instance.root, host: '', firewall: instance.firewall });
@@ -480,7 +481,11 @@ export class Engine {
     this.analyze();
     const graph = this.graph;
     if (!graph) return [];
-    const keys = (graph.rootsOf.get(file) ?? []).filter((key) => graph.roots.has(key));
+    const reads = (key: string) => {
+      const { module, input } = graph.instances.get(key)!;
+      return !this.linker.link(module, input, key).unread?.includes(file);
+    };
+    const keys = (graph.rootsOf.get(file) ?? []).filter((key) => graph.roots.has(key) && reads(key));
     const roots = keys.map((key) => key.slice(key.indexOf('\u0000') + 1));
     // A fragment a stock main config loads (no nginx.conf / sshd_config on its host) is read by that one program.
     return [...new Set(roots.map((root) => this.implicitOf.get(root) ?? root))].sort();

@@ -317,6 +317,8 @@ export interface InstanceOutput {
   services?: ServiceInfo[];
   /** How the instance runs, for `--list-files` (a compose layer: "compose layer of docker-compose.yml: ..."). */
   note?: string;
+  /** Files the instance reached that the program does not read (a compose file beside one that is not its layer): not its files. */
+  unread?: string[];
 }
 
 /** One service of a compose project: where it is declared first, and how it joins the network. */

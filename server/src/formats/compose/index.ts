@@ -657,6 +657,8 @@ export interface ComposeProject {
   root: string;
   services: ComposeServiceModel[];
   findings: Finding[];
+  /** The compose files merged into the project, in merge order. */
+  read: string[];
 }
 
 function projectLayers(instance: InstanceInput): Layer[] {
@@ -735,7 +737,8 @@ function projectRole(instance: InstanceInput): { alternative?: string; note?: st
 export function composeProject(instance: InstanceInput): ComposeProject {
   const findings: Finding[] = [];
   const byName = new Map<string, { decls: { decl: ServiceDecl; layer: Layer }[] }>();
-  for (const layer of projectLayers(instance)) {
+  const layers = projectLayers(instance);
+  for (const layer of layers) {
     for (const decl of (layer.parse.extra as ComposeExtra).services) {
       const entry = byName.get(decl.name) ?? { decls: [] };
       entry.decls.push({ decl, layer });
@@ -768,7 +771,7 @@ export function composeProject(instance: InstanceInput): ComposeProject {
     checkNetworkMode(model, decls, findings);
     services.push(model);
   }
-  return { root: instance.root.file, services, findings };
+  return { root: instance.root.file, services, findings, read: layers.map((l) => l.parse.file) };
 }
 
 function reportIssues(issues: InterpolationIssue[], file: string, findings: Finding[]): boolean {
@@ -1066,9 +1069,12 @@ function projectFacts(project: ComposeProject): PortFact[] {
 }
 
 function link(instance: InstanceInput): InstanceOutput {
-  const fileFindings = instance.files.flatMap((f) => f.findings);
-  if (!isComposeExtra(instance.root.extra)) return { facts: [], findings: fileFindings };
+  if (!isComposeExtra(instance.root.extra)) return { facts: [], findings: instance.files.flatMap((f) => f.findings) };
   const project = composeProject(instance);
+  // The compose file beside a file that turned out not to be its layer was only consulted.
+  const read = new Set(project.read);
+  const unread = instance.files.filter((f) => isComposeExtra(f.extra) && !read.has(f.file)).map((f) => f.file);
+  const fileFindings = instance.files.filter((f) => !unread.includes(f.file)).flatMap((f) => f.findings);
   const services = project.services.map((s) => ({
     name: s.name,
     file: s.file,
@@ -1080,9 +1086,10 @@ function link(instance: InstanceInput): InstanceOutput {
   const { alternative, note } = projectRole(instance);
   const facts = projectFacts(project);
   if (alternative !== undefined) for (const f of facts) f.alternative = alternative;
-  return note
-    ? { facts, findings: [...fileFindings, ...project.findings], services, note }
-    : { facts, findings: [...fileFindings, ...project.findings], services };
+  const output: InstanceOutput = { facts, findings: [...fileFindings, ...project.findings], services };
+  if (note) output.note = note;
+  if (unread.length > 0) output.unread = unread;
+  return output;
 }
 
 export function createComposeModule(): FormatModule {
