@@ -30,11 +30,12 @@ function api(): PortolanApi {
   return extension.exports;
 }
 
+/** Every file under `dir` (readdirSync's `recursive` and `parentPath` need a newer Node than VS Code 1.91 ships). */
 function filesUnder(dir: string): string[] {
   return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []))
+    .sort();
 }
 
 /** A fresh copy of a fixture in the workspace, a host of its own; positions and texts of its files. */
