@@ -182,3 +182,34 @@ describe('Kubernetes manifests', () => {
     assert.deepStrictEqual(findings({ [F]: 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\n' }), []);
   });
 });
+
+describe('Kubernetes nodePorts across manifest files', () => {
+  const svc = (name: string, nodePort: number, protocol = 'TCP') =>
+    `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  type: NodePort\n  ports:\n    - port: 80\n      protocol: ${protocol}\n      nodePort: ${nodePort}\n`;
+  const conflicts = (files: Record<string, string>) =>
+    shownFindings(engineWith(files))
+      .filter((f) => f.code === 'port-conflict')
+      .map((f) => [f.file.replace('/ws/', ''), f.line, f.severity, f.messageId, f.text]);
+
+  it('two Services of one directory with the same nodePort: an error on each side, naming the other', () => {
+    const got = shownFindings(engineWith({ 'k8s/web.yaml': svc('web', 30080), 'k8s/api.yaml': svc('api', 30080) })).filter((f) => f.code === 'port-conflict');
+    assert.deepStrictEqual(got.map((f) => [f.file.replace('/ws/', ''), f.line, f.severity, f.messageId, f.text]).sort(), [
+      ['k8s/api.yaml', 10, 'error', 'node-port', '30080'],
+      ['k8s/web.yaml', 10, 'error', 'node-port', '30080'],
+    ]);
+    assert.match(
+      got.find((f) => f.file.endsWith('web.yaml'))!.message,
+      /also Service default\/api's \(k8s\/api\.yaml:10\): the API server refuses the second Service/,
+    );
+  });
+
+  it('different directories: Information (they may go to different clusters); the same Service in a base and an overlay, or another protocol: nothing', () => {
+    assert.deepStrictEqual(conflicts({ 'base/web.yaml': svc('web', 30080), 'other/api.yaml': svc('api', 30080) }).sort(), [
+      ['base/web.yaml', 10, 'information', 'node-port-if-one-cluster', '30080'],
+      ['other/api.yaml', 10, 'information', 'node-port-if-one-cluster', '30080'],
+    ]);
+    assert.deepStrictEqual(conflicts({ 'base/web.yaml': svc('web', 30080), 'overlays/prod/web.yaml': svc('web', 30080) }), []);
+    assert.deepStrictEqual(conflicts({ 'k8s/web.yaml': svc('web', 30080), 'k8s/dns.yaml': svc('dns', 30080, 'UDP') }), []);
+    assert.deepStrictEqual(conflicts({ 'k8s/web.yaml': svc('web', 30080), 'k8s/api.yaml': svc('api', 30081) }), []);
+  });
+});

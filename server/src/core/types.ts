@@ -157,6 +157,11 @@ export interface PortFact {
   /** Why this listen mention binds nothing on its host (set by the host model: sshd_config's Port under ssh.socket). */
   inactive?: string;
   /**
+   * Kubernetes: a port the cluster allocates once for all its nodes (a Service's nodePort), with the object that
+   * holds it ("Service default/web"); `rules/port-conflict.ts` judges two objects' nodePorts across files.
+   */
+  clusterPort?: { object: string };
+  /**
    * Instances that are alternative configurations of one program never run at once (a compose project's base
    * alone and with a layer, `docker compose -f base.yml -f layer.yml`): binds of two instances with the same key
    * never collide (core/conflicts.ts).

@@ -4,6 +4,7 @@
  * nginx's linker reports the conflicts nginx itself refuses inside one instance under this code too.
  */
 import { bindGroupKey, CONFLICT_MESSAGES, conflictFindings } from '../core/conflicts';
+import { pushAll } from '../core/arrays';
 import { factAt, usePortFixes } from '../core/fixes';
 import { IF_ONE_HOST, settleConflicts, sharedHostJudge } from '../core/sharedHost';
 import type { HostModel, RuleContext } from '../core/hostModel';
@@ -64,6 +65,10 @@ export const portConflict = createRule({
       [CONFLICT_MESSAGES.rangeShortage]:
         'A published port range has fewer free ports than the binds that need one: some bind fails in every start order (error).',
       [CONFLICT_MESSAGES.startOrder]: 'Whether a bind fails depends on which program starts first (warning).',
+      'node-port':
+        'Kubernetes: two Services in manifests of one directory ask for the same nodePort and protocol; the API server allocates it once per cluster and refuses the second (error).',
+      'node-port-if-one-cluster':
+        'Kubernetes: two Services in manifests of different directories (which may go to different clusters) ask for the same nodePort and protocol (Information).',
       [IF_ONE_HOST]:
         'Two projects of a workspace folder (compose projects, programs) would collide if they ran on one host, and nothing says they do: Information on each side, with the `.portolan.json` fixes that say so.',
       [CONFLICT_MESSAGES.nginxDuplicateListen]:
@@ -72,7 +77,7 @@ export const portConflict = createRule({
         'Two nginx stream or mail servers listen on the same address and port: nginx -t rejects the configuration (error, reported by the nginx linker).',
     },
     docs: {
-      body: 'Binds of one host are judged the way the kernel judges bind(): the same protocol, overlapping ports and overlapping addresses (the same address, or a wildcard against any address of its family; an IPv6 wildcard that is not v6-only also covers IPv4) collide, and the program that binds later fails with "Address already in use". What a program shares inside itself is not a conflict (one nginx serves `listen 80` and `listen 127.0.0.1:80` from one socket), nor are UDP sockets that both set SO_REUSEADDR or sockets that both set SO_REUSEPORT. Each side of a conflict is reported once, at its first bind, with the other sides as related information: a side is a bind group, what one program binds for one port (the `listen 80` and `listen [::]:80` of every server block of one nginx, the Port of sshd on each ListenAddress, a compose publish on 0.0.0.0 and [::], each container on its own). A Docker port range ("8000-8010:80") takes one free port when its container starts, so it is judged over the possible start orders: an error when some bind fails in every order, a warning when only some orders fail. Kubernetes: the cluster is not the workspace\'s host, so its ports never collide with the folder\'s programs; two Services of one manifest file with the same nodePort and protocol are an error (the API server allocates each nodePort once across the cluster and refuses the second: "provided port is already allocated"), as is a port, nodePort or hostPort twice in one Service or pod (Duplicate value); pods of two objects asking for one hostPort (each <hostIP, hostPort, protocol> is unique per node) are Information, as the scheduler places them on different nodes, and a warning when both are pinned to one node by spec.nodeName.',
+      body: 'Binds of one host are judged the way the kernel judges bind(): the same protocol, overlapping ports and overlapping addresses (the same address, or a wildcard against any address of its family; an IPv6 wildcard that is not v6-only also covers IPv4) collide, and the program that binds later fails with "Address already in use". What a program shares inside itself is not a conflict (one nginx serves `listen 80` and `listen 127.0.0.1:80` from one socket), nor are UDP sockets that both set SO_REUSEADDR or sockets that both set SO_REUSEPORT. Each side of a conflict is reported once, at its first bind, with the other sides as related information: a side is a bind group, what one program binds for one port (the `listen 80` and `listen [::]:80` of every server block of one nginx, the Port of sshd on each ListenAddress, a compose publish on 0.0.0.0 and [::], each container on its own). A Docker port range ("8000-8010:80") takes one free port when its container starts, so it is judged over the possible start orders: an error when some bind fails in every order, a warning when only some orders fail. Kubernetes: the cluster is not the workspace\'s host, so its ports never collide with the folder\'s programs; two Services of one manifest file, or of manifest files in one directory (applied together, `kubectl apply -f dir/`), with the same nodePort and protocol are an error (the API server allocates each nodePort once across the cluster and refuses the second: "provided port is already allocated"), Information when their files sit in different directories (overlays and environments may be different clusters), nothing when both are the same Service (a base and its patch); as is a port, nodePort or hostPort twice in one Service or pod (Duplicate value); pods of two objects asking for one hostPort (each <hostIP, hostPort, protocol> is unique per node) are Information, as the scheduler places them on different nodes, and a warning when both are pinned to one node by spec.nodeName.',
       fires: {
         'etc/ssh/sshd_config': 'Port 8080\n',
         'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 8080;\n  }\n}\n',
@@ -103,7 +108,56 @@ export const portConflict = createRule({
         const fixes = sideFixes(ctx, host, f, fact);
         if (fixes.length > 0) f.fixes = [...(f.fixes ?? []), ...fixes];
       }
+      pushAll(findings, nodePortConflicts(host, where));
       return findings;
     };
   },
 });
+
+/**
+ * Kubernetes nodePorts of two Services in different manifest files (one file's are judged by its reader): the API
+ * server allocates a nodePort once per cluster and refuses the second Service. Files of one directory are applied
+ * together (`kubectl apply -f dir/`): an error; files of different directories may go to different clusters
+ * (overlays, environments): Information. The same Service written twice (a base and its patch) is one object.
+ */
+function nodePortConflicts(host: HostModel, where: (f: PortFact) => string): Finding[] {
+  const out: Finding[] = [];
+  const byPort = new Map<string, PortFact[]>();
+  for (const f of host.facts) {
+    if (!f.clusterPort) continue;
+    const key = `${f.port}/${f.protocol}`;
+    const list = byPort.get(key) ?? [];
+    list.push(f);
+    byPort.set(key, list);
+  }
+  for (const list of byPort.values()) {
+    for (const f of list) {
+      const others = list.filter((o) => o.file !== f.file && o.clusterPort!.object !== f.clusterPort!.object);
+      if (others.length === 0) continue;
+      const dir = (x: PortFact) => x.file.slice(0, x.file.lastIndexOf('/'));
+      const sameDir = others.filter((o) => dir(o) === dir(f));
+      const shown = sameDir[0] ?? others[0];
+      const what = `nodePort ${f.port}/${f.protocol.toUpperCase()}`;
+      out.push({
+        file: f.file,
+        span: f.span,
+        severity: sameDir.length > 0 ? 'error' : 'information',
+        code: 'port-conflict',
+        messageId: sameDir.length > 0 ? 'node-port' : 'node-port-if-one-cluster',
+        message:
+          sameDir.length > 0
+            ? `${what} is also ${shown.clusterPort!.object}'s (${where(shown)}): the API server refuses the second Service ("provided port is already allocated").`
+            : `If one cluster runs both, ${what} is also ${shown.clusterPort!.object}'s (${where(shown)}): the API server would refuse the second Service.`,
+        related: others.map((o) => ({ file: o.file, span: o.span, message: `nodePort of ${o.clusterPort!.object}` })),
+        data: {
+          port: f.port,
+          portEnd: f.portEnd,
+          protocol: f.protocol,
+          program: f.program,
+          other: others.map((o) => ({ file: o.file, span: o.span, program: o.program })),
+        },
+      });
+    }
+  }
+  return out;
+}

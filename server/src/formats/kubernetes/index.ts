@@ -416,15 +416,16 @@ function parseKubernetes(text: string, file: string): FileParse {
         }
       }
       if (p.nodePort)
-        facts.push(
-          fact(
+        facts.push({
+          ...fact(
             p.nodePort.span,
             p.protocol,
             p.nodePort.value,
             `${name} nodePort`,
             `nodePort: every node of the cluster forwards ${p.nodePort.value}/${p.protocol} to ${name} (on the cluster's nodes, not this host)`,
           ),
-        );
+          clusterPort: { object: `Service ${svc.obj.namespace}/${svc.obj.name}` },
+        });
     }
   }
   nodePortConflicts(reader, file);
