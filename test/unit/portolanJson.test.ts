@@ -185,6 +185,34 @@ describe('.portolan.json mistakes are findings on the file', () => {
     ]);
   });
 
+  it('globs past a plain directory: negated, braces, ./, escapes, empty segments, prefixes of other names', () => {
+    const files = ['/ws/a/etc/sshd_config', '/ws/b/etc/sshd_config', '/ws/ab/x.conf', '/ws/c/compose.yaml', '/ws/.hidden/etc/sshd_config'];
+    const text = JSON.stringify({
+      hosts: { one: ['!b/**'], two: ['{a,b}/etc/**'], three: ['./c/**', 'a'], four: ['a\\/etc/**', 'a//etc/*', 'b/'], five: ['ab/**', '.hidden/**'] },
+    });
+    const got = portolanJsonFindings('/ws/.portolan.json', readPortolanJson(text), '/ws', files).map((f) => f.message);
+    assert.deepStrictEqual(got, [
+      '"a" matches no file Portolan reads in this folder.',
+      '"a//etc/*" matches no file Portolan reads in this folder.',
+      '"b/" matches no file Portolan reads in this folder.',
+      'Hosts "one" and "two" and "four" both claim a/etc/sshd_config: it is on "one", the first.',
+      'Hosts "one" and "five" both claim ab/x.conf: it is on "one", the first.',
+      'Hosts "one" and "three" both claim c/compose.yaml: it is on "one", the first.',
+    ]);
+  });
+
+  it('the engine checks them again when a file comes or goes, not on every analysis', () => {
+    const engine = engineWith({ 'web/nginx.conf': 'events {}\n', '.portolan.json': '{ "hosts": { "web": ["web/**"], "db": ["db/**"] } }\n' });
+    const messages = () => (engine.analyze().findingsByFile.get('/ws/.portolan.json') ?? []).map((f) => f.message);
+    assert.deepStrictEqual(messages(), ['"db/**" matches no file Portolan reads in this folder.']);
+    engine.setFile('/ws/web/nginx.conf', 'events { }\n');
+    assert.deepStrictEqual(messages(), ['"db/**" matches no file Portolan reads in this folder.']);
+    engine.setFile('/ws/db/compose.yaml', 'services: {}\n');
+    assert.deepStrictEqual(messages(), []);
+    engine.deleteFile('/ws/db/compose.yaml');
+    assert.deepStrictEqual(messages(), ['"db/**" matches no file Portolan reads in this folder.']);
+  });
+
   it('a good file says nothing', () => {
     assert.deepStrictEqual(findings('{ "$schema": "x", "hosts": { "web": ["web/**"] }, "oneHost": [["web/**", "db/**"]], "hostPerProject": false }'), []);
   });

@@ -105,6 +105,10 @@ export class Engine {
   private implicitOf = new Map<string, string>();
   /** The stock main configs' root parses, kept while they include the same files. */
   private readonly stockRoots = new Map<string, FileParse>();
+  /** Bumped when a file is added or removed (what `.portolan.json` findings read besides its text). */
+  private filesVersion = 0;
+  /** Each folder's `.portolan.json` findings, kept while its text and the set of files are the same. */
+  private readonly configCache = new Map<string, { text: string; filesVersion: number; findings: Finding[] }>();
 
   constructor(
     readonly modules: FormatModule[],
@@ -196,6 +200,7 @@ export class Engine {
     if (known && known.text === text && known.formatHint === formatHint && !known.unread && !unread) return;
     if (!known) {
       this.bumpDir(file);
+      this.filesVersion++;
       this.index.add(file);
       this.includeCache.clear();
       this.graph = undefined;
@@ -211,6 +216,7 @@ export class Engine {
     this.encodings.delete(file);
     if (!this.files.delete(file)) return;
     this.bumpDir(file);
+    this.filesVersion++;
     this.index.remove(file);
     this.includeCache.clear();
     this.lineIndexes.delete(file);
@@ -366,7 +372,12 @@ export class Engine {
       const file = `${folder}/${PORTOLAN_JSON}`;
       const text = this.files.get(file)?.text;
       if (text === undefined) continue;
-      for (const f of portolanJsonFindings(file, readPortolanJson(text), folder, this.fileNames())) out.push(f);
+      let cached = this.configCache.get(file);
+      if (!cached || cached.text !== text || cached.filesVersion !== this.filesVersion) {
+        cached = { text, filesVersion: this.filesVersion, findings: portolanJsonFindings(file, readPortolanJson(text), folder, this.fileNames()) };
+        this.configCache.set(file, cached);
+      }
+      for (const f of cached.findings) out.push(f);
     }
     return out;
   }
@@ -497,19 +508,33 @@ export class Engine {
    * main config, which the workspace does not hold. Read-only.
    */
   instanceNotes(file: string): string[] {
-    const roots = new Set(this.instancesOf(file));
+    const roots = this.instancesOf(file);
     const notes: string[] = [];
     this.moduleFor(file);
     const why = this.files.get(file)?.why;
     if (why) notes.push(why);
+    const byRoot = this.notesByRoot();
+    const found: InstanceNote[] = [];
+    for (const root of roots) for (const n of byRoot.get(root) ?? []) if (!n.ownFileOnly || root === file) found.push(n);
+    if (roots.length > 1) found.sort((a, b) => a.seq - b.seq);
+    for (const { note } of found) if (!notes.includes(note)) notes.push(note);
+    return notes;
+  }
+
+  private notesIndex?: { of: AnalysisResult; byRoot: Map<string, InstanceNote[]> };
+
+  /** The notes of every instance root after the last analysis, each with its place in host-model order (made once per analysis). */
+  private notesByRoot(): Map<string, InstanceNote[]> {
+    const of = this.analyze();
+    if (this.notesIndex?.of === of) return this.notesIndex.byRoot;
+    const byRoot = new Map<string, InstanceNote[]>();
+    let seq = 0;
     for (const model of this.hostAnalysis.models().values()) {
       for (const i of model.instances) {
-        if (!roots.has(i.root)) continue;
         const stock = (root: string) => `${this.hosts.shownPath(root)}: the stock ${i.format} main config, not in the workspace`;
+        // The link's own note is said on the root file only.
         const note = i.output.note
-          ? i.root === file
-            ? i.output.note
-            : undefined
+          ? i.output.note
           : i.inactive
             ? `inactive: ${i.inactive}`
             : i.implicit
@@ -517,10 +542,15 @@ export class Engine {
               : i.runsAs
                 ? `runs in the same ${i.format} as ${stock(i.runsAs)}`
                 : undefined;
-        if (note && !notes.includes(note)) notes.push(note);
+        if (!note) continue;
+        const entry: InstanceNote = { seq: seq++, note, ownFileOnly: !!i.output.note };
+        const list = byRoot.get(i.root);
+        if (list) list.push(entry);
+        else byRoot.set(i.root, [entry]);
       }
     }
-    return notes;
+    this.notesIndex = { of, byRoot };
+    return byRoot;
   }
 
   /**
@@ -572,6 +602,13 @@ export class Engine {
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
   }
+}
+
+/** A note of an instance for `--list-files`, in host-model order; `ownFileOnly`: said on the root file alone. */
+interface InstanceNote {
+  seq: number;
+  note: string;
+  ownFileOnly: boolean;
 }
 
 /**

@@ -155,9 +155,10 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
     message: p.message,
   }));
   const rels = files.filter((f) => f.startsWith(folder + '/') && f !== file).map((f) => f.slice(folder.length + 1));
+  const candidates = new Candidates(rels);
   for (const g of read.globs) {
     const isMatch = picomatch(g.glob, { dot: true });
-    if (!rels.some((r) => isMatch(r)))
+    if (!candidates.some(staticBase(g.glob), isMatch))
       findings.push({
         file,
         span: g.span,
@@ -168,25 +169,84 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
         message: `"${g.glob}" matches no file Portolan reads in this folder.`,
       });
   }
-  const hosts = Object.entries(read.config?.hosts ?? {}).map(([name, globs]) => ({ name, isMatch: picomatch(globs, { dot: true }) }));
+  // The hosts claiming each file (by index in `rels`), in the order of "hosts": each glob tests only the files under its static base.
+  const hosts = Object.entries(read.config?.hosts ?? {});
+  const claimsOf = new Map<number, number[]>();
+  hosts.forEach(([, globs], h) => {
+    for (const glob of globs) {
+      const isMatch = picomatch(glob, { dot: true });
+      candidates.each(staticBase(glob), (rel, i) => {
+        if (!isMatch(rel)) return;
+        const claims = claimsOf.get(i);
+        if (!claims) claimsOf.set(i, [h]);
+        else if (claims[claims.length - 1] !== h) claims.push(h);
+      });
+    }
+  });
   const reported = new Set<string>();
-  for (const rel of rels) {
-    const claims = hosts.filter((h) => h.isMatch(rel));
+  for (const i of [...claimsOf.keys()].sort((a, b) => a - b)) {
+    const claims = claimsOf.get(i)!.map((h) => hosts[h][0]);
     if (claims.length < 2) continue;
-    const key = claims.map((c) => c.name).join('\u0000');
+    const rel = rels[i];
+    const key = claims.join('\u0000');
     if (reported.has(key)) continue;
     reported.add(key);
-    const second = read.globs.find((g) => g.host === claims[1].name && picomatch(g.glob, { dot: true })(rel));
+    const second = read.globs.find((g) => g.host === claims[1] && picomatch(g.glob, { dot: true })(rel));
     findings.push({
       file,
       span: second?.span ?? { start: 0, end: 0 },
       severity: 'warning',
       code: 'portolan-json',
       messageId: CONFIG_MESSAGES.claimedTwice,
-      message: `Hosts ${claims.map((c) => `"${c.name}"`).join(' and ')} both claim ${rel}: it is on "${claims[0].name}", the first.`,
+      message: `Hosts ${claims.map((c) => `"${c}"`).join(' and ')} both claim ${rel}: it is on "${claims[0]}", the first.`,
     });
   }
   return findings;
+}
+
+/**
+ * The directory a glob's matches all lie in (picomatch's static base), or '' when that is not certain
+ * (a negated glob, an escape, an empty or dot segment): every path the glob matches is the base or under it.
+ */
+function staticBase(glob: string): string {
+  const scan = picomatch.scan(glob);
+  const base = scan.base;
+  if (scan.negated || base.includes('\\') || base.split('/').some((s) => s === '' || s === '.' || s === '..')) return '';
+  return base;
+}
+
+/** The relative paths of a folder sorted, so that the paths under a directory are one range. */
+class Candidates {
+  private readonly sorted: { rel: string; i: number }[];
+
+  constructor(rels: readonly string[]) {
+    this.sorted = rels.map((rel, i) => ({ rel, i })).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : a.i - b.i));
+  }
+
+  /** Calls `fn` on each path that is `base` or under it ('' : every path), in sorted order; stops when it returns true. */
+  each(base: string, fn: (rel: string, i: number) => boolean | void): boolean {
+    const { sorted } = this;
+    let at = 0;
+    if (base !== '') {
+      let hi = sorted.length;
+      while (at < hi) {
+        const mid = (at + hi) >> 1;
+        if (sorted[mid].rel < base) at = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (; at < sorted.length; at++) {
+      const { rel, i } = sorted[at];
+      if (base !== '' && !rel.startsWith(base)) break;
+      if (base !== '' && rel !== base && rel[base.length] !== '/') continue;
+      if (fn(rel, i) === true) return true;
+    }
+    return false;
+  }
+
+  some(base: string, isMatch: (rel: string) => boolean): boolean {
+    return this.each(base, (rel) => isMatch(rel));
+  }
 }
 
 /**
