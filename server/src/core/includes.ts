@@ -94,16 +94,43 @@ function globToPicomatch(pattern: string): { pattern: string; base: string } | u
   return wild ? { pattern: out, base: literal.slice(0, literal.lastIndexOf('/')) || '/' } : undefined;
 }
 
-function globMatches(index: FileIndex, absPattern: string): string[] {
+/** An include pattern made ready to match: a literal path, or the directory before its first wildcard and its matcher (compiled on first use). */
+interface CompiledGlob {
+  literal?: string;
+  base: string;
+  pattern: string;
+  isMatch?: (file: string) => boolean;
+}
+
+/** Compiled patterns with a wildcard or an escape, by absolute pattern: the same include is resolved from many directories and many analyses. Bounded. */
+const compiledGlobs = new Map<string, CompiledGlob>();
+const COMPILED_GLOBS_MAX = 20_000;
+
+function compiledGlob(absPattern: string): CompiledGlob {
+  // Nothing special in it: the path itself (most includes: .env, override files), not worth keeping.
+  if (!/[*?[\\]/.test(absPattern)) return { literal: absPattern, base: '', pattern: '' };
+  let compiled = compiledGlobs.get(absPattern);
+  if (compiled) return compiled;
   const glob = globToPicomatch(absPattern);
-  if (glob === undefined) {
-    const literal = absPattern.replace(/\\(.)/g, '$1');
-    return index.has(literal) ? [literal] : [];
-  }
-  const { pattern, base } = glob;
-  const isMatch = picomatch(pattern, { dot: false, nobrace: true, noextglob: true, noglobstar: true });
+  compiled = glob === undefined ? { literal: absPattern.replace(/\\(.)/g, '$1'), base: '', pattern: '' } : { base: glob.base, pattern: glob.pattern };
+  if (compiledGlobs.size >= COMPILED_GLOBS_MAX) compiledGlobs.clear();
+  compiledGlobs.set(absPattern, compiled);
+  return compiled;
+}
+
+function globMatches(index: FileIndex, absPattern: string): string[] {
+  const glob = compiledGlob(absPattern);
+  if (glob.literal !== undefined) return index.has(glob.literal) ? [glob.literal] : [];
+  const candidates = index.under(glob.base);
+  if (isEmpty(candidates)) return [];
+  const isMatch = (glob.isMatch ??= picomatch(glob.pattern, { dot: false, nobrace: true, noextglob: true, noglobstar: true }));
   // glob(3) returns matches sorted; sshd and nginx read them in that order.
-  return [...index.under(base)].filter((f) => isMatch(f)).sort();
+  return [...candidates].filter((f) => isMatch(f)).sort();
+}
+
+function isEmpty(files: Iterable<string>): boolean {
+  for (const _ of files) return false;
+  return true;
 }
 
 /** An include pattern that reaches exactly `file` (its glob characters quoted), for includes the engine writes itself. */

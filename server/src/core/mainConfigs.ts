@@ -74,12 +74,10 @@ function markUnloaded(group: Group, replaced: Map<HostInstance, HostInstance | u
     const beside = path.posix.join(path.posix.dirname(main.root), mainName);
     if (main.root === beside || !roots.has(beside)) continue;
     const inactive = `an alternative to ${mainName} beside it (${program} is started with one of them, not both)`;
-    replaced.set(main, { ...main, inactive });
+    replaced.set(main, variant(main, 'inactive', inactive));
   }
-  for (const { instance } of group.fragments) {
-    const inactive = `not loaded: no ${mainName} on this host includes it`;
-    replaced.set(instance, { ...instance, inactive });
-  }
+  const inactive = `not loaded: no ${mainName} on this host includes it`;
+  for (const { instance } of group.fragments) replaced.set(instance, variant(instance, 'inactive', inactive));
 }
 
 function joinUnderStockMain(group: Group, src: MainsSource, replaced: Map<HostInstance, HostInstance | undefined>, implicitOf: Map<string, string>): void {
@@ -99,9 +97,21 @@ function joinUnderStockMain(group: Group, src: MainsSource, replaced: Map<HostIn
       implicitOf.set(instance.root, stock.root.file);
       first = false;
     } else if (alongside.has(instance.root)) {
-      replaced.set(instance, { ...instance, runsAs: implicit.output.program ?? stock.root.file });
+      replaced.set(instance, variant(instance, 'runsAs', implicit.output.program ?? stock.root.file));
     } else if (stock.unloaded?.files.includes(instance.root)) {
-      replaced.set(instance, { ...instance, inactive: stock.unloaded.why });
+      replaced.set(instance, variant(instance, 'inactive', stock.unloaded.why));
     }
   }
+}
+
+/** The instances made from one with `inactive` or `runsAs` set, kept while it lives: an edit elsewhere does not copy every instance again. */
+const variants = new WeakMap<HostInstance, Map<string, HostInstance>>();
+
+function variant(instance: HostInstance, field: 'inactive' | 'runsAs', value: string): HostInstance {
+  let made = variants.get(instance);
+  if (!made) variants.set(instance, (made = new Map()));
+  const key = `${field}\u0000${value}`;
+  let out = made.get(key);
+  if (!out) made.set(key, (out = { ...instance, [field]: value }));
+  return out;
 }

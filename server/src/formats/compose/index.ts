@@ -202,15 +202,14 @@ function collectAnchors(doc: Document): Map<string, { at: number; node: Node }[]
 export const MERGE_BUDGET = 100_000;
 
 class YamlReader {
-  private readonly anchors: Map<string, { at: number; node: Node }[]>;
+  /** Collected on the first alias (most compose files have none). */
+  private anchors?: Map<string, { at: number; node: Node }[]>;
 
   constructor(
     readonly doc: Document,
     readonly text: string,
     private readonly lines: LineIndex,
-  ) {
-    this.anchors = collectAnchors(doc);
-  }
+  ) {}
 
   line(offset: number): number {
     return this.lines.position(offset).line + 1;
@@ -222,7 +221,7 @@ class YamlReader {
     if (!isAlias(node)) return node as Node;
     if (depth > 16) return null;
     const at = node.range?.[0] ?? Infinity;
-    const candidates = this.anchors.get(node.source) ?? [];
+    const candidates = (this.anchors ??= collectAnchors(this.doc)).get(node.source) ?? [];
     let found: Node | undefined;
     for (const c of candidates) if (c.at < at) found = c.node;
     return found ? this.deref(found, depth + 1) : null;
@@ -376,7 +375,7 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
   }
 
   // compose-go reads every document of the file in turn, merging each into the ones before.
-  const docs = parseAllDocuments(text, { keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
   const lines = new LineIndex(text);
   for (const doc of Array.isArray(docs) ? docs : []) {
     for (const e of doc.errors) {
