@@ -11,6 +11,7 @@
  */
 import { pushAll } from '../../core/arrays';
 import { rangeText } from '../../core/portRanges';
+import { withSwap } from '../../core/reversedRange';
 import * as path from 'path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { formatHostPort, type ParsedAddress } from '../../core/address';
@@ -28,7 +29,7 @@ import type {
   Severity,
   Span,
 } from '../../core/types';
-import { composeWriter, quotePlainScalar } from './writer';
+import { composeWriter, quotePlainScalar, reversedRangeFix } from './writer';
 import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart } from './ports';
 import { interpolate, mappedFromOffsets, opaqueMapped, parseDotenv, spanOf, type Environment, type InterpolationIssue, type MappedText } from './interpolation';
 
@@ -800,7 +801,8 @@ function readMapping(entry: PortEntry, service: string, layer: Layer, findings: 
     if (reportIssues(issues, file, findings)) return [];
     const parsed = parseShortSpec(value.text);
     if (!parsed.ok) {
-      findings.push(finding(file, spanOf(value, parsed.error.start, parsed.error.end, entry.raw.span), 'error', 'invalid-port', parsed.error.message));
+      const f = finding(file, spanOf(value, parsed.error.start, parsed.error.end, entry.raw.span), 'error', 'invalid-port', parsed.error.message);
+      findings.push(withSwap(f, reversedRangeFix(file, value, parsed.error)));
       return [];
     }
     const spec = parsed.value;
@@ -865,6 +867,7 @@ function readLongMapping(entry: Extract<PortEntry, { kind: 'long' }>, service: s
   const published = values.published;
   if (published && published.value.text !== '') {
     const range = parsePortRange(published.value.text, 0, 'published port');
+    // No "Swap to" here: docker-compose 1.29 refuses a range in long syntax's published at all.
     if (!range.ok) return bad(spanOf(published.value, range.error.start, range.error.end, published.raw.span), range.error.message);
     setRange(mapping, 'published', range.value, (s) => spanOf(published.value, s.start, s.end, published.raw.span));
   }
@@ -924,7 +927,8 @@ function readExpose1(entry: RawValue | { bad: Span; message: string }, layer: La
   }
   const range = parsePortRange(portText, 0, 'exposed port');
   if (!range.ok) {
-    findings.push(finding(file, spanOf(value, range.error.start, range.error.end, entry.span), 'error', 'invalid-port', range.error.message));
+    const f = finding(file, spanOf(value, range.error.start, range.error.end, entry.span), 'error', 'invalid-port', range.error.message);
+    findings.push(withSwap(f, reversedRangeFix(file, value, range.error)));
     return undefined;
   }
   if ('unknown' in range.value) return undefined;

@@ -47,6 +47,8 @@ export interface ShortSpec {
 
 export interface SpecError extends Slice {
   message: string;
+  /** A range whose end is below its start (the "Swap to" fix). */
+  reversed?: boolean;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: SpecError };
@@ -99,7 +101,7 @@ export function parsePortRange(text: string, offset = 0, what = 'port'): Parsed<
         message: `Invalid ${what} "${text}": ${endText === '' ? 'the end of the range' : `"${endText}"`} ${end.problem}.`,
       },
     };
-  if (end.port < start.port) return { ok: false, error: { ...whole, message: `Invalid ${what} range "${text}": the end is below the start.` } };
+  if (end.port < start.port) return { ok: false, error: { ...whole, message: `Invalid ${what} range "${text}": the end is below the start.`, reversed: true } };
   return { ok: true, value: { ...whole, from: start.port, to: end.port } };
 }
 

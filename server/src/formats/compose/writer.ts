@@ -1,6 +1,9 @@
 /** The edits compose files' quick fixes make, in YAML. */
 import { setLiteralPort } from '../../core/fixes';
-import type { FormatWriter, PortFact, Span, TextEdit } from '../../core/types';
+import { swapRangeFix } from '../../core/reversedRange';
+import type { Fix, FormatWriter, PortFact, Span, TextEdit } from '../../core/types';
+import type { MappedText } from './interpolation';
+import type { SpecError } from './ports';
 
 /** Quotes a plain scalar (its text is its value, so quoting changes nothing else). */
 export function quotePlainScalar(file: string, span: Span, value: string): TextEdit {
@@ -47,3 +50,18 @@ export const composeWriter: FormatWriter = {
     /\.ya?ml$/.test(fact.file) && !insideVariable(text, fact.span.start) ? setLiteralPort(text, fact, port, portEnd) : undefined,
   publishOnLoopback,
 };
+
+/**
+ * "Swap to LOW-HIGH" on a reversed range error of a port spec, when the range is literal text of the
+ * file (no variable, no escape: each character maps to the next one of the file).
+ */
+export function reversedRangeFix(file: string, value: MappedText, error: SpecError): Fix | undefined {
+  if (!error.reversed) return undefined;
+  const first = value.spans[error.start];
+  if (!first) return undefined;
+  for (let i = error.start; i < error.end; i++) {
+    const s = value.spans[i];
+    if (!s || s.start !== first.start + (i - error.start) || s.end !== s.start + 1) return undefined;
+  }
+  return swapRangeFix(file, { start: first.start, end: first.start + (error.end - error.start) }, value.text.slice(error.start, error.end), '-');
+}

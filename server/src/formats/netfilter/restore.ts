@@ -12,7 +12,8 @@ import { pushAll } from '../../core/arrays';
 import { MAX_PORT, rangeText } from '../../core/portRanges';
 import { findJumpLoops, findTooDeep, NFT_JUMP_DEPTH } from '../../core/jumpLoops';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
-import type { Finding, FirewallAction, FirewallForward, FirewallRule, IpFamily, PortFact, PortRange, Protocol, Span } from '../../core/types';
+import { swapRangeFix, withSwap } from '../../core/reversedRange';
+import type { Finding, Fix, FirewallAction, FirewallForward, FirewallRule, IpFamily, PortFact, PortRange, Protocol, Span } from '../../core/types';
 
 export interface Token {
   text: string;
@@ -869,8 +870,13 @@ class RuleLineReader {
     this.rule = { table: table.name, chain: '', span: lineSpan, line: lineNo, ports: [], otherMatches: [], targetArgs: {}, invalid: false };
   }
 
-  bad(span: Span, code: 'syntax' | 'invalid-port', message: string): void {
-    this.findings.push(err(this.doc.file, span, code, message));
+  bad(span: Span, code: 'syntax' | 'invalid-port', message: string, fix?: Fix): void {
+    this.findings.push(withSwap(err(this.doc.file, span, code, message), fix));
+  }
+
+  /** "Swap to" a reversed range written as the token's text from `from` to `to`. */
+  private swap(tok: Token, from: number, to: number, separator: ':' | '-'): Fix | undefined {
+    return tok.plain ? swapRangeFix(this.doc.file, subSpan(tok, from, to), tok.text.slice(from, to), separator) : undefined;
   }
 
   /** A port value iptables does not resolve: unknown-service for a name, invalid-port for the rest. */
@@ -889,8 +895,8 @@ class RuleLineReader {
     );
   }
 
-  private warn(span: Span, message: string): void {
-    this.findings.push(err(this.doc.file, span, 'invalid-port', message, 'warning'));
+  private warn(span: Span, message: string, fix?: Fix): void {
+    this.findings.push(withSwap(err(this.doc.file, span, 'invalid-port', message, 'warning'), fix));
   }
 
   read(): void {
@@ -1129,7 +1135,12 @@ class RuleLineReader {
     });
     if (!ok) return undefined;
     const [from, to] = values.length === 1 ? [values[0], values[0]] : values;
-    if (from > to) this.warn(a.span, `Port range ${text} runs backwards: iptables accepts it for this protocol, but the rule then matches no port.`);
+    if (from > to)
+      this.warn(
+        a.span,
+        `Port range ${text} runs backwards: iptables accepts it for this protocol, but the rule then matches no port.`,
+        this.swap(a, 0, text.length, ':'),
+      );
     return { from, to, span: a.span, text };
   }
 
@@ -1155,7 +1166,12 @@ class RuleLineReader {
     if (to === undefined) this.badPort(subSpan(a, colon + 1, text.length), right);
     if (from === undefined || to === undefined) return undefined;
     if (from > to) {
-      this.bad(a.span, 'invalid-port', `Invalid port range ${text}: the first port is above the last (iptables: invalid portrange (min > max)).`);
+      this.bad(
+        a.span,
+        'invalid-port',
+        `Invalid port range ${text}: the first port is above the last (iptables: invalid portrange (min > max)).`,
+        this.swap(a, 0, text.length, ':'),
+      );
       return undefined;
     }
     return { from, to, span: a.span, text };
@@ -1189,7 +1205,12 @@ class RuleLineReader {
         if (to === undefined) this.badPort(subSpan(a, at + colon + 1, at + part.length), right);
         if (from === undefined || to === undefined) ok = false;
         else if (from >= to) {
-          this.bad(partSpan, 'invalid-port', `Invalid port range ${part} in multiport: the first port must be below the last.`);
+          this.bad(
+            partSpan,
+            'invalid-port',
+            `Invalid port range ${part} in multiport: the first port must be below the last.`,
+            from > to ? this.swap(a, at, at + part.length, ':') : undefined,
+          );
           ok = false;
         } else elems.push({ from, to, span: partSpan, text: part });
       }
@@ -1209,7 +1230,8 @@ class RuleLineReader {
     const from = parsePortValue(m[1], this.protoForPorts(), resolveService);
     const to = m[2] === undefined ? from : parsePortValue(m[2], this.protoForPorts(), resolveService);
     if (from === undefined || to === undefined) this.bad(a.span, 'invalid-port', `Bad port in --to-ports "${a.text}": ports are 0-65535.`);
-    else if (from > to) this.bad(a.span, 'invalid-port', `Port range ${a.text} runs backwards (iptables: Port range funky).`);
+    else if (from > to)
+      this.bad(a.span, 'invalid-port', `Port range ${a.text} runs backwards (iptables: Port range funky).`, this.swap(a, 0, a.text.length, '-'));
   }
 
   /** DNAT/SNAT --to-destination ADDR[-ADDR][:PORT[-PORT]]. */
@@ -1226,7 +1248,13 @@ class RuleLineReader {
     const portSpan = subSpan(a, parsed.portOffset!, a.text.length);
     if (from === undefined || to === undefined || from > MAX_PORT || to > MAX_PORT)
       this.bad(portSpan, 'invalid-port', `Port "${parsed.portText}" is not valid: ports are 0-65535.`);
-    else if (from > to) this.bad(portSpan, 'invalid-port', `Port range ${parsed.portText} runs backwards (iptables: Port range funky).`);
+    else if (from > to)
+      this.bad(
+        portSpan,
+        'invalid-port',
+        `Port range ${parsed.portText} runs backwards (iptables: Port range funky).`,
+        this.swap(a, parsed.portOffset!, a.text.length, '-'),
+      );
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { MAX_PORT, rangeText } from '../../core/portRanges';
 import { findJumpLoops, findTooDeep, NFT_JUMP_DEPTH, walkCapNote } from '../../core/jumpLoops';
+import { swapRangeFix, withSwap } from '../../core/reversedRange';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
 import type {
   FileParse,
@@ -1321,9 +1322,10 @@ class RulesetEvaluation {
         const b = this.portValue(e.to);
         if (a === undefined || b === undefined) out.unresolved = true;
         else if (a > b) {
-          this.report(
-            portError(e.from.file, { start: e.from.s, end: e.to.e }, `Range ${e.from.t}-${e.to.t} is reversed (nft: Range has zero or negative size).`),
-          );
+          const span = { start: e.from.s, end: e.to.e };
+          const written = `${e.from.t}-${e.to.t}`;
+          const swap = e.from.k !== 'str' && e.to.k !== 'str' ? swapRangeFix(e.from.file, span, written, '-') : undefined;
+          this.report(withSwap(portError(e.from.file, span, `Range ${written} is reversed (nft: Range has zero or negative size).`), swap));
           out.unresolved = true;
         } else out.mentions.push({ ranges: [{ from: a, to: b }], span: { start: e.from.s, end: e.to.e }, file: e.from.file, negated: false });
         break;

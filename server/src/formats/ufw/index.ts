@@ -11,6 +11,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
 import { MAX_PORT } from '../../core/portRanges';
+import { swapRangeFix, withSwap } from '../../core/reversedRange';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService } from '../../core/serviceNames';
 import type {
   FileParse,
@@ -75,11 +76,18 @@ interface UfwPortError {
   span: Span;
   message: string;
   service?: string;
+  /** A reversed range a:b (its text `text`, which `span` holds when the value is written plainly): the ends to swap. */
+  reversed?: boolean;
+  text?: string;
 }
 
 /** The finding on a port ufw refuses: unknown-service for a name, invalid-port for the rest. */
 function portFinding(file: string, error: UfwPortError, message: string, resolve: ServiceResolver, severity: Finding['severity'] = 'error'): Finding {
-  if (!error.service) return finding(file, error.span, 'invalid-port', message, severity);
+  if (!error.service)
+    return withSwap(
+      finding(file, error.span, 'invalid-port', message, severity),
+      error.reversed && error.text ? swapRangeFix(file, error.span, error.text, ':') : undefined,
+    );
   return unknownService(file, error.span, error.service, message, {
     messageId: UNKNOWN_SERVICE_MESSAGES.portName,
     program: 'ufw',
@@ -104,7 +112,7 @@ export function parseUfwPorts(text: string, span: Span, resolve: ServiceResolver
     if (range) {
       const [from, to] = [Number(range[1]), Number(range[2])];
       if (from < 1 || from > MAX_PORT || to < 1 || to > MAX_PORT) return bad(`Bad port range "${p}": ports are 1-65535.`, s);
-      if (from >= to) return bad(`Bad port range "${p}": the first port must be below the last.`, s);
+      if (from >= to) return { error: { span: s, message: `Bad port range "${p}": the first port must be below the last.`, reversed: from > to, text: p } };
       elems.push({ from, to, span: s, text: p });
     } else if (/^\d+$/.test(p)) {
       const n = Number(p);
