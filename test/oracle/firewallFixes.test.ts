@@ -15,7 +15,8 @@ import * as path from 'path';
 import { applyEdits } from '../../server/src/core/fixes';
 import type { Finding, Fix } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
-import { isRoot, requireProgram, run } from '../helpers/programs';
+import { run } from '../helpers/programs';
+import { requireFirewallPrograms, ufwShowAdded } from '../helpers/fixOracles';
 import { SshdOracle } from '../helpers/sshd';
 import { corpusCases } from './netfilter/corpus';
 
@@ -53,29 +54,11 @@ describe('firewall quick fixes against iptables-restore, ufw, nft, firewall-offl
   this.timeout(600000);
   let dir: string;
   let sshd: SshdOracle;
-  const tools: Record<string, string> = {};
+  let tools: Record<string, string> = {};
   const counts = { applied: 0, accepted: 0, gone: 0, notJudged: 0, byProgram: {} as Record<string, number> };
 
   before(function () {
-    for (const [key, names, pkg] of [
-      ['ipt', ['iptables-restore'], 'iptables'],
-      ['ip6t', ['ip6tables-restore'], 'iptables'],
-      ['nft', ['nft', '/usr/sbin/nft'], 'nftables'],
-      ['ufw', ['ufw', '/usr/sbin/ufw'], 'ufw'],
-      ['fwd', ['firewall-offline-cmd'], 'firewalld'],
-      ['unshare', ['unshare'], 'util-linux'],
-    ] as const)
-      tools[key] = requireProgram(this, [...names], pkg);
-    if (!isRoot()) {
-      if (process.env.CI === 'true') throw new Error('the firewall programs need root; CI runs as root');
-      console.log('      skipped: the firewall programs need root');
-      this.skip();
-    }
-    sshd = new SshdOracle(
-      requireProgram(this, ['/usr/sbin/sshd', 'sshd'], 'openssh-server'),
-      requireProgram(this, ['ssh-keygen'], 'openssh-client'),
-      tools.unshare,
-    );
+    ({ tools, sshd } = requireFirewallPrograms(this));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-fw-fix-'));
   });
   after(() => {
@@ -90,23 +73,6 @@ describe('firewall quick fixes against iptables-restore, ufw, nft, firewall-offl
     return f;
   };
 
-  /** A ufw root over the stock files with these user rules; `ufw show added` lists what ufw reads from them. */
-  function ufwShowAdded(files: Record<string, string>): { status: number; out: string } {
-    const R = path.join(dir, `ufw-${n++}`);
-    for (const [from, to] of [
-      ['/etc/ufw', 'etc/ufw'],
-      ['/etc/default/ufw', 'etc/default/ufw'],
-      ['/lib/ufw', 'lib/ufw'],
-      ['/usr/share/ufw', 'usr/share/ufw'],
-    ]) {
-      fs.mkdirSync(path.dirname(path.join(R, to)), { recursive: true });
-      run('cp', ['-a', from, path.join(R, to)]);
-    }
-    for (const rel of ['etc/ufw/user.rules', 'etc/ufw/user6.rules']) if (files[rel] !== undefined) fs.writeFileSync(path.join(R, rel), files[rel]);
-    const r = run(tools.ufw, [`--rootdir=${R}`, `--datadir=${R}`, 'show', 'added']);
-    return { status: r.status, out: r.stdout + r.stderr };
-  }
-
   /** The program's word on one file of the case (undefined: accepted), after or before the fix. */
   async function refusal(rel: string, files: Record<string, string>, fix?: Fix): Promise<string | undefined> {
     const text = files[rel];
@@ -118,7 +84,7 @@ describe('firewall quick fixes against iptables-restore, ufw, nft, firewall-offl
       if (r.status !== 0) return `${v6 ? 'ip6tables' : 'iptables'}-restore --test: ${r.stderr}`;
       tally(v6 ? 'ip6tables-restore' : 'iptables-restore');
       if (/user6?\.rules$/.test(rel) && fix) {
-        const shown = ufwShowAdded(files);
+        const shown = ufwShowAdded(tools.ufw, path.join(dir, `ufw-${n++}`), files);
         if (shown.status !== 0 || !shown.out.includes(`ufw allow ${port}/tcp`)) return `ufw show added: ${shown.out}`;
         tally('ufw');
       }

@@ -12,9 +12,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { applyEdits } from '../../server/src/core/fixes';
-import type { Finding } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
-import { isRoot, requireProgram, run } from '../helpers/programs';
+import { run } from '../helpers/programs';
+import { firewalldConfig, newSerious, requireFirewallPrograms, serious, ufwShowAdded } from '../helpers/fixOracles';
 import { SshdOracle } from '../helpers/sshd';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { corpusCases, corpusRoot } from './netfilter/corpus';
@@ -103,36 +103,16 @@ function corpus(): { name: string; files: Record<string, string> }[] {
 
 const FIX = /^(Swap to|Use) /;
 const registry = loadRegistry();
-const serious = (l: Finding[]) => l.filter((f) => f.severity === 'error' || f.severity === 'warning');
 
 describe('invalid-port and unknown-service fixes against the real programs', function () {
   this.timeout(900000);
   let dir: string;
   let sshd: SshdOracle;
-  const tools: Record<string, string> = {};
+  let tools: Record<string, string> = {};
   const counts = { offered: 0, applied: 0, accepted: 0, gone: 0, notJudged: 0, byProgram: {} as Record<string, number>, byFix: {} as Record<string, number> };
 
   before(function () {
-    for (const [key, names, pkg] of [
-      ['ipt', ['iptables-restore'], 'iptables'],
-      ['ip6t', ['ip6tables-restore'], 'iptables'],
-      ['nft', ['nft', '/usr/sbin/nft'], 'nftables'],
-      ['ufw', ['ufw', '/usr/sbin/ufw'], 'ufw'],
-      ['fwd', ['firewall-offline-cmd'], 'firewalld'],
-      ['compose', ['docker-compose'], 'docker-compose'],
-      ['unshare', ['unshare'], 'util-linux'],
-    ] as const)
-      tools[key] = requireProgram(this, [...names], pkg);
-    if (!isRoot()) {
-      if (process.env.CI === 'true') throw new Error('the firewall programs need root; CI runs as root');
-      console.log('      skipped: the firewall programs need root');
-      this.skip();
-    }
-    sshd = new SshdOracle(
-      requireProgram(this, ['/usr/sbin/sshd', 'sshd'], 'openssh-server'),
-      requireProgram(this, ['ssh-keygen'], 'openssh-client'),
-      tools.unshare,
-    );
+    ({ tools, sshd } = requireFirewallPrograms(this, true));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portolan-value-fix-'));
   });
   after(() => {
@@ -148,29 +128,12 @@ describe('invalid-port and unknown-service fixes against the real programs', fun
     return f;
   };
 
-  /** ufw over its stock files with these user rules: the rules `ufw show added` lists. */
-  function ufwShowAdded(text: string): { status: number; out: string } {
-    const R = path.join(dir, `ufw-${n++}`);
-    for (const [from, to] of [
-      ['/etc/ufw', 'etc/ufw'],
-      ['/etc/default/ufw', 'etc/default/ufw'],
-      ['/lib/ufw', 'lib/ufw'],
-      ['/usr/share/ufw', 'usr/share/ufw'],
-    ]) {
-      fs.mkdirSync(path.dirname(path.join(R, to)), { recursive: true });
-      run('cp', ['-a', from, path.join(R, to)]);
-    }
-    fs.writeFileSync(path.join(R, USER), text);
-    const r = run(tools.ufw, [`--rootdir=${R}`, `--datadir=${R}`, 'show', 'added']);
-    return { status: r.status, out: r.stdout + r.stderr };
-  }
-
   /** The program's word on file `rel` of `files` (undefined: accepted); `tuple` judges a ufw tuple line by `ufw show added`. */
   async function refusal(rel: string, files: Record<string, string>, tuple?: string): Promise<[string, string | undefined]> {
     const text = files[rel];
     if (/(^|\/)(rules\.v[46]|user6?\.rules)$/.test(rel)) {
       if (tuple !== undefined) {
-        const shown = ufwShowAdded(text);
+        const shown = ufwShowAdded(tools.ufw, path.join(dir, `ufw-${n++}`), files);
         // ufw shows a service name as its port (ufw allow ssh/tcp is listed as ufw allow 22/tcp).
         const [ports, proto] = tuple.split('/');
         const resolved = /^[a-z]/.test(ports) ? registry.serviceToPort(ports, proto === 'udp' ? 'udp' : 'tcp') : undefined;
@@ -190,14 +153,7 @@ describe('invalid-port and unknown-service fixes against the real programs', fun
       return ['nft -c', r.status === 0 ? undefined : r.stderr];
     }
     if (/firewalld\/zones\/[^/]+\.xml$/.test(rel)) {
-      const conf = path.join(dir, `fwd-${n++}`);
-      fs.mkdirSync(path.join(conf, 'zones'), { recursive: true });
-      fs.writeFileSync(path.join(conf, 'firewalld.conf'), files['etc/firewalld/firewalld.conf'] ?? `DefaultZone=${path.basename(rel, '.xml')}\n`);
-      for (const [r, t] of Object.entries(files))
-        if (/^etc\/firewalld\/(zones|services)\//.test(r)) {
-          fs.mkdirSync(path.dirname(path.join(conf, r.slice('etc/firewalld/'.length))), { recursive: true });
-          fs.writeFileSync(path.join(conf, r.slice('etc/firewalld/'.length)), t);
-        }
+      const conf = firewalldConfig(path.join(dir, `fwd-${n++}`), files, path.basename(rel, '.xml'));
       const check = run(tools.fwd, [`--system-config=${conf}`, '--check-config']);
       const said = check.stdout + check.stderr;
       return ['firewall-offline-cmd', check.status === 0 && !/ERROR|WARNING: (INVALID|PARSE)|Configuration error/.test(said) ? undefined : said];
@@ -250,15 +206,7 @@ describe('invalid-port and unknown-service fixes against the real programs', fun
           !after.some((f) => f.code === finding.code && f.file === finding.file && f.span.start < end && f.span.end > edit.span.start),
           `${name}: ${fix.title}: ${finding.code} still there`,
         );
-        const key = (f: Finding) => `${f.code}|${f.file}|${f.message}`;
-        const had = new Set(serious(before).map(key));
-        assert.deepStrictEqual(
-          serious(after)
-            .filter((f) => !had.has(key(f)))
-            .map((f) => `${f.code}: ${f.message}`),
-          [],
-          `${name}: ${fix.title}: new findings`,
-        );
+        assert.deepStrictEqual(newSerious(before, after), [], `${name}: ${fix.title}: new findings`);
         counts.gone++;
       }
     }
