@@ -331,13 +331,17 @@ async function waitForHostStatus(page, label, counts = '\\d+ errors?, \\d+ warni
   });
 }
 
-/** Waits until a file on disk has other text than `before`; returns it. */
-async function changedOnDisk(file, before) {
+/**
+ * Waits until `file` has been saved with new text: no editor tab marked dirty, and the file on disk
+ * neither its old text nor empty (a save truncates, then writes); returns the text.
+ */
+async function savedOnDisk(page, file, before) {
   const deadline = Date.now() + UI_TIMEOUT_MS;
   for (;;) {
+    const dirty = await page.locator('.tab.dirty').count();
     const text = fs.readFileSync(file, 'utf8');
-    if (text !== before) return text;
-    if (Date.now() > deadline) throw new Error(`${file} was not written`);
+    if (dirty === 0 && text !== before && text !== '') return text;
+    if (Date.now() > deadline) throw new Error(`${file} was not saved (${dirty} dirty tabs):\n${text}`);
     await sleep(100);
   }
 }
@@ -579,8 +583,16 @@ const UI_CHECKS = [
       const details = page.locator('.suggest-details-container .suggest-details').first();
       await details.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       const focused = async () => {
-        const row = (await rows()).find((r) => r.focused);
-        return { row, details: (await details.innerText()).replace(/\s+/g, ' ').trim() };
+        // The details pane follows the focus a moment later: wait until it shows the focused row's item
+        // (its detail starts with the row's registry name).
+        const deadline = Date.now() + UI_TIMEOUT_MS;
+        for (;;) {
+          const row = (await rows()).find((r) => r.focused);
+          const text = (await details.innerText()).replace(/\s+/g, ' ').trim();
+          const name = row ? row.text.split(' ').slice(1).join(' ') : '';
+          if ((row && (!name || text.startsWith(`${name} · `))) || Date.now() > deadline) return { row, details: text };
+          await sleep(50);
+        }
       };
       const unfiltered = await rows();
       const top = await focused();
@@ -637,8 +649,9 @@ const UI_CHECKS = [
       if (port === '443') throw new Error(`the fix keeps the port: ${title}`);
       await page.keyboard.press('Enter');
       await menu.waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
+      // VS Code saves the files a fix edits (files.refactoring.autoSave); Ctrl+S in case it did not.
       await page.keyboard.press('Control+S');
-      const after = await changedOnDisk(file, before);
+      const after = await savedOnDisk(page, file, before);
       const expected = before.replace('    listen 443 ssl;\n', `    listen ${port} ssl;\n`);
       if (expected === before || after !== expected) throw new Error(`after "${title}" the file reads:\n${after}\nexpected:\n${expected}`);
       if (fs.readFileSync(path.join(workspace, UI_QUICKFIX_ROOT, 'srv/app/compose.yaml'), 'utf8') !== compose)
