@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { listenerVerdicts, type FamilyVerdict } from '../../server/src/core/firewall/verdict';
+import { listenerVerdicts, packetVerdict, type FamilyVerdict } from '../../server/src/core/firewall/verdict';
 import type { IpFamily, Protocol } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 
@@ -124,5 +124,94 @@ describe('firewall verdict for a listener', () => {
     assert.strictEqual(verdicts(files, 546, 'udp', 'ipv4')[0].state, 'blocked');
     assert.strictEqual(verdicts(files, 546, 'udp', 'ipv6')[0].state, 'sources-only');
     assert.strictEqual(verdicts(files, 5353, 'udp', 'ipv4')[0].state, 'sources-only');
+  });
+});
+
+describe('DNAT and redirect: family, interface, source and hook decide whether they divert a packet', () => {
+  const nat = (lines: string) => `*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:fwd - [0:0]\n${lines}COMMIT\n`;
+  const files = {
+    'etc/iptables/rules.v4':
+      v4('-A INPUT -p tcp -m multiport --dports 22,80,443,8080,9100 -j ACCEPT\n') +
+      nat(
+        '-A PREROUTING -i eth1 -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.5:80\n' +
+          '-A PREROUTING -s 10.1.0.0/16 -p tcp --dport 22 -j DNAT --to-destination 10.0.0.5:22\n' +
+          '-A PREROUTING ! -i eth0 -p tcp --dport 9100 -j REDIRECT --to-ports 9200\n' +
+          '-A OUTPUT -p tcp --dport 443 -j DNAT --to-destination 10.0.0.5:443\n' +
+          '-A fwd -p tcp --dport 80 -j REDIRECT --to-ports 81\n',
+      ),
+    'etc/iptables/rules.v6': v4('-A INPUT -p tcp --dport 8080 -j ACCEPT\n'),
+  };
+  const fw = () => engineWith(files).analyze().firewalls;
+  const packet = (port: number, source: string, iface: string) =>
+    packetVerdict({ family: 'ipv4', protocol: 'tcp', port, source, iface, destination: '10.0.0.1' }, fw());
+
+  it('iptables: a DNAT limited to an interface or a source leaves the network at large to INPUT, and diverts what it names', () => {
+    assert.deepStrictEqual(
+      [22, 80, 443, 8080, 9100].map((p) => verdicts(files, p)[0].state),
+      ['reachable', 'reachable', 'reachable', 'reachable', 'uncertain'],
+    );
+    assert.strictEqual(packet(8080, '192.0.2.9', 'eth0'), 'accept');
+    assert.strictEqual(packet(8080, '192.0.2.9', 'eth1'), 'uncertain');
+    assert.strictEqual(packet(22, '192.0.2.9', 'eth0'), 'accept');
+    assert.strictEqual(packet(22, '10.1.2.3', 'eth0'), 'uncertain');
+    // `! -i eth0`: the network at large (an interface no rule names) meets it; eth0 does not.
+    assert.strictEqual(packet(9100, '192.0.2.9', 'eth0'), 'accept');
+    assert.strictEqual(packet(9100, '192.0.2.9', 'eth2'), 'uncertain');
+  });
+
+  it('iptables: OUTPUT and a chain PREROUTING never reaches meet no inbound packet; an IPv4 file never diverts IPv6', () => {
+    assert.strictEqual(packet(443, '10.1.2.3', 'eth1'), 'accept');
+    assert.strictEqual(packet(80, '10.1.2.3', 'eth1'), 'accept');
+    assert.strictEqual(verdicts(files, 8080, 'tcp', 'ipv6')[0].state, 'reachable');
+  });
+
+  it("nftables: an ip table's DNAT never meets IPv6, an inet table's `dnat ip to` neither; iifname and ip saddr limit it; a nat output chain meets nothing inbound", () => {
+    const nft = {
+      'etc/nftables.conf':
+        'table ip nat {\n  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 8080 dnat to 10.0.0.5:80\n    iifname "eth1" tcp dport 80 dnat to 10.0.0.5\n  }\n  chain out {\n    type nat hook output priority -100; policy accept;\n    tcp dport 443 dnat to 10.0.0.5\n  }\n}\n' +
+        'table inet nat6 {\n  chain pre {\n    type nat hook prerouting priority -100; policy accept;\n    tcp dport 9100 dnat ip to 10.0.0.5\n    ip6 saddr fd00::/64 tcp dport 22 redirect to :2222\n  }\n}\n' +
+        'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport { 22, 80, 443, 8080, 9100 } accept\n  }\n}\n',
+    };
+    const state = (port: number, family: IpFamily) => verdicts(nft, port, 'tcp', family)[0].state;
+    assert.deepStrictEqual(
+      [8080, 80, 443, 9100, 22].map((p) => [state(p, 'ipv4'), state(p, 'ipv6')]),
+      [
+        ['uncertain', 'reachable'],
+        ['reachable', 'reachable'],
+        ['reachable', 'reachable'],
+        ['uncertain', 'reachable'],
+        ['reachable', 'reachable'],
+      ],
+    );
+    const fws = engineWith(nft).analyze().firewalls;
+    const v6 = (source: string) => packetVerdict({ family: 'ipv6', protocol: 'tcp', port: 22, source, iface: 'eth0', destination: 'fd00::1' }, fws);
+    assert.deepStrictEqual([v6('fd00::9'), v6('fd01::9')], ['uncertain', 'accept']);
+  });
+
+  it('firewall-unused: a forward keeps an allow rule silent only where one packet can meet both (family, interface, source)', () => {
+    const unused = (f: Record<string, string>) =>
+      [
+        ...engineWith({ 'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 80;\n  }\n}\n', ...f })
+          .analyze()
+          .findingsByFile.values(),
+      ]
+        .flat()
+        .filter((x) => x.code === 'firewall-unused')
+        .map((x) => `${x.file.slice(x.file.lastIndexOf('/') + 1)}:${x.data?.port}`)
+        .sort();
+    const dnat = nat(
+      '-A PREROUTING -i eth1 -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.5:80\n-A PREROUTING -s 10.1.0.0/16 -p tcp --dport 9100 -j DNAT --to-destination 10.0.0.5:9100\n',
+    );
+    assert.deepStrictEqual(
+      unused({
+        'etc/iptables/rules.v4':
+          v4(
+            '-A INPUT -p tcp --dport 80 -j ACCEPT\n-A INPUT -p tcp --dport 8080 -j ACCEPT\n-A INPUT -i eth0 -p tcp --dport 8080 -j ACCEPT\n-A INPUT -s 10.1.0.0/16 -p tcp --dport 9100 -j ACCEPT\n-A INPUT -s 10.2.0.0/16 -p tcp --dport 9100 -j ACCEPT\n',
+          ) + dnat,
+        // The IPv4 DNAT to 8080 uses no IPv6 rule.
+        'etc/iptables/rules.v6': v4('-A INPUT -p tcp --dport 80 -j ACCEPT\n-A INPUT -p tcp --dport 8080 -j ACCEPT\n'),
+      }),
+      ['rules.v4:8080', 'rules.v4:9100', 'rules.v6:8080'],
+    );
   });
 });

@@ -250,6 +250,14 @@ export interface FirewallForward {
   toAddress?: string;
   toPorts?: PortRange;
   kind: 'dnat' | 'redirect' | 'forward-port';
+  /** The family whose packets it meets (an IPv4 DNAT never meets IPv6); undefined: both. */
+  family?: IpFamily;
+  /** Only packets arriving on this interface (`!eth1`: on any other); `eth+` is a prefix. */
+  iface?: string;
+  /** Only packets from this source network (`!10.0.0.0/8`: from any other). */
+  source?: string;
+  /** false: no inbound packet meets it (nat OUTPUT, a chain no prerouting hook reaches). */
+  inbound?: boolean;
 }
 
 export interface FirewallFacts {

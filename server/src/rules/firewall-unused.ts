@@ -17,7 +17,9 @@ export const firewallUnused = createRule({
         'An open port nobody serves is an opening waiting for the next program that binds it. Each allow rule of an ' +
         'active firewall (ufw enabled, the default firewalld zone or one bound to sources or interfaces, iptables, nftables) ' +
         'is compared with what the host runs: listeners (sshd, nginx, systemd sockets, ...), ports Docker publishes, and ' +
-        'the ports of DNAT, redirect and forward-port rules. A rule none of them uses gets this hint. It is judged only on a ' +
+        'the ports of DNAT, redirect and forward-port rules (a forward counts for a rule only where one packet can meet both: ' +
+        'an IPv4 DNAT uses no IPv6 rule, one limited to eth1 no rule limited to eth0, one limited to a source network no rule ' +
+        'limited to a disjoint one). A rule none of them uses gets this hint. It is judged only on a ' +
         'host whose listeners Portolan reads (some program besides the firewall), port 22 only when sshd_config is there too, ' +
         'and never for rules limited to source ports or destinations, or with conditions Portolan does not evaluate.',
       fires: {

@@ -5,7 +5,8 @@
  * interface rules, source-limited rules, multiport, nftables base chains by priority with sets,
  * defines, jumps and gotos, ufw tuples (allow/deny/reject/limit, from a network, app profiles,
  * ENABLED=no, IPV6=no, the three default policies) and firewalld zones (services, ports, rich rules,
- * source zones, targets, the default zone).
+ * source zones, targets, the default zone), DNAT/redirect rules limited by family, interface, source
+ * or hook, and socket-activated sshd (socketActivationCases: ssh.socket owns sshd's port).
  */
 
 export type Tool = 'iptables' | 'nftables' | 'ufw' | 'firewalld';
@@ -21,6 +22,11 @@ export interface NetfilterCase {
   ufwDefaults?: { policy: 'DROP' | 'ACCEPT' | 'REJECT'; ipv6: boolean; enabled: boolean };
   /** ufw only: our side reads every rules file of the loaded root (ufw's stock before/after rules beside the case's own). */
   ufwWorkspaceRules?: boolean;
+  /**
+   * Socket activation: the ListenStream= values systemd binds for sshd after the units' resets, as the
+   * case's ssh.socket and drop-ins write them (the test binds them with systemd-socket-activate -l).
+   */
+  sshSocket?: string[];
 }
 
 /** The ports every case's listeners bind (TCP and UDP, IPv4 and IPv6). */
@@ -79,6 +85,19 @@ function iptablesCases(): NetfilterCase[] {
         'ACCEPT',
       ).replace(':INPUT ACCEPT', ':INPUT DROP'),
     }),
+    c('dnat-interface-source-hook', {
+      // eth1 and the OUTPUT chain never meet the probes (they arrive on eth0); the source-limited DNAT meets 10.200.1.2 only.
+      'etc/iptables/rules.v4':
+        v4(`${est}-A INPUT -p tcp -m multiport --dports 22,80,443,8080 -j ACCEPT\n`) +
+        '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:web - [0:0]\n:spare - [0:0]\n' +
+        '-A PREROUTING -i eth1 -p tcp --dport 8080 -j DNAT --to-destination 10.200.0.1:9100\n' +
+        '-A PREROUTING -s 10.200.1.0/24 -p tcp --dport 22 -j DNAT --to-destination 10.200.0.1:2222\n' +
+        '-A PREROUTING -p tcp -j web\n-A web ! -i eth0 -p tcp --dport 443 -j REDIRECT --to-ports 9100\n' +
+        '-A web ! -s 10.200.0.0/24 -p tcp --dport 80 -j REDIRECT --to-ports 2222\n' +
+        '-A spare -p tcp --dport 8080 -j REDIRECT --to-ports 9100\n' +
+        '-A OUTPUT -p tcp --dport 443 -j DNAT --to-destination 10.200.0.1:9100\nCOMMIT\n',
+      'etc/iptables/rules.v6': v4('-A INPUT -p tcp --dport 8080 -j ACCEPT\n-A INPUT -p ipv6-icmp -j ACCEPT\n'),
+    }),
     c('v6-accept-policy', {
       'etc/iptables/rules.v6': v4('-A INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset\n-A INPUT -p tcp --dport 8080 -j DROP\n', 'ACCEPT'),
     }),
@@ -126,6 +145,17 @@ function nftCases(): NetfilterCase[] {
     c(
       'verdict-map',
       'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state vmap { established : accept, related : accept, invalid : drop }\n    tcp dport vmap { 22 : accept, 80 : drop, 443 : accept }\n    ip6 saddr fd00:200::/64 udp dport 2222 accept\n    iifname "eth0" udp dport 8080 accept\n  }\n}\n',
+    ),
+    c(
+      'dnat-family-interface-hook',
+      // An ip table's DNAT never meets IPv6; eth1 never meets the probes; a nat output chain never meets inbound packets.
+      'table ip nat {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 8080 dnat to 10.200.0.1:9100\n    iifname "eth1" tcp dport 80 dnat to 10.200.0.1:9100\n  }\n  chain output {\n    type nat hook output priority -100; policy accept;\n    tcp dport 443 dnat to 10.200.0.1:9100\n  }\n}\n' +
+        'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport { 22, 80, 443, 8080 } accept\n  }\n}\n',
+    ),
+    c(
+      'dnat-inet-source',
+      'table inet nat {\n  chain pre {\n    type nat hook prerouting priority -100; policy accept;\n    ip saddr 10.200.1.0/24 tcp dport 22 dnat ip to 10.200.0.1:2222\n    ip6 saddr fd00:200::/64 tcp dport 443 redirect to :9100\n    tcp dport 8080 dnat ip to 10.200.0.1:9100\n  }\n}\n' +
+        'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport { 22, 443, 8080 } accept\n  }\n}\n',
     ),
   ];
 }
@@ -190,4 +220,87 @@ function firewalldCases(): NetfilterCase[] {
 
 export function generateCases(): NetfilterCase[] {
   return [...iptablesCases(), ...nftCases(), ...ufwCases(), ...firewalldCases()];
+}
+
+/** A full ssh.socket unit (Debian's, with its own ListenStream lines). */
+const sshSocketUnit = (listens: string[], extra = '') =>
+  `[Unit]\nDescription=OpenBSD Secure Shell server socket\nBefore=sockets.target\n\n[Socket]\n${listens.map((l) => `ListenStream=${l}\n`).join('')}Accept=no\n${extra}\n[Install]\nWantedBy=sockets.target\n`;
+
+/**
+ * Socket-activated sshd over each firewall tool: ssh.socket (or its drop-ins) binds sshd's port, and
+ * sshd_config's Port binds nothing. The firewall allows sshd_config's port, the socket's, or both.
+ */
+export function socketActivationCases(): NetfilterCase[] {
+  const est = '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n';
+  const unit = 'etc/systemd/system/ssh.socket';
+  const dropIn = 'etc/systemd/system/ssh.socket.d/listen.conf';
+  const sshd = (text: string) => ({ 'etc/ssh/sshd_config': text });
+  const zone = (body: string) => `<?xml version="1.0" encoding="utf-8"?>\n<zone>\n  <short>z</short>\n${body}</zone>\n`;
+  return [
+    {
+      // sshd_config says 22 and the firewall allows 22, but systemd binds 2222: locked out.
+      id: 'socket-iptables-unit-moves-port',
+      tool: 'iptables',
+      files: { ...sshd('Port 22\n'), [unit]: sshSocketUnit(['0.0.0.0:2222']), 'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n`) },
+      sshSocket: ['0.0.0.0:2222'],
+    },
+    {
+      // A drop-in alone that resets the stock unit's 22: sshd is on 2222 (both families), which nftables allows.
+      id: 'socket-nftables-dropin-reset',
+      tool: 'nftables',
+      files: {
+        ...sshd('PermitRootLogin no\n'),
+        [dropIn]: '[Socket]\nListenStream=\nListenStream=2222\n',
+        'etc/nftables.conf':
+          '#!/usr/sbin/nft -f\nflush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport 2222 accept\n  }\n}\n',
+      },
+      sshSocket: ['2222'],
+    },
+    {
+      // A drop-in that adds 9100 to the stock unit's 22; sshd_config's 2222 binds nothing: ufw lets 22 in.
+      id: 'socket-ufw-dropin-adds',
+      tool: 'ufw',
+      files: { ...sshd('Port 2222\n'), [dropIn]: '[Socket]\nListenStream=9100\n' },
+      ufwCommands: ['allow 22/tcp', 'allow 2222/tcp'],
+      ufwDefaults: { policy: 'DROP', ipv6: true, enabled: true },
+      sshSocket: ['22', '9100'],
+    },
+    {
+      // Address-bound sockets: 2222 on one IPv6 address (firewalld allows it), 22 on one IPv4 address (it does not).
+      id: 'socket-firewalld-addresses',
+      tool: 'firewalld',
+      files: {
+        ...sshd('Port 22\n'),
+        [unit]: sshSocketUnit(['[fd00:200::1]:2222', '10.200.1.1:22']),
+        'etc/firewalld/firewalld.conf': 'DefaultZone=public\n',
+        'etc/firewalld/zones/public.xml': zone('  <port port="2222" protocol="tcp"/>\n'),
+      },
+      sshSocket: ['[fd00:200::1]:2222', '10.200.1.1:22'],
+    },
+    {
+      // The unit enabled through sockets.target.wants, IPv6 addresses only; ip6tables drops them all: locked out.
+      id: 'socket-ip6tables-wants-v6-only',
+      tool: 'iptables',
+      files: {
+        ...sshd('Port 2222\nAddressFamily inet\n'),
+        'etc/systemd/system/sockets.target.wants/ssh.socket': sshSocketUnit(['[fd00:200::1]:22', '[fd00:200:1::1]:22']),
+        'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 2222 -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n`),
+        'etc/iptables/rules.v6': v4('-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p tcp --dport 2222 -j ACCEPT\n'),
+      },
+      sshSocket: ['[fd00:200::1]:22', '[fd00:200:1::1]:22'],
+    },
+    {
+      // A drop-in replacing the unit's list (reset, then two ports); nftables allows one of them for IPv4 only.
+      id: 'socket-nftables-unit-and-dropin',
+      tool: 'nftables',
+      files: {
+        ...sshd('Port 8080\n'),
+        [unit]: sshSocketUnit(['22']),
+        [dropIn]: '[Socket]\nListenStream=\nListenStream=0.0.0.0:443\nListenStream=[::]:9100\n',
+        'etc/nftables.conf':
+          '#!/usr/sbin/nft -f\nflush ruleset\ntable ip filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport { 22, 443, 8080 } accept\n  }\n}\ntable ip6 filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport { 22, 443, 8080 } accept\n  }\n}\n',
+      },
+      sshSocket: ['0.0.0.0:443', '[::]:9100'],
+    },
+  ];
 }

@@ -5,8 +5,8 @@
  * turn these into findings.
  */
 import type { HostModel } from '../hostModel';
-import type { FirewallRule, PortFact, Span } from '../types';
-import { factVerdicts, type FamilyVerdict, type FirewallInstance } from './verdict';
+import type { FirewallForward, FirewallRule, PortFact, Span } from '../types';
+import { factVerdicts, ifaceMatches, inNetwork, type FamilyVerdict, type FirewallInstance } from './verdict';
 
 export const isLoopbackAddress = (address: string | undefined): boolean =>
   address !== undefined && (address.startsWith('127.') || address === '::1' || address === 'localhost');
@@ -63,17 +63,43 @@ export function sshLockout(host: HostModel): JudgedMention[] | undefined {
   return ssh;
 }
 
+interface PortUse {
+  protocol: string;
+  from: number;
+  to: number;
+  /** A forward's port: it uses an allow rule only where a packet can meet both. */
+  forward?: FirewallForward;
+}
+
+/** Programs whose every forward fact is also one of their FirewallFacts.forwards (judged there with its conditions). */
+const FORWARDS_LISTED = new Set(['iptables', 'ip6tables', 'nftables']);
+
 /** What a port is used for on the host: a bind, a published port, a forward target or a forwarded port. */
-function usedPorts(host: HostModel): { protocol: string; from: number; to: number }[] {
-  const out: { protocol: string; from: number; to: number }[] = [];
+function usedPorts(host: HostModel): PortUse[] {
+  const out: PortUse[] = [];
   for (const f of host.facts)
-    if ((f.role === 'listen' || f.role === 'publish' || f.role === 'forward') && !f.inactive) out.push({ protocol: f.protocol, from: f.port, to: f.portEnd });
+    if ((f.role === 'listen' || f.role === 'publish' || (f.role === 'forward' && !FORWARDS_LISTED.has(f.program))) && !f.inactive)
+      out.push({ protocol: f.protocol, from: f.port, to: f.portEnd });
   for (const fw of host.firewalls)
     for (const fwd of fw.firewall.forwards) {
-      for (const r of fwd.ports ?? []) out.push({ protocol: fwd.protocol, from: r.from, to: r.to });
-      if (fwd.toPorts) out.push({ protocol: fwd.protocol, from: fwd.toPorts.from, to: fwd.toPorts.to });
+      for (const r of fwd.ports ?? []) out.push({ protocol: fwd.protocol, from: r.from, to: r.to, forward: fwd });
+      if (fwd.toPorts) out.push({ protocol: fwd.protocol, from: fwd.toPorts.from, to: fwd.toPorts.to, forward: fwd });
     }
   return out;
+}
+
+/**
+ * Can one packet meet both the allow rule and the forward: a family both name, and no interface or
+ * source network the two name apart (a forward limited to eth1 never uses a rule limited to eth0).
+ */
+function meetsRule(fwd: FirewallForward, rule: FirewallRule): boolean {
+  if (fwd.family && rule.family && rule.family !== 'both' && rule.family !== fwd.family) return false;
+  const plain = (c: string | undefined) => (c !== undefined && !c.startsWith('!') && !c.startsWith('not ') && !c.includes(',') ? c.trim() : undefined);
+  const [ri, fi] = [plain(rule.iface), plain(fwd.iface)];
+  if (ri && fi && !ifaceMatches(ri, fi) && !ifaceMatches(fi, ri)) return false;
+  const [rs, fs] = [plain(rule.source), plain(fwd.source)];
+  if (rs && fs && inNetwork(rs.split('/')[0], fs) === false && inNetwork(fs.split('/')[0], rs) === false) return false;
+  return true;
 }
 
 export interface UnusedRule {
@@ -101,7 +127,11 @@ export function unusedAllowRules(host: HostModel): UnusedRule[] {
       if ((rule.action !== 'accept' && rule.action !== 'limit') || !rule.ports || rule.loopbackOnly || rule.matchesNew === false) continue;
       if (rule.sourcePorts || rule.destination || rule.unmodelled?.length) continue;
       const protocols = rule.protocol === 'any' ? ['tcp', 'udp'] : [rule.protocol];
-      const inUse = rule.ports.some((r) => used.some((u) => protocols.includes(u.protocol) && u.from <= r.to && r.from <= u.to));
+      const inUse = rule.ports.some((r) =>
+        used.some(
+          (u) => (u.protocol === 'any' || protocols.includes(u.protocol)) && u.from <= r.to && r.from <= u.to && (!u.forward || meetsRule(u.forward, rule)),
+        ),
+      );
       if (inUse) continue;
       if (rule.ports.some((r) => r.from <= 22 && 22 <= r.to) && !programs.has('sshd')) continue;
       // One port mention per rule: the whole rule is the finding's place.

@@ -19,7 +19,7 @@
  */
 import { pushAll } from '../arrays';
 import * as ipaddr from 'ipaddr.js';
-import type { FirewallFacts, FirewallRule, IpFamily, Protocol, Span } from '../types';
+import type { FirewallFacts, FirewallForward, FirewallRule, IpFamily, Protocol, Span } from '../types';
 
 export interface Place {
   file: string;
@@ -123,7 +123,7 @@ export function inNetwork(addr: string, net: string): boolean | undefined {
 
 const isAnyNet = (net: string) => /^(0\.0\.0\.0\/0|::\/0|any|0\/0)$/.test(net.trim());
 
-function ifaceMatches(pattern: string, iface: string): boolean {
+export function ifaceMatches(pattern: string, iface: string): boolean {
   return pattern.endsWith('+') ? iface.startsWith(pattern.slice(0, -1)) : pattern === iface;
 }
 
@@ -262,15 +262,34 @@ function familyOfIptables(fw: FirewallFacts): IpFamily | 'both' {
 }
 
 /**
+ * Whether a forward's own conditions can hold for the packet: its family, the interface and source it
+ * is limited to (`!` negates). A condition the packet view leaves open (the network at large arrives on
+ * an interface and from a source no rule names) holds only when negated; one we cannot read may hold.
+ */
+export function forwardMeets(f: FirewallForward, p: { family: IpFamily; source?: string; iface?: string }): boolean {
+  if (f.inbound === false || (f.family !== undefined && f.family !== p.family)) return false;
+  const holds = (cond: string | undefined, value: string | undefined, test: (v: string, c: string) => boolean | undefined): boolean => {
+    if (cond === undefined) return true;
+    const negated = cond.startsWith('!');
+    const c = negated ? cond.slice(1).trim() : cond;
+    if (value === undefined) return negated;
+    const t = test(value, c);
+    return t === undefined ? true : t !== negated;
+  };
+  return holds(f.iface, p.iface, (v, c) => ifaceMatches(c, v)) && holds(f.source, p.source, (v, c) => inNetwork(v, c));
+}
+
+/**
  * DNAT and redirect rules (nat PREROUTING, nft dnat/redirect) that may send the packet to another
- * address or port before INPUT: the listener then never sees it. Their conditions (source,
- * interface) are not kept, so each is a way the verdict may be otherwise, not a decision.
+ * address or port before INPUT: the listener then never sees it. A forward whose family, interface or
+ * source the packet does not meet is no way otherwise; one it may meet makes the verdict uncertain.
  */
 function diversions(p: PacketView, fw: FirewallFacts, root: string): FamilyVerdict['uncertain'] {
   const out: FamilyVerdict['uncertain'] = [];
   for (const f of fw.forwards) {
     if (f.kind === 'forward-port' || (f.protocol !== 'any' && f.protocol !== p.protocol)) continue;
     if (f.ports && !f.ports.some((r) => r.from <= p.port && p.port <= r.to)) continue;
+    if (!forwardMeets(f, p)) continue;
     const elsewhere = f.toAddress !== undefined && !(p.destination !== undefined && inNetwork(p.destination, f.toAddress) === true);
     const otherPort = f.toPorts !== undefined && !(f.toPorts.from <= p.port && p.port <= f.toPorts.to);
     if (elsewhere || otherPort)

@@ -25,7 +25,7 @@ export function createIptablesModule(resolveService: ServiceResolver): FormatMod
       // A chain whose policy no line sets keeps the kernel's default, ACCEPT.
       inboundPolicy: { action: input?.policy === 'DROP' ? 'drop' : 'accept', span: input?.policySpan, family },
       inputRules: filter ? flattenChain(filter, 'INPUT', family, (why) => (capped ??= why)) : [],
-      forwards: forwardsOf(doc.tables.get('nat')),
+      forwards: forwardsOf(doc.tables.get('nat'), family),
     };
     const facts = factsOfDoc(doc, { file, family, program: family === 'ipv6' ? 'ip6tables' : 'iptables' });
     const extra: IptablesExtra = { doc };

@@ -1784,9 +1784,16 @@ function natTarget(rule: IptRule): NatTarget | undefined {
   return undefined;
 }
 
-export function forwardsOf(table: IptTable | undefined): FirewallForward[] {
+/**
+ * The DNAT and REDIRECT rules of a nat table, with the conditions that keep a packet out of them: the
+ * file's family, the rule's own input interface and source (a jump's conditions only narrow it further),
+ * and whether PREROUTING reaches its chain at all (OUTPUT's DNAT never meets an inbound packet).
+ */
+export function forwardsOf(table: IptTable | undefined, family?: IpFamily): FirewallForward[] {
   const out: FirewallForward[] = [];
   if (!table) return out;
+  const reach = chainRoots(table, BUILTIN_CHAINS.nat);
+  const cond = (c: Cond | undefined) => (c ? `${c.negated ? '!' : ''}${c.text}` : undefined);
   for (const rules of table.rules.values()) {
     for (const rule of rules) {
       if (rule.invalid) continue;
@@ -1802,6 +1809,10 @@ export function forwardsOf(table: IptTable | undefined): FirewallForward[] {
           : undefined;
       for (const protocol of portProtocols(rule)) {
         const fw: FirewallForward = { span: rule.span, protocol, kind: nat.kind };
+        if (family) fw.family = family;
+        if (rule.inIface) fw.iface = cond(rule.inIface);
+        if (rule.source) fw.source = cond(rule.source);
+        if (!reach.get(rule.chain)?.has('PREROUTING')) fw.inbound = false;
         if (ports) fw.ports = ports;
         if (nat.toAddress) fw.toAddress = nat.toAddress;
         if (nat.toPorts) fw.toPorts = nat.toPorts;

@@ -2053,6 +2053,11 @@ function whereWords(c: EvalChain, hook: string | undefined): string {
 /** Facts for every port mention in every rule, described by the hook that reaches it; returns the NAT forwards. */
 function describeRules(ev: RulesetEvaluation, reach: Map<EvalChain, EvalChain>): FirewallForward[] {
   const forwards: FirewallForward[] = [];
+  // The chains an inbound packet can meet before routing: those a prerouting base chain of ip/ip6/inet reaches.
+  const prerouting = reachFromBaseChains(
+    ev,
+    [...ev.chains.values()].filter((c) => c.hook === 'prerouting' && ['ip', 'ip6', 'inet'].includes(c.family)),
+  );
   for (const c of ev.chains.values()) {
     const where = whereWords(c, reach.get(c)?.hook);
     const context = `chain ${c.family} ${c.table} ${c.name}`;
@@ -2090,14 +2095,7 @@ function describeRules(ev: RulesetEvaluation, reach: Map<EvalChain, EvalChain>):
               `${m.nat!.kind === 'dnat' ? 'DNAT' : 'redirect'} target: ${m.dport ? `${p.toUpperCase()} ${m.dport.ranges.map(rangeText).join(', ')}` : 'traffic'} is forwarded to ${target}`,
             'forward',
           );
-        forwards.push({
-          span: r.rule.span,
-          protocol: protoList.length === 1 ? protoList[0] : 'any',
-          ports: m.dport?.ranges,
-          toAddress: m.nat.address,
-          toPorts: m.nat.port?.ranges[0],
-          kind: m.nat.kind,
-        });
+        forwards.push(natForward(r.rule.span, c, prerouting.has(c), m, protoList));
         continue;
       }
       for (const mention of m.dport?.mentions ?? []) add(mention, (p) => say(m.verdict, portText(mention, p)));
@@ -2113,6 +2111,31 @@ function describeRules(ev: RulesetEvaluation, reach: Map<EvalChain, EvalChain>):
     }
   }
   return forwards;
+}
+
+/**
+ * A dnat/redirect rule as a forward, with what keeps a packet out of it: the family (the table's, a
+ * match's, or the target address's in an inet table), the rule's own `iifname`/`ip saddr` (a jump's
+ * conditions only narrow it further), and whether a prerouting hook reaches its chain.
+ */
+function natForward(span: Span, c: EvalChain, inbound: boolean, m: RuleMeaning, protoList: Protocol[]): FirewallForward {
+  const nat = m.nat!;
+  // One interface name (a set or a variable left unresolved may name any: the forward may apply).
+  const iface = m.iface?.replace(/^"(.*)"$/, '$1').replace(/\*$/, '+');
+  const family: IpFamily | undefined =
+    m.family ?? (c.family === 'ip' ? 'ipv4' : c.family === 'ip6' ? 'ipv6' : nat.address ? (nat.address.includes(':') ? 'ipv6' : 'ipv4') : undefined);
+  return {
+    span,
+    protocol: protoList.length === 1 ? protoList[0] : 'any',
+    ports: m.dport?.ranges,
+    toAddress: nat.address,
+    toPorts: nat.port?.ranges[0],
+    kind: nat.kind,
+    ...(family ? { family } : {}),
+    ...(iface !== undefined && /^[\w.@:-]+\+?$/.test(iface) ? { iface } : {}),
+    ...(m.source !== undefined ? { source: m.source } : {}),
+    ...(inbound ? {} : { inbound: false }),
+  };
 }
 
 /** The firewall the input chains make: one hook per chain, the inbound policy (drop when any chain drops). */

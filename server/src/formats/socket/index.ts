@@ -242,7 +242,8 @@ function link(instance: InstanceInput): InstanceOutput {
   const notEnabled = activates && !enabled ? `${unit} is not known to be enabled` : undefined;
   const facts: PortFact[] = [];
   const make = (l: Omit<Listen, 'key' | 'text'> & { key?: string; text?: string }, implicit?: boolean): PortFact => {
-    const v6only = l.family === 'ipv6' && v6 === 'ipv6-only' ? true : undefined;
+    // BindIPv6Only=default follows net.ipv6.bindv6only, 0 unless changed: an IPv6 socket takes IPv4 too (said, for the firewall verdict).
+    const v6only = l.family === 'ipv6' ? v6 === 'ipv6-only' : undefined;
     const where = formatHostPort(l.family, l.address, l.port);
     const forWhom = activates ? ` for ${activates} (socket activation)` : '';
     return {
