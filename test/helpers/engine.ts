@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Engine } from '../../server/src/core/engine';
 import { LineIndex } from '../../server/src/core/lineIndex';
-import type { Finding } from '../../server/src/core/types';
+import type { Finding, Fix } from '../../server/src/core/types';
 import { createFormatModules } from '../../server/src/formats/index';
 import { RULES } from '../../server/src/rules/index';
 import { loadRegistry } from '../../server/src/workspace/data';
@@ -84,6 +84,16 @@ export function readTree(dir: string, prefix = ''): Record<string, string> {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) Object.assign(out, readTree(path.join(dir, e.name), rel));
     else out[rel] = fs.readFileSync(path.join(dir, e.name), 'utf8');
+  }
+  return out;
+}
+
+/** The workspace files (relative to /ws, as engineWith takes them) after a fix whose edits are all in them. */
+export function withFix(files: Record<string, string>, fix: Pick<Fix, 'edits'>, folder = '/ws'): Record<string, string> {
+  const out = { ...files };
+  for (const rel of Object.keys(files)) {
+    const edits = fix.edits.filter((e) => e.file === `${folder}/${rel}`);
+    if (edits.length) out[rel] = applyEdits(files[rel], edits);
   }
   return out;
 }

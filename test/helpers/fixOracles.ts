@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Finding } from '../../server/src/core/types';
+import { stockUfwRoot } from './firewall';
 import { isRoot, requireProgram, run } from './programs';
 import { SshdOracle } from './sshd';
 
@@ -21,15 +22,7 @@ export function newSerious(before: Finding[], after: Finding[], key = (f: Findin
  * relative to the workspace, etc/ufw/user.rules and user6.rules): what `ufw show added` lists.
  */
 export function ufwShowAdded(ufw: string, root: string, files: Record<string, string>): { status: number; out: string } {
-  for (const [from, to] of [
-    ['/etc/ufw', 'etc/ufw'],
-    ['/etc/default/ufw', 'etc/default/ufw'],
-    ['/lib/ufw', 'lib/ufw'],
-    ['/usr/share/ufw', 'usr/share/ufw'],
-  ]) {
-    fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
-    run('cp', ['-a', from, path.join(root, to)]);
-  }
+  stockUfwRoot(root);
   for (const rel of ['etc/ufw/user.rules', 'etc/ufw/user6.rules']) if (files[rel] !== undefined) fs.writeFileSync(path.join(root, rel), files[rel]);
   const r = run(ufw, [`--rootdir=${root}`, `--datadir=${root}`, 'show', 'added']);
   return { status: r.status, out: r.stdout + r.stderr };

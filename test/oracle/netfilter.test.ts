@@ -15,16 +15,20 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { packetVerdict, type FirewallInstance } from '../../server/src/core/firewall/verdict';
+import { familiesOf, packetVerdict, type FirewallInstance } from '../../server/src/core/firewall/verdict';
+import { parseIp } from '../../server/src/core/address';
 import type { Protocol } from '../../server/src/core/types';
-import { applyEdits } from '../../server/src/core/fixes';
 import type { Finding } from '../../server/src/core/types';
-import { engineWith } from '../helpers/engine';
+import { engineWith, withFix } from '../helpers/engine';
+import { stockUfwRoot } from '../helpers/firewall';
 import { isRoot, requireProgram, run } from '../helpers/programs';
-import { PORTS, generateCases, type NetfilterCase } from './netfilter/cases';
+import { PORTS, generateCases, socketActivationCases, type NetfilterCase } from './netfilter/cases';
 import { corpusCases, corpusRoot } from './netfilter/corpus';
 
 const PROBE = path.join(__dirname, 'netfilter', 'probe.py');
+const SSHD = '/usr/sbin/sshd';
+/** sshd's written port in the keep-SSH cases: one no case's firewall opens, so the firewalls that filter both families lock it out. */
+const SSHD_PORT = 4444;
 const SRV = `ptl-srv-${process.pid}`;
 const CLI = `ptl-cli-${process.pid}`;
 /** Client source -> the server address it connects to (same subnet). */
@@ -127,15 +131,7 @@ function writeTree(dir: string, files: Record<string, string>): void {
 /** ufw: a root with ufw's own files, the case's settings and profiles; the real ufw writes the rules; returns the workspace files. */
 function prepareUfw(c: NetfilterCase, dir: string): Record<string, string> {
   const R = path.join(dir, 'ufwroot');
-  for (const [from, to] of [
-    ['/etc/ufw', 'etc/ufw'],
-    ['/etc/default/ufw', 'etc/default/ufw'],
-    ['/lib/ufw', 'lib/ufw'],
-    ['/usr/share/ufw', 'usr/share/ufw'],
-  ]) {
-    fs.mkdirSync(path.dirname(path.join(R, to)), { recursive: true });
-    must('cp', ['-a', from, path.join(R, to)]);
-  }
+  stockUfwRoot(R);
   writeTree(R, c.files);
   const d = c.ufwDefaults!;
   const defaults = path.join(R, 'etc/default/ufw');
@@ -194,6 +190,21 @@ function load(c: NetfilterCase, dir: string): Record<string, string> {
   return c.files;
 }
 
+/**
+ * The server namespace emptied and the case loaded from a fresh directory: the files our side reads and
+ * that directory, or why the loader refused it (only a corpus case may be refused; a generated one throws).
+ */
+function loadFresh(c: NetfilterCase, dir: string, prefix = ''): { files: Record<string, string>; caseDir: string } | { refused: string } {
+  const caseDir = fs.mkdtempSync(path.join(dir, `${prefix}${c.id.slice(0, 80)}-`));
+  flush();
+  try {
+    return { files: load(c, caseDir), caseDir };
+  } catch (e) {
+    if (!c.id.startsWith('corpus-')) throw e;
+    return { refused: String(e).split('\n')[0] };
+  }
+}
+
 function ourVerdicts(files: Record<string, string>, probes: Probe[] = PROBES): Map<string, 'accept' | 'block' | 'uncertain' | 'none'> {
   const engine = engineWith(files);
   const firewalls: FirewallInstance[] = engine.analyze().firewalls;
@@ -213,24 +224,32 @@ interface Comparison {
   uncertain: number;
   blocked: number;
   uncertainCases: Set<string>;
+  /** Probes compared on cases whose rules DNAT or redirect (the forward's family, interface, source or hook keeps them out). */
+  natCompared: number;
   disagreements: string[];
   refused: string[];
 }
 
 /** Loads each case, probes it and compares every probe with our verdict; a case the loader refuses is listed in `refused` (only corpus cases may be). */
 function compare(dir: string, list: NetfilterCase[], probesOf: (c: NetfilterCase) => Probe[]): Comparison {
-  const r: Comparison = { cases: 0, probes: 0, agreements: 0, uncertain: 0, blocked: 0, uncertainCases: new Set(), disagreements: [], refused: [] };
+  const r: Comparison = {
+    cases: 0,
+    probes: 0,
+    agreements: 0,
+    uncertain: 0,
+    blocked: 0,
+    uncertainCases: new Set(),
+    natCompared: 0,
+    disagreements: [],
+    refused: [],
+  };
   for (const c of list) {
-    const caseDir = fs.mkdtempSync(path.join(dir, `${c.id.slice(0, 80)}-`));
-    flush();
-    let files: Record<string, string>;
-    try {
-      files = load(c, caseDir);
-    } catch (e) {
-      if (!c.id.startsWith('corpus-')) throw e;
-      r.refused.push(`${c.id}: ${String(e).split('\n')[0]}`);
+    const loaded = loadFresh(c, dir);
+    if ('refused' in loaded) {
+      r.refused.push(`${c.id}: ${loaded.refused}`);
       continue;
     }
+    const { files, caseDir } = loaded;
     const probes = probesOf(c);
     const got = probeAll(caseDir, probes);
     const ours = ourVerdicts(files, probes);
@@ -243,6 +262,7 @@ function compare(dir: string, list: NetfilterCase[], probesOf: (c: NetfilterCase
         continue;
       }
       r.probes++;
+      if (c.id.includes('dnat')) r.natCompared++;
       const theirs = got[p.id] === 'open' ? 'accept' : 'block';
       const expect = mine === 'none' ? 'accept' : mine;
       if (theirs === 'block') r.blocked++;
@@ -266,6 +286,8 @@ interface FixTally {
   /** Probes a rule naming the client's interface or source still blocks (we say so too). */
   kept: number;
   gone: number;
+  /** Fixes gone with nothing new, per firewall tool. */
+  byTool: Record<string, number>;
   failures: string[];
 }
 
@@ -285,25 +307,15 @@ function judgeAllowFixes(dir: string, list: NetfilterCase[], tally: FixTally): v
         .findingsByFile.values(),
     ].flat();
   for (const c of list) {
-    const caseDir = fs.mkdtempSync(path.join(dir, `fix-${c.id.slice(0, 80)}-`));
-    flush();
-    let files: Record<string, string>;
-    try {
-      files = load(c, caseDir);
-    } catch (e) {
-      if (!c.id.startsWith('corpus-')) throw e;
-      continue;
-    }
+    const loaded = loadFresh(c, dir, 'fix-');
+    if ('refused' in loaded) continue;
+    const { files, caseDir } = loaded;
     tally.cases++;
     const before = all(files);
     for (const finding of before.filter((f) => f.code === 'firewall-blocked')) {
       for (const fix of (finding.fixes ?? []).filter((x) => x.title.startsWith('Allow '))) {
         tally.applied++;
-        const fixed = { ...files };
-        for (const rel of Object.keys(files)) {
-          const edits = fix.edits.filter((e) => e.file === `/ws/${rel}`);
-          if (edits.length) fixed[rel] = applyEdits(files[rel], edits);
-        }
+        const fixed = withFix(files, fix);
         const where = `${c.id}: ${fix.title}`;
         if (fix.edits.some((e) => !Object.keys(files).some((rel) => e.file === `/ws/${rel}`) || e.span.start !== e.span.end)) {
           tally.failures.push(`${where}: not an insertion into the case's files`);
@@ -345,10 +357,81 @@ function judgeAllowFixes(dir: string, list: NetfilterCase[], tally: FixTally): v
           continue;
         }
         tally.gone++;
+        tally.byTool[c.tool] = (tally.byTool[c.tool] ?? 0) + 1;
       }
     }
   }
   flush();
+}
+
+/** systemd's own socket code binds the case's ListenStream= values (systemd-socket-activate -l) in the server namespace; resolves once every socket listens. */
+async function startSocketActivation(listens: readonly string[]): Promise<ChildProcess> {
+  const args = ['netns', 'exec', SRV, 'systemd-socket-activate', ...listens.flatMap((l) => ['-l', l]), 'sleep', 'infinity'];
+  const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if ((err.match(/^Listening on /gm) ?? []).length === listens.length) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`systemd-socket-activate exited ${code}: ${err}`)));
+  });
+  return child;
+}
+
+/**
+ * What we say of a TCP probe to sshd: closed when none of sshd's binds on the host (the socket's, under
+ * socket activation) takes its address and port, else our packet verdict.
+ */
+function sshdVerdicts(files: Record<string, string>, probes: Probe[]): Map<string, 'open' | 'closed' | 'uncertain'> {
+  const engine = engineWith(files);
+  const binds = [...engine.hostModels().values()].flatMap((h) => h.binds.filter((b) => b.program === 'sshd' && b.protocol === 'tcp'));
+  const firewalls = engine.analyze().firewalls;
+  const out = new Map<string, 'open' | 'closed' | 'uncertain'>();
+  for (const p of probes) {
+    const family = p.family === 4 ? 'ipv4' : 'ipv6';
+    const bound = binds.some(
+      (b) =>
+        b.port <= p.port &&
+        p.port <= b.portEnd &&
+        familiesOf(b).includes(family) &&
+        (b.address === undefined || b.family !== family || parseIp(b.address)?.address === parseIp(p.dst)?.address),
+    );
+    const v = bound ? packetVerdict({ family, protocol: 'tcp', port: p.port, source: p.src, destination: p.dst, iface: 'eth0' }, firewalls) : 'block';
+    out.set(p.id, !bound ? 'closed' : v === 'uncertain' ? 'uncertain' : v === 'block' ? 'closed' : 'open');
+  }
+  return out;
+}
+
+/** The real sshd (-D, in the server namespace) on a config; resolves once it says it listens on every address it binds. */
+async function startSshd(config: string, hostKey: string): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', SRV, SSHD, '-D', '-e', '-f', config, '-h', hostKey, '-o', 'PidFile=none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => resolve(), 5000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      // sshd names each address it binds; both wildcards for a Port alone.
+      if ((err.match(/^Server listening on /gm) ?? []).length >= 2) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sshd exited ${code}: ${err}`));
+    });
+  });
+  return child;
+}
+
+/** The probes sent while `server` listens; the server is stopped (by its PID) after. */
+function probeWhile(server: ChildProcess, dir: string, probes: Probe[]): Record<string, 'open' | 'closed'> {
+  try {
+    return probeAll(dir, probes);
+  } finally {
+    tearDownListener(server);
+  }
 }
 
 function tearDownListener(listener: ChildProcess | undefined): void {
@@ -362,7 +445,8 @@ function tearDownListener(listener: ChildProcess | undefined): void {
 }
 
 describe('oracle: real netfilter between two namespaces judges the firewall verdict', function () {
-  this.timeout(600_000);
+  // Hundreds of rulesets loaded and probed one after another: minutes on a shared machine.
+  this.timeout(1_800_000);
   let dir: string;
   let listener: ChildProcess | undefined;
 
@@ -374,6 +458,9 @@ describe('oracle: real netfilter between two namespaces judges the firewall verd
       ['ufw', 'ufw'],
       ['/usr/bin/python3', 'python3'],
       ['/usr/sbin/firewalld', 'firewalld'],
+      ['systemd-socket-activate', 'systemd'],
+      [SSHD, 'openssh-server'],
+      ['ssh-keygen', 'openssh-client'],
     ])
       requireProgram(this, [p], pkg);
     if (!isRoot() || run('ip', ['netns', 'add', `${SRV}-try`]).status !== 0) {
@@ -402,7 +489,7 @@ describe('oracle: real netfilter between two namespaces judges the firewall verd
   it('our verdict equals what netfilter did on every generated case', () => {
     const r = compare(dir, generateCases(), () => PROBES);
     console.log(
-      `      netfilter oracle: ${r.cases} firewalls, ${r.probes} probes (${r.blocked} blocked by netfilter), ${r.agreements} agreements, ${r.uncertain} uncertain (not compared: ${[...r.uncertainCases].join(', ')})`,
+      `      netfilter oracle: ${r.cases} firewalls, ${r.probes} probes (${r.blocked} blocked by netfilter), ${r.agreements} agreements, ${r.uncertain} uncertain (not compared: ${[...r.uncertainCases].join(', ')}); ${r.natCompared} probes compared on the DNAT cases`,
     );
     // A spread where nothing is blocked, or nothing gets in, would prove nothing.
     assert.ok(r.blocked > r.probes / 5 && r.blocked < r.probes, `${r.blocked} of ${r.probes} blocked`);
@@ -410,7 +497,7 @@ describe('oracle: real netfilter between two namespaces judges the firewall verd
   });
 
   it('every allow fix offered on a blocked listener, applied and loaded, opens its port for real', () => {
-    const tally: FixTally = { cases: 0, applied: 0, loaded: 0, opened: 0, kept: 0, gone: 0, failures: [] };
+    const tally: FixTally = { cases: 0, applied: 0, loaded: 0, opened: 0, kept: 0, gone: 0, byTool: {}, failures: [] };
     judgeAllowFixes(dir, [...generateCases(), ...corpusCases()], tally);
     // Known: netfilter drops there before the input hook we judge; a known case that starts agreeing fails.
     const KNOWN_FIX: Record<string, string> = {
@@ -424,11 +511,117 @@ describe('oracle: real netfilter between two namespaces judges the firewall verd
       console.log(`      known: ${id}: ${mine.length} fixes (${why})`);
     }
     console.log(
-      `      allow fixes: ${tally.cases} firewalls, ${tally.applied} applied, ${tally.loaded} loaded by the real program, ${tally.opened} client probes let in after the fix (${tally.kept} still blocked by a rule naming the client's interface or source, as we say), ${tally.gone} findings gone with nothing new`,
+      `      allow fixes: ${tally.cases} firewalls, ${tally.applied} applied, ${tally.loaded} loaded by the real program, ${tally.opened} client probes let in after the fix (${tally.kept} still blocked by a rule naming the client's interface or source, as we say), ${tally.gone} findings gone with nothing new (${Object.entries(
+        tally.byTool,
+      )
+        .map(([tool, k]) => `${tool} ${k}`)
+        .join(', ')})`,
     );
     assert.deepStrictEqual(tally.failures, []);
     assert.ok(tally.applied >= 30, `allow fixes applied: ${tally.applied}`);
     assert.ok(tally.opened > tally.applied, `probes let in: ${tally.opened} for ${tally.applied} fixes`);
+    // firewalld's <port> in the default zone is among them, loaded by firewalld's own core.
+    assert.ok((tally.byTool.firewalld ?? 0) > 0, 'no firewalld allow fix judged');
+  });
+
+  it("socket activation: sshd's port is ssh.socket's; what netfilter lets in to it is what we say, and ssh-lockout fires exactly when nothing does", async () => {
+    tearDownListener(listener);
+    listener = undefined;
+    const r = { cases: 0, probes: 0, open: 0, agreements: 0, uncertain: 0, lockouts: 0, disagreements: [] as string[] };
+    try {
+      for (const c of socketActivationCases()) {
+        flush();
+        const caseDir = fs.mkdtempSync(path.join(dir, `${c.id}-`));
+        const files = load(c, caseDir);
+        const socketPorts = c.sshSocket!.map((l) => Number(/(\d+)$/.exec(l)![1]));
+        const probes = probesFor([...new Set([...PORTS, ...socketPorts])]).filter((p) => p.proto === 'tcp');
+        const got = probeWhile(await startSocketActivation(c.sshSocket!), caseDir, probes);
+        const ours = sshdVerdicts(files, probes);
+        r.cases++;
+        for (const p of probes) {
+          if (ours.get(p.id) === 'uncertain') {
+            r.uncertain++;
+            continue;
+          }
+          r.probes++;
+          if (got[p.id] === 'open') r.open++;
+          if (ours.get(p.id) === got[p.id]) r.agreements++;
+          else r.disagreements.push(`${c.id}: ${p.id}: netfilter ${got[p.id]}, we say ${ours.get(p.id)}`);
+        }
+        const lockout = [...engineWith(files).analyze().findingsByFile.values()].flat().some((f) => f.code === 'ssh-lockout');
+        const nothingIn = probes.every((p) => got[p.id] !== 'open');
+        if (lockout) r.lockouts++;
+        if (lockout !== nothingIn)
+          r.disagreements.push(`${c.id}: ssh-lockout ${lockout ? 'fires' : 'is silent'}, but netfilter let ${nothingIn ? 'nothing' : 'some probe'} in`);
+      }
+    } finally {
+      flush();
+      listener = await startListener(dir);
+    }
+    console.log(
+      `      socket activation: ${r.cases} firewalls with ssh.socket, ${r.probes} TCP probes (${r.open} reached sshd's socket), ${r.agreements} agreements, ${r.uncertain} uncertain; ssh-lockout on ${r.lockouts}, as netfilter let nothing in`,
+    );
+    assert.deepStrictEqual(r.disagreements, []);
+    // The spread must hold both a lockout and a way in, and reach the socket for real.
+    assert.ok(r.lockouts > 0 && r.lockouts < r.cases && r.open > 0, `${r.lockouts} lockouts of ${r.cases}, ${r.open} open`);
+  });
+
+  it('every "Keep SSH on port N" fix, bound by the real sshd, lets SSH in as we say', async () => {
+    tearDownListener(listener);
+    listener = undefined;
+    const key = path.join(dir, 'hostkey');
+    if (!fs.existsSync(key)) must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const t = { cases: 0, lockouts: 0, applied: 0, listened: 0, opened: 0, gone: 0, failures: [] as string[] };
+    try {
+      for (const c of generateCases()) {
+        flush();
+        const caseDir = fs.mkdtempSync(path.join(dir, `keep-${c.id}-`));
+        const files = { ...load({ ...c, files: { ...c.files } }, caseDir), 'etc/ssh/sshd_config': `Port ${SSHD_PORT}\n` };
+        t.cases++;
+        const before = [...engineWith(files).analyze().findingsByFile.values()].flat();
+        const lockout = before.find((f) => f.code === 'ssh-lockout');
+        if (!lockout) continue;
+        t.lockouts++;
+        for (const fix of (lockout.fixes ?? []).filter((x) => x.title.startsWith('Keep SSH'))) {
+          t.applied++;
+          const where = `${c.id}: ${fix.title}`;
+          const fixed = withFix(files, fix);
+          const port = Number(/port (\d+)/.exec(fix.title)![1]);
+          const config = path.join(caseDir, 'sshd_config');
+          fs.writeFileSync(config, fixed['etc/ssh/sshd_config']);
+          let sshd: ChildProcess;
+          try {
+            sshd = await startSshd(config, key);
+          } catch (e) {
+            t.failures.push(`${where}: the real sshd refused it: ${String(e).split('\n')[0]}`);
+            continue;
+          }
+          t.listened++;
+          const probes = PATHS.map((p) => ({ id: `tcp/${port} ${p.src}->${p.dst}`, ...p, proto: 'tcp' as const, port }));
+          const got = probeWhile(sshd, caseDir, probes);
+          const ours = sshdVerdicts(fixed, probes);
+          const wrong = probes.filter((p) => ours.get(p.id) !== 'uncertain' && ours.get(p.id) !== got[p.id]);
+          if (wrong.length) t.failures.push(`${where}: ${wrong.map((p) => `${p.id} ${got[p.id]}, we say ${ours.get(p.id)}`).join(', ')}`);
+          const open = probes.filter((p) => got[p.id] === 'open').length;
+          if (open === 0) t.failures.push(`${where}: netfilter let no client in on ${port}`);
+          t.opened += open;
+          const after = [...engineWith(fixed).analyze().findingsByFile.values()].flat();
+          const serious = (l: Finding[]) => l.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => `${f.code}: ${f.message}`);
+          const added = serious(after).filter((m) => !serious(before).includes(m) && !m.startsWith('firewall-blocked'));
+          if (after.some((f) => f.code === 'ssh-lockout')) t.failures.push(`${where}: ssh-lockout still reported`);
+          else if (added.length) t.failures.push(`${where}: new ${added.join(' | ')}`);
+          else if (!wrong.length && open > 0) t.gone++;
+        }
+      }
+    } finally {
+      flush();
+      listener = await startListener(dir);
+    }
+    console.log(
+      `      keep SSH: ${t.cases} firewalls with sshd on ${SSHD_PORT}, ${t.lockouts} lockouts, ${t.applied} "Keep SSH" fixes applied, ${t.listened} bound by the real sshd, ${t.opened} client probes let in (as we say), ${t.gone} lockouts gone with nothing new`,
+    );
+    assert.deepStrictEqual(t.failures, []);
+    assert.ok(t.applied >= 5 && t.gone === t.applied, `keep SSH fixes: ${t.applied} applied, ${t.gone} gone`);
   });
 
   it('our verdict equals what netfilter did on every corpus firewall it loads', async function () {

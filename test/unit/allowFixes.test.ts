@@ -5,9 +5,8 @@
  * effect. Real netfilter judges the results in test/oracle/netfilter.test.ts and firewallFixes.test.ts.
  */
 import * as assert from 'assert';
-import { applyEdits } from '../../server/src/core/fixes';
 import type { Finding, Fix } from '../../server/src/core/types';
-import { engineWith } from '../helpers/engine';
+import { engineWith, withFix } from '../helpers/engine';
 
 const NGINX = { 'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 8080;\n  }\n}\n' };
 const V4 = 'etc/iptables/rules.v4';
@@ -20,15 +19,6 @@ const USER_RULES = (body: string) => `*filter\n:ufw-user-input - [0:0]\n### RULE
 const all = (files: Record<string, string>): Finding[] => [...engineWith(files).analyze().findingsByFile.values()].flat();
 const serious = (l: Finding[]) => l.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => `${f.code}: ${f.message}`);
 
-function applied(files: Record<string, string>, fix: Fix): Record<string, string> {
-  const out = { ...files };
-  for (const rel of Object.keys(files)) {
-    const edits = fix.edits.filter((e) => e.file === `/ws/${rel}`);
-    if (edits.length) out[rel] = applyEdits(files[rel], edits);
-  }
-  return out;
-}
-
 /** The one fix `code` offers whose title starts with `title`; asserts the finding goes and nothing new comes. */
 function fixOf(files: Record<string, string>, code: string, title: string): { fix: Fix; after: Record<string, string> } {
   const before = all(files);
@@ -36,7 +26,7 @@ function fixOf(files: Record<string, string>, code: string, title: string): { fi
   assert.ok(finding, `${code} fires`);
   const fix = finding.fixes?.find((x) => x.title.startsWith(title));
   assert.ok(fix, `${code}: "${title}" offered; got ${(finding.fixes ?? []).map((x) => x.title).join(' | ')}`);
-  const after = applied(files, fix);
+  const after = withFix(files, fix);
   const later = all(after);
   assert.ok(!later.some((f) => f.code === code), `${fix.title}: ${code} gone`);
   assert.deepStrictEqual(

@@ -4,27 +4,16 @@
  * new error or warning appears. The real programs judge the results in test/oracle/*Fixes.test.ts.
  */
 import * as assert from 'assert';
-import { applyEdits } from '../../server/src/core/fixes';
-import type { Finding, Fix } from '../../server/src/core/types';
+import type { Finding } from '../../server/src/core/types';
 import { fixAll } from '../../server/src/features/codeActions';
 import { ignoreFileFix } from '../../server/src/core/ignore';
-import { engineWith } from '../helpers/engine';
+import { engineWith, withFix } from '../helpers/engine';
 
 const NGINX = 'etc/nginx/nginx.conf';
 const COMPOSE = 'srv/web/docker-compose.yml';
 
 function findings(files: Record<string, string>): Finding[] {
   return [...engineWith(files).analyze().findingsByFile.values()].flat();
-}
-
-/** The files after a fix (its edits are all in `files`). */
-function applied(files: Record<string, string>, fix: Fix): Record<string, string> {
-  const out = { ...files };
-  for (const rel of Object.keys(files)) {
-    const edits = fix.edits.filter((e) => e.file === `/ws/${rel}`);
-    if (edits.length) out[rel] = applyEdits(files[rel], edits);
-  }
-  return out;
 }
 
 const warningsUp = (before: Finding[], after: Finding[]) =>
@@ -47,16 +36,16 @@ describe('quick fixes that repair', () => {
     for (const p of ports) assert.ok(p !== 8080 && p !== 8081 && Math.abs(p - 8080) < 20, `${p}: near 8080 and not 8081, which compose publishes`);
     const fix = onCompose.fixes!.find((f) => f.title.startsWith('Use port'))!;
     const port = /Use port (\d+)/.exec(fix.title)![1];
-    const after = applied(conflict, fix);
+    const after = withFix(conflict, fix);
     assert.strictEqual(after[COMPOSE], conflict[COMPOSE].replace('"8080:80"', `"${port}:80"`));
     assert.strictEqual(after[NGINX], conflict[NGINX]);
-    const nginxFix = applied(conflict, onNginx.fixes![0]);
+    const nginxFix = withFix(conflict, onNginx.fixes![0]);
     assert.strictEqual(
       nginxFix[NGINX],
       conflict[NGINX].replace('127.0.0.1:8080 default_server', `127.0.0.1:${/Use port (\d+)/.exec(onNginx.fixes![0].title)![1]} default_server`),
     );
     for (const f of [fix, onNginx.fixes![0]]) {
-      const later = findings(applied(conflict, f));
+      const later = findings(withFix(conflict, f));
       assert.ok(!later.some((x) => x.code === 'port-conflict'), `${f.title}: conflict gone`);
       assert.deepStrictEqual(warningsUp(findings(conflict), later), []);
     }
@@ -72,7 +61,7 @@ describe('quick fixes that repair', () => {
     const port = Number(/^Use port (\d+) \(below the ephemeral ranges\)$/.exec(f.fixes![0].title)![1]);
     assert.ok(port < 32768 && port > 32000, String(port));
     assert.strictEqual(f.fixes![0].preferred, true);
-    const after = applied(files, f.fixes![0]);
+    const after = withFix(files, f.fixes![0]);
     assert.strictEqual(after['etc/ssh/sshd_config'], `# ssh\nPort ${port} # high\n`);
     assert.deepStrictEqual(
       findings(after).map((x) => x.code),
@@ -119,7 +108,7 @@ describe('quick fixes that repair', () => {
       const f = findings(files).find((x) => x.code === 'docker-bypasses-firewall');
       assert.ok(f, ports);
       const fix = f.fixes!.find((x) => x.title === 'Publish on 127.0.0.1 only')!;
-      const after = applied(files, fix);
+      const after = withFix(files, fix);
       assert.strictEqual(after[COMPOSE], `services:\n  web:\n    image: nginx\n    ports:\n${fixed}`);
       assert.ok(!findings(after).some((x) => x.code === 'docker-bypasses-firewall'), fixed);
     }
@@ -129,7 +118,7 @@ describe('quick fixes that repair', () => {
     const files = { 'etc/ssh/sshd_config': '#!/bin/false\nPort 50022\nPort 50023\n' };
     const f = findings(files).find((x) => x.code === 'ephemeral-port')!;
     const fix = ignoreFileFix(files['etc/ssh/sshd_config'], f, 'sshd')!;
-    const after = applied(files, fix);
+    const after = withFix(files, fix);
     assert.strictEqual(after['etc/ssh/sshd_config'], '#!/bin/false\n# portolan-ignore-file ephemeral-port\nPort 50022\nPort 50023\n');
     assert.deepStrictEqual(findings(after), []);
   });
@@ -139,7 +128,7 @@ describe('quick fixes that repair', () => {
     const all = findings(files);
     const { fixes } = fixAll(all);
     assert.strictEqual(fixes.length, 2);
-    const after = applied(files, { title: 'all', edits: fixes.flatMap((f) => f.edits) });
+    const after = withFix(files, { edits: fixes.flatMap((f) => f.edits) });
     const [a, b] = fixes.map((f) => f.edits[0].newText);
     assert.notStrictEqual(a, b);
     assert.strictEqual(after['etc/ssh/sshd_config'], `Port ${a}\nPort ${b}\n`);
