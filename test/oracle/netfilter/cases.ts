@@ -233,6 +233,8 @@ const sshSocketUnit = (listens: string[], extra = '') =>
 export function socketActivationCases(): NetfilterCase[] {
   const est = '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n';
   const unit = 'etc/systemd/system/ssh.socket';
+  // Enabled: the sockets.target.wants link (a copied /etc passes it on empty when it dangles); a unit alone is disabled.
+  const wants = { 'etc/systemd/system/sockets.target.wants/ssh.socket': '' };
   const dropIn = 'etc/systemd/system/ssh.socket.d/listen.conf';
   const sshd = (text: string) => ({ 'etc/ssh/sshd_config': text });
   const zone = (body: string) => `<?xml version="1.0" encoding="utf-8"?>\n<zone>\n  <short>z</short>\n${body}</zone>\n`;
@@ -241,7 +243,12 @@ export function socketActivationCases(): NetfilterCase[] {
       // sshd_config says 22 and the firewall allows 22, but systemd binds 2222: locked out.
       id: 'socket-iptables-unit-moves-port',
       tool: 'iptables',
-      files: { ...sshd('Port 22\n'), [unit]: sshSocketUnit(['0.0.0.0:2222']), 'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n`) },
+      files: {
+        ...sshd('Port 22\n'),
+        [unit]: sshSocketUnit(['0.0.0.0:2222']),
+        ...wants,
+        'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n`),
+      },
       sshSocket: ['0.0.0.0:2222'],
     },
     {
@@ -272,18 +279,20 @@ export function socketActivationCases(): NetfilterCase[] {
       files: {
         ...sshd('Port 22\n'),
         [unit]: sshSocketUnit(['[fd00:200::1]:2222', '10.200.1.1:22']),
+        ...wants,
         'etc/firewalld/firewalld.conf': 'DefaultZone=public\n',
         'etc/firewalld/zones/public.xml': zone('  <port port="2222" protocol="tcp"/>\n'),
       },
       sshSocket: ['[fd00:200::1]:2222', '10.200.1.1:22'],
     },
     {
-      // The unit enabled through sockets.target.wants, IPv6 addresses only; ip6tables drops them all: locked out.
+      // IPv6 addresses only; ip6tables drops them all: locked out.
       id: 'socket-ip6tables-wants-v6-only',
       tool: 'iptables',
       files: {
         ...sshd('Port 2222\nAddressFamily inet\n'),
-        'etc/systemd/system/sockets.target.wants/ssh.socket': sshSocketUnit(['[fd00:200::1]:22', '[fd00:200:1::1]:22']),
+        [unit]: sshSocketUnit(['[fd00:200::1]:22', '[fd00:200:1::1]:22']),
+        ...wants,
         'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 2222 -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n`),
         'etc/iptables/rules.v6': v4('-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p tcp --dport 2222 -j ACCEPT\n'),
       },
