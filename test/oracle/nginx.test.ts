@@ -262,6 +262,20 @@ function generatedCases(): Case[] {
   add('one server on the wildcard and a loopback address', http('server {\n  listen 80;\n  listen 127.0.0.1:80;\n}'));
   add('overlapping port ranges in one server', http('server {\n  listen 8000-8005;\n  listen 8005;\n}'));
   add('overlapping port ranges with default_server', http('server {\n  listen 8000-8005 default_server;\n}\nserver {\n  listen 8003 default_server;\n}'));
+  // Ranges are judged as runs of ports with one history (formats/nginx/portRuns.ts): where runs split, nginx names the first port.
+  add(
+    'a range split by a port and a second range, defaults on both',
+    http('server {\n  listen 8000-8010;\n}\nserver {\n  listen 8005 default_server;\n}\nserver {\n  listen 8003-8007 default_server;\n}'),
+  );
+  add(
+    'a default range then a wider one overlapping its end',
+    http('server {\n  listen 8003-8007 default_server;\n}\nserver {\n  listen 8000-8010;\n}\nserver {\n  listen 8006-8012 default_server;\n}'),
+  );
+  add(
+    'a range with options, then the same options on a port inside it',
+    http('server {\n  listen 8000-8010 backlog=10;\n}\nserver {\n  listen 8004 backlog=20;\n}'),
+  );
+  add('a range twice in one server after another server split it', http('server {\n  listen 8002;\n}\nserver {\n  listen 8000-8004;\n  listen 8003-8009;\n}'));
   add('localhost and 127.0.0.1 in one server', http('server {\n  listen localhost:8080;\n  listen 127.0.0.1:8080;\n}'));
   add('IPv6 written two ways in one server', http('server {\n  listen [::1]:80;\n  listen [0:0:0:0:0:0:0:1]:80;\n}'));
   add('an implicit *:80 next to a default server', http('server {\n  server_name a;\n}\nserver {\n  listen 80 default_server;\n}'));

@@ -716,15 +716,13 @@ describe('docker-compose', () => {
         for (const f of list) assert.ok(f.span.start <= f.span.end && f.span.end <= s.length, JSON.stringify(s.slice(0, 40)));
       assert.ok(!shownFindings(e).some((f) => /could not/.test(f.message)), `parser failure on ${JSON.stringify(s.slice(0, 40))}`);
     }
-    // Many services, and one service with many ports: a fraction of a second on an idle machine; the bound only catches runaway work.
+    // Many services, and one service with many ports (their speed is measured by npm run bench, not here).
     const big =
       'services:\n' +
       Array.from({ length: 1000 }, (_, i) => `  s${i}:\n    image: x\n    ports: ["${10000 + i}:80", "127.0.0.1::${i}"]\n`).join('') +
       '  many:\n    image: x\n    ports:\n' +
       Array.from({ length: 1000 }, (_, i) => `      - "127.0.0.2:${20000 + i}:${i}"\n`).join('');
-    const t0 = Date.now();
     const e = compose(big);
     assert.strictEqual(e.analyze().facts.filter(({ fact }) => fact.role === 'publish').length, 3000);
-    assert.ok(Date.now() - t0 < 15000, `${Date.now() - t0} ms`);
   });
 });

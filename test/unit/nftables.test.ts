@@ -291,7 +291,6 @@ describe('nftables', () => {
       '[',
       ']',
     ];
-    const started = Date.now();
     for (let n = 0; n < 300; n++) {
       const cut = Math.floor(rnd() * base.length);
       let junk = '';
@@ -301,8 +300,8 @@ describe('nftables', () => {
       for (const f of parsed.findings) assert.ok(f.span.start >= 0 && f.span.start <= f.span.end && f.span.end <= text.length, JSON.stringify(f));
     }
     const big = input('    tcp dport { ' + Array.from({ length: 5000 }, (_, i) => i + 1).join(', ') + ' } accept\n'.repeat(1));
-    nft.parse(big, CONF);
-    assert.ok(Date.now() - started < 20000);
+    // Speed is the benchmark's business; here the 5,000-element set must be read whole.
+    assert.strictEqual(nft.parse(big, CONF).findings.filter((f) => f.severity === 'error').length, 0);
     const tail = '}}}} {{{ "unterminated\n' + input('    tcp dport 22 accept\n');
     assert.ok((nft.parse(tail, CONF).extra as NftExtra).syntax.commands.length > 0);
   });

@@ -34,6 +34,7 @@ import type {
   Span,
 } from '../../core/types';
 import { confDirOf, nginxMains } from './mains';
+import { PortRuns } from './portRuns';
 import { nginxWriter, removeListenParameter } from './writer';
 import { parseNginxTree, type NginxDirective, type NginxWord } from './lexer';
 
@@ -913,7 +914,7 @@ interface HttpAddrEntry {
   ipv6only: boolean;
 }
 
-/** Beyond this many address:port pairs per instance, duplicates of huge port ranges are not checked. */
+/** Beyond this many runs of address:port pairs judged per instance, further duplicates are not checked. */
 const MAX_PAIRS = 1_000_000;
 /** Snippets including snippets twice over grow exponentially: stop replaying after this many events. */
 const MAX_VISITED_EVENTS = 200_000;
@@ -924,8 +925,10 @@ class Linker {
   private readonly facts: PortFact[] = [];
   private readonly findings: Finding[] = [];
   private readonly servers = new Map<string, ServerState>();
-  private readonly http = new Map<string, HttpAddrEntry>();
-  private readonly streamOrMail = new Map<string, ListenAt>();
+  /** http's entries per address (pairKey), as runs of ports with one history. */
+  private readonly http = new Map<string, PortRuns<HttpAddrEntry>>();
+  /** stream and mail: the first listen of each address:port, as runs of ports. */
+  private readonly streamOrMail = new Map<string, PortRuns<ListenAt>>();
   private readonly listenFacts: { fact: PortFact; entryKey?: string }[] = [];
   private readonly passes: { event: PassEvent; file: string; server?: string }[] = [];
   private readonly upstreamNames = { http: new Set<string>(), stream: new Set<string>() };
@@ -1070,21 +1073,7 @@ class Linker {
       server.hasListen = true;
       server.protocols.add(ev.protocol);
     }
-    const check = (): void => {
-      for (let port = ev.port; port <= ev.portEnd; port++) {
-        for (const a of ev.addresses) {
-          if (++this.pairs > MAX_PAIRS) return;
-          const key = pairKey(ev, a, port);
-          const shown = `${addrText(a, port)}${ev.protocol === 'udp' ? '/udp' : ''}`;
-          const problem = ev.module === 'http' ? this.httpPair(key, shown, at, port) : this.streamPair(key, shown, at, port);
-          if (problem) {
-            this.findings.push(problem);
-            return; // nginx stops at the first problem of a listen
-          }
-        }
-      }
-    };
-    check();
+    this.checkPairs(at);
     const context = this.contextOf(at.server, at.file);
     for (const a of ev.addresses) {
       if (a.unixPath !== undefined || ev.port === 0) continue;
@@ -1110,24 +1099,62 @@ class Linker {
         detail: `nginx listens on ${where}/${ev.protocol}${ev.params.length ? ` (${ev.params.join(', ')})` : ''}`,
       };
       this.facts.push(fact);
-      this.listenFacts.push({ fact, entryKey: ev.module === 'http' ? pairKey(ev, a, ev.port) : undefined });
+      this.listenFacts.push({ fact, entryKey: ev.module === 'http' ? pairKey(ev, a) : undefined });
+    }
+  }
+
+  /**
+   * Judges every address:port of a listen as nginx does, port by port and address by address, stopping at
+   * the first problem (nginx stops there). Ports with one history are judged once, as a run: the first
+   * port of a run is where nginx would stop.
+   */
+  private checkPairs(at: ListenAt): void {
+    const ev = at.event;
+    const http = ev.module === 'http';
+    const runsOf = ev.addresses.map((a) => {
+      const key = pairKey(ev, a);
+      const table: Map<string, PortRuns<HttpAddrEntry> | PortRuns<ListenAt>> = http ? this.http : this.streamOrMail;
+      let runs = table.get(key);
+      if (!runs) table.set(key, (runs = http ? new PortRuns<HttpAddrEntry>(cloneHttpEntry) : new PortRuns<ListenAt>((first) => first)));
+      return runs;
+    });
+    const cuts = new Set<number>([ev.port]);
+    for (const runs of runsOf) runs.boundariesWithin(ev.port, ev.portEnd, cuts);
+    const starts = [...cuts].sort((x, y) => x - y);
+    for (let k = 0; k < starts.length; k++) {
+      const lo = starts[k];
+      const hi = k + 1 < starts.length ? starts[k + 1] - 1 : ev.portEnd;
+      for (let i = 0; i < ev.addresses.length; i++) {
+        if (++this.pairs > MAX_PAIRS) return;
+        const shown = `${addrText(ev.addresses[i], lo)}${ev.protocol === 'udp' ? '/udp' : ''}`;
+        const problem = http
+          ? judgeRun(
+              runsOf[i] as PortRuns<HttpAddrEntry>,
+              lo,
+              hi,
+              () => newHttpEntry(at),
+              cloneHttpEntry,
+              (entry) => this.httpPair(entry, shown, at, lo),
+            )
+          : judgeRun(
+              runsOf[i] as PortRuns<ListenAt>,
+              lo,
+              hi,
+              () => at,
+              (first) => first,
+              (first) => this.streamPair(first, shown, at, lo),
+            );
+        if (problem) {
+          this.findings.push(problem);
+          return;
+        }
+      }
     }
   }
 
   /** ngx_http_add_addresses: one server per address:port, socket options once, one default server. */
-  private httpPair(key: string, shown: string, at: ListenAt, port: number): Finding | undefined {
+  private httpPair(entry: HttpAddrEntry, shown: string, at: ListenAt, port: number): Finding | undefined {
     const ev = at.event;
-    const entry = this.http.get(key);
-    if (!entry) {
-      this.http.set(key, {
-        servers: new Map([[at.server, at]]),
-        setBy: ev.set ? at : undefined,
-        defaultBy: ev.defaultServer ? at : undefined,
-        bind: ev.bind,
-        ipv6only: ev.ipv6only,
-      });
-      return undefined;
-    }
     const same = entry.servers.get(at.server);
     if (same) {
       return nginxConflict(
@@ -1182,12 +1209,7 @@ class Linker {
   }
 
   /** stream and mail (nginx 1.22): every address:port once across all servers. */
-  private streamPair(key: string, shown: string, at: ListenAt, port: number): Finding | undefined {
-    const first = this.streamOrMail.get(key);
-    if (!first) {
-      this.streamOrMail.set(key, at);
-      return undefined;
-    }
+  private streamPair(first: ListenAt, shown: string, at: ListenAt, port: number): Finding | undefined {
     return nginxConflict(
       at,
       port,
@@ -1201,7 +1223,7 @@ class Linker {
   /** Socket options belong to the address:port: the listen that set them decides bind and ipv6only for all. */
   private finishListens(): void {
     for (const { fact, entryKey } of this.listenFacts) {
-      const entry = entryKey ? this.http.get(entryKey) : undefined;
+      const entry = entryKey ? this.http.get(entryKey)?.at(fact.port) : undefined;
       if (!entry) continue;
       fact.separateBind = entry.bind || undefined;
       fact.reusePort = entry.setBy?.event.params.includes('reuseport') || undefined;
@@ -1314,7 +1336,51 @@ function optionParams(ev: ListenEvent): string {
   return ev.params.filter((p) => /=|^(bind|reuseport|deferred|multipath)$/.test(p)).join(', ');
 }
 
-/** nginx keeps one entry per socket type, address and port. */
-function pairKey(ev: ListenEvent, a: ListenAddress, port: number): string {
-  return `${ev.module}|${ev.protocol}|${addressKey(a)}|${port}`;
+/** nginx keeps one entry per socket type, address and port: this names the socket type and address. */
+function pairKey(ev: ListenEvent, a: ListenAddress): string {
+  return `${ev.module}|${ev.protocol}|${addressKey(a)}`;
+}
+
+function newHttpEntry(at: ListenAt): HttpAddrEntry {
+  const ev = at.event;
+  return {
+    servers: new Map([[at.server, at]]),
+    setBy: ev.set ? at : undefined,
+    defaultBy: ev.defaultServer ? at : undefined,
+    bind: ev.bind,
+    ipv6only: ev.ipv6only,
+  };
+}
+
+function cloneHttpEntry(entry: HttpAddrEntry): HttpAddrEntry {
+  return { ...entry, servers: new Map(entry.servers) };
+}
+
+/**
+ * One run lo..hi of an address (no listen so far begins or ends inside it): a new entry where no listen
+ * was, else `judge` on the run's entry. A problem stops nginx at port lo, so lo+1..hi keep the entry they
+ * had before it.
+ */
+function judgeRun<T>(
+  runs: PortRuns<T>,
+  lo: number,
+  hi: number,
+  fresh: () => T,
+  clone: (value: T) => T,
+  judge: (value: T) => Finding | undefined,
+): Finding | undefined {
+  runs.split(lo);
+  runs.split(hi + 1);
+  const run = runs.startingAt(lo);
+  if (!run) {
+    runs.insert(lo, hi, fresh());
+    return undefined;
+  }
+  const before = hi > lo ? clone(run.value) : undefined;
+  const problem = judge(run.value);
+  if (problem && before !== undefined) {
+    run.hi = lo;
+    runs.insert(lo + 1, hi, before);
+  }
+  return problem;
 }
