@@ -32,7 +32,17 @@ import type { FeatureOptions, ServerContext } from './features/feature';
 import { loadRegistry } from './workspace/data';
 import { loadFirewalldServices } from './workspace/firewalldData';
 import { PORTOLAN_JSON } from './core/portolanJson';
-import { encodingOnDisk, folderHostsOf, isIncludeCandidate, readText, readTextOrReason, scanFolder, toPosix, type SkippedFile } from './workspace/files';
+import {
+  encodingOnDisk,
+  folderHostsOf,
+  isDirectory,
+  isIncludeCandidate,
+  readText,
+  readTextOrReason,
+  scanFolder,
+  toPosix,
+  type SkippedFile,
+} from './workspace/files';
 import type { Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 
@@ -220,11 +230,16 @@ const isFolderConfig = (file: string) => file.endsWith(`/${PORTOLAN_JSON}`) && f
 
 function loadFolder(folder: string): void {
   loadFolderConfig(folder);
+  loadTree(folder);
+}
+
+/** Every file a format claims below `dir` (a workspace folder, or a folder created in one), as the first scan reads them. */
+function loadTree(dir: string): void {
   const onSkip = (s: SkippedFile) => {
     connection.console.info(`skipped ${s.path}: ${s.reason}`);
     if (s.unread && !documents.get(URI.file(s.path).toString())) engine.setUnread(s.path, s.unread);
   };
-  for (const f of scanFolder(folder, modules, undefined, onSkip)) {
+  for (const f of scanFolder(dir, modules, undefined, onSkip)) {
     if (f.aliasOf) engine.setAlias(f.path, f.aliasOf);
     if (!documents.get(URI.file(f.path).toString())) engine.setFile(f.path, f.text);
     engine.setEncoding(f.path, f.encoding);
@@ -407,6 +422,11 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
     if (change.type === FileChangeType.Deleted) {
       engine.deleteFile(file);
       for (const known of engine.fileNames()) if (known.startsWith(file + '/')) engine.deleteFile(known);
+      continue;
+    }
+    // A folder copied or checked out at once: the watcher may name only the folder, not the files in it.
+    if (change.type === FileChangeType.Created && isDirectory(file)) {
+      if (folders.some((f) => file.startsWith(f + '/'))) loadTree(file);
       continue;
     }
     const read = readTextOrReason(file);

@@ -95,6 +95,26 @@ describe('language server over stdio', function () {
     await client.until(() => client!.codes(created).length === 0);
   });
 
+  it('reads a folder created at once (a copy, a checkout) when the watcher names only the folder', async () => {
+    const dir = workspace({ 'etc/ssh/sshd_config': 'Port 70000\n' });
+    client = await TestClient.start(dir);
+    await client.until(() => client!.codes(`file://${dir}/etc/ssh/sshd_config`).includes('invalid-port'));
+    for (const [name, text] of Object.entries({
+      'srv/a/etc/ssh/sshd_config': 'Port 70000\n',
+      'srv/a/etc/nginx/conf.d/x.conf': 'server {\n  listen 99999;\n}\n',
+    })) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text);
+    }
+    const created = (name: string) => `file://${dir}/${name}`;
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: created('srv'), type: FileChangeType.Created }] });
+    await client.until(
+      () =>
+        client!.codes(created('srv/a/etc/ssh/sshd_config')).includes('invalid-port') &&
+        client!.codes(created('srv/a/etc/nginx/conf.d/x.conf')).includes('invalid-port'),
+    );
+  });
+
   it('reads portolan.ephemeralRanges through workspace/configuration', async () => {
     const dir = workspace({ 'etc/ssh/sshd_config': 'Port 40000\nPort 20000\n' });
     client = await TestClient.start(dir, { settings: { ephemeralRanges: ['19000-21000'] } });

@@ -128,6 +128,15 @@ export function scanFolder(
   return found;
 }
 
+/** `file` is a folder now (false when it is gone or unreadable). */
+export function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** A link `systemctl enable` writes: `<unit>.wants/<unit>` or `<unit>.requires/<unit>`. */
 const ENABLEMENT_LINK = /(^|\/)[^/]+\.(wants|requires)\/[^/]+$/;
 
