@@ -19,6 +19,7 @@ import * as path from 'path';
 import { execFile } from 'child_process';
 import { requireProgram, run } from '../helpers/programs';
 import { engineWith } from '../helpers/engine';
+import { stockUfwRoot } from '../helpers/firewall';
 import { isIgnoredProfileFile, parseUfwConfig, parseUfwProfiles, parseUserRules, type UfwAppExtra, type UfwRulesExtra } from '../../server/src/formats/ufw';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { LineIndex } from '../../server/src/core/lineIndex';
@@ -131,15 +132,7 @@ describe('oracle: ufw writes what we read', function () {
     ufw = requireProgram(this, ['ufw', '/usr/sbin/ufw'], 'ufw');
     iptablesRestore = requireProgram(this, ['iptables-legacy-restore', '/usr/sbin/iptables-legacy-restore'], 'iptables');
     // A root of ufw's own files, as oracles.md describes; copied afresh for every case.
-    for (const [from, to] of [
-      ['/etc/ufw', 'etc/ufw'],
-      ['/etc/default/ufw', 'etc/default/ufw'],
-      ['/lib/ufw', 'lib/ufw'],
-      ['/usr/share/ufw', 'usr/share/ufw'],
-    ]) {
-      fs.mkdirSync(path.dirname(path.join(template, to)), { recursive: true });
-      fs.cpSync(from, path.join(template, to), { recursive: true, dereference: false, verbatimSymlinks: true });
-    }
+    stockUfwRoot(template);
     fs.writeFileSync(path.join(template, 'etc/ufw/applications.d/portolan-test'), OUR_PROFILE);
     // ufw is a Python program (a quarter second a call): run every case's commands up front, in parallel.
     const jobs: (() => Promise<void>)[] = [];
