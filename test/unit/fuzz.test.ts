@@ -7,6 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { engineWith } from '../helpers/engine';
+import { NOISE } from '../hostile/noise';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 const SOURCES = [
@@ -24,43 +25,7 @@ const SOURCES = [
 ];
 /** PORTOLAN_FUZZ=N runs a longer campaign by hand; the suite runs 150 per format. */
 const ROUNDS = Number(process.env.PORTOLAN_FUZZ ?? 150);
-const NOISE = [
-  '{',
-  '}',
-  ';',
-  '"',
-  "'",
-  '[',
-  ']',
-  ':',
-  '-',
-  '$',
-  '${',
-  '\\',
-  '#',
-  '\n',
-  '\r\n',
-  '\t',
-  ' ',
-  '<',
-  '>',
-  '/>',
-  '&',
-  '*',
-  '0',
-  '65536',
-  '99999999999999999999',
-  '::',
-  '\u0000',
-  '\uffff',
-  '😀',
-  '- "',
-  'include ',
-  'listen ',
-  'Port ',
-  '-A INPUT ',
-  '<port port="',
-];
+
 
 function rng(seed: number): () => number {
   let x = seed;
