@@ -17,8 +17,8 @@ import { requireProgram } from '../helpers/programs';
 const repo = path.resolve(__dirname, '../..');
 const serverJs = path.join(repo, 'server/out/server.js');
 const driver = path.join(__dirname, 'emacs/drive.el');
-/** Emacs is killed (by PID) if it has not quit by then (drive.el waits at most 4 x 20 s); a healthy run takes about 2 s. */
-const EMACS_TIMEOUT_MS = 100000;
+/** Emacs is killed (by PID) if it has not quit by then (drive.el waits at most 30 s for the connection and 4 x 20 s after it); a healthy run takes about 2 s. */
+const EMACS_TIMEOUT_MS = 130000;
 
 interface LspDiagnostic {
   code?: string;
@@ -41,6 +41,7 @@ interface EmacsReport {
   error?: string;
   mode?: string;
   uri?: string;
+  waitedForConnection?: boolean | null;
   serverPid?: number;
   projectRoot?: string;
   waitedForDiagnostics?: boolean | null;
@@ -159,6 +160,7 @@ describe('language server in a real Emacs (batch, Eglot)', function () {
   const codes = (list: { code?: string }[] | undefined) => (list ?? []).map((d) => d.code).sort();
 
   it('runs the whole script with M-x eglot on the project Eglot finds, and shuts the server down', () => {
+    assert.ok(report.waitedForConnection, `Eglot did not connect within 30 s: ${exit.stderr}`);
     assert.strictEqual(report.error, undefined, `${report.error}\n${exit.stderr}`);
     assert.ok(!exit.timedOut, 'Emacs had to be killed');
     assert.strictEqual(exit.code, 0, exit.stderr);

@@ -82,6 +82,9 @@
     (portolan-put :mode (symbol-name major-mode))
     (portolan-put :uri (eglot--path-to-uri file))
     (call-interactively #'eglot)        ; M-x eglot, as a user starts it
+    ;; `eglot-sync-connect' (3 s by default) lets M-x eglot return before the server has answered
+    ;; initialize, which a loaded machine can take longer than; a user sees the connection come up later.
+    (portolan-put :waitedForConnection (portolan-wait #'eglot-current-server 30))
     (let ((server (eglot-current-server)))
       (portolan-put :serverPid (process-id (jsonrpc--process server)))
       (portolan-put :projectRoot (project-root (eglot--project server)))
