@@ -24,7 +24,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
   nginx libnginx-mod-stream openssh-server openssh-client \
-  iptables nftables ufw firewalld docker-compose \
+  iptables nftables ufw firewalld docker-compose conntrack \
   iproute2 util-linux procps \
   libkrb5-dev build-essential python3 ripgrep chromium neovim \
   emacs-nox elpa-eglot git unzip \

@@ -114,6 +114,10 @@ function probeAll(dir: string, probes: Probe[] = PROBES): Record<string, 'open' 
 /** Empties every table of the server namespace (iptables-nft, nft, ufw and firewalld all live in nftables) and the legacy ones. */
 function flush(): void {
   inSrv(['nft', 'flush', 'ruleset']);
+  // A connection tracked under an earlier case would be "established" to the next one's
+  // `ct state established accept` when a UDP probe happens to reuse its source port.
+  inSrv(['conntrack', '-F']);
+  inSrv(['conntrack', '-F', '-f', 'ipv6']);
   for (const t of ['iptables-legacy', 'ip6tables-legacy']) {
     inSrv([t, '-F']);
     inSrv([t, '-X']);
@@ -461,6 +465,7 @@ describe('oracle: real netfilter between two namespaces judges the firewall verd
       ['systemd-socket-activate', 'systemd'],
       [SSHD, 'openssh-server'],
       ['ssh-keygen', 'openssh-client'],
+      ['conntrack', 'conntrack'],
     ])
       requireProgram(this, [p], pkg);
     if (!isRoot() || run('ip', ['netns', 'add', `${SRV}-try`]).status !== 0) {
