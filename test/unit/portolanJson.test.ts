@@ -192,13 +192,30 @@ describe('.portolan.json mistakes are findings on the file', () => {
     });
     const got = portolanJsonFindings('/ws/.portolan.json', readPortolanJson(text), '/ws', files).map((f) => f.message);
     assert.deepStrictEqual(got, [
+      '"!b/**" only takes files out: name the files first (["**", "!b/**"]).',
       '"a" matches no file Portolan reads in this folder.',
       '"a//etc/*" matches no file Portolan reads in this folder.',
       '"b/" matches no file Portolan reads in this folder.',
-      'Hosts "one" and "two" and "four" both claim a/etc/sshd_config: it is on "one", the first.',
-      'Hosts "one" and "five" both claim ab/x.conf: it is on "one", the first.',
-      'Hosts "one" and "three" both claim c/compose.yaml: it is on "one", the first.',
+      'Hosts "two" and "four" both claim a/etc/sshd_config: it is on "two", the first.',
     ]);
+  });
+
+  it('a negated glob takes files out of its host, as the host map places them', () => {
+    const files = ['/ws/web/nginx.conf', '/ws/web/tmp/nginx.conf', '/ws/db/compose.yaml', '/ws/b/etc/sshd_config'];
+    const config = { hosts: { web: ['web/**', '!web/tmp/**', '!web/old/**'], b: ['b/**', '!web/**'], rest: ['**', '!b/**', '!web/**'] } };
+    const read = readPortolanJson(JSON.stringify(config));
+    const got = portolanJsonFindings('/ws/.portolan.json', read, '/ws', files).map((f) => [f.messageId, f.message]);
+    assert.deepStrictEqual(got, [
+      [CONFIG_MESSAGES.matchesNothing, '"!web/old/**" takes out none of the files the other globs match.'],
+      [CONFIG_MESSAGES.matchesNothing, '"!web/**" takes out none of the files the other globs match.'],
+      // web/tmp/ is taken out of web and of rest, and b never had it: no host claims it twice.
+    ]);
+    const engine = engineWith({ '.portolan.json': JSON.stringify(config), ...Object.fromEntries(files.map((f) => [f.slice(4), f.endsWith('.yaml') ? 'services: {}\n' : f.includes('sshd') ? 'Port 22\n' : 'events {}\n'])) });
+    engine.hosts.setFolders([{ folder: '/ws', ...read.config! }]);
+    engine.analyze();
+    const hostOf = (f: string) => engine.hostModelOf(f)?.host;
+    // web/tmp/ is on no named host: the folder's own.
+    assert.deepStrictEqual(files.map(hostOf), ['/ws#web', '/ws', '/ws#rest', '/ws#b']);
   });
 
   it('the engine checks them again when a file comes or goes, not on every analysis', () => {

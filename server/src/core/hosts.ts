@@ -2,7 +2,7 @@
  * Which host a file belongs to. By default a workspace folder is one host; `portolan.hosts`
  * (or `.portolan.json` at the folder root) maps globs, relative to the folder, to host names.
  */
-import picomatch from 'picomatch';
+import { globSet } from './globSet';
 import * as path from 'path';
 import type { HostSharing } from './sharedHost';
 
@@ -124,7 +124,7 @@ export class HostMap {
 }
 
 /**
- * The named hosts of a folder (host name -> globs relative to it), the first whose globs match a path
+ * The named hosts of a folder (host name -> globs relative to it, `!` globs taking files out: core/globSet.ts), the first whose globs match a path
  * winning. A glob can only match its static directory (picomatch's base) or what is under it, so a path
  * is tested only against the hosts with a glob based on one of its ancestors (1,000 hosts x 10,000 files).
  */
@@ -135,13 +135,13 @@ class NamedHosts {
 
   constructor(hosts: Record<string, string[]>) {
     this.hosts = Object.entries(hosts).map(([name, globs], i) => {
-      for (const g of globs) {
-        const base = picomatch.scan(g).base;
+      const set = globSet(globs);
+      for (const base of set.bases) {
         const list = this.byBase.get(base);
         if (!list) this.byBase.set(base, [i]);
         else if (list[list.length - 1] !== i) list.push(i);
       }
-      return { name, isMatch: picomatch(globs, { dot: true }) };
+      return { name, isMatch: set.isMatch };
     });
   }
 

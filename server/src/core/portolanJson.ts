@@ -4,6 +4,7 @@
  * `if-one-host` quick fixes make to it. Pure: the edges hand the text in.
  */
 import picomatch from 'picomatch';
+import { globSet, removesPath, staticBase } from './globSet';
 import type { Finding, Span } from './types';
 
 export const PORTOLAN_JSON = '.portolan.json';
@@ -21,6 +22,7 @@ export const CONFIG_MESSAGES = {
   wrongShape: 'wrong-shape',
   unknownKey: 'unknown-key',
   matchesNothing: 'matches-nothing',
+  onlyRemoves: 'only-removes',
   claimedTwice: 'claimed-twice',
 } as const;
 
@@ -47,7 +49,7 @@ export interface ReadConfig {
   /** The valid part: undefined when the file is not a JSON object (then nothing of it applies). */
   config?: PortolanJson;
   /** Its globs with their places, for the checks against the folder's files. */
-  globs: { host?: string; glob: string; span: Span }[];
+  globs: { host?: string; glob: string; span: Span; list: readonly string[] }[];
   problems: Problem[];
 }
 
@@ -107,7 +109,7 @@ function globsOf(node: Node, out: ReadConfig, where: string, host?: string): str
   for (const item of node.items) {
     if (item.kind === 'scalar' && typeof item.value === 'string' && item.value !== '') {
       globs.push(item.value);
-      out.globs.push({ host, glob: item.value, span: item.span });
+      out.globs.push({ host, glob: item.value, span: item.span, list: globs });
     } else out.problems.push(shape(item.span, `${where}: an entry that is not a glob string`));
   }
   return globs;
@@ -157,31 +159,21 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
   const rels = files.filter((f) => f.startsWith(folder + '/') && f !== file).map((f) => f.slice(folder.length + 1));
   const candidates = new Candidates(rels);
   for (const g of read.globs) {
-    const isMatch = picomatch(g.glob, { dot: true });
-    if (!candidates.some(staticBase(g.glob), isMatch))
-      findings.push({
-        file,
-        span: g.span,
-        severity: 'warning',
-        code: 'portolan-json',
-        messageId: CONFIG_MESSAGES.matchesNothing,
-        data: {},
-        message: `"${g.glob}" matches no file Portolan reads in this folder.`,
-      });
+    const problem = globProblem(g.glob, g.list, candidates);
+    if (problem) findings.push({ file, span: g.span, severity: 'warning', code: 'portolan-json', data: {}, ...problem });
   }
-  // The hosts claiming each file (by index in `rels`), in the order of "hosts": each glob tests only the files under its static base.
+  // The hosts claiming each file (by index in `rels`), in the order of "hosts": each host tests only the files under its globs' static bases.
   const hosts = Object.entries(read.config?.hosts ?? {});
   const claimsOf = new Map<number, number[]>();
   hosts.forEach(([, globs], h) => {
-    for (const glob of globs) {
-      const isMatch = picomatch(glob, { dot: true });
-      candidates.each(staticBase(glob), (rel, i) => {
-        if (!isMatch(rel)) return;
+    const set = globSet(globs);
+    for (const base of set.bases)
+      candidates.each(base, (rel, i) => {
+        if (!set.isMatch(rel)) return;
         const claims = claimsOf.get(i);
         if (!claims) claimsOf.set(i, [h]);
         else if (claims[claims.length - 1] !== h) claims.push(h);
       });
-    }
   });
   const reported = new Set<string>();
   for (const i of [...claimsOf.keys()].sort((a, b) => a - b)) {
@@ -191,7 +183,7 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
     const key = claims.join('\u0000');
     if (reported.has(key)) continue;
     reported.add(key);
-    const second = read.globs.find((g) => g.host === claims[1] && picomatch(g.glob, { dot: true })(rel));
+    const second = read.globs.find((g) => g.host === claims[1] && !picomatch.scan(g.glob).negated && picomatch(g.glob, { dot: true })(rel));
     findings.push({
       file,
       span: second?.span ?? { start: 0, end: 0 },
@@ -204,15 +196,22 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
   return findings;
 }
 
-/**
- * The directory a glob's matches all lie in (picomatch's static base), or '' when that is not certain
- * (a negated glob, an escape, an empty or dot segment): every path the glob matches is the base or under it.
- */
-function staticBase(glob: string): string {
-  const scan = picomatch.scan(glob);
-  const base = scan.base;
-  if (scan.negated || base.includes('\\') || base.split('/').some((s) => s === '' || s === '.' || s === '..')) return '';
-  return base;
+/** What is wrong with one glob of a list (`list`: the host's or group's globs) against the folder's files, if anything. */
+function globProblem(glob: string, list: readonly string[], candidates: Candidates): { messageId: string; message: string } | undefined {
+  if (!picomatch.scan(glob).negated) {
+    const isMatch = picomatch(glob, { dot: true });
+    if (candidates.some(staticBase(glob), isMatch)) return undefined;
+    return { messageId: CONFIG_MESSAGES.matchesNothing, message: `"${glob}" matches no file Portolan reads in this folder.` };
+  }
+  const others = globSet(list.filter((g) => !picomatch.scan(g).negated));
+  if (others.adds.length === 0)
+    return {
+      messageId: CONFIG_MESSAGES.onlyRemoves,
+      message: `"${glob}" only takes files out: name the files first (["**", "${glob}"]).`,
+    };
+  const removesOne = others.bases.some((base) => candidates.some(base, (rel) => others.isMatch(rel) && removesPath(glob, rel)));
+  if (removesOne) return undefined;
+  return { messageId: CONFIG_MESSAGES.matchesNothing, message: `"${glob}" takes out none of the files the other globs match.` };
 }
 
 /** The relative paths of a folder sorted, so that the paths under a directory are one range. */

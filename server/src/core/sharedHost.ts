@@ -8,7 +8,7 @@
  * tree, the directory of a file opened alone) is one machine by definition. Pure.
  */
 import * as path from 'path';
-import picomatch from 'picomatch';
+import { globSet } from './globSet';
 import type { Finding, FindingData, PortFact } from './types';
 
 /** What a workspace folder says about which of its files run together (`.portolan.json`). */
@@ -46,7 +46,7 @@ export function sharedHostJudge(sharing: HostSharing | undefined, files: Iterabl
   if (!sharing || sharing.oneHost) return EVERYTHING_SHARED;
   const rel = (file: string) => path.posix.relative(sharing.folder, file);
   const roots = mirroredRoots([...files].map(rel));
-  const groups = sharing.groups.map((globs) => picomatch([...globs], { dot: true }));
+  const groups = sharing.groups.map((globs) => globSet(globs).isMatch);
   const unitCache = new Map<string, string>();
   const unitOf = (f: PortFact): string => {
     const root = f.instance ?? f.file;

@@ -13,7 +13,8 @@ export const portolanJson = parserRule({
     [CONFIG_MESSAGES.wrongShape]:
       'A value of the wrong type (hosts not a map of glob arrays, oneHost not true or groups of globs, ...): that part is ignored (error).',
     [CONFIG_MESSAGES.unknownKey]: 'A key .portolan.json does not read (a typo of hosts, oneHost or hostPerProject?) (warning).',
-    [CONFIG_MESSAGES.matchesNothing]: 'A glob that matches none of the files Portolan reads in the folder (warning).',
+    [CONFIG_MESSAGES.matchesNothing]: 'A glob that matches none of the files Portolan reads in the folder, or a negated glob that takes none out (warning).',
+    [CONFIG_MESSAGES.onlyRemoves]: 'A negated glob (`!b/**`) in a list with no glob that adds files: a `!` glob only takes files out of the others (warning).',
     [CONFIG_MESSAGES.claimedTwice]: 'A file the globs of two hosts match: it is on the first of them (warning).',
   },
   docs: {

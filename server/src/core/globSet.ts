@@ -1,0 +1,56 @@
+/**
+ * A list of globs as `portolan.hosts`, `.portolan.json` `hosts` and `oneHost` groups read it: the files
+ * any glob matches, minus those a negated glob (`!web/tmp/**`) names, as a .gitignore's `!` lines
+ * take files back. A negated glob only removes: a list of negated globs alone matches nothing (picomatch
+ * alone would read `["!b/**"]` as everything outside b/, one of two readings no user can guess).
+ */
+import picomatch from 'picomatch';
+
+export interface GlobSet {
+  /** The globs that add files, as written. */
+  readonly adds: readonly string[];
+  /** The negated globs, as written (with their `!`). */
+  readonly removes: readonly string[];
+  /** A path relative to the folder is in the set. */
+  isMatch(rel: string): boolean;
+  /** The static bases of the adding globs: every path in the set is one of them or under one. */
+  readonly bases: readonly string[];
+}
+
+const OPTIONS = { dot: true };
+
+export function globSet(globs: readonly string[]): GlobSet {
+  const adds: string[] = [];
+  const removes: string[] = [];
+  for (const g of globs) (picomatch.scan(g).negated ? removes : adds).push(g);
+  const add = adds.length > 0 ? picomatch(adds, OPTIONS) : () => false;
+  // picomatch gives a negated glob's complement: a path it rejects is one the glob names.
+  const keep = removes.map((g) => picomatch(g, OPTIONS));
+  return {
+    adds,
+    removes,
+    bases: adds.map(staticBase),
+    isMatch: (rel) => add(rel) && keep.every((k) => k(rel)),
+  };
+}
+
+/** The path a negated glob names is one it removes (picomatch matches the complement). */
+export function removesPath(negated: string, rel: string): boolean {
+  return !picomatch(negated, OPTIONS)(rel);
+}
+
+/** A single glob as the lists read it (a negated one alone matches nothing). */
+export function globMatcher(glob: string): (rel: string) => boolean {
+  return globSet([glob]).isMatch;
+}
+
+/**
+ * The directory a glob's matches all lie in (picomatch's static base), or '' when that is not certain
+ * (an escape, an empty or dot segment): every path the glob matches is the base or under it.
+ */
+export function staticBase(glob: string): string {
+  const scan = picomatch.scan(glob);
+  const base = scan.base;
+  if (scan.negated || base.includes('\\') || base.split('/').some((s) => s === '' || s === '.' || s === '..')) return '';
+  return base;
+}
