@@ -2,7 +2,8 @@
  * Host analysis: the linked instances grouped by host, one HostModel per host, and the rules run
  * over it. A host whose instances all kept their link outputs keeps its model and findings. Pure.
  */
-import { buildHostModel, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
+import { buildHostModel, type ContainerInfo, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
+import { HostMap } from './hosts';
 import type { HostSharing } from './sharedHost';
 import type { Finding, PortFact } from './types';
 
@@ -12,6 +13,8 @@ interface HostEntry {
   findings: Finding[];
   /** The model's facts by file, made on first use (every fact of a file is on the file's host). */
   byFile?: Map<string, PortFact[]>;
+  /** A container's host: the link output of its compose project, which the model's `container` comes from. */
+  composeOutput?: HostInstance['output'];
 }
 
 /** The hosts of an analysis in order, each with its facts and rule findings. */
@@ -57,16 +60,19 @@ export class HostAnalysis {
         else byHost.set(host, [instance]);
       }
     }
+    const containers = containersOf(instances, byHost);
     const entries: HostEntry[] = [];
     const findings: Finding[] = [];
     let checks: ((host: HostModel) => Finding[])[] | undefined;
     const cache = new Map<string, HostEntry>();
     for (const [host, list] of byHost) {
       let entry = this.cache.get(host);
-      if (!entry || !sameOutputs(entry.model.instances, list)) {
+      const container = containers.get(host);
+      if (!entry || !sameOutputs(entry.model.instances, list) || entry.composeOutput !== container?.output) {
         const context = ctx();
         checks ??= this.rules.map((rule) => rule.create(context));
-        entry = guardedEntry(host, list, hostOf, checks, sharingOf(host));
+        entry = guardedEntry(host, list, hostOf, checks, sharingOf(host), container?.info);
+        entry.composeOutput = container?.output;
       }
       cache.set(host, entry);
       entries.push(entry);
@@ -107,6 +113,7 @@ function guardedEntry(
   hostOf: (file: string) => string,
   checks: ((host: HostModel) => Finding[])[],
   sharing: HostSharing | undefined,
+  container: ContainerInfo | undefined,
 ): HostEntry {
   const failed = (e: unknown): Finding => ({
     file: list[0].root,
@@ -117,7 +124,7 @@ function guardedEntry(
   });
   let model: HostModel;
   try {
-    model = buildHostModel(host, list, hostOf, sharing);
+    model = buildHostModel(host, list, hostOf, sharing, container);
   } catch (e) {
     const empty: HostModel = { host, instances: list, facts: [], binds: [], upstreams: [], composeProjects: [], firewalls: [] };
     return { model: empty, facts: [], findings: [failed(e)] };
@@ -133,6 +140,23 @@ function guardedEntry(
   const facts: HostEntry['facts'] = [];
   for (const fact of model.facts) facts.push({ fact, host });
   return { model, facts, findings };
+}
+
+/** The container hosts among `byHost` (a compose service's mounted files), each with its project. */
+function containersOf(
+  instances: readonly HostInstance[],
+  byHost: ReadonlyMap<string, unknown>,
+): Map<string, { info: ContainerInfo; output: HostInstance['output'] }> {
+  const out = new Map<string, { info: ContainerInfo; output: HostInstance['output'] }>();
+  for (const instance of instances) {
+    if (instance.format !== 'compose') continue;
+    const services = instance.output.services ?? [];
+    for (const s of services) {
+      const host = HostMap.containerHost(instance.root, s.name);
+      if (byHost.has(host) && !out.has(host)) out.set(host, { info: { project: { root: instance.root, services }, service: s.name }, output: instance.output });
+    }
+  }
+  return out;
 }
 
 function sameOutputs(a: readonly HostInstance[], b: readonly HostInstance[]): boolean {

@@ -47,6 +47,16 @@ export interface ComposeProjectInfo {
   services: readonly ServiceInfo[];
 }
 
+/**
+ * A container's host (a compose service's mounted configs, core/hosts.ts `containerHost`): the compose project it
+ * runs in and the service whose network stack it is. Its siblings are reached by service name on the project's
+ * network, at their container ports; its loopback is its own.
+ */
+export interface ContainerInfo {
+  project: ComposeProjectInfo;
+  service: string;
+}
+
 export interface HostModel {
   readonly host: string;
   /** Every program instance that has a file on this host: each joins the host of its root file, and of every fact it gives. */
@@ -62,6 +72,8 @@ export interface HostModel {
   readonly firewalls: readonly HostFirewall[];
   /** When the host is a whole workspace folder: what it says about which of its files run together (core/sharedHost.ts). */
   readonly sharing?: HostSharing;
+  /** When the host is a compose service's container: its project and service. */
+  readonly container?: ContainerInfo;
 }
 
 /** Settings the rules read. */
@@ -128,7 +140,13 @@ function asRunning(instance: HostInstance, fact: PortFact): PortFact {
  * The model of `host` from the instances that have a file on it, in the engine's instance order.
  * `hostOf` names the host of a file.
  */
-export function buildHostModel(host: string, instances: readonly HostInstance[], hostOf: (file: string) => string, sharing?: HostSharing): HostModel {
+export function buildHostModel(
+  host: string,
+  instances: readonly HostInstance[],
+  hostOf: (file: string) => string,
+  sharing?: HostSharing,
+  container?: ContainerInfo,
+): HostModel {
   const facts: PortFact[] = [];
   const firewalls: HostFirewall[] = [];
   const composeProjects: ComposeProjectInfo[] = [];
@@ -148,5 +166,6 @@ export function buildHostModel(host: string, instances: readonly HostInstance[],
     composeProjects,
     firewalls,
     sharing,
+    container,
   };
 }

@@ -32,7 +32,8 @@ export type DiagnosticCode =
   | 'docker-bypasses-firewall'
   | 'firewall-unused'
   | 'portolan-json'
-  | 'not-exposed';
+  | 'not-exposed'
+  | 'upstream-unbound';
 
 export interface TextEdit {
   file: string;
@@ -167,6 +168,11 @@ export interface PortFact {
    * never collide (core/conflicts.ts).
    */
   alternative?: string;
+  /**
+   * An upstream that is one server of a named group (nginx `upstream NAME {}`, HAProxy `backend NAME`): the group's
+   * name as written (`rules/upstream-unbound.ts` matches it against compose service names).
+   */
+  upstreamGroup?: string;
 }
 
 /** An include directive as written; the workspace model resolves it to files. */
@@ -345,6 +351,10 @@ export interface ServiceInfo {
   mounts?: { source: string; target: string }[];
   /** The Dockerfile the service's image is built from (`build:`), when the workspace can hold it. */
   dockerfile?: string;
+  /** The container ports the service declares: its mappings' targets and its `expose`, after merging. */
+  containerPorts?: { protocol: Protocol; port: number; portEnd: number; published?: { port: number; portEnd: number } }[];
+  /** Some mapping target or exposed port could not be read (an unset variable): `containerPorts` may miss some. */
+  containerPortsUnknown?: boolean;
 }
 
 export interface FormatModule {
@@ -411,6 +421,11 @@ export interface FormatWriter {
   setPort?(text: string, fact: PortFact, port: number, portEnd: number): TextEdit[] | undefined;
   /** A published port bound on 127.0.0.1 only (compose `127.0.0.1:8080:80`). */
   publishOnLoopback?(text: string, fact: PortFact): TextEdit[] | undefined;
+  /**
+   * Points an upstream (a proxy's target address) at `port` instead: the written port rewritten, or the port
+   * appended to the address where none is written (an implied default).
+   */
+  setUpstreamPort?(text: string, fact: PortFact, port: number): TextEdit[] | undefined;
   /** A firewall rule that lets new connections to one port in, written in `file` where it takes effect. */
   allowPort?(text: string, file: string, request: AllowRequest): TextEdit[] | undefined;
 }

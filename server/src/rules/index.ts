@@ -18,6 +18,7 @@ import { dockerBypassesFirewall } from './docker-bypasses-firewall';
 import { firewallUnused } from './firewall-unused';
 import { portolanJson } from './portolan-json';
 import { notExposed } from './not-exposed';
+import { upstreamUnbound } from './upstream-unbound';
 
 export const RULES = [
   syntax,
@@ -33,6 +34,7 @@ export const RULES = [
   firewallUnused,
   portolanJson,
   notExposed,
+  upstreamUnbound,
 ] as const;
 
 type RuleCode = (typeof RULES)[number]['meta']['code'];

@@ -651,6 +651,8 @@ export interface ComposeServiceModel {
   mappings: ComposeMapping[];
   expose: { from: number; to: number; protocol: Protocol; span: Span; file: string }[];
   profiles?: string[];
+  /** An exposed port could not be read (an unset variable, a bad entry): `expose` may miss one. */
+  exposeUnknown?: boolean;
 }
 
 export interface ComposeProject {
@@ -760,11 +762,15 @@ export function composeProject(instance: InstanceInput): ComposeProject {
         model.mounts.push({ source: path.posix.join(path.posix.dirname(layer.parse.file), source), target: v.target });
       }
       if (decl.ports?.replaces) model.mappings = [];
-      if (decl.expose?.replaces) model.expose = [];
+      if (decl.expose?.replaces) {
+        model.expose = [];
+        model.exposeUnknown = undefined;
+      }
       for (const entry of decl.ports?.entries ?? []) pushAll(model.mappings, readMapping(entry, name, layer, findings));
       for (const entry of decl.expose?.entries ?? []) {
         const e = readExpose1(entry, layer, findings);
         if (e) model.expose.push(e);
+        else model.exposeUnknown = true;
       }
     }
     mergeRepeated(model.mappings);
@@ -1085,6 +1091,22 @@ function link(instance: InstanceInput): InstanceOutput {
     networkMode: s.networkMode,
     mounts: s.mounts,
     dockerfile: s.dockerfile,
+    containerPorts: [
+      ...s.mappings.flatMap((m) =>
+        m.target
+          ? [
+              {
+                protocol: m.protocol,
+                port: m.target.from,
+                portEnd: m.target.to,
+                published: m.published && publishesPorts(s) ? { port: m.published.from, portEnd: m.published.to } : undefined,
+              },
+            ]
+          : [],
+      ),
+      ...s.expose.map((e) => ({ protocol: e.protocol, port: e.from, portEnd: e.to })),
+    ],
+    containerPortsUnknown: s.exposeUnknown || s.mappings.some((m) => !m.target) || undefined,
   }));
   const { alternative, note } = projectRole(instance);
   const facts = projectFacts(project);

@@ -81,6 +81,8 @@ interface HaproxyServer {
   port: number;
   span: Span;
   section: string;
+  /** The backend or listen section's name. */
+  group?: string;
 }
 
 export interface HaproxyExtra {
@@ -178,6 +180,7 @@ function parseHaproxy(text: string, file: string): FileParse {
   const extra: HaproxyExtra = { binds: [], servers: [], noReusePort: false };
   let section = '';
   let sectionLabel = '';
+  let sectionName: string | undefined;
   let offset = 0;
   for (const raw of text.split('\n')) {
     const lineStart = offset;
@@ -188,6 +191,7 @@ function parseHaproxy(text: string, file: string): FileParse {
     if (SECTIONS.has(kw)) {
       section = kw;
       sectionLabel = words[1] ? `${kw} ${words[1].text}` : kw;
+      sectionName = words[1]?.text;
       continue;
     }
     if (section === 'global' && kw === 'noreuseport') extra.noReusePort = true;
@@ -217,7 +221,8 @@ function parseHaproxy(text: string, file: string): FileParse {
       }
     } else if (kw === 'server' && (section === 'backend' || section === 'listen') && words[2]) {
       const r = readAddress(words[2], words[2].text, 0, file, findings, 'server');
-      if (r && r !== 'skip' && r.port !== undefined) extra.servers.push({ host: r.host, port: r.port, span: r.portSpan!, section: sectionLabel });
+      if (r && r !== 'skip' && r.port !== undefined)
+        extra.servers.push({ host: r.host, port: r.port, span: r.portSpan!, section: sectionLabel, group: sectionName });
     }
   }
   return { format: 'haproxy', file, facts: [], findings, includes: [], extra };
@@ -264,6 +269,7 @@ function link(instance: InstanceInput): InstanceOutput {
         program: HAPROXY_PROGRAM,
         instance: instance.root.file,
         context: `server in ${s.section}`,
+        upstreamGroup: s.group,
         detail: `HAProxy connects to ${s.host}:${s.port}/tcp (server in ${s.section}; binds nothing)`,
       });
     }

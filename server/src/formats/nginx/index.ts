@@ -1312,6 +1312,7 @@ class Linker {
         context: where,
         instance: this.instanceId,
         implicit: implied || undefined,
+        upstreamGroup: ev.directive === 'server' ? ev.upstream : undefined,
         detail: `nginx connects to ${shownHost}:${port}/${protocol} (${ev.directive === 'server' ? `server of upstream ${ev.upstream ?? ''}`.trim() : ev.directive}${implied ? `, ${ev.scheme ? `${ev.scheme}:// ` : ''}default port` : ''}; binds nothing)`,
       });
     }
