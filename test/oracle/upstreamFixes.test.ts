@@ -1,10 +1,10 @@
 /**
- * The upstream-unbound "Point to P" fixes, applied, judged by nginx itself: every fix the engine offers on the
+ * The upstream-unbound "Point to P" fixes, applied, judged by nginx itself (HAProxy's by `haproxy -c`): every fix the engine offers on the
  * cases below (a proxy in a compose container reaching a sibling at its published port, an upstream named after a
  * compose service, a container port published elsewhere, a listener one port away; proxy_pass, upstream servers,
  * fastcgi/grpc/uwsgi/scgi_pass, stream proxy_pass, an implied port) and across the corpus workspaces. Each fix
  * changes only the port of the upstream address (the digits, or `:P` written after a host whose port the scheme
- * implies); `nginx -t` (test/helpers/nginx.ts, names given loopback addresses) accepts the result; re-analysed,
+ * implies); `nginx -t` (test/helpers/nginx.ts: names given loopback addresses, certificates a test pair, nothing else) accepts the result; re-analysed,
  * the finding is gone and no error or warning is new. Prints the counts.
  */
 import * as assert from 'assert';
@@ -68,10 +68,31 @@ const CASES: Record<string, string>[] = [
     ),
     '  grafana:\n    image: grafana/grafana\n    ports: ["3000:3000", "127.0.0.1:3005:3005"]\n',
   ),
+  onHost(
+    http(
+      '    upstream web {\n        server 127.0.0.1:8000 weight=2;\n    }\n    server {\n        listen 80;\n        location / { proxy_pass http://web; }\n    }\n',
+    ),
+    '  web:\n    build: .\n    ports: ["8080:8000"]\n',
+  ),
   onHost(site('proxy_pass http://127.0.0.1:3000;'), '  app:\n    image: x\n    ports: ["3001:3000"]\n'),
   onHost(site('proxy_pass http://[::1]:3000;'), '  app:\n    image: x\n    ports: ["3001:3000"]\n'),
   onHost(site('fastcgi_pass 127.0.0.1:9001;'), '  php:\n    image: php:fpm\n    ports: ["127.0.0.1:9000:9000"]\n'),
   onHost(site('proxy_pass http://localhost:8080;'), '  other:\n    image: x\n', { 'etc/apache2/ports.conf': 'Listen 8081\n' }),
+];
+
+const HAPROXY = 'etc/haproxy/haproxy.cfg';
+const haproxyHead = 'global\n  log stdout local0\ndefaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n';
+/** HAProxy on the host: its fixes are judged by `haproxy -c`. */
+const HAPROXY_CASES: Record<string, string>[] = [
+  {
+    [HAPROXY]: `${haproxyHead}frontend f\n  bind :8000\n  default_backend grafana\nbackend grafana\n  server g1 127.0.0.1:3001 check inter 2s\n`,
+    'srv/compose.yaml': 'services:\n  grafana:\n    image: grafana/grafana\n    ports: ["3000:3000"]\n',
+  },
+  {
+    [HAPROXY]: `${haproxyHead}listen app\n  bind 127.0.0.1:8000\n  server a1 127.0.0.1:3000\n`,
+    'srv/compose.yaml': 'services:\n  app:\n    image: x\n    ports: ["3001:3000"]\n',
+  },
+  { [HAPROXY]: `${haproxyHead}listen web\n  bind :8000\n  server w1 localhost:8080 maxconn 32\n`, 'etc/apache2/ports.conf': 'Listen 8081\n' },
 ];
 
 const serious = (list: Finding[]) => list.filter((f) => f.severity === 'error' || f.severity === 'warning');
@@ -80,10 +101,12 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
   this.timeout(600000);
   let nginxT: NginxT;
   let dir: string;
-  const counts = { offered: 0, applied: 0, accepted: 0, gone: 0, warnings: 0, information: 0 };
+  const counts = { offered: 0, applied: 0, accepted: 0, nginx: 0, haproxy: 0, gone: 0, warnings: 0, information: 0 };
+  let haproxy: string;
 
   before(function () {
     const nginx = requireProgram(this, ['/usr/sbin/nginx', 'nginx'], 'nginx');
+    haproxy = requireProgram(this, ['/usr/sbin/haproxy', 'haproxy'], 'haproxy');
     const openssl = requireProgram(this, ['openssl'], 'openssl');
     requireProgram(this, ['unshare'], 'util-linux');
     requireProgram(this, ['ip', '/usr/sbin/ip'], 'iproute2');
@@ -128,12 +151,24 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
         const fixed = applyEdits(original, fix.edits);
         assertOnlyThePort(original, fixed, finding, fix);
         counts.applied++;
-        const v = nginxT.test(fixed);
-        assert.ok(v.ok, `${name}: ${fix.title}: nginx -t refuses: ${v.message} (neutralized: ${v.neutralized.join('; ') || 'nothing'})\n--- fixed:\n${fixed}`);
-        assert.ok(
-          v.neutralized.every((n) => /^host \S+ given a loopback address$/.test(n)),
-          `${name}: ${fix.title}: nginx -t needed more than loopback names: ${v.neutralized.join('; ')}`,
-        );
+        if (finding.data?.program === 'haproxy') {
+          const file = path.join(dir, `haproxy-${counts.applied}.cfg`);
+          fs.writeFileSync(file, fixed);
+          const r = run(haproxy, ['-c', '-f', file]);
+          assert.strictEqual(r.status, 0, `${name}: ${fix.title}: haproxy -c refuses:\n${r.stdout}${r.stderr}\n--- fixed:\n${fixed}`);
+          counts.haproxy++;
+        } else {
+          const v = nginxT.test(fixed);
+          assert.ok(
+            v.ok,
+            `${name}: ${fix.title}: nginx -t refuses: ${v.message} (neutralized: ${v.neutralized.join('; ') || 'nothing'})\n--- fixed:\n${fixed}`,
+          );
+          assert.ok(
+            v.neutralized.every((n) => /^(host \S+ given a loopback address|certificate \S+ replaced by a test one)$/.test(n)),
+            `${name}: ${fix.title}: nginx -t needed more than loopback names and test certificates: ${v.neutralized.join('; ')}`,
+          );
+          counts.nginx++;
+        }
         counts.accepted++;
         const after = reanalyse(finding.file, fixed);
         assert.ok(
@@ -147,8 +182,8 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
     }
   }
 
-  it('the cases: each fires, every fix is accepted by nginx -t, its finding gone, nothing new', () => {
-    for (const [i, files] of CASES.entries()) {
+  it('the cases: each fires, every fix is accepted by nginx -t (haproxy -c for HAProxy), its finding gone, nothing new', () => {
+    for (const [i, files] of [...CASES, ...HAPROXY_CASES].entries()) {
       const findings = [...engineWith(files).analyze().findingsByFile.values()].flat();
       const offered = counts.offered;
       judgeAll(
@@ -172,6 +207,28 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
         `case ${i + 1}`,
       );
     }
+  });
+
+  it("the examples: the shop's upstream web (its container port 8000) pointed to 8080 is accepted, its warning gone, nothing new", () => {
+    const examples = path.resolve(__dirname, '../../examples');
+    const { engine } = load([examples], examples);
+    const all = () => [...engine.analyze().findingsByFile.values()].flat();
+    const offered = counts.offered;
+    judgeAll(
+      'examples',
+      all(),
+      (file) => engine.text(file)!,
+      (file, fixed) => {
+        const original = engine.text(file)!;
+        engine.setFile(file, fixed);
+        try {
+          return all();
+        } finally {
+          engine.setFile(file, original);
+        }
+      },
+    );
+    assert.strictEqual(counts.offered - offered, 1, 'the examples offer one "Point to" fix');
   });
 
   it('the corpus workspaces: every "Point to" fix offered is accepted, its finding gone, nothing new', function () {
@@ -202,7 +259,7 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
 
   after(() =>
     console.log(
-      `      upstream-unbound: ${counts.warnings} warnings, ${counts.information} information; "Point to P": ${counts.offered} offered, ${counts.applied} applied (only the port changed), ${counts.accepted} accepted by nginx -t, ${counts.gone} findings gone with nothing new`,
+      `      upstream-unbound: ${counts.warnings} warnings, ${counts.information} information; "Point to P": ${counts.offered} offered, ${counts.applied} applied (only the port changed), ${counts.accepted} accepted (nginx -t ${counts.nginx}, haproxy -c ${counts.haproxy}), ${counts.gone} findings gone with nothing new`,
     ),
   );
 });

@@ -43,6 +43,12 @@ describe('portolan check (command line)', () => {
     for (const l of findings) assert.match(l, /^examples\/\S+:\d+:\d+ (error|warning|information|hint) [a-z-]+ \S/);
     assert.match(lines[lines.length - 1], /^\d+ files checked: \d+ errors, \d+ warnings, \d+ notes$/);
     assert.ok(findings.some((l) => l.startsWith('examples/etc/ssh/sshd_config.d/10-extra.conf:2:6 error invalid-port')));
+    assert.ok(
+      findings.includes(
+        'examples/etc/nginx/sites-enabled/shop.example.com:5:19 warning upstream-unbound Upstream web is named after compose service web, which publishes 8080 (srv/shop/compose.yaml:11), not 8000 (its container port); nothing in the workspace binds 127.0.0.1:8000.',
+      ),
+    );
+    assert.strictEqual(lines[lines.length - 1], '19 files checked: 9 errors, 11 warnings, 6 notes');
     assert.strictEqual(r.stderr, '');
   });
 

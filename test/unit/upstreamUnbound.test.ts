@@ -174,6 +174,18 @@ describe('upstream-unbound: a proxy on the host pointing at a local port', () =>
     );
   });
 
+  it("the named service's own container port (the classic mistake) is a warning too, and the message says so", () => {
+    const nginx = http('  upstream web {\n    server 127.0.0.1:8000;\n  }\n  server {\n    listen 80;\n    location / { proxy_pass http://web; }\n  }\n');
+    const files = onHost(nginx, '  web:\n    build: .\n    ports: ["8080:8000"]\n');
+    const [f] = findingsOf(files);
+    assert.strictEqual(f.severity, 'warning');
+    assert.strictEqual(
+      f.message,
+      'Upstream web is named after compose service web, which publishes 8080 (srv/compose.yaml:4), not 8000 (its container port); nothing in the workspace binds 127.0.0.1:8000.',
+    );
+    assert.strictEqual(applyEdits(nginx, f.fixes![0].edits), nginx.replace('127.0.0.1:8000', '127.0.0.1:8080'));
+  });
+
   it('information when the port is a compose container port published on another host port; the fix is not preferred', () => {
     const nginx = site('proxy_pass http://127.0.0.1:3000;');
     const files = onHost(nginx, '  app:\n    image: x\n    ports: ["3001:3000"]\n');
@@ -199,17 +211,23 @@ describe('upstream-unbound: a proxy on the host pointing at a local port', () =>
     assert.match(f.fixes![0].title, /^Point to 8081 \(bound by apache/);
   });
 
-  it('HAProxy backends and Caddy reverse_proxy targets are judged too (no fix: those formats write none)', () => {
-    const haproxy = 'defaults\n  mode http\nfrontend f\n  bind :80\n  default_backend grafana\nbackend grafana\n  server g1 127.0.0.1:3001\n';
-    assert.deepStrictEqual(found({ 'etc/haproxy/haproxy.cfg': haproxy, 'srv/compose.yaml': `services:\n${GRAFANA}` }), [
-      ['etc/haproxy/haproxy.cfg', 7, 'warning', '3001', 'named-service'],
-    ]);
-    assert.deepStrictEqual(findingsOf({ 'etc/haproxy/haproxy.cfg': haproxy, 'srv/compose.yaml': `services:\n${GRAFANA}` })[0].fixes, undefined);
-    const caddy = 'example.com {\n  reverse_proxy 127.0.0.1:3000\n}\n';
+  it("HAProxy backends (with the fix: the server line's port) and Caddy reverse_proxy targets (no fix: Caddy writes none) are judged too", () => {
+    const haproxy = 'defaults\n  mode http\nfrontend f\n  bind :80\n  default_backend grafana\nbackend grafana\n  server g1 127.0.0.1:3001 check\n';
+    const files = { 'etc/haproxy/haproxy.cfg': haproxy, 'srv/compose.yaml': `services:\n${GRAFANA}` };
+    assert.deepStrictEqual(found(files), [['etc/haproxy/haproxy.cfg', 7, 'warning', '3001', 'named-service']]);
+    const [f] = findingsOf(files);
     assert.deepStrictEqual(
-      found({ 'etc/caddy/Caddyfile': caddy, 'srv/compose.yaml': 'services:\n  app:\n    image: x\n    ports: ["3001:3000"]\n' }).map((f) => f[4]),
+      f.fixes?.map((x) => [x.title, x.preferred]),
+      [['Point to 3000 (bound by docker, service grafana)', true]],
+    );
+    assert.strictEqual(applyEdits(haproxy, f.fixes![0].edits), haproxy.replace('127.0.0.1:3001 check', '127.0.0.1:3000 check'));
+    const caddy = 'example.com {\n  reverse_proxy 127.0.0.1:3000\n}\n';
+    const caddyFiles = { 'etc/caddy/Caddyfile': caddy, 'srv/compose.yaml': 'services:\n  app:\n    image: x\n    ports: ["3001:3000"]\n' };
+    assert.deepStrictEqual(
+      found(caddyFiles).map((x) => x[4]),
       ['container-port'],
     );
+    assert.strictEqual(findingsOf(caddyFiles)[0].fixes, undefined);
   });
 
   it('silent: nothing in the workspace says what is there (the app server is simply not in the repository)', () => {

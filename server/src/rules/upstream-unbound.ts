@@ -120,20 +120,21 @@ function onHost(host: HostModel, u: PortFact, shown: string, where: (f: { file: 
   const composeTargetsP = host.facts.filter((f) => f.role === 'container' && f.program === 'docker' && f.protocol === u.protocol && covers(f, P));
 
   // The group is named after a compose service of this host (`upstream grafana { server 127.0.0.1:3001; }`).
-  if (u.upstreamGroup !== undefined && composeTargetsP.length === 0) {
+  if (u.upstreamGroup !== undefined) {
     const name = u.upstreamGroup.toLowerCase();
     for (const project of host.composeProjects) {
       const service = project.services.find((s) => s.name.toLowerCase() === name);
       if (!service) continue;
       const targets = dedupeTargets(publishesOf(host, project, service, u).map((b) => ({ port: b.port, by: `docker, service ${service.name}`, at: b })));
       if (targets.length === 0) continue;
+      const own = (service.containerPorts ?? []).some((c) => c.protocol === u.protocol && covers(c, P)) ? ' (its container port)' : '';
       return {
         messageId: 'named-service',
         severity: 'warning',
         service: service.name,
         targets,
         preferred: targets.length === 1,
-        message: `Upstream ${u.upstreamGroup} is named after compose service ${service.name}, which publishes ${list(targets.map((t) => t.port))} (${where(targets[0].at!)}), not ${P}; nothing in the workspace binds ${shown}.`,
+        message: `Upstream ${u.upstreamGroup} is named after compose service ${service.name}, which publishes ${list(targets.map((t) => t.port))} (${where(targets[0].at!)}), not ${P}${own}; nothing in the workspace binds ${shown}.`,
       };
     }
   }

@@ -1,7 +1,8 @@
 # The shop of /srv/shop/compose.yaml behind TLS.
-upstream shop_web {
-	# The "web" service, published on 127.0.0.1:8080 by compose.
-	server 127.0.0.1:8080;
+upstream web {
+	# Deliberate problem: 8000 is the container port of compose's "web" service, which
+	# compose publishes on host port 8080: nothing on this host listens on 8000.
+	server 127.0.0.1:8000;
 }
 
 server {
@@ -20,7 +21,7 @@ server {
 	ssl_certificate_key /etc/letsencrypt/live/shop.example.com/privkey.pem;
 
 	location / {
-		proxy_pass http://shop_web;
+		proxy_pass http://web;
 		proxy_set_header Host $host;
 	}
 

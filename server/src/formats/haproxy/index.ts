@@ -11,6 +11,7 @@
 import * as path from 'path';
 import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/address';
 import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, PortFact, Protocol, Span } from '../../core/types';
+import { haproxyWriter } from './writer';
 
 export const HAPROXY_PROGRAM = 'haproxy';
 
@@ -286,6 +287,7 @@ export function isHaproxyPath(p: string): boolean {
 export function createHaproxyModule(): FormatModule {
   return {
     id: 'haproxy',
+    writer: haproxyWriter,
     matchesPath: isHaproxyPath,
     matchesContent: (text) =>
       /^[ \t]*(frontend|backend|listen)[ \t]+\S+/m.test(text) && /^[ \t]+(bind|server)[ \t]+\S/m.test(text) && /^[ \t]*(global|defaults)\b/m.test(text),
