@@ -1,10 +1,37 @@
 /** What the fix oracles (test/oracle/*Fixes.test.ts) share: the programs' views of a fixed file, and "nothing new". */
 import * as fs from 'fs';
 import * as path from 'path';
+import { load } from '../../server/src/cli/collect';
 import type { Finding } from '../../server/src/core/types';
 import { stockUfwRoot } from './firewall';
 import { isRoot, requireProgram, run } from './programs';
 import { SshdOracle } from './sshd';
+
+/**
+ * A folder read as the command line reads it, for judging fixes: its findings, a file's text, and the findings
+ * after one file is given a fixed text (set in the engine, analysed, then set back).
+ */
+export function folderFixView(dir: string): {
+  findings: () => Finding[];
+  textOf: (file: string) => string;
+  reanalyse: (file: string, fixed: string) => Finding[];
+} {
+  const { engine } = load([dir], dir);
+  const findings = () => [...engine.analyze().findingsByFile.values()].flat();
+  return {
+    findings,
+    textOf: (file) => engine.text(file)!,
+    reanalyse: (file, fixed) => {
+      const original = engine.text(file)!;
+      engine.setFile(file, fixed);
+      try {
+        return findings();
+      } finally {
+        engine.setFile(file, original);
+      }
+    },
+  };
+}
 
 /** Errors and warnings. */
 export const serious = (l: Finding[]) => l.filter((f) => f.severity === 'error' || f.severity === 'warning');

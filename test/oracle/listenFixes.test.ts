@@ -10,13 +10,13 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { load } from '../../server/src/cli/collect';
 import { applyEdits } from '../../server/src/core/fixes';
 import type { Finding, Fix } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { NginxT } from '../helpers/nginx';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 import { SshdOracle } from '../helpers/sshd';
+import { folderFixView } from '../helpers/fixOracles';
 
 const CORPUS = process.env.PORTOLAN_CORPUS ?? path.resolve(__dirname, '../../../shared/corpus');
 const NGINX = 'etc/nginx/nginx.conf';
@@ -177,22 +177,8 @@ describe('"Use port N" fixes on nginx and sshd against nginx -t and sshd -T', fu
     for (const name of fs.readdirSync(workspaces).sort()) {
       if (!fs.statSync(path.join(workspaces, name)).isDirectory()) continue;
       // The folder read as the command line reads it; a fixed file is set in the engine and analysed again.
-      const { engine } = load([path.join(workspaces, name)], path.join(workspaces, name));
-      const all = () => [...engine.analyze().findingsByFile.values()].flat();
-      await judgeAll(
-        name,
-        all(),
-        (file) => engine.text(file)!,
-        (file, fixed) => {
-          const original = engine.text(file)!;
-          engine.setFile(file, fixed);
-          try {
-            return all();
-          } finally {
-            engine.setFile(file, original);
-          }
-        },
-      );
+      const folder = folderFixView(path.join(workspaces, name));
+      await judgeAll(name, folder.findings(), folder.textOf, folder.reanalyse);
     }
     // The corpus's nginx and sshd conflicts were false ones (files no nginx.conf loads, projects not known
     // to share a host): with those gone it offers few or no "Use port N" fixes; each one it does offer is judged above.

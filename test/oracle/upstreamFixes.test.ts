@@ -11,11 +11,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { load } from '../../server/src/cli/collect';
 import { applyEdits } from '../../server/src/core/fixes';
 import type { Finding, Fix } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
-import { newSerious } from '../helpers/fixOracles';
+import { folderFixView, newSerious } from '../helpers/fixOracles';
 import { NginxT } from '../helpers/nginx';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 
@@ -210,24 +209,9 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
   });
 
   it("the examples: the shop's upstream web (its container port 8000) pointed to 8080 is accepted, its warning gone, nothing new", () => {
-    const examples = path.resolve(__dirname, '../../examples');
-    const { engine } = load([examples], examples);
-    const all = () => [...engine.analyze().findingsByFile.values()].flat();
+    const examples = folderFixView(path.resolve(__dirname, '../../examples'));
     const offered = counts.offered;
-    judgeAll(
-      'examples',
-      all(),
-      (file) => engine.text(file)!,
-      (file, fixed) => {
-        const original = engine.text(file)!;
-        engine.setFile(file, fixed);
-        try {
-          return all();
-        } finally {
-          engine.setFile(file, original);
-        }
-      },
-    );
+    judgeAll('examples', examples.findings(), examples.textOf, examples.reanalyse);
     assert.strictEqual(counts.offered - offered, 1, 'the examples offer one "Point to" fix');
   });
 
@@ -237,22 +221,8 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
     const before = counts.offered;
     for (const name of fs.readdirSync(workspaces).sort()) {
       if (!fs.statSync(path.join(workspaces, name)).isDirectory()) continue;
-      const { engine } = load([path.join(workspaces, name)], path.join(workspaces, name));
-      const all = () => [...engine.analyze().findingsByFile.values()].flat();
-      judgeAll(
-        name,
-        all(),
-        (file) => engine.text(file)!,
-        (file, fixed) => {
-          const original = engine.text(file)!;
-          engine.setFile(file, fixed);
-          try {
-            return all();
-          } finally {
-            engine.setFile(file, original);
-          }
-        },
-      );
+      const folder = folderFixView(path.join(workspaces, name));
+      judgeAll(name, folder.findings(), folder.textOf, folder.reanalyse);
     }
     console.log(`      corpus: ${counts.offered - before} "Point to" fixes offered`);
   });
