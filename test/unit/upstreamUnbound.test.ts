@@ -279,6 +279,12 @@ describe('upstream-unbound: a proxy on the host pointing at a local port', () =>
         'a group named after a service with several servers',
         onHost(http('  upstream grafana {\n    server 127.0.0.1:3001;\n    server 127.0.0.1:3002;\n  }\n'), GRAFANA),
       ],
+      [
+        "a compose service's container-only port (expose), a listener beside it",
+        onHost(site('proxy_pass http://127.0.0.1:9100;'), '  metrics:\n    image: prom/node-exporter\n    expose: ["9100"]\n', {
+          'etc/apache2/ports.conf': 'Listen 9101\n',
+        }),
+      ],
       ['a variable', onHost(site('set $up 127.0.0.1:8080;\n      proxy_pass http://$up;'), undefined, { 'etc/apache2/ports.conf': 'Listen 8081\n' })],
       ['a unix socket', onHost(site('proxy_pass http://unix:/run/app.sock;'), undefined, { 'etc/apache2/ports.conf': 'Listen 8081\n' })],
       ['a compose service name (unresolvable on the host)', onHost(site('proxy_pass http://app:8080;'), APP_8080_80)],

@@ -18,7 +18,7 @@
  * instances that do not run.
  */
 import { resolveWellKnownHost } from '../core/address';
-import type { ComposeProjectInfo, ContainerInfo, HostModel, RuleContext } from '../core/hostModel';
+import { isBind, type ComposeProjectInfo, type ContainerInfo, type HostModel, type RuleContext } from '../core/hostModel';
 import type { Finding, Fix, PortFact, RelatedLocation, ServiceInfo } from '../core/types';
 import { createRule } from './rule';
 
@@ -63,12 +63,6 @@ const covers = (f: { port: number; portEnd: number }, port: number) => f.port <=
 const sameSpan = (a: PortFact, b: PortFact) => a.file === b.file && a.span.start === b.span.start && a.span.end === b.span.end;
 const list = (ports: readonly (number | string)[]) => [...new Set(ports)].join(', ');
 
-/** The upstream's group has more servers than this one (a pool on consecutive ports is deliberate). */
-function inPool(host: HostModel, u: PortFact): boolean {
-  if (u.upstreamGroup === undefined) return false;
-  return host.upstreams.some((o) => !sameSpan(o, u) && o.instance === u.instance && o.program === u.program && o.upstreamGroup === u.upstreamGroup);
-}
-
 /** Upstream facts of instances that do not run on the host (a site file no nginx.conf loads): they connect nowhere. */
 function idleFiles(host: HostModel): Set<string> {
   const running = new Set<string>();
@@ -78,18 +72,69 @@ function idleFiles(host: HostModel): Set<string> {
   return idle;
 }
 
-/** The compose services of the host whose publishes a host proxy can reach, by project. */
-function publishesOf(host: HostModel, project: ComposeProjectInfo, service: ServiceInfo, u: PortFact): PortFact[] {
-  return host.binds.filter(
-    (b) =>
-      b.role === 'publish' &&
-      b.instance === project.root &&
-      b.target?.service === service.name &&
-      b.protocol === u.protocol &&
-      b.port === b.portEnd &&
-      !b.oneOf &&
-      reaches(b, u),
-  );
+const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+};
+
+/** What the checks ask of a host, indexed once (a reverse proxy's host may hold thousands of upstreams and facts). */
+class HostIndex {
+  /** Facts by `protocol:port` (ranges of up to 64 ports under each port), and the wider ranges. */
+  private readonly byPort = new Map<string, PortFact[]>();
+  private readonly wide: PortFact[] = [];
+  /** Upstreams by `instance|program|group`, by `protocol:port`. */
+  private readonly groups = new Map<string, PortFact[]>();
+  private readonly upstreamsAt = new Map<string, PortFact[]>();
+  /** Single-port compose publishes by `project|service`, and by `protocol:container port`. */
+  private readonly publishesOfService = new Map<string, PortFact[]>();
+  private readonly publishesToPort = new Map<string, PortFact[]>();
+  /** `instance|program` of instances whose config the host reads as a container's (a Caddyfile outside /etc/caddy). */
+  readonly containerConfigs = new Set<string>();
+
+  constructor(readonly host: HostModel) {
+    for (const f of host.facts) {
+      if (f.portEnd - f.port < 64) for (let p = f.port; p <= f.portEnd; p++) push(this.byPort, `${f.protocol}:${p}`, f);
+      else this.wide.push(f);
+      if (f.role === 'container') this.containerConfigs.add(`${f.instance}|${f.program}`);
+    }
+    for (const u of host.upstreams) {
+      if (u.upstreamGroup !== undefined) push(this.groups, `${u.instance}|${u.program}|${u.upstreamGroup}`, u);
+      push(this.upstreamsAt, `${u.protocol}:${u.port}`, u);
+    }
+    for (const b of host.binds) {
+      if (b.role !== 'publish' || !b.target || b.port !== b.portEnd || b.oneOf) continue;
+      push(this.publishesOfService, `${b.instance}|${b.target.service}`, b);
+      if (b.target.port === b.target.portEnd) push(this.publishesToPort, `${b.protocol}:${b.target.port}`, b);
+    }
+  }
+
+  /** Every fact of the host on this port. */
+  at(protocol: string, port: number): PortFact[] {
+    const own = this.byPort.get(`${protocol}:${port}`) ?? [];
+    const wide = this.wide.filter((f) => f.protocol === protocol && covers(f, port));
+    return wide.length > 0 ? [...own, ...wide] : own;
+  }
+
+  /** The upstream's group has more servers than this one (a pool on consecutive ports is deliberate). */
+  inPool(u: PortFact): boolean {
+    return u.upstreamGroup !== undefined && (this.groups.get(`${u.instance}|${u.program}|${u.upstreamGroup}`)?.length ?? 0) > 1;
+  }
+
+  /** Another upstream of the host points at this local port. */
+  pointedAt(u: PortFact, port: number): boolean {
+    return (this.upstreamsAt.get(`${u.protocol}:${port}`) ?? []).some((o) => !sameSpan(o, u) && isLocal(this.host, o.address));
+  }
+
+  /** A compose service's single-port publishes that a connection to the upstream's local address reaches. */
+  publishesOf(project: ComposeProjectInfo, service: ServiceInfo, u: PortFact): PortFact[] {
+    return (this.publishesOfService.get(`${project.root}|${service.name}`) ?? []).filter((b) => b.protocol === u.protocol && reaches(b, u));
+  }
+
+  /** Publishes (of any project) forwarding to this container port, reachable from the upstream. */
+  publishesTo(u: PortFact, port: number): PortFact[] {
+    return (this.publishesToPort.get(`${u.protocol}:${port}`) ?? []).filter((b) => reaches(b, u));
+  }
 }
 
 function dedupeTargets(targets: Target[]): Target[] {
@@ -108,16 +153,17 @@ interface Verdict {
 }
 
 /** A proxy on the host itself (not in a container) pointing at a local port. */
-function onHost(host: HostModel, u: PortFact, shown: string, where: (f: { file: string; span: { start: number } }) => string): Verdict | undefined {
+function onHost(index: HostIndex, u: PortFact, shown: string, where: (f: { file: string; span: { start: number } }) => string): Verdict | undefined {
+  const host = index.host;
   if (!isLocal(host, u.address)) return undefined;
   // A proxy whose config is read as a container's (a Caddyfile outside /etc/caddy) is not judged against this host.
-  if (host.facts.some((f) => f.instance === u.instance && f.program === u.program && f.role === 'container')) return undefined;
+  if (index.containerConfigs.has(`${u.instance}|${u.program}`)) return undefined;
   const P = u.port;
+  const here = index.at(u.protocol, P);
   // Anything else that mentions the port says a program is meant to be there (a listener, a publish, a forward,
   // a firewall rule letting it in, another proxy pointing at it); compose container ports are judged below.
-  const mentioned = host.facts.some((f) => !sameSpan(f, u) && f.protocol === u.protocol && covers(f, P) && (f.role !== 'container' || f.program !== 'docker'));
-  if (mentioned) return undefined;
-  const composeTargetsP = host.facts.filter((f) => f.role === 'container' && f.program === 'docker' && f.protocol === u.protocol && covers(f, P));
+  if (here.some((f) => !sameSpan(f, u) && (f.role !== 'container' || f.program !== 'docker'))) return undefined;
+  const composeTargetsP = here.some((f) => f.role === 'container' && f.program === 'docker');
 
   // The group is named after a compose service of this host (`upstream grafana { server 127.0.0.1:3001; }`).
   if (u.upstreamGroup !== undefined) {
@@ -125,7 +171,7 @@ function onHost(host: HostModel, u: PortFact, shown: string, where: (f: { file: 
     for (const project of host.composeProjects) {
       const service = project.services.find((s) => s.name.toLowerCase() === name);
       if (!service) continue;
-      const targets = dedupeTargets(publishesOf(host, project, service, u).map((b) => ({ port: b.port, by: `docker, service ${service.name}`, at: b })));
+      const targets = dedupeTargets(index.publishesOf(project, service, u).map((b) => ({ port: b.port, by: `docker, service ${service.name}`, at: b })));
       if (targets.length === 0) continue;
       const own = (service.containerPorts ?? []).some((c) => c.protocol === u.protocol && covers(c, P)) ? ' (its container port)' : '';
       return {
@@ -140,17 +186,10 @@ function onHost(host: HostModel, u: PortFact, shown: string, where: (f: { file: 
   }
 
   // P is a compose service's container port, published on another host port (`3001:3000`, proxy to 127.0.0.1:3000).
-  const published: Target[] = [];
-  let serviceName: string | undefined;
-  for (const project of host.composeProjects)
-    for (const service of project.services)
-      for (const b of publishesOf(host, project, service, u))
-        if (b.target && b.target.port === P && b.target.portEnd === P && b.port !== P) {
-          published.push({ port: b.port, by: `docker, service ${service.name}`, at: b });
-          serviceName ??= service.name;
-        }
+  const published = index.publishesTo(u, P).filter((b) => b.port !== P);
   if (published.length > 0) {
-    const targets = dedupeTargets(published);
+    const serviceName = published[0].target!.service;
+    const targets = dedupeTargets(published.map((b) => ({ port: b.port, by: `docker, service ${b.target!.service}`, at: b })));
     return {
       messageId: 'container-port',
       severity: 'information',
@@ -160,19 +199,13 @@ function onHost(host: HostModel, u: PortFact, shown: string, where: (f: { file: 
       message: `Nothing in the workspace binds ${shown}: ${P} is service ${serviceName}'s container port, which compose publishes on ${list(targets.map((t) => t.port))} (${where(targets[0].at!)}). Point to ${targets[0].port} if ${serviceName} is the target; if a program outside the workspace binds ${P}, ignore this here.`,
     };
   }
-  if (composeTargetsP.length > 0) return undefined;
+  if (composeTargetsP) return undefined;
 
   // A listener one port away, of another program, that no other upstream points at.
-  const pointedAt = (port: number) => host.upstreams.some((o) => !sameSpan(o, u) && o.protocol === u.protocol && o.port === port && isLocal(host, o.address));
-  const near = host.binds.filter(
-    (b) =>
-      b.protocol === u.protocol &&
-      b.port === b.portEnd &&
-      !b.oneOf &&
-      Math.abs(b.port - P) === 1 &&
-      b.instance !== u.instance &&
-      reaches(b, u) &&
-      !pointedAt(b.port),
+  const near = [P - 1, P + 1].flatMap((port) =>
+    index
+      .at(u.protocol, port)
+      .filter((b) => isBind(b) && b.port === port && b.portEnd === port && !b.oneOf && b.instance !== u.instance && reaches(b, u) && !index.pointedAt(u, port)),
   );
   if (near.length === 0) return undefined;
   const targets = dedupeTargets(
@@ -233,15 +266,17 @@ function inContainer(container: ContainerInfo, u: PortFact): Verdict | undefined
 
 function check(ctx: RuleContext, host: HostModel): Finding[] {
   const out: Finding[] = [];
+  if (host.upstreams.length === 0) return out;
   const seen = new Set<string>();
   const idle = idleFiles(host);
+  const index = new HostIndex(host);
   const where = (f: { file: string; span: { start: number } }) => `${ctx.shownPath(f.file)}:${ctx.lineOf(f.file, f.span.start)}`;
   for (const u of host.upstreams) {
     const key = `${u.file}:${u.span.start}:${u.span.end}:${u.protocol}:${u.port}`;
-    if (seen.has(key) || idle.has(u.file) || inPool(host, u)) continue;
+    if (seen.has(key) || idle.has(u.file) || index.inPool(u)) continue;
     seen.add(key);
     const shown = `${u.family === 'ipv6' ? `[${u.address}]` : u.address}:${u.port}`;
-    const verdict = host.container ? inContainer(host.container, u) : onHost(host, u, shown, where);
+    const verdict = host.container ? inContainer(host.container, u) : onHost(index, u, shown, where);
     if (!verdict) continue;
     const writer = ctx.writerOf?.(u.file);
     const text = ctx.textOf?.(u.file);
