@@ -1,8 +1,10 @@
 /**
  * Oracle: the kernel judges our port-conflict verdict. Each generated case (test/oracle/kernel/cases.ts)
- * is a few programs of one host: real sshd and real nginx started on the case's config text, and a
- * stand-in listener binding what Docker's docker-proxy binds for a compose file's published ports, and
- * one (sockets.py) opening systemd-resolved's stub listeners with the socket options resolved sets.
+ * is a few programs of one host: real sshd and real nginx started on the case's config text; for a
+ * compose file's published ports a stand-in listener binding what Docker's docker-proxy binds, or
+ * (the DNS, resolved and .socket cases) Debian's real /usr/sbin/docker-proxy; and a stand-in
+ * (sockets.py) opening systemd-resolved's stub listeners and a systemd .socket unit's sockets with the
+ * socket options each sets (cited in kernel/cases.ts), in the groups that stand or fall together.
  * They start in order inside a network namespace the test creates (`unshare -n`, only `lo`), and
  * whichever bind() fails with EADDRINUSE is the expected answer.
  *
@@ -10,8 +12,9 @@
  * - per program, in start order: does one of its binds fail against the binds earlier programs still
  *   hold, or against its own earlier binds (`bindBlockers`; a host range published to one container
  *   port takes the port `portTaken` picks, and fails when there is none)? A program whose start
- *   fails holds nothing afterwards (nginx exits, Docker does not start the container), except sshd,
- *   which keeps the sockets that did bind. This must equal the kernel's answer for every program.
+ *   fails holds nothing afterwards (nginx exits, Docker does not start the container, a .socket unit
+ *   closes its sockets), except sshd, which keeps the sockets that did bind, and resolved, which drops
+ *   its four stubs together and keeps each extra listener that bound. This must equal the kernel's answer for every program.
  * - for the whole case, the engine's static verdict, which does not know the start order: a
  *   port-conflict that fails in every order (an error, or sshd's warning about binding an address
  *   twice) means the kernel must refuse a bind; no port-conflict at all means it must take every
@@ -27,7 +30,17 @@ import type { FormatId, PortFact } from '../../server/src/core/types';
 import { engineWith } from '../helpers/engine';
 import { isRoot, requireProgram, run } from '../helpers/programs';
 import { DEBIAN_HOSTS } from '../helpers/sshd';
-import { composeText, dockerMappings, resolvedSockets, generateCases, nginxIncludedFiles, unitLabel, type KernelCase, type Unit } from './kernel/cases';
+import {
+  composeText,
+  dockerMappings,
+  resolvedSockets,
+  generateCases,
+  nginxIncludedFiles,
+  socketUnitSockets,
+  unitLabel,
+  type KernelCase,
+  type Unit,
+} from './kernel/cases';
 
 const WORKERS = 2;
 const BATCH_TIMEOUT_MS = 150_000;
@@ -54,12 +67,17 @@ interface Ours {
   why: string[];
 }
 
-const FILE_OF: Record<Unit['kind'], { name: string; format: FormatId }> = {
+const FILE_OF: Record<Exclude<Unit['kind'], 'socket'>, { name: string; format: FormatId }> = {
   sshd: { name: 'sshd_config', format: 'sshd' },
   nginx: { name: 'nginx.conf', format: 'nginx' },
   compose: { name: 'docker-compose.yml', format: 'compose' },
   resolved: { name: 'resolved.conf', format: 'resolved' },
 };
+
+/** The unit's main file and the format that must read it. */
+function fileOf(u: Unit): { name: string; format: FormatId } {
+  return u.kind === 'socket' ? { name: `${u.spec.name}.socket`, format: 'systemd-socket' } : FILE_OF[u.kind];
+}
 
 function unitDir(c: KernelCase, i: number): string {
   return `u${i}-${c.units[i].kind}`;
@@ -67,7 +85,8 @@ function unitDir(c: KernelCase, i: number): string {
 
 /** Every file of a unit by path relative to its directory: the config first, then what it includes. */
 function unitFiles(u: Unit): Record<string, string> {
-  const main = FILE_OF[u.kind].name;
+  const main = fileOf(u).name;
+  if (u.kind === 'socket') return { [main]: u.text };
   if (u.kind === 'compose') return { [main]: composeText(u.services).text };
   if (u.kind === 'nginx') return { [main]: u.text, ...nginxIncludedFiles(u.blocks) };
   if (u.kind === 'resolved') return { [main]: u.text };
@@ -98,9 +117,9 @@ function ourVerdict(c: KernelCase): Ours {
   // The units sit in directories of their own, but the case is one machine: say so (core/sharedHost.ts).
   engine.hosts.setFolders([{ folder: '/ws', hosts: {}, oneHost: true }]);
   const missing = c.units
-    .map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${FILE_OF[u.kind].name}` }))
-    .filter(({ u, file }) => engine.moduleFor(file)?.id !== FILE_OF[u.kind].format)
-    .map(({ u }) => FILE_OF[u.kind].format);
+    .map((u, i) => ({ u, file: `/ws/${unitDir(c, i)}/${fileOf(u).name}` }))
+    .filter(({ u, file }) => engine.moduleFor(file)?.id !== fileOf(u).format)
+    .map(({ u }) => fileOf(u).format);
   const result = engine.analyze();
   const actors = actorsOf(c);
   const actorOf = (f: PortFact): number => {
@@ -131,8 +150,21 @@ function ourVerdict(c: KernelCase): Ours {
     };
     const shortHeld = (h: HeldBind) =>
       `${shortFact(h.took === undefined ? h.fact : { ...h.fact, port: h.took, portEnd: h.took })}${h.took === undefined ? '' : ' (taken from its range)'} ${ownerOf(h)}`;
+    const kind = c.units[actor.unit].kind;
+    // resolved: its four stubs stand or fall together (a failed one turns them all off), each extra on its own.
+    const groupOf = (f: PortFact): string | undefined =>
+      kind !== 'resolved' ? undefined : f.context.startsWith('DNSStubListenerExtra=') ? `extra ${f.span.start} ${f.protocol}` : 'stub';
+    const failedGroups = new Set<string>();
+    const failGroup = (f: PortFact) => {
+      const g = groupOf(f);
+      if (g === undefined) return;
+      failedGroups.add(g);
+      for (let k = own.length - 1; k >= 0; k--) if (groupOf(own[k].fact) === g) own.splice(k, 1);
+    };
     // Binds in order, each against what others hold and what this program bound before it.
     for (const step of startSteps(mine)) {
+      const group = groupOf(step[0]);
+      if (group !== undefined && failedGroups.has(group)) continue;
       const before = [...held.map((h) => h.bind), ...own];
       if (step[0].oneOf) {
         const port = portTaken(step, before);
@@ -147,13 +179,17 @@ function ourVerdict(c: KernelCase): Ours {
         continue;
       }
       const blockers = bindBlockers(step[0], before);
-      if (blockers.length > 0) reasons.push(`${shortFact(step[0])} collides with ${blockers.map(shortHeld).join(', ')}`);
-      else own.push({ fact: step[0] });
+      if (blockers.length > 0) {
+        reasons.push(`${shortFact(step[0])} collides with ${blockers.map(shortHeld).join(', ')}`);
+        failGroup(step[0]);
+      } else own.push({ fact: step[0] });
     }
     failing.push(reasons.length > 0);
     why.push(reasons.length ? reasons.join('; ') : `binds ${own.map((h) => shortHeld(h).replace(/ of its own$/, '')).join(', ') || 'nothing'}`);
-    // sshd keeps the sockets that bound; nginx exits and Docker does not start a container that failed.
-    if (c.units[actor.unit].kind === 'sshd') {
+    // sshd keeps the sockets that bound, resolved the groups that bound; nginx exits, Docker does not start
+    // a container that failed, and a .socket unit that cannot bind one socket closes them all.
+    if (kind === 'resolved') held.push(...own.map((bind) => ({ bind, actor: j })));
+    else if (kind === 'sshd') {
       const others = held.map((h) => h.bind);
       held.push(...mine.filter((f) => bindBlockers(f, others).length === 0).map((fact) => ({ bind: { fact }, actor: j })));
     } else if (reasons.length === 0) held.push(...own.map((bind) => ({ bind, actor: j })));
@@ -198,11 +234,12 @@ function materialize(root: string, cases: KernelCase[]): object[] {
         fs.mkdirSync(path.dirname(path.join(d, name)), { recursive: true });
         fs.writeFileSync(path.join(d, name), text);
       }
-      const file = path.join(d, FILE_OF[u.kind].name);
+      const file = path.join(d, fileOf(u).name);
       if (u.kind === 'sshd') actors.push({ kind: 'sshd', config: file });
       else if (u.kind === 'nginx') actors.push({ kind: 'nginx', prefix: d, config: file });
       else if (u.kind === 'resolved') actors.push({ kind: 'sockets', sockets: resolvedSockets(u.spec) });
-      else for (const s of u.services) actors.push({ kind: 'docker', mappings: dockerMappings(s) });
+      else if (u.kind === 'socket') actors.push({ kind: 'sockets', sockets: socketUnitSockets(u.spec) });
+      else for (const s of u.services) actors.push({ kind: 'docker', mappings: dockerMappings(s), proxy: u.proxy });
     });
     return { id: c.id, dir, actors };
   });

@@ -47,6 +47,12 @@ describe('port-conflict verdict', () => {
     ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', true, { program: 'nginx', instance: 'n' }, { program: 'nginx', instance: 'n', separateBind: true }],
     // two nginx processes do collide
     ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', true, { program: 'nginx', instance: 'n1' }, { program: 'nginx', instance: 'n2' }],
+    // UDP sockets that both set SO_REUSEADDR share (nginx by name, resolved's and systemd's sockets by their facts); TCP listeners do not
+    ['udp 0.0.0.0:53', 'udp 127.0.0.53:53', false, { program: 'nginx', instance: 'n' }, { program: 'systemd-resolved', reuseAddr: true }],
+    ['udp [::]:53', 'udp 127.0.0.53:53', false, { program: 'systemd', reuseAddr: true, v6only: false }, { program: 'systemd-resolved', reuseAddr: true }],
+    ['udp 0.0.0.0:53', 'udp 127.0.0.53:53', true, { program: 'docker', role: 'publish' }, { program: 'systemd-resolved', reuseAddr: true }],
+    ['udp 0.0.0.0:53', 'udp 127.0.0.53:53', true, { program: 'systemd-resolved' }, { program: 'systemd-resolved', reuseAddr: true }],
+    ['tcp 0.0.0.0:53', 'tcp 127.0.0.53:53', true, { program: 'systemd', reuseAddr: true }, { program: 'systemd-resolved', reuseAddr: true }],
     // ... unless both sockets set SO_REUSEPORT (on any overlapping address)
     ['tcp 0.0.0.0:80', 'tcp 0.0.0.0:80', false, { program: 'nginx', instance: 'n1', reusePort: true }, { program: 'nginx', instance: 'n2', reusePort: true }],
     ['tcp 0.0.0.0:80', 'tcp 127.0.0.1:80', false, { program: 'nginx', instance: 'n1', reusePort: true }, { program: 'nginx', instance: 'n2', reusePort: true }],
@@ -440,6 +446,44 @@ describe('port-conflict: a host range published to one container port', () => {
       /^Ports 8000-8006\/tcp have 7 free ports for 8 containers: this one, docker service s1 \(data\/app\/compose\.yml:7\) and 6 others$/,
     );
     assert.deepStrictEqual(conflicts({ 'data/app/compose.yml': services(7) }), []);
+  });
+});
+
+describe('port-conflict: SO_REUSEADDR of systemd sockets and resolved', () => {
+  const conflicts = (files: Record<string, string>) => shownFindings(engineWith(files)).filter((f) => f.code === 'port-conflict');
+  const resolved = (extra: string) => `[Resolve]\nDNSStubListener=no\nDNSStubListenerExtra=${extra}\n`;
+
+  it('a .socket ListenDatagram= shares its port with nginx udp and resolved (all set SO_REUSEADDR)', () => {
+    const unit = '[Socket]\nListenDatagram=5353\n';
+    assert.deepStrictEqual(
+      conflicts({ 'lib/systemd/system/dns.socket': unit, 'etc/nginx/nginx.conf': 'events {}\nstream {\n  server { listen 127.0.0.1:5353 udp; }\n}\n' }),
+      [],
+    );
+    assert.deepStrictEqual(conflicts({ 'lib/systemd/system/dns.socket': unit, 'etc/systemd/resolved.conf': resolved('udp:127.0.0.1:5353') }), []);
+  });
+
+  it('a .socket ListenDatagram= collides with a compose udp publish (docker-proxy sets no SO_REUSEADDR)', () => {
+    const found = conflicts({
+      'lib/systemd/system/dns.socket': '[Socket]\nListenDatagram=5353\n',
+      'srv/compose.yml': 'services:\n  dns:\n    image: x\n    ports:\n      - "127.0.0.1:5353:53/udp"\n',
+    });
+    assert.deepStrictEqual(found.map((f) => f.file).sort(), ['/ws/lib/systemd/system/dns.socket', '/ws/srv/compose.yml']);
+  });
+
+  it("resolved's extra on [::] takes IPv4 too (no IPV6_V6ONLY)", () => {
+    const files = {
+      'etc/systemd/resolved.conf': resolved('udp:[::]:5353'),
+      'srv/compose.yml': 'services:\n  dns:\n    image: x\n    ports:\n      - "127.0.0.1:5353:53/udp"\n',
+    };
+    assert.strictEqual(conflicts(files).length, 2);
+  });
+
+  it('a .socket ListenStream= collides with a TCP listener whatever SO_REUSEADDR says', () => {
+    const found = conflicts({
+      'lib/systemd/system/web.socket': '[Socket]\nListenStream=127.0.0.1:8080\n',
+      'etc/nginx/nginx.conf': 'events {}\nhttp {\n  server { listen 8080; }\n}\n',
+    });
+    assert.strictEqual(found.length, 2);
   });
 });
 

@@ -51,14 +51,21 @@ function sharedInsideProgram(a: PortFact, b: PortFact): boolean {
 }
 
 /**
- * Programs whose UDP sockets carry SO_REUSEADDR (nginx sets it on every listening socket, systemd-resolved
- * on its stub listeners). Linux
- * lets two UDP sockets that both set it bind overlapping addresses and ports, so neither bind fails.
+ * Does the UDP socket carry SO_REUSEADDR? nginx sets it on every listening socket (ngx_open_listening_sockets);
+ * systemd-resolved's stub listeners and systemd's .socket units say so on the fact (`reuseAddr`). Docker's
+ * docker-proxy does not: Go's net.ListenUDP sets no SO_REUSEADDR (it sets it on TCP listeners only).
  */
-const UDP_REUSEADDR_PROGRAMS = new Set(['nginx', 'systemd-resolved']);
+function reusesUdpAddress(f: PortFact): boolean {
+  return f.protocol === 'udp' && (f.reuseAddr === true || f.program === 'nginx');
+}
 
+/**
+ * Linux lets two UDP sockets that both set SO_REUSEADDR bind overlapping addresses and ports
+ * (udp_lib_lport_inuse), so neither bind fails. On TCP it changes nothing for listening sockets
+ * (inet_bind_conflict: a listening socket conflicts whatever SO_REUSEADDR says).
+ */
 function bothReuseUdpAddress(a: PortFact, b: PortFact): boolean {
-  return a.protocol === 'udp' && b.protocol === 'udp' && UDP_REUSEADDR_PROGRAMS.has(a.program) && UDP_REUSEADDR_PROGRAMS.has(b.program);
+  return reusesUdpAddress(a) && reusesUdpAddress(b);
 }
 
 /** Linux lets sockets that both set SO_REUSEPORT share an address:port when one user owns both (nginx binds as root). */

@@ -148,6 +148,12 @@ export interface PortFact {
    * the same user, may share the address:port.
    */
   reusePort?: boolean;
+  /**
+   * SO_REUSEADDR is set on the socket by a program the rules know by its reader (systemd-resolved's stub
+   * listeners, every socket a systemd .socket unit binds): two UDP sockets that both set it may share an
+   * address:port. nginx, which sets it on every listening socket, is known by name (core/conflicts.ts).
+   */
+  reuseAddr?: boolean;
   /** compose publish: the service and the container port(s) it forwards to. */
   target?: { service: string; port: number; portEnd: number };
   /**

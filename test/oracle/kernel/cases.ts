@@ -27,6 +27,16 @@ export interface ComposeService {
   ports: Publish[];
 }
 
+/** A systemd .socket unit, written as `NAME.socket`; systemd binds its sockets as one unit (all or nothing). */
+export interface SocketSpec {
+  name: string;
+  /** ListenStream= (tcp) / ListenDatagram= (udp); no address: the PORT form, IPv6 wildcard. */
+  listens: { protocol: Protocol; address?: string; port: number }[];
+  bindIPv6Only?: 'default' | 'both' | 'ipv6-only';
+  reusePort?: boolean;
+  freeBind?: boolean;
+}
+
 /** A listening socket of the stand-in (sockets.py) and the options it sets before bind(). */
 export interface StandInSocket {
   protocol: Protocol;
@@ -37,6 +47,13 @@ export interface StandInSocket {
   reuseport?: boolean;
   bindToDevice?: string;
   freebind?: boolean;
+  /** IPV6_V6ONLY to set; absent: left alone, net.ipv6.bindv6only decides (0 in the test's namespace). */
+  v6only?: boolean;
+  /**
+   * Sockets of one group stand or fall together: when one cannot bind, the group's sockets are closed
+   * and the rest of the group is not tried; other groups go on. Absent: a group of its own.
+   */
+  group?: string;
 }
 
 /** systemd-resolved's stub settings, written into resolved.conf. */
@@ -50,7 +67,9 @@ export interface ResolvedSpec {
 export type Unit =
   | { kind: 'sshd'; text: string }
   | { kind: 'nginx'; text: string; blocks: NginxBlocks }
-  | { kind: 'compose'; services: ComposeService[] }
+  /** `proxy`: Docker's own /usr/sbin/docker-proxy binds the publishes (fixed ports only), not the stand-in. */
+  | { kind: 'compose'; services: ComposeService[]; proxy?: boolean }
+  | { kind: 'socket'; text: string; spec: SocketSpec }
   | { kind: 'resolved'; text: string; spec: ResolvedSpec };
 
 export interface KernelCase {
@@ -168,32 +187,86 @@ export function resolvedText(spec: ResolvedSpec): string {
 }
 
 /**
- * The sockets systemd-resolved 252 opens (resolved-dns-stub.c): UDP then TCP on 127.0.0.53:53 and on
- * 127.0.0.54:53, each with SO_REUSEADDR, IP_PKTINFO, IP_RECVTTL and bound to the loopback device;
- * then each extra listener with SO_REUSEADDR and IP_FREEBIND, not bound to a device.
+ * The sockets systemd-resolved opens, with the options it sets before bind() (resolved-dns-stub.c,
+ * systemd 252 to 257: manager_dns_stub_start, manager_dns_stub_fd, manager_dns_stub_fd_extra,
+ * set_dns_stub_common_socket_options):
+ * - UDP then TCP on 127.0.0.53:53, then on 127.0.0.54:53 (DNSStubListener=udp/tcp: that protocol only),
+ *   each with SO_REUSEADDR, IP_PKTINFO and IP_RECVTTL; 127.0.0.53's also bound to the loopback device
+ *   (socket_bind_to_ifindex(LOOPBACK_IFINDEX)) with TTL 1, the proxy stub 127.0.0.54's not. When one
+ *   bind fails with EADDRINUSE resolved closes all of them (manager_dns_stub_stop) and keeps running:
+ *   one group.
+ * - then each DNSStubListenerExtra=, UDP then TCP, with the same common options plus IP_FREEBIND, no
+ *   device and no IPV6_V6ONLY; one that fails is logged and skipped: a group of its own.
  */
 export function resolvedSockets(spec: ResolvedSpec): StandInSocket[] {
   const mode = spec.mode ?? 'yes';
   const protocols: Protocol[] = mode === 'yes' ? ['udp', 'tcp'] : mode === 'no' ? [] : [mode];
   const out: StandInSocket[] = [];
   for (const address of ['127.0.0.53', '127.0.0.54'])
-    for (const protocol of protocols) out.push({ protocol, family: 'ipv4', address, port: 53, reuseaddr: true, bindToDevice: 'lo' });
-  for (const e of spec.extras ?? []) {
+    for (const protocol of protocols)
+      out.push({ protocol, family: 'ipv4', address, port: 53, reuseaddr: true, bindToDevice: address === '127.0.0.53' ? 'lo' : undefined, group: 'stub' });
+  (spec.extras ?? []).forEach((e, i) => {
     for (const protocol of e.protocol ? [e.protocol] : (['udp', 'tcp'] as Protocol[]))
-      out.push({ protocol, family: e.address.includes(':') ? 'ipv6' : 'ipv4', address: e.address, port: e.port ?? 53, reuseaddr: true, freebind: true });
-  }
+      out.push({
+        protocol,
+        family: e.address.includes(':') ? 'ipv6' : 'ipv4',
+        address: e.address,
+        port: e.port ?? 53,
+        reuseaddr: true,
+        freebind: true,
+        group: `extra ${i} ${protocol}`,
+      });
+  });
   return out;
+}
+
+export function socketUnitText(spec: SocketSpec): string {
+  const lines = ['[Unit]', `Description=${spec.name}`, '', '[Socket]'];
+  for (const l of spec.listens) {
+    const where = l.address === undefined ? `${l.port}` : `${hostPart(l.address)}:${l.port}`;
+    lines.push(`${l.protocol === 'tcp' ? 'ListenStream' : 'ListenDatagram'}=${where}`);
+  }
+  if (spec.bindIPv6Only) lines.push(`BindIPv6Only=${spec.bindIPv6Only}`);
+  if (spec.reusePort !== undefined) lines.push(`ReusePort=${spec.reusePort ? 'yes' : 'no'}`);
+  if (spec.freeBind !== undefined) lines.push(`FreeBind=${spec.freeBind ? 'yes' : 'no'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The sockets systemd binds for a .socket unit, with the options socket_address_listen() sets
+ * (src/shared/socket-label.c, systemd 252 to 257): IPV6_V6ONLY only when BindIPv6Only= is not
+ * `default` (both: 0, ipv6-only: 1; default leaves net.ipv6.bindv6only to decide), SO_REUSEPORT for
+ * ReusePort=yes, IP_FREEBIND for FreeBind=yes, and SO_REUSEADDR always. `PORT` alone is [::]:PORT
+ * (socket_address_parse). A unit whose socket cannot bind fails and closes them all: one group.
+ */
+export function socketUnitSockets(spec: SocketSpec): StandInSocket[] {
+  return spec.listens.map((l) => {
+    const family = l.address === undefined || l.address.includes(':') ? ('ipv6' as const) : ('ipv4' as const);
+    const v6only = family === 'ipv6' && spec.bindIPv6Only && spec.bindIPv6Only !== 'default' ? spec.bindIPv6Only === 'ipv6-only' : undefined;
+    return {
+      protocol: l.protocol,
+      family,
+      address: l.address ?? '::',
+      port: l.port,
+      reuseaddr: true,
+      reuseport: spec.reusePort || undefined,
+      freebind: spec.freeBind || undefined,
+      v6only,
+      group: spec.name,
+    };
+  });
 }
 
 export function unitLabel(u: Unit): string {
   if (u.kind === 'resolved') return `resolved[${u.text.trim().split('\n').slice(2).join(' ') || 'defaults'}]`;
+  if (u.kind === 'socket') return `${u.spec.name}.socket[${u.text.trim().split('\n').slice(4).join(' ')}]`;
   if (u.kind === 'sshd') return `sshd[${u.text.trim().replace(/\n/g, ' ⏎ ')}]`;
   if (u.kind === 'nginx') {
     const servers = (module: string, bodies: string[] | undefined) => (bodies ?? []).map((b) => `${module}{${statements(b, '').join(' ')}}`);
     const included = Object.entries(u.blocks.httpIncludes ?? {}).map(([name, b]) => `conf.d/${name}.conf:http{${statements(b, '').join(' ')}}`);
     return `nginx[${[...servers('http', u.blocks.http), ...included, ...servers('stream', u.blocks.stream)].join(' ')}]`;
   }
-  return `compose[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${targetText(p)}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
+  return `${u.proxy ? 'docker-proxy' : 'compose'}[${u.services.map((s) => `${s.name}: ${s.ports.map((p) => (p.long ? `{published ${range(p.from, p.to)}${p.hostIp ? ` host_ip ${p.hostIp}` : ''} ${p.protocol}}` : `${p.hostIp ? `${hostPart(p.hostIp)}:` : ''}${range(p.from, p.to)}:${targetText(p)}${p.protocol === 'udp' ? '/udp' : ''}`)).join(', ')}`).join('; ')}]`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,7 +701,8 @@ export function generateCases(): KernelCase[] {
   // systemd-resolved's stub listeners (127.0.0.53 and 127.0.0.54, bound to lo, SO_REUSEADDR) against a
   // DNS container published on 53, and its extra listeners.
   const resolved = (spec: ResolvedSpec): Unit => ({ kind: 'resolved', text: resolvedText(spec), spec });
-  const dns = (hostIp?: string, protocols: Protocol[] = ['udp', 'tcp']) => dockerUnit(protocols.map((pr) => ({ ...pub(53, hostIp, pr), target: 53 })));
+  // The DNS container's publishes are bound by Docker's own docker-proxy (Debian's docker.io).
+  const dns = (hostIp?: string, protocols: Protocol[] = ['udp', 'tcp']) => proxyUnit(protocols.map((pr) => ({ ...pub(53, hostIp, pr), target: 53 })));
   add('resolved defaults then docker all on 53 udp+tcp', () => [resolved({}), dns()]);
   add('docker all on 53 udp+tcp then resolved defaults', () => [dns(), resolved({})]);
   add('resolved defaults then docker 0.0.0.0:53/udp', () => [resolved({}), dns('0.0.0.0', ['udp'])]);
@@ -644,15 +718,15 @@ export function generateCases(): KernelCase[] {
   add('resolved defaults then sshd on 53', () => [resolved({}), sshdUnit('Port 53\n')]);
   add('resolved extra 127.0.0.1:P then docker 127.0.0.1:P', (p) => [
     resolved({ mode: 'no', extras: [{ address: '127.0.0.1', port: p }] }),
-    dockerUnit([pub(p, '127.0.0.1')]),
+    proxyUnit([pub(p, '127.0.0.1')]),
   ]);
   add('resolved extra udp:127.0.0.2:P then docker udp all', (p) => [
     resolved({ mode: 'no', extras: [{ protocol: 'udp', address: '127.0.0.2', port: p }] }),
-    dockerUnit([pub(p, undefined, 'udp')]),
+    proxyUnit([pub(p, undefined, 'udp')]),
   ]);
   add('resolved extra tcp:127.0.0.2:P then docker udp all', (p) => [
     resolved({ mode: 'no', extras: [{ protocol: 'tcp', address: '127.0.0.2', port: p }] }),
-    dockerUnit([pub(p, undefined, 'udp')]),
+    proxyUnit([pub(p, undefined, 'udp')]),
   ]);
   add('resolved extra [::1]:P then sshd all', (p) => [resolved({ mode: 'no', extras: [{ address: '::1', port: p }] }), sshdUnit(`Port ${p}\n`)]);
   add('resolved extra 127.0.0.3 (port 53) then docker all on 53/udp', () => [
@@ -665,7 +739,145 @@ export function generateCases(): KernelCase[] {
     resolved({}),
     resolved({ mode: 'no', extras: [{ protocol: 'udp', address: '127.0.0.54' }] }),
   ]);
+  moreResolvedCases(add, resolved, dns);
+  socketUnitCases(add);
   return cases;
+}
+
+type Add = (name: string, units: (p: number) => Unit[]) => void;
+
+/** resolved's stubs against Docker's own docker-proxy, nginx, sshd and .socket units; what it keeps when a bind fails. */
+function moreResolvedCases(add: Add, resolved: (spec: ResolvedSpec) => Unit, dns: (hostIp?: string, protocols?: Protocol[]) => Unit): void {
+  add('resolved defaults then docker 127.0.0.53:53/udp', () => [resolved({}), dns('127.0.0.53', ['udp'])]);
+  add('resolved defaults then docker 127.0.0.54:53/tcp', () => [resolved({}), dns('127.0.0.54', ['tcp'])]);
+  add('resolved DNSStubListener=udp then docker 0.0.0.0:53/udp', () => [resolved({ mode: 'udp' }), dns('0.0.0.0', ['udp'])]);
+  add('resolved DNSStubListener=tcp then docker 0.0.0.0:53/udp', () => [resolved({ mode: 'tcp' }), dns('0.0.0.0', ['udp'])]);
+  add('resolved DNSStubListener=udp then docker [::]:53/udp', () => [resolved({ mode: 'udp' }), dns('::', ['udp'])]);
+  add('docker 0.0.0.0:53/tcp then resolved DNSStubListener=udp', () => [dns('0.0.0.0', ['tcp']), resolved({ mode: 'udp' })]);
+  add('docker 127.0.0.54:53/udp then resolved defaults', () => [dns('127.0.0.54', ['udp']), resolved({})]);
+  // A stub that cannot bind turns every stub off, and resolved goes on with its extras.
+  add('docker 0.0.0.0:53/udp, resolved with an extra, then docker 127.0.0.53:53/tcp', (p) => [
+    dns('0.0.0.0', ['udp']),
+    resolved({ extras: [{ address: '127.0.0.1', port: p }] }),
+    dns('127.0.0.53', ['tcp']),
+  ]);
+  add('docker 127.0.0.54:53/tcp, resolved with an extra, then sshd on the extra port', (p) => [
+    dns('127.0.0.54', ['tcp']),
+    resolved({ extras: [{ protocol: 'tcp', address: '127.0.0.1', port: p }] }),
+    sshdUnit(`ListenAddress 127.0.0.1:${p}\n`),
+  ]);
+  add('sshd 127.0.0.1:P, resolved with two extras (one taken), then docker on the other', (p) => [
+    sshdUnit(`ListenAddress 127.0.0.1:${p}\n`),
+    resolved({
+      mode: 'no',
+      extras: [
+        { protocol: 'tcp', address: '127.0.0.1', port: p },
+        { protocol: 'tcp', address: '127.0.0.2', port: p },
+      ],
+    }),
+    proxyUnit([pub(p, '127.0.0.2')]),
+  ]);
+  add('resolved extra udp:[::]:P (no IPV6_V6ONLY) then docker udp 127.0.0.1', (p) => [
+    resolved({ mode: 'no', extras: [{ protocol: 'udp', address: '::', port: p }] }),
+    proxyUnit([pub(p, '127.0.0.1', 'udp')]),
+  ]);
+  add('resolved extra tcp:[::]:P then nginx 127.0.0.1', (p) => [
+    resolved({ mode: 'no', extras: [{ protocol: 'tcp', address: '::', port: p }] }),
+    nginxUnit({ http: [`listen 127.0.0.1:${p}`] }),
+  ]);
+  add('resolved extra udp:0.0.0.0:P then nginx udp 127.0.0.1 (both SO_REUSEADDR)', (p) => [
+    resolved({ mode: 'no', extras: [{ protocol: 'udp', address: '0.0.0.0', port: p }] }),
+    nginxUnit({ stream: [`listen 127.0.0.1:${p} udp`] }),
+  ]);
+  add('resolved extra 127.0.0.1:P then docker 0.0.0.0:P/udp', (p) => [
+    resolved({ mode: 'no', extras: [{ address: '127.0.0.1', port: p }] }),
+    proxyUnit([pub(p, '0.0.0.0', 'udp')]),
+  ]);
+  add('resolved extra [::1]:P then docker [::1]:P/tcp', (p) => [resolved({ mode: 'no', extras: [{ address: '::1', port: p }] }), proxyUnit([pub(p, '::1')])]);
+  add('resolved defaults then web.socket ListenDatagram=53 (both SO_REUSEADDR)', () => [
+    resolved({}),
+    socketUnit({ name: 'web', listens: [{ protocol: 'udp', port: 53 }] }),
+  ]);
+  add('resolved defaults then web.socket ListenStream=53', () => [resolved({}), socketUnit({ name: 'web', listens: [{ protocol: 'tcp', port: 53 }] })]);
+  add('web.socket ListenDatagram=127.0.0.53:53 then resolved defaults', () => [
+    socketUnit({ name: 'web', listens: [{ protocol: 'udp', address: '127.0.0.53', port: 53 }] }),
+    resolved({}),
+  ]);
+  add('resolved extra tcp:127.0.0.1:P then web.socket ListenStream=127.0.0.1:P', (p) => [
+    resolved({ mode: 'no', extras: [{ protocol: 'tcp', address: '127.0.0.1', port: p }] }),
+    socketUnit({ name: 'web', listens: [{ protocol: 'tcp', address: '127.0.0.1', port: p }] }),
+  ]);
+}
+
+/** systemd .socket units against each other and the other programs. */
+function socketUnitCases(add: Add): void {
+  const unit = (listens: SocketSpec['listens'], more: Partial<SocketSpec> = {}, name = 'web') => socketUnit({ name, listens, ...more });
+  const tcp = (port: number, address?: string) => ({ protocol: 'tcp' as const, port, address });
+  const udp = (port: number, address?: string) => ({ protocol: 'udp' as const, port, address });
+  for (const only of [undefined, 'default', 'both', 'ipv6-only'] as const) {
+    const v6 = only ? ` BindIPv6Only=${only}` : '';
+    add(`socket ListenStream=P${v6} then docker 0.0.0.0`, (p) => [unit([tcp(p)], { bindIPv6Only: only }), proxyUnit([pub(p, '0.0.0.0')])]);
+    add(`socket ListenStream=P${v6} then docker [::1]`, (p) => [unit([tcp(p)], { bindIPv6Only: only }), proxyUnit([pub(p, '::1')])]);
+    add(`socket ListenDatagram=P${v6} then docker udp 127.0.0.1`, (p) => [unit([udp(p)], { bindIPv6Only: only }), proxyUnit([pub(p, '127.0.0.1', 'udp')])]);
+    add(`docker 0.0.0.0 then socket ListenStream=P${v6}`, (p) => [proxyUnit([pub(p, '0.0.0.0')]), unit([tcp(p)], { bindIPv6Only: only })]);
+    add(`socket ListenStream=[::]:P${v6} then nginx 127.0.0.1`, (p) => [
+      unit([tcp(p, '::')], { bindIPv6Only: only }),
+      nginxUnit({ http: [`listen 127.0.0.1:${p}`] }),
+    ]);
+  }
+  add('socket ListenStream=P then docker all (stand-in)', (p) => [unit([tcp(p)]), dockerUnit([pub(p)])]);
+  add('socket ListenStream=P BindIPv6Only=ipv6-only then docker 0.0.0.0', (p) => [
+    unit([tcp(p)], { bindIPv6Only: 'ipv6-only' }),
+    dockerUnit([pub(p, '0.0.0.0')]),
+  ]);
+  add('socket ListenStream=127.0.0.1:P then nginx *', (p) => [unit([tcp(p, '127.0.0.1')]), nginxUnit({ http: [`listen ${p}`] })]);
+  add('socket ListenStream=127.0.0.1:P then nginx 127.0.0.2', (p) => [unit([tcp(p, '127.0.0.1')]), nginxUnit({ http: [`listen 127.0.0.2:${p}`] })]);
+  add('socket ListenStream=[::1]:P then nginx [::]', (p) => [unit([tcp(p, '::1')]), nginxUnit({ http: [`listen [::]:${p}`] })]);
+  add('socket ListenStream=0.0.0.0:P then sshd inet6', (p) => [unit([tcp(p, '0.0.0.0')]), sshdUnit(`AddressFamily inet6\nPort ${p}\n`)]);
+  add('sshd inet then socket ListenStream=P BindIPv6Only=ipv6-only', (p) => [
+    sshdUnit(`Port ${p}\nAddressFamily inet\n`),
+    unit([tcp(p)], { bindIPv6Only: 'ipv6-only' }),
+  ]);
+  add('sshd inet then socket ListenStream=P', (p) => [sshdUnit(`Port ${p}\nAddressFamily inet\n`), unit([tcp(p)])]);
+  // UDP: SO_REUSEADDR on both sides shares the port; docker-proxy's UDP socket has none.
+  add('socket ListenDatagram=P then nginx udp 127.0.0.1 (both SO_REUSEADDR)', (p) => [unit([udp(p)]), nginxUnit({ stream: [`listen 127.0.0.1:${p} udp`] })]);
+  add('nginx udp * then socket ListenDatagram=127.0.0.1:P', (p) => [nginxUnit({ stream: [`listen ${p} udp`] }), unit([udp(p, '127.0.0.1')])]);
+  add('two units ListenDatagram=127.0.0.1:P', (p) => [unit([udp(p, '127.0.0.1')]), unit([udp(p, '127.0.0.1')], {}, 'other')]);
+  add('two units ListenStream=127.0.0.1:P', (p) => [unit([tcp(p, '127.0.0.1')]), unit([tcp(p, '127.0.0.1')], {}, 'other')]);
+  add('docker udp all then socket ListenDatagram=127.0.0.1:P', (p) => [proxyUnit([pub(p, undefined, 'udp')]), unit([udp(p, '127.0.0.1')])]);
+  add('socket ListenStream=P and ListenDatagram=P then docker udp [::1]', (p) => [unit([tcp(p), udp(p)]), proxyUnit([pub(p, '::1', 'udp')])]);
+  // ReusePort=: SO_REUSEPORT on both sides (one user) shares the port, on TCP too.
+  add('two units ListenStream=P ReusePort=yes', (p) => [unit([tcp(p)], { reusePort: true }), unit([tcp(p)], { reusePort: true }, 'other')]);
+  add('socket ReusePort=yes then socket ReusePort=no', (p) => [unit([tcp(p)], { reusePort: true }), unit([tcp(p)], { reusePort: false }, 'other')]);
+  add('socket ListenStream=0.0.0.0:P ReusePort=yes then nginx * reuseport', (p) => [
+    unit([tcp(p, '0.0.0.0')], { reusePort: true }),
+    nginxUnit({ http: [`listen ${p} reuseport`] }),
+  ]);
+  add('socket ListenDatagram=P ReusePort=yes then docker udp 127.0.0.1', (p) => [unit([udp(p)], { reusePort: true }), proxyUnit([pub(p, '127.0.0.1', 'udp')])]);
+  // FreeBind=: an address no interface holds binds, and meets the wildcard like any other.
+  add('socket ListenStream=192.0.2.10:P FreeBind=yes then docker 0.0.0.0', (p) => [
+    unit([tcp(p, '192.0.2.10')], { freeBind: true }),
+    proxyUnit([pub(p, '0.0.0.0')]),
+  ]);
+  add('socket ListenStream=192.0.2.10:P FreeBind=yes then docker 127.0.0.1', (p) => [
+    unit([tcp(p, '192.0.2.10')], { freeBind: true }),
+    proxyUnit([pub(p, '127.0.0.1')]),
+  ]);
+  add('socket ListenStream=127.0.0.1:P FreeBind=yes then sshd 127.0.0.1', (p) => [
+    unit([tcp(p, '127.0.0.1')], { freeBind: true }),
+    sshdUnit(`ListenAddress 127.0.0.1:${p}\n`),
+  ]);
+  // A unit that cannot bind one socket binds none: what it would have held stays free.
+  add('docker 127.0.0.1, a unit on 127.0.0.2 and 127.0.0.1 fails, then nginx 127.0.0.2', (p) => [
+    proxyUnit([pub(p, '127.0.0.1')]),
+    unit([tcp(p, '127.0.0.2'), tcp(p, '127.0.0.1')]),
+    nginxUnit({ http: [`listen 127.0.0.2:${p}`] }),
+  ]);
+  add('a unit on P+1 and P, docker on P, then docker on P+1', (p) => [
+    unit([tcp(p + 1, '127.0.0.1'), tcp(p, '127.0.0.1')]),
+    proxyUnit([pub(p, '127.0.0.1')]),
+    proxyUnit([pub(p + 1, '127.0.0.1')]),
+  ]);
 }
 
 function sshdUnit(text: string): Unit {
@@ -673,6 +885,12 @@ function sshdUnit(text: string): Unit {
 }
 function nginxUnit(blocks: NginxBlocks): Unit {
   return { kind: 'nginx', text: nginxConf(blocks), blocks };
+}
+function proxyUnit(ports: Publish[]): Unit {
+  return { kind: 'compose', services: [{ name: 'dns', ports }], proxy: true };
+}
+function socketUnit(spec: SocketSpec): Unit {
+  return { kind: 'socket', text: socketUnitText(spec), spec };
 }
 function dockerUnit(ports: Publish[]): Unit {
   return { kind: 'compose', services: [{ name: 'web', ports }] };

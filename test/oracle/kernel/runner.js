@@ -13,8 +13,14 @@
  *       opens them (IPv6 sockets v6-only); a host range published to one container port (oneOf)
  *       takes the first port of the range that is free on every address. When a bind fails the
  *       container does not start and every socket it opened is closed again.
+ *   { kind: 'docker', proxy: true, mappings }        the same publishes bound by Docker's own docker-proxy
+ *       (/usr/sbin/docker-proxy of Debian's docker.io 20.10), one process per address, port and protocol
+ *       as dockerd starts it (-proto -host-ip -host-port -container-ip -container-port; it reports on
+ *       fd 3: "0" when listening, "1\n<error>" when not). Fixed ports only. Go's net.ListenTCP sets
+ *       SO_REUSEADDR on its TCP listeners, net.ListenUDP nothing; "tcp6"/"udp6" sockets are v6-only.
  *   { kind: 'sockets', sockets: [...] }                 sockets.py: the listening sockets of a program that
- *       cannot run here (systemd-resolved's stub listeners), with the socket options it sets; all or nothing
+ *       cannot run here (systemd-resolved's stub listeners, systemd's .socket units), with the socket
+ *       options it sets, in groups that stand or fall together (it keeps the groups that bound)
  * Each result: { status: 'ok' | 'eaddrinuse' | 'error', detail }.
  *
  * Every process this runner starts is stopped by its PID at the end of its case, also on failure,
@@ -156,7 +162,63 @@ async function bindPort(m, port) {
   return { opened };
 }
 
+/** One docker-proxy, as dockerd starts it for a published port; resolves once it listens or has failed. */
+function startProxy(protocol, address, port) {
+  const child = spawn(
+    '/usr/sbin/docker-proxy',
+    ['-proto', protocol, '-host-ip', address, '-host-port', String(port), '-container-ip', '127.0.0.1', '-container-port', '9'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    },
+  );
+  const proc = { child, output: '', exited: false, code: null };
+  live.add(proc);
+  let report = '';
+  child.stdio[3].on('data', (d) => (report += d));
+  child.stdout.on('data', (d) => (proc.output += d));
+  child.stderr.on('data', (d) => (proc.output += d));
+  child.on('error', (e) => {
+    proc.output += String(e);
+    proc.exited = true;
+  });
+  child.on('exit', (code, signal) => {
+    proc.exited = true;
+    proc.code = code ?? signal;
+  });
+  const where = `${address.includes(':') ? `[${address}]` : address}:${port}/${protocol}`;
+  return until(() => {
+    if (report.startsWith('0')) return { proc, where };
+    if (report.startsWith('1') || proc.exited) {
+      // Wait for the whole message: the process exits after writing it.
+      if (!proc.exited) return undefined;
+      const why = report.replace(/^1\n?/, '').trim() || proc.output.trim();
+      return { proc, where, failed: { status: /address already in use/.test(why) ? 'eaddrinuse' : 'error', detail: `docker-proxy ${where}: ${why}` } };
+    }
+    return undefined;
+  }).then((r) => (r.status ? { proc, where, failed: r } : r));
+}
+
+/** The publishes of one container bound by docker-proxy processes; when one fails the container does not start and the others stop. */
+async function startDockerProxies(actor) {
+  const procs = [];
+  for (const m of actor.mappings) {
+    if (m.oneOf) throw new Error('docker-proxy actors take fixed ports only');
+    for (let port = m.from; port <= m.to; port++) {
+      for (const a of m.addresses) {
+        const r = await startProxy(m.protocol, a.address, port);
+        procs.push(r.proc);
+        if (r.failed) {
+          await Promise.all(procs.map(stopProcess));
+          return { close: async () => {}, result: r.failed };
+        }
+      }
+    }
+  }
+  return { close: () => Promise.all(procs.map(stopProcess)), result: { status: 'ok', detail: '' } };
+}
+
 async function startDocker(actor) {
+  if (actor.proxy) return startDockerProxies(actor);
   const opened = [];
   const fail = async (error, where) => {
     await Promise.all(opened.map((close) => close()));
@@ -225,9 +287,9 @@ async function runCase(batch, c) {
         if (result.status !== 'ok') await stopProcess(proc);
         results.push(result);
       } else if (actor.kind === 'sockets') {
+        // sockets.py closes what a failed group opened and keeps the rest (it exits when nothing bound).
         const { proc, result } = await startSockets(actor);
         procs.push(proc);
-        if (result.status !== 'ok') await stopProcess(proc);
         results.push(result);
       } else if (actor.kind === 'docker') {
         const { close, result } = await startDocker(actor);

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Kernel oracle stand-in: opens the listening sockets a program opens, with the socket options it
-sets, in order; all or nothing. Used for programs that cannot run in the test's namespace (systemd-resolved).
+sets, in order. Used for programs that cannot run in the test's namespace (systemd-resolved, systemd's
+.socket units). Sockets of one "group" stand or fall together: when one cannot bind, the group's
+sockets are closed and the rest of the group is skipped; other groups go on (resolved keeps its extra
+listeners when its stubs fail; a .socket unit is one group). A socket without a group is its own.
 
     python3 sockets.py '[{"protocol": "udp", "family": "ipv4", "address": "127.0.0.53", "port": 53,
                           "reuseaddr": true, "bindToDevice": "lo", "freebind": false}, ...]'
 
-Prints one JSON line: {"status": "ok"} once every socket is bound (TCP ones listening), then waits
-for SIGTERM; or {"status": "eaddrinuse" | "error", "detail": ...} and exits, closing what it opened.
+Prints one JSON line once every socket is tried: {"status": "ok"} when all bound (TCP ones listening),
+else {"status": "eaddrinuse" | "error", "detail": ...} for the first that did not; then holds what
+bound until SIGTERM (or exits at once when nothing bound).
 """
 import json
 import signal
@@ -36,7 +40,9 @@ def open_one(s):
             if s.get("freebind"):
                 fd.setsockopt(socket.IPPROTO_IP, IP_FREEBIND, 1)
         else:
-            fd.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s.get("v6only", True) else 0)
+            # Only when the program sets it: otherwise net.ipv6.bindv6only decides (0 in a fresh namespace).
+            if s.get("v6only") is not None:
+                fd.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s["v6only"] else 0)
             fd.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
             if s.get("freebind"):
                 fd.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
@@ -53,20 +59,27 @@ def open_one(s):
 
 def main():
     specs = json.loads(sys.argv[1])
-    opened = []
-    for s in specs:
+    opened = []  # (group, fd)
+    failed_groups = set()
+    first_failure = None
+    for i, s in enumerate(specs):
+        group = s.get("group") or "socket %d" % i
+        if group in failed_groups:
+            continue
         where = "%s:%d/%s" % ("[%s]" % s["address"] if s["family"] == "ipv6" else s["address"], s["port"], s["protocol"])
         try:
-            opened.append(open_one(s))
+            opened.append((group, open_one(s)))
         except OSError as e:
-            for fd in opened:
-                fd.close()
-            status = "eaddrinuse" if e.errno == 98 else "error"
-            print(json.dumps({"status": status, "detail": "bind %s: %s" % (where, e.strerror)}), flush=True)
-            return
+            failed_groups.add(group)
+            for g, fd in opened:
+                if g == group:
+                    fd.close()
+            opened = [(g, fd) for g, fd in opened if g != group]
+            if first_failure is None:
+                first_failure = {"status": "eaddrinuse" if e.errno == 98 else "error", "detail": "bind %s: %s" % (where, e.strerror)}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(json.dumps({"status": "ok"}), flush=True)
-    signal.pause()
-
+    print(json.dumps(first_failure or {"status": "ok"}), flush=True)
+    if opened:
+        signal.pause()
 
 main()

@@ -2,9 +2,12 @@
  * systemd-resolved (`resolved.conf`, `resolved.conf.d/*.conf`): the DNS stub listeners it opens,
  * read the way systemd 252 reads them (resolved-conf.c, resolved-dns-stub.c):
  * - `DNSStubListener=` yes (the default) | no | udp | tcp: the stub on 127.0.0.53:53 and the proxy
- *   stub on 127.0.0.54:53, both bound to the loopback device (SO_BINDTODEVICE lo) with SO_REUSEADDR;
+ *   stub on 127.0.0.54:53, with SO_REUSEADDR (`reuseAddr` on the fact); the stub on 127.0.0.53 is also
+ *   bound to the loopback device (SO_BINDTODEVICE lo), the proxy stub is not. When one of them cannot
+ *   bind, resolved closes all four and carries on without them ("Turning off local DNS stub support");
  * - `DNSStubListenerExtra=[udp:|tcp:]ADDRESS[:PORT]` (IPv6 in brackets when a port follows), one per
- *   assignment, port 53 by default; an empty assignment clears the list.
+ *   assignment, port 53 by default; an empty assignment clears the list. Each socket has SO_REUSEADDR
+ *   and IP_FREEBIND, no device and no IPV6_V6ONLY; one that cannot bind is logged and left out.
  * The main file is read first, then the drop-ins of resolved.conf.d/ in file-name order; the last
  * assignment wins. resolved never refuses its configuration: a value it cannot parse is logged and
  * ignored, so such lines get a warning, not an error.
@@ -194,7 +197,9 @@ function link(instance: InstanceInput): InstanceOutput {
     }
   }
   const facts: PortFact[] = [];
-  const base = { role: 'listen' as const, program: RESOLVED_PROGRAM, instance: root.file };
+  // resolved-dns-stub.c (set_dns_stub_common_socket_options): SO_REUSEADDR on every stub socket, main and extra.
+  // Neither sets IPV6_V6ONLY: an extra on [::] follows net.ipv6.bindv6only (0: it takes IPv4 too), as v6only undefined says.
+  const base = { role: 'listen' as const, program: RESOLVED_PROGRAM, instance: root.file, reuseAddr: true };
   if (!standaloneDropIn || mode) {
     const m = mode?.mode ?? 'yes';
     const protocols: Protocol[] = m === 'yes' ? ['udp', 'tcp'] : m === 'no' ? [] : [m];

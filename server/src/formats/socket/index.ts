@@ -257,6 +257,8 @@ function link(instance: InstanceInput): InstanceOutput {
       address: l.address,
       v6only,
       reusePort: reusePort || undefined,
+      // socket_address_listen() (src/shared/socket-label.c) sets SO_REUSEADDR on every socket it binds.
+      reuseAddr: true,
       program: activates ?? SYSTEMD_PROGRAM,
       context: implicit ? `${unit} (stock ListenStream=22)` : `${unit} ${l.key}=${l.text}`,
       instance: root.file,
