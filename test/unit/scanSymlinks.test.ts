@@ -78,4 +78,23 @@ describe('scanFolder and systemd enablement links', () => {
       [`${ws}/etc/ssh/sshd_config`],
     );
   });
+
+  it("ssh.socket's evidence for sshd-socket-generator: os-release is read, the generator (a binary) is passed on empty; other binaries are skipped", () => {
+    const ws = `${base}/ws`;
+    fs.mkdirSync(`${ws}/etc`, { recursive: true });
+    fs.mkdirSync(`${ws}/usr/lib/systemd/system-generators`, { recursive: true });
+    fs.writeFileSync(`${ws}/etc/os-release`, 'ID=ubuntu\nVERSION_ID="24.04"\n');
+    fs.writeFileSync(`${ws}/usr/lib/systemd/system-generators/sshd-socket-generator`, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]));
+    fs.writeFileSync(`${ws}/usr/lib/systemd/system-generators/other.conf`, Buffer.from([0x7f, 0x45, 0, 1]));
+    const skipped: SkippedFile[] = [];
+    const found = scanFolder(ws, modules, undefined, (s) => skipped.push(s));
+    assert.deepStrictEqual(found.map((f) => [f.path, f.text]).sort(), [
+      [`${ws}/etc/os-release`, 'ID=ubuntu\nVERSION_ID="24.04"\n'],
+      [`${ws}/usr/lib/systemd/system-generators/sshd-socket-generator`, ''],
+    ]);
+    assert.deepStrictEqual(
+      skipped.map((s) => s.path),
+      [`${ws}/usr/lib/systemd/system-generators/other.conf`],
+    );
+  });
 });

@@ -232,4 +232,80 @@ describe('ssh.socket: socket-activated sshd (Debian, Ubuntu)', () => {
       assert.deepStrictEqual(binds({ 'usr/lib/systemd/system/web.socket': '[Socket]\nListenStream=8080\n' }), ['[::]:8080/tcp dual systemd']);
     });
   });
+
+  describe("Ubuntu 24.04+: sshd-socket-generator writes ssh.socket's listens from sshd_config", () => {
+    // Ubuntu's ssh.socket, as the generator's own comment gives it.
+    const UBUNTU_UNIT = '[Socket]\nListenStream=0.0.0.0:22\nListenStream=[::]:22\nBindIPv6Only=ipv6-only\nAccept=no\nFreeBind=yes\n';
+    const osRelease = (id: string, version: string) => ({ 'etc/os-release': `PRETTY_NAME="x"\nNAME="x"\nVERSION_ID="${version}"\nID=${id}\n` });
+    const NOBLE = osRelease('ubuntu', '24.04');
+    const ubuntu = (sshd: string, more: Record<string, string> = {}) => ({ [SSHD]: sshd, [SOCKET]: UBUNTU_UNIT, ...ENABLED, ...NOBLE, ...more });
+
+    it("with Ubuntu 24.04's os-release, sshd_config's Port is what binds (the generator puts it in ssh.socket); the unit's 22 is replaced", () => {
+      assert.deepStrictEqual(binds(ubuntu('Port 2222\n')), ['0.0.0.0:2222/tcp sshd', '[::]:2222/tcp sshd']);
+      assert.deepStrictEqual(binds(ubuntu('Port 22\nPort 2222\n')), ['0.0.0.0:22/tcp sshd', '0.0.0.0:2222/tcp sshd', '[::]:22/tcp sshd', '[::]:2222/tcp sshd']);
+      assert.deepStrictEqual(binds(ubuntu('ListenAddress 127.0.0.1:2200\n')), ['127.0.0.1:2200/tcp sshd']);
+      // AddressFamily is custom for the generator: it writes the IPv4 listens only.
+      assert.deepStrictEqual(binds(ubuntu('AddressFamily inet\n')), ['0.0.0.0:22/tcp sshd']);
+      // Ubuntu 26.04 and a wants entry alone (the stock unit) too.
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', ...ENABLED, ...osRelease('ubuntu', '26.04') }), ['0.0.0.0:2222/tcp sshd', '[::]:2222/tcp sshd']);
+    });
+
+    it('the generator itself in the workspace is evidence too; /usr/lib/os-release counts when /etc has none', () => {
+      const generator = { 'usr/lib/systemd/system-generators/sshd-socket-generator': '' };
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [SOCKET]: UBUNTU_UNIT, ...ENABLED, ...generator }), [
+        '0.0.0.0:2222/tcp sshd',
+        '[::]:2222/tcp sshd',
+      ]);
+      const usrLib = { 'usr/lib/os-release': 'ID=ubuntu\nVERSION_ID="24.10"\n' };
+      assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [SOCKET]: UBUNTU_UNIT, ...ENABLED, ...usrLib }), ['0.0.0.0:2222/tcp sshd', '[::]:2222/tcp sshd']);
+    });
+
+    it('stock listens in sshd_config: the generator writes nothing and the unit keeps its own', () => {
+      const unitBinds = ['0.0.0.0:22/tcp sshd', '[::]:22/tcp sshd'];
+      assert.deepStrictEqual(binds(ubuntu('PermitRootLogin no\n')), unitBinds);
+      // ListenAddress 0.0.0.0 with Port 22 is stock for the generator: the unit still takes [::]:22.
+      assert.deepStrictEqual(binds(ubuntu('ListenAddress 0.0.0.0\n')), unitBinds);
+      const unit = binds(ubuntu('PermitRootLogin no\n', { [SOCKET]: '[Socket]\nListenStream=2022\nBindIPv6Only=ipv6-only\n' }));
+      assert.deepStrictEqual(unit, ['[::]:2022/tcp sshd']);
+    });
+
+    it('without the evidence (Debian, Ubuntu 22.04/23.10, another distribution) ssh.socket binds as before', () => {
+      const unitBinds = ['0.0.0.0:22/tcp sshd', '[::]:22/tcp sshd'];
+      for (const release of [osRelease('debian', '12'), osRelease('ubuntu', '23.10'), osRelease('ubuntu', '22.04'), {}])
+        assert.deepStrictEqual(binds({ [SSHD]: 'Port 2222\n', [SOCKET]: UBUNTU_UNIT, ...ENABLED, ...release }), unitBinds, JSON.stringify(release));
+    });
+
+    it("drop-ins of /etc: read after addresses.conf they add to the generator's listens, a reset there wins; an /etc addresses.conf hides the generator", () => {
+      const dropIn = (name: string, text: string) => ({ [`etc/systemd/system/ssh.socket.d/${name}`]: text });
+      assert.deepStrictEqual(binds(ubuntu('Port 2222\n', dropIn('override.conf', '[Socket]\nListenStream=127.0.0.1:2300\n'))), [
+        '0.0.0.0:2222/tcp sshd',
+        '127.0.0.1:2300/tcp sshd',
+        '[::]:2222/tcp sshd',
+      ]);
+      assert.deepStrictEqual(binds(ubuntu('Port 2222\n', dropIn('override.conf', '[Socket]\nListenStream=\nListenStream=2300\n'))), ['[::]:2300/tcp sshd']);
+      // Read before addresses.conf: the generator's reset removes it.
+      assert.deepStrictEqual(binds(ubuntu('Port 2222\n', dropIn('00-extra.conf', '[Socket]\nListenStream=2300\n'))), [
+        '0.0.0.0:2222/tcp sshd',
+        '[::]:2222/tcp sshd',
+      ]);
+      assert.deepStrictEqual(binds(ubuntu('Port 2222\n', dropIn('addresses.conf', '[Socket]\nListenStream=\nListenStream=2300\n'))), ['[::]:2300/tcp sshd']);
+    });
+
+    it("hover and ssh-lockout follow sshd_config's Port; the unit's replaced listen says why it binds nothing", () => {
+      const text = 'Port 2222\nAddressFamily inet\n';
+      const e = engineWith(ubuntu(text));
+      const h = hoverAt(e, `/ws/${SSHD}`, offsetOf(text, '2222'), parseEphemeralRanges(undefined))!;
+      assert.match(h.markdown, /bound by ssh\.socket: sshd-socket-generator writes it there/);
+      assert.doesNotMatch(h.markdown, /binds nothing|not this setting/);
+      const u = hoverAt(e, `/ws/${SOCKET}`, offsetOf(UBUNTU_UNIT, '22'), parseEphemeralRanges(undefined))!;
+      assert.match(u.markdown, /sshd-socket-generator writes ssh\.socket's ListenStream from sshd_config's Port and ListenAddress/);
+      const fw = (port: number) => ({ 'etc/iptables/rules.v4': `*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport ${port} -j ACCEPT\nCOMMIT\n` });
+      const lockout = (port: number) => shownFindings(engineWith(ubuntu(text, fw(port)))).filter((f) => f.code === 'ssh-lockout');
+      assert.deepStrictEqual(
+        lockout(22).map((f) => [f.file, f.text]),
+        [[`/ws/${SSHD}`, '2222']],
+      );
+      assert.deepStrictEqual(lockout(2222), []);
+    });
+  });
 });

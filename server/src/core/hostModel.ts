@@ -109,15 +109,34 @@ export function isBind(fact: PortFact): boolean {
 /**
  * Socket activation: where systemd binds sockets for a program (ssh.socket for sshd), the program's
  * own listen facts bind nothing on the host; they are kept (hover, references) marked `inactive`.
+ * Except under Ubuntu's sshd-socket-generator (`sshGenerator` on the socket's facts, formats/socket):
+ * when sshd_config's listens are not the stock ones, the generator writes them into ssh.socket, so
+ * they are what binds, and the socket's listens its drop-in resets are the inactive ones.
  */
 function applySocketActivation(facts: PortFact[]): PortFact[] {
   const activated = new Map<string, PortFact>();
   for (const f of facts) if (f.socketFor && f.role === 'listen' && !activated.has(f.socketFor)) activated.set(f.socketFor, f);
   if (activated.size === 0) return facts;
+  const own = (f: PortFact) => f.role === 'listen' && !f.socketFor && !f.inactive && activated.has(f.program);
+  const generated = new Set<string>();
+  for (const [program, by] of activated) {
+    const config = facts.filter((f) => own(f) && f.program === program);
+    if (by.sshGenerator && config.length > 0 && !config.every((f) => f.sshStockListen)) generated.add(program);
+  }
+  const unitOf = (f: PortFact) => f.context.split(' ')[0];
   return facts.map((f) => {
-    const by = f.role === 'listen' && !f.socketFor ? activated.get(f.program) : undefined;
+    if (f.socketFor && generated.has(f.socketFor) && f.sshGenerator === 'replaced') {
+      const inactive = `sshd-socket-generator writes ${unitOf(f)}'s ListenStream from sshd_config's Port and ListenAddress (Ubuntu 24.04+), replacing this one`;
+      return { ...f, inactive, detail: `${f.detail ?? `systemd listens on port ${f.port}`}: but ${inactive}` };
+    }
+    if (f.role !== 'listen' || f.socketFor) return f;
+    const by = activated.get(f.program);
     if (!by) return f;
-    const unit = by.context.split(' ')[0];
+    if (generated.has(f.program)) {
+      if (f.inactive) return f;
+      return { ...f, detail: `${f.detail ?? `${f.program} listens on port ${f.port}`} (bound by ${unitOf(by)}: sshd-socket-generator writes it there)` };
+    }
+    const unit = unitOf(by);
     const inactive = `${unit} is on this host: systemd binds its Listen sockets for ${f.program} (socket activation), not this setting`;
     return { ...f, inactive, detail: `${f.detail ?? `${f.program} listens on port ${f.port}`}: but ${inactive}` };
   });

@@ -161,6 +161,18 @@ export interface PortFact {
    * host with such a socket, the program's own listen settings bind nothing (see `inactive`).
    */
   socketFor?: string;
+  /**
+   * ssh.socket on a host with Ubuntu's sshd-socket-generator (Ubuntu 24.04+, formats/socket): at every
+   * daemon-reload it writes /run/systemd/generator/ssh.socket.d/addresses.conf from sshd_config's
+   * Port/ListenAddress, starting with `ListenStream=`. `replaced`: this listen is read before that
+   * drop-in, so the generator's reset removes it whenever it writes one; `kept`: read after it, it stays.
+   */
+  sshGenerator?: 'replaced' | 'kept';
+  /**
+   * sshd: its config listens the way sshd-socket-generator calls stock (AddressFamily any, every
+   * address 0.0.0.0 or ::, port 22), so the generator writes nothing and ssh.socket keeps its own.
+   */
+  sshStockListen?: boolean;
   /** Why this listen mention binds nothing on its host (set by the host model: sshd_config's Port under ssh.socket). */
   inactive?: string;
   /**

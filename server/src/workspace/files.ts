@@ -140,12 +140,18 @@ export function isDirectory(file: string): boolean {
 /** A link `systemctl enable` writes: `<unit>.wants/<unit>` or `<unit>.requires/<unit>`. */
 const ENABLEMENT_LINK = /(^|\/)[^/]+\.(wants|requires)\/[^/]+$/;
 
+/** Files whose presence is evidence and whose content is not text: passed on empty. */
+const PRESENCE_ONLY = /(^|\/)(usr\/)?lib\/systemd\/system-generators\/sshd-socket-generator$/;
+
 /** Files that a supported config may pull in with an include although their name says nothing (nginx snippets, .env). */
 export function isIncludeCandidate(p: string): boolean {
   // YAML: compose's top-level include: may name any file.
   return (
     /(^|\/)(etc\/nginx|nginx|etc\/ssh|sshd_config\.d|conf\.d|snippets|sites-(available|enabled)|streams?-(available|enabled))\//.test(p) ||
     /(^|\/)\.env$/.test(p) ||
+    // ssh.socket's evidence for Ubuntu's sshd-socket-generator (formats/socket).
+    /(^|\/)(etc|usr\/lib)\/os-release$/.test(p) ||
+    PRESENCE_ONLY.test(p) ||
     /\.(conf|nft|rules|v4|v6|ya?ml)$/.test(p)
   );
 }
@@ -168,6 +174,8 @@ export function readTextOrReason(file: string): { text: string; encoding?: FileE
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) return { reason: 'not a regular file' };
+    // A program whose presence is what counts (Ubuntu's sshd-socket-generator, formats/socket): not read.
+    if (PRESENCE_ONLY.test(toPosix(file))) return { text: '' };
     if (st.size > MAX_FILE_BYTES)
       return { reason: `too large (${st.size} bytes; the limit is ${MAX_FILE_BYTES})`, unread: { kind: 'too-large', size: st.size, limit: MAX_FILE_BYTES } };
     return decodeText(fs.readFileSync(file));

@@ -46,9 +46,11 @@ const live = new Set();
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function startProcess(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = { child, output: '', exited: false, code: null };
+/** `report`: also a pipe on fd 3 (docker-proxy reports there), its text in proc.report. */
+function startProcess(cmd, args, report = false) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', ...(report ? ['pipe'] : [])] });
+  const proc = { child, output: '', report: '', exited: false, code: null };
+  if (report) child.stdio[3].on('data', (d) => (proc.report += d));
   child.stdout.on('data', (d) => (proc.output += d));
   child.stderr.on('data', (d) => (proc.output += d));
   child.on('error', (e) => {
@@ -164,34 +166,15 @@ async function bindPort(m, port) {
 
 /** One docker-proxy, as dockerd starts it for a published port; resolves once it listens or has failed. */
 function startProxy(protocol, address, port) {
-  const child = spawn(
-    '/usr/sbin/docker-proxy',
-    ['-proto', protocol, '-host-ip', address, '-host-port', String(port), '-container-ip', '127.0.0.1', '-container-port', '9'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    },
-  );
-  const proc = { child, output: '', exited: false, code: null };
-  live.add(proc);
-  let report = '';
-  child.stdio[3].on('data', (d) => (report += d));
-  child.stdout.on('data', (d) => (proc.output += d));
-  child.stderr.on('data', (d) => (proc.output += d));
-  child.on('error', (e) => {
-    proc.output += String(e);
-    proc.exited = true;
-  });
-  child.on('exit', (code, signal) => {
-    proc.exited = true;
-    proc.code = code ?? signal;
-  });
+  const args = ['-proto', protocol, '-host-ip', address, '-host-port', String(port), '-container-ip', '127.0.0.1', '-container-port', '9'];
+  const proc = startProcess('/usr/sbin/docker-proxy', args, true);
   const where = `${address.includes(':') ? `[${address}]` : address}:${port}/${protocol}`;
   return until(() => {
-    if (report.startsWith('0')) return { proc, where };
-    if (report.startsWith('1') || proc.exited) {
+    if (proc.report.startsWith('0')) return { proc, where };
+    if (proc.report.startsWith('1') || proc.exited) {
       // Wait for the whole message: the process exits after writing it.
       if (!proc.exited) return undefined;
-      const why = report.replace(/^1\n?/, '').trim() || proc.output.trim();
+      const why = proc.report.replace(/^1\n?/, '').trim() || proc.output.trim();
       return { proc, where, failed: { status: /address already in use/.test(why) ? 'eaddrinuse' : 'error', detail: `docker-proxy ${where}: ${why}` } };
     }
     return undefined;

@@ -311,5 +311,37 @@ export function socketActivationCases(): NetfilterCase[] {
       },
       sshSocket: ['0.0.0.0:443', '[::]:9100'],
     },
+    // Ubuntu 24.04+ (os-release): sshd-socket-generator writes ssh.socket's ListenStream from sshd_config
+    // (ListenStream= then 0.0.0.0:2222 and [::]:2222 under the unit's BindIPv6Only=ipv6-only); the
+    // test binds the dual-stack [::]:2222, which reaches the same ports (systemd-socket-activate has no
+    // BindIPv6Only). The unit's own 22 binds nothing.
+    {
+      // The firewall still allows only the unit's 22: locked out.
+      id: 'socket-iptables-ubuntu-generator-moves-port',
+      tool: 'iptables',
+      files: {
+        ...sshd('Port 2222\n'),
+        ...ubuntuNoble,
+        'usr/lib/systemd/system/ssh.socket': sshSocketUnit(['0.0.0.0:22', '[::]:22'], 'BindIPv6Only=ipv6-only\nFreeBind=yes\n'),
+        ...wants,
+        'etc/iptables/rules.v4': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n`),
+        'etc/iptables/rules.v6': v4(`${est}-A INPUT -p tcp --dport 22 -j ACCEPT\n`),
+      },
+      sshSocket: ['[::]:2222'],
+    },
+    {
+      // ufw allows sshd_config's 2222, which the generator gave ssh.socket: not locked out.
+      id: 'socket-ufw-ubuntu-generator-port',
+      tool: 'ufw',
+      files: { ...sshd('Port 2222\n'), ...ubuntuNoble, ...wants },
+      ufwCommands: ['allow 2222/tcp'],
+      ufwDefaults: { policy: 'DROP', ipv6: true, enabled: true },
+      sshSocket: ['[::]:2222'],
+    },
   ];
 }
+
+/** An os-release of Ubuntu 24.04: evidence for sshd-socket-generator (formats/socket). */
+const ubuntuNoble = {
+  'etc/os-release': 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=noble\n',
+};

@@ -25,7 +25,7 @@
  */
 import * as path from 'path';
 import { formatHostPort, parseIp } from '../../core/address';
-import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
+import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, IpFamily, PortFact, Protocol, Span } from '../../core/types';
 import { parseIni, type IniAssignment } from '../systemd/ini';
 import { FALSE_WORDS, ignoredLine, inetPtonV4, TRUE_WORDS } from '../systemd/values';
 
@@ -62,6 +62,10 @@ type Setting =
 
 export interface SocketExtra {
   settings: Setting[];
+  /** /etc/os-release or /usr/lib/os-release, included as evidence for sshd-socket-generator. */
+  osRelease?: { file: string; id?: string; versionId?: string };
+  /** The file is sshd-socket-generator itself (its presence is what counts). */
+  generator?: boolean;
   /** Service= as written (which service the socket activates). */
   service?: string;
   /** Where the [Socket] section starts. */
@@ -129,7 +133,46 @@ function isEnablement(file: string, unit: string): boolean {
   return isDropIn(file) && unitName(file) === unit && /(^|\/)etc\/systemd\/system\/[^/]+\.socket\.d\/[^/]+$/.test(file);
 }
 
+/** The drop-in sshd-socket-generator writes into /run/systemd/generator/ssh.socket.d/. */
+const GENERATED_DROP_IN = 'addresses.conf';
+
+/** Where Ubuntu's openssh-server installs sshd-socket-generator. */
+const GENERATOR = /(^|\/)(usr\/)?lib\/systemd\/system-generators\/sshd-socket-generator$/;
+const OS_RELEASE = /(^|\/)(etc|usr\/lib)\/os-release$/;
+
+/** os-release(5): KEY=value lines, the value maybe quoted. */
+function readOsRelease(text: string, file: string): SocketExtra['osRelease'] {
+  const get = (key: string) => {
+    const m = new RegExp(`^${key}=(.*)$`, 'm').exec(text);
+    return m ? m[1].trim().replace(/^(["'])(.*)\1$/, '$2') : undefined;
+  };
+  return { file, id: get('ID'), versionId: get('VERSION_ID') };
+}
+
+/**
+ * The evidence that the host runs Ubuntu's sshd-socket-generator: the generator in the workspace's
+ * /usr/lib/systemd/system-generators/, or an os-release of Ubuntu 24.04 or later (openssh 1:9.6p1-3ubuntu
+ * ships it from noble on; Ubuntu 22.10 to 23.10 socket-activated sshd without it). /etc/os-release wins
+ * over /usr/lib/os-release, as os-release(5) says.
+ */
+function hasSshGenerator(files: readonly FileParse[]): string | undefined {
+  const extras = files.map((f) => f.extra as SocketExtra | undefined);
+  const generator = files.find((f, i) => extras[i]?.generator);
+  if (generator) return `${generator.file} is on this host`;
+  const releases = extras
+    .flatMap((x) => (x?.osRelease ? [x.osRelease] : []))
+    .sort((a, b) => (a.file.includes('/etc/') ? 0 : 1) - (b.file.includes('/etc/') ? 0 : 1));
+  const r = releases[0];
+  if (!r || r.id !== 'ubuntu' || !r.versionId) return undefined;
+  const [major, minor] = r.versionId.split('.').map(Number);
+  return major > 24 || (major === 24 && minor >= 4) ? `${r.file} says Ubuntu ${r.versionId}` : undefined;
+}
+
 function parseSocket(text: string, file: string): FileParse {
+  if (GENERATOR.test(file) || OS_RELEASE.test(file)) {
+    const extra: SocketExtra = GENERATOR.test(file) ? { settings: [], generator: true } : { settings: [], osRelease: readOsRelease(text, file) };
+    return { format: 'systemd-socket', file, facts: [], findings: [], includes: [], extra };
+  }
   if (isWantsEntry(file)) {
     // Its presence is what counts (systemctl enable's link); the unit's drop-ins are read for it when the unit is not in the workspace.
     const unit = path.posix.basename(file);
@@ -138,7 +181,7 @@ function parseSocket(text: string, file: string): FileParse {
       file,
       facts: [],
       findings: [],
-      includes: [{ span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/${unit}.d/*.conf`, relativeTo: 'including-file-dir' }],
+      includes: [{ span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/${unit}.d/*.conf`, relativeTo: 'including-file-dir' }, ...generatorEvidence(unit)],
       extra: { settings: [] } satisfies SocketExtra,
     };
   }
@@ -173,13 +216,25 @@ function parseSocket(text: string, file: string): FileParse {
   const base = path.posix.basename(file);
   const includes = isDropIn(file)
     ? // The other drop-ins of the same unit (a drop-in alone stands for its unit once, not once per file).
-      [{ span: { start: 0, end: 0 }, pattern: '*.conf', relativeTo: 'including-file-dir' }]
+      [{ span: { start: 0, end: 0 }, pattern: '*.conf', relativeTo: 'including-file-dir' }, ...generatorEvidence(unitName(file))]
     : [
         { span: { start: 0, end: 0 }, pattern: `${base}.d/*.conf`, relativeTo: 'including-file-dir' },
         { span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/${base}.d/*.conf`, relativeTo: 'including-file-dir' },
         { span: { start: 0, end: 0 }, pattern: `/etc/systemd/system/sockets.target.wants/${base}`, relativeTo: 'including-file-dir' },
+        ...generatorEvidence(base),
       ];
   return { format: 'systemd-socket', file, facts: [], findings, includes, extra };
+}
+
+/** ssh.socket reads the host's os-release and looks for sshd-socket-generator (the only unit the generator writes for). */
+function generatorEvidence(unit: string): IncludeRef[] {
+  if (unit !== 'ssh.socket') return [];
+  return [
+    '/etc/os-release',
+    '/usr/lib/os-release',
+    '/usr/lib/systemd/system-generators/sshd-socket-generator',
+    '/lib/systemd/system-generators/sshd-socket-generator',
+  ].map((pattern) => ({ span: { start: 0, end: 0 }, pattern, relativeTo: 'including-file-dir' }));
 }
 
 function isDropIn(file: string): boolean {
@@ -216,25 +271,46 @@ function link(instance: InstanceInput): InstanceOutput {
   const unit = unitName(root.file);
   // Without its unit file: a drop-in, or an enablement link (which reads the unit's /etc drop-ins).
   const standalone = isDropIn(root.file) || isWantsEntry(root.file);
-  const dropIns = orderDropIns(instance.files.filter((f) => isDropIn(f.file) && unitName(f.file) === unit && (standalone || f !== root)));
+  // Ubuntu's sshd-socket-generator writes /run/systemd/generator/ssh.socket.d/addresses.conf: read among the
+  // drop-ins by file name, hidden by an addresses.conf of /etc/systemd/system or /run/systemd/system, hiding
+  // one of /usr/lib or /lib.
+  const generatorWhy = unit === 'ssh.socket' ? hasSshGenerator(instance.files) : undefined;
+  const allDropIns = orderDropIns(instance.files.filter((f) => isDropIn(f.file) && unitName(f.file) === unit && (standalone || f !== root)));
+  const hidesGenerator = (f: FileParse) => path.posix.basename(f.file) === GENERATED_DROP_IN && /(^|\/)(etc|run)\/systemd\/system\//.test(f.file);
+  const generator = generatorWhy !== undefined && !allDropIns.some(hidesGenerator);
+  const dropIns = generator ? allDropIns.filter((f) => path.posix.basename(f.file) !== GENERATED_DROP_IN) : allDropIns;
   const files = standalone ? dropIns : [root, ...dropIns];
   let listens: Listen[] = [];
   let reset = false;
   let v6 = 'default';
   let reusePort = false;
   let service: string | undefined;
+  // The listens read before the generator's drop-in (its `ListenStream=` removes them when it writes one), and
+  // whether a reset after it removed the generator's own.
+  let generatorRead = false;
+  let generatorCleared = false;
+  const replaced = new Set<Listen>();
+  const readGenerator = () => {
+    if (!generator || generatorRead) return;
+    generatorRead = true;
+    for (const l of listens) replaced.add(l);
+  };
   for (const f of files) {
+    if (isDropIn(f.file) && path.posix.basename(f.file) > GENERATED_DROP_IN) readGenerator();
     const extra = f.extra as SocketExtra | undefined;
     if (extra?.service) service = extra.service;
     for (const s of extra?.settings ?? []) {
       if (s.kind === 'reset') {
         listens = [];
         reset = true;
+        if (generatorRead) generatorCleared = true;
       } else if (s.kind === 'listen') listens.push(s.listen);
       else if (s.kind === 'bindIPv6Only') v6 = s.value;
       else reusePort = s.value;
     }
   }
+  readGenerator();
+  const generated = generator && !generatorCleared;
   const activates = socketFor(unit, service);
   const enabled = instance.files.some((f) => isEnablement(f.file, unit));
   // An sshd socket nothing shows enabled binds nothing: sshd_config's Port stays what binds.
@@ -264,6 +340,7 @@ function link(instance: InstanceInput): InstanceOutput {
       instance: root.file,
       implicit: implicit || undefined,
       socketFor: program,
+      sshGenerator: generated ? (implicit || replaced.has(l as Listen) ? 'replaced' : 'kept') : undefined,
       inactive: notEnabled,
       detail: `systemd listens on ${where}/${l.protocol}${l.family === 'ipv6' && !l.address && !v6only ? ' (IPv4 too)' : ''}${forWhom}: ${unit}${implicit ? ", the stock unit's ListenStream=22" : ''}${notEnabled ? `: but ${notEnabled}` : ''}`,
     };

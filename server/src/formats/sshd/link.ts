@@ -125,5 +125,8 @@ export function linkSshd(instance: InstanceInput, fragmentOnly: boolean): Instan
       for (const a of addresses) facts.push(make(p, a.family, a.address, where, implicitPort && l.port === undefined));
     }
   }
+  // sshd-socket-generator (Ubuntu 24.04+) writes ssh.socket's listens only when these are not sshd's stock ones.
+  const stock = (!addressFamily || addressFamily === 'any') && facts.every((f) => f.port === 22 && f.address === undefined && f.family !== undefined);
+  if (stock) for (const f of facts) f.sshStockListen = true;
   return { facts, findings };
 }
