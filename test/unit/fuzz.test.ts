@@ -26,7 +26,6 @@ const SOURCES = [
 /** PORTOLAN_FUZZ=N runs a longer campaign by hand; the suite runs 150 per format. */
 const ROUNDS = Number(process.env.PORTOLAN_FUZZ ?? 150);
 
-
 function rng(seed: number): () => number {
   let x = seed;
   return () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;

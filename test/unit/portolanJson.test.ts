@@ -210,7 +210,10 @@ describe('.portolan.json mistakes are findings on the file', () => {
       [CONFIG_MESSAGES.matchesNothing, '"!web/**" takes out none of the files the other globs match.'],
       // web/tmp/ is taken out of web and of rest, and b never had it: no host claims it twice.
     ]);
-    const engine = engineWith({ '.portolan.json': JSON.stringify(config), ...Object.fromEntries(files.map((f) => [f.slice(4), f.endsWith('.yaml') ? 'services: {}\n' : f.includes('sshd') ? 'Port 22\n' : 'events {}\n'])) });
+    const engine = engineWith({
+      '.portolan.json': JSON.stringify(config),
+      ...Object.fromEntries(files.map((f) => [f.slice(4), f.endsWith('.yaml') ? 'services: {}\n' : f.includes('sshd') ? 'Port 22\n' : 'events {}\n'])),
+    });
     engine.hosts.setFolders([{ folder: '/ws', ...read.config! }]);
     engine.analyze();
     const hostOf = (f: string) => engine.hostModelOf(f)?.host;
