@@ -1,5 +1,5 @@
 /**
- * The upstream-unbound "Point to P" fixes, applied, judged by nginx itself (HAProxy's by `haproxy -c`): every fix the engine offers on the
+ * The upstream-unbound "Point to P" fixes, applied, judged by nginx itself (HAProxy's by `haproxy -c`, Caddy's by `caddy adapt`, which must dial the new port): every fix the engine offers on the
  * cases below (a proxy in a compose container reaching a sibling at its published port, an upstream named after a
  * compose service, a container port published elsewhere, a listener one port away; proxy_pass, upstream servers,
  * fastcgi/grpc/uwsgi/scgi_pass, stream proxy_pass, an implied port) and across the corpus workspaces. Each fix
@@ -94,18 +94,38 @@ const HAPROXY_CASES: Record<string, string>[] = [
   { [HAPROXY]: `${haproxyHead}listen web\n  bind :8000\n  server w1 localhost:8080 maxconn 32\n`, 'etc/apache2/ports.conf': 'Listen 8081\n' },
 ];
 
+/** Caddy on the host (/etc/caddy) and in a compose container: its fixes are judged by `caddy adapt`. */
+const CADDY_CASES: Record<string, string>[] = [
+  {
+    'etc/caddy/Caddyfile': 'example.com {\n  reverse_proxy 127.0.0.1:3000\n}\n',
+    'srv/compose.yaml': 'services:\n  app:\n    image: x\n    ports: ["3001:3000"]\n',
+  },
+  {
+    'compose.yaml':
+      'services:\n  caddy:\n    image: caddy\n    volumes:\n      - ./Caddyfile:/etc/caddy/Caddyfile\n  app:\n    image: x\n    ports: ["8080:80"]\n',
+    Caddyfile: ':8000 {\n  reverse_proxy /api/* http://app:8080 {\n    header_up Host {host}\n  }\n}\n',
+  },
+  {
+    'compose.yaml':
+      'services:\n  caddy:\n    image: caddy\n    volumes:\n      - ./caddy:/etc/caddy\n  grafana:\n    image: grafana/grafana\n    expose: ["3000"]\n',
+    'caddy/Caddyfile': ':3000 {\n  reverse_proxy grafana:3001\n}\n',
+  },
+];
+
 const serious = (list: Finding[]) => list.filter((f) => f.severity === 'error' || f.severity === 'warning');
 
 describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
   this.timeout(600000);
   let nginxT: NginxT;
   let dir: string;
-  const counts = { offered: 0, applied: 0, accepted: 0, nginx: 0, haproxy: 0, gone: 0, warnings: 0, information: 0 };
+  const counts = { offered: 0, applied: 0, accepted: 0, nginx: 0, haproxy: 0, caddy: 0, gone: 0, warnings: 0, information: 0 };
   let haproxy: string;
+  let caddy: string;
 
   before(function () {
     const nginx = requireProgram(this, ['/usr/sbin/nginx', 'nginx'], 'nginx');
     haproxy = requireProgram(this, ['/usr/sbin/haproxy', 'haproxy'], 'haproxy');
+    caddy = requireProgram(this, ['/usr/bin/caddy', 'caddy'], 'caddy');
     const openssl = requireProgram(this, ['openssl'], 'openssl');
     requireProgram(this, ['unshare'], 'util-linux');
     requireProgram(this, ['ip', '/usr/sbin/ip'], 'iproute2');
@@ -156,6 +176,15 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
           const r = run(haproxy, ['-c', '-f', file]);
           assert.strictEqual(r.status, 0, `${name}: ${fix.title}: haproxy -c refuses:\n${r.stdout}${r.stderr}\n--- fixed:\n${fixed}`);
           counts.haproxy++;
+        } else if (finding.data?.program === 'caddy') {
+          const file = path.join(dir, `Caddyfile-${counts.applied}`);
+          fs.writeFileSync(file, fixed);
+          const r = run(caddy, ['adapt', '--config', file, '--adapter', 'caddyfile']);
+          assert.strictEqual(r.status, 0, `${name}: ${fix.title}: caddy adapt refuses:\n${r.stderr}\n--- fixed:\n${fixed}`);
+          // Caddy's own reading of the fixed file dials the new port.
+          const port = /^Point to (\d+)/.exec(fix.title)![1];
+          assert.ok(r.stdout.includes(`:${port}"`), `${name}: ${fix.title}: caddy adapt dials no :${port}:\n${r.stdout}`);
+          counts.caddy++;
         } else {
           const v = nginxT.test(fixed);
           assert.ok(
@@ -181,8 +210,8 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
     }
   }
 
-  it('the cases: each fires, every fix is accepted by nginx -t (haproxy -c for HAProxy), its finding gone, nothing new', () => {
-    for (const [i, files] of [...CASES, ...HAPROXY_CASES].entries()) {
+  it('the cases: each fires, every fix is accepted by nginx -t (haproxy -c for HAProxy, caddy adapt for Caddy), its finding gone, nothing new', () => {
+    for (const [i, files] of [...CASES, ...HAPROXY_CASES, ...CADDY_CASES].entries()) {
       const findings = [...engineWith(files).analyze().findingsByFile.values()].flat();
       const offered = counts.offered;
       judgeAll(
@@ -229,7 +258,7 @@ describe('upstream-unbound "Point to P" fixes against nginx -t', function () {
 
   after(() =>
     console.log(
-      `      upstream-unbound: ${counts.warnings} warnings, ${counts.information} information; "Point to P": ${counts.offered} offered, ${counts.applied} applied (only the port changed), ${counts.accepted} accepted (nginx -t ${counts.nginx}, haproxy -c ${counts.haproxy}), ${counts.gone} findings gone with nothing new`,
+      `      upstream-unbound: ${counts.warnings} warnings, ${counts.information} information; "Point to P": ${counts.offered} offered, ${counts.applied} applied (only the port changed), ${counts.accepted} accepted (nginx -t ${counts.nginx}, haproxy -c ${counts.haproxy}, caddy adapt ${counts.caddy}), ${counts.gone} findings gone with nothing new`,
     ),
   );
 });

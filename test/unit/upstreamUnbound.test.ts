@@ -211,7 +211,7 @@ describe('upstream-unbound: a proxy on the host pointing at a local port', () =>
     assert.match(f.fixes![0].title, /^Point to 8081 \(bound by apache/);
   });
 
-  it("HAProxy backends (with the fix: the server line's port) and Caddy reverse_proxy targets (no fix: Caddy writes none) are judged too", () => {
+  it('HAProxy backends and Caddy reverse_proxy targets are judged too, their fixes rewriting the written port only', () => {
     const haproxy = 'defaults\n  mode http\nfrontend f\n  bind :80\n  default_backend grafana\nbackend grafana\n  server g1 127.0.0.1:3001 check\n';
     const files = { 'etc/haproxy/haproxy.cfg': haproxy, 'srv/compose.yaml': `services:\n${GRAFANA}` };
     assert.deepStrictEqual(found(files), [['etc/haproxy/haproxy.cfg', 7, 'warning', '3001', 'named-service']]);
@@ -227,7 +227,21 @@ describe('upstream-unbound: a proxy on the host pointing at a local port', () =>
       found(caddyFiles).map((x) => x[4]),
       ['container-port'],
     );
-    assert.strictEqual(findingsOf(caddyFiles)[0].fixes, undefined);
+    const [c] = findingsOf(caddyFiles);
+    assert.deepStrictEqual(
+      c.fixes?.map((x) => x.title),
+      ['Point to 3001 (bound by docker, service app)'],
+    );
+    assert.strictEqual(applyEdits(caddy, c.fixes![0].edits), caddy.replace('127.0.0.1:3000', '127.0.0.1:3001'));
+    // In a container, a sibling named without a port (80 implied): the finding, but nothing written (no `:port` to rewrite).
+    const implied = {
+      'compose.yaml':
+        'services:\n  caddy:\n    image: caddy\n    volumes:\n      - ./Caddyfile:/etc/caddy/Caddyfile\n  app:\n    image: x\n    ports: ["80:8080"]\n',
+      Caddyfile: ':8000 {\n  reverse_proxy app\n}\n',
+    };
+    const [i] = findingsOf(implied);
+    assert.strictEqual(i.messageId, 'published-port');
+    assert.strictEqual(i.fixes, undefined);
   });
 
   it('silent: nothing in the workspace says what is there (the app server is simply not in the repository)', () => {

@@ -45,6 +45,13 @@ export function setLiteralPort(text: string, fact: PortFact, port: number, portE
   return [{ file: fact.file, span: fact.span, newText: portText(port, portEnd) }];
 }
 
+/** An upstream's port written as plain digits (`server s1 127.0.0.1:3001`, `reverse_proxy 127.0.0.1:3001`) pointed at `port`: a `setUpstreamPort` for formats without implied ports. */
+export function setLiteralUpstreamPort(text: string, fact: PortFact, port: number): TextEdit[] | undefined {
+  // The port of `host:port` only: digits standing alone there are a host (`reverse_proxy 80` is no port of Caddy's).
+  if (fact.role !== 'upstream' || text[fact.span.start - 1] !== ':') return undefined;
+  return setLiteralPort(text, fact, port, port);
+}
+
 export interface FreePortOptions {
   ephemeralRanges: readonly NamedRange[];
   registry?: PortRegistry;

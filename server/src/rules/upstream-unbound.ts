@@ -342,7 +342,7 @@ export const upstreamUnbound = createRule({
         'declare: ignore it there if a program outside the workspace binds the port. Silent for variables and `unix:` ' +
         "sockets, names it cannot resolve, loopback inside a container (the container's own), a port anything on the host " +
         'mentions (a listener, a publish, a firewall rule, another upstream), upstream groups of several servers, and ' +
-        'configurations that do not run. The fix "Point to P" rewrites only the port of the upstream address.',
+        'configurations that do not run. The fix "Point to P" rewrites only the port of the upstream address (nginx also writes `:P` after a host whose port its scheme implies; HAProxy and Caddy only a written port).',
       fires: {
         'compose.yaml':
           'services:\n  proxy:\n    image: nginx\n    volumes:\n      - ./nginx.conf:/etc/nginx/nginx.conf:ro\n  app:\n    image: example/app\n    ports: ["8080:80"]\n',

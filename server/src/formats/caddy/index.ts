@@ -16,6 +16,7 @@ import * as path from 'path';
 import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/address';
 import type { FileParse, Finding, FormatModule, InstanceInput, InstanceOutput, PortFact, Protocol, Span } from '../../core/types';
 import { lexCaddyfile, type CaddyToken } from './lexer';
+import { caddyWriter } from './writer';
 
 export const CADDY_PROGRAM = 'caddy';
 
@@ -351,6 +352,7 @@ function link(instance: InstanceInput): InstanceOutput {
 export function createCaddyModule(): FormatModule {
   return {
     id: 'caddy',
+    writer: caddyWriter,
     matchesPath: (p) => path.posix.basename(p) === 'Caddyfile',
     parse: (text, file) => parseCaddyfile(text, file),
     link,
