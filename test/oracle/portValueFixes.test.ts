@@ -2,10 +2,13 @@
  * The invalid-port "Swap to LOW:HIGH" and unknown-service "Use NAME" fixes, applied one at a time over
  * a generated spread and over every corpus file whose findings offer them, judged by the program that
  * reads the file: `iptables-restore --test` / `ip6tables-restore --test`, `ufw show added` (a ufw
- * tuple: ufw reads the rule back), `nft -c -f`, `firewall-offline-cmd --check-config` (a system-config
- * directory with the zone, the workspace's services and firewalld.conf), `docker-compose config`,
- * `sshd -T`. Each fix must be accepted, re-analysed its finding is gone, and no error or warning is new.
- * The counts are printed. firewalld itself swaps a reversed `<port port="9000-8000">` (no finding, so no fix).
+ * tuple: ufw reads the rule back) and then iptables-restore on its -A lines, `nft -c -f`,
+ * `firewall-offline-cmd --check-config` (a system-config directory with the zone, the workspace's
+ * services and firewalld.conf), `docker-compose config`, `sshd -T`. Each fix must be accepted,
+ * re-analysed its finding is gone, and no error or warning is new. ufw's own user.rules/user6.rules for
+ * ranged commands (written by the real ufw, a range then reversed by hand) must come back exactly as
+ * ufw wrote them from the one fix. The counts are printed. firewalld itself swaps a reversed
+ * `<port port="9000-8000">` (no finding, so no fix).
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -15,6 +18,7 @@ import { applyEdits } from '../../server/src/core/fixes';
 import { engineWith } from '../helpers/engine';
 import { run } from '../helpers/programs';
 import { firewalldConfig, newSerious, requireFirewallPrograms, serious, ufwShowAdded } from '../helpers/fixOracles';
+import { stockUfwRoot } from '../helpers/firewall';
 import { SshdOracle } from '../helpers/sshd';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { corpusCases, corpusRoot } from './netfilter/corpus';
@@ -87,6 +91,35 @@ function generated(): { name: string; files: Record<string, string> }[] {
   return out;
 }
 
+/** ufw commands whose rule holds a range, each run by the real ufw; the case reverses the range by hand in its rules files. */
+const UFW_RANGES: [string, string][] = [
+  ['allow 1000:2000/tcp', '1000:2000'],
+  ['allow log 3000:4000/udp', '3000:4000'],
+  ['limit 5000:5001/tcp', '5000:5001'],
+  ['allow 80,7000:7100/tcp', '7000:7100'],
+  ['allow from 10.0.0.0/8 port 6000:6100 proto tcp', '6000:6100'],
+];
+
+/**
+ * For each UFW_RANGES command: user.rules (and user6.rules when ufw writes the rule there) as the real
+ * ufw wrote them, with the range reversed in the tuple and every -A line; `want` is ufw's own text,
+ * which the one "Swap to" fix must give back exactly.
+ */
+function ufwWrittenCases(ufw: string, dir: string): { name: string; cmd: string; files: Record<string, string>; want: Record<string, string> }[] {
+  return UFW_RANGES.flatMap(([cmd, range], i) => {
+    const root = path.join(dir, `ufw-written-${i}`);
+    stockUfwRoot(root);
+    const r = run(ufw, [`--rootdir=${root}`, `--datadir=${root}`, ...cmd.split(' ')]);
+    assert.strictEqual(r.status, 0, `ufw ${cmd}: ${r.stdout}${r.stderr}`);
+    const reversed = range.split(':').reverse().join(':');
+    return ['etc/ufw/user.rules', 'etc/ufw/user6.rules'].flatMap((rel) => {
+      const written = fs.readFileSync(path.join(root, rel), 'utf8');
+      if (!written.includes(range)) return [];
+      return [{ name: `ufw ${cmd} (${rel}, reversed by hand)`, cmd, files: { [rel]: written.split(range).join(reversed) }, want: { [rel]: written } }];
+    });
+  });
+}
+
 /** Every corpus file that some program here judges: the firewalls (as the netfilter oracle reads them), compose files, sshd_configs. */
 function corpus(): { name: string; files: Record<string, string> }[] {
   const out = corpusCases().map((c) => ({ name: c.id, files: c.files }));
@@ -128,21 +161,21 @@ describe('invalid-port and unknown-service fixes against the real programs', fun
     return f;
   };
 
-  /** The program's word on file `rel` of `files` (undefined: accepted); `tuple` judges a ufw tuple line by `ufw show added`. */
-  async function refusal(rel: string, files: Record<string, string>, tuple?: string): Promise<[string, string | undefined]> {
+  /**
+   * The program's word on file `rel` of `files` (undefined: accepted). `listed`: a ufw rules file whose
+   * tuple ufw must read back, as one of these lines of `ufw show added`; its -A lines then go to iptables-restore.
+   */
+  async function refusal(rel: string, files: Record<string, string>, listed?: string[]): Promise<[string, string | undefined]> {
     const text = files[rel];
     if (/(^|\/)(rules\.v[46]|user6?\.rules)$/.test(rel)) {
-      if (tuple !== undefined) {
+      if (listed !== undefined) {
         const shown = ufwShowAdded(tools.ufw, path.join(dir, `ufw-${n++}`), files);
-        // ufw shows a service name as its port (ufw allow ssh/tcp is listed as ufw allow 22/tcp).
-        const [ports, proto] = tuple.split('/');
-        const resolved = /^[a-z]/.test(ports) ? registry.serviceToPort(ports, proto === 'udp' ? 'udp' : 'tcp') : undefined;
-        const want = [`ufw allow ${tuple}`, `ufw allow ${resolved}/${proto}`];
-        const listed = shown.out.split('\n').map((l) => l.trim());
-        return [
-          'ufw show added',
-          shown.status === 0 && want.some((w) => listed.includes(w)) && !/Skipping/.test(shown.out) ? undefined : `wanted "${want[0]}": ${shown.out}`,
-        ];
+        const lines = shown.out.split('\n').map((l) => l.trim());
+        if (shown.status !== 0 || !listed.some((w) => lines.includes(w)) || /Skipping/.test(shown.out))
+          return ['ufw show added', `wanted "${listed[0]}": ${shown.out}`];
+        // The -A lines are the kernel's part: ufw-init loads the file with iptables-restore.
+        const [program, why] = await refusal(rel, files);
+        return [`ufw show added + ${program}`, why];
       }
       const v6 = /rules\.v6$|user6\.rules$/.test(rel);
       const r = run(tools.unshare, ['-n', 'sh', '-c', '"$0" --test < "$1"', v6 ? tools.ip6t : tools.ipt, scratch('rules', text)]);
@@ -171,20 +204,30 @@ describe('invalid-port and unknown-service fixes against the real programs', fun
     return ['none', `no program judges ${rel}`];
   }
 
-  async function judgeCase(name: string, files: Record<string, string>): Promise<void> {
+  /**
+   * `want`: the whole text a fixed file must have (what the real program wrote before the range was
+   * reversed); `shown`: the line `ufw show added` must list for a fixed ufw rules file.
+   */
+  async function judgeCase(name: string, files: Record<string, string>, want?: Record<string, string>, shown?: string[]): Promise<void> {
     const all = (f: Record<string, string>) => [...engineWith(f).analyze().findingsByFile.values()].flat();
     const before = all(files);
     for (const finding of before.filter((f) => f.code === 'invalid-port' || f.code === 'unknown-service')) {
       for (const fix of (finding.fixes ?? []).filter((x) => FIX.test(x.title))) {
         counts.offered++;
         const rel = finding.file.slice('/ws/'.length);
-        assert.ok(fix.edits.length === 1 && fix.edits[0].file === finding.file, `${name}: ${fix.title}: one edit, on the finding's file`);
-        const edit = fix.edits[0];
-        assert.deepStrictEqual(edit.span, finding.span, `${name}: ${fix.title}: rewrites exactly the text the finding covers`);
+        // One edit, or for a ufw tuple one per -A line ufw writes from it: all on the finding's file, one of them the finding's text.
+        assert.ok(fix.edits.length >= 1 && fix.edits.every((e) => e.file === finding.file), `${name}: ${fix.title}: edits on the finding's file`);
+        assert.ok(fix.edits.length === 1 || /user6?\.rules$/.test(rel), `${name}: ${fix.title}: one edit`);
+        const edit = fix.edits.find((e) => e.span.start === finding.span.start && e.span.end === finding.span.end);
+        assert.ok(edit, `${name}: ${fix.title}: rewrites exactly the text the finding covers`);
         const fixed = { ...files, [rel]: applyEdits(files[rel], fix.edits) };
-        const line = fixed[rel].slice(fixed[rel].lastIndexOf('\n', edit.span.start) + 1, fixed[rel].indexOf('\n', edit.span.start));
-        const tuple = /^### tuple ### allow (\w+) (\S+) /.exec(line);
-        const [program, why] = await refusal(rel, fixed, tuple ? `${tuple[2]}/${tuple[1]}` : undefined);
+        if (want?.[rel] !== undefined) assert.strictEqual(fixed[rel], want[rel], `${name}: ${fix.title}: the whole file as ufw wrote it`);
+        const lineAt = (at: number) => fixed[rel].slice(fixed[rel].lastIndexOf('\n', at) + 1, fixed[rel].indexOf('\n', at));
+        const tuple = fix.edits.map((e) => /^### tuple ### allow (\w+) (\S+) /.exec(lineAt(e.span.start))).find((m) => m);
+        // ufw show added lists the rule as its command (a service name as its port: ufw allow ssh/tcp is listed as ufw allow 22/tcp).
+        const resolved = tuple && /^[a-z]/.test(tuple[2]) ? registry.serviceToPort(tuple[2], tuple[1] === 'udp' ? 'udp' : 'tcp') : undefined;
+        const listed = shown ?? (tuple ? [`ufw allow ${tuple[2]}/${tuple[1]}`, `ufw allow ${resolved}/${tuple[1]}`] : undefined);
+        const [program, why] = await refusal(rel, fixed, listed);
         if (why !== undefined) {
           // Another error of the file (not this finding) may make the program refuse it: counted, not judged.
           const others = serious(all(fixed)).filter((f) => f.file === finding.file && f.severity === 'error' && f.span.start !== finding.span.start);
@@ -214,6 +257,13 @@ describe('invalid-port and unknown-service fixes against the real programs', fun
 
   it('the generated spread: every fix accepted, its finding gone, nothing new', async () => {
     for (const c of generated()) await judgeCase(c.name, c.files);
+    const offered = counts.offered;
+    for (const c of ufwWrittenCases(tools.ufw, dir)) {
+      const at = counts.offered;
+      await judgeCase(c.name, c.files, c.want, [`ufw ${c.cmd}`]);
+      assert.ok(counts.offered > at, `${c.name}: a swap offered`);
+    }
+    console.log(`      ufw's own files, a range reversed by hand: ${counts.offered - offered} fixes offered, each giving back exactly what ufw wrote`);
     assert.ok(counts.applied >= 40, `fixes applied: ${counts.applied}`);
     assert.deepStrictEqual(notJudged, [], 'every generated case is judged');
   });

@@ -1,6 +1,7 @@
 /** invalid-port's "Swap to LOW:HIGH" fix: offered on a reversed range in each syntax, whole file compared; absent where nothing is plainly reversed. */
 import * as assert from 'assert';
 import { swapRangeFix } from '../../server/src/core/reversedRange';
+import { fixAll } from '../../server/src/features/codeActions';
 import { applyEdits, engineWith } from '../helpers/engine';
 
 /** The swap fixes of the file's invalid-port findings, as [title, preferred, whole edited file]. */
@@ -71,20 +72,78 @@ describe('invalid-port: Swap to LOW:HIGH', () => {
       assert.deepStrictEqual(swaps(rel, text), [[title, true, fixed]]);
     });
 
-  it('ufw: the tuple and its -A line each get their swap', () => {
-    const text = (r: string) =>
-      `*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n### tuple ### allow tcp ${r} 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport ${r} -j ACCEPT\n\n### END RULES ###\nCOMMIT\n`;
-    const got = swaps('etc/ufw/user.rules', text('2000:1000'));
-    assert.deepStrictEqual(
-      got.map(([t, p]) => [t, p]),
+  it('ufw: one swap for a tuple and every -A line ufw writes for it, the whole file back to what ufw wrote', () => {
+    // Each block as ufw 0.36 writes it (ufw allow 1000:2000/tcp; allow log 3000:4000/udp; limit 5000:5001/tcp;
+    // allow 80,7000:7100/tcp; allow from 10.0.0.0/8 port 6000:6100 proto tcp), then one range reversed by hand.
+    const blocks: [string, string, string][] = [
+      ['1000:2000', '2000:1000', '### tuple ### allow tcp {R} 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp -m multiport --dports {R} -j ACCEPT\n'],
       [
-        ['Swap to 1000:2000', true],
-        ['Swap to 1000:2000', true],
+        '3000:4000',
+        '4000:3000',
+        '### tuple ### allow_log udp {R} 0.0.0.0/0 any 0.0.0.0/0 in\n' +
+          '-A ufw-user-logging-input -p udp -m multiport --dports {R} -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 10 -j LOG --log-prefix "[UFW ALLOW] "\n' +
+          '-A ufw-user-logging-input -p udp -m multiport --dports {R} -j RETURN\n' +
+          '-A ufw-user-input -p udp -m multiport --dports {R} -j ufw-user-logging-input\n' +
+          '-A ufw-user-input -p udp -m multiport --dports {R} -j ACCEPT\n',
       ],
-    );
+      [
+        '5000:5001',
+        '5001:5000',
+        '### tuple ### limit tcp {R} 0.0.0.0/0 any 0.0.0.0/0 in\n' +
+          '-A ufw-user-input -p tcp -m multiport --dports {R} -m conntrack --ctstate NEW -m recent --set\n' +
+          '-A ufw-user-input -p tcp -m multiport --dports {R} -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 6 -j ufw-user-limit\n' +
+          '-A ufw-user-input -p tcp -m multiport --dports {R} -j ufw-user-limit-accept\n',
+      ],
+      [
+        '7000:7100',
+        '7100:7000',
+        '### tuple ### allow tcp 80,{R} 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp -m multiport --dports 80,{R} -j ACCEPT\n',
+      ],
+      [
+        '6000:6100',
+        '6100:6000',
+        '### tuple ### allow tcp any 0.0.0.0/0 {R} 10.0.0.0/8 in\n-A ufw-user-input -p tcp -m multiport --sports {R} -s 10.0.0.0/8 -j ACCEPT\n',
+      ],
+      // A hand-written single --dport line under the tuple is its line too.
+      ['1000:2000', '2000:1000', '### tuple ### allow tcp {R} 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport {R} -j ACCEPT\n'],
+    ];
+    const chains = ':ufw-user-input - [0:0]\n:ufw-user-logging-input - [0:0]\n:ufw-user-limit - [0:0]\n:ufw-user-limit-accept - [0:0]\n';
+    const file = (body: string) => `*filter\n${chains}### RULES ###\n\n${body}\n### END RULES ###\nCOMMIT\n`;
+    const rel = 'etc/ufw/user.rules';
+    for (const [range, reversed, block] of blocks) {
+      const written = file(block.replaceAll('{R}', range));
+      const text = file(block.replaceAll('{R}', reversed));
+      const found = (
+        engineWith({ [rel]: text })
+          .analyze()
+          .findingsByFile.get(`/ws/${rel}`) ?? []
+      ).filter((f) => f.code === 'invalid-port');
+      // The tuple and each of its -A lines (iptables-restore refuses the reversed range) are reported ...
+      assert.strictEqual(found.length, block.split('\n').length - 1, reversed);
+      // ... and every one offers the same single fix, which puts back exactly what ufw wrote.
+      const fixes = found.map((f) => (f.fixes ?? []).filter((x) => x.title.startsWith('Swap to')));
+      for (const list of fixes) assert.deepStrictEqual(list, fixes[0], reversed);
+      assert.strictEqual(fixes[0].length, 1, reversed);
+      assert.strictEqual(fixes[0][0].title, `Swap to ${range}`);
+      assert.strictEqual(fixes[0][0].preferred, true);
+      assert.strictEqual(applyEdits(text, fixes[0][0].edits), written, reversed);
+      assert.deepStrictEqual(fixAll(found).fixes, [fixes[0][0]], 'Fix all applies it once');
+    }
+    // Another tuple's -A line with the same range is not this tuple's: each block keeps its own fix.
+    const two = file(blocks[0][2].replaceAll('{R}', '2000:1000') + '\n' + blocks[5][2].replaceAll('{R}', '2000:1000'));
+    const titles = (
+      engineWith({ [rel]: two })
+        .analyze()
+        .findingsByFile.get(`/ws/${rel}`) ?? []
+    )
+      .flatMap((f) => f.fixes ?? [])
+      .filter((x) => x.title.startsWith('Swap'));
     assert.deepStrictEqual(
-      got.map(([, , t]) => t),
-      [text('2000:1000').replace('tcp 2000:1000', 'tcp 1000:2000'), text('2000:1000').replace('--dport 2000:1000', '--dport 1000:2000')],
+      [...new Set(titles)].map((x) => applyEdits(two, x.edits)),
+      [
+        file(blocks[0][2].replaceAll('{R}', '1000:2000') + '\n' + blocks[5][2].replaceAll('{R}', '2000:1000')),
+        file(blocks[0][2].replaceAll('{R}', '2000:1000') + '\n' + blocks[5][2].replaceAll('{R}', '1000:2000')),
+      ],
     );
   });
 

@@ -222,6 +222,24 @@ describe('unknown-service: the "Use NAME" fixes', () => {
     ]);
   });
 
+  it('ufw: the tuple and its -A line misspelled alike get one "Use NAME" that rewrites both; an -A line written otherwise keeps its own', () => {
+    const file = 'etc/ufw/user.rules';
+    const text = (tupleName: string, lineName: string) =>
+      userRules(`allow tcp 80,${tupleName} 0.0.0.0/0 any 0.0.0.0/0 in`, `-A ufw-user-input -p tcp -m multiport --dports 80,${lineName} -j ACCEPT`);
+    const both = findings({ [file]: text('sshh', 'sshh') }).filter((x) => x.code === 'unknown-service');
+    assert.strictEqual(both.length, 2);
+    for (const f of both)
+      assert.deepStrictEqual(
+        (f.fixes ?? []).map((x) => [x.title, x.preferred === true, applyEdits(text('sshh', 'sshh'), x.edits)]),
+        [['Use ssh', true, text('ssh', 'ssh')]],
+      );
+    const apart = findings({ [file]: text('sshh', 'sshd') }).filter((x) => x.code === 'unknown-service');
+    assert.deepStrictEqual(
+      apart.map((f) => (f.fixes ?? []).map((x) => applyEdits(text('sshh', 'sshd'), x.edits))),
+      [[text('ssh', 'sshd')], [text('sshh', 'ssh')]],
+    );
+  });
+
   it('nft: several close names of different ports (imap2 143, imaps 993): all offered, none preferred', () => {
     const file = 'etc/nftables.conf';
     assert.deepStrictEqual(fixed({ [file]: nft('tcp dport imap2s accept') }, file), [

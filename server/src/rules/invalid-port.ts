@@ -10,7 +10,7 @@ export const invalidPort = parserRule({
     {
       title: 'Swap to LOW:HIGH',
       preferred: true,
-      when: "A reversed range written as two literal ends, in the file's own syntax: iptables/ip6tables `--dport`/`--sport` `9000:8000` (tcp, sctp; udp, which iptables accepts but matches nothing), a multiport entry, `--to-ports` and a DNAT/SNAT port range `9000-8000`; an nft range `9000-8000`; a ufw tuple's `2000:1000`; a compose short-syntax host or container range and an expose range `9000-8000`. Only the two ends change places. (firewalld swaps a reversed `<port>` itself: no finding; docker-compose 1.29 refuses any range in long syntax's published: no fix.)",
+      when: "A reversed range written as two literal ends, in the file's own syntax: iptables/ip6tables `--dport`/`--sport` `9000:8000` (tcp, sctp; udp, which iptables accepts but matches nothing), a multiport entry, `--to-ports` and a DNAT/SNAT port range `9000-8000`; an nft range `9000-8000`; a ufw tuple's `2000:1000`, one fix for the tuple and every -A line of its block that ufw writes from it (`--dports`/`--dport`, `--sports`/`--sport`), offered on each of their findings; a compose short-syntax host or container range and an expose range `9000-8000`. Only the two ends change places. (firewalld swaps a reversed `<port>` itself: no finding; docker-compose 1.29 refuses any range in long syntax's published: no fix.)",
     },
   ],
   docs: {

@@ -11,7 +11,7 @@ export const unknownService = parserRule({
     {
       title: 'Use NAME',
       preferred: true,
-      when: 'A registered name close to the one written (edit distance 1-2, or the name with a short tail added: postgres -> postgresql): the name is rewritten, nothing else. Up to three are offered; preferred only when exactly one is close (aliases of one port in /etc/services count as one).',
+      when: 'A registered name close to the one written (edit distance 1-2, or the name with a short tail added: postgres -> postgresql): the name is rewritten, nothing else (in a ufw tuple, also in the -A lines of its block that carry the same port list, one fix offered on each of their findings). Up to three are offered; preferred only when exactly one is close (aliases of one port in /etc/services count as one).',
     },
   ],
   messages: {

@@ -16,6 +16,7 @@ import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService } from '
 import type {
   FileParse,
   Finding,
+  Fix,
   FirewallAction,
   FirewallFacts,
   FirewallRule,
@@ -175,6 +176,8 @@ export interface UfwTuple {
   valid: boolean;
   /** The -A lines written under this tuple. */
   rules: IptRule[];
+  /** Port values of its fields ufw refuses (a reversed range, an unknown name), with their findings: see tupleWideFixes. */
+  portErrors?: { field: 'dport' | 'sport'; word: Word; error: UfwPortError; finding: Finding }[];
 }
 
 export interface UfwRulesExtra {
@@ -275,6 +278,9 @@ function readTuples(text: string, doc: RestoreDoc, ctx: TupleContext): UfwTuple[
   let offset = 0;
   let lineNo = 0;
   let currentTuple: UfwTuple | undefined;
+  /** The tuple whose block (the lines under it up to a blank line) this line is in, and each block's -A lines. */
+  let block: UfwTuple | undefined;
+  const blockLines = new Map<UfwTuple, Word[]>();
   for (const raw of text.split('\n')) {
     const lineStart = offset;
     offset += raw.length + 1;
@@ -284,15 +290,50 @@ function readTuples(text: string, doc: RestoreDoc, ctx: TupleContext): UfwTuple[
     if (m) {
       currentTuple = parseTuple(line.slice(m[0].length), lineStart + m[0].length, { start: lineStart, end: lineStart + line.length }, lineNo, ctx);
       if (currentTuple) tuples.push(currentTuple);
+      block = currentTuple;
       continue;
     }
     // ufw writes a tuple's -A lines right under it and a blank line before the next tuple.
-    if (/^### END RULES ###/.test(line) || line.trim() === '') currentTuple = undefined;
+    if (/^### END RULES ###/.test(line) || line.trim() === '') currentTuple = block = undefined;
+    if (block && line.startsWith('-A '))
+      blockLines.set(block, [...(blockLines.get(block) ?? []), { text: line, span: { start: lineStart, end: lineStart + line.length } }]);
     const rule = ruleByLine.get(lineNo);
     if (rule && currentTuple && enforces(currentTuple, rule)) currentTuple.rules.push(rule);
     else if (rule) currentTuple = undefined;
   }
+  for (const t of tuples) for (const e of t.portErrors ?? []) tupleWideFixes(e, blockLines.get(t) ?? [], ctx);
   return tuples;
+}
+
+/**
+ * A fix of a port value in a tuple ("Swap to LOW:HIGH" for a reversed range, "Use NAME" for an unknown
+ * service) made one fix for the whole rule: the value in the tuple and in each -A line of its block
+ * that carries the same port field (`--dports`/`--dport` for DPORT, `--sports`/`--sport` for SPORT)
+ * written as ufw writes it from the tuple, the same text. The tuple's finding and those -A lines'
+ * findings (iptables-restore refuses the same value there) all offer this one fix in place of their own.
+ */
+function tupleWideFixes(e: NonNullable<UfwTuple['portErrors']>[number], lines: Word[], ctx: TupleContext): void {
+  const at = e.error.span.start - e.word.span.start;
+  const width = e.error.span.end - e.error.span.start;
+  const option = e.field === 'dport' ? /^--dports?$/ : /^--sports?$/;
+  const spans: Span[] = [];
+  for (const line of lines) {
+    const ws = words(line.text, line.span.start);
+    ws.forEach((w, i) => {
+      const value = ws[i + 1];
+      if (option.test(w.text) && value?.text === e.word.text) spans.push({ start: value.span.start + at, end: value.span.start + at + width });
+    });
+  }
+  if (spans.length === 0) return;
+  const own = (e.finding.fixes ?? []).map((fix): Fix => {
+    const only = fix.edits.length === 1 && fix.edits[0].span.start === e.error.span.start && fix.edits[0].span.end === e.error.span.end;
+    return only ? { ...fix, edits: [...fix.edits, ...spans.map((span) => ({ file: ctx.file, span, newText: fix.edits[0].newText }))] } : fix;
+  });
+  if (e.finding.fixes) e.finding.fixes = own;
+  const wide = own.filter((f) => f.edits.length > 1);
+  for (const f of ctx.findings)
+    if (f !== e.finding && f.fixes && spans.some((s) => s.start === f.span.start && s.end === f.span.end))
+      f.fixes = [...f.fixes.filter((x) => !wide.some((w) => w.title === x.title)), ...wide];
 }
 
 /** Facts: the tuples' ports, and every port of the -A lines (described by their tuple when they have one). */
@@ -408,7 +449,9 @@ function parseTuple(body: string, bodyStart: number, lineSpan: Span, line: numbe
   ] as const) {
     const r = parseUfwPorts(w.text, w.span, ctx.resolve);
     if (r.error) {
-      ctx.findings.push(portFinding(ctx.file, r.error, skipped(r.error.message), ctx.resolve));
+      const found = portFinding(ctx.file, r.error, skipped(r.error.message), ctx.resolve);
+      ctx.findings.push(found);
+      (t.portErrors ??= []).push({ field: key, word: w, error: r.error, finding: found });
       t.valid = false;
     } else t[key] = r.elems;
   }
