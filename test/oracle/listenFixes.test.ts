@@ -34,6 +34,12 @@ const CASES: Record<string, string>[] = [
     [NGINX]: nginxMain('    server {\n        listen 127.0.0.1:9000;\n    }\n'),
     'compose.yaml': 'services:\n  php:\n    image: php\n    ports:\n      - "127.0.0.1:9000:9000"\n',
   },
+  // System ports: the conventional alternate first (8443, 8080, 2222), then near ports in the privileged range.
+  ...[443, 80].map((port) => ({
+    [NGINX]: nginxMain(`    server {\n        listen ${port};\n    }\n`),
+    'srv/web/compose.yaml': `services:\n  web:\n    image: example/web\n    ports:\n      - "${port}:${port}"\n`,
+  })),
+  { [SSHD]: 'Port 22\n', 'srv/web/compose.yaml': 'services:\n  git:\n    image: example/git\n    ports:\n      - "22:2200"\n' },
 ];
 
 type Program = 'nginx' | 'sshd';

@@ -28,6 +28,12 @@ const CASES: Record<string, string>[] = [
   { 'compose.yaml': "services:\n  app:\n    image: example/app\n    ports:\n      - '127.0.0.1:50000-50001:80-81'\n" },
   { ...UFW, 'compose.yaml': 'services:\n  app:\n    image: example/app\n    ports:\n      - "8080:80"\n      - 0.0.0.0:9090:90/udp\n' },
   { ...UFW, 'compose.yaml': 'services:\n  app:\n    image: example/app\n    ports:\n      - target: 80\n        published: "8443"\n        protocol: tcp\n' },
+  // System ports: the conventional alternate first (443 -> 8443, 22 -> 2222), then near ports below 1024.
+  {
+    'compose.yaml': 'services:\n  app:\n    image: example/app\n    ports:\n      - "443:443"\n',
+    'etc/nginx/nginx.conf': 'http {\n  server {\n    listen 443;\n  }\n}\n',
+  },
+  { 'compose.yaml': 'services:\n  app:\n    image: example/app\n    ports:\n      - "22:22"\n', 'etc/ssh/sshd_config': 'Port 22\n' },
 ];
 
 function published(compose: string, text: string): { status: number; stderr: string; ports: unknown } {

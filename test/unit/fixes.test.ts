@@ -55,6 +55,30 @@ describe('quick fixes that repair', () => {
     );
   });
 
+  it('port-conflict: "Use port N" offers the conventional alternate first, then the nearest ports no well-known service uses, in the original\'s class', () => {
+    const nginxOn = (listen: string) => `http {\n  server {\n    listen ${listen};\n  }\n}\n`;
+    const composeOn = (...ports: string[]) => `services:\n  web:\n    image: x\n    ports:\n${ports.map((p) => `      - "${p}"\n`).join('')}`;
+    const choices = (files: Record<string, string>, file: string) => {
+      const f = findings(files).find((x) => x.code === 'port-conflict' && x.file === `/ws/${file}`);
+      assert.ok(f, `a conflict on ${file}`);
+      return f.fixes!.filter((x) => x.title.startsWith('Use port')).map((x) => Number(/^Use port (\d+) \(free on this host\)$/.exec(x.title)![1]));
+    };
+    const cases: [string, Record<string, string>, string, number[]][] = [
+      // 444 (snpp) and 445 (microsoft-ds) are /etc/services' below 1024: a privileged port stays privileged beyond its alternate.
+      ['443', { [NGINX]: nginxOn('443'), [COMPOSE]: composeOn('443:443') }, NGINX, [8443, 442, 441]],
+      ['443 with 8443 taken', { [NGINX]: nginxOn('443'), [COMPOSE]: composeOn('443:443', '8443:8443') }, NGINX, [442, 441, 446]],
+      ['80', { [NGINX]: nginxOn('80'), [COMPOSE]: composeOn('80:80') }, NGINX, [8080, 8000, 81]],
+      // 23 telnet, 21 ftp, 20 ftp-data, 25 smtp, 19 chargen are well-known.
+      ['22', { 'etc/ssh/sshd_config': 'Port 22\n', [COMPOSE]: composeOn('22:2200') }, 'etc/ssh/sshd_config', [2222, 24, 26]],
+      // 8081 is tproxy in /etc/services: above 1024 only the curated list counts, so the neighbour is offered.
+      ['8080', { [NGINX]: nginxOn('8080'), [COMPOSE]: composeOn('8080:80') }, NGINX, [8081, 8079, 8082]],
+      // 3000 (Grafana, dev servers) is on the curated list.
+      ['3001', { [NGINX]: nginxOn('3001'), [COMPOSE]: composeOn('3001:80') }, NGINX, [3002, 3003, 2999]],
+      ['5432', { [COMPOSE]: composeOn('5432:5432', '5432:80') }, COMPOSE, [5433, 5431, 5434]],
+    ];
+    for (const [name, files, file, want] of cases) assert.deepStrictEqual(choices(files, file), want, name);
+  });
+
   it('ephemeral-port: the preferred fix moves the port just below the ephemeral ranges', () => {
     const files = { 'etc/ssh/sshd_config': '# ssh\nPort 50022 # high\n' };
     const f = findings(files).find((x) => x.code === 'ephemeral-port')!;

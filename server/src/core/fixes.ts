@@ -76,27 +76,35 @@ function usedOn(host: HostModel): (port: number) => boolean {
 }
 
 /**
- * Starts of blocks of `width` ports near `from` that nothing on the host uses (no bind, publish,
- * upstream or firewall mention), outside the ephemeral ranges, not a well-known service's port where
- * avoidable (unregistered ports first, registered ones only when too few are left), nearest first with
- * upward before downward (8080 -> 8081, 8082, 8079). Ports below 1024 are only offered for an original
- * below 1024.
+ * Starts of blocks of `width` ports for `from` that nothing on the host uses (no bind, publish,
+ * upstream or firewall mention) and outside the ephemeral ranges, in this order:
+ * 1. the service's conventional alternates (curated data: 80 -> 8080, 8000; 443 -> 8443; 22 -> 2222),
+ *    for a single port not being moved below the ephemeral ranges;
+ * 2. the nearest ports that are not a well-known service's (PortRegistry.isWellKnown: the curated
+ *    list, and /etc/services below 1024), upward before downward at the same distance (8080 -> 8081,
+ *    8079, 8082), within `reach`;
+ * 3. only when too few are left, the nearest well-known ones.
+ * Beyond the alternates a port stays in its class: below 1024 (privileged: the program binds it as
+ * root, clients expect a system port) only for an original below 1024, and never below 1024 for one
+ * above. With `below`, ports just under that bound, highest first (out of the ephemeral ranges).
  */
 export function freePortsNear(host: HostModel, from: number, width: number, protocol: Protocol, opts: FreePortOptions): number[] {
   const used = usedOn(host);
   const reach = opts.reach ?? 200;
-  const lowest = from < 1024 ? 1 : 1024;
-  const highest = Math.min(MAX_PORT - width + 1, (opts.below ?? MAX_PORT + 1) - width);
-  const fits = (start: number) => {
-    if (start < lowest || start > highest) return false;
+  const [lowest, top] = from < 1024 ? [1, 1023] : [1024, MAX_PORT];
+  const highest = Math.min(top - width + 1, (opts.below ?? MAX_PORT + 1) - width);
+  const free = (start: number) => {
+    if (start < 1 || start + width - 1 > MAX_PORT || start === from) return false;
+    if (opts.below !== undefined && start + width > opts.below) return false;
     if (ephemeralOverlaps(start, start + width - 1, [...opts.ephemeralRanges]).length > 0) return false;
     for (let p = start; p < start + width; p++) if (used(p)) return false;
     return true;
   };
   const known = (start: number) => {
-    for (let p = start; p < start + width; p++) if (opts.registry?.lookup(protocol, p)) return true;
+    for (let p = start; p < start + width; p++) if (opts.registry?.isWellKnown(protocol, p)) return true;
     return false;
   };
+  const alternates = width === 1 && opts.below === undefined ? (opts.registry?.alternatesOf(protocol, from) ?? []).filter(free) : [];
   const order: number[] = [];
   if (opts.below !== undefined && from + width > opts.below) {
     for (let d = 0; d <= reach * 8 && order.length < reach * 4; d++) order.push(highest - d);
@@ -106,11 +114,11 @@ export function freePortsNear(host: HostModel, from: number, width: number, prot
   const plain: number[] = [];
   const registered: number[] = [];
   for (const start of order) {
-    if (start === from || !fits(start)) continue;
+    if (start < lowest || start > highest || alternates.includes(start) || !free(start)) continue;
     (known(start) ? registered : plain).push(start);
-    if (plain.length >= opts.count) break;
+    if (alternates.length + plain.length >= opts.count) break;
   }
-  return [...plain, ...registered].slice(0, opts.count);
+  return [...alternates, ...plain, ...registered].slice(0, opts.count);
 }
 
 /**

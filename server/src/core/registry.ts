@@ -15,6 +15,8 @@ export interface CuratedEntry {
   name: string;
   description: string;
   listeners?: string;
+  /** Ports the service conventionally moves to when its own is taken (80 -> 8080): "Use port N" offers them first. */
+  alternates?: number[];
 }
 
 export interface CuratedData {
@@ -47,6 +49,8 @@ interface CuratedRange {
 export class PortRegistry {
   private readonly curated: CuratedRange[];
   private readonly byService = new Map<string, { port: number; protocols: Set<string> }>();
+  /** "tcp/22": the ports /etc/services names, per protocol. */
+  private readonly servicePorts = new Set<string>();
 
   constructor(
     private readonly iana: IanaData,
@@ -57,6 +61,8 @@ export class PortRegistry {
       const [from, to] = String(entry.port).split('-').map(Number);
       return { from, to: to ?? from, protocols: new Set(entry.protocols), entry };
     });
+    for (const entry of Object.values(services?.services ?? {}))
+      for (const [proto, port] of Object.entries(entry)) if (port !== undefined) this.servicePorts.add(`${proto}/${port}`);
     for (const [proto, table] of Object.entries(iana.ports)) {
       for (const [port, [service]] of Object.entries(table ?? {})) {
         const key = service.toLowerCase();
@@ -74,6 +80,23 @@ export class PortRegistry {
   /** The single ports our curated data names (the ones users meet most), for completion lists. */
   curatedPorts(protocol: Protocol): number[] {
     return this.curated.filter((c) => c.from === c.to && c.protocols.has(protocol)).map((c) => c.from);
+  }
+
+  /**
+   * Whether the port is a well-known service's, as "Use port N" avoids it: one our curated data names
+   * (the services users meet, at any port), or in the system range below 1024 one /etc/services names
+   * (IANA's registry without that data). Above 1024 /etc/services and IANA keep long tails of old
+   * registrations (tproxy 8081) that would push every choice away from the original port, so they do not count.
+   */
+  isWellKnown(protocol: Protocol, port: number): boolean {
+    if (this.curated.some((c) => port >= c.from && port <= c.to && c.protocols.has(protocol))) return true;
+    if (port >= 1024) return false;
+    return this.services ? this.servicePorts.has(`${protocol}/${port}`) : this.iana.ports[protocol]?.[String(port)] !== undefined;
+  }
+
+  /** The ports the service on `port` conventionally moves to when its own is taken (curated: 443 -> 8443). */
+  alternatesOf(protocol: Protocol, port: number): number[] {
+    return this.curated.find((c) => c.from === port && c.to === port && c.protocols.has(protocol))?.entry.alternates ?? [];
   }
 
   lookup(protocol: Protocol, port: number): PortInfo | undefined {

@@ -33,7 +33,7 @@ export const ephemeralPort = createRule({
       {
         title: 'Use port N (below the ephemeral ranges)',
         preferred: true,
-        when: "Each listener or published host port written inside an ephemeral range: 2-3 free ports just below the lowest range it overlaps (nothing on the host uses them, unregistered first). Only the port digits change. On a known product's standard port the fix is offered but not preferred (Fix all keeps the port).",
+        when: "Each listener or published host port written inside an ephemeral range: 2-3 free ports just below the lowest range it overlaps (nothing on the host uses them, no well-known service's first). Only the port digits change. On a known product's standard port the fix is offered but not preferred (Fix all keeps the port).",
       },
     ],
     reportedBy: 'host',
