@@ -167,6 +167,43 @@ describe('firewall allow-rule quick fixes', () => {
     );
   });
 
+  it('ssh-lockout: Keep SSH skips a port a deny rule limited to an interface or source still blocks, or says what is limited', () => {
+    const sshd = { 'etc/ssh/sshd_config': 'Port 2200\nAddressFamily inet\n' };
+    const keeps = (files: Record<string, string>) =>
+      (all(files).find((f) => f.code === 'ssh-lockout')?.fixes ?? []).filter((x) => x.title.startsWith('Keep SSH')).map((x) => x.title);
+    // ufw deny in on eth0 to any port 2222 proto tcp; ufw allow 2222/tcp (the netfilter oracle's ufw-app-profile case).
+    const ufw = {
+      ...sshd,
+      ...UFW_ON,
+      [USER]: USER_RULES(
+        '\n### tuple ### deny tcp 2222 0.0.0.0/0 any 0.0.0.0/0 in_eth0\n-A ufw-user-input -i eth0 -p tcp --dport 2222 -j DROP\n\n' +
+          '### tuple ### allow tcp 2222 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 2222 -j ACCEPT\n',
+      ),
+    };
+    assert.deepStrictEqual(keeps(ufw), ['Keep SSH on port 2222, which the firewall allows except on interface eth0']);
+    const { after } = fixOf(ufw, 'ssh-lockout', 'Keep SSH on port 2222');
+    assert.strictEqual(after['etc/ssh/sshd_config'], 'Port 2222\nAddressFamily inet\n');
+    // A port no limited rule blocks comes before one that is blocked for some clients (22 is tried first).
+    const v4 = (rules: string) => ({ ...sshd, [V4]: `*filter\n:INPUT DROP [0:0]\n${rules}COMMIT\n` });
+    const limited = '-A INPUT -s 10.0.0.0/8 -p tcp --dport 22 -j REJECT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp --dport 2022 -j ACCEPT\n';
+    assert.deepStrictEqual(keeps(v4(limited)), ['Keep SSH on port 2022, which the firewall allows']);
+    assert.deepStrictEqual(keeps(v4('-A INPUT -s 10.0.0.0/8 -p tcp --dport 22 -j REJECT\n-A INPUT -p tcp --dport 22 -j ACCEPT\n')), [
+      'Keep SSH on port 22, which the firewall allows except from 10.0.0.0/8',
+    ]);
+    // A DNAT limited to a source sends those clients elsewhere before the filter sees them.
+    const nat =
+      'table inet nat {\n  chain pre {\n    type nat hook prerouting priority -100; policy accept;\n    ip saddr 10.200.1.0/24 tcp dport 22 dnat ip to 10.200.0.1:2222\n  }\n}\n' +
+      'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n  }\n}\n';
+    assert.deepStrictEqual(keeps({ ...sshd, [NFT]: nat }), [
+      'Keep SSH on port 22, which the firewall allows except from 10.200.1.0/24 (DNAT to 10.200.0.1:2222)',
+    ]);
+    // A deny for an interface that an earlier accept for that interface already let in limits nothing.
+    assert.deepStrictEqual(
+      keeps(v4('-A INPUT -i eth0 -p tcp --dport 22 -j ACCEPT\n-A INPUT -i eth0 -p tcp --dport 22 -j DROP\n-A INPUT -p tcp --dport 22 -j ACCEPT\n')),
+      ['Keep SSH on port 22, which the firewall allows'],
+    );
+  });
+
   it('stays silent: a listener the firewall lets in gets no firewall-blocked and no fix', () => {
     const files = { ...NGINX, [V4]: '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 8080 -j ACCEPT\nCOMMIT\n' };
     assert.ok(!all(files).some((f) => f.code === 'firewall-blocked' || f.fixes?.some((x) => x.title.startsWith('Allow'))));

@@ -3,7 +3,7 @@ import { allowFix } from '../core/firewall/allow';
 import { sshLockout, type JudgedMention } from '../core/firewall/findings';
 import { deciderText, FAMILY_LABEL, factVerdicts } from '../core/firewall/verdict';
 import type { HostModel, RuleContext } from '../core/hostModel';
-import type { Finding, Fix, PortFact, RelatedLocation } from '../core/types';
+import type { Finding, Fix, PortFact, RelatedLocation, TextEdit } from '../core/types';
 import { createRule } from './rule';
 
 export const sshLockoutRule = createRule({
@@ -19,8 +19,8 @@ export const sshLockoutRule = createRule({
         when: "The accept rule for sshd's port in every firewall that blocks it, written and placed as for `firewall-blocked`.",
       },
       {
-        title: 'Keep SSH on port N, which the firewall allows',
-        when: "When sshd has one port line (written, not the default) and the firewalls let new connections in on another TCP port: 22, or a port a single-port accept rule opens that nothing else on the host binds. sshd's `Port` (or the `ListenAddress` port) is set back to it; only the digits change.",
+        title: 'Keep SSH on port N, which the firewall allows[ except …]',
+        when: "When sshd has one port line (written, not the default) and the firewalls let new connections in on another TCP port: 22, or a port a single-port accept rule opens that nothing else on the host binds. sshd's `Port` (or the `ListenAddress` port) is set back to it; only the digits change. A port that some clients still cannot reach (a drop or reject rule limited to an interface, source or destination before the accept, as ufw `deny in on eth0 2222` before `allow 2222`; a firewalld source or interface zone that blocks it; a DNAT limited to a source that sends those clients elsewhere) is chosen only when no port is open to all, and the title then names them (`… which the firewall allows except on interface eth0`).",
       },
     ],
     reportedBy: 'host',
@@ -100,6 +100,9 @@ function openedPorts(host: HostModel): number[] {
 /**
  * "Keep SSH on port N, which the firewall allows": sshd's one written port set back to 22 or to a port
  * an accept rule opens, when every firewall lets new connections in there and nothing else binds it.
+ * A port still closed to some clients (FamilyVerdict.closedTo: ufw `deny in on eth0 2222` before
+ * `allow 2222`, a DNAT limited to a source) is taken only when no port is open to all, and the title
+ * names who stays out ("except on interface eth0").
  */
 function keepPortFix(ctx: RuleContext, host: HostModel, mention: JudgedMention): Fix | undefined {
   const fact: PortFact = mention.facts[0];
@@ -107,14 +110,20 @@ function keepPortFix(ctx: RuleContext, host: HostModel, mention: JudgedMention):
   const writer = ctx.writerOf?.(fact.file);
   const text = ctx.textOf?.(fact.file);
   if (!writer?.setPort || text === undefined) return undefined;
+  let limited: { port: number; except: string[] } | undefined;
   for (const port of [...new Set([22, ...openedPorts(host)])]) {
     if (port === fact.port) continue;
     if (host.binds.some((b) => b.protocol === 'tcp' && b.program !== 'sshd' && !b.inactive && b.port <= port && port <= b.portEnd)) continue;
     const verdicts = mention.facts.flatMap((f) => factVerdicts({ ...f, port }, host.firewalls));
     if (verdicts.length === 0 || verdicts.some((v) => v.state === 'blocked' || v.state === 'uncertain')) continue;
-    const edits = writer.setPort(text, fact, port, port);
-    if (!edits) return undefined;
-    return { title: `Keep SSH on port ${port}, which the firewall allows`, edits, takes: [{ protocol: 'tcp', port, portEnd: port }] };
+    const except = [...new Set(verdicts.flatMap((v) => v.closedTo.map((c) => c.condition)))];
+    if (except.length === 0) return keepFix(writer.setPort(text, fact, port, port), port, '');
+    limited ??= { port, except };
   }
-  return undefined;
+  return limited ? keepFix(writer.setPort(text, fact, limited.port, limited.port), limited.port, ` except ${limited.except.join(', ')}`) : undefined;
+}
+
+function keepFix(edits: TextEdit[] | undefined, port: number, except: string): Fix | undefined {
+  if (!edits) return undefined;
+  return { title: `Keep SSH on port ${port}, which the firewall allows${except}`, edits, takes: [{ protocol: 'tcp', port, portEnd: port }] };
 }

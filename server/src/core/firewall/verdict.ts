@@ -45,6 +45,11 @@ export interface FamilyVerdict {
   by: Decider;
   /** Rules that open the port only under a condition (a source network, an interface, a destination). */
   openTo: { condition: string; place: Place }[];
+  /**
+   * Rules met before an accepting decider that drop or reject the port under a condition (`ufw deny in
+   * on eth0 2222` before `allow 2222`): the network at large is let in, the clients they name are not.
+   */
+  closedTo: { condition: string; place: Place }[];
   /** Rules with conditions we do not evaluate that could decide otherwise. */
   uncertain: { conditions: string[]; place: Place }[];
   /** "ufw is disabled (ENABLED=no)": the firewall filters nothing. */
@@ -91,6 +96,7 @@ interface ChainResult {
   /** undefined: the rules fell through (the policy decides). */
   final?: { action: Terminal; rule: FirewallRule; rateLimited: boolean };
   openTo: { condition: string; rule: FirewallRule }[];
+  closedTo: { condition: string; rule: FirewallRule }[];
   maybes: { rule: FirewallRule; action: Terminal | 'return'; conditions: string[] }[];
 }
 
@@ -172,7 +178,7 @@ function matchRule(rule: FirewallRule, p: PacketView, zone?: { source?: string; 
 
 /** The rules of one chain (a hook, a ufw segment, a zone) in order, frames honoured. */
 function walkRules(rules: readonly FirewallRule[], p: PacketView, zone?: { source?: string; iface?: string }): ChainResult {
-  const out: ChainResult = { openTo: [], maybes: [] };
+  const out: ChainResult = { openTo: [], closedTo: [], maybes: [] };
   let skipping: string | undefined;
   for (const rule of rules) {
     const frame = rule.frame ?? '';
@@ -185,7 +191,10 @@ function walkRules(rules: readonly FirewallRule[], p: PacketView, zone?: { sourc
     const m = matchRule(rule, p, zone);
     if (m.tri === 'no') continue;
     if (m.tri === 'cond') {
-      if (action === 'accept') out.openTo.push({ condition: m.condition ?? '', rule });
+      const condition = m.condition ?? '';
+      if (action === 'accept') out.openTo.push({ condition, rule });
+      // A block for clients an earlier accept already let in (the same condition) keeps nobody out.
+      else if (action !== 'return' && !out.openTo.some((o) => o.condition === condition)) out.closedTo.push({ condition, rule });
       continue;
     }
     if (m.tri === 'maybe') {
@@ -215,8 +224,16 @@ function judgeChain(
   policy: { action: Terminal; place: Place; implicit?: boolean },
   p: PacketView,
   zone?: { source?: string; iface?: string },
-): { decider: Decider; rateLimited: boolean; openTo: FamilyVerdict['openTo']; uncertain: FamilyVerdict['uncertain']; maybeFlip: boolean } {
+): {
+  decider: Decider;
+  rateLimited: boolean;
+  openTo: FamilyVerdict['openTo'];
+  closedTo: FamilyVerdict['closedTo'];
+  uncertain: FamilyVerdict['uncertain'];
+  maybeFlip: boolean;
+} {
   const openTo: FamilyVerdict['openTo'] = [];
+  const closedTo: FamilyVerdict['closedTo'] = [];
   const maybes: { action: Terminal | 'return'; conditions: string[]; place: Place }[] = [];
   let decider: Decider | undefined;
   let rateLimited = false;
@@ -226,6 +243,10 @@ function judgeChain(
     pushAll(
       openTo,
       r.openTo.map((o) => ({ condition: o.condition, place: place(o.rule) })),
+    );
+    pushAll(
+      closedTo,
+      r.closedTo.map((o) => ({ condition: o.condition, place: place(o.rule) })),
     );
     pushAll(
       maybes,
@@ -240,7 +261,14 @@ function judgeChain(
   decider ??= { kind: 'policy', action: policy.action, ...policy.place, ...(policy.implicit ? { implicit: true } : {}) };
   const final = decider.action;
   const flips = maybes.filter((m) => m.action === 'return' || blocks(m.action) !== blocks(final));
-  return { decider, rateLimited, openTo, uncertain: flips.map((m) => ({ conditions: m.conditions, place: m.place })), maybeFlip: flips.length > 0 };
+  return {
+    decider,
+    rateLimited,
+    openTo,
+    closedTo: blocks(final) ? [] : closedTo,
+    uncertain: flips.map((m) => ({ conditions: m.conditions, place: m.place })),
+    maybeFlip: flips.length > 0,
+  };
 }
 
 function stateOf(decider: Decider, openTo: unknown[], maybeFlip: boolean): Reach {
@@ -279,31 +307,50 @@ export function forwardMeets(f: FirewallForward, p: { family: IpFamily; source?:
   return holds(f.iface, p.iface, (v, c) => ifaceMatches(c, v)) && holds(f.source, p.source, (v, c) => inNetwork(v, c));
 }
 
+/** What DNAT and redirect rules do to the packet before INPUT (see diversions). */
+interface Diversions {
+  /** Forwards the packet may meet that send it to another address or port: the verdict is uncertain. */
+  uncertain: FamilyVerdict['uncertain'];
+  /** Forwards limited to a source or interface the packet view leaves open: those clients go elsewhere. */
+  closed: FamilyVerdict['closedTo'];
+}
+
 /**
  * DNAT and redirect rules (nat PREROUTING, nft dnat/redirect) that may send the packet to another
  * address or port before INPUT: the listener then never sees it. A forward whose family, interface or
  * source the packet does not meet is no way otherwise; one it may meet makes the verdict uncertain.
+ * For the network at large (no source or interface known), a forward limited to a source or an
+ * interface diverts those clients only: it closes the listener to them (`closed`).
  */
-function diversions(p: PacketView, fw: FirewallFacts, root: string): FamilyVerdict['uncertain'] {
-  const out: FamilyVerdict['uncertain'] = [];
+function diversions(p: PacketView, fw: FirewallFacts, root: string): Diversions {
+  const out: Diversions = { uncertain: [], closed: [] };
   for (const f of fw.forwards) {
     if (f.kind === 'forward-port' || (f.protocol !== 'any' && f.protocol !== p.protocol)) continue;
     if (f.ports && !f.ports.some((r) => r.from <= p.port && p.port <= r.to)) continue;
-    if (!forwardMeets(f, p)) continue;
+    const meets = forwardMeets(f, p);
+    const limitedTo =
+      !meets && p.source === undefined && p.iface === undefined && f.inbound !== false && (f.family === undefined || f.family === p.family)
+        ? [f.iface && !f.iface.startsWith('!') ? `on interface ${f.iface}` : '', f.source && !f.source.startsWith('!') ? `from ${f.source}` : '']
+            .filter((c) => c)
+            .join(', ')
+        : '';
+    if (!meets && !limitedTo) continue;
     const elsewhere = f.toAddress !== undefined && !(p.destination !== undefined && inNetwork(p.destination, f.toAddress) === true);
     const otherPort = f.toPorts !== undefined && !(f.toPorts.from <= p.port && p.port <= f.toPorts.to);
-    if (elsewhere || otherPort)
-      out.push({
-        conditions: [`${f.kind === 'dnat' ? 'DNAT' : 'redirect'} to ${f.toAddress ?? 'local port'}${f.toPorts ? `:${f.toPorts.from}` : ''}`],
-        place: { file: root, span: f.span },
-      });
+    if (!elsewhere && !otherPort) continue;
+    const to = `${f.kind === 'dnat' ? 'DNAT' : 'redirect'} to ${f.toAddress ?? 'local port'}${f.toPorts ? `:${f.toPorts.from}` : ''}`;
+    const place = { file: root, span: f.span };
+    if (meets) out.uncertain.push({ conditions: [to], place });
+    else out.closed.push({ condition: `${limitedTo} (${to})`, place });
   }
   return out;
 }
 
-function withDiversions(v: FamilyVerdict, d: FamilyVerdict['uncertain']): FamilyVerdict {
-  if (d.length === 0 || v.state === 'blocked') return v;
-  return { ...v, state: 'uncertain', uncertain: [...v.uncertain, ...d] };
+function withDiversions(v: FamilyVerdict, d: Diversions): FamilyVerdict {
+  if (v.state === 'blocked') return v;
+  const closed = v.state === 'reachable' || v.state === 'sources-only' ? { closedTo: [...v.closedTo, ...d.closed] } : {};
+  if (d.uncertain.length === 0) return d.closed.length > 0 ? { ...v, ...closed } : v;
+  return { ...v, ...closed, state: 'uncertain', uncertain: [...v.uncertain, ...d.uncertain] };
 }
 
 /** One verdict per firewall (iptables file, ufw, nftables ruleset, firewalld) that filters `p.family`. */
@@ -324,6 +371,7 @@ function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVer
         state: stateOf(j.decider, j.openTo, j.maybeFlip),
         by: j.decider,
         openTo: j.openTo,
+        closedTo: j.closedTo,
         uncertain: j.uncertain,
         ...(j.rateLimited ? { rateLimited: true } : {}),
       };
@@ -332,7 +380,7 @@ function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVer
       const d = diversions(p, fw, root);
       const v = judgeNft(p, root, fw);
       if (v) out.push(withDiversions(v, d));
-      else if (d.length > 0)
+      else if (d.uncertain.length > 0)
         // No input hook filters this family, but a DNAT may send the packet elsewhere first.
         out.push({
           family: p.family,
@@ -341,7 +389,8 @@ function judge(p: PacketView, firewalls: readonly FirewallInstance[]): FamilyVer
           state: 'uncertain',
           by: { kind: 'policy', action: 'accept', file: root, span: { start: 0, end: 0 }, implicit: true },
           openTo: [],
-          uncertain: d,
+          closedTo: d.closed,
+          uncertain: d.uncertain,
         });
     }
   }
@@ -356,6 +405,7 @@ function judgeNft(p: PacketView, root: string, fw: FirewallFacts): FamilyVerdict
   const hooks = (fw.hooks ?? []).filter((h) => h.family === 'both' || h.family === p.family);
   if (hooks.length === 0) return undefined;
   const openTo: FamilyVerdict['openTo'] = [];
+  const closedTo: FamilyVerdict['closedTo'] = [];
   const uncertain: FamilyVerdict['uncertain'] = [];
   let maybeFlip = false;
   let decider: Decider | undefined;
@@ -369,6 +419,7 @@ function judgeNft(p: PacketView, root: string, fw: FirewallFacts): FamilyVerdict
     };
     const j = judgeChain([{ rules: hook.rules, file }], policy, p);
     pushAll(openTo, j.openTo);
+    pushAll(closedTo, j.closedTo);
     pushAll(uncertain, j.uncertain);
     maybeFlip ||= j.maybeFlip;
     decider = j.decider;
@@ -383,6 +434,7 @@ function judgeNft(p: PacketView, root: string, fw: FirewallFacts): FamilyVerdict
     state: stateOf(decider!, openTo, maybeFlip),
     by: decider!,
     openTo,
+    closedTo: blocks(decider!.action) ? [] : closedTo,
     uncertain,
     ...(rateLimited ? { rateLimited: true } : {}),
   };
@@ -402,7 +454,7 @@ function judgeUfw(p: PacketView, firewalls: readonly FirewallInstance[]): Family
   };
   if (fw.enabled === false) {
     const decider: Decider = { kind: 'policy', action: 'accept', ...start, implicit: true };
-    return { family: p.family, tool: 'ufw', root: user.root, state: 'reachable', by: decider, openTo: [], uncertain: [], disabled: start };
+    return { family: p.family, tool: 'ufw', root: user.root, state: 'reachable', by: decider, openTo: [], closedTo: [], uncertain: [], disabled: start };
   }
   const before = mine.find((f) => ufwKind(f.root).kind === 'before');
   const after = mine.find((f) => ufwKind(f.root).kind === 'after');
@@ -421,6 +473,7 @@ function judgeUfw(p: PacketView, firewalls: readonly FirewallInstance[]): Family
     state: stateOf(j.decider, j.openTo, j.maybeFlip),
     by: j.decider,
     openTo: j.openTo,
+    closedTo: j.closedTo,
     uncertain: j.uncertain,
     ...(j.rateLimited ? { rateLimited: true } : {}),
   };
@@ -447,6 +500,7 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
   const byIface = zones.filter((z) => z.firewall.zone!.interfaces.length > 0 && z !== def);
   let chosen = def;
   const openTo: FamilyVerdict['openTo'] = [];
+  const closedTo: FamilyVerdict['closedTo'] = [];
   if (p.source !== undefined) {
     chosen =
       bySource.find((z) => z.firewall.zone!.sources.some((s) => inNetwork(p.source!, s))) ??
@@ -456,14 +510,14 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
     // The network at large meets the default zone; a source or interface zone that accepts opens it for those only.
     for (const z of [...bySource, ...byIface]) {
       const j = judgeZone(z);
-      if (!blocks(j.decider.action)) {
-        const cond = zoneOf(z).source ? `from ${zoneOf(z).source}` : `on interface ${zoneOf(z).iface}`;
-        openTo.push({ condition: `${cond} (zone ${z.firewall.zone!.name})`, place: { file: j.decider.file, span: j.decider.span } });
-      }
+      const cond = zoneOf(z).source ? `from ${zoneOf(z).source}` : `on interface ${zoneOf(z).iface}`;
+      const entry = { condition: `${cond} (zone ${z.firewall.zone!.name})`, place: { file: j.decider.file, span: j.decider.span } };
+      (blocks(j.decider.action) ? closedTo : openTo).push(entry);
     }
   }
   const j = judgeZone(chosen);
   pushAll(openTo, j.openTo);
+  pushAll(closedTo, j.closedTo);
   return {
     family: p.family,
     tool: 'firewalld',
@@ -471,6 +525,7 @@ function judgeFirewalld(p: PacketView, firewalls: readonly FirewallInstance[]): 
     state: stateOf(j.decider, openTo, j.maybeFlip),
     by: j.decider,
     openTo,
+    closedTo: blocks(j.decider.action) ? [] : closedTo,
     uncertain: j.uncertain,
     ...(j.rateLimited ? { rateLimited: true } : {}),
   };
