@@ -409,7 +409,11 @@ function sshdVerdicts(files: Record<string, string>, probes: Probe[]): Map<strin
 
 /** The real sshd (-D, in the server namespace) on a config; resolves once it says it listens on every address it binds. */
 async function startSshd(config: string, hostKey: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', SRV, SSHD, '-D', '-e', '-f', config, '-h', hostKey, '-o', 'PidFile=none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // sshd needs its privilege separation directory, which a machine that never ran sshd lacks: a private /run holds it
+  // (unshare and sh exec, so the child's PID is sshd's).
+  const start = 'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec "$@"';
+  const command = ['unshare', '-m', 'sh', '-c', start, 'sh', SSHD, '-D', '-e', '-f', config, '-h', hostKey, '-o', 'PidFile=none'];
+  const child = spawn('ip', ['netns', 'exec', SRV, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => resolve(), 5000);
