@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test levels beyond the unit tests need, on Debian 12, as root:
-# the real programs the oracle tests ask (nginx, sshd, iptables, nft, ufw, firewalld, docker-compose, apache2, haproxy, caddy, the docker CLI),
+# the real programs the oracle tests ask (nginx, sshd, iptables, nft, ufw, firewalld, docker-compose, apache2, haproxy, caddy, the docker CLI, kubectl),
 # code-server + Chromium for the real-VS-Code suite, Neovim and Emacs + Eglot for the editor-client tests. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,6 @@ apt-get install -y -q --no-install-recommends \
   iproute2 util-linux procps \
   libkrb5-dev build-essential python3 ripgrep chromium neovim \
   emacs-nox elpa-eglot git unzip \
-  apache2 haproxy caddy docker.io systemd
+  apache2 haproxy caddy docker.io systemd kubernetes-client
 
 bash scripts/install-code-server.sh

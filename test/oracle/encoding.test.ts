@@ -68,6 +68,14 @@ const CASES: EncodingCase[] = [
     loads: (dir, file) => /published: 8080/.test(run('docker-compose', ['-f', file, 'config'], { cwd: dir }).stdout),
   },
   {
+    name: 'Kubernetes manifest (kubectl label --local)',
+    needs: ['kubectl'],
+    file: 'k8s/service.yaml',
+    text: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n      targetPort: 8080\n',
+    // --local: read and printed by the client alone (the file visitor every kubectl command reads -f through), no cluster.
+    loads: (dir, file) => /targetPort: 8080/.test(run('kubectl', ['label', '--local', '-f', file, 'checked=yes', '-o', 'yaml'], { cwd: dir }).stdout),
+  },
+  {
     name: '.env (docker-compose config)',
     needs: ['docker-compose'],
     file: '.env',

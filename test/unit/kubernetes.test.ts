@@ -213,3 +213,81 @@ describe('Kubernetes nodePorts across manifest files', () => {
     assert.deepStrictEqual(conflicts({ 'k8s/web.yaml': svc('web', 30080), 'k8s/api.yaml': svc('api', 30081) }), []);
   });
 });
+
+describe('Kubernetes names across the manifests of one app', () => {
+  const factsOf = (files: Record<string, string>, file: string) => {
+    const e = engineWith(files);
+    return (e.analyze().factsByFile.get(`/ws/${file}`) ?? []).map((f) => `${files[file].slice(f.span.start, f.span.end)} ${f.port}/${f.protocol} ${f.context}`);
+  };
+  const NAMED = 'http 8080/tcp Service web targetPort http';
+
+  it('a named targetPort resolves against the workloads of the same directory, and of the files its kustomization lists', () => {
+    assert.ok(factsOf({ 'k8s/deploy.yaml': DEPLOY, 'k8s/service.yaml': SERVICE(30080) }, 'k8s/service.yaml').includes(NAMED));
+    const kustomized = {
+      'base/deploy.yaml': DEPLOY,
+      'prod/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/deploy.yaml\n  - service.yaml\n',
+      'prod/service.yaml': SERVICE(30080),
+    };
+    assert.ok(factsOf(kustomized, 'prod/service.yaml').includes(NAMED));
+    // Not listed, not beside: unresolved (the Service's other facts stay).
+    const apart = factsOf({ 'base/deploy.yaml': DEPLOY, 'other/service.yaml': SERVICE(30080) }, 'other/service.yaml');
+    assert.deepStrictEqual(apart, ['80 80/tcp Service web port', '30080 30080/tcp Service web nodePort']);
+    // A remote kustomize resource is not in the workspace: nothing read, nothing reported.
+    const remote = {
+      'prod/kustomization.yaml': 'resources:\n  - https://github.com/x/y//base?ref=v1\n  - service.yaml\n',
+      'prod/service.yaml': SERVICE(30080),
+    };
+    assert.deepStrictEqual(factsOf(remote, 'prod/service.yaml'), apart);
+    assert.deepStrictEqual(findings(remote), []);
+  });
+
+  it('namespaces must match only when both say one', () => {
+    const ns = (text: string, n: string) => text.replace(/^metadata:\n/m, `metadata:\n  namespace: ${n}\n`);
+    const svc = (d: string, s: string) =>
+      factsOf({ 'k8s/deploy.yaml': d, 'k8s/service.yaml': s }, 'k8s/service.yaml').some(
+        (f) => f.startsWith('http 8080/tcp ') && f.endsWith(' targetPort http'),
+      );
+    assert.strictEqual(svc(ns(DEPLOY, 'shop'), ns(SERVICE(30080), 'shop')), true);
+    assert.strictEqual(svc(ns(DEPLOY, 'shop'), SERVICE(30080)), true);
+    assert.strictEqual(svc(DEPLOY, ns(SERVICE(30080), 'shop')), true);
+    assert.strictEqual(svc(ns(DEPLOY, 'shop'), ns(SERVICE(30080), 'blog')), false);
+  });
+
+  it('splitting one app over files changes no finding; an edit of the workload re-resolves the Service', () => {
+    const one = { 'k8s/app.yaml': `${DEPLOY}---\n${SERVICE(30080)}` };
+    const split = { 'k8s/deploy.yaml': DEPLOY, 'k8s/service.yaml': SERVICE(30080) };
+    assert.deepStrictEqual(
+      findings(one).map((f) => f.slice(1)),
+      findings(split).map((f) => f.slice(1)),
+    );
+    const e = engineWith(split);
+    const named = () => (e.analyze().factsByFile.get('/ws/k8s/service.yaml') ?? []).filter((f) => f.context.endsWith('targetPort http')).map((f) => f.port);
+    assert.deepStrictEqual(named(), [8080]);
+    e.setFile('/ws/k8s/deploy.yaml', DEPLOY.replace('containerPort: 8080', 'containerPort: 8181'));
+    assert.deepStrictEqual(named(), [8181]);
+    e.deleteFile('/ws/k8s/deploy.yaml');
+    assert.deepStrictEqual(named(), []);
+  });
+
+  it('Ingress backends are pointers to a Service port, by number or by name; nothing is reported on them', () => {
+    const ingress = (port: string) =>
+      `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  defaultBackend:\n    service:\n      name: web\n      port:\n        ${port}\n`;
+    const files = { 'k8s/service.yaml': SERVICE(30080).replace('    - port: 80\n', '    - name: front\n      port: 80\n') };
+    assert.deepStrictEqual(factsOf({ ...files, 'k8s/ingress.yaml': ingress('number: 80') }, 'k8s/ingress.yaml'), ['80 80/tcp Ingress web backend']);
+    assert.deepStrictEqual(factsOf({ ...files, 'k8s/ingress.yaml': ingress('name: front') }, 'k8s/ingress.yaml'), ['front 80/tcp Ingress web backend']);
+    // A name no Service of the scope has: no number to show. A Service elsewhere: the number is still a mention.
+    assert.deepStrictEqual(factsOf({ 'k8s/ingress.yaml': ingress('name: front') }, 'k8s/ingress.yaml'), []);
+    assert.deepStrictEqual(factsOf({ 'k8s/ingress.yaml': ingress('number: 80') }, 'k8s/ingress.yaml'), ['80 80/tcp Ingress web backend']);
+    assert.deepStrictEqual(findings({ 'k8s/ingress.yaml': ingress('number: 99999') }), []);
+  });
+
+  it('a manifest starting with a UTF-8 byte-order mark is a manifest (kubectl drops the mark): the same facts, no finding', () => {
+    const modules = createFormatModules(loadRegistry());
+    assert.strictEqual(detectFormat(modules, '/ws/deploy/web.yaml', `\ufeff${DEPLOY}`)?.id, 'kubernetes');
+    assert.strictEqual(detectFormat(modules, '/ws/deploy/web.yaml', `\ufeff${SERVICE(30080)}`)?.id, 'kubernetes');
+    const plain = facts(DEPLOY);
+    assert.ok(plain.length > 0);
+    assert.deepStrictEqual(facts(`\ufeff${DEPLOY}`), plain);
+    assert.deepStrictEqual(findings({ [F]: `\ufeff${DEPLOY}` }), findings({ [F]: DEPLOY }));
+  });
+});

@@ -356,3 +356,173 @@ describe('navigation: inactive settings (sshd_config under ssh.socket)', () => {
     assert.doesNotMatch(provideDocumentSymbols(plain.engine, plain.abs('etc/ssh/sshd_config'))[0].children![0].detail!, /inactive/);
   });
 });
+
+/** Kubernetes (issue 15): the mentions the cluster links, across the manifests of one directory and a kustomization's files. */
+const K8S_DEPLOY = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: app
+          image: nginx
+          ports:
+            - name: http
+              containerPort: 8080
+            - containerPort: 9090
+              hostPort: 19090
+`;
+const K8S_SERVICE = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+    - name: web
+      port: 80
+      targetPort: http
+      nodePort: 30080
+    - name: metrics
+      port: 9090
+      targetPort: 9090
+`;
+const K8S_INGRESS = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+    - http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: web
+                port:
+                  number: 80
+`;
+
+describe('navigation: Kubernetes mentions linked as the cluster routes', () => {
+  const files = { 'k8s/deployment.yaml': K8S_DEPLOY, 'k8s/service.yaml': K8S_SERVICE, 'k8s/ingress.yaml': K8S_INGRESS };
+
+  it('references: nodePort, Service port, named targetPort, container port and the Ingress backend are one chain, across files', () => {
+    const { engine, abs, at, shown } = setup(files);
+    const chain = ['k8s/deployment.yaml:17:30', 'k8s/ingress.yaml:15:27', 'k8s/service.yaml:10:13', 'k8s/service.yaml:11:19', 'k8s/service.yaml:12:17'];
+    for (const [f, needle] of [
+      ['k8s/service.yaml', '30080'],
+      ['k8s/service.yaml', 'http'],
+      ['k8s/deployment.yaml', '8080'],
+      ['k8s/ingress.yaml', '80'],
+    ])
+      assert.deepStrictEqual(shown(provideReferences(engine, abs(f), at(f, needle))), chain, `${f} ${needle}`);
+    // The other item of the Service is its own chain: port 9090 -> targetPort 9090 -> container port 9090 <- hostPort.
+    assert.deepStrictEqual(shown(provideReferences(engine, abs('k8s/service.yaml'), at('k8s/service.yaml', 'targetPort: 9090', 0))), []);
+    assert.deepStrictEqual(shown(provideReferences(engine, abs('k8s/service.yaml'), at('k8s/service.yaml', '9090', 1))), [
+      'k8s/deployment.yaml:18:30',
+      'k8s/deployment.yaml:19:25',
+      'k8s/service.yaml:14:13',
+      'k8s/service.yaml:15:19',
+    ]);
+  });
+
+  it('definition goes one step on: Ingress -> Service port -> targetPort -> container port; nodePort -> port; hostPort -> container port', () => {
+    const { engine, abs, at, shown } = setup(files);
+    const def = (f: string, needle: string, nth = 0) => shown(provideDefinition(engine, abs(f), at(f, needle, nth)));
+    assert.deepStrictEqual(def('k8s/ingress.yaml', '80'), ['k8s/service.yaml:10:13']);
+    assert.deepStrictEqual(def('k8s/service.yaml', '30080'), ['k8s/service.yaml:10:13']);
+    assert.deepStrictEqual(def('k8s/service.yaml', 'port: 80', 0).length, 0);
+    assert.deepStrictEqual(def('k8s/service.yaml', '80'), ['k8s/service.yaml:11:19']);
+    assert.deepStrictEqual(def('k8s/service.yaml', 'http'), ['k8s/deployment.yaml:17:30']);
+    assert.deepStrictEqual(def('k8s/deployment.yaml', '19090'), ['k8s/deployment.yaml:18:30']);
+    assert.deepStrictEqual(def('k8s/deployment.yaml', '8080'), []);
+  });
+
+  it('a Service elsewhere, of another namespace, or selecting other labels links to nothing', () => {
+    for (const [name, service] of [
+      ['other directory', { 'other/service.yaml': K8S_SERVICE }],
+      ['other namespace', { 'k8s/service.yaml': K8S_SERVICE.replace('name: web\nspec', 'name: web\n  namespace: b\nspec') }],
+      ['other labels', { 'k8s/service.yaml': K8S_SERVICE.replace('selector: {app: web}', 'selector: {app: api}') }],
+    ] as const) {
+      const deploy = name === 'other namespace' ? K8S_DEPLOY.replace('name: web\nspec', 'name: web\n  namespace: a\nspec') : K8S_DEPLOY;
+      const { engine, abs, at, shown } = setup({ 'k8s/deployment.yaml': deploy, ...service });
+      const file = Object.keys(service)[0];
+      const line = deploy.split('\n').findIndex((l) => l.includes('containerPort: 8080')) + 1;
+      assert.deepStrictEqual(
+        shown(provideReferences(engine, abs('k8s/deployment.yaml'), at('k8s/deployment.yaml', '8080'))),
+        [`k8s/deployment.yaml:${line}:30`],
+        name,
+      );
+      assert.deepStrictEqual(shown(provideDefinition(engine, abs(file), at(file, '9090', 1))), [], name);
+    }
+  });
+
+  it('a kustomization of the directory brings in the files it lists, from other directories too', () => {
+    const { engine, abs, at, shown } = setup({
+      'base/deployment.yaml': K8S_DEPLOY,
+      'overlay/kustomization.yaml': 'resources:\n  - ../base/deployment.yaml\n  - service.yaml\n',
+      'overlay/service.yaml': K8S_SERVICE,
+      'elsewhere/service.yaml': K8S_SERVICE,
+    });
+    assert.deepStrictEqual(shown(provideDefinition(engine, abs('overlay/service.yaml'), at('overlay/service.yaml', 'http'))), ['base/deployment.yaml:17:30']);
+    // elsewhere/ lists nothing: its named targetPort stays unresolved (no fact), its numeric one leads nowhere.
+    assert.deepStrictEqual(shown(provideDefinition(engine, abs('elsewhere/service.yaml'), at('elsewhere/service.yaml', 'http'))), []);
+    assert.deepStrictEqual(shown(provideDefinition(engine, abs('elsewhere/service.yaml'), at('elsewhere/service.yaml', '9090', 1))), []);
+    // A directory entry is read through its own kustomization.
+    const dir = setup({
+      'base/deployment.yaml': K8S_DEPLOY,
+      'base/kustomization.yaml': 'resources: [deployment.yaml]\n',
+      'overlay/kustomization.yaml': 'resources:\n  - ../base\n',
+      'overlay/service.yaml': K8S_SERVICE,
+    });
+    assert.deepStrictEqual(dir.shown(provideDefinition(dir.engine, dir.abs('overlay/service.yaml'), dir.at('overlay/service.yaml', 'http'))), [
+      'base/deployment.yaml:17:30',
+    ]);
+  });
+
+  it('rename of a container port rewrites the numeric targetPorts pointing at it; a named one follows the name', () => {
+    const { renamed } = setup(files);
+    const out = renamed('k8s/deployment.yaml', '9090', '9191');
+    assert.ok(typeof out !== 'string', String(out));
+    assert.deepStrictEqual(Object.keys(out).sort(), ['k8s/deployment.yaml', 'k8s/service.yaml']);
+    assert.ok(out['k8s/deployment.yaml'].includes('containerPort: 9191\n              hostPort: 19090'));
+    assert.ok(out['k8s/service.yaml'].includes('port: 9090\n      targetPort: 9191'));
+    // From the numeric targetPort: the same edits.
+    assert.deepStrictEqual(renamed('k8s/service.yaml', '9090', '9191', 1), out);
+    const named = renamed('k8s/deployment.yaml', '8080', '8081');
+    assert.ok(typeof named !== 'string', String(named));
+    assert.deepStrictEqual(Object.keys(named), ['k8s/deployment.yaml']);
+  });
+
+  it('rename refuses with a reason: a targetPort reaching two pods, a Service without targetPort, the other fields', () => {
+    const second = K8S_DEPLOY.replace('name: web\nspec', 'name: web2\nspec');
+    const two = setup({ ...files, 'k8s/deployment2.yaml': second });
+    assert.match(
+      String(two.renamed('k8s/deployment.yaml', '9090', '9191')),
+      /^Ambiguous: the targetPort at k8s\/service\.yaml:15 also leads to the container port at k8s\/deployment2\.yaml:18/,
+    );
+    assert.match(String(two.renamed('k8s/service.yaml', '9090', '9191', 1)), /^Ambiguous: this targetPort leads to 2 container ports/);
+    const implicit = setup({ 'k8s/deployment.yaml': K8S_DEPLOY, 'k8s/service.yaml': K8S_SERVICE.replace('      targetPort: 9090\n', '') });
+    assert.match(String(implicit.renamed('k8s/deployment.yaml', '9090', '9191')), /has no targetPort, so it is the target too: write targetPort: 9090 first/);
+    const { engine, abs, at } = setup(files);
+    for (const [f, needle] of [
+      ['k8s/service.yaml', '30080'],
+      ['k8s/service.yaml', '80'],
+      ['k8s/deployment.yaml', '19090'],
+      ['k8s/ingress.yaml', '80'],
+      ['k8s/service.yaml', 'http'],
+    ]) {
+      const check = providePrepareRename(engine, abs(f), at(f, needle));
+      assert.ok('error' in check, `${f} ${needle} refuses`);
+    }
+    assert.ok(!('error' in providePrepareRename(engine, abs('k8s/deployment.yaml'), at('k8s/deployment.yaml', '8080'))));
+  });
+});

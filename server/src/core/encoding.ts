@@ -30,7 +30,7 @@ const IPTABLES: ProgramVerdicts = { program: 'iptables-restore', bom: { refuses:
 const SYSTEMD: ProgramVerdicts = { program: 'systemd', bom: ACCEPTS, utf16: { refuses: 'String is not UTF-8 clean, ignoring assignment' } };
 const FIREWALLD: ProgramVerdicts = { program: 'firewalld', bom: ACCEPTS, utf16: ACCEPTS };
 
-/** Per format, as its program reads it (run: sshd -T, nginx -t, docker-compose config, iptables-restore --test, nft -c, haproxy -c, apache2 -t, caddy adapt, systemd-analyze verify, firewall-offline-cmd). */
+/** Per format, as its program reads it (run: sshd -T, nginx -t, docker-compose config, kubectl label --local, iptables-restore --test, nft -c, haproxy -c, apache2 -t, caddy adapt, systemd-analyze verify, firewall-offline-cmd). */
 const VERDICTS: Record<FormatId, ProgramVerdicts> = {
   sshd: { program: 'sshd', bom: { refuses: 'Bad configuration option: \\357\\273\\277…' }, utf16: { refuses: 'no argument after keyword "\\377\\376…"' } },
   nginx: { program: 'nginx', bom: { refuses: 'unknown directive "\\ufeff…"' }, utf16: { refuses: 'unknown directive' } },
@@ -51,7 +51,8 @@ const VERDICTS: Record<FormatId, ProgramVerdicts> = {
   apache: { program: 'apache2', bom: { refuses: "Invalid command '\\xef\\xbb\\xbf…'" }, utf16: { refuses: 'it reads no directive of a UTF-16 file' } },
   haproxy: { program: 'haproxy', bom: { refuses: "unknown keyword '\\ufeff…'" }, utf16: { refuses: 'unknown keyword' } },
   caddy: { program: 'caddy', bom: ACCEPTS, utf16: { refuses: 'unrecognized directive' } },
-  kubernetes: { program: 'kubectl', bom: UNCHECKED, utf16: UNCHECKED },
+  // kubectl reads a file through unicode.BOMOverride (cli-runtime resource.FileVisitor): a UTF-8 mark is dropped, UTF-16 with a mark decoded.
+  kubernetes: { program: 'kubectl', bom: ACCEPTS, utf16: ACCEPTS },
   // BuildKit's Dockerfile parser drops a leading UTF-8 BOM (read in its source, not run here).
   dockerfile: { program: 'docker build', bom: ACCEPTS, utf16: UNCHECKED },
 };

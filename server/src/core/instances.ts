@@ -55,6 +55,7 @@ export function assemble(src: AssemblySource, module: FormatModule, root: FilePa
         if (!parsed) continue;
         files.push(parsed);
         edges.push({ from, ref, to: parsed });
+        if (ref.shallow) continue;
         reading.add(target);
         walk(parsed, depth + 1);
         reading.delete(target);

@@ -181,6 +181,14 @@ export interface PortFact {
    */
   clusterPort?: { object: string };
   /**
+   * Mentions this one sends its traffic to, as its format resolved them (Kubernetes: a nodePort to its Service
+   * port, a Service port to its targetPort, a targetPort to the container ports of the pods its Service selects,
+   * a hostPort to its container port): navigation follows them (`features/portSockets.ts`), rules do not.
+   */
+  pointsTo?: { file: string; span: Span }[];
+  /** Kubernetes: the manifest field the port is written in (rename treats each as the cluster does). */
+  kubeField?: 'containerPort' | 'hostPort' | 'port' | 'targetPort' | 'nodePort' | 'backend';
+  /**
    * Instances that are alternative configurations of one program never run at once (a compose project's base
    * alone and with a layer, `docker compose -f base.yml -f layer.yml`): binds of two instances with the same key
    * never collide (core/conflicts.ts).
@@ -207,6 +215,8 @@ export interface IncludeRef {
   context?: string;
   /** The reached file stays a root of its own (a compose layer reads its base, which also runs alone). */
   keepsRoot?: boolean;
+  /** The reached file is read, its own includes are not followed from here (a Kubernetes manifest's sibling files). */
+  shallow?: boolean;
 }
 
 /** Firewall policy and rules in the order the packet meets them (filled by firewall parsers). */

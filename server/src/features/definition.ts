@@ -1,4 +1,4 @@
-/** textDocument/definition: from an upstream, a firewall rule, a forward or a container port to the bind it refers to. */
+/** textDocument/definition: from an upstream, a firewall rule, a forward or a container port to the bind it refers to; from a Kubernetes nodePort, Service port, targetPort, hostPort or Ingress backend one step on, as the cluster routes. */
 import type { Location } from 'vscode-languageserver';
 import type { Engine } from '../core/engine';
 import type { Feature } from './feature';

@@ -8,6 +8,7 @@ import type { Finding, PortFact } from '../core/types';
 import { URI } from 'vscode-uri';
 import * as path from 'path';
 import { listenerFirewallLines, ruleFirewallLines } from './firewallHover';
+import { linkedChain } from './portSockets';
 
 export interface HoverResult {
   markdown: string;
@@ -46,6 +47,17 @@ export function hoverAt(
   lines.push('', ...details.map((d) => `- ${d}`));
   const behind = usesByLine(engine, dedupe(facts.flatMap((f) => engine.containerListeners(f))), displayPath);
   if (behind.length > 0) lines.push('', 'Behind it in the container:', ...behind.slice(0, 12));
+  // Kubernetes: the mentions linked with this one as the cluster routes (nodePort, Service port, targetPort, pods).
+  const spans = new Set(facts.map((f) => `${f.file}|${f.span.start}|${f.span.end}`));
+  const chain = usesByLine(
+    engine,
+    dedupe(facts.filter((f) => f.kubeField).flatMap((f) => linkedChain(engine, f))).filter((o) => !spans.has(`${o.file}|${o.span.start}|${o.span.end}`)),
+    displayPath,
+  );
+  if (chain.length > 0) {
+    lines.push('', 'Linked in the cluster:', ...chain.slice(0, 12));
+    if (chain.length > 12) lines.push(`- … and ${chain.length - 12} more`);
+  }
   // Then the other uses, each a link to its line; one line per rule (a ufw tuple and its -A lines).
   const others = usesByLine(engine, dedupe(facts.flatMap((f) => engine.sameHostUses(f)).filter((o) => !facts.includes(o))), displayPath);
   if (others.length > 0) {

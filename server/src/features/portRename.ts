@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../core/engine';
 import type { FormatId, PortFact, TextEdit } from '../core/types';
-import { bindingPrograms, mentionAt, usesOf } from './portSockets';
+import { bindingPrograms, mentionAt, pointedAt, pointingAt, usesOf } from './portSockets';
 
 export type RenameCheck<T> = { ok: T } | { error: string };
 
@@ -21,6 +21,10 @@ function where(engine: Engine, f: PortFact): string {
 export function prepareRename(engine: Engine, file: string, offset: number): RenameCheck<{ fact: PortFact }> {
   const fact = mentionAt(engine, file, offset);
   if (!fact) return { error: 'No port here.' };
+  if (fact.kubeField) {
+    const group = kubernetesGroup(engine, fact);
+    return 'error' in group ? group : { ok: { fact } };
+  }
   if (fact.role === 'container') return { error: 'A container port: the program inside the container listens on it. Rename the published host port instead.' };
   if (fact.port !== fact.portEnd) return { error: `A port range (${fact.port}-${fact.portEnd}): rename single ports only.` };
   if (fact.implicit) return { error: `${fact.program}'s default port, not written here: write the port first.` };
@@ -45,6 +49,41 @@ function socketGroup(engine: Engine, fact: PortFact): RenameCheck<PortFact[]> {
   return { ok: uses };
 }
 
+/**
+ * Kubernetes: a container port and the numeric targetPorts that lead to it change together (a named targetPort
+ * follows the name and stays); starting on a numeric targetPort is the same. Refused where one side leads
+ * elsewhere too (a targetPort reaching container ports of other pods), where a Service without targetPort takes
+ * its port as the target (changing it would move the Service's own port), and on the other fields.
+ */
+function kubernetesGroup(engine: Engine, fact: PortFact): RenameCheck<PortFact[]> {
+  const numeric = (f: PortFact) => /^\d+$/.test((engine.text(f.file) ?? '').slice(f.span.start, f.span.end));
+  let container = fact;
+  if (fact.kubeField === 'targetPort') {
+    if (!numeric(fact)) return { error: 'A named targetPort: rename the port number where the container port names it.' };
+    const containers = pointedAt(engine, fact);
+    if (containers.length > 1)
+      return { error: `Ambiguous: this targetPort leads to ${containers.length} container ports (${containers.map((c) => where(engine, c)).join(', ')}).` };
+    if (containers.length === 0) return { ok: [fact] };
+    container = containers[0];
+  } else if (fact.kubeField !== 'containerPort') {
+    const field = { hostPort: 'A hostPort', port: 'A Service port', nodePort: 'A nodePort', backend: 'An Ingress backend port' }[fact.kubeField!];
+    return { error: `${field}: rename the container port (its numeric targetPorts follow); this field is edited on its own.` };
+  }
+  const group = [container];
+  for (const from of pointingAt(engine, container)) {
+    if (from.kubeField === 'port')
+      return { error: `The Service port at ${where(engine, from)} has no targetPort, so it is the target too: write targetPort: ${container.port} first.` };
+    if (from.kubeField !== 'targetPort' || !numeric(from)) continue;
+    const others = pointedAt(engine, from).filter((c) => c !== container);
+    if (others.length > 0)
+      return {
+        error: `Ambiguous: the targetPort at ${where(engine, from)} also leads to ${others.map((c) => `the container port at ${where(engine, c)}`).join(' and ')}.`,
+      };
+    group.push(from);
+  }
+  return { ok: group };
+}
+
 /** The rewrite of one mention to `port`, or why it cannot be rewritten in its syntax. */
 function rewrite(engine: Engine, f: PortFact, port: number): RenameCheck<TextEdit> {
   const text = (engine.text(f.file) ?? '').slice(f.span.start, f.span.end);
@@ -66,6 +105,17 @@ export function renameEdits(engine: Engine, file: string, offset: number, newNam
   const port = /^\d{1,5}$/.test(newName.trim()) ? Number(newName.trim()) : NaN;
   if (!(port >= 1 && port <= 65535)) return { error: `'${newName}' is not a port (1-65535).` };
   if (port === fact.port) return { ok: [] };
+  if (fact.kubeField) {
+    const group = kubernetesGroup(engine, fact);
+    if ('error' in group) return group;
+    const edits: TextEdit[] = [];
+    for (const f of group.ok) {
+      const edit = rewrite(engine, f, port);
+      if ('error' in edit) return edit;
+      edits.push(edit.ok);
+    }
+    return { ok: edits };
+  }
   const group = socketGroup(engine, fact);
   if ('error' in group) return group;
   const own = bindingPrograms(group.ok);

@@ -5,7 +5,9 @@
  * A mention is one written port (one fact per span: the IPv4 and IPv6 binds of one `Port 22` or one
  * compose publish are one mention). The uses of a host port are its binds, the firewall rules and
  * forwards about it, and the upstreams pointing at this host; a compose publish also reaches the
- * container port behind it (a use, but not the host's port: rename leaves it alone).
+ * container port behind it (a use, but not the host's port: rename leaves it alone). Mentions a format linked
+ * itself (`PortFact.pointsTo`: a Kubernetes nodePort, Service port, targetPort, container port, Ingress
+ * backend) are one chain: references list the whole chain, definition follows it one step.
  */
 import type { Engine } from '../core/engine';
 import { isBind } from '../core/hostModel';
@@ -37,6 +39,68 @@ export function pointsAtThisHost(address: string | undefined): boolean {
   return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '0.0.0.0' || a === '::';
 }
 
+interface PointsIndex {
+  /** The fact written at each span that takes part in a link. */
+  at: Map<string, PortFact>;
+  /** span -> the facts pointing at it. */
+  into: Map<string, PortFact[]>;
+}
+
+const pointsIndexes = new WeakMap<object, PointsIndex>();
+const targetKey = (t: { file: string; span: { start: number; end: number } }) => `${t.file}\u0000${t.span.start}\u0000${t.span.end}`;
+
+/** Every `pointsTo` link of the analysis, both ways (made once per analysis). */
+function pointsIndex(engine: Engine): PointsIndex {
+  const result = engine.analyze();
+  let index = pointsIndexes.get(result);
+  if (index) return index;
+  index = { at: new Map(), into: new Map() };
+  const linked = result.facts.filter(({ fact }) => fact.pointsTo);
+  const wanted = new Set<string>();
+  for (const { fact } of linked) for (const t of fact.pointsTo!) wanted.add(targetKey(t));
+  for (const { fact } of result.facts) {
+    const key = spanKey(fact);
+    if ((fact.pointsTo || wanted.has(key)) && !index.at.has(key)) index.at.set(key, fact);
+  }
+  for (const { fact } of linked) {
+    for (const t of fact.pointsTo!) {
+      const key = targetKey(t);
+      const list = index.into.get(key);
+      if (!list) index.into.set(key, [fact]);
+      else if (!list.includes(fact)) list.push(fact);
+    }
+  }
+  pointsIndexes.set(result, index);
+  return index;
+}
+
+/** The mentions `fact` sends its traffic to, as its format linked them (one step). */
+export function pointedAt(engine: Engine, fact: PortFact): PortFact[] {
+  if (!fact.pointsTo) return [];
+  const { at } = pointsIndex(engine);
+  return onePerMention(fact.pointsTo.map((t) => at.get(targetKey(t))).filter((f): f is PortFact => !!f));
+}
+
+/** The mentions pointing at `fact` (one step back). */
+export function pointingAt(engine: Engine, fact: PortFact): PortFact[] {
+  return onePerMention(pointsIndex(engine).into.get(spanKey(fact)) ?? []);
+}
+
+/** The whole chain of linked mentions `fact` is part of, `fact` first (only `fact` when it has no links). */
+export function linkedChain(engine: Engine, fact: PortFact): PortFact[] {
+  const out = [fact];
+  const seen = new Set([spanKey(fact)]);
+  for (let i = 0; i < out.length; i++) {
+    for (const next of [...pointedAt(engine, out[i]), ...pointingAt(engine, out[i])]) {
+      const key = spanKey(next);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(next);
+    }
+  }
+  return out;
+}
+
 /** The container port of the same `ports:` item as a compose publish (the nearest one of its service, no other publish between). */
 export function containerBehind(engine: Engine, publish: PortFact): PortFact | undefined {
   const facts = engine.analyze().factsByFile.get(publish.file) ?? [];
@@ -64,6 +128,7 @@ function publishInFront(engine: Engine, container: PortFact): PortFact | undefin
  * address and port.
  */
 export function usesOf(engine: Engine, fact: PortFact): PortFact[] {
+  if (fact.kubeField) return linkedChain(engine, fact);
   if (fact.role === 'container') {
     const publish = publishInFront(engine, fact);
     return publish ? [fact, publish] : [fact];
@@ -92,6 +157,7 @@ export function usesOf(engine: Engine, fact: PortFact): PortFact[] {
 
 /** Where an upstream, firewall rule or forward leads: the binds of its port on the host. */
 export function bindsBehind(engine: Engine, fact: PortFact): PortFact[] {
+  if (fact.kubeField) return pointedAt(engine, fact);
   if (fact.role === 'container') {
     const publish = publishInFront(engine, fact);
     return publish ? [publish] : [];

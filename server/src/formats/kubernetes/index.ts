@@ -13,22 +13,36 @@
  * Service with the same port/protocol or nodePort/protocol, a hostPort twice in one pod, a nodePort on a
  * ClusterIP Service, and two Services of one file with the same nodePort/protocol (the second is
  * refused: "provided port is already allocated"; Services of the same namespace and name are one object).
+ * Ingress (networking.k8s.io/v1 `backend.service.port.number|name`, extensions/v1beta1 `serviceName`/`servicePort`):
+ * pointers to a Service port, read for navigation only (nothing is judged on them).
+ *
+ * Scope of one manifest's names and selectors (`link`): the manifests of its directory, and the files the
+ * kustomization.yaml of that directory lists (`resources`, `bases`, `components`: files, and directories through
+ * their own kustomization.yaml), as if applied together into one namespace; an object's `metadata.namespace`
+ * must match the other's only when both say one (kustomize's `namespace:` is not applied). A file with a Service
+ * or an Ingress reads those files as shallow includes (their own includes are not followed) and stays a root;
+ * it reports only its own facts and findings. Each resolved link is a fact's `pointsTo` (navigation).
  * A cluster is not the workspace's host: none of these facts binds on it (they are `container` facts,
  * judged here, never against nginx or sshd of the folder). Pods sharing a hostPort are placed on different
  * nodes by the scheduler (or stay Pending): Information, as it depends on the nodes.
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, type Node, type Pair } from 'yaml';
-import type { FileParse, Finding, FormatModule, PortFact, Protocol, Severity, Span } from '../../core/types';
+import { literalPattern } from '../../core/includes';
+import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Protocol, Severity, Span } from '../../core/types';
 
 export const KUBERNETES_PROGRAM = 'kubernetes';
 
 const WORKLOADS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']);
-const KINDS = new Set([...WORKLOADS, 'Service', 'List']);
+const KINDS = new Set([...WORKLOADS, 'Service', 'Ingress', 'List']);
+/** The names kustomize looks for in a directory (konfig.RecognizedKustomizationFileNames). */
+const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const PROTOCOLS: Record<string, Protocol> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
 export const NODE_PORT_RANGE = { from: 30000, to: 32767 };
 
 /** A top-level `apiVersion:` and a `kind:` the reader knows (and no compose `services:`). */
 export function looksLikeKubernetes(text: string): boolean {
+  // kubectl reads a file through unicode.BOMOverride (cli-runtime resource.FileVisitor): a leading mark is dropped.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (/^services:/m.test(text)) return false;
   const kinds = text.match(/^kind:[ \t]*["']?([A-Za-z]+)["']?[ \t]*(#.*)?$/gm);
   return /^apiVersion:[ \t]*\S/m.test(text) && !!kinds?.some((k) => KINDS.has(k.replace(/^kind:[ \t]*["']?([A-Za-z]+).*$/, '$1')));
@@ -37,7 +51,9 @@ export function looksLikeKubernetes(text: string): boolean {
 interface Obj {
   kind: string;
   name: string;
-  namespace: string;
+  /** As written (undefined: none, the namespace it is applied into). */
+  namespace?: string;
+  file: string;
   span: Span;
 }
 
@@ -74,10 +90,27 @@ interface Service {
   ports: ServicePort[];
 }
 
+/** One Ingress backend: the Service it sends to and that Service's port, by number or by name. */
+interface Backend {
+  obj: Obj;
+  service: string;
+  port: { value: number | string; span: Span };
+}
+
+/** What one manifest file holds, for the link of the files in its scope (`FileParse.extra`). */
+interface KubeFile {
+  file: string;
+  workloads: Workload[];
+  services: Service[];
+  backends: Backend[];
+  /** This file's own facts' findings come from its Reader; the link reads them from the parse. */
+}
+
 class Reader {
   readonly findings: Finding[] = [];
   readonly workloads: Workload[] = [];
   readonly services: Service[] = [];
+  readonly backends: Backend[] = [];
 
   constructor(
     private readonly text: string,
@@ -159,11 +192,13 @@ class Reader {
     const obj: Obj = {
       kind,
       name: this.str(this.get(meta, 'name')) ?? '(unnamed)',
-      namespace: this.str(this.get(meta, 'namespace')) ?? 'default',
+      namespace: this.str(this.get(meta, 'namespace')),
+      file: this.file,
       span: this.span(this.get(node, 'kind')),
     };
     const spec = this.get(node, 'spec');
     if (kind === 'Service') this.service(obj, spec);
+    else if (kind === 'Ingress') this.ingress(obj, spec);
     else if (WORKLOADS.has(kind)) {
       const template =
         kind === 'Pod' ? node : kind === 'CronJob' ? this.get(this.get(this.get(spec, 'jobTemplate'), 'spec'), 'template') : this.get(spec, 'template');
@@ -223,6 +258,25 @@ class Reader {
       }
     }
     this.workloads.push(w);
+  }
+
+  /** Ingress backends as pointers: nothing is reported on them (the Service they name may live anywhere). */
+  ingress(obj: Obj, spec: Node | null): void {
+    const backend = (b: Node | null) => {
+      const svc = this.get(b, 'service');
+      const name = this.str(this.get(svc, 'name')) ?? this.str(this.get(b, 'serviceName'));
+      const portNode = svc ? (this.get(this.get(svc, 'port'), 'number') ?? this.get(this.get(svc, 'port'), 'name')) : this.get(b, 'servicePort');
+      if (!name || !isScalar(portNode)) return;
+      const v = portNode.value;
+      const value = typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? v : typeof v === 'string' && isPortName(v) ? v : undefined;
+      if (value !== undefined) this.backends.push({ obj, service: name, port: { value, span: this.span(portNode) } });
+    };
+    backend(this.get(spec, 'defaultBackend') ?? this.get(spec, 'backend'));
+    const rules = this.get(spec, 'rules');
+    for (const rule of isSeq(rules) ? (rules.items as Node[]) : []) {
+      const paths = this.get(this.get(rule, 'http'), 'paths');
+      for (const p of isSeq(paths) ? (paths.items as Node[]) : []) backend(this.get(p, 'backend'));
+    }
   }
 
   service(obj: Obj, spec: Node | null): void {
@@ -314,18 +368,66 @@ function isPortName(v: string): boolean {
 const selects = (selector: Map<string, string> | undefined, labels: Map<string, string>): boolean =>
   !!selector && selector.size > 0 && [...selector].every(([k, v]) => labels.get(k) === v);
 
+/** Two objects of one scope share a namespace unless both say one and they differ. */
+const sameNamespace = (a: Obj, b: Obj): boolean => a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace;
+
 function describe(obj: Obj): string {
-  return `${obj.kind} ${obj.namespace === 'default' ? '' : `${obj.namespace}/`}${obj.name}`;
+  return `${obj.kind} ${obj.namespace === undefined || obj.namespace === 'default' ? '' : `${obj.namespace}/`}${obj.name}`;
 }
 
-function parseKubernetes(text: string, file: string): FileParse {
-  const reader = new Reader(text, file);
-  const facts: PortFact[] = [];
+const baseName = (file: string) => file.slice(file.lastIndexOf('/') + 1);
+const NO_SPAN: Span = { start: 0, end: 0 };
+
+/**
+ * What a manifest with a Service or an Ingress reads to resolve its names: the directory's kustomization (walked:
+ * it lists more files) and the directory's YAML files (shallow). All stay roots of their own.
+ */
+function scopeIncludes(): IncludeRef[] {
+  return [
+    ...KUSTOMIZATION_NAMES.map((pattern) => ({ span: NO_SPAN, pattern, relativeTo: 'including-file-dir', keepsRoot: true })),
+    ...['*.yaml', '*.yml'].map((pattern) => ({ span: NO_SPAN, pattern, relativeTo: 'including-file-dir', keepsRoot: true, shallow: true })),
+  ];
+}
+
+/**
+ * A kustomization's `resources`, `bases` and `components`: a file is read (shallow), a directory through its own
+ * kustomization (walked). Remote entries (URLs, git) are not in the workspace.
+ */
+function kustomizationIncludes(text: string): IncludeRef[] {
+  const out: IncludeRef[] = [];
   let docs;
   try {
     docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
   } catch {
-    return { format: 'kubernetes', file, facts, findings: [], includes: [] };
+    return out;
+  }
+  const doc = (Array.isArray(docs) ? docs : [docs])[0];
+  const top = doc?.contents;
+  if (!isMap(top)) return out;
+  for (const pair of top.items as Pair<unknown, unknown>[]) {
+    if (!isScalar(pair.key) || !['resources', 'bases', 'components'].includes(String(pair.key.value)) || !isSeq(pair.value)) continue;
+    for (const item of pair.value.items) {
+      if (!isScalar(item) || typeof item.value !== 'string' || !item.range) continue;
+      const entry = item.value.trim().replace(/\/+$/, '');
+      if (!entry || /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i.test(entry)) continue;
+      const span = { start: item.range[0], end: item.range[1] };
+      if (/\.(ya?ml|json)$/i.test(entry)) out.push({ span, pattern: literalPattern(entry), relativeTo: 'including-file-dir', keepsRoot: true, shallow: true });
+      else
+        for (const name of KUSTOMIZATION_NAMES)
+          out.push({ span, pattern: `${literalPattern(entry)}/${name}`, relativeTo: 'including-file-dir', keepsRoot: true });
+    }
+  }
+  return out;
+}
+
+function parseKubernetes(text: string, file: string): FileParse {
+  if (KUSTOMIZATION_NAMES.includes(baseName(file))) return { format: 'kubernetes', file, facts: [], findings: [], includes: kustomizationIncludes(text) };
+  const reader = new Reader(text, file);
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+  } catch {
+    return { format: 'kubernetes', file, facts: [], findings: [], includes: [] };
   }
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {
@@ -342,8 +444,31 @@ function parseKubernetes(text: string, file: string): FileParse {
     }
     reader.object(doc.contents as Node | null);
   }
-  const fact = (span: Span, protocol: Protocol, port: number, context: string, detail: string): PortFact => ({
+  hostPortSharing(reader, file);
+  nodePortConflicts(reader, file);
+  const own: KubeFile = { file, workloads: reader.workloads, services: reader.services, backends: reader.backends };
+  const includes = own.services.length > 0 || own.backends.length > 0 ? scopeIncludes() : [];
+  // Alone, a file's names resolve within it; `link` widens that to its scope.
+  return { format: 'kubernetes', file, facts: scopeFacts(own, [own]), findings: reader.findings, includes, extra: own };
+}
+
+const spanOf = (file: string, span: Span) => ({ file, span });
+
+/** The facts of `own`, its names and selectors resolved against the workloads and Services of `scope` (own included). */
+function scopeFacts(own: KubeFile, scope: readonly KubeFile[]): PortFact[] {
+  const file = own.file;
+  const facts: PortFact[] = [];
+  const fact = (
+    kubeField: NonNullable<PortFact['kubeField']>,
+    span: Span,
+    protocol: Protocol,
+    port: number,
+    context: string,
+    detail: string,
+    pointsTo?: PortFact['pointsTo'],
+  ): PortFact => ({
     role: 'container',
+    kubeField,
     file,
     span,
     protocol,
@@ -353,12 +478,14 @@ function parseKubernetes(text: string, file: string): FileParse {
     context,
     detail,
     instance: file,
+    ...(pointsTo && pointsTo.length > 0 ? { pointsTo } : {}),
   });
-  for (const w of reader.workloads) {
+  for (const w of own.workloads) {
     for (const p of w.ports) {
       const named = p.name ? ` (${p.name})` : '';
       facts.push(
         fact(
+          'containerPort',
           p.span,
           p.protocol,
           p.port,
@@ -370,47 +497,71 @@ function parseKubernetes(text: string, file: string): FileParse {
         const where = p.hostPort.hostIP ? `${p.hostPort.hostIP}:${p.hostPort.port}` : String(p.hostPort.port);
         facts.push(
           fact(
+            'hostPort',
             p.hostPort.span,
             p.protocol,
             p.hostPort.port,
             `${describe(w.obj)} hostPort`,
             `hostPort: the node ${describe(w.obj)} runs on forwards ${where}/${p.protocol} to container port ${p.port} of ${p.container} (on the cluster's node, not this host)`,
+            [spanOf(w.obj.file, p.span)],
           ),
         );
       }
     }
   }
-  hostPortSharing(reader, file);
-  for (const svc of reader.services) {
-    const selected = reader.workloads.filter((w) => w.obj.namespace === svc.obj.namespace && selects(svc.selector, w.labels));
+  const workloads = scope.flatMap((f) => f.workloads);
+  for (const svc of own.services) {
+    const selected = workloads.filter((w) => sameNamespace(w.obj, svc.obj) && selects(svc.selector, w.labels));
+    const name = describe(svc.obj);
     for (const p of svc.ports) {
-      const name = describe(svc.obj);
+      // targetPort defaults to port: the Service port then leads to the container ports of that number itself.
+      const target = p.target ?? (p.port ? { value: p.port.value, span: undefined } : undefined);
+      const hits =
+        target === undefined
+          ? []
+          : selected.flatMap((w) =>
+              w.ports.filter((cp) => cp.protocol === p.protocol && (typeof target.value === 'number' ? cp.port === target.value : cp.name === target.value)),
+            );
+      const toContainers = hits.map((h) => spanOf(h.obj.file, h.span));
       if (p.port)
         facts.push(
           fact(
+            'port',
             p.port.span,
             p.protocol,
             p.port.value,
             `${name} port`,
             `Service port ${p.port.value}/${p.protocol} of ${name} (cluster-internal, on its cluster IP)`,
+            p.target ? [spanOf(file, p.target.span)] : toContainers,
           ),
         );
       if (p.target) {
         const t = p.target.value;
         if (typeof t === 'number')
-          facts.push(fact(p.target.span, p.protocol, t, `${name} targetPort`, `targetPort: ${name} forwards to container port ${t}/${p.protocol} of its pods`));
+          facts.push(
+            fact(
+              'targetPort',
+              p.target.span,
+              p.protocol,
+              t,
+              `${name} targetPort`,
+              `targetPort: ${name} forwards to container port ${t}/${p.protocol} of its pods`,
+              toContainers,
+            ),
+          );
         else {
-          const hits = selected.flatMap((w) => w.ports.filter((cp) => cp.name === t && cp.protocol === p.protocol));
           const ports = [...new Set(hits.map((h) => h.port))];
           // A name resolved to one number is a mention of that container port; otherwise the hover of the name says what is known.
           if (ports.length === 1)
             facts.push(
               fact(
+                'targetPort',
                 p.target.span,
                 p.protocol,
                 ports[0],
                 `${name} targetPort ${t}`,
                 `targetPort ${t}: container port ${ports[0]}/${p.protocol} of ${[...new Set(hits.map((h) => `${describe(h.obj)} container ${h.container}`))].join(', ')}`,
+                toContainers,
               ),
             );
         }
@@ -418,18 +569,54 @@ function parseKubernetes(text: string, file: string): FileParse {
       if (p.nodePort)
         facts.push({
           ...fact(
+            'nodePort',
             p.nodePort.span,
             p.protocol,
             p.nodePort.value,
             `${name} nodePort`,
             `nodePort: every node of the cluster forwards ${p.nodePort.value}/${p.protocol} to ${name} (on the cluster's nodes, not this host)`,
+            p.port ? [spanOf(file, p.port.span)] : undefined,
           ),
-          clusterPort: { object: `Service ${svc.obj.namespace}/${svc.obj.name}` },
+          clusterPort: { object: `Service ${svc.obj.namespace ?? 'default'}/${svc.obj.name}` },
         });
     }
   }
-  nodePortConflicts(reader, file);
-  return { format: 'kubernetes', file, facts, findings: reader.findings, includes: [] };
+  const services = scope.flatMap((f) => f.services);
+  for (const b of own.backends) {
+    const targets = services
+      .filter((svc) => svc.obj.name === b.service && sameNamespace(svc.obj, b.obj))
+      .flatMap((svc) =>
+        svc.ports
+          .filter((p) => p.port && (typeof b.port.value === 'number' ? p.port.value === b.port.value : p.name === b.port.value))
+          .map((p) => ({ svc, p })),
+      );
+    const numbers = [...new Set(targets.map((t) => t.p.port!.value))];
+    const port = typeof b.port.value === 'number' ? b.port.value : numbers.length === 1 ? numbers[0] : undefined;
+    if (port === undefined) continue;
+    const protocols = [...new Set(targets.map((t) => t.p.protocol))];
+    facts.push(
+      fact(
+        'backend',
+        b.port.span,
+        protocols.length === 1 ? protocols[0] : 'tcp',
+        port,
+        `${describe(b.obj)} backend`,
+        `${describe(b.obj)} sends to port ${port}${typeof b.port.value === 'string' ? ` (${b.port.value})` : ''} of Service ${b.service}`,
+        targets.map((t) => spanOf(t.svc.obj.file, t.p.port!.span)),
+      ),
+    );
+  }
+  return facts;
+}
+
+/** A manifest with its scope: its own facts with names resolved across the files it reached; only its own findings. */
+function linkKubernetes(input: InstanceInput): InstanceOutput {
+  const own = input.root.extra as KubeFile | undefined;
+  const root = input.root.file;
+  const unread = input.files.filter((f) => f.file !== root).map((f) => f.file);
+  if (!own) return { facts: input.root.facts, findings: input.root.findings, unread };
+  const scope = input.files.map((f) => f.extra as KubeFile | undefined).filter((x): x is KubeFile => !!x && Array.isArray(x.workloads));
+  return { facts: scopeFacts(own, scope), findings: input.root.findings, unread };
 }
 
 /** Two Services (not one object twice) with the same nodePort/protocol: the API server refuses the second. */
@@ -445,7 +632,7 @@ function nodePortConflicts(reader: Reader, file: string): void {
         continue;
       }
       if (had.svc === svc) continue; // reported by the Service itself
-      if (had.svc.obj.name === svc.obj.name && had.svc.obj.namespace === svc.obj.namespace) continue; // one object written twice
+      if (had.svc.obj.name === svc.obj.name && (had.svc.obj.namespace ?? 'default') === (svc.obj.namespace ?? 'default')) continue; // one object written twice
       reader.findings.push({
         file,
         span: p.nodePort.span,
@@ -505,5 +692,6 @@ export function createKubernetesModule(): FormatModule {
     matchesPath: () => false,
     matchesContent: looksLikeKubernetes,
     parse: parseKubernetes,
+    link: linkKubernetes,
   };
 }
