@@ -458,15 +458,7 @@ const spanOf = (file: string, span: Span) => ({ file, span });
 function scopeFacts(own: KubeFile, scope: readonly KubeFile[]): PortFact[] {
   const file = own.file;
   const facts: PortFact[] = [];
-  const fact = (
-    kubeField: NonNullable<PortFact['kubeField']>,
-    span: Span,
-    protocol: Protocol,
-    port: number,
-    context: string,
-    detail: string,
-    pointsTo?: PortFact['pointsTo'],
-  ): PortFact => ({
+  const fact: FactOf = (kubeField, span, protocol, port, context, detail, pointsTo) => ({
     role: 'container',
     kubeField,
     file,
@@ -581,6 +573,23 @@ function scopeFacts(own: KubeFile, scope: readonly KubeFile[]): PortFact[] {
         });
     }
   }
+  for (const f of backendFacts(own, scope, fact)) facts.push(f);
+  return facts;
+}
+
+type FactOf = (
+  kubeField: NonNullable<PortFact['kubeField']>,
+  span: Span,
+  protocol: Protocol,
+  port: number,
+  context: string,
+  detail: string,
+  pointsTo?: PortFact['pointsTo'],
+) => PortFact;
+
+/** The Ingress backends of `own` that name a port number, or a port name one Service port of the scope holds. */
+function backendFacts(own: KubeFile, scope: readonly KubeFile[], fact: FactOf): PortFact[] {
+  const facts: PortFact[] = [];
   const services = scope.flatMap((f) => f.services);
   for (const b of own.backends) {
     const targets = services
