@@ -37,6 +37,8 @@ const NGINX = 'etc/nginx/conf.d/app.conf';
 const COMPOSE = 'srv/app/compose.yaml';
 const RULES = 'etc/iptables/rules.v4';
 const SSHD = 'etc/ssh/sshd_config';
+const DEPLOY = 'srv/k8s/deployment.yaml';
+const SERVICE = 'srv/k8s/service.yaml';
 
 const CAPABILITIES = {
   workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true }, symbol: {}, workspaceEdit: { documentChanges: false } },
@@ -217,6 +219,38 @@ describe('navigation by port over stdio (real LSP client)', function () {
     assert.deepStrictEqual(shown(dir, after), shown(dir, before));
     assert.deepStrictEqual(await references(RULES, at(dir, RULES, '8081')).then((l) => l?.length), before!.length);
     assert.deepStrictEqual(await references(NGINX, at(dir, NGINX, '80;')).then((l) => shown(dir, l)), [`${RULES}:7:39`, `${NGINX}:2:12`]);
+  });
+
+  it('Kubernetes: references follow the cluster across the manifests of a directory; definition goes one step on', async () => {
+    const chain = [`${DEPLOY}:19:30`, `${SERVICE}:11:13`, `${SERVICE}:12:19`, `${SERVICE}:13:17`];
+    assert.deepStrictEqual(shown(dir, await references(DEPLOY, at(dir, DEPLOY, '7070'))), chain);
+    assert.deepStrictEqual(shown(dir, await references(SERVICE, at(dir, SERVICE, '30090'))), chain);
+    const definition = (file: string, position: Position) => client.connection.sendRequest(DefinitionRequest.type, { ...doc(file), position });
+    assert.deepStrictEqual(shown(dir, (await definition(SERVICE, at(dir, SERVICE, 'targetPort: web', 0, 13))) as Location[]), [`${DEPLOY}:19:30`]);
+    assert.deepStrictEqual(shown(dir, (await definition(SERVICE, at(dir, SERVICE, '30090'))) as Location[]), [`${SERVICE}:11:13`]);
+    assert.deepStrictEqual(await definition(DEPLOY, at(dir, DEPLOY, '7070')), []);
+  });
+
+  it('Kubernetes: renaming a container port rewrites the numeric targetPort pointing at it; the server finds them linked again', async () => {
+    const rename = (file: string, position: Position, newName: string) =>
+      client.connection.sendRequest(RenameRequest.type, { ...doc(file), position, newName }) as Promise<WorkspaceEdit>;
+    const before = shown(dir, await references(DEPLOY, at(dir, DEPLOY, '7071')));
+    assert.deepStrictEqual(before, [`${DEPLOY}:20:30`, `${SERVICE}:15:13`, `${SERVICE}:16:19`]);
+    const changes = Object.fromEntries(
+      Object.entries((await rename(DEPLOY, at(dir, DEPLOY, '7071'), '7072')).changes ?? {}).map(([u, e]) => [u.replace(`file://${dir}/`, ''), e]),
+    );
+    assert.deepStrictEqual(Object.keys(changes).sort(), [DEPLOY, SERVICE]);
+    for (const [file, edits] of Object.entries(changes))
+      fs.writeFileSync(path.join(dir, file), applyTextEdits(fs.readFileSync(path.join(dir, file), 'utf8'), edits));
+    assert.match(fs.readFileSync(path.join(dir, SERVICE), 'utf8'), /port: 7171\n {6}targetPort: 7072\n/);
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: Object.keys(changes).map((f) => ({ uri: uri(f), type: FileChangeType.Changed as FileChangeType })),
+    });
+    const after = await poll(
+      () => references(DEPLOY, at(dir, DEPLOY, '7072')),
+      (l) => (l ?? []).length === before.length,
+    );
+    assert.deepStrictEqual(shown(dir, after), before);
   });
 
   it('documentSymbol: the server block with its ports, the compose service, the chain', async () => {

@@ -100,7 +100,8 @@ export function buildGraph(src: GraphSource): IncludeGraph {
     const input = assemble(src, module, parse);
     const key = keyOf(module.id, parse.file);
     instances.set(key, { module, input });
-    for (const f of input.files) if (f !== input.root) formatOf.set(f.file, formatOf.get(f.file) ?? module.id);
+    // A file read only through `shallow` includes is context (a Kubernetes manifest's siblings): it takes no format from them.
+    for (const e of input.edges) if (!e.ref.shallow && e.to !== input.root) formatOf.set(e.to.file, formatOf.get(e.to.file) ?? module.id);
     return input;
   };
   for (const { module, parse } of standalone.values()) {
