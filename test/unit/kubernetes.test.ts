@@ -5,6 +5,7 @@ import { hoverAt } from '../../server/src/features/hoverText';
 import { parseEphemeralRanges } from '../../server/src/core/portRanges';
 import { detectFormat, createFormatModules } from '../../server/src/formats/index';
 import { loadRegistry } from '../../server/src/workspace/data';
+import { readPortolanJson } from '../../server/src/core/portolanJson';
 
 const F = 'k8s/app.yaml';
 const facts = (text: string, file = F) => {
@@ -211,6 +212,59 @@ describe('Kubernetes nodePorts across manifest files', () => {
     assert.deepStrictEqual(conflicts({ 'base/web.yaml': svc('web', 30080), 'overlays/prod/web.yaml': svc('web', 30080) }), []);
     assert.deepStrictEqual(conflicts({ 'k8s/web.yaml': svc('web', 30080), 'k8s/dns.yaml': svc('dns', 30080, 'UDP') }), []);
     assert.deepStrictEqual(conflicts({ 'k8s/web.yaml': svc('web', 30080), 'k8s/api.yaml': svc('api', 30081) }), []);
+  });
+});
+
+describe('Kubernetes nodePort range of a widened cluster (.portolan.json kubernetes.nodePortRange)', () => {
+  const withRange = (range: string | undefined, nodePort: number, folder = '/ws') => {
+    const files: Record<string, string> = { [F]: SERVICE(nodePort) };
+    if (range !== undefined) files['.portolan.json'] = JSON.stringify({ kubernetes: { nodePortRange: range } });
+    const e = engineWith(files, folder);
+    // The folder's .portolan.json as the edges hand it to the hosts (server: applyHosts; CLI: collect).
+    const config = range === undefined ? undefined : readPortolanJson(files['.portolan.json']).config;
+    e.hosts.setFolders([{ folder, hosts: {}, ...config }]);
+    return shownFindings(e).map((f) => [f.line, f.severity, f.code, f.text, f.message]);
+  };
+
+  it('the default 30000-32767 without one; the message says where to widen it', () => {
+    const [f] = withRange(undefined, 20000);
+    assert.deepStrictEqual(f.slice(0, 4), [12, 'error', 'invalid-port', '20000']);
+    assert.match(String(f[4]), /outside 30000-32767: the API server refuses it .*"kubernetes": \{"nodePortRange"/);
+    assert.deepStrictEqual(withRange(undefined, 30080), []);
+  });
+
+  it('a widened range: silent inside it (and no false error below 30000), an error outside naming the setting', () => {
+    assert.deepStrictEqual(withRange('20000-40000', 20000), []);
+    assert.deepStrictEqual(withRange('20000-40000', 40000), []);
+    const [f] = withRange('20000-40000', 40001);
+    assert.deepStrictEqual(f.slice(0, 4), [12, 'error', 'invalid-port', '40001']);
+    assert.match(String(f[4]), /outside 20000-40000 \(\.portolan\.json kubernetes\.nodePortRange\)/);
+    // A narrowed one too, and a bad value falls back to the default (with its finding on .portolan.json).
+    assert.deepStrictEqual(
+      withRange('31000+10', 30080).map((x) => x[3]),
+      ['30080'],
+    );
+    assert.deepStrictEqual(
+      withRange('wide', 20000)
+        .map((x) => [x[2], x[3]])
+        .sort(),
+      [
+        ['invalid-port', '20000'],
+        ['portolan-json', '"wide"'],
+      ],
+    );
+  });
+
+  it('two Services of one directory on one widened nodePort still conflict', () => {
+    const e = engineWith({ 'k8s/a.yaml': SERVICE(20080, 'a'), 'k8s/b.yaml': SERVICE(20080, 'b') });
+    e.hosts.setFolders([{ folder: '/ws', hosts: {}, kubernetes: { nodePortRange: { from: 20000, to: 40000 } } }]);
+    assert.deepStrictEqual(
+      shownFindings(e).map((f) => [f.file.replace('/ws/', ''), f.severity, f.code]),
+      [
+        ['k8s/a.yaml', 'error', 'port-conflict'],
+        ['k8s/b.yaml', 'error', 'port-conflict'],
+      ],
+    );
   });
 });
 

@@ -176,6 +176,35 @@ describe('.portolan.json mistakes are findings on the file', () => {
     assert.deepStrictEqual(readPortolanJson(text).config, { hosts: { db: ['db/**'] } });
   });
 
+  it('kubernetes.nodePortRange: low-high, low+count or one port, as kube-apiserver reads it; anything else at its place', () => {
+    assert.deepStrictEqual(readPortolanJson('{"kubernetes": {"nodePortRange": "20000-40000"}}').config?.kubernetes, {
+      nodePortRange: { from: 20000, to: 40000 },
+    });
+    assert.deepStrictEqual(readPortolanJson('{"kubernetes": {"nodePortRange": "30000+100"}}').config?.kubernetes, {
+      nodePortRange: { from: 30000, to: 30100 },
+    });
+    assert.deepStrictEqual(readPortolanJson('{"kubernetes": {"nodePortRange": "31000"}}').config?.kubernetes, { nodePortRange: { from: 31000, to: 31000 } });
+    assert.deepStrictEqual(findings('{"kubernetes": {"nodePortRange": "20000-40000"}}'), []);
+    for (const bad of ['"40000-20000"', '"0-100"', '"30000-70000"', '"30000:32767"', '30000', '["30000-32767"]']) {
+      const text = `{"kubernetes": {"nodePortRange": ${bad}}}`;
+      assert.deepStrictEqual(
+        findings(text).map((f) => [f.messageId, f.severity, at(text, f)]),
+        [[CONFIG_MESSAGES.wrongShape, 'error', bad]],
+        bad,
+      );
+      assert.strictEqual(readPortolanJson(text).config?.kubernetes, undefined, bad);
+    }
+    const text = '{"kubernetes": {"nodeportRange": "20000-40000"}, "hosts": {}}';
+    assert.deepStrictEqual(
+      findings(text).map((f) => [f.messageId, f.severity, at(text, f)]),
+      [[CONFIG_MESSAGES.unknownKey, 'warning', '"nodeportRange"']],
+    );
+    assert.deepStrictEqual(
+      findings('{"kubernetes": "wide"}').map((f) => f.messageId),
+      [CONFIG_MESSAGES.wrongShape],
+    );
+  });
+
   it('a glob that matches no file, and a file two hosts claim', () => {
     const text = '{ "hosts": { "web": ["web/**"], "all": ["**/*.conf"] }, "oneHost": [["dbs/**", "db/**"]] }';
     const got = findings(text).map((f) => [f.messageId, at(text, f), f.message]);

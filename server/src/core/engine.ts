@@ -442,6 +442,7 @@ export class Engine {
       lineOf: (f: string, o: number) => this.lineIndex(f).position(o).line + 1,
       shownPath: (f: string) => this.hosts.shownPath(f),
       textOf: (f: string) => this.files.get(f)?.text,
+      nodePortRangeOf: (f: string) => this.hosts.nodePortRangeOf(f),
       writerOf: (f: string) => {
         const id = this.graph?.formatOf.get(f);
         return (id ? this.modules.find((m) => m.id === id) : this.moduleFor(f))?.writer;

@@ -93,6 +93,8 @@ export interface RuleContext {
   textOf?: (file: string) => string | undefined;
   /** The writer of a file's format, for quick fixes (core/fixes.ts). */
   writerOf?: (file: string) => FormatWriter | undefined;
+  /** Kubernetes: the nodePort range of the folder holding a file (`.portolan.json` kubernetes.nodePortRange); undefined: 30000-32767. */
+  nodePortRangeOf?: (file: string) => { from: number; to: number } | undefined;
 }
 
 /** A rule as the engine runs it: created once per analysis with the context, then checked per host. `rules/rule.ts` gives the full shape. */

@@ -14,6 +14,8 @@ export interface FolderHosts {
   oneHost?: boolean | string[][];
   /** `.portolan.json` `hostPerProject`: every project of the folder runs on a machine of its own. */
   hostPerProject?: boolean;
+  /** `.portolan.json` `kubernetes`: the cluster's --service-node-port-range when widened. */
+  kubernetes?: { nodePortRange?: { from: number; to: number } };
 }
 
 /** A workspace path a compose service mounts (a file or a directory): it belongs to that container's host. */
@@ -24,7 +26,7 @@ export interface ContainerMount {
 
 export class HostMap {
   private mounts: ContainerMount[] = [];
-  private folders: { folder: string; matchers: NamedHosts; sharing: HostSharing }[] = [];
+  private folders: { folder: string; matchers: NamedHosts; sharing: HostSharing; nodePortRange?: { from: number; to: number } }[] = [];
   private readonly cache = new Map<string, string>();
   /** Bumped on every change, so analyses made under the old mapping are known stale. */
   version = 0;
@@ -33,8 +35,9 @@ export class HostMap {
     // Longest folder first so nested workspace folders win.
     this.folders = [...folders]
       .sort((a, b) => b.folder.length - a.folder.length)
-      .map(({ folder, hosts, oneHost, hostPerProject }) => ({
+      .map(({ folder, hosts, oneHost, hostPerProject, kubernetes }) => ({
         folder,
+        nodePortRange: kubernetes?.nodePortRange,
         sharing: { folder, oneHost: oneHost === true, groups: Array.isArray(oneHost) ? oneHost : [], hostPerProject: hostPerProject === true },
         matchers: new NamedHosts(hosts),
       }));
@@ -60,6 +63,15 @@ export class HostMap {
     this.cache.clear();
     this.version++;
     return true;
+  }
+
+  /** The nodePort range `.portolan.json` of the folder holding `file` says (undefined: the API server's default). */
+  nodePortRangeOf(file: string): { from: number; to: number } | undefined {
+    for (const { folder, nodePortRange } of this.folders) {
+      const rel = path.posix.relative(folder, file);
+      if (!rel.startsWith('..') && !path.posix.isAbsolute(rel)) return nodePortRange;
+    }
+    return undefined;
   }
 
   hostOf(file: string): string {

@@ -14,7 +14,12 @@ export interface PortolanJson {
   hosts: Record<string, string[]>;
   oneHost?: boolean | string[][];
   hostPerProject?: boolean;
+  /** Kubernetes: the API server's --service-node-port-range when the cluster widened it. */
+  kubernetes?: { nodePortRange?: { from: number; to: number } };
 }
+
+/** The API server's default --service-node-port-range. */
+export const DEFAULT_NODE_PORT_RANGE = { from: 30000, to: 32767 };
 
 /** The messages of `portolan-json` findings (`Finding.messageId`). */
 export const CONFIG_MESSAGES = {
@@ -26,7 +31,7 @@ export const CONFIG_MESSAGES = {
   claimedTwice: 'claimed-twice',
 } as const;
 
-const KEYS = new Set(['$schema', 'hosts', 'oneHost', 'hostPerProject']);
+const KEYS = new Set(['$schema', 'hosts', 'oneHost', 'hostPerProject', 'kubernetes']);
 
 /** A JSON value with the span of its text (and of each key). */
 type Node =
@@ -82,12 +87,13 @@ export function readPortolanJson(text: string): ReadConfig {
         messageId: CONFIG_MESSAGES.unknownKey,
         what: `unknown key "${key}"`,
         severity: 'warning',
-        message: `Unknown key "${key}": .portolan.json reads hosts, oneHost and hostPerProject.`,
+        message: `Unknown key "${key}": .portolan.json reads hosts, oneHost, hostPerProject and kubernetes.`,
       });
       continue;
     }
     if (key === 'hosts') readHosts(value, out);
     else if (key === 'oneHost') readOneHost(value, out);
+    else if (key === 'kubernetes') readKubernetes(value, out);
     else if (key === 'hostPerProject') {
       if (value.kind === 'scalar' && typeof value.value === 'boolean') out.config!.hostPerProject = value.value;
       else out.problems.push(shape(value.span, '"hostPerProject" must be true or false'));
@@ -124,6 +130,41 @@ function readHosts(node: Node, out: ReadConfig): void {
     const globs = globsOf(value, out, `"hosts.${key}"`, key);
     if (globs && globs.length > 0) out.config!.hosts[key] = globs;
   }
+}
+
+/** `"kubernetes": {"nodePortRange": "30000-32767"}`, as kube-apiserver parses the flag (utilnet.ParsePortRange: "a-b", "a+n" or "a"). */
+function readKubernetes(node: Node, out: ReadConfig): void {
+  if (node.kind !== 'object') {
+    out.problems.push(shape(node.span, '"kubernetes" must be an object ({"nodePortRange": "30000-32767"})'));
+    return;
+  }
+  for (const { key, keySpan, value } of node.entries) {
+    if (key !== 'nodePortRange') {
+      out.problems.push({
+        span: keySpan,
+        messageId: CONFIG_MESSAGES.unknownKey,
+        what: `unknown key "kubernetes.${key}"`,
+        severity: 'warning',
+        message: `Unknown key "${key}": "kubernetes" reads nodePortRange.`,
+      });
+      continue;
+    }
+    const range = value.kind === 'scalar' && typeof value.value === 'string' ? parseNodePortRange(value.value) : undefined;
+    if (range) out.config!.kubernetes = { nodePortRange: range };
+    else
+      out.problems.push(
+        shape(value.span, '"kubernetes.nodePortRange" must be a port range like "30000-32767" (low-high within 1-65535)', 'the default 30000-32767 applies'),
+      );
+  }
+}
+
+/** A port range as kube-apiserver reads --service-node-port-range: "30000-32767", "30000+2767" or one port. */
+export function parseNodePortRange(text: string): { from: number; to: number } | undefined {
+  const m = /^\s*(\d{1,5})\s*(?:([-+])\s*(\d{1,5})\s*)?$/.exec(text);
+  if (!m) return undefined;
+  const from = Number(m[1]);
+  const to = m[2] === '-' ? Number(m[3]) : m[2] === '+' ? from + Number(m[3]) : from;
+  return from >= 1 && to <= 65535 && from <= to ? { from, to } : undefined;
 }
 
 function readOneHost(node: Node, out: ReadConfig): void {

@@ -8,8 +8,9 @@
  * - Service: `spec.ports[]` `port` (1-65535), `targetPort` (a number, or the name of a container port of
  *   the pods the selector picks: resolved for the hover against the pods of the same file), `nodePort`
  *   (0 = allocated; else inside the API server's --service-node-port-range, 30000-32767 by default:
- *   it refuses others, "provided port is not in the valid range"), `protocol`; `type`.
- * What the API server refuses is an error: ports out of range, an unknown protocol, two ports of one
+ *   it refuses others, "provided port is not in the valid range": judged by rules/invalid-port.ts with the
+ *   folder's `.portolan.json` kubernetes.nodePortRange), `protocol`; `type`.
+ * What the API server refuses is an error: ports out of 1-65535, an unknown protocol, two ports of one
  * Service with the same port/protocol or nodePort/protocol, a hostPort twice in one pod, a nodePort on a
  * ClusterIP Service, and two Services of one file with the same nodePort/protocol (the second is
  * refused: "provided port is already allocated"; Services of the same namespace and name are one object).
@@ -37,7 +38,6 @@ const KINDS = new Set([...WORKLOADS, 'Service', 'Ingress', 'List']);
 /** The names kustomize looks for in a directory (konfig.RecognizedKustomizationFileNames). */
 const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const PROTOCOLS: Record<string, Protocol> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
-export const NODE_PORT_RANGE = { from: 30000, to: 32767 };
 
 /** A top-level `apiVersion:` and a `kind:` the reader knows (and no compose `services:`). */
 export function looksLikeKubernetes(text: string): boolean {
@@ -331,13 +331,7 @@ class Reader {
               'invalid-port',
               `nodePort on a Service of type ${type}: the API server refuses it (only NodePort and LoadBalancer Services have node ports).`,
             );
-          else if (np < NODE_PORT_RANGE.from || np > NODE_PORT_RANGE.to)
-            this.report(
-              nodeNode,
-              'error',
-              'invalid-port',
-              `nodePort ${np} is outside 30000-32767: the API server refuses it ("provided port is not in the valid range"), unless the cluster's --service-node-port-range was widened.`,
-            );
+          // Its range is the cluster's (--service-node-port-range, `.portolan.json` kubernetes.nodePortRange): rules/invalid-port.ts judges it.
           else {
             const key = `${np}/${protocol}`;
             const had = seenNode.get(key);
