@@ -323,6 +323,16 @@ describe('Kubernetes names across the manifests of one app', () => {
     assert.deepStrictEqual(named(), []);
   });
 
+  it('the hover of a mention lists the others the cluster links with it, across files', () => {
+    const files = { 'k8s/deploy.yaml': DEPLOY, 'k8s/service.yaml': SERVICE(30080) };
+    const text = hover(files, 'k8s/service.yaml', '30080');
+    assert.match(
+      text,
+      /Linked in the cluster:\n- Service port 80\/tcp of Service web .*service\.yaml:10.*\n- targetPort http: container port 8080\/tcp of Deployment web container app .*service\.yaml:11.*\n- container port 8080\/tcp \(http\) of container app in Deployment web .*deploy\.yaml:19/,
+    );
+    assert.doesNotMatch(hover({ 'k8s/deploy.yaml': DEPLOY, 'other/service.yaml': SERVICE(30080) }, 'other/service.yaml', '30080'), /deploy\.yaml/);
+  });
+
   it('Ingress backends are pointers to a Service port, by number or by name; nothing is reported on them', () => {
     const ingress = (port: string) =>
       `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  defaultBackend:\n    service:\n      name: web\n      port:\n        ${port}\n`;
