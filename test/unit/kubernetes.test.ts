@@ -295,6 +295,17 @@ describe('Kubernetes names across the manifests of one app', () => {
     assert.deepStrictEqual(findings(remote), []);
   });
 
+  it('kustomizations that list each other end (each file read once); the names still resolve', () => {
+    const files = {
+      'a/kustomization.yaml': 'resources:\n  - ../b\n  - service.yaml\n',
+      'a/service.yaml': SERVICE(30080),
+      'b/kustomization.yaml': 'resources:\n  - ../a\n  - deploy.yaml\n',
+      'b/deploy.yaml': DEPLOY,
+    };
+    assert.ok(factsOf(files, 'a/service.yaml').includes(NAMED));
+    assert.deepStrictEqual(findings(files), []);
+  });
+
   it('namespaces must match only when both say one', () => {
     const ns = (text: string, n: string) => text.replace(/^metadata:\n/m, `metadata:\n  namespace: ${n}\n`);
     const svc = (d: string, s: string) =>
