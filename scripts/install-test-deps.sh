@@ -28,6 +28,11 @@ apt-get install -y -q --no-install-recommends \
   iproute2 util-linux procps \
   libkrb5-dev build-essential python3 ripgrep chromium neovim \
   emacs-nox elpa-eglot git unzip \
-  apache2 haproxy caddy docker.io systemd kubernetes-client
+  apache2 haproxy caddy docker.io systemd
+# kubectl (the encoding oracle's Kubernetes case, `kubectl label --local`): Debian's kubernetes-client only where no
+# kubectl is installed, as its /usr/bin/kubectl collides with another package's (dpkg refuses to overwrite it).
+if ! command -v kubectl >/dev/null 2>&1; then
+  apt-get install -y -q --no-install-recommends kubernetes-client
+fi
 
 bash scripts/install-code-server.sh
