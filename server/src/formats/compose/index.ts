@@ -31,7 +31,18 @@ import type {
 } from '../../core/types';
 import { composeWriter, quotePlainScalar, reversedRangeFix } from './writer';
 import { isProtocol, isYaml11Sexagesimal, parseHostIp, parsePortRange, parseShortSpec, sexagesimalValue, UNKNOWN, type RangePart } from './ports';
-import { interpolate, mappedFromOffsets, opaqueMapped, parseDotenv, spanOf, type Environment, type InterpolationIssue, type MappedText } from './interpolation';
+import {
+  interpolate,
+  literalMapped,
+  mappedFromOffsets,
+  opaqueMapped,
+  parseDotenv,
+  sliceMapped,
+  spanOf,
+  type Environment,
+  type InterpolationIssue,
+  type MappedText,
+} from './interpolation';
 
 /** Compose's default file names, in its order of preference (compose-go cli/options.go). */
 export const COMPOSE_FILE_NAMES = [
@@ -286,6 +297,12 @@ class YamlReader {
     if (typeof node.value === 'string') value = node.value;
     else if (typeof node.value === 'number' && Number.isInteger(node.value)) value = String(node.value);
     else return undefined;
+    const length = span.end - span.start;
+    // A plain scalar spelled as its value, or a quoted one without escapes: one literal run.
+    if ((node.type === 'PLAIN' || node.type === undefined) && length === value.length && this.text.startsWith(value, span.start))
+      return { text: value, runs: literalMapped(value, span.start).runs, span };
+    if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && length === value.length + 2 && this.text.startsWith(value, span.start + 1))
+      return { text: value, runs: literalMapped(value, span.start + 1).runs, span };
     const source = this.text.slice(span.start, span.end);
     const offsets = scalarOffsets(source, node.type, value);
     const mapped = offsets
@@ -294,7 +311,7 @@ class YamlReader {
           offsets.map((o) => o + span.start),
         )
       : opaqueMapped(value, span);
-    return { ...mapped, span };
+    return { text: mapped.text, runs: mapped.runs, span };
   }
 }
 
@@ -520,7 +537,7 @@ function readVolumes(y: YamlReader, items: readonly unknown[]): { source: RawVal
       const raw = y.raw(node);
       const m = raw ? /^([^:]+):(\/[^:]*)(:[a-z,]*)?$/.exec(raw.text) : null;
       if (!raw || !m || !isBindSource(m[1])) continue;
-      out.push({ source: { ...raw, text: m[1], spans: raw.spans.slice(0, m[1].length) }, target: m[2] });
+      out.push({ source: { text: m[1], runs: sliceMapped(raw, 0, m[1].length).runs, span: raw.span }, target: m[2] });
     } else if (isMap(node)) {
       const f = y.entries(node);
       const type = f.get('type')?.value;
@@ -1009,7 +1026,8 @@ function projectFacts(project: ComposeProject): PortFact[] {
   for (const s of project.services) {
     const context = `service ${s.name}${s.profiles && s.profiles.length > 0 ? ` (profiles: ${s.profiles.join(', ')})` : ''}`;
     const publishes = publishesPorts(s);
-    const base = { program: 'docker', context, instance: project.root };
+    const instance = project.root;
+    // Object literals, not `{ ...base }`: V8 gives each spread copy a hidden class of its own once it is hot.
     for (const m of s.mappings) {
       const target = m.target ? `${s.name}:${rangeText(m.target)}/${m.protocol}` : `${s.name}:?/${m.protocol}`;
       const extras = [m.name ? `name "${m.name}"` : '', m.appProtocol ? `app_protocol ${m.appProtocol}` : ''].filter(Boolean).join(', ');
@@ -1017,7 +1035,19 @@ function projectFacts(project: ComposeProject): PortFact[] {
       if (m.sameAs) {
         const detail = `the same mapping as ${path.posix.basename(m.sameAs.file)}:${m.sameAs.line}: compose merges the two, so this publishes nothing more`;
         for (const r of [m.published, m.target])
-          if (r) facts.push({ ...base, role: 'container', file: m.file, span: r.span, protocol: m.protocol, port: r.from, portEnd: r.to, detail });
+          if (r)
+            facts.push({
+              program: 'docker',
+              context,
+              instance,
+              role: 'container',
+              file: m.file,
+              span: r.span,
+              protocol: m.protocol,
+              port: r.from,
+              portEnd: r.to,
+              detail,
+            });
         continue;
       }
       const pub = m.published;
@@ -1031,7 +1061,9 @@ function projectFacts(project: ComposeProject): PortFact[] {
         for (const b of binds) {
           const where = b.family ? formatHostPort(b.family, b.address, pub.from, pub.to) : `${b.address}:${rangeText(pub)}`;
           facts.push({
-            ...base,
+            program: 'docker',
+            context,
+            instance,
             role: 'publish',
             file: m.file,
             span: pub.span,
@@ -1058,12 +1090,25 @@ function projectFacts(project: ComposeProject): PortFact[] {
         else if (m.publishedUnknown) detail = `container port ${port} of ${s.name}, published on a host port set by an unset variable`;
         else
           detail = `container port ${port} of ${s.name}: no fixed host port — Docker publishes it on a host port picked at run time from the ephemeral range`;
-        facts.push({ ...base, role: 'container', file: m.file, span: r.span, protocol: m.protocol, port: r.from, portEnd: r.to, detail });
+        facts.push({
+          program: 'docker',
+          context,
+          instance,
+          role: 'container',
+          file: m.file,
+          span: r.span,
+          protocol: m.protocol,
+          port: r.from,
+          portEnd: r.to,
+          detail,
+        });
       }
     }
     for (const e of s.expose) {
       facts.push({
-        ...base,
+        program: 'docker',
+        context,
+        instance,
         role: 'container',
         file: e.file,
         span: e.span,

@@ -10,35 +10,110 @@
 import type { Span } from '../../core/types';
 import { UNKNOWN } from './ports';
 
-/** A string and, for each of its characters, the span of file text that produced it. */
+/**
+ * A string and, for each of its characters, the span of file text that produced it, kept as runs
+ * (a value read from a file is one run, not an object per character).
+ */
 export interface MappedText {
   text: string;
-  spans: Span[];
+  /** The characters of `text` in order, `len` per run (their lengths add up to the text's). */
+  runs: readonly MappedRun[];
 }
 
-/** A literal taken from a file: character i comes from `spans[i]`. */
+/**
+ * `len` characters: `literal`, character k comes from [start + k, start + k + 1) (text spelled as it is);
+ * else every one of them comes from [start, end) (a substitution, an escape, a block scalar).
+ */
+export interface MappedRun {
+  readonly len: number;
+  readonly start: number;
+  readonly end: number;
+  readonly literal: boolean;
+}
+
+/** `len` characters spelled as they are from `start` on. */
+export function literalMapped(text: string, start: number): MappedText {
+  return { text, runs: text.length > 0 ? [{ len: text.length, start, end: start + text.length, literal: true }] : [] };
+}
+
+/** Appends `run` to `runs`, joining it to the last run when the two read as one. */
+function pushRun(runs: MappedRun[], run: MappedRun): void {
+  if (run.len <= 0) return;
+  const last = runs[runs.length - 1];
+  if (last && last.literal && run.literal && last.end === run.start)
+    runs[runs.length - 1] = { len: last.len + run.len, start: last.start, end: run.end, literal: true };
+  else if (last && !last.literal && !run.literal && last.start === run.start && last.end === run.end)
+    runs[runs.length - 1] = { len: last.len + run.len, start: last.start, end: last.end, literal: false };
+  else runs.push(run);
+}
+
+/** A literal taken from a file: character i comes from [offsets[i], offsets[i + 1]). */
 export function mappedFromOffsets(text: string, offsets: number[]): MappedText {
-  return { text, spans: Array.from({ length: text.length }, (_, i) => ({ start: offsets[i], end: offsets[i + 1] })) };
+  const runs: MappedRun[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const start = offsets[i];
+    const end = offsets[i + 1];
+    pushRun(runs, end === start + 1 ? { len: 1, start, end, literal: true } : { len: 1, start, end, literal: false });
+  }
+  return { text, runs };
 }
 
 /** A value whose characters cannot be told apart in the source (a block scalar, `0x1F90`): all map to the whole node. */
 export function opaqueMapped(text: string, span: Span): MappedText {
-  return { text, spans: Array.from({ length: text.length }, () => span) };
+  return { text, runs: text.length > 0 ? [{ len: text.length, start: span.start, end: span.end, literal: false }] : [] };
+}
+
+/** The source span of character i, undefined past the end. */
+export function spanAt(m: MappedText, i: number): Span | undefined {
+  if (i < 0) return undefined;
+  let at = 0;
+  for (const run of m.runs) {
+    if (i < at + run.len) return run.literal ? { start: run.start + (i - at), end: run.start + (i - at) + 1 } : { start: run.start, end: run.end };
+    at += run.len;
+  }
+  return undefined;
 }
 
 /** The source span of characters [from, to) of a mapped text; an empty slice maps to where it would start. */
 export function spanOf(m: MappedText, from: number, to: number, fallback: Span): Span {
-  if (from >= to || from >= m.spans.length) {
-    const at = m.spans[Math.min(from, m.spans.length - 1)];
+  const length = m.text.length;
+  if (from >= to || from >= length) {
+    const at = spanAt(m, Math.min(from, length - 1));
     return at ? { start: at.start, end: at.start } : fallback;
   }
   let start = Infinity;
   let end = -Infinity;
-  for (let i = from; i < Math.min(to, m.spans.length); i++) {
-    start = Math.min(start, m.spans[i].start);
-    end = Math.max(end, m.spans[i].end);
+  let at = 0;
+  const last = Math.min(to, length);
+  for (const run of m.runs) {
+    const lo = Math.max(from, at);
+    const hi = Math.min(last, at + run.len);
+    if (lo < hi) {
+      start = Math.min(start, run.literal ? run.start + (lo - at) : run.start);
+      end = Math.max(end, run.literal ? run.start + (hi - at) : run.end);
+    }
+    at += run.len;
+    if (at >= last) break;
   }
   return { start, end };
+}
+
+/** Characters [from, to) of a mapped text, with their sources. */
+export function sliceMapped(m: MappedText, from: number, to: number): MappedText {
+  const runs: MappedRun[] = [];
+  let at = 0;
+  for (const run of m.runs) {
+    const lo = Math.max(from, at);
+    const hi = Math.min(to, at + run.len);
+    if (lo < hi) {
+      if (lo === at && hi === at + run.len) runs.push(run);
+      else if (run.literal) runs.push({ len: hi - lo, start: run.start + (lo - at), end: run.start + (hi - at), literal: true });
+      else runs.push({ len: hi - lo, start: run.start, end: run.end, literal: false });
+    }
+    at += run.len;
+    if (at >= to) break;
+  }
+  return { text: m.text.slice(from, to), runs };
 }
 
 /** Variable values; a value may contain UNKNOWN where it depends on the shell. */
@@ -82,21 +157,22 @@ export function interpolate(input: MappedText, env: Environment): Interpolated {
   return { value, issues };
 }
 
-function slice(m: MappedText, from: number, to: number): MappedText {
-  return { text: m.text.slice(from, to), spans: m.spans.slice(from, to) };
-}
+const slice = sliceMapped;
 
 function expand(input: MappedText, env: Environment, issues: InterpolationIssue[], depth: number): MappedText {
-  const out: MappedText = { text: '', spans: [] };
-  const push = (text: string, span: Span) => {
-    out.text += text;
-    for (let k = 0; k < text.length; k++) out.spans.push(span);
+  const text = input.text;
+  // Nothing to replace (most values): the input as it is.
+  if (!text.includes('$')) return input;
+  let outText = '';
+  const runs: MappedRun[] = [];
+  const push = (value: string, span: Span) => {
+    outText += value;
+    pushRun(runs, { len: value.length, start: span.start, end: span.end, literal: false });
   };
   const pushMapped = (m: MappedText) => {
-    out.text += m.text;
-    out.spans.push(...m.spans);
+    outText += m.text;
+    for (const run of m.runs) pushRun(runs, run);
   };
-  const text = input.text;
   let i = 0;
   while (i < text.length) {
     const dollar = text.indexOf('$', i);
@@ -107,16 +183,16 @@ function expand(input: MappedText, env: Environment, issues: InterpolationIssue[
     pushMapped(slice(input, i, dollar));
     const next = text[dollar + 1];
     if (next === '$') {
-      push('$', spanOf(input, dollar, dollar + 2, input.spans[dollar]));
+      push('$', spanOf(input, dollar, dollar + 2, spanAt(input, dollar)!));
       i = dollar + 2;
       continue;
     }
     if (next === '{') {
       const close = closingBrace(text, dollar);
-      const exprSpan = spanOf(input, dollar, close < 0 ? text.length : close + 1, input.spans[dollar]);
+      const exprSpan = spanOf(input, dollar, close < 0 ? text.length : close + 1, spanAt(input, dollar)!);
       if (close < 0) {
         issues.push({ span: exprSpan, kind: 'invalid', message: `Invalid interpolation "${text.slice(dollar)}": no closing "}".` });
-        return out;
+        return { text: outText, runs };
       }
       const body = text.slice(dollar + 2, close);
       const name = NAME.exec(body)?.[0];
@@ -132,7 +208,7 @@ function expand(input: MappedText, env: Environment, issues: InterpolationIssue[
         continue;
       }
       const argument = () =>
-        depth > 16 ? { text: '', spans: [] } : expand(slice(input, dollar + 2 + name.length + operator!.length, close), env, issues, depth + 1);
+        depth > 16 ? { text: '', runs: [] } : expand(slice(input, dollar + 2 + name.length + operator!.length, close), env, issues, depth + 1);
       const set = env.has(name);
       const current = env.get(name) ?? '';
       const useArg = (m: MappedText) => pushMapped(m);
@@ -171,7 +247,7 @@ function expand(input: MappedText, env: Environment, issues: InterpolationIssue[
     }
     const name = NAME.exec(text.slice(dollar + 1))?.[0];
     if (name) {
-      const exprSpan = spanOf(input, dollar, dollar + 1 + name.length, input.spans[dollar]);
+      const exprSpan = spanOf(input, dollar, dollar + 1 + name.length, spanAt(input, dollar)!);
       if (env.has(name)) push(env.get(name)!, exprSpan);
       else unset(name, exprSpan, issues, push);
       i = dollar + 1 + name.length;
@@ -181,7 +257,7 @@ function expand(input: MappedText, env: Environment, issues: InterpolationIssue[
     pushMapped(slice(input, dollar, dollar + 1));
     i = dollar + 1;
   }
-  return out;
+  return { text: outText, runs };
 }
 
 function unset(name: string, span: Span, issues: InterpolationIssue[], push: (text: string, span: Span) => void, reason?: string): void {

@@ -2,7 +2,7 @@
 import { setLiteralPort } from '../../core/fixes';
 import { swapRangeFix } from '../../core/reversedRange';
 import type { Fix, FormatWriter, PortFact, Span, TextEdit } from '../../core/types';
-import type { MappedText } from './interpolation';
+import { spanAt, type MappedText } from './interpolation';
 import type { SpecError } from './ports';
 
 /** Quotes a plain scalar (its text is its value, so quoting changes nothing else). */
@@ -57,10 +57,10 @@ export const composeWriter: FormatWriter = {
  */
 export function reversedRangeFix(file: string, value: MappedText, error: SpecError): Fix | undefined {
   if (!error.reversed) return undefined;
-  const first = value.spans[error.start];
+  const first = spanAt(value, error.start);
   if (!first) return undefined;
   for (let i = error.start; i < error.end; i++) {
-    const s = value.spans[i];
+    const s = spanAt(value, i);
     if (!s || s.start !== first.start + (i - error.start) || s.end !== s.start + 1) return undefined;
   }
   return swapRangeFix(file, { start: first.start, end: first.start + (error.end - error.start) }, value.text.slice(error.start, error.end), '-');
