@@ -10,6 +10,7 @@
  * Checked against `docker-compose config` in test/oracle/compose.test.ts.
  */
 import { pushAll } from '../../core/arrays';
+import { flat } from '../../core/strings';
 import { rangeText } from '../../core/portRanges';
 import { withSwap } from '../../core/reversedRange';
 import * as path from 'path';
@@ -1024,7 +1025,7 @@ export function publishesPorts(model: ComposeServiceModel): boolean {
 function projectFacts(project: ComposeProject): PortFact[] {
   const facts: PortFact[] = [];
   for (const s of project.services) {
-    const context = `service ${s.name}${s.profiles && s.profiles.length > 0 ? ` (profiles: ${s.profiles.join(', ')})` : ''}`;
+    const context = flat(`service ${s.name}${s.profiles && s.profiles.length > 0 ? ` (profiles: ${s.profiles.join(', ')})` : ''}`);
     const publishes = publishesPorts(s);
     const instance = project.root;
     // Object literals, not `{ ...base }`: V8 gives each spread copy a hidden class of its own once it is hot.
@@ -1033,7 +1034,9 @@ function projectFacts(project: ComposeProject): PortFact[] {
       const extras = [m.name ? `name "${m.name}"` : '', m.appProtocol ? `app_protocol ${m.appProtocol}` : ''].filter(Boolean).join(', ');
       const suffix = extras ? ` (${extras})` : '';
       if (m.sameAs) {
-        const detail = `the same mapping as ${path.posix.basename(m.sameAs.file)}:${m.sameAs.line}: compose merges the two, so this publishes nothing more`;
+        const detail = flat(
+          `the same mapping as ${path.posix.basename(m.sameAs.file)}:${m.sameAs.line}: compose merges the two, so this publishes nothing more`,
+        );
         for (const r of [m.published, m.target])
           if (r)
             facts.push({
@@ -1075,9 +1078,11 @@ function projectFacts(project: ComposeProject): PortFact[] {
             v6only: b.family === 'ipv6' ? true : undefined,
             oneOf: oneOf || undefined,
             target: m.target ? { service: s.name, port: m.target.from, portEnd: m.target.to } : undefined,
-            detail: oneOf
-              ? `docker publishes one free port of ${where} → ${target}${suffix} (picked when the container starts)`
-              : `docker publishes ${where} → ${target}${suffix}`,
+            detail: flat(
+              oneOf
+                ? `docker publishes one free port of ${where} → ${target}${suffix} (picked when the container starts)`
+                : `docker publishes ${where} → ${target}${suffix}`,
+            ),
           });
         }
       }
@@ -1100,7 +1105,7 @@ function projectFacts(project: ComposeProject): PortFact[] {
           protocol: m.protocol,
           port: r.from,
           portEnd: r.to,
-          detail,
+          detail: flat(detail),
         });
       }
     }
@@ -1115,7 +1120,7 @@ function projectFacts(project: ComposeProject): PortFact[] {
         protocol: e.protocol,
         port: e.from,
         portEnd: e.to,
-        detail: `container port ${rangeText(e)}/${e.protocol} of ${s.name}, exposed to other containers only (binds nothing on the host)`,
+        detail: flat(`container port ${rangeText(e)}/${e.protocol} of ${s.name}, exposed to other containers only (binds nothing on the host)`),
       });
     }
   }

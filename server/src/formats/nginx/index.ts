@@ -15,6 +15,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { pushAll } from '../../core/arrays';
+import { flat } from '../../core/strings';
 import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/address';
 import { FileIndex, resolveInclude } from '../../core/includes';
 import { LineIndex } from '../../core/lineIndex';
@@ -1096,7 +1097,7 @@ class Linker {
         instance: this.sharingGroup(ev.module),
         separateBind: ev.bind || undefined,
         reusePort: ev.params.includes('reuseport') || undefined,
-        detail: `nginx listens on ${where}/${ev.protocol}${ev.params.length ? ` (${ev.params.join(', ')})` : ''}`,
+        detail: flat(`nginx listens on ${where}/${ev.protocol}${ev.params.length ? ` (${ev.params.join(', ')})` : ''}`),
       };
       this.facts.push(fact);
       this.listenFacts.push({ fact, entryKey: ev.module === 'http' ? pairKey(ev, a) : undefined });
@@ -1309,11 +1310,13 @@ class Linker {
         family: ip?.family,
         address: ip ? (ip.address ?? (ip.family === 'ipv4' ? '0.0.0.0' : '::')) : ev.host,
         program: 'nginx',
-        context: where,
+        context: flat(where),
         instance: this.instanceId,
         implicit: implied || undefined,
         upstreamGroup: ev.directive === 'server' ? ev.upstream : undefined,
-        detail: `nginx connects to ${shownHost}:${port}/${protocol} (${ev.directive === 'server' ? `server of upstream ${ev.upstream ?? ''}`.trim() : ev.directive}${implied ? `, ${ev.scheme ? `${ev.scheme}:// ` : ''}default port` : ''}; binds nothing)`,
+        detail: flat(
+          `nginx connects to ${shownHost}:${port}/${protocol} (${ev.directive === 'server' ? `server of upstream ${ev.upstream ?? ''}`.trim() : ev.directive}${implied ? `, ${ev.scheme ? `${ev.scheme}:// ` : ''}default port` : ''}; binds nothing)`,
+        ),
       });
     }
   }
@@ -1325,7 +1328,7 @@ class Linker {
     const names = s.event.names.filter((n) => n !== '');
     const label = names.length ? ` (server_name ${names.slice(0, 2).join(' ')}${names.length > 2 ? ' …' : ''})` : '';
     const inFile = s.file !== this.instance.root.file ? ` of ${path.posix.basename(s.file)}` : '';
-    return `${kind} at line ${s.event.line}${inFile}${label}`;
+    return flat(`${kind} at line ${s.event.line}${inFile}${label}`);
   }
 }
 
