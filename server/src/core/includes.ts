@@ -118,12 +118,19 @@ function compiledGlob(absPattern: string): CompiledGlob {
   return compiled;
 }
 
+function regexMatcher(pattern: string, re: RegExp): (file: string) => boolean {
+  return (file) => file !== '' && (file === pattern || re.test(file));
+}
+
 function globMatches(index: FileIndex, absPattern: string): string[] {
   const glob = compiledGlob(absPattern);
   if (glob.literal !== undefined) return index.has(glob.literal) ? [glob.literal] : [];
   const candidates = index.under(glob.base);
   if (isEmpty(candidates)) return [];
-  const isMatch = (glob.isMatch ??= picomatch(glob.pattern, { dot: false, nobrace: true, noextglob: true, noglobstar: true }));
+  // The bare RegExp, as picomatch's matcher tests it (a path equal to the pattern, else the regex): the matcher would
+  // keep picomatch's parse state alive with it, megabytes of strings over a workspace's includes.
+  glob.isMatch ??= regexMatcher(glob.pattern, picomatch.makeRe(glob.pattern, { dot: false, nobrace: true, noextglob: true, noglobstar: true, windows: false }));
+  const isMatch = glob.isMatch;
   // glob(3) returns matches sorted; sshd and nginx read them in that order.
   return [...candidates].filter((f) => isMatch(f)).sort();
 }
