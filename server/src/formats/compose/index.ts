@@ -139,13 +139,22 @@ export function isComposePath(p: string): boolean {
 
 /** Is the text a compose document (its top level: services, networks, include, x-...)? Undefined: it cannot be told (YAML errors, empty). */
 export function composeDocument(text: string): { compose: true } | { compose: false; why: string } | undefined {
+  return classify(text).verdict;
+}
+
+/** composeDocument's verdict and the YAML it read (when it parsed without errors). */
+function classify(text: string): { verdict: { compose: true } | { compose: false; why: string } | undefined; docs?: Document[] } {
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: false });
+    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
   } catch {
-    return undefined;
+    return { verdict: undefined };
   }
-  if (!Array.isArray(docs)) return undefined;
+  if (!Array.isArray(docs)) return { verdict: undefined };
+  return { verdict: documentsVerdict(docs), docs };
+}
+
+function documentsVerdict(docs: Document[]): { compose: true } | { compose: false; why: string } | undefined {
   let verdict: { compose: true } | undefined;
   for (const doc of docs) {
     if (doc.errors.length > 0) return undefined;
@@ -186,8 +195,13 @@ function claimByContent(inFolder: string, text: string, beside: (name: string) =
   if (!/\.ya?ml$/.test(name) || OVERRIDE_FILE_NAMES.includes(name)) return undefined;
   const base = COMPOSE_FILE_NAMES.find(beside);
   if (!COMPOSE_LIKE_NAME.test(name) && base === undefined) return undefined;
-  const verdict = composeDocument(text);
+  const { verdict, docs } = classify(text);
   if (verdict?.compose === false) return { claim: false, why: `not read as compose: not a compose document (${verdict.why})` };
+  // Claimed: the parse that follows takes the YAML read here (a verdict means it parsed without errors).
+  if (verdict?.compose && docs) {
+    if (claimedDocs.size >= CLAIMED_DOCS_MAX) claimedDocs.delete(claimedDocs.keys().next().value!);
+    claimedDocs.set(text, docs);
+  }
   if (COMPOSE_LIKE_NAME.test(name)) return { claim: true, why: 'read as compose: named like a compose file' };
   if (verdict?.compose) return { claim: true, why: `read as compose: a compose document beside ${base}` };
   return { claim: false, why: `not read as compose: beside ${base}, but its YAML does not parse as a compose document` };
@@ -377,10 +391,42 @@ const JSON_ESCAPES: Record<string, string> = {
   P: '\u2029',
 };
 
+/** What a compose text says whatever the context it is read in (the context only adds the implicit includes). */
+interface ComposeRead {
+  text: string;
+  findings: Finding[];
+  services: ServiceDecl[];
+  /** Its `include:` entries. */
+  includes: IncludeRef[];
+}
+
+/**
+ * The reads of the directories' compose files (the files a layer's `layer-base` include reaches), by file: a
+ * compose file beside a layer is read once, not again as the layer's base. The engine keeps the same parses,
+ * so this costs a map entry each. Bounded.
+ */
+const baseReads = new Map<string, ComposeRead>();
+const BASE_READS_MAX = 20_000;
+
+/**
+ * The YAML `composeDocument` read to tell whether a file is compose, by text, for the parse that follows the
+ * claim (the engine parses a file right after it chose its format). Taken once; a few at most.
+ */
+const claimedDocs = new Map<string, Document[]>();
+const CLAIMED_DOCS_MAX = 8;
+
+function parseAll(text: string): Document[] {
+  const claimed = claimedDocs.get(text);
+  if (claimed) {
+    claimedDocs.delete(text);
+    return claimed;
+  }
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  return Array.isArray(docs) ? docs : [];
+}
+
 function parseComposeYaml(text: string, file: string, context: ComposeContext | undefined): FileParse {
-  const findings: Finding[] = [];
   const includes: IncludeRef[] = [];
-  const services: ServiceDecl[] = [];
   const implicit = { start: 0, end: 0 };
   const name = baseName(file);
   if (context === undefined || context === 'include') includes.push({ span: implicit, pattern: '.env', relativeTo: 'including-file-dir', context: 'dotenv' });
@@ -392,11 +438,25 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
     for (const base of COMPOSE_FILE_NAMES)
       includes.push({ span: implicit, pattern: base, relativeTo: 'including-file-dir', context: 'layer-base', keepsRoot: true });
   }
+  const known = context !== undefined ? baseReads.get(file) : undefined;
+  const read = known && known.text === text ? known : readComposeText(text, file);
+  if (context === undefined && COMPOSE_FILE_NAMES.includes(name)) {
+    if (baseReads.size >= BASE_READS_MAX) baseReads.clear();
+    baseReads.set(file, read);
+  }
+  pushAll(includes, read.includes);
+  const extra: ComposeExtra = { kind: 'compose', services: read.services };
+  return { format: 'compose', file, facts: [], findings: [...read.findings], includes, extra };
+}
 
+function readComposeText(text: string, file: string): ComposeRead {
+  const findings: Finding[] = [];
+  const includes: IncludeRef[] = [];
+  const services: ServiceDecl[] = [];
   // compose-go reads every document of the file in turn, merging each into the ones before.
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  const docs = parseAll(text);
   const lines = new LineIndex(text);
-  for (const doc of Array.isArray(docs) ? docs : []) {
+  for (const doc of docs) {
     for (const e of doc.errors) {
       const [start, end] = e.pos;
       findings.push(
@@ -422,8 +482,7 @@ function parseComposeYaml(text: string, file: string, context: ComposeContext | 
         ),
       );
   }
-  const extra: ComposeExtra = { kind: 'compose', services };
-  return { format: 'compose', file, facts: [], findings, includes, extra };
+  return { text, findings, services, includes };
 }
 
 function readDocument(y: YamlReader, file: string, findings: Finding[], services: ServiceDecl[], includes: IncludeRef[]): void {
