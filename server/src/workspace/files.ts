@@ -120,7 +120,7 @@ export function scanFolder(
       if (!isFile) continue;
       const posix = toPosix(full);
       if (!isCandidate(posix, modules, includeCandidate)) continue;
-      const read = readTextOrReason(full);
+      const read = readRegularFile(full);
       if ('text' in read) found.push({ path: posix, text: read.text, aliasOf, encoding: read.encoding });
       else onSkip?.({ path: posix, reason: read.reason, unread: read.unread });
     }
@@ -167,6 +167,27 @@ function errorCode(e: unknown): string {
 export function readText(file: string): string | undefined {
   const read = readTextOrReason(file);
   return 'text' in read ? read.text : undefined;
+}
+
+/** One scratch buffer for the scan's reads: a configuration file fits in it, and decodeText copies what it keeps. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * readTextOrReason for a file the scan found regular: one open and one read for a file that fits the scratch
+ * buffer (no stat: the directory entry said what it is), readTextOrReason for anything larger or amiss.
+ */
+function readRegularFile(file: string): ReturnType<typeof readTextOrReason> {
+  let fd: number | undefined;
+  let n: number;
+  try {
+    fd = fs.openSync(file, 'r');
+    n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, 0);
+  } catch {
+    n = -1;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return n >= 0 && n < SCRATCH.length ? decodeText(SCRATCH.subarray(0, n)) : readTextOrReason(file);
 }
 
 /** The file's text, or why it is not read (too large, binary, unreadable; `unread` for the first two). */
