@@ -520,12 +520,14 @@ function readDocument(y: YamlReader, file: string, findings: Finding[], services
     const ports = fields.get('ports');
     if (ports) {
       const tag = mergeTag(ports.value);
-      decl.ports = { key: y.span(ports.key), entries: tag === '!reset' ? [] : readPorts(y, ports.value, file, findings), ...(tag ? { replaces: true } : {}) };
+      decl.ports = { key: y.span(ports.key), entries: tag === '!reset' ? [] : readPorts(y, ports.value, file, findings) };
+      if (tag) decl.ports.replaces = true;
     }
     const expose = fields.get('expose');
     if (expose) {
       const tag = mergeTag(expose.value);
-      decl.expose = { key: y.span(expose.key), entries: tag === '!reset' ? [] : readExpose(y, expose.value), ...(tag ? { replaces: true } : {}) };
+      decl.expose = { key: y.span(expose.key), entries: tag === '!reset' ? [] : readExpose(y, expose.value) };
+      if (tag) decl.expose.replaces = true;
     }
     const mode = fields.get('network_mode');
     if (mode && isScalar(mode.value)) {

@@ -74,8 +74,8 @@ export function parsePortNumber(text: string): { port: number } | { problem: str
  */
 export function parsePortRange(text: string, offset = 0, what = 'port'): Parsed<RangePart> {
   const whole = { start: offset, end: offset + text.length };
-  if (text.includes(UNKNOWN)) return { ok: true, value: { ...whole, unknown: true } };
-  if (text === '') return { ok: false, error: { ...whole, message: `No ${what} given.` } };
+  if (text.includes(UNKNOWN)) return { ok: true, value: { start: whole.start, end: whole.end, unknown: true } };
+  if (text === '') return { ok: false, error: { start: whole.start, end: whole.end, message: `No ${what} given.` } };
   const dash = text.indexOf('-');
   const startText = dash < 0 ? text : text.slice(0, dash);
   const startSlice = { start: offset, end: offset + startText.length };
@@ -88,9 +88,9 @@ export function parsePortRange(text: string, offset = 0, what = 'port'): Parsed<
         message: `Invalid ${what} "${text}": ${startText === '' ? 'the start of the range' : `"${startText}"`} ${start.problem}.`,
       },
     };
-  if (dash < 0) return { ok: true, value: { ...whole, from: start.port, to: start.port } };
+  if (dash < 0) return { ok: true, value: { start: whole.start, end: whole.end, from: start.port, to: start.port } };
   const endText = text.slice(dash + 1);
-  if (endText === startText) return { ok: true, value: { ...whole, from: start.port, to: start.port } };
+  if (endText === startText) return { ok: true, value: { start: whole.start, end: whole.end, from: start.port, to: start.port } };
   const end = parsePortNumber(endText);
   const endSlice = { start: offset + dash + 1, end: offset + text.length };
   if ('problem' in end)
@@ -101,8 +101,12 @@ export function parsePortRange(text: string, offset = 0, what = 'port'): Parsed<
         message: `Invalid ${what} "${text}": ${endText === '' ? 'the end of the range' : `"${endText}"`} ${end.problem}.`,
       },
     };
-  if (end.port < start.port) return { ok: false, error: { ...whole, message: `Invalid ${what} range "${text}": the end is below the start.`, reversed: true } };
-  return { ok: true, value: { ...whole, from: start.port, to: end.port } };
+  if (end.port < start.port)
+    return {
+      ok: false,
+      error: { start: whole.start, end: whole.end, message: `Invalid ${what} range "${text}": the end is below the start.`, reversed: true },
+    };
+  return { ok: true, value: { start: whole.start, end: whole.end, from: start.port, to: end.port } };
 }
 
 /**
@@ -132,10 +136,14 @@ export function parseHostIp(text: string, offset = 0): Parsed<HostIpPart | undef
     bareOffset = offset + 1;
   }
   const slice = { start: bareOffset, end: bareOffset + bare.length };
-  if (bare.includes(UNKNOWN)) return { ok: true, value: { ...slice, text: bare } };
+  if (bare.includes(UNKNOWN)) return { ok: true, value: { start: slice.start, end: slice.end, text: bare } };
   const address = parseGoIp(bare);
-  if (!address) return { ok: false, error: { ...slice, message: `Invalid host IP "${bare}": Docker needs an IP address here (not a host name).` } };
-  return { ok: true, value: { ...slice, text: bare, address } };
+  if (!address)
+    return {
+      ok: false,
+      error: { start: slice.start, end: slice.end, message: `Invalid host IP "${bare}": Docker needs an IP address here (not a host name).` },
+    };
+  return { ok: true, value: { start: slice.start, end: slice.end, text: bare, address } };
 }
 
 /** nat.ParsePortSpec: `[HOST_IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/PROTO]`. */
@@ -158,7 +166,7 @@ export function parseShortSpec(text: string): Parsed<ShortSpec> {
 
   const slash = containerWithProto.indexOf('/');
   const containerText = slash < 0 ? containerWithProto : containerWithProto.slice(0, slash);
-  if (containerText === '') return { ok: false, error: { ...whole, message: `No container port in "${text}".` } };
+  if (containerText === '') return { ok: false, error: { start: whole.start, end: whole.end, message: `No container port in "${text}".` } };
   let protocol: Protocol = 'tcp';
   let protocolSlice: Slice | undefined;
   let protocolUnknown: boolean | undefined;
