@@ -17,15 +17,25 @@ export interface GlobSet {
   readonly bases: readonly string[];
 }
 
-const OPTIONS = { dot: true };
+const OPTIONS = { dot: true, windows: false };
+
+/**
+ * What picomatch's matcher answers for a POSIX path (the path equal to the glob, else its RegExp), without
+ * keeping picomatch's parse state (strings built a character at a time) alive for every host's globs.
+ */
+function matcher(glob: string): (rel: string) => boolean {
+  const re = picomatch.makeRe(glob, OPTIONS);
+  return (rel) => rel !== '' && (rel === glob || re.test(rel));
+}
 
 export function globSet(globs: readonly string[]): GlobSet {
   const adds: string[] = [];
   const removes: string[] = [];
   for (const g of globs) (picomatch.scan(g).negated ? removes : adds).push(g);
-  const add = adds.length > 0 ? picomatch(adds, OPTIONS) : () => false;
+  const addOne = adds.map(matcher);
+  const add = (rel: string) => addOne.some((m) => m(rel));
   // picomatch gives a negated glob's complement: a path it rejects is one the glob names.
-  const keep = removes.map((g) => picomatch(g, OPTIONS));
+  const keep = removes.map(matcher);
   return {
     adds,
     removes,
@@ -36,7 +46,7 @@ export function globSet(globs: readonly string[]): GlobSet {
 
 /** The path a negated glob names is one it removes (picomatch matches the complement). */
 export function removesPath(negated: string, rel: string): boolean {
-  return !picomatch(negated, OPTIONS)(rel);
+  return !matcher(negated)(rel);
 }
 
 /** A single glob as the lists read it (a negated one alone matches nothing). */

@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import picomatch from 'picomatch';
+import { flat } from './strings';
 import type { IncludeRef } from './types';
 
 export class FileIndex {
@@ -91,7 +92,7 @@ function globToPicomatch(pattern: string): { pattern: string; base: string } | u
       if (!wild) literal += c;
     }
   }
-  return wild ? { pattern: out, base: literal.slice(0, literal.lastIndexOf('/')) || '/' } : undefined;
+  return wild ? { pattern: flat(out), base: literal.slice(0, literal.lastIndexOf('/')) || '/' } : undefined;
 }
 
 /** An include pattern made ready to match: a literal path, or the directory before its first wildcard and its matcher (compiled on first use). */
