@@ -1090,6 +1090,18 @@ function projectFacts(project: ComposeProject): PortFact[] {
     const publishes = publishesPorts(s);
     const instance = project.root;
     // Object literals, not `{ ...base }`: V8 gives each spread copy a hidden class of its own once it is hot.
+    const container = (file: string, r: { from: number; to: number; span: Span }, protocol: Protocol, detail: string): PortFact => ({
+      program: 'docker',
+      context,
+      instance,
+      role: 'container',
+      file,
+      span: r.span,
+      protocol,
+      port: r.from,
+      portEnd: r.to,
+      detail,
+    });
     for (const m of s.mappings) {
       const target = m.target ? `${s.name}:${rangeText(m.target)}/${m.protocol}` : `${s.name}:?/${m.protocol}`;
       const extras = [m.name ? `name "${m.name}"` : '', m.appProtocol ? `app_protocol ${m.appProtocol}` : ''].filter(Boolean).join(', ');
@@ -1098,20 +1110,7 @@ function projectFacts(project: ComposeProject): PortFact[] {
         const detail = flat(
           `the same mapping as ${path.posix.basename(m.sameAs.file)}:${m.sameAs.line}: compose merges the two, so this publishes nothing more`,
         );
-        for (const r of [m.published, m.target])
-          if (r)
-            facts.push({
-              program: 'docker',
-              context,
-              instance,
-              role: 'container',
-              file: m.file,
-              span: r.span,
-              protocol: m.protocol,
-              port: r.from,
-              portEnd: r.to,
-              detail,
-            });
+        for (const r of [m.published, m.target]) if (r) facts.push(container(m.file, r, m.protocol, detail));
         continue;
       }
       const pub = m.published;
@@ -1156,34 +1155,18 @@ function projectFacts(project: ComposeProject): PortFact[] {
         else if (m.publishedUnknown) detail = `container port ${port} of ${s.name}, published on a host port set by an unset variable`;
         else
           detail = `container port ${port} of ${s.name}: no fixed host port — Docker publishes it on a host port picked at run time from the ephemeral range`;
-        facts.push({
-          program: 'docker',
-          context,
-          instance,
-          role: 'container',
-          file: m.file,
-          span: r.span,
-          protocol: m.protocol,
-          port: r.from,
-          portEnd: r.to,
-          detail: flat(detail),
-        });
+        facts.push(container(m.file, r, m.protocol, flat(detail)));
       }
     }
-    for (const e of s.expose) {
-      facts.push({
-        program: 'docker',
-        context,
-        instance,
-        role: 'container',
-        file: e.file,
-        span: e.span,
-        protocol: e.protocol,
-        port: e.from,
-        portEnd: e.to,
-        detail: flat(`container port ${rangeText(e)}/${e.protocol} of ${s.name}, exposed to other containers only (binds nothing on the host)`),
-      });
-    }
+    for (const e of s.expose)
+      facts.push(
+        container(
+          e.file,
+          e,
+          e.protocol,
+          flat(`container port ${rangeText(e)}/${e.protocol} of ${s.name}, exposed to other containers only (binds nothing on the host)`),
+        ),
+      );
   }
   return facts;
 }
