@@ -177,6 +177,7 @@ const SCRATCH = Buffer.allocUnsafe(64 * 1024);
  * buffer (no stat: the directory entry said what it is), readTextOrReason for anything larger or amiss.
  */
 function readRegularFile(file: string): ReturnType<typeof readTextOrReason> {
+  if (PRESENCE_ONLY.test(toPosix(file))) return { text: '' };
   let fd: number | undefined;
   let n: number;
   try {
