@@ -16,3 +16,15 @@ export function maxOf(values: readonly number[]): number {
   for (const v of values) if (v > m) m = v;
   return m;
 }
+
+/** Inserts `value` into the ascending `list`, keeping it ascending. */
+export function insertSorted(list: number[], value: number): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, value);
+}

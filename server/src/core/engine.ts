@@ -5,13 +5,13 @@
  */
 import * as path from 'path';
 import { FindingCollector } from './findings';
-import { HostAnalysis, type HostRun } from './hostAnalysis';
+import { HostAnalysis } from './hostAnalysis';
 import type { HostInstance, HostModel, HostRule, RuleContext } from './hostModel';
 import { HostMap, type ContainerMount } from './hosts';
 import { sameIncludes, updateGraph, type GraphSource, type IncludeGraph } from './includeGraph';
 import { FileIndex, resolveInclude } from './includes';
 import { assemble, InstanceLinker } from './instances';
-import { placeInstances, type MainsSource } from './mainConfigs';
+import { Placement, type MainsSource } from './mainConfigs';
 import { LineIndex } from './lineIndex';
 import { templateMarkup, templateParse } from './templates';
 import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
@@ -20,7 +20,7 @@ import { noteParse, tooLarge, unreadParse, type UnreadReason } from './unread';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceOutput, PortFact, Severity } from './types';
+import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Severity } from './types';
 
 export { parseSeverityOverrides, withSeverity } from './findings';
 
@@ -93,6 +93,12 @@ export class Engine {
   private readonly hostAnalysis: HostAnalysis;
   /** Findings collected per file, kept for the files whose findings an edit did not change. */
   private readonly collector = new FindingCollector();
+  /** Where the instances run (stock main configs, inactive roots), kept between analyses. */
+  private readonly placement = new Placement();
+  /** The linked root instances of the last analysis, by position (the graph's order of roots). */
+  private readonly ran: LinkedRoots = { positions: new Map(), linked: [], mountsAt: [], firewalls: [] };
+  /** The next analysis is made from scratch (the settings changed). */
+  private stale = true;
   /** Include resolutions; valid while the set of files is unchanged. */
   private readonly includeCache = new Map<string, string[]>();
   private settings: EngineSettings = defaultSettings();
@@ -132,6 +138,7 @@ export class Engine {
     this.settings = settings;
     this.hostAnalysis.clear();
     this.collector.clear();
+    this.stale = true;
     this.last = undefined;
   }
 
@@ -293,54 +300,134 @@ export class Engine {
     return parse;
   }
 
-  /** Include graph -> linked instances -> host models and rules -> findings by file. Cached until a file, a setting or the hosts change. */
+  /**
+   * Include graph -> linked instances -> host models and rules -> findings by file. Cached until a
+   * file, a setting or the hosts change. After an edit that keeps the graph's shape, only what the
+   * edit touched is done again: the instances it re-assembled are linked and placed again, the hosts
+   * they join or leave get new models, and the files whose findings changed are collected again; the
+   * result is the one a fresh engine gives (test/unit/incrementalFresh.test.ts).
+   */
   analyze(): AnalysisResult {
     if (this.last && this.lastHostsVersion === this.hosts.version) return this.last;
+    let full = this.stale;
     if (this.lastHostsVersion !== this.hosts.version) {
       this.hostAnalysis.clear();
+      full = true;
       // Formats are recognised from the path inside the workspace folder, which the folders decide.
       if (this.lastHostsVersion !== -1) {
         for (const entry of this.files.values()) entry.module = undefined;
         this.graph = undefined;
       }
     }
+    this.stale = false;
     this.lastHostsVersion = this.hosts.version;
     const dirty = [...this.dirty];
     this.dirty.clear();
-    const graph = (this.graph = updateGraph(this.graphSource, this.graph, dirty));
-    const linked = this.linkRoots(graph);
-    const firewalls = linked.firewalls;
-    if (this.hosts.setContainers(this.containerMounts(linked.instances))) this.hostAnalysis.clear();
-    // Which program runs on each host: fragments under a stock main config, files no main config loads inactive.
-    const placed = placeInstances(linked.instances, this.mainsSource(graph));
-    const instances = placed.instances;
-    this.implicitOf = placed.implicitOf;
-    for (const fw of firewalls) fw.host = this.hosts.hostOf(fw.root);
-    const findings: Finding[] = [];
-    for (const { output } of instances) for (const f of output.findings) findings.push(f);
-    const hosts = this.hostAnalysis.run(
-      instances,
+    const { graph, touched } = updateGraph(this.graphSource, this.graph, dirty);
+    this.graph = graph;
+    for (const file of dirty) this.collector.markFile(file);
+    const ran = this.ran;
+    // 1. Linking: every root of a new graph, else the instances the edit re-assembled.
+    let changed: number[];
+    let firewallsChanged = false;
+    if (full || !touched) {
+      ran.positions.clear();
+      ran.linked = [];
+      for (const [key, { module, input }] of graph.instances) {
+        if (!graph.roots.has(key)) continue;
+        ran.positions.set(key, ran.linked.length);
+        ran.linked.push(this.linkRoot(key, module, input));
+      }
+      changed = ran.linked.map((_, pos) => pos);
+      full = true;
+    } else {
+      changed = [];
+      for (const key of touched) {
+        const pos = ran.positions.get(key)!;
+        const { module, input } = graph.instances.get(key)!;
+        const instance = this.linkRoot(key, module, input);
+        const before = ran.linked[pos];
+        if (instance === before) continue;
+        firewallsChanged ||= instance.firewall !== before.firewall;
+        ran.linked[pos] = instance;
+        changed.push(pos);
+      }
+      changed.sort((a, b) => a - b);
+    }
+    // 2. The files compose services mount are on their containers' hosts: when they change, every host is placed again.
+    const mountsChanged =
+      full || changed.some((pos) => ran.linked[pos].format === 'compose' && !sameMounts(ran.mountsAt[pos] ?? [], this.mounts(ran.linked[pos])));
+    if (mountsChanged) {
+      ran.mountsAt = ran.linked.map((instance) => (instance.format === 'compose' ? this.mounts(instance) : undefined));
+      const all: ContainerMount[] = [];
+      for (const own of ran.mountsAt) if (own) for (const m of own) all.push(m);
+      if (this.hosts.setContainers(all)) {
+        this.hostAnalysis.clear();
+        changed = ran.linked.map((_, pos) => pos);
+        full = true;
+      }
+    }
+    if (full) {
+      this.placement.reset();
+      this.hostAnalysis.reset();
+      this.collector.resetSegments();
+    }
+    if (full || firewallsChanged) {
+      ran.firewalls = [];
+      for (const instance of ran.linked)
+        if (instance.firewall) ran.firewalls.push({ root: instance.root, host: this.hosts.hostOf(instance.root), firewall: instance.firewall });
+    }
+    // 3. Which program runs on each host: fragments under a stock main config, files no main config loads inactive.
+    const placedChanged = this.placement.update(ran.linked, changed, this.mainsSource(graph));
+    const placed = this.placement.placed;
+    this.implicitOf = this.placement.implicitOf;
+    // 4. The hosts those instances join or leave: their models and rule findings.
+    const hostChanges = this.hostAnalysis.update(
+      placed,
+      placedChanged,
       (f) => this.hosts.hostOf(f),
       () => this.ruleContext(),
       (host) => this.hosts.sharingOf(host),
     );
-    for (const f of hosts.findings) findings.push(f);
-    for (const f of this.configFindings()) findings.push(f);
-    const findingsByFile = this.collector.collect(findings, {
+    // 5. Findings in the order of one pass: every instance's, then every host's, then each folder's `.portolan.json`'s.
+    for (const pos of placedChanged) this.collector.setSegment(`i${pos}`, [0, pos, 0], placed[pos]?.output.findings ?? NO_FINDINGS);
+    for (const { host, entry, key } of hostChanges) this.collector.setSegment(`h${host}`, [1, key[0], key[1]], entry?.findings ?? NO_FINDINGS);
+    this.configFindings().forEach((findings, i) => this.collector.setSegment(`c${i}`, [2, i, 0], findings));
+    const findingsByFile = this.collector.collect({
       ignoreCodes: this.settings.ignoreCodes,
       severity: this.settings.severity,
       textOf: (file) => this.files.get(file)?.text,
       lineIndex: (file) => this.lineIndex(file),
     });
     this.lastHostsVersion = this.hosts.version;
-    this.last = this.result(findingsByFile, hosts, graph.formatOf, firewalls);
+    this.last = this.result(findingsByFile, graph.formatOf, ran.firewalls);
     return this.last;
+  }
+
+  /** The linked output of one root instance of the graph, as the HostInstance it was last time when the output is the same. */
+  private linkRoot(key: string, module: FormatModule, input: InstanceInput): HostInstance {
+    const output = this.linker.link(module, input, key);
+    // An instance that kept its link output is the same HostInstance (host analysis compares them).
+    let instance = this.hostInstances.get(output);
+    if (!instance || instance.root !== input.root.file || instance.format !== module.id) {
+      const firewall = output.firewall ?? input.root.firewall;
+      const files = input.files.map((f) => f.file).filter((f) => !output.unread?.includes(f));
+      instance = { format: module.id, root: input.root.file, files, output, firewall };
+      this.hostInstances.set(output, instance);
+    }
+    return instance;
+  }
+
+  /** The workspace files a compose instance's services mount (cached while its link output is the same). */
+  private mounts(instance: HostInstance): ContainerMount[] {
+    let own = this.mountsOf.get(instance);
+    if (!own) this.mountsOf.set(instance, (own = containerMounts(instance)));
+    return own;
   }
 
   /** The facts as their host models hold them (socket activation marks some binds inactive there), by file and all together on first use. */
   private result(
     findingsByFile: AnalysisResult['findingsByFile'],
-    hosts: HostRun,
     formatOf: AnalysisResult['formatOf'],
     firewalls: AnalysisResult['firewalls'],
   ): AnalysisResult {
@@ -348,7 +435,7 @@ export class Engine {
     const facts = () => {
       if (!all) {
         all = [];
-        for (const entry of hosts.hosts) for (const f of entry.facts) all.push(f);
+        for (const entry of this.hostAnalysis.entries()) for (const f of entry.facts) all.push(f);
       }
       return all;
     };
@@ -366,8 +453,8 @@ export class Engine {
   }
 
   /** The mistakes of each folder's `.portolan.json` the engine holds, as findings on it (core/portolanJson.ts). */
-  private configFindings(): Finding[] {
-    const out: Finding[] = [];
+  private configFindings(): Finding[][] {
+    const out: Finding[][] = [];
     for (const folder of this.hosts.folderNames()) {
       const file = `${folder}/${PORTOLAN_JSON}`;
       const text = this.files.get(file)?.text;
@@ -377,42 +464,9 @@ export class Engine {
         cached = { text, filesVersion: this.filesVersion, findings: portolanJsonFindings(file, readPortolanJson(text), folder, this.fileNames()) };
         this.configCache.set(file, cached);
       }
-      for (const f of cached.findings) out.push(f);
+      out.push(cached.findings);
     }
     return out;
-  }
-
-  /** The linked output of every root instance of the graph (a file included by another root is covered by that root's instance). */
-  private linkRoots(graph: IncludeGraph): { instances: HostInstance[]; firewalls: AnalysisResult['firewalls'] } {
-    const instances: HostInstance[] = [];
-    const firewalls: AnalysisResult['firewalls'] = [];
-    for (const [key, { module, input }] of graph.instances) {
-      if (!graph.roots.has(key)) continue;
-      const output = this.linker.link(module, input, key);
-      // An instance that kept its link output is the same HostInstance (host analysis compares them).
-      let instance = this.hostInstances.get(output);
-      if (!instance || instance.root !== input.root.file || instance.format !== module.id) {
-        const firewall = output.firewall ?? input.root.firewall;
-        const files = input.files.map((f) => f.file).filter((f) => !output.unread?.includes(f));
-        instance = { format: module.id, root: input.root.file, files, output, firewall };
-        this.hostInstances.set(output, instance);
-      }
-      if (instance.firewall) firewalls.push({ root: instance.root, host: '', firewall: instance.firewall });
-      instances.push(instance);
-    }
-    return { instances, firewalls };
-  }
-
-  /** The workspace files compose services mount, per compose instance (cached while its link output is the same). */
-  private containerMounts(instances: readonly HostInstance[]): ContainerMount[] {
-    const mounts: ContainerMount[] = [];
-    for (const instance of instances) {
-      if (instance.format !== 'compose') continue;
-      let own = this.mountsOf.get(instance);
-      if (!own) this.mountsOf.set(instance, (own = containerMounts(instance)));
-      for (const m of own) mounts.push(m);
-    }
-    return mounts;
   }
 
   /** What core/mainConfigs.ts reads: the graph's root parses, hosts, and how a stock main config's instance is assembled and linked. */
@@ -603,6 +657,21 @@ export class Engine {
       .filter((other) => other.role !== 'container' && (other.role !== 'upstream' || pointsAtThisHost(other.address)))
       .filter((other) => !(other.file === fact.file && other.span.start === fact.span.start && other.span.end === fact.span.end));
   }
+}
+
+/** The linked root instances of an analysis by position: the graph's roots in its order. */
+interface LinkedRoots {
+  positions: Map<string, number>;
+  linked: HostInstance[];
+  /** Per position, the files a compose instance's services mount. */
+  mountsAt: (ContainerMount[] | undefined)[];
+  firewalls: AnalysisResult['firewalls'];
+}
+
+const NO_FINDINGS: readonly Finding[] = [];
+
+function sameMounts(a: readonly ContainerMount[], b: readonly ContainerMount[]): boolean {
+  return a === b || (a.length === b.length && a.every((m, i) => m.source === b[i].source && m.host === b[i].host));
 }
 
 /** A note of an instance for `--list-files`, in host-model order; `ownFileOnly`: said on the root file alone. */

@@ -22,44 +22,154 @@ interface CollectedFile {
   kept: Finding[];
   /** Index in `raw` of the first finding kept (-1: none). */
   first: number;
+  /** Where `raw[first]` comes in the analysis: its segment's key and its index there. */
+  firstKey?: number[];
+}
+
+/** A list of findings (one instance's, one host's) with its place in an analysis' order: keys compare element by element. */
+interface Segment {
+  key: readonly number[];
+  findings: readonly Finding[];
+  /** Each file's findings in the segment, with their indexes in it. */
+  byFile: Map<string, { list: Finding[]; at: number[] }>;
 }
 
 /**
- * Collection per file, cached: a file whose raw findings are the very same objects as last time
- * (and whose text is the same) keeps its collected list (the same array), so an edit re-collects
- * only the files whose findings changed. Files come out in the order of their first kept finding,
- * as one pass over every finding would give them.
+ * Collection per file, kept between analyses. The findings come in segments (an instance's, a
+ * host's, a folder's `.portolan.json`'s), each with its place in the order of one pass over every
+ * finding; a segment set again with other findings or at another place makes its files collected
+ * again, and no others. A file whose raw findings are the very same objects as last time (and whose
+ * text is the same) keeps its collected list (the same array). Files come out in the order of their
+ * first kept finding, as one pass over every finding would give them.
  */
 export class FindingCollector {
-  private cache = new Map<string, CollectedFile>();
+  private files = new Map<string, CollectedFile>();
+  private readonly segments = new Map<string, Segment>();
+  private readonly segmentsOf = new Map<string, Set<Segment>>();
+  private readonly dirty = new Set<string>();
+  /** The files with a kept finding, in the order of their first one (`firstKey`). */
+  private order: { file: string; key: number[] }[] = [];
+  private last?: Map<string, Finding[]>;
 
   /** Forget everything (the settings that collection reads changed). */
   clear(): void {
-    this.cache.clear();
+    this.resetSegments();
+    this.files.clear();
+    this.order = [];
+    this.last = undefined;
   }
 
-  collect(findings: readonly Finding[], opts: CollectOptions): Map<string, Finding[]> {
-    const raw = new Map<string, { list: Finding[]; seqs: number[] }>();
-    findings.forEach((f, seq) => {
-      const entry = raw.get(f.file);
+  /** Forget every segment (the analysis is made again from scratch); the files' collected lists are kept for reuse. */
+  resetSegments(): void {
+    for (const file of this.segmentsOf.keys()) this.dirty.add(file);
+    this.segments.clear();
+    this.segmentsOf.clear();
+  }
+
+  /** The findings of segment `id` at place `key` (no findings: the segment is dropped). */
+  setSegment(id: string, key: readonly number[], findings: readonly Finding[]): void {
+    const old = this.segments.get(id);
+    if (old ? old.findings === findings && compareKeys(old.key, key) === 0 : findings.length === 0) return;
+    if (old) {
+      for (const file of old.byFile.keys()) {
+        const set = this.segmentsOf.get(file)!;
+        set.delete(old);
+        if (set.size === 0) this.segmentsOf.delete(file);
+        this.dirty.add(file);
+      }
+      this.segments.delete(id);
+    }
+    if (findings.length === 0) return;
+    const byFile = new Map<string, { list: Finding[]; at: number[] }>();
+    findings.forEach((f, i) => {
+      const entry = byFile.get(f.file);
       if (entry) {
         entry.list.push(f);
-        entry.seqs.push(seq);
-      } else raw.set(f.file, { list: [f], seqs: [seq] });
+        entry.at.push(i);
+      } else byFile.set(f.file, { list: [f], at: [i] });
     });
-    const cache = new Map<string, CollectedFile>();
-    const files: { file: string; seq: number; kept: Finding[] }[] = [];
-    for (const [file, { list, seqs }] of raw) {
-      const text = opts.textOf(file);
-      let entry = this.cache.get(file);
-      if (!entry || entry.text !== text || !sameFindings(entry.raw, list)) entry = collectFile(list, text, opts);
-      cache.set(file, entry);
-      if (entry.first >= 0) files.push({ file, seq: seqs[entry.first], kept: entry.kept });
+    const segment: Segment = { key, findings, byFile };
+    this.segments.set(id, segment);
+    for (const file of byFile.keys()) {
+      const set = this.segmentsOf.get(file);
+      if (set) set.add(segment);
+      else this.segmentsOf.set(file, new Set([segment]));
+      this.dirty.add(file);
     }
-    this.cache = cache;
-    files.sort((a, b) => a.seq - b.seq);
-    return new Map(files.map((f) => [f.file, f.kept]));
   }
+
+  /** A file whose text changed (what `portolan-ignore` comments say): collected again. */
+  markFile(file: string): void {
+    this.dirty.add(file);
+  }
+
+  /** The collected findings of every file (the same map as last time when no file was collected again). */
+  collect(opts: CollectOptions): Map<string, Finding[]> {
+    if (this.last && this.dirty.size === 0) return this.last;
+    const rebuild = this.dirty.size * 8 > this.order.length;
+    if (!rebuild) for (const file of this.dirty) this.unorder(file);
+    for (const file of this.dirty) this.collectOne(file, opts);
+    if (rebuild) {
+      this.order = [];
+      for (const [file, entry] of this.files) if (entry.firstKey) this.order.push({ file, key: entry.firstKey });
+      this.order.sort((a, b) => compareKeys(a.key, b.key));
+    } else
+      for (const file of this.dirty) {
+        const key = this.files.get(file)?.firstKey;
+        if (key) this.order.splice(this.place(key), 0, { file, key });
+      }
+    this.dirty.clear();
+    this.last = new Map(this.order.map(({ file }) => [file, this.files.get(file)!.kept]));
+    return this.last;
+  }
+
+  private collectOne(file: string, opts: CollectOptions): void {
+    const segments = [...(this.segmentsOf.get(file) ?? [])].sort((a, b) => compareKeys(a.key, b.key));
+    if (segments.length === 0) {
+      this.files.delete(file);
+      return;
+    }
+    const raw: Finding[] = [];
+    const keys: [Segment, number][] = [];
+    for (const segment of segments) {
+      const { list, at } = segment.byFile.get(file)!;
+      for (let i = 0; i < list.length; i++) {
+        raw.push(list[i]);
+        keys.push([segment, at[i]]);
+      }
+    }
+    const text = opts.textOf(file);
+    let entry = this.files.get(file);
+    if (!entry || entry.text !== text || !sameFindings(entry.raw, raw)) this.files.set(file, (entry = collectFile(raw, text, opts)));
+    entry.firstKey = entry.first >= 0 ? [...keys[entry.first][0].key, keys[entry.first][1]] : undefined;
+  }
+
+  /** Takes `file` out of the order, where its first kept finding was. */
+  private unorder(file: string): void {
+    const key = this.files.get(file)?.firstKey;
+    if (!key) return;
+    const at = this.place(key);
+    if (this.order[at]?.file === file) this.order.splice(at, 1);
+    else this.order = this.order.filter((o) => o.file !== file);
+  }
+
+  /** The index of the first entry of the order not before `key`. */
+  private place(key: readonly number[]): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareKeys(this.order[mid].key, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
 
 function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {

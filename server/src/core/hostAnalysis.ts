@@ -2,12 +2,13 @@
  * Host analysis: the linked instances grouped by host, one HostModel per host, and the rules run
  * over it. A host whose instances all kept their link outputs keeps its model and findings. Pure.
  */
+import { insertSorted } from './arrays';
 import { buildHostModel, type ContainerInfo, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
 import { HostMap } from './hosts';
 import type { HostSharing } from './sharedHost';
 import type { Finding, PortFact } from './types';
 
-interface HostEntry {
+export interface HostEntry {
   model: HostModel;
   facts: { fact: PortFact; host: string }[];
   findings: Finding[];
@@ -17,16 +18,35 @@ interface HostEntry {
   composeOutput?: HostInstance['output'];
 }
 
-/** The hosts of an analysis in order, each with its facts and rule findings. */
-export interface HostRun {
-  hosts: readonly HostEntry[];
-  findings: Finding[];
+/** A host whose entry an update made or dropped, with where its findings come in the order of an analysis. */
+export interface HostChange {
+  host: string;
+  /** undefined: no instance runs on the host any more. */
+  entry?: HostEntry;
+  /** The position of the first instance on the host, and the host's place among that instance's hosts. */
+  key: readonly [number, number];
 }
 
+/**
+ * The hosts the placed instances run on, kept between analyses. An instance joins the host of every
+ * fact it gives and the host of its root file (a firewall with no port facts too). The instances are
+ * given by position; an update names the positions whose placed instance changed, and only the hosts
+ * they join or leave are looked at again: a host whose instances all kept their link outputs keeps
+ * its model and findings. Hosts come in the order of their first instance (what one pass gives).
+ */
 export class HostAnalysis {
   private cache = new Map<string, HostEntry>();
   /** The hosts each link output gives facts to (valid while the host mapping is: cleared with the cache). */
   private hostsOfOutput = new WeakMap<HostInstance['output'], string[]>();
+  /** Per position, the hosts of its placed instance. */
+  private hostsAt: (readonly string[])[] = [];
+  /** Per host, the positions of its instances, ascending. */
+  private readonly members = new Map<string, number[]>();
+  /** Per position, its placed instance when it is a compose project (whose services' containers may be hosts). */
+  private composeAt: (HostInstance | undefined)[] = [];
+  /** Per compose root, the positions of its placed instances, ascending. */
+  private readonly composeByRoot = new Map<string, number[]>();
+  private ordered?: HostEntry[];
 
   constructor(private readonly rules: readonly HostRule[]) {}
 
@@ -34,52 +54,130 @@ export class HostAnalysis {
   clear(): void {
     this.cache.clear();
     this.hostsOfOutput = new WeakMap();
+    this.reset();
+  }
+
+  /** Forget every position (the instances were placed again); the hosts' models are kept for hosts whose instances keep their outputs. */
+  reset(): void {
+    this.hostsAt = [];
+    this.members.clear();
+    this.composeAt = [];
+    this.composeByRoot.clear();
+    this.ordered = undefined;
   }
 
   /**
-   * The models and rule findings of every host the instances run on, in instance order. An instance
-   * joins the host of every fact it gives and the host of its root file (a firewall with no port facts too).
+   * The models and rule findings of the hosts the instances at `changed` positions of `placed` join
+   * or leave (after `reset`, every position, ascending: then hosts no instance runs on are dropped). Returns those hosts.
    */
-  run(
-    instances: readonly HostInstance[],
+  update(
+    placed: readonly (HostInstance | undefined)[],
+    changed: Iterable<number>,
     hostOf: (file: string) => string,
     ctx: () => RuleContext,
     sharingOf: (host: string) => HostSharing | undefined = () => undefined,
-  ): HostRun {
-    const byHost = new Map<string, HostInstance[]>();
-    for (const instance of instances) {
-      let hosts = this.hostsOfOutput.get(instance.output);
-      if (!hosts) {
-        const set = new Set(instance.output.facts.map((f) => hostOf(f.file)));
-        set.add(hostOf(instance.root));
-        this.hostsOfOutput.set(instance.output, (hosts = [...set]));
+  ): HostChange[] {
+    const dirty = new Set<string>();
+    const full = this.hostsAt.length === 0;
+    for (const pos of changed) {
+      const before = this.hostsAt[pos] ?? [];
+      const instance = placed[pos];
+      // A container's host reads its compose project: the project's change is the container's.
+      const compose = instance?.format === 'compose' ? instance : undefined;
+      const was = this.composeAt[pos];
+      if (was !== compose) {
+        if (was) {
+          const list = this.composeByRoot.get(was.root)!;
+          list.splice(list.indexOf(pos), 1);
+          if (list.length === 0) this.composeByRoot.delete(was.root);
+          for (const s of was.output.services ?? []) dirty.add(HostMap.containerHost(was.root, s.name));
+        }
+        if (compose) {
+          let list = this.composeByRoot.get(compose.root);
+          if (!list) this.composeByRoot.set(compose.root, (list = []));
+          insertSorted(list, pos);
+          for (const s of compose.output.services ?? []) dirty.add(HostMap.containerHost(compose.root, s.name));
+        }
+        this.composeAt[pos] = compose;
       }
-      for (const host of hosts) {
-        const list = byHost.get(host);
-        if (list) list.push(instance);
-        else byHost.set(host, [instance]);
+      const after = instance ? this.hostsOf(instance, hostOf) : [];
+      if (before === after) {
+        // Another instance with the same output (marked inactive, or running as another): the same hosts, looked at again.
+        for (const host of after) dirty.add(host);
+        continue;
       }
+      for (const host of before) {
+        const list = this.members.get(host)!;
+        list.splice(list.indexOf(pos), 1);
+        dirty.add(host);
+      }
+      for (const host of after) {
+        let list = this.members.get(host);
+        if (!list) this.members.set(host, (list = []));
+        if (full) list.push(pos);
+        else insertSorted(list, pos);
+        dirty.add(host);
+      }
+      this.hostsAt[pos] = after;
     }
-    const containers = containersOf(instances, byHost);
-    const entries: HostEntry[] = [];
-    const findings: Finding[] = [];
+    if (full) for (const host of this.cache.keys()) if (!this.members.has(host)) dirty.add(host);
+    if (dirty.size > 0) this.ordered = undefined;
     let checks: ((host: HostModel) => Finding[])[] | undefined;
-    const cache = new Map<string, HostEntry>();
-    for (const [host, list] of byHost) {
+    const changes: HostChange[] = [];
+    for (const host of dirty) {
+      const positions = this.members.get(host);
+      if (!positions || positions.length === 0) {
+        this.members.delete(host);
+        this.cache.delete(host);
+        changes.push({ host, key: [-1, -1] });
+        continue;
+      }
+      const list = positions.map((pos) => placed[pos]!);
       let entry = this.cache.get(host);
-      const container = containers.get(host);
+      const container = this.containerOf(host, placed);
       if (!entry || !sameOutputs(entry.model.instances, list) || entry.composeOutput !== container?.output) {
         const context = ctx();
         checks ??= this.rules.map((rule) => rule.create(context));
         entry = guardedEntry(host, list, hostOf, checks, sharingOf(host), container?.info);
         entry.composeOutput = container?.output;
+        this.cache.set(host, entry);
       }
-      cache.set(host, entry);
-      entries.push(entry);
-      for (const f of entry.findings) findings.push(f);
+      changes.push({ host, entry, key: [positions[0], this.hostsAt[positions[0]].indexOf(host)] });
     }
-    this.cache = cache;
-    return { hosts: entries, findings };
+    return changes;
+  }
+
+  /** When `host` is a compose service's container: its project (the first placed instance of that root with the service) and the project's output. */
+  private containerOf(host: string, placed: readonly (HostInstance | undefined)[]): { info: ContainerInfo; output: HostInstance['output'] } | undefined {
+    const of = HostMap.containerParts(host);
+    if (!of) return undefined;
+    for (const pos of this.composeByRoot.get(of.root) ?? []) {
+      const instance = placed[pos]!;
+      const services = instance.output.services ?? [];
+      if (services.some((s) => s.name === of.service))
+        return { info: { project: { root: instance.root, services }, service: of.service }, output: instance.output };
+    }
+    return undefined;
+  }
+
+  private hostsOf(instance: HostInstance, hostOf: (file: string) => string): readonly string[] {
+    let hosts = this.hostsOfOutput.get(instance.output);
+    if (!hosts) {
+      const set = new Set(instance.output.facts.map((f) => hostOf(f.file)));
+      set.add(hostOf(instance.root));
+      this.hostsOfOutput.set(instance.output, (hosts = [...set]));
+    }
+    return hosts;
+  }
+
+  /** Every host's entry in the order of an analysis (made on first use after an update). */
+  entries(): readonly HostEntry[] {
+    if (!this.ordered) {
+      const keyed = [...this.members].map(([host, positions]) => ({ host, pos: positions[0], at: this.hostsAt[positions[0]].indexOf(host) }));
+      keyed.sort((a, b) => a.pos - b.pos || a.at - b.at);
+      this.ordered = keyed.map((k) => this.cache.get(k.host)!);
+    }
+    return this.ordered;
   }
 
   /** The facts of `file` as its host's model holds them (undefined: none). */
@@ -98,7 +196,7 @@ export class HostAnalysis {
   }
 
   models(): ReadonlyMap<string, HostModel> {
-    return new Map([...this.cache].map(([host, entry]) => [host, entry.model]));
+    return new Map(this.entries().map((entry) => [entry.model.host, entry.model]));
   }
 
   modelOf(host: string): HostModel | undefined {
@@ -140,23 +238,6 @@ function guardedEntry(
   const facts: HostEntry['facts'] = [];
   for (const fact of model.facts) facts.push({ fact, host });
   return { model, facts, findings };
-}
-
-/** The container hosts among `byHost` (a compose service's mounted files), each with its project. */
-function containersOf(
-  instances: readonly HostInstance[],
-  byHost: ReadonlyMap<string, unknown>,
-): Map<string, { info: ContainerInfo; output: HostInstance['output'] }> {
-  const out = new Map<string, { info: ContainerInfo; output: HostInstance['output'] }>();
-  for (const instance of instances) {
-    if (instance.format !== 'compose') continue;
-    const services = instance.output.services ?? [];
-    for (const s of services) {
-      const host = HostMap.containerHost(instance.root, s.name);
-      if (byHost.has(host) && !out.has(host)) out.set(host, { info: { project: { root: instance.root, services }, service: s.name }, output: instance.output });
-    }
-  }
-  return out;
 }
 
 function sameOutputs(a: readonly HostInstance[], b: readonly HostInstance[]): boolean {

@@ -128,6 +128,12 @@ export class HostMap {
     return `${composeRoot}#container ${service}`;
   }
 
+  /** The compose root and service of a container's host (`containerHost`'s inverse); undefined for any other host. */
+  static containerParts(host: string): { root: string; service: string } | undefined {
+    const at = host.lastIndexOf('#container ');
+    return at < 0 ? undefined : { root: host.slice(0, at), service: host.slice(at + '#container '.length) };
+  }
+
   /** "web1" for a named host, else the folder's base name. */
   static label(host: string): string {
     const hash = host.lastIndexOf('#');

@@ -28,8 +28,12 @@ export interface GraphSource extends AssemblySource {
   moduleFor(file: string): FormatModule | undefined;
 }
 
-/** The graph after the edits of `dirty`: `old` updated in place when the edits keep its shape, else a new one. */
-export function updateGraph(src: GraphSource, old: IncludeGraph | undefined, dirty: readonly string[]): IncludeGraph {
+/**
+ * The graph after the edits of `dirty`: `old` updated in place when the edits keep its shape, with
+ * `touched`, the instances (keys of `instances`, all roots) the edits re-assembled; else a new graph
+ * and no `touched` (every instance may have changed, and the keys and their order with them).
+ */
+export function updateGraph(src: GraphSource, old: IncludeGraph | undefined, dirty: readonly string[]): { graph: IncludeGraph; touched?: Set<string> } {
   if (old) {
     const touched = touchedInstances(src, old, dirty);
     if (touched) {
@@ -39,10 +43,10 @@ export function updateGraph(src: GraphSource, old: IncludeGraph | undefined, dir
         const fresh = assemble(src, module, old.standalone.get(input.root.file)!.parse);
         old.instances.set(key, { module, input: fresh });
       }
-      return old;
+      return { graph: old, touched };
     }
   }
-  return buildGraph(src);
+  return { graph: buildGraph(src) };
 }
 
 /** The instances the edited files touch, or undefined when an edit changes the shape of the graph (includes, formats, roots). */

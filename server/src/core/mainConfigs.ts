@@ -11,6 +11,7 @@
  * Pure: the engine hands in hosts, parses and how to link an instance.
  */
 import * as path from 'path';
+import { insertSorted } from './arrays';
 import type { HostInstance } from './hostModel';
 import type { FileParse, FormatId, FormatModule } from './types';
 
@@ -24,46 +25,112 @@ export interface MainsSource {
   implicitInstance(module: FormatModule, root: FileParse): HostInstance;
 }
 
-export interface PlacedInstances {
-  instances: HostInstance[];
-  /** Root of a fragment instance -> the stock main configuration that now loads it. */
-  implicitOf: Map<string, string>;
-}
-
 interface Group {
   module: FormatModule;
   mains: HostInstance[];
   fragments: { instance: HostInstance; parse: FileParse }[];
 }
 
-/** The instances as they run on their hosts: fragments joined under a stock main, unloaded roots and alternatives inactive. */
-export function placeInstances(instances: readonly HostInstance[], src: MainsSource): PlacedInstances {
-  const groups = new Map<string, Group>();
-  for (const instance of instances) {
-    const module = src.moduleOf(instance.format);
-    const parse = module?.mains ? src.rootParse(instance) : undefined;
-    if (!module?.mains || !parse) continue;
-    const key = `${instance.format}\u0000${src.hostOf(instance.root)}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { module, mains: [], fragments: [] }));
-    if (module.mains.isMain(parse)) group.mains.push(instance);
-    else group.fragments.push({ instance, parse });
+/** The positions (indexes into the linked instances) of one format on one host, ascending, and the roots its stock main loads. */
+interface Members {
+  format: FormatId;
+  positions: number[];
+  implicitRoots: string[];
+}
+
+/**
+ * The instances as they run on their hosts, kept between analyses: fragments joined under a stock
+ * main, unloaded roots and alternatives inactive. The instances are given by position (the linked
+ * instances of the include graph's roots, in its order); an update names the positions whose linked
+ * instance changed, and only the groups (format + host) holding them are placed again.
+ */
+export class Placement {
+  /** Per position, the instance that runs there; undefined: it runs inside a stock main's instance placed before it. */
+  private placedAt: (HostInstance | undefined)[] = [];
+  /** Per position, the key of its group (format + host), undefined for formats without main configurations. */
+  private groupAt: (string | undefined)[] = [];
+  private readonly groups = new Map<string, Members>();
+  /** Root of a fragment instance -> the stock main configuration that now loads it. */
+  readonly implicitOf = new Map<string, string>();
+
+  /** Forget every position (the graph was built again, or the hosts changed). */
+  reset(): void {
+    this.placedAt = [];
+    this.groupAt = [];
+    this.groups.clear();
+    this.implicitOf.clear();
   }
-  const replaced = new Map<HostInstance, HostInstance | undefined>();
-  const implicitOf = new Map<string, string>();
-  for (const group of groups.values()) {
-    if (group.mains.length > 0) markUnloaded(group, replaced);
-    else joinUnderStockMain(group, src, replaced, implicitOf);
+
+  /** The placed instance of each position (undefined: inside an earlier position's stock instance). Read-only. */
+  get placed(): readonly (HostInstance | undefined)[] {
+    return this.placedAt;
   }
-  if (replaced.size === 0) return { instances: [...instances], implicitOf };
-  const out: HostInstance[] = [];
-  const placed = new Set<HostInstance>();
-  for (const instance of instances) {
-    const by = replaced.has(instance) ? replaced.get(instance) : instance;
-    if (by && !placed.has(by)) out.push(by);
-    if (by) placed.add(by);
+
+  /**
+   * Places the instances at `changed` positions of `linked` (every position after `reset`) and the
+   * groups they join or leave; returns the positions whose placed instance is not the one before.
+   */
+  update(linked: readonly HostInstance[], changed: Iterable<number>, src: MainsSource): number[] {
+    const out = new Set<number>();
+    const dirty = new Set<string>();
+    const place = (pos: number, instance: HostInstance | undefined) => {
+      if (pos < this.placedAt.length && this.placedAt[pos] === instance) return;
+      this.placedAt[pos] = instance;
+      out.add(pos);
+    };
+    for (const pos of changed) {
+      const instance = linked[pos];
+      const module = src.moduleOf(instance.format);
+      const parse = module?.mains ? src.rootParse(instance) : undefined;
+      const key = module?.mains && parse ? `${instance.format}\u0000${src.hostOf(instance.root)}` : undefined;
+      const old = this.groupAt[pos];
+      if (old !== key) {
+        if (old !== undefined) {
+          const members = this.groups.get(old)!;
+          members.positions.splice(members.positions.indexOf(pos), 1);
+          dirty.add(old);
+        }
+        if (key !== undefined) {
+          let members = this.groups.get(key);
+          if (!members) this.groups.set(key, (members = { format: instance.format, positions: [], implicitRoots: [] }));
+          insertSorted(members.positions, pos);
+        }
+        this.groupAt[pos] = key;
+      }
+      if (key !== undefined) dirty.add(key);
+      else place(pos, instance);
+    }
+    for (const key of dirty) {
+      const members = this.groups.get(key)!;
+      for (const root of members.implicitRoots) this.implicitOf.delete(root);
+      members.implicitRoots = [];
+      if (members.positions.length === 0) {
+        this.groups.delete(key);
+        continue;
+      }
+      const module = src.moduleOf(members.format)!;
+      const group: Group = { module, mains: [], fragments: [] };
+      for (const pos of members.positions) {
+        const instance = linked[pos];
+        const parse = src.rootParse(instance)!;
+        if (module.mains!.isMain(parse)) group.mains.push(instance);
+        else group.fragments.push({ instance, parse });
+      }
+      const replaced = new Map<HostInstance, HostInstance | undefined>();
+      const implicitOf = new Map<string, string>();
+      if (group.mains.length > 0) markUnloaded(group, replaced);
+      else joinUnderStockMain(group, src, replaced, implicitOf);
+      for (const [root, main] of implicitOf) {
+        this.implicitOf.set(root, main);
+        members.implicitRoots.push(root);
+      }
+      for (const pos of members.positions) {
+        const instance = linked[pos];
+        place(pos, replaced.has(instance) ? replaced.get(instance) : instance);
+      }
+    }
+    return [...out].sort((a, b) => a - b);
   }
-  return { instances: out, implicitOf };
 }
 
 function markUnloaded(group: Group, replaced: Map<HostInstance, HostInstance | undefined>): void {
