@@ -79,6 +79,8 @@ const published = new Map<string, string>();
  */
 const publishedFrom = new Map<string, { findings: readonly Finding[]; text: string | undefined }>();
 const NO_FINDINGS: readonly Finding[] = [];
+/** The engine's analysis last published in full (`AnalysisResult.generation`; 0: none, or the scoped pass published since). */
+let publishedGeneration = 0;
 
 /** Language ids clients send (VS Code's and Neovim's filetypes) that name a format outright. */
 const LANGUAGE_FORMATS: Record<string, FormatId> = { 'sshd-config': 'sshd', sshdconfig: 'sshd', nginx: 'nginx', dockercompose: 'compose' };
@@ -150,6 +152,7 @@ function publishOpenFirst(): void {
   const scoped = engine.scoped(files);
   try {
     publish(scoped.analyze(), open, scoped);
+    publishedGeneration = 0;
   } catch (e) {
     connection.console.error(`Portolan could not analyse the open files first: ${(e as Error).stack ?? e}`);
   }
@@ -304,12 +307,12 @@ function publishAll(logAs?: string): void {
   } catch (e) {
     // A bug in the engine must not take the server down: say so, keep what was published.
     connection.console.error(`Portolan could not analyse the workspace: ${(e as Error).stack ?? e}`);
-    sendStatus({ state: 'ready', files: engine.fileNames().length, durationMs: Date.now() - t0 });
+    sendStatus({ state: 'ready', files: engine.fileCount(), durationMs: Date.now() - t0 });
     return;
   }
   const durationMs = Date.now() - t0;
   if (!logAs) lastAnalysisMs = durationMs;
-  const fileCount = engine.fileNames().length;
+  const fileCount = engine.fileCount();
   if (logAs) {
     let errors = 0;
     let warnings = 0;
@@ -320,7 +323,15 @@ function publishAll(logAs?: string): void {
       }
     connection.console.info(`${logAs} ${fileCount} files in ${durationMs} ms: ${errors} errors, ${warnings} warnings`);
   }
-  publish(result, new Set([...published.keys(), ...result.findingsByFile.keys()]), engine);
+  // After an edit the engine names the files whose findings or text may have changed since the analysis published last.
+  const files =
+    result.generation === publishedGeneration
+      ? []
+      : result.changes?.since === publishedGeneration
+        ? result.changes.files
+        : new Set([...published.keys(), ...result.findingsByFile.keys()]);
+  publish(result, files, engine);
+  publishedGeneration = result.generation;
   sendStatus({ state: 'ready', files: fileCount, durationMs });
 }
 

@@ -56,6 +56,37 @@ describe('analysis caches (issue 16)', () => {
     assert.deepStrictEqual([...e.analyze().findingsByFile.keys()], [...fresh.analyze().findingsByFile.keys()]);
   });
 
+  it('an earlier analysis keeps its answers after later edits (its map is not the engine’s current one)', () => {
+    const e = twoHosts();
+    const first = e.analyze();
+    const shownFirst = JSON.stringify([...first.findingsByFile]);
+    const sshd = first.findingsByFile.get('/ws/a/etc/ssh/sshd_config');
+    e.setFile('/ws/a/etc/ssh/sshd_config', 'Port 2222\n');
+    e.analyze();
+    e.setFile('/ws/b/srv/compose.yaml', FILES['b/srv/compose.yaml'].replace('70000', '9090'));
+    const third = e.analyze();
+    assert.notStrictEqual(third.findingsByFile.get('/ws/a/etc/ssh/sshd_config'), sshd);
+    assert.strictEqual(first.findingsByFile.get('/ws/a/etc/ssh/sshd_config'), sshd);
+    assert.strictEqual(JSON.stringify([...first.findingsByFile]), shownFirst);
+    assert.strictEqual(first.findingsByFile.size, JSON.parse(shownFirst).length);
+  });
+
+  it('after an edit the result names the files whose findings may have changed; every other file keeps its array', () => {
+    const e = twoHosts();
+    const before = e.analyze();
+    e.setFile('/ws/a/etc/ssh/sshd_config', 'Port 2222\n');
+    const after = e.analyze();
+    assert.strictEqual(after.changes?.since, before.generation);
+    const changed = after.changes!.files;
+    assert.ok(changed.has('/ws/a/etc/ssh/sshd_config') && changed.has('/ws/a/etc/nginx/nginx.conf'));
+    assert.ok(!changed.has('/ws/b/srv/compose.yaml') && !changed.has('/ws/b/etc/ssh/sshd_config'));
+    for (const file of new Set([...before.findingsByFile.keys(), ...after.findingsByFile.keys()]))
+      if (!changed.has(file)) assert.strictEqual(after.findingsByFile.get(file), before.findingsByFile.get(file), file);
+    // A new file changes the graph: the analysis is made from scratch and names nothing.
+    e.setFile('/ws/a/etc/nginx/conf.d/new.conf', 'server { listen 8081; }\n');
+    assert.strictEqual(e.analyze().changes, undefined);
+  });
+
   it('a settings change re-collects every file (portolan.ignore, portolan.severity)', () => {
     const e = twoHosts();
     const before = e.analyze().findingsByFile.get('/ws/b/srv/compose.yaml')!;

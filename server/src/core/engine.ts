@@ -67,6 +67,14 @@ export interface AnalysisResult {
   formatOf: Map<string, FormatId>;
   /** The firewall of every firewall instance (root file), with its host. */
   firewalls: { root: string; host: string; firewall: FirewallFacts }[];
+  /** This analysis among the engine's analyses (counted from 1). */
+  readonly generation: number;
+  /**
+   * After an analysis that redid only what an edit touched: the files whose findings or text may differ
+   * from those of analysis `since` (the one before); every other file's findings array is the same.
+   * Undefined after an analysis from scratch.
+   */
+  changes?: { since: number; files: ReadonlySet<string> };
 }
 
 export class Engine {
@@ -104,6 +112,8 @@ export class Engine {
   private settings: EngineSettings = defaultSettings();
   readonly hosts = new HostMap();
   private last?: AnalysisResult;
+  /** How many analyses were made (`AnalysisResult.generation` of the last one). */
+  private generation = 0;
   private lastHostsVersion = -1;
   /** What the include graph reads: this engine's files, parses and links. */
   private readonly graphSource: GraphSource;
@@ -243,6 +253,11 @@ export class Engine {
 
   fileNames(): string[] {
     return [...this.files.keys()];
+  }
+
+  /** How many files the engine holds (without listing them). */
+  fileCount(): number {
+    return this.files.size;
   }
 
   private bumpDir(file: string): void {
@@ -400,7 +415,9 @@ export class Engine {
       lineIndex: (file) => this.lineIndex(file),
     });
     this.lastHostsVersion = this.hosts.version;
+    const since = this.generation++;
     this.last = this.result(findingsByFile, graph.formatOf, ran.firewalls);
+    if (!full && since > 0) this.last.changes = { since, files: this.collector.recollected };
     return this.last;
   }
 
@@ -449,6 +466,7 @@ export class Engine {
       },
       formatOf,
       firewalls,
+      generation: this.generation,
     };
   }
 

@@ -49,14 +49,19 @@ export class FindingCollector {
   private readonly dirty = new Set<string>();
   /** The files with a kept finding, in the order of their first one (`firstKey`). */
   private order: { file: string; key: number[] }[] = [];
-  private last?: Map<string, Finding[]>;
+  /** The findings by file of the last collection. */
+  private view?: FindingsView;
+  /** The files the last `collect` collected again (their findings or text may have changed; the others did not). */
+  recollected: ReadonlySet<string> = new Set();
 
   /** Forget everything (the settings that collection reads changed). */
   clear(): void {
+    // The last analysis' map keeps its lists.
+    this.view?.retire(this.order.map(({ file }) => file));
+    this.view = undefined;
     this.resetSegments();
     this.files.clear();
     this.order = [];
-    this.last = undefined;
   }
 
   /** Forget every segment (the analysis is made again from scratch); the files' collected lists are kept for reuse. */
@@ -103,11 +108,22 @@ export class FindingCollector {
     this.dirty.add(file);
   }
 
-  /** The collected findings of every file (the same map as last time when no file was collected again). */
-  collect(opts: CollectOptions): Map<string, Finding[]> {
-    if (this.last && this.dirty.size === 0) return this.last;
+  /**
+   * The collected findings of every file (the same map as last time when no file was collected
+   * again). The map reads what the collector holds; once a newer collection exists, it keeps the lists
+   * of the files that one collected again, so it goes on answering as it did.
+   */
+  collect(opts: CollectOptions): ReadonlyMap<string, readonly Finding[]> {
+    this.recollected = new Set(this.dirty);
+    if (this.view && this.dirty.size === 0) return this.view;
+    const before = this.view;
+    before?.retire(this.dirty);
     const rebuild = this.dirty.size * 8 > this.order.length;
-    if (!rebuild) for (const file of this.dirty) this.unorder(file);
+    if (!rebuild) {
+      // The order the last map iterates stays as it was.
+      this.order = this.order.slice();
+      for (const file of this.dirty) this.unorder(file);
+    }
     for (const file of this.dirty) this.collectOne(file, opts);
     if (rebuild) {
       this.order = [];
@@ -119,8 +135,14 @@ export class FindingCollector {
         if (key) this.order.splice(this.place(key), 0, { file, key });
       }
     this.dirty.clear();
-    this.last = new Map(this.order.map(({ file }) => [file, this.files.get(file)!.kept]));
-    return this.last;
+    this.view = new FindingsView((file) => this.keptOf(file), this.order);
+    before?.supersede(this.view);
+    return this.view;
+  }
+
+  private keptOf(file: string): Finding[] | undefined {
+    const entry = this.files.get(file);
+    return entry && entry.first >= 0 ? entry.kept : undefined;
   }
 
   private collectOne(file: string, opts: CollectOptions): void {
@@ -163,6 +185,74 @@ export class FindingCollector {
       else hi = mid;
     }
     return lo;
+  }
+}
+
+/**
+ * The findings by file of one collection: the newest reads the collector's lists; an older one keeps
+ * the lists of the files a newer collection changed and asks the newer one for the rest. Iterates in
+ * the order of the files' first kept findings (`order`, never changed after it is handed over).
+ */
+class FindingsView implements ReadonlyMap<string, readonly Finding[]> {
+  /** Once retired: this collection's lists of the files collected again after it (undefined: the file had none). */
+  private own?: Map<string, Finding[] | undefined>;
+  private next?: FindingsView;
+
+  constructor(
+    private readonly live: (file: string) => Finding[] | undefined,
+    private readonly order: readonly { file: string }[],
+  ) {}
+
+  /** Keeps the lists of `files` as they are now (called before the collector changes them). */
+  retire(files: Iterable<string>): void {
+    this.own ??= new Map();
+    for (const file of files) if (!this.own.has(file)) this.own.set(file, this.live(file));
+  }
+
+  /** The collection after this one, which answers for the files this one did not keep. */
+  supersede(next: FindingsView): void {
+    this.next = next;
+  }
+
+  get(file: string): Finding[] | undefined {
+    return FindingsView.lookup(this, file);
+  }
+
+  /** `file`'s list as `from` has it: kept there, or asked of the newer collections in turn (a loop: the chain may be long). */
+  private static lookup(from: FindingsView, file: string): Finding[] | undefined {
+    for (let view: FindingsView | undefined = from; view; view = view.next) {
+      if (!view.own) return view.live(file);
+      if (view.own.has(file)) return view.own.get(file);
+    }
+    return undefined;
+  }
+
+  has(file: string): boolean {
+    return this.get(file) !== undefined;
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  forEach(fn: (value: readonly Finding[], key: string, map: ReadonlyMap<string, readonly Finding[]>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+
+  *entries(): MapIterator<[string, readonly Finding[]]> {
+    for (const { file } of this.order) yield [file, this.get(file)!];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const { file } of this.order) yield file;
+  }
+
+  *values(): MapIterator<readonly Finding[]> {
+    for (const { file } of this.order) yield this.get(file)!;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, readonly Finding[]]> {
+    return this.entries();
   }
 }
 
