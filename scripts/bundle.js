@@ -4,6 +4,7 @@
  *   client/out/extension.js  the VS Code client (vscode stays external: the editor provides it)
  *   server/out/server.js     the language server (`node server/out/server.js --stdio`, as in the repository)
  *   server/out/cli.js        `portolan check` on the same engine
+ *   server/out/parseWorker.js  the server's parse worker (big opened documents, server/src/offThread.ts)
  * The same paths as tsc's output in the repository, so package.json's `main` and the client's way of
  * finding the server work unchanged in both. Used by scripts/package.js; `node scripts/bundle.js DIR` alone.
  */
@@ -17,6 +18,7 @@ const ENTRIES = [
   { in: 'client/src/extension.ts', out: 'client/out/extension.js' },
   { in: 'server/src/server.ts', out: 'server/out/server.js' },
   { in: 'server/src/cli.ts', out: 'server/out/cli.js' },
+  { in: 'server/src/parseWorker.ts', out: 'server/out/parseWorker.js' },
 ];
 
 async function bundle(outDir) {

@@ -45,6 +45,7 @@ import {
 } from './workspace/files';
 import type { Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
+import { Cancelled, OffThreadParser } from './offThread';
 
 const VERSION = '0.1.0';
 // A request the client cancelled before the server got to it is answered "cancelled" without being computed.
@@ -260,21 +261,32 @@ const BIG_EDIT_DELAY_MS = 300;
 /** Documents over this many characters count as big for the delay. */
 const BIG_DOCUMENT_CHARS = 512 * 1024;
 let bigEditTimer: NodeJS.Timeout | undefined;
-/** Big documents' latest texts, handed to the engine when typing pauses (until then requests see the text before). */
+/** Big documents' latest texts, handed to the engine once typing pauses and they are parsed (until then requests see the text before). */
 const pendingBig = new Map<string, { text: string; hint?: FormatId }>();
+/** Parses big documents in a worker, so requests are answered from the last analysis meanwhile. */
+const offThread = new OffThreadParser();
 /**
- * Publishes after a burst of edits; after an edit of a big document, once typing pauses: the
- * requests already queued (a hover elsewhere) are answered before the analysis, and a burst of
- * keystrokes in a 4 MB file is analysed once, not once per keystroke.
+ * The formats whose big documents are parsed in the worker: YAML, whose reading costs far more than its
+ * parse's crossing back to the main thread (README, Limits). Not the others, measured: a 3.9 MB rules.v4
+ * parses in 1.8 s into 390,000 facts whose crossing costs 2-4 s on the main thread, an nft ruleset of
+ * 133,000 facts 7 s against 8 s, and nginx's 0.6 s parse leaves its 3 s of linking and rules.
+ */
+const OFF_THREAD = new Set<FormatId>(['compose', 'kubernetes']);
+/** Bumped by every edit of a big document: a parse begun before it is superseded. */
+let bigEdits = 0;
+/**
+ * Publishes after a burst of edits; after an edit of a big document, once typing pauses and its parse
+ * (off the main thread) is done: the requests sent meanwhile (a hover elsewhere) are answered from the
+ * last analysis, a burst of keystrokes in a 4 MB file is analysed once, and a newer edit cancels the parse.
  */
 function schedulePublish(bigEdit = false): void {
   if (bigEdit) {
+    bigEdits++;
+    offThread.cancel();
     if (bigEditTimer) clearTimeout(bigEditTimer);
     bigEditTimer = setTimeout(() => {
       bigEditTimer = undefined;
-      for (const [file, { text, hint }] of pendingBig) engine.setFile(file, text, hint);
-      pendingBig.clear();
-      schedulePublish();
+      applyBig(bigEdits).catch((e) => connection.console.error(`Portolan could not analyse an edit: ${(e as Error).stack ?? e}`));
     }, BIG_EDIT_DELAY_MS);
     return;
   }
@@ -291,6 +303,34 @@ function schedulePublish(bigEdit = false): void {
     },
     Math.min(200, lastAnalysisMs),
   );
+}
+
+/**
+ * Hands the big documents' latest texts to the engine, each parsed in the worker first (the main thread
+ * stays free for requests); gives up when a newer edit came meanwhile (`edits` is no longer the count).
+ * Without a worker, or when it fails, the engine parses them on the main thread as any file.
+ */
+async function applyBig(edits: number): Promise<void> {
+  const batch = [...pendingBig];
+  const parsed: { file: string; text: string; wanted: ReturnType<Engine['parsesWanted']>[number]; parse: Awaited<ReturnType<OffThreadParser['parse']>> }[] = [];
+  if (offThread.available && loaded) {
+    sendStatus({ state: 'analysing', files: engine.fileNames().length });
+    try {
+      for (const [file, { text, hint }] of batch)
+        for (const wanted of engine.parsesWanted(file, text, hint))
+          if (OFF_THREAD.has(wanted.format)) parsed.push({ file, text, wanted, parse: await offThread.parse({ file, text, ...wanted }) });
+    } catch (e) {
+      if (e instanceof Cancelled || edits !== bigEdits) return;
+      connection.console.warn(`Portolan parses on the main thread: ${(e as Error).message}`);
+      parsed.length = 0;
+    }
+  }
+  if (edits !== bigEdits) return;
+  // One synchronous step from here: no request sees a parse the engine's texts do not match.
+  for (const p of parsed) engine.adoptParse(p.file, p.text, p.wanted, p.parse);
+  for (const [file, { text, hint }] of batch) if (pendingBig.get(file)?.text === text) engine.setFile(file, text, hint);
+  pendingBig.clear();
+  schedulePublish();
 }
 
 let generation = 0;

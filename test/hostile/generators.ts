@@ -177,3 +177,16 @@ export function utf16le(text: string): Buffer {
 export function withUtf8Bom(text: string): Buffer {
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
 }
+
+/** ufw's user.rules whose input chain enters user chains C0..C(n-1), each jumping `fanout` times to the next (-A lines no tuple describes). */
+export function ufwDiamond(n = 30, fanout = 2): string {
+  const out = ['*filter', ':ufw-user-input - [0:0]', ':ufw-user-output - [0:0]', ':ufw-user-forward - [0:0]'];
+  for (let i = 0; i < n; i++) out.push(`:C${i} - [0:0]`);
+  out.push('### RULES ###', '-A ufw-user-input -j C0');
+  for (let i = 0; i < n; i++) {
+    if (i === n - 1) out.push(`-A C${i} -p tcp --dport 22 -j ACCEPT`);
+    else for (let j = 0; j < fanout; j++) out.push(`-A C${i} -s 10.0.${i}.${j} -j C${i + 1}`);
+  }
+  out.push('### END RULES ###', 'COMMIT', '');
+  return out.join('\n');
+}

@@ -8,7 +8,14 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DidOpenTextDocumentNotification, HoverRequest, ShowMessageNotification, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import {
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  HoverRequest,
+  NotificationType,
+  ShowMessageNotification,
+  type MarkupContent,
+} from 'vscode-languageserver-protocol/node';
 import { TestClient } from '../helpers/lspClient';
 import * as g from '../hostile/generators';
 
@@ -19,6 +26,11 @@ function workspace(files: Record<string, string>): string {
     fs.writeFileSync(path.join(dir, name), text);
   }
   return dir;
+}
+
+/** Resolves once `pred` holds (checked every 20 ms; the suite's timeout bounds it). */
+async function waitFor(pred: () => boolean): Promise<void> {
+  while (!pred()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 function rssBytes(pid: number): number {
@@ -88,6 +100,44 @@ describe('hostile input: the language server stays up', function () {
       textDocument: { uri: medium, languageId: 'plaintext', version: 1, text },
     });
     await client.until(() => client!.codes(medium).includes('invalid-port'), 60_000);
+    assert.strictEqual(client.proc.exitCode, null, 'the server is alive');
+    assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
+  });
+
+  it('a big opened compose file is parsed off the main thread: a hover answers before its diagnostics, and a newer edit wins', async () => {
+    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\nPort 22\n' });
+    client = await TestClient.start(dir);
+    const states: string[] = [];
+    client.connection.onNotification(new NotificationType<{ state: string }>('portolan/status'), (s) => {
+      states.push(s.state);
+    });
+    const canary = `file://${dir}/etc/ssh/sshd_config`;
+    await client.until(() => client!.codes(canary).includes('invalid-port'), 60_000);
+    const big = `file://${dir}/srv/app/compose.yaml`;
+    // 16,000 services (0.9 MB): seconds of YAML reading, over the 512 KB that makes a document big.
+    const text = g.bigCompose(16_000).replace('"1024:80"', '"99999:80"');
+    assert.ok(text.length > 512 * 1024);
+    const seen = states.length;
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: big, languageId: 'dockercompose', version: 1, text },
+    });
+    // Once its analysis has begun (after the pause for typing), a hover elsewhere is answered from the last analysis.
+    await waitFor(() => states.slice(seen).includes('analysing'));
+    const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: canary }, position: { line: 1, character: 6 } });
+    assert.match((hover!.contents as MarkupContent).value, /TCP 22/);
+    assert.ok(!client.diagnostics.has(big), 'the hover is answered before the big file is published');
+    // A newer edit while the first text is being parsed: only the newer text's findings are ever published.
+    const edit = { range: { start: { line: 4, character: 9 }, end: { line: 4, character: 14 } }, text: '88888' };
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri: big, version: 2 }, contentChanges: [edit] });
+    const published: string[] = [];
+    await client.until(() => {
+      const d = client!.diagnostics.get(big);
+      if (d) published.push(d.diagnostics.map((x) => x.message).join('\n'));
+      return !!d;
+    }, 100_000);
+    assert.match(published[0], /88888/);
+    assert.doesNotMatch(published[0], /99999/);
+    assert.deepStrictEqual(client.codes(big), ['invalid-port']);
     assert.strictEqual(client.proc.exitCode, null, 'the server is alive');
     assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
   });

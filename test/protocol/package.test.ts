@@ -37,7 +37,7 @@ describe('the .vsix package', function () {
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('holds the bundles with their sourcemaps, the grammars, data, icons, README images, LICENSE and nothing else', () => {
-    const bundles = ['client/out/extension.js', 'server/out/server.js', 'server/out/cli.js'];
+    const bundles = ['client/out/extension.js', 'server/out/server.js', 'server/out/cli.js', 'server/out/parseWorker.js'];
     for (const b of bundles) {
       assert.ok(files.includes(b), b);
       assert.ok(files.includes(`${b}.map`), `${b}.map`);

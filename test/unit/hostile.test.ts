@@ -80,6 +80,23 @@ describe('hostile input: exponential expansions', () => {
     );
   });
 
+  it('ufw user chains 30x2 under ufw-user-input: the bound that stops the walk is said as for iptables, a small diamond stays silent', () => {
+    const file = '/ws/etc/ufw/user.rules';
+    const e = engineWith({ [file]: g.ufwDiamond(30, 2) });
+    const rules = e.analyze().firewalls.find((f) => f.root === file)!.firewall.inputRules;
+    assert.ok(rules.some((x) => x.action === 'accept' && x.ports?.some((p) => p.from === 22)));
+    const capped = shownFindings(e, file).filter((f) => f.messageId === 'walk-capped');
+    assert.deepStrictEqual(
+      capped.map((f) => [f.line, f.severity]),
+      [[2, 'information']],
+    );
+    assert.match(capped[0].message, /ufw-user-input's jumps at 64 different entry conditions/);
+    assert.deepStrictEqual(
+      shownFindings(engineWith({ [file]: g.ufwDiamond(4, 2) }), file).filter((f) => f.messageId === 'walk-capped'),
+      [],
+    );
+  });
+
   it('jump depth: 15 nested jumps load, the 16th is refused where nft -f refuses it', () => {
     const chain = (n: number) => {
       const out = ['table inet f {', '  chain input {', '    type filter hook input priority 0; policy drop;', '    jump c0', '  }'];

@@ -302,17 +302,35 @@ export class Engine {
     const cached = this.parses.get(key);
     const encoding = this.encodings.get(file);
     if (cached && cached.text === entry.text && cached.unread === entry.unread && cached.encoding === encoding) return cached.parse;
-    // The size limit holds for opened documents as for files on disk: one note, and the rest stays responsive.
-    const unread = entry.unread ?? tooLarge(entry.text);
-    // A template is rendered by a tool before the program reads it: not parsed as the program's syntax.
-    const tag = unread ? undefined : templateMarkup(entry.text, module.id);
-    const parse = unread
-      ? unreadParse(module.id, file, unread)
-      : tag
-        ? templateParse(module.id, file, tag)
-        : encodedParse(module, entry.text, file, context, encoding);
+    const parse = fileParse(module, entry.text, file, context, encoding, entry.unread);
     this.parses.set(key, { text: entry.text, unread: entry.unread, encoding, parse });
     return parse;
+  }
+
+  // Parses made elsewhere: the server parses a big opened document off the main thread (server/src/offThread.ts).
+
+  /**
+   * The parses `file` needs with `text`, which `fileParse` makes from the text alone: its format by path or
+   * hint, in each include context it is parsed in now (none yet: as a root). Empty when its format is found
+   * by content, or the text is over the size limit (a note costs nothing).
+   */
+  parsesWanted(file: string, text: string, formatHint?: FormatId): { format: FormatId; context?: string; encoding?: FileEncoding }[] {
+    if (tooLarge(text)) return [];
+    const inFolder = this.hosts.shownPath(file);
+    const module = formatHint ? this.modules.find((m) => m.id === formatHint) : this.modules.find((m) => m.matchesPath(inFolder));
+    if (!module) return [];
+    const contexts = new Set<string | undefined>();
+    const prefix = `${module.id}\u0000`;
+    for (const key of this.parses.keys())
+      if (key.startsWith(prefix) && key.endsWith(`\u0000${file}`)) contexts.add(key.slice(prefix.length, -file.length - 1) || undefined);
+    if (contexts.size === 0) contexts.add(undefined);
+    const encoding = this.encodings.get(file);
+    return [...contexts].map((context) => ({ format: module.id, context, encoding }));
+  }
+
+  /** A parse of `file` with `text` made elsewhere (`fileParse` on what `parsesWanted` said): used once `setFile(file, text)` makes the text current. */
+  adoptParse(file: string, text: string, wanted: { format: FormatId; context?: string; encoding?: FileEncoding }, parse: FileParse): void {
+    this.parses.set(`${wanted.format}\u0000${wanted.context ?? ''}\u0000${file}`, { text, unread: undefined, encoding: wanted.encoding, parse });
   }
 
   /**
@@ -786,6 +804,25 @@ function pointsAtThisHost(address: string | undefined): boolean {
   if (address === undefined) return true;
   const a = address.toLowerCase();
   return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '0.0.0.0' || a === '::';
+}
+
+/**
+ * A file's parse from its text alone (pure): over the size limit or unread a note, a template a note, else
+ * its format's reader with the program's verdict on the encoding. The server's parse worker runs it too.
+ */
+export function fileParse(
+  module: FormatModule,
+  text: string,
+  file: string,
+  context: string | undefined,
+  encoding: FileEncoding | undefined,
+  unread?: UnreadReason,
+): FileParse {
+  // The size limit holds for opened documents as for files on disk: one note, and the rest stays responsive.
+  const reason = unread ?? tooLarge(text);
+  // A template is rendered by a tool before the program reads it: not parsed as the program's syntax.
+  const tag = reason ? undefined : templateMarkup(text, module.id);
+  return reason ? unreadParse(module.id, file, reason) : tag ? templateParse(module.id, file, tag) : encodedParse(module, text, file, context, encoding);
 }
 
 /** The parse of a file as its program reads it, with the program's verdict on its encoding on line 1 (core/encoding.ts). */

@@ -64,15 +64,21 @@ export interface FreePortOptions {
 }
 
 /** Every port some fact of the host mentions (bind, publish, container, upstream, firewall, forward), as a test. */
+/** Which ports a host's facts use, made once per host model (a rule asks for every finding: 13,000 ephemeral listens of one nginx). */
+const usedCache = new WeakMap<HostModel, { facts: readonly PortFact[]; count: number; used: (port: number) => boolean }>();
+
 function usedOn(host: HostModel): (port: number) => boolean {
-  const ranges: [number, number][] = host.facts.map((f) => [f.port, f.portEnd]);
+  const cached = usedCache.get(host);
+  if (cached && cached.facts === host.facts && cached.count === host.facts.length) return cached.used;
   const singles = new Set<number>();
   const wide: [number, number][] = [];
-  for (const [a, b] of ranges) {
-    if (b - a < 64) for (let p = a; p <= b; p++) singles.add(p);
-    else wide.push([a, b]);
+  for (const f of host.facts) {
+    if (f.portEnd - f.port < 64) for (let p = f.port; p <= f.portEnd; p++) singles.add(p);
+    else wide.push([f.port, f.portEnd]);
   }
-  return (port) => singles.has(port) || wide.some(([a, b]) => port >= a && port <= b);
+  const used = (port: number) => singles.has(port) || wide.some(([a, b]) => port >= a && port <= b);
+  usedCache.set(host, { facts: host.facts, count: host.facts.length, used });
+  return used;
 }
 
 /**
@@ -152,6 +158,17 @@ export function usePortFixes(ctx: RuleContext, host: HostModel, fact: PortFact, 
 }
 
 /** The bind of the host a finding is about (same file and span). */
+const bindIndex = new WeakMap<HostModel, { binds: readonly PortFact[]; count: number; byPlace: Map<string, PortFact> }>();
+
 export function factAt(host: HostModel, file: string, span: { start: number; end: number }): PortFact | undefined {
-  return host.binds.find((b) => b.file === file && b.span.start === span.start && b.span.end === span.end);
+  let index = bindIndex.get(host);
+  if (!index || index.binds !== host.binds || index.count !== host.binds.length) {
+    const byPlace = new Map<string, PortFact>();
+    for (const b of host.binds) {
+      const key = `${b.span.start}:${b.span.end}:${b.file}`;
+      if (!byPlace.has(key)) byPlace.set(key, b); // the first, as a search from the start finds
+    }
+    bindIndex.set(host, (index = { binds: host.binds, count: host.binds.length, byPlace }));
+  }
+  return index.byPlace.get(`${span.start}:${span.end}:${file}`);
 }

@@ -10,6 +10,7 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
+import { walkCapNote } from '../../core/jumpLoops';
 import { MAX_PORT } from '../../core/portRanges';
 import { swapRangeFix, withSwap } from '../../core/reversedRange';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService } from '../../core/serviceNames';
@@ -247,11 +248,15 @@ export function parseUserRules(text: string, file: string, resolve: ServiceResol
   const prefix = family === 'ipv6' ? 'ufw6' : 'ufw';
   const tuples = readTuples(text, doc, { file, findings, resolve });
   const { facts, factTuple } = factsOfRulesFile(doc, tuples, { file, family, kind });
+  const chain = `${prefix}-${kind}-input`;
+  let capped: string | undefined;
   const firewall: FirewallFacts = {
     tool: 'ufw',
-    inputRules: filter ? inputRules(filter, tuples, `${prefix}-${kind}-input`, family) : [],
+    inputRules: filter ? inputRules(filter, tuples, chain, family, (why) => (capped ??= why)) : [],
     forwards: [],
   };
+  // As for iptables and nftables: a walk its bounds stopped says so, on the chain it started from.
+  if (capped) findings.push(walkCapNote(file, filter?.chains.get(chain)?.span, chain, capped));
   // ufw's shipped default (DEFAULT_INPUT_POLICY="DROP"); /etc/default/ufw, when linked, says what it is.
   if (kind === 'user') firewall.inboundPolicy = { action: 'drop', family };
   const includes: IncludeRef[] = [
@@ -494,7 +499,7 @@ function enforces(t: UfwTuple, rule: IptRule): boolean {
  * meaning of the rule: `limit` accepts, rate-limited) where the tuple's -A lines stand, and the
  * -A lines no tuple describes, read as iptables rules.
  */
-function inputRules(filter: IptTable, tuples: UfwTuple[], chain: string, family: IpFamily): FirewallRule[] {
+function inputRules(filter: IptTable, tuples: UfwTuple[], chain: string, family: IpFamily, onCap: (why: string) => void): FirewallRule[] {
   const chainRules = filter.rules.get(chain);
   if (!chainRules) return [];
   const owner = new Map<IptRule, UfwTuple>();
@@ -503,7 +508,7 @@ function inputRules(filter: IptTable, tuples: UfwTuple[], chain: string, family:
   const out: FirewallRule[] = [];
   const loose: IptRule[] = [];
   const flushLoose = () => {
-    if (loose.length > 0) pushAll(out, flattenRules(filter, loose.splice(0), family, [chain]));
+    if (loose.length > 0) pushAll(out, flattenRules(filter, loose.splice(0), family, [chain], '', onCap));
   };
   for (const r of chainRules) {
     const t = owner.get(r);
