@@ -14,7 +14,8 @@ import { flat } from '../../core/strings';
 import { rangeText } from '../../core/portRanges';
 import { withSwap } from '../../core/reversedRange';
 import * as path from 'path';
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
+import { parseComposeDocuments } from './yamlDocuments';
 import { formatHostPort, type ParsedAddress } from '../../core/address';
 import { LineIndex } from '../../core/lineIndex';
 import type {
@@ -144,13 +145,12 @@ export function composeDocument(text: string): { compose: true } | { compose: fa
 
 /** composeDocument's verdict and the YAML it read (when it parsed without errors). */
 function classify(text: string): { verdict: { compose: true } | { compose: false; why: string } | undefined; docs?: Document[] } {
-  let docs: ReturnType<typeof parseAllDocuments>;
+  let docs: Document[];
   try {
-    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+    docs = parseComposeDocuments(text);
   } catch {
     return { verdict: undefined };
   }
-  if (!Array.isArray(docs)) return { verdict: undefined };
   return { verdict: documentsVerdict(docs), docs };
 }
 
@@ -421,8 +421,7 @@ function parseAll(text: string): Document[] {
     claimedDocs.delete(text);
     return claimed;
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
-  return Array.isArray(docs) ? docs : [];
+  return parseComposeDocuments(text);
 }
 
 function parseComposeYaml(text: string, file: string, context: ComposeContext | undefined): FileParse {
