@@ -17,14 +17,14 @@ import { createRule } from './rule';
  * group, or is not offered when one of them cannot be rewritten. A conflict inside one group (two
  * places of one program) moves only the place the finding stands at.
  */
-function sideFixes(ctx: RuleContext, host: HostModel, finding: Finding, fact: PortFact): Fix[] {
-  const key = bindGroupKey(fact);
+function sideFixes(ctx: RuleContext, host: HostModel, groups: BindGroups, finding: Finding, fact: PortFact): Fix[] {
+  const key = groups.keyOf(fact);
   const inside = (finding.data?.other ?? []).some((o) => {
     const other = factAt(host, o.file, o.span);
-    return other !== undefined && bindGroupKey(other) === key;
+    return other !== undefined && groups.keyOf(other) === key;
   });
   const places = new Map<string, PortFact>();
-  if (!inside) for (const b of host.binds) if (bindGroupKey(b) === key && b !== fact) places.set(`${b.file}\u0000${b.span.start}`, b);
+  if (!inside) for (const b of groups.members(key)) if (b !== fact) places.set(`${b.file}\u0000${b.span.start}`, b);
   places.delete(`${fact.file}\u0000${fact.span.start}`);
   const fixes = usePortFixes(ctx, host, fact, { preferFirst: false, why: '(free on this host)' });
   if (places.size === 0) return fixes;
@@ -41,6 +41,34 @@ function sideFixes(ctx: RuleContext, host: HostModel, finding: Finding, fact: Po
     out.push({ ...fix, title: `${fix.title}, at all ${places.size + 1} places`, edits });
   }
   return out;
+}
+
+/** The host's binds by bind group, indexed once per check (a side's fix looks its group up for each finding). */
+class BindGroups {
+  private readonly keys = new Map<PortFact, string>();
+  private byKey: Map<string, PortFact[]> | undefined;
+
+  constructor(private readonly binds: readonly PortFact[]) {}
+
+  keyOf(f: PortFact): string {
+    let key = this.keys.get(f);
+    if (key === undefined) this.keys.set(f, (key = bindGroupKey(f)));
+    return key;
+  }
+
+  /** The binds of a group, in the host's order. */
+  members(key: string): readonly PortFact[] {
+    if (!this.byKey) {
+      this.byKey = new Map();
+      for (const b of this.binds) {
+        const k = this.keyOf(b);
+        const list = this.byKey.get(k);
+        if (list) list.push(b);
+        else this.byKey.set(k, [b]);
+      }
+    }
+    return this.byKey.get(key) ?? [];
+  }
 }
 
 export const portConflict = createRule({
@@ -98,6 +126,7 @@ export const portConflict = createRule({
       const findings = settleConflicts(conflictFindings(host.binds, ctx.lineOf, ctx.shownPath), host.binds, judge, where, (facts) =>
         conflictFindings(facts, ctx.lineOf, ctx.shownPath),
       );
+      const groups = new BindGroups(host.binds);
       for (const f of findings) {
         if (f.messageId === CONFLICT_MESSAGES.sshdTwice) continue; // one sshd twice: the duplicate line is the thing to remove
         if (f.messageId === IF_ONE_HOST) continue; // maybe never on one machine: moving a port is not the answer (the .portolan.json fixes are)
@@ -105,7 +134,7 @@ export const portConflict = createRule({
         if (!fact) continue;
         // The same line read by two instances collides with itself: rewriting it moves both sides.
         if (f.data?.other?.some((o) => o.file === f.file && o.span.start === f.span.start && o.span.end === f.span.end)) continue;
-        const fixes = sideFixes(ctx, host, f, fact);
+        const fixes = sideFixes(ctx, host, groups, f, fact);
         if (fixes.length > 0) f.fixes = [...(f.fixes ?? []), ...fixes];
       }
       pushAll(findings, nodePortConflicts(host, where));
