@@ -5,7 +5,7 @@
  * `writer.ts` (reached through `FormatModule.writer`, `FormatWriter` in types.ts). Pure.
  */
 import type { HostModel, RuleContext } from './hostModel';
-import { ephemeralOverlaps, MAX_PORT, type NamedRange } from './portRanges';
+import { MAX_PORT, type NamedRange } from './portRanges';
 import type { PortRegistry } from './registry';
 import type { Fix, PortFact, Protocol, TextEdit } from './types';
 
@@ -95,6 +95,26 @@ function usedOn(host: HostModel): (port: number) => boolean {
  * above. With `below`, ports just under that bound, highest first (out of the ephemeral ranges).
  */
 export function freePortsNear(host: HostModel, from: number, width: number, protocol: Protocol, opts: FreePortOptions): number[] {
+  // Moving below the ephemeral ranges looks down from the bound whatever the original: one answer per host and width.
+  if (opts.below === undefined || from + width <= opts.below) return searchFreePorts(host, from, width, protocol, opts);
+  let byKey = belowCache.get(host);
+  if (!byKey || byKey.facts !== host.facts || byKey.count !== host.facts.length)
+    belowCache.set(host, (byKey = { facts: host.facts, count: host.facts.length, answers: new Map() }));
+  const key = `${width}\u0000${protocol}\u0000${opts.below}\u0000${from < 1024}\u0000${opts.count}\u0000${opts.reach}`;
+  const cached = byKey.answers.get(key);
+  if (cached && cached.ranges === opts.ephemeralRanges && cached.registry === opts.registry) return [...cached.starts];
+  const starts = searchFreePorts(host, from, width, protocol, opts);
+  byKey.answers.set(key, { ranges: opts.ephemeralRanges, registry: opts.registry, starts });
+  return [...starts];
+}
+
+/** The answers of `freePortsNear` below the ephemeral ranges, per host model (13,000 ephemeral listens of one nginx ask the same question). */
+const belowCache = new WeakMap<
+  HostModel,
+  { facts: readonly PortFact[]; count: number; answers: Map<string, { ranges: readonly NamedRange[]; registry?: PortRegistry; starts: number[] }> }
+>();
+
+function searchFreePorts(host: HostModel, from: number, width: number, protocol: Protocol, opts: FreePortOptions): number[] {
   const used = usedOn(host);
   const reach = opts.reach ?? 200;
   const [lowest, top] = from < 1024 ? [1, 1023] : [1024, MAX_PORT];
@@ -102,7 +122,7 @@ export function freePortsNear(host: HostModel, from: number, width: number, prot
   const free = (start: number) => {
     if (start < 1 || start + width - 1 > MAX_PORT || start === from) return false;
     if (opts.below !== undefined && start + width > opts.below) return false;
-    if (ephemeralOverlaps(start, start + width - 1, [...opts.ephemeralRanges]).length > 0) return false;
+    if (opts.ephemeralRanges.some((r) => start <= r.to && start + width - 1 >= r.from)) return false;
     for (let p = start; p < start + width; p++) if (used(p)) return false;
     return true;
   };
