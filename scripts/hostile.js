@@ -98,7 +98,7 @@ async function openInServer(text, rel = 'etc/iptables/rules.v4') {
   try {
     const canary = `file://${dir}/etc/ssh/sshd_config`;
     await client.until(() => client.codes(canary).includes('invalid-port'), 60_000);
-    let lastReady = 0;
+    let lastReady = Date.now();
     let readies = 0;
     client.connection.onNotification(new p.NotificationType('portolan/status'), (s) => {
       if (s.state !== 'ready') return;

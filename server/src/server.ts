@@ -19,7 +19,8 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
-import { Engine, parseSeverityOverrides, type EngineSettings } from './core/engine';
+import { Engine, fileParseSteps, parseSeverityOverrides, type EngineSettings } from './core/engine';
+import { runInSlices } from './core/steps';
 import { LineIndex } from './core/lineIndex';
 import { checkEphemeralRanges, checkHosts } from './core/settings';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './core/portRanges';
@@ -43,7 +44,7 @@ import {
   toPosix,
   type SkippedFile,
 } from './workspace/files';
-import type { Finding, FormatId } from './core/types';
+import type { FileParse, Finding, FormatId } from './core/types';
 import { STATUS_NOTIFICATION, type ServerStatus } from './protocol';
 import { Cancelled, OffThreadParser } from './offThread';
 
@@ -214,11 +215,14 @@ async function loadSettings(): Promise<void> {
 
 /** The hosts of every folder: its `.portolan.json` as the engine holds it (an open document wins over the disk), then `portolan.hosts`. */
 function applyHosts(): void {
-  const mapped: FolderHosts[] = folders.map((folder) => {
-    const file = folderHostsOf(folder, engine.text(`${folder}/${PORTOLAN_JSON}`));
-    return { ...file, folder, hosts: { ...(file?.hosts ?? {}), ...hostSettings } };
+  // After an analysis in steps that is paused, with the texts it leaves: the engine's files and hosts change together.
+  engine.whenIdle(() => {
+    const mapped: FolderHosts[] = folders.map((folder) => {
+      const file = folderHostsOf(folder, engine.text(`${folder}/${PORTOLAN_JSON}`));
+      return { ...file, folder, hosts: { ...(file?.hosts ?? {}), ...hostSettings } };
+    });
+    engine.hosts.setFolders(mapped);
   });
-  engine.hosts.setFolders(mapped);
 }
 
 /** A `.portolan.json` at a folder's root enters the engine (its mistakes are findings on it) from the disk, unless it is open. */
@@ -267,9 +271,9 @@ const pendingBig = new Map<string, { text: string; hint?: FormatId }>();
 const offThread = new OffThreadParser();
 /**
  * The formats whose big documents are parsed in the worker: YAML, whose reading costs far more than its
- * parse's crossing back to the main thread (README, Limits). Not the others, measured: a 3.9 MB rules.v4
- * parses in 1.8 s into 390,000 facts whose crossing costs 2-4 s on the main thread, an nft ruleset of
- * 133,000 facts 7 s against 8 s, and nginx's 0.6 s parse leaves its 3 s of linking and rules.
+ * parse's crossing back to the main thread (README, Limits). The others are parsed on the main thread in
+ * time slices (`parseSteps`), measured: a 3.9 MB rules.v4's 390,000 facts cost 2-4 s to cross back, an
+ * nft ruleset of 133,000 facts 8 s.
  */
 const OFF_THREAD = new Set<FormatId>(['compose', 'kubernetes']);
 /** Bumped by every edit of a big document: a parse begun before it is superseded. */
@@ -306,31 +310,44 @@ function schedulePublish(bigEdit = false): void {
 }
 
 /**
- * Hands the big documents' latest texts to the engine, each parsed in the worker first (the main thread
- * stays free for requests); gives up when a newer edit came meanwhile (`edits` is no longer the count).
- * Without a worker, or when it fails, the engine parses them on the main thread as any file.
+ * Hands the big documents' latest texts to the engine, each parsed first while the main thread stays free
+ * for requests: YAML in the worker, the other formats on the main thread in time slices (core/steps.ts;
+ * in one piece for a format without `parseSteps`). Gives up when a newer edit came meanwhile (`edits` is
+ * no longer the count). Without a worker, or when it fails, YAML is parsed on the main thread in one piece.
  */
 async function applyBig(edits: number): Promise<void> {
   const batch = [...pendingBig];
-  const parsed: { file: string; text: string; wanted: ReturnType<Engine['parsesWanted']>[number]; parse: Awaited<ReturnType<OffThreadParser['parse']>> }[] = [];
-  if (offThread.available && loaded) {
-    sendStatus({ state: 'analysing', files: engine.fileNames().length });
-    try {
-      for (const [file, { text, hint }] of batch)
-        for (const wanted of engine.parsesWanted(file, text, hint))
-          if (OFF_THREAD.has(wanted.format)) parsed.push({ file, text, wanted, parse: await offThread.parse({ file, text, ...wanted }) });
-    } catch (e) {
-      if (e instanceof Cancelled || edits !== bigEdits) return;
-      connection.console.warn(`Portolan parses on the main thread: ${(e as Error).message}`);
-      parsed.length = 0;
-    }
+  const parsed: { file: string; text: string; wanted: ReturnType<Engine['parsesWanted']>[number]; parse: FileParse }[] = [];
+  if (loaded) {
+    sendStatus({ state: 'analysing', files: engine.fileCount() });
+    for (const [file, { text, hint }] of batch)
+      for (const wanted of engine.parsesWanted(file, text, hint)) {
+        let parse: FileParse | undefined;
+        if (OFF_THREAD.has(wanted.format) && offThread.available) {
+          try {
+            parse = await offThread.parse({ file, text, ...wanted });
+          } catch (e) {
+            if (e instanceof Cancelled || edits !== bigEdits) return;
+            connection.console.warn(`Portolan parses on the main thread: ${(e as Error).message}`);
+          }
+        }
+        // On the main thread in time slices: a request meanwhile is answered between two of them.
+        const module = engine.modules.find((m) => m.id === wanted.format)!;
+        parse ??= await runInSlices(fileParseSteps(module, text, file, wanted.context, wanted.encoding), () => edits === bigEdits);
+        if (!parse) return;
+        parsed.push({ file, text, wanted, parse });
+      }
   }
   if (edits !== bigEdits) return;
-  // One synchronous step from here: no request sees a parse the engine's texts do not match.
+  // One synchronous step from here to the publish: no request sees a parse the engine's texts do not
+  // match, nor an engine with new texts and no analysis of them (a hover would run the analysis itself).
   for (const p of parsed) engine.adoptParse(p.file, p.text, p.wanted, p.parse);
   for (const [file, { text, hint }] of batch) if (pendingBig.get(file)?.text === text) engine.setFile(file, text, hint);
   pendingBig.clear();
-  schedulePublish();
+  if (!loaded) return;
+  if (publishTimer) clearTimeout(publishTimer);
+  publishTimer = undefined;
+  publishAll();
 }
 
 let generation = 0;
@@ -338,18 +355,51 @@ function sendStatus(status: Omit<ServerStatus, 'generation'>): void {
   void connection.sendNotification(STATUS_NOTIFICATION, { ...status, generation: ++generation } satisfies ServerStatus);
 }
 
-/** Publishes what changed and tells the client the analysis is done; `logAs` also writes a line to its output. */
+/** An analysis in steps is under way (`publishAll`); `analyseAgain`: a publish was asked meanwhile. */
+let analysing = false;
+let analyseAgain = false;
+
+/**
+ * Analyses, publishes what changed and tells the client the analysis is done; `logAs` also writes a line
+ * to its output. The first analysis runs in one piece; later ones in time slices (core/steps.ts), so a
+ * request meanwhile is answered from the analysis before, and changes meanwhile wait for the next.
+ */
 function publishAll(logAs?: string): void {
-  const t0 = Date.now();
-  let result: ReturnType<typeof engine.analyze>;
-  try {
-    result = engine.analyze();
-  } catch (e) {
-    // A bug in the engine must not take the server down: say so, keep what was published.
-    connection.console.error(`Portolan could not analyse the workspace: ${(e as Error).stack ?? e}`);
-    sendStatus({ state: 'ready', files: engine.fileCount(), durationMs: Date.now() - t0 });
+  if (analysing) {
+    analyseAgain = true;
     return;
   }
+  const t0 = Date.now();
+  if (publishedGeneration === 0) {
+    let result: ReturnType<typeof engine.analyze> | undefined;
+    try {
+      result = engine.analyze();
+    } catch (e) {
+      analysisFailed(e, t0);
+    }
+    if (result) publishResult(result, t0, logAs);
+    return;
+  }
+  analysing = true;
+  analyseAgain = false;
+  void runInSlices(engine.analyzeSteps(), () => true)
+    .then((result) => publishResult(result!, t0, logAs))
+    .catch((e) => analysisFailed(e, t0))
+    .finally(() => {
+      analysing = false;
+      // What changed meanwhile is analysed now, in this same turn: no request sees it unanalysed.
+      if (engine.applyWaiting() || analyseAgain) publishAll();
+    });
+}
+
+/** A bug in the engine must not take the server down: say so, keep what was published. */
+function analysisFailed(e: unknown, t0: number): void {
+  connection.console.error(`Portolan could not analyse the workspace: ${(e as Error).stack ?? e}`);
+  sendStatus({ state: 'ready', files: engine.fileCount(), durationMs: Date.now() - t0 });
+}
+
+/** Publishes what `result` changed since the last publish. */
+function publishResult(result: ReturnType<typeof engine.analyze>, t0: number, logAs?: string): void {
   const durationMs = Date.now() - t0;
   if (!logAs) lastAnalysisMs = durationMs;
   const fileCount = engine.fileCount();

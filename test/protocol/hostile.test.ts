@@ -142,6 +142,56 @@ describe('hostile input: the language server stays up', function () {
     assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
   });
 
+  it('a big opened nginx.conf is parsed and analysed in time slices: hovers elsewhere keep answering until its diagnostics come', async () => {
+    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\nPort 22\n' });
+    client = await TestClient.start(dir);
+    const states: string[] = [];
+    client.connection.onNotification(new NotificationType<{ state: string }>('portolan/status'), (s) => {
+      states.push(s.state);
+    });
+    const canary = `file://${dir}/etc/ssh/sshd_config`;
+    await client.until(() => client!.codes(canary).includes('invalid-port'), 60_000);
+    const big = `file://${dir}/etc/nginx/nginx.conf`;
+    // 20,000 servers (1.8 MB): a parse, a link and a host analysis of seconds on the main thread.
+    const text = g.bigNginx(20_000).replace('listen 1024;', 'listen 99999;');
+    const seen = states.length;
+    await client.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: big, languageId: 'nginx', version: 1, text },
+    });
+    await waitFor(() => states.slice(seen).includes('analysing'));
+    // Hovers one after another until the big file is published: each is answered between two slices.
+    let answered = 0;
+    while (!client.diagnostics.has(big)) {
+      const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: canary }, position: { line: 1, character: 6 } });
+      assert.match((hover!.contents as MarkupContent).value, /TCP 22/);
+      if (!client.diagnostics.has(big)) answered++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // How many depends on the machine (scripts/hostile.js measures the waits): at least the first, before it is published.
+    assert.ok(answered >= 1, `${answered} hovers answered while it was analysed`);
+    assert.ok(client.codes(big).includes('invalid-port'));
+    // A keystroke in it: analysed again in slices, the hovers meanwhile answered from the analysis before.
+    const before = client.diagnostics.get(big);
+    const edit = { range: { start: { line: 2, character: 18 }, end: { line: 2, character: 23 } }, text: '88888' };
+    await client.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri: big, version: 2 }, contentChanges: [edit] });
+    let again = 0;
+    while (client.diagnostics.get(big) === before) {
+      const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: canary }, position: { line: 1, character: 6 } });
+      assert.ok(hover);
+      if (client.diagnostics.get(big) === before) again++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(again >= 1, `${again} hovers answered while the edit was analysed`);
+    const messages = client.diagnostics
+      .get(big)!
+      .diagnostics.map((d) => String(d.message))
+      .join('\n');
+    assert.match(messages, /88888/);
+    assert.doesNotMatch(messages, /99999/);
+    assert.strictEqual(client.proc.exitCode, null, 'the server is alive');
+    assert.ok(rssBytes(client.proc.pid!) < 1024 ** 3, 'under 1 GiB');
+  });
+
   it('portolan.hosts of the wrong type: a warning names it, and diagnostics are still published', async () => {
     dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\n' });
     const warnings: string[] = [];

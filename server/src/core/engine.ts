@@ -17,10 +17,23 @@ import { templateMarkup, templateParse } from './templates';
 import { PORTOLAN_JSON, portolanJsonFindings, readPortolanJson } from './portolanJson';
 import { encodingFinding, textForReader, type FileEncoding } from './encoding';
 import { noteParse, tooLarge, unreadParse, type UnreadReason } from './unread';
+import { drain } from './steps';
 import type { NamedRange } from './portRanges';
 import { DEFAULT_EPHEMERAL_RANGES, parseEphemeralRanges } from './portRanges';
 import type { PortRegistry } from './registry';
-import type { FileParse, Finding, FirewallFacts, FormatId, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Severity } from './types';
+import type {
+  FileParse,
+  Finding,
+  FirewallFacts,
+  FormatId,
+  FormatModule,
+  IncludeRef,
+  InstanceInput,
+  InstanceOutput,
+  ParseSteps,
+  PortFact,
+  Severity,
+} from './types';
 
 export { parseSeverityOverrides, withSeverity } from './findings';
 
@@ -112,6 +125,12 @@ export class Engine {
   private settings: EngineSettings = defaultSettings();
   readonly hosts = new HostMap();
   private last?: AnalysisResult;
+  /** The last analysis made, kept while the next is made in steps (`analyzeSteps`). */
+  private previous?: AnalysisResult;
+  /** An analysis in steps is paused (`analyzeSteps`). */
+  private running = false;
+  /** Changes of files, settings and links made while an analysis in steps is paused: made after it. */
+  private waiting: (() => void)[] = [];
   /** How many analyses were made (`AnalysisResult.generation` of the last one). */
   private generation = 0;
   private lastHostsVersion = -1;
@@ -145,6 +164,7 @@ export class Engine {
   }
 
   setSettings(settings: EngineSettings): void {
+    if (this.running) return this.whenIdle(() => this.setSettings(settings));
     this.settings = settings;
     this.hostAnalysis.clear();
     this.collector.clear();
@@ -175,6 +195,7 @@ export class Engine {
    * the target, the file users edit, and the target is not analysed a second time on its own.
    */
   setAlias(link: string, target: string | undefined): void {
+    if (this.running) return this.whenIdle(() => this.setAlias(link, target));
     if (this.aliases.get(link) === target) return;
     if (target === undefined) this.aliases.delete(link);
     else this.aliases.set(link, target);
@@ -184,6 +205,7 @@ export class Engine {
   }
 
   setFile(file: string, text: string, formatHint?: FormatId): void {
+    if (this.running) return this.whenIdle(() => this.setFile(file, text, formatHint));
     // Editing a link's target edits what the link reads.
     for (const [link, target] of this.aliases) if (target === file) this.setFileText(link, text);
     this.setFileText(file, text, formatHint);
@@ -194,6 +216,7 @@ export class Engine {
    * as a file without text, and a format that claims or includes it reports one note on it.
    */
   setUnread(file: string, reason: UnreadReason): void {
+    if (this.running) return this.whenIdle(() => this.setUnread(file, reason));
     const known = this.files.get(file);
     if (known?.unread && JSON.stringify(known.unread) === JSON.stringify(reason)) return;
     this.setFileText(file, '', undefined, reason);
@@ -204,6 +227,7 @@ export class Engine {
    * workspace layer: an editor hands over the text without its mark. Kept across edits of the text.
    */
   setEncoding(file: string, encoding: FileEncoding | undefined): void {
+    if (this.running) return this.whenIdle(() => this.setEncoding(file, encoding));
     if (this.encodings.get(file) === encoding) return;
     if (encoding) this.encodings.set(file, encoding);
     else this.encodings.delete(file);
@@ -230,6 +254,7 @@ export class Engine {
   }
 
   deleteFile(file: string): void {
+    if (this.running) return this.whenIdle(() => this.deleteFile(file));
     this.encodings.delete(file);
     if (!this.files.delete(file)) return;
     this.bumpDir(file);
@@ -330,6 +355,7 @@ export class Engine {
 
   /** A parse of `file` with `text` made elsewhere (`fileParse` on what `parsesWanted` said): used once `setFile(file, text)` makes the text current. */
   adoptParse(file: string, text: string, wanted: { format: FormatId; context?: string; encoding?: FileEncoding }, parse: FileParse): void {
+    if (this.running) return this.whenIdle(() => this.adoptParse(file, text, wanted, parse));
     this.parses.set(`${wanted.format}\u0000${wanted.context ?? ''}\u0000${file}`, { text, unread: undefined, encoding: wanted.encoding, parse });
   }
 
@@ -341,7 +367,50 @@ export class Engine {
    * result is the one a fresh engine gives (test/unit/incrementalFresh.test.ts).
    */
   analyze(): AnalysisResult {
+    // Asked in a pause of an analysis in steps (a request the server answers meanwhile): the one before.
+    if (this.running) return this.previous ?? this.last ?? this.emptyResult();
+    return drain(this.analyzeSteps());
+  }
+
+  /**
+   * `analyze` in steps: a pause after the parses, after each instance linked, after each host and each
+   * rule (core/steps.ts). The server runs it in time slices when a big document changed. In a pause,
+   * `analyze()` gives the analysis before, each host's model is the one before or the new one, and the
+   * files, settings and links stay as they were: a change waits (`whenIdle`) until `applyWaiting()`,
+   * which the server calls once it has published this analysis, and the next analysis begins with.
+   */
+  *analyzeSteps(): Generator<void, AnalysisResult, void> {
+    if (this.running) throw new Error('an analysis is already running');
+    this.applyWaiting();
     if (this.last && this.lastHostsVersion === this.hosts.version) return this.last;
+    this.running = true;
+    try {
+      return (this.previous = yield* this.runAnalysis());
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Runs `change` now, or after the analysis in steps that is paused (in the order asked). */
+  whenIdle(change: () => void): void {
+    if (this.running) this.waiting.push(change);
+    else change();
+  }
+
+  /** Makes the changes that waited for an analysis in steps; true when there were some. */
+  applyWaiting(): boolean {
+    if (this.running || this.waiting.length === 0) return false;
+    const changes = this.waiting;
+    this.waiting = [];
+    for (const change of changes) change();
+    return true;
+  }
+
+  private emptyResult(): AnalysisResult {
+    return this.result(new Map(), new Map(), []);
+  }
+
+  private *runAnalysis(): Generator<void, AnalysisResult, void> {
     let full = this.stale;
     if (this.lastHostsVersion !== this.hosts.version) {
       this.hostAnalysis.clear();
@@ -359,6 +428,7 @@ export class Engine {
     const { graph, touched } = updateGraph(this.graphSource, this.graph, dirty);
     this.graph = graph;
     for (const file of dirty) this.collector.markFile(file);
+    yield;
     const ran = this.ran;
     // 1. Linking: every root of a new graph, else the instances the edit re-assembled.
     let changed: number[];
@@ -370,6 +440,7 @@ export class Engine {
         if (!graph.roots.has(key)) continue;
         ran.positions.set(key, ran.linked.length);
         ran.linked.push(this.linkRoot(key, module, input));
+        yield;
       }
       changed = ran.linked.map((_, pos) => pos);
       full = true;
@@ -379,6 +450,7 @@ export class Engine {
         const pos = ran.positions.get(key)!;
         const { module, input } = graph.instances.get(key)!;
         const instance = this.linkRoot(key, module, input);
+        yield;
         const before = ran.linked[pos];
         if (instance === before) continue;
         firewallsChanged ||= instance.firewall !== before.firewall;
@@ -415,7 +487,7 @@ export class Engine {
     const placed = this.placement.placed;
     this.implicitOf = this.placement.implicitOf;
     // 4. The hosts those instances join or leave: their models and rule findings.
-    const hostChanges = this.hostAnalysis.update(
+    const hostChanges = yield* this.hostAnalysis.updateSteps(
       placed,
       placedChanged,
       (f) => this.hosts.hostOf(f),
@@ -825,16 +897,36 @@ export function fileParse(
   return reason ? unreadParse(module.id, file, reason) : tag ? templateParse(module.id, file, tag) : encodedParse(module, text, file, context, encoding);
 }
 
+/**
+ * `fileParse` in steps (`FormatModule.parseSteps`, one step for a format without): the server parses a
+ * big opened document this way, answering requests between the steps. Gives what `fileParse` gives.
+ */
+export function* fileParseSteps(module: FormatModule, text: string, file: string, context: string | undefined, encoding: FileEncoding | undefined): ParseSteps {
+  if (tooLarge(text) || templateMarkup(text, module.id) || !module.parseSteps) return fileParse(module, text, file, context, encoding);
+  return yield* encodedParseSteps(module, text, file, context, encoding);
+}
+
 /** The parse of a file as its program reads it, with the program's verdict on its encoding on line 1 (core/encoding.ts). */
 function encodedParse(module: FormatModule, text: string, file: string, context: string | undefined, onDisk: FileEncoding | undefined): FileParse {
-  const parse = safeParse(module, textForReader(text, module.id, context), file, context);
+  return drain(encodedParseSteps(module, text, file, context, onDisk, false));
+}
+
+function* encodedParseSteps(
+  module: FormatModule,
+  text: string,
+  file: string,
+  context: string | undefined,
+  onDisk: FileEncoding | undefined,
+  inSteps = true,
+): ParseSteps {
+  const parse = yield* safeParseSteps(module, textForReader(text, module.id, context), file, context, inSteps);
   const note = encodingFinding(parse.format, file, text, onDisk);
   return note ? { ...parse, findings: [note, ...parse.findings] } : parse;
 }
 
-function safeParse(module: FormatModule, text: string, file: string, context?: string): FileParse {
+function* safeParseSteps(module: FormatModule, text: string, file: string, context: string | undefined, inSteps: boolean): ParseSteps {
   try {
-    return module.parse(text, file, context);
+    return inSteps && module.parseSteps ? yield* module.parseSteps(text, file, context) : module.parse(text, file, context);
   } catch (e) {
     // A parser bug must never take the server down: report it on the file and keep going.
     return noteParse(module.id, file, 'error', `Portolan could not analyse this file (${module.id} parser failed: ${(e as Error).message}).`);

@@ -3,6 +3,7 @@
  * over it. A host whose instances all kept their link outputs keeps its model and findings. Pure.
  */
 import { insertSorted } from './arrays';
+import { drain } from './steps';
 import { buildHostModel, type ContainerInfo, type HostInstance, type HostModel, type HostRule, type RuleContext } from './hostModel';
 import { HostMap } from './hosts';
 import type { HostSharing } from './sharedHost';
@@ -77,6 +78,20 @@ export class HostAnalysis {
     ctx: () => RuleContext,
     sharingOf: (host: string) => HostSharing | undefined = () => undefined,
   ): HostChange[] {
+    return drain(this.updateSteps(placed, changed, hostOf, ctx, sharingOf));
+  }
+
+  /**
+   * `update` in steps: a pause after each host and each rule (core/steps.ts). Meanwhile a reader sees
+   * each host's entry as it was or as it is now, never a part-made one.
+   */
+  *updateSteps(
+    placed: readonly (HostInstance | undefined)[],
+    changed: Iterable<number>,
+    hostOf: (file: string) => string,
+    ctx: () => RuleContext,
+    sharingOf: (host: string) => HostSharing | undefined = () => undefined,
+  ): Generator<void, HostChange[], void> {
     const dirty = new Set<string>();
     const full = this.hostsAt.length === 0;
     for (const pos of changed) {
@@ -138,12 +153,16 @@ export class HostAnalysis {
       if (!entry || !sameOutputs(entry.model.instances, list) || entry.composeOutput !== container?.output) {
         const context = ctx();
         checks ??= this.rules.map((rule) => rule.create(context));
-        entry = guardedEntry(host, list, hostOf, checks, sharingOf(host), container?.info);
+        entry = yield* guardedEntry(host, list, hostOf, checks, sharingOf(host), container?.info);
         entry.composeOutput = container?.output;
         this.cache.set(host, entry);
+        this.ordered = undefined;
+        yield;
       }
       changes.push({ host, entry, key: [positions[0], this.hostsAt[positions[0]].indexOf(host)] });
     }
+    // Asked for in a pause, the order was made from hosts still being looked at.
+    if (dirty.size > 0) this.ordered = undefined;
     return changes;
   }
 
@@ -175,7 +194,12 @@ export class HostAnalysis {
     if (!this.ordered) {
       const keyed = [...this.members].map(([host, positions]) => ({ host, pos: positions[0], at: this.hostsAt[positions[0]].indexOf(host) }));
       keyed.sort((a, b) => a.pos - b.pos || a.at - b.at);
-      this.ordered = keyed.map((k) => this.cache.get(k.host)!);
+      // In a pause of `updateSteps` a host just joined may have no entry yet.
+      this.ordered = [];
+      for (const k of keyed) {
+        const entry = this.cache.get(k.host);
+        if (entry) this.ordered.push(entry);
+      }
     }
     return this.ordered;
   }
@@ -205,14 +229,14 @@ export class HostAnalysis {
 }
 
 /** A host's model and findings; a rule (or the model) that throws becomes one finding on the host's first root, the other rules still run. */
-function guardedEntry(
+function* guardedEntry(
   host: string,
   list: HostInstance[],
   hostOf: (file: string) => string,
   checks: ((host: HostModel) => Finding[])[],
   sharing: HostSharing | undefined,
   container: ContainerInfo | undefined,
-): HostEntry {
+): Generator<void, HostEntry, void> {
   const failed = (e: unknown): Finding => ({
     file: list[0].root,
     span: { start: 0, end: 0 },
@@ -229,6 +253,7 @@ function guardedEntry(
   }
   const findings: Finding[] = [];
   for (const check of checks) {
+    yield;
     try {
       for (const f of check(model)) findings.push(f);
     } catch (e) {

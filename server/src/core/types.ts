@@ -385,6 +385,9 @@ export interface ServiceInfo {
   containerPortsUnknown?: boolean;
 }
 
+/** A parse made in steps: each `next()` does a bounded piece of the work; the last returns the parse. */
+export type ParseSteps = Generator<void, FileParse, void>;
+
 export interface FormatModule {
   id: FormatId;
   /** Cheap test by path alone; `content` tests the text when the path is ambiguous. */
@@ -399,6 +402,12 @@ export interface FormatModule {
   claimByContent?(inFolder: string, text: string, beside: (name: string) => boolean): { claim: boolean; why: string } | undefined;
   /** `context` comes from the IncludeRef that reached the file (undefined for a file read on its own). */
   parse(text: string, file: string, context?: string): FileParse;
+  /**
+   * The same parse in steps, pausing between them (every few thousand lines): the server drives it in
+   * time slices for a big opened document, answering requests between them. Formats whose big files
+   * parse fast enough have none.
+   */
+  parseSteps?(text: string, file: string, context?: string): ParseSteps;
   /**
    * Combines a root file with what it includes into the binds of one running program
    * (sshd's default port, nginx's duplicate-default-server across includes). Without it, facts and

@@ -4,9 +4,10 @@
  * netfilter reader (formats/netfilter/restore.ts). Checked against `iptables-{legacy,nft}-restore --test`
  * and `iptables-save` in test/oracle/iptables.test.ts.
  */
-import type { FileParse, FirewallFacts, FormatModule } from '../../core/types';
+import type { FirewallFacts, FormatModule, ParseSteps } from '../../core/types';
 import { walkCapNote } from '../../core/jumpLoops';
-import { familyOf, flattenChain, forwardsOf, factsOfDoc, parseRestore, type RestoreDoc, type ServiceResolver } from '../netfilter/restore';
+import { drain } from '../../core/steps';
+import { familyOf, flattenChain, forwardsOf, factsOfDocSteps, parseRestoreSteps, type RestoreDoc, type ServiceResolver } from '../netfilter/restore';
 import { iptablesWriter } from './writer';
 
 export interface IptablesExtra {
@@ -14,9 +15,10 @@ export interface IptablesExtra {
 }
 
 export function createIptablesModule(resolveService: ServiceResolver): FormatModule {
-  function parse(text: string, file: string): FileParse {
+  function* parseSteps(text: string, file: string): ParseSteps {
     const family = familyOf(file, text);
-    const doc = parseRestore(text, file, { family, resolveService });
+    const doc = yield* parseRestoreSteps(text, file, { family, resolveService });
+    yield;
     const filter = doc.tables.get('filter');
     const input = filter?.chains.get('INPUT');
     let capped: string | undefined;
@@ -27,7 +29,8 @@ export function createIptablesModule(resolveService: ServiceResolver): FormatMod
       inputRules: filter ? flattenChain(filter, 'INPUT', family, (why) => (capped ??= why)) : [],
       forwards: forwardsOf(doc.tables.get('nat'), family),
     };
-    const facts = factsOfDoc(doc, { file, family, program: family === 'ipv6' ? 'ip6tables' : 'iptables' });
+    yield;
+    const facts = yield* factsOfDocSteps(doc, { file, family, program: family === 'ipv6' ? 'ip6tables' : 'iptables' });
     const extra: IptablesExtra = { doc };
     const findings = capped ? [...doc.findings, walkCapNote(file, input?.policySpan, 'INPUT', capped)] : doc.findings;
     return { format: 'iptables', file, facts, findings, includes: [], firewall, extra };
@@ -48,6 +51,7 @@ export function createIptablesModule(resolveService: ServiceResolver): FormatMod
     },
     matchesContent: (text) =>
       /^\*(filter|nat|mangle|raw|security)[ \t]*$/m.test(text) && /^COMMIT[ \t]*$/m.test(text) && /^(:|-A |-I |\[\d+:\d+\] -A )/m.test(text),
-    parse,
+    parse: (text, file) => drain(parseSteps(text, file)),
+    parseSteps,
   };
 }

@@ -9,6 +9,7 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
+import { drain, ITEMS_PER_STEP } from '../../core/steps';
 import { MAX_PORT, rangeText } from '../../core/portRanges';
 import { findJumpLoops, findTooDeep, NFT_JUMP_DEPTH } from '../../core/jumpLoops';
 import { looksLikeServiceName, UNKNOWN_SERVICE_MESSAGES, unknownService, type ServiceLookup } from '../../core/serviceNames';
@@ -437,8 +438,13 @@ export function familyOf(file: string, text: string): IpFamily {
 
 /** Reads an iptables-restore file. Never throws; every line iptables-restore refuses gets a finding. */
 export function parseRestore(text: string, file: string, options: RestoreOptions): RestoreDoc {
+  return drain(parseRestoreSteps(text, file, options));
+}
+
+/** `parseRestore` in steps of a few thousand lines (core/steps.ts). */
+export function* parseRestoreSteps(text: string, file: string, options: RestoreOptions): Generator<void, RestoreDoc, void> {
   const reader = new RestoreReader(file, options);
-  reader.readText(text);
+  yield* reader.readText(text);
   return { family: options.family, tables: reader.tables, findings: reader.findings };
 }
 
@@ -473,7 +479,7 @@ class RestoreReader {
     this.findings.push(err(this.file, span, 'syntax', message));
   }
 
-  readText(text: string): void {
+  *readText(text: string): Generator<void, void, void> {
     const firstCr = text.indexOf('\r\n');
     if (firstCr >= 0) {
       this.report(
@@ -484,6 +490,7 @@ class RestoreReader {
     const lines = text.split('\n');
     let offset = 0;
     for (let li = 0; li < lines.length; li++) {
+      if (li % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
       const lineStart = offset;
       offset += lines[li].length + 1;
       // CRLF is reported once above; the rest of the file is still read.
@@ -1823,13 +1830,22 @@ export function forwardsOf(table: IptTable | undefined, family?: IpFamily): Fire
   return out;
 }
 
-/** Every fact of a parsed file, direction words from the built-in chains that reach each rule. */
-export function factsOfDoc(doc: RestoreDoc, o: Omit<FactOptions, 'directionOf'> & { directionOf?: FactOptions['directionOf'] }): PortFact[] {
+/** Every fact of a parsed file, direction words from the built-in chains that reach each rule; in steps of a few thousand rules (core/steps.ts). */
+export function* factsOfDocSteps(
+  doc: RestoreDoc,
+  o: Omit<FactOptions, 'directionOf'> & { directionOf?: FactOptions['directionOf'] },
+): Generator<void, PortFact[], void> {
   const facts: PortFact[] = [];
+  let n = 0;
   for (const table of doc.tables.values()) {
     const reach = chainRoots(table, BUILTIN_CHAINS[table.name] ?? []);
     const directionOf = o.directionOf ?? ((rule: IptRule) => directionWords(reach.get(rule.chain)));
-    for (const rules of table.rules.values()) for (const rule of rules) if (!rule.invalid) pushAll(facts, factsOfRule(rule, table, { ...o, directionOf }));
+    const options = { ...o, directionOf };
+    for (const rules of table.rules.values())
+      for (const rule of rules) {
+        if (++n % ITEMS_PER_STEP === 0) yield;
+        if (!rule.invalid) pushAll(facts, factsOfRule(rule, table, options));
+      }
   }
   return facts;
 }

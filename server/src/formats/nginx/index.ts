@@ -20,6 +20,7 @@ import { formatHostPort, parseIp, resolveWellKnownHost } from '../../core/addres
 import { FileIndex, resolveInclude } from '../../core/includes';
 import { LineIndex } from '../../core/lineIndex';
 import { MAX_PORT } from '../../core/portRanges';
+import { drain } from '../../core/steps';
 import { CONFLICT_MESSAGES } from '../../core/conflicts';
 import type {
   FileParse,
@@ -29,6 +30,7 @@ import type {
   InstanceInput,
   InstanceOutput,
   IpFamily,
+  ParseSteps,
   PortFact,
   Protocol,
   RelatedLocation,
@@ -37,7 +39,7 @@ import type {
 import { confDirOf, nginxMains } from './mains';
 import { PortRuns } from './portRuns';
 import { nginxWriter, removeListenParameter } from './writer';
-import { parseNginxTree, type NginxDirective, type NginxWord } from './lexer';
+import { parseNginxTreeSteps, type NginxDirective, type NginxWord } from './lexer';
 
 /** Where a directive stands; an IncludeRef carries it to the included file. */
 export type NginxContext =
@@ -408,12 +410,13 @@ function addrText(a: ListenAddress, port: number): string {
 const PARAM_VALUE = /^([a-z0-9_]+)=(.*)$/s;
 
 export function createNginxModule(): FormatModule {
-  function parse(text: string, file: string, context?: string): FileParse {
+  function* parseSteps(text: string, file: string, context?: string): ParseSteps {
     const extra: NginxExtra = { context: 'http', events: [], contentHash: createHash('sha1').update(text).digest('hex') };
     const result: FileParse = { format: 'nginx', file, facts: [], findings: [], includes: [], extra };
     // A file claimed by its path alone may be something else (an Apache site, an INI file): say nothing about it.
     if (context === undefined && !looksLikeNginx(text)) return result;
-    const tree = parseNginxTree(text);
+    const tree = yield* parseNginxTreeSteps(text);
+    yield;
     for (const e of tree.errors) result.findings.push(finding(file, e.span, 'syntax', e.message));
     const start: NginxContext = context !== undefined && CONTEXTS.has(context) ? (context as NginxContext) : standaloneContext(tree.directives, file);
     extra.context = start;
@@ -447,7 +450,8 @@ export function createNginxModule(): FormatModule {
     mains: nginxMains,
     matchesContent: (text) =>
       looksLikeNginx(text) && (/^[^\S\n]*(http|server|upstream|stream|events)\s*\{/m.test(text) || /^[^\S\n]*listen\s+[^;\n]+;/m.test(text)),
-    parse,
+    parse: (text, file, context) => drain(parseSteps(text, file, context)),
+    parseSteps,
     link,
   };
 }

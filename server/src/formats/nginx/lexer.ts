@@ -6,6 +6,7 @@
  * word could start. nginx stops at the first error; we report it and keep going so that the rest
  * of the file is still analysed. Linear in the text length and never throws.
  */
+import { drain } from '../../core/steps';
 import type { Span } from '../../core/types';
 
 export interface NginxWord {
@@ -111,12 +112,18 @@ class NginxTreeReader {
     return directive;
   }
 
-  read(): NginxTree {
+  /** Reads the text, pausing every 64 KB of it (core/steps.ts). */
+  *read(): Generator<void, NginxTree, void> {
     const { text } = this;
+    let pause = CHARS_PER_STEP;
     while (this.at < text.length) {
       const c = text[this.at];
       if (isSpace(c)) this.at++;
       else (READERS[c] ?? readWord)(this);
+      if (this.at >= pause) {
+        pause = this.at + CHARS_PER_STEP;
+        yield;
+      }
     }
     this.finish();
     return { directives: this.top.children, errors: this.errors };
@@ -292,8 +299,15 @@ const READERS: Record<string, CharacterReader> = {
 };
 
 export function parseNginxTree(text: string): NginxTree {
+  return drain(new NginxTreeReader(text).read());
+}
+
+/** `parseNginxTree` in steps of 64 KB of text. */
+export function parseNginxTreeSteps(text: string): Generator<void, NginxTree, void> {
   return new NginxTreeReader(text).read();
 }
+
+const CHARS_PER_STEP = 64 * 1024;
 
 /**
  * The offset of the '}' that closes a Lua block whose body starts at `from`, or -1. Skips Lua strings,
