@@ -17,6 +17,22 @@ export function engineWith(files: Record<string, string>, folder = '/ws'): Engin
   return engine;
 }
 
+/**
+ * Everything an analysis answers, in its order, as one string to compare: every file's findings, every fact
+ * with its host, the hosts, the firewalls, formats by file, and for `files` their instances and notes.
+ */
+export function analysisAnswers(engine: Engine, files: readonly string[] = []): string {
+  const r = engine.analyze();
+  return JSON.stringify({
+    findings: [...r.findingsByFile],
+    facts: r.facts.map(({ fact, host }) => [host, fact]),
+    hosts: [...engine.hostModels().keys()],
+    firewalls: r.firewalls.map((f) => [f.root, f.host, f.firewall]),
+    formats: [...r.formatOf].sort(([a], [b]) => a.localeCompare(b)),
+    instances: files.map((f) => [f, engine.instancesOf(f), engine.instanceNotes(f)]),
+  });
+}
+
 export interface ShownFinding {
   file: string;
   line: number;

@@ -48,6 +48,19 @@ describe('hostile input: the language server stays up', function () {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A server over a workspace of one canary sshd_config, once the canary is published; `states`: the `portolan/status` states from the start. */
+  async function startWithCanary(): Promise<{ client: TestClient; canary: string; states: string[] }> {
+    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\nPort 22\n' });
+    const started = (client = await TestClient.start(dir));
+    const states: string[] = [];
+    started.connection.onNotification(new NotificationType<{ state: string }>('portolan/status'), (s) => {
+      states.push(s.state);
+    });
+    const canary = `file://${dir}/etc/ssh/sshd_config`;
+    await started.until(() => started.codes(canary).includes('invalid-port'), 60_000);
+    return { client: started, canary, states };
+  }
+
   it('a workspace of merge-key chains, jump diamonds and loops and 150,000 facts: the canary is published and hovers answer', async () => {
     dir = workspace({
       'etc/ssh/sshd_config': 'Port 99999\nPort 22\n',
@@ -105,14 +118,9 @@ describe('hostile input: the language server stays up', function () {
   });
 
   it('a big opened compose file is parsed off the main thread: a hover answers before its diagnostics, and a newer edit wins', async () => {
-    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\nPort 22\n' });
-    client = await TestClient.start(dir);
-    const states: string[] = [];
-    client.connection.onNotification(new NotificationType<{ state: string }>('portolan/status'), (s) => {
-      states.push(s.state);
-    });
-    const canary = `file://${dir}/etc/ssh/sshd_config`;
-    await client.until(() => client!.codes(canary).includes('invalid-port'), 60_000);
+    const started = await startWithCanary();
+    client = started.client;
+    const { canary, states } = started;
     const big = `file://${dir}/srv/app/compose.yaml`;
     // 16,000 services (0.9 MB): seconds of YAML reading, over the 512 KB that makes a document big.
     const text = g.bigCompose(16_000).replace('"1024:80"', '"99999:80"');
@@ -143,14 +151,9 @@ describe('hostile input: the language server stays up', function () {
   });
 
   it('a big opened nginx.conf is parsed and analysed in time slices: hovers elsewhere keep answering until its diagnostics come', async () => {
-    dir = workspace({ 'etc/ssh/sshd_config': 'Port 99999\nPort 22\n' });
-    client = await TestClient.start(dir);
-    const states: string[] = [];
-    client.connection.onNotification(new NotificationType<{ state: string }>('portolan/status'), (s) => {
-      states.push(s.state);
-    });
-    const canary = `file://${dir}/etc/ssh/sshd_config`;
-    await client.until(() => client!.codes(canary).includes('invalid-port'), 60_000);
+    const started = await startWithCanary();
+    client = started.client;
+    const { canary, states } = started;
     const big = `file://${dir}/etc/nginx/nginx.conf`;
     // 20,000 servers (1.8 MB): a parse, a link and a host analysis of seconds on the main thread.
     const text = g.bigNginx(20_000).replace('listen 1024;', 'listen 99999;');

@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Engine } from '../../server/src/core/engine';
 import { readPortolanJson } from '../../server/src/core/portolanJson';
-import { engineWith, readTree } from '../helpers/engine';
+import { analysisAnswers, engineWith, readTree } from '../helpers/engine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { mixedWorkspace, composeStacks, prng } = require('../../scripts/bench/workspaces') as {
@@ -47,19 +47,6 @@ function fresh(texts: ReadonlyMap<string, string>): Engine {
   const engine = engineWith(Object.fromEntries(texts), FOLDER);
   applyHosts(engine, texts);
   return engine;
-}
-
-/** Everything an analysis answers, in its order. */
-function answers(engine: Engine, files: readonly string[]): string {
-  const r = engine.analyze();
-  return JSON.stringify({
-    findings: [...r.findingsByFile],
-    facts: r.facts.map(({ fact, host }) => [host, fact]),
-    hosts: [...engine.hostModels().keys()],
-    firewalls: r.firewalls.map((f) => [f.root, f.host, f.firewall]),
-    formats: [...r.formatOf].sort(([a], [b]) => a.localeCompare(b)),
-    instances: files.map((f) => [f, engine.instancesOf(f), engine.instanceNotes(f)]),
-  });
 }
 
 type Texts = Map<string, string>;
@@ -201,8 +188,8 @@ function run(files: Record<string, string>, seed: number, steps: number): void {
     if (before.get(CONFIG) !== texts.get(CONFIG)) applyHosts(engine, texts);
     const shown = [...texts.keys()].filter((_, i) => i % 7 === step % 7);
     assert.strictEqual(
-      answers(engine, shown),
-      answers(fresh(texts), shown),
+      analysisAnswers(engine, shown),
+      analysisAnswers(fresh(texts), shown),
       `seed ${seed}, step ${step}: incremental and fresh analyses differ after: ${done.slice(-6).join('; ')}`,
     );
   }

@@ -7,12 +7,12 @@
  */
 import * as assert from 'assert';
 import * as path from 'path';
-import { fileParse, fileParseSteps, type Engine } from '../../server/src/core/engine';
+import { fileParse, fileParseSteps } from '../../server/src/core/engine';
 import { drain, runInSlices } from '../../server/src/core/steps';
 import { createFormatModules } from '../../server/src/formats/index';
 import { loadRegistry } from '../../server/src/workspace/data';
 import { loadFirewalldServices } from '../../server/src/workspace/firewalldData';
-import { engineWith, readTree } from '../helpers/engine';
+import { analysisAnswers, engineWith, readTree } from '../helpers/engine';
 
 const modules = createFormatModules(loadRegistry(), { firewalldServices: loadFirewalldServices() });
 const moduleOf = (id: string) => modules.find((m) => m.id === id)!;
@@ -143,21 +143,11 @@ describe('work in steps (issue 17)', () => {
     const SITE = '/ws/etc/nginx/sites-enabled/extra.conf';
     const KEYS = '/ws/etc/ssh/sshd_config.d/steps.conf';
 
-    function answers(engine: Engine): string {
-      const r = engine.analyze();
-      return JSON.stringify({
-        findings: [...r.findingsByFile],
-        facts: r.facts.map(({ fact, host }) => [host, fact]),
-        hosts: [...engine.hostModels().keys()],
-        firewalls: r.firewalls.map((f) => [f.root, f.host, f.firewall]),
-      });
-    }
-
     it('gives what the analysis in one piece gives, pausing per instance and per host', () => {
       const stepped = engineWith(examples);
       const { value, pauses } = counted(stepped.analyzeSteps());
       const whole = engineWith(examples);
-      assert.strictEqual(answers(stepped), answers(whole));
+      assert.strictEqual(analysisAnswers(stepped), analysisAnswers(whole));
       assert.strictEqual(value, stepped.analyze());
       assert.ok(pauses > Object.keys(examples).length / 4, `${pauses} pauses over ${Object.keys(examples).length} files`);
     });
@@ -188,7 +178,7 @@ describe('work in steps (issue 17)', () => {
         'etc/nginx/sites-enabled/extra.conf': 'server {\n  listen 70001;\n}\n',
         'etc/ssh/sshd_config.d/steps.conf': 'Port 70002\n',
       });
-      assert.strictEqual(answers(engine), answers(fresh));
+      assert.strictEqual(analysisAnswers(engine), analysisAnswers(fresh));
     });
 
     it('hosts changed in a pause (whenIdle) are applied after it, in order with the files', () => {
@@ -213,7 +203,7 @@ describe('work in steps (issue 17)', () => {
         'etc/ssh/sshd_config.d/steps.conf': 'Port 2200\n',
       });
       fresh.hosts.setFolders([{ folder: '/ws', hosts: { bastion: ['etc/ssh/**'] } }]);
-      assert.strictEqual(answers(engine), answers(fresh));
+      assert.strictEqual(analysisAnswers(engine), analysisAnswers(fresh));
       assert.ok(engine.hostModels().has('/ws#bastion'));
     });
   });
