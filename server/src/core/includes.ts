@@ -119,21 +119,47 @@ function compiledGlob(absPattern: string): CompiledGlob {
   return compiled;
 }
 
-function regexMatcher(pattern: string, re: RegExp): (file: string) => boolean {
-  return (file) => file !== '' && (file === pattern || re.test(file));
-}
-
 function globMatches(index: FileIndex, absPattern: string): string[] {
   const glob = compiledGlob(absPattern);
   if (glob.literal !== undefined) return index.has(glob.literal) ? [glob.literal] : [];
-  const candidates = index.under(glob.base);
+  return matchesUnder(index, '', glob);
+}
+
+/** Files under `prefix` + the glob's base whose rest (after `prefix`) the glob matches. */
+function matchesUnder(index: FileIndex, prefix: string, glob: CompiledGlob): string[] {
+  const candidates = index.under(prefix + (glob.base === '/' && prefix !== '' ? '' : glob.base));
   if (isEmpty(candidates)) return [];
-  // The bare RegExp, as picomatch's matcher tests it (a path equal to the pattern, else the regex): the matcher would
-  // keep picomatch's parse state alive with it, megabytes of strings over a workspace's includes.
-  glob.isMatch ??= regexMatcher(glob.pattern, picomatch.makeRe(glob.pattern, { dot: false, nobrace: true, noextglob: true, noglobstar: true, windows: false }));
+  // The bare RegExp: picomatch's matcher would keep its parse state alive with it, megabytes of strings over a
+  // workspace's includes, and takes a path spelled like the pattern, which glob(3) does not. literalBrackets:
+  // false, as glob(3): x[1].conf names x1.conf only (picomatch would also take a file named 'x[1].conf').
+  if (glob.isMatch === undefined) {
+    const re = picomatch.makeRe(glob.pattern, { dot: false, literalBrackets: false, nobrace: true, noextglob: true, noglobstar: true, windows: false });
+    glob.isMatch = (file) => re.test(file);
+  }
   const isMatch = glob.isMatch;
+  const matches: string[] = [];
+  for (const f of candidates) if (isMatch(prefix === '' ? f : f.slice(prefix.length))) matches.push(f);
   // glob(3) returns matches sorted; sshd and nginx read them in that order.
-  return [...candidates].filter((f) => isMatch(f)).sort();
+  return matches.sort();
+}
+
+/**
+ * The matches of `dir` joined with `rest` (absolute), with rest compiled once for every directory it is tried
+ * under: a system path is tried under each ancestor of each including file. The directory is a real path, so
+ * a '*' or '[' in its name is literal. Where the join would change a side ('.', '..' or '//' in rest, a
+ * relative dir), the joined pattern itself.
+ */
+function globMatchesUnder(index: FileIndex, dir: string, rest: string): string[] {
+  if (!dir.startsWith('/') || path.posix.normalize(dir) !== dir || path.posix.normalize(rest) !== rest) {
+    return globMatches(index, path.posix.join(dir, rest));
+  }
+  const prefix = dir === '/' ? '' : dir;
+  const glob = compiledGlob(rest);
+  if (glob.literal !== undefined) {
+    const file = prefix + glob.literal;
+    return index.has(file) ? [file] : [];
+  }
+  return matchesUnder(index, prefix, glob);
 }
 
 function isEmpty(files: Iterable<string>): boolean {
@@ -156,12 +182,12 @@ export function resolveInclude(index: FileIndex, ref: IncludeRef, ctx: IncludeCo
   const pattern = ref.pattern;
   if (pattern === '') return [];
   if (path.posix.isAbsolute(pattern)) return resolveSystemPath(index, pattern, ctx.includingFile);
-  if (ref.relativeTo === 'including-file-dir') return globMatches(index, path.posix.join(path.posix.dirname(ctx.includingFile), pattern));
-  if (ref.relativeTo === 'root-file-dir') return globMatches(index, path.posix.join(path.posix.dirname(ctx.rootFile), pattern));
+  if (ref.relativeTo === 'including-file-dir') return globMatchesUnder(index, path.posix.dirname(ctx.includingFile), `/${pattern}`);
+  if (ref.relativeTo === 'root-file-dir') return globMatchesUnder(index, path.posix.dirname(ctx.rootFile), `/${pattern}`);
   // An absolute system directory (sshd: /etc/ssh): map it onto the workspace, else use the root config's directory.
   const mapped = resolveSystemPath(index, path.posix.join(ref.relativeTo, pattern), ctx.includingFile);
   if (mapped.length > 0) return mapped;
-  return globMatches(index, path.posix.join(path.posix.dirname(ctx.rootFile), pattern));
+  return globMatchesUnder(index, path.posix.dirname(ctx.rootFile), `/${pattern}`);
 }
 
 function resolveSystemPath(index: FileIndex, absPattern: string, includingFile: string): string[] {
@@ -169,7 +195,7 @@ function resolveSystemPath(index: FileIndex, absPattern: string, includingFile: 
   if (direct.length > 0) return direct;
   let dir = path.posix.dirname(includingFile);
   for (;;) {
-    const found = globMatches(index, path.posix.join(dir, absPattern));
+    const found = globMatchesUnder(index, dir, absPattern);
     if (found.length > 0) return found;
     const parent = path.posix.dirname(dir);
     if (parent === dir) return [];
