@@ -4,7 +4,7 @@
  * `if-one-host` quick fixes make to it. Pure: the edges hand the text in.
  */
 import picomatch from 'picomatch';
-import { globSet, removesPath, staticBase } from './globSet';
+import { globSet, matcher, removesPath, staticBase } from './globSet';
 import type { Finding, Span } from './types';
 
 export const PORTOLAN_JSON = '.portolan.json';
@@ -224,7 +224,7 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
     const key = claims.join('\u0000');
     if (reported.has(key)) continue;
     reported.add(key);
-    const second = read.globs.find((g) => g.host === claims[1] && !picomatch.scan(g.glob).negated && picomatch(g.glob, { dot: true })(rel));
+    const second = read.globs.find((g) => g.host === claims[1] && !picomatch.scan(g.glob).negated && matcher(g.glob)(rel));
     findings.push({
       file,
       span: second?.span ?? { start: 0, end: 0 },
@@ -240,8 +240,7 @@ export function portolanJsonFindings(file: string, read: ReadConfig, folder: str
 /** What is wrong with one glob of a list (`list`: the host's or group's globs) against the folder's files, if anything. */
 function globProblem(glob: string, list: readonly string[], candidates: Candidates): { messageId: string; message: string } | undefined {
   if (!picomatch.scan(glob).negated) {
-    const isMatch = picomatch(glob, { dot: true });
-    if (candidates.some(staticBase(glob), isMatch)) return undefined;
+    if (candidates.some(staticBase(glob), matcher(glob))) return undefined;
     return { messageId: CONFIG_MESSAGES.matchesNothing, message: `"${glob}" matches no file Portolan reads in this folder.` };
   }
   const others = globSet(list.filter((g) => !picomatch.scan(g).negated));
