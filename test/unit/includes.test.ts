@@ -85,3 +85,27 @@ describe('resolveInclude', () => {
     assert.deepStrictEqual(resolveInclude(index, ref('', 'root-file-dir'), from('/ws/host1/etc/nginx/nginx.conf')), []);
   });
 });
+
+describe('FileIndex', () => {
+  it('lists the files in a directory and under it, and forgets removed files and emptied directories', () => {
+    const index = new FileIndex(['/w/a/x.conf', '/w/a/b/y.conf', '/w/a/b/c/z.conf', '/w/d/q', '/r']);
+    const under = (dir: string) => index.under(dir).sort();
+    assert.deepStrictEqual(under('/w/a'), ['/w/a/b/c/z.conf', '/w/a/b/y.conf', '/w/a/x.conf']);
+    assert.deepStrictEqual(under('/'), ['/r', '/w/a/b/c/z.conf', '/w/a/b/y.conf', '/w/a/x.conf', '/w/d/q']);
+    assert.deepStrictEqual(under('/w/a/b/c/z.conf'), []);
+    assert.deepStrictEqual(under('/nowhere'), []);
+    assert.ok(index.has('/w/a/b/y.conf') && !index.has('/w/a/b'));
+    index.remove('/w/a/b/c/z.conf');
+    assert.deepStrictEqual(under('/w/a/b'), ['/w/a/b/y.conf']);
+    index.remove('/w/a/b/y.conf');
+    index.remove('/w/a/b/y.conf');
+    assert.deepStrictEqual(under('/w'), ['/w/a/x.conf', '/w/d/q']);
+    index.add('/w/a/b/c/z.conf');
+    assert.deepStrictEqual(under('/w/a'), ['/w/a/b/c/z.conf', '/w/a/x.conf']);
+    for (const f of ['/w/a/x.conf', '/w/a/b/c/z.conf', '/w/d/q', '/r']) index.remove(f);
+    assert.deepStrictEqual(under('/'), []);
+    index.add('/w/a/b/c/z.conf');
+    assert.deepStrictEqual(under('/'), ['/w/a/b/c/z.conf']);
+    assert.ok(!index.has('/w/a/x.conf'));
+  });
+});

@@ -194,9 +194,13 @@ function chooseRoots(
     for (const [link, target] of src.aliases) for (const id of ids) if (covered.has(`${id}\u0000${link}`)) covered.add(`${id}\u0000${target}`);
   };
   coverLinks();
-  // Prefer the shallowest file (a main config sits above its conf.d), then the name.
-  const depth = (key: string) => key.split('/').length;
-  const cyclic = standaloneKeys.filter((k) => included.has(k)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  // Prefer the shallowest file (a main config sits above its conf.d), then the name. Only the included files no
+  // root covers yet can be left (covered only grows): usually none of thousands.
+  const cyclic = standaloneKeys
+    .filter((k) => included.has(k) && !covered.has(k))
+    .map((key) => ({ key, depth: key.split('/').length }))
+    .sort((a, b) => a.depth - b.depth || a.key.localeCompare(b.key))
+    .map((k) => k.key);
   // Once a bound stopped an instance, the files it did not reach are read alone: each new root would
   // otherwise read the same first files again (an Include glob storm: thousands of roots of 2,000 files).
   let bounded = [...roots].some((key) => instances.get(key)!.input.cut?.some((c) => c.bound === 'files'));

@@ -9,43 +9,70 @@ import picomatch from 'picomatch';
 import { flat } from './strings';
 import type { IncludeRef } from './types';
 
+/**
+ * The workspace's files by directory: the files right in each directory, and each directory's
+ * subdirectories that hold files. Each file is kept once, not under every ancestor: an nginx
+ * instance builds one over its files, the engine one over the workspace.
+ */
 export class FileIndex {
-  private readonly byDir = new Map<string, Set<string>>();
+  private readonly filesIn = new Map<string, Set<string>>();
+  private readonly dirsIn = new Map<string, Set<string>>();
 
   constructor(paths: Iterable<string> = []) {
     for (const p of paths) this.add(p);
   }
 
   add(file: string): void {
-    let dir = path.posix.dirname(file);
-    let child = file;
-    // Index every ancestor so that "files under D" is one lookup.
-    for (;;) {
-      let set = this.byDir.get(dir);
-      if (!set) this.byDir.set(dir, (set = new Set()));
-      set.add(file);
-      if (dir === '/' || dir === '.' || dir === child) break;
-      child = dir;
-      dir = path.posix.dirname(dir);
+    const dir = path.posix.dirname(file);
+    const files = this.filesIn.get(dir);
+    if (files) {
+      files.add(file);
+      return;
+    }
+    this.filesIn.set(dir, new Set([file]));
+    // A new directory: link it into its parents, up to the first already linked.
+    for (let child = dir, parent = path.posix.dirname(dir); parent !== child; child = parent, parent = path.posix.dirname(parent)) {
+      const dirs = this.dirsIn.get(parent);
+      if (dirs?.has(child)) break;
+      if (dirs) dirs.add(child);
+      else this.dirsIn.set(parent, new Set([child]));
     }
   }
 
   remove(file: string): void {
     let dir = path.posix.dirname(file);
-    for (;;) {
-      this.byDir.get(dir)?.delete(file);
-      const parent = path.posix.dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
+    const files = this.filesIn.get(dir);
+    if (!files?.delete(file) || files.size > 0) return;
+    this.filesIn.delete(dir);
+    // Unlink the directories left with nothing under them.
+    for (
+      let parent = path.posix.dirname(dir);
+      parent !== dir && !this.filesIn.has(dir) && !this.dirsIn.has(dir);
+      dir = parent, parent = path.posix.dirname(parent)
+    ) {
+      const dirs = this.dirsIn.get(parent);
+      if (!dirs) break;
+      dirs.delete(dir);
+      if (dirs.size > 0) break;
+      this.dirsIn.delete(parent);
     }
   }
 
   has(file: string): boolean {
-    return this.byDir.get(path.posix.dirname(file))?.has(file) ?? false;
+    return this.filesIn.get(path.posix.dirname(file))?.has(file) ?? false;
   }
 
-  under(dir: string): Iterable<string> {
-    return this.byDir.get(dir) ?? [];
+  /** The files in `dir` and under it. */
+  under(dir: string): string[] {
+    const out: string[] = [];
+    const walk = (d: string) => {
+      const files = this.filesIn.get(d);
+      if (files) for (const f of files) out.push(f);
+      const dirs = this.dirsIn.get(d);
+      if (dirs) for (const sub of dirs) walk(sub);
+    };
+    walk(dir);
+    return out;
   }
 }
 
@@ -128,7 +155,7 @@ function globMatches(index: FileIndex, absPattern: string): string[] {
 /** Files under `prefix` + the glob's base whose rest (after `prefix`) the glob matches. */
 function matchesUnder(index: FileIndex, prefix: string, glob: CompiledGlob): string[] {
   const candidates = index.under(prefix + (glob.base === '/' && prefix !== '' ? '' : glob.base));
-  if (isEmpty(candidates)) return [];
+  if (candidates.length === 0) return [];
   // The bare RegExp: picomatch's matcher would keep its parse state alive with it, megabytes of strings over a
   // workspace's includes, and takes a path spelled like the pattern, which glob(3) does not. literalBrackets:
   // false, as glob(3): x[1].conf names x1.conf only (picomatch would also take a file named 'x[1].conf').
@@ -150,21 +177,23 @@ function matchesUnder(index: FileIndex, prefix: string, glob: CompiledGlob): str
  * relative dir), the joined pattern itself.
  */
 function globMatchesUnder(index: FileIndex, dir: string, rest: string): string[] {
-  if (!dir.startsWith('/') || path.posix.normalize(dir) !== dir || path.posix.normalize(rest) !== rest) {
-    return globMatches(index, path.posix.join(dir, rest));
-  }
+  if (!joinsAsIs(dir, rest)) return globMatches(index, path.posix.join(dir, rest));
+  return matchesIn(index, dir, compiledGlob(rest));
+}
+
+/** `dir` + `rest` is the path the join gives: dir absolute and normal, rest with no '.', '..' or '//'. */
+function joinsAsIs(dir: string, rest: string): boolean {
+  return dir.startsWith('/') && path.posix.normalize(dir) === dir && path.posix.normalize(rest) === rest;
+}
+
+/** The matches of a compiled absolute pattern under `dir` (absolute, normal). */
+function matchesIn(index: FileIndex, dir: string, glob: CompiledGlob): string[] {
   const prefix = dir === '/' ? '' : dir;
-  const glob = compiledGlob(rest);
   if (glob.literal !== undefined) {
     const file = prefix + glob.literal;
     return index.has(file) ? [file] : [];
   }
   return matchesUnder(index, prefix, glob);
-}
-
-function isEmpty(files: Iterable<string>): boolean {
-  for (const _ of files) return false;
-  return true;
 }
 
 /** An include pattern that reaches exactly `file` (its glob characters quoted), for includes the engine writes itself. */
@@ -194,8 +223,10 @@ function resolveSystemPath(index: FileIndex, absPattern: string, includingFile: 
   const direct = globMatches(index, absPattern);
   if (direct.length > 0) return direct;
   let dir = path.posix.dirname(includingFile);
+  // The ancestors of a normal directory are normal: checked once, the pattern compiled once.
+  const glob = joinsAsIs(dir, absPattern) ? compiledGlob(absPattern) : undefined;
   for (;;) {
-    const found = globMatchesUnder(index, dir, absPattern);
+    const found = glob ? matchesIn(index, dir, glob) : globMatches(index, path.posix.join(dir, absPattern));
     if (found.length > 0) return found;
     const parent = path.posix.dirname(dir);
     if (parent === dir) return [];
