@@ -10,7 +10,8 @@
  *           keystroke in one compose file -> its new diagnostics.
  *   mixed   10,000 (and 1,000) mixed files, 10 a host: cold analysis, edit -> diagnostics of the
  *           OTHER side of a conflict (p50/p95), hover (p50/p95), the server's peak memory (VmHWM).
- * Each figure is printed beside the previous run and the target (issue 16); the run is appended to
+ * Each figure is printed beside its previous value (the newest earlier run with it, on the same processor
+ * model when there is one) and the target (issue 16); the run is appended to
  * bench/results.jsonl (date, commit, machine, figures). Speed is measured here only, never in tests.
  * Usage: node scripts/bench.js [--stacks N] [--files N] [--small N] [--edits N] [--hovers N] [--seed N]
  *        [--no-peer] [--only cli|server]
@@ -188,37 +189,59 @@ async function mixedRun(files, prefix, figures, hovers) {
   }
 }
 
-/** The previous run of the same sizes (older lines of results.jsonl had the 10,000-file figures flat). */
-function previousRun(history) {
-  if (!fs.existsSync(history)) return undefined;
+/** Earlier runs of the same sizes, newest first (older lines of results.jsonl had the 10,000-file figures flat). */
+function earlierRuns(history) {
+  if (!fs.existsSync(history)) return [];
   const lines = fs.readFileSync(history, 'utf8').trim().split('\n').filter(Boolean);
+  const runs = [];
   for (let i = lines.length - 1; i >= 0; i--) {
     const r = JSON.parse(lines[i]);
-    if (r.figures && r.params?.stacks === STACKS && r.params?.files === FILES) return r;
-    if (r.files === FILES) {
+    if (r.figures && r.params?.stacks === STACKS && r.params?.files === FILES) runs.push(r);
+    else if (r.files === FILES) {
       const f = {};
       for (const k of ['coldMs', 'editP50Ms', 'editP95Ms', 'hoverP50Ms', 'hoverP95Ms']) f[`mixed.${k}`] = r[k];
       f['mixed.peakMiB'] = r.peakMemoryMiB;
-      return { ...r, figures: f };
+      runs.push({ ...r, figures: f });
     }
   }
-  return undefined;
+  return runs;
+}
+
+/**
+ * Each figure's previous value: from the newest earlier run that has it on the same processor model
+ * (a run with --only cli has no server figures), else from another machine, marked: machines of one kind
+ * differ by 2-3x, so only the same model compares.
+ */
+function previousFigures(runs, machine) {
+  const previous = new Map();
+  for (const [key] of FIGURES) {
+    const same = runs.find((r) => r.figures?.[key] !== undefined && r.figures[key] !== null && r.machine?.cpu === machine.cpu);
+    const any = same ?? runs.find((r) => r.figures?.[key] !== undefined && r.figures[key] !== null);
+    if (any) previous.set(key, { value: any.figures[key], run: any, otherMachine: !same });
+  }
+  return previous;
 }
 
 function report(result, previous) {
   console.log(`Portolan benchmark at ${result.commit} on ${result.machine.cpus}x ${result.machine.cpu} (${result.machine.node})`);
   console.log(`  ${'figure'.padEnd(34)} ${'now'.padStart(9)} ${'previous'.padStart(9)} ${'target'.padStart(9)}`);
+  const sources = new Set();
   for (const [key, label, unit, cmp, target] of FIGURES) {
     const value = result.figures[key];
     if (value === undefined || value === null) continue;
-    const prev = previous?.figures?.[key];
+    const prev = previous.get(key);
+    if (prev) sources.add(prev.run);
+    const prevText = prev === undefined ? '' : `${prev.value}${prev.otherMachine ? '*' : ''}`;
     const met = cmp === undefined ? '' : (cmp === '<' ? value < target : value >= target) ? '  ok' : '  MISSED';
     const name = label.replace('N ', `${STACKS} `).replace('SMALL', String(SMALL)).replace('FILES', String(FILES));
     console.log(
-      `  ${name.padEnd(34)} ${`${value}`.padStart(7)} ${unit.padEnd(3)} ${prev === undefined ? ''.padStart(9) : `${prev}`.padStart(9)} ${cmp ? `${cmp} ${target}`.padStart(9) : ''.padStart(9)}${met}`,
+      `  ${name.padEnd(34)} ${`${value}`.padStart(7)} ${unit.padEnd(3)} ${prevText.padStart(9)} ${cmp ? `${cmp} ${target}`.padStart(9) : ''.padStart(9)}${met}`,
     );
   }
-  if (previous) console.log(`  (previous: ${previous.commit}, ${previous.date})`);
+  for (const run of sources)
+    console.log(
+      `  (previous: ${run.commit}, ${run.date}${run.machine?.cpu === result.machine.cpu ? '' : `, * on another machine: ${run.machine?.cpu ?? 'unknown'}`})`,
+    );
   if (result.figures['stacks.progress'] === false) console.log('  the server reported no work-done progress during the cold start');
 }
 
@@ -249,7 +272,7 @@ async function main() {
     figures,
   };
   const history = path.join(ROOT, 'bench', 'results.jsonl');
-  report(result, previousRun(history));
+  report(result, previousFigures(earlierRuns(history), result.machine));
   fs.mkdirSync(path.dirname(history), { recursive: true });
   fs.appendFileSync(history, JSON.stringify(result) + '\n');
 }
