@@ -8,8 +8,27 @@ export interface ParsedAddress {
   address?: string;
 }
 
-/** Parses a literal IP address (IPv6 with or without brackets); hostnames give undefined. */
+/**
+ * Parses a literal IP address (IPv6 with or without brackets); hostnames give undefined. Each answer is a
+ * new object, but the canonical text of one address is one string (a workspace writes 127.0.0.1 thousands of times).
+ */
 export function parseIp(text: string): ParsedAddress | undefined {
+  // No address is this long (a zone index included); such text is not kept.
+  if (text.length > 80) return parseIpUncached(text);
+  let known = parsedIps.get(text);
+  if (known === undefined) {
+    known = parseIpUncached(text) ?? null;
+    if (parsedIps.size >= PARSED_IPS_MAX) parsedIps.clear();
+    parsedIps.set(text, known);
+  }
+  if (known === null) return undefined;
+  return known.address === undefined ? { family: known.family } : { family: known.family, address: known.address };
+}
+
+const parsedIps = new Map<string, ParsedAddress | null>();
+const PARSED_IPS_MAX = 50_000;
+
+function parseIpUncached(text: string): ParsedAddress | undefined {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   // Cheap shape tests first: ipaddr.js answers "no" by throwing, which costs a stack trace per call.
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bare) && ipaddr.IPv4.isValidFourPartDecimal(bare)) {
