@@ -324,6 +324,15 @@ describe('nginx', () => {
         ['0.0.0.0:80/tcp'],
       );
       assert.deepStrictEqual(errors(files), []);
+      // The same name with another text is another site: both count.
+      const edited = { ...files, 'etc/nginx/sites-available/default': 'server {\n  listen 8080;\n}\n' };
+      assert.deepStrictEqual(
+        factsOf(edited)
+          .filter((f) => f.instance === '/ws/etc/nginx/nginx.conf')
+          .map(show)
+          .sort(),
+        ['0.0.0.0:80/tcp', '0.0.0.0:8080/tcp'],
+      );
     });
 
     it('a server snippet counts for every server that includes it', () => {

@@ -12,7 +12,6 @@
  * listens, the implicit *:80 of a server whose listens may come from an included file, and whether
  * `proxy_pass http://NAME` names an `upstream {}` block.
  */
-import { createHash } from 'crypto';
 import * as path from 'path';
 import { pushAll } from '../../core/arrays';
 import { flat } from '../../core/strings';
@@ -172,8 +171,11 @@ type NginxEvent = ServerEvent | ListenEvent | ListenSeenEvent | IncludeEvent | P
 export interface NginxExtra {
   context: NginxContext;
   events: NginxEvent[];
-  /** Identifies the text, to count a site file once when sites-enabled/X links to sites-available/X. */
-  contentHash: string;
+  /**
+   * A site file's text (sites-/streams-available|enabled/X), to count it once when sites-enabled/X links to
+   * sites-available/X: the engine's own string for the file, so keeping it here costs nothing.
+   */
+  siteText?: string;
   /** The stock nginx.conf (mains.ts), which the workspace does not hold: what else it includes is unknown. */
   implicit?: boolean;
 }
@@ -409,9 +411,12 @@ function addrText(a: ListenAddress, port: number): string {
 
 const PARAM_VALUE = /^([a-z0-9_]+)=(.*)$/s;
 
+/** A Debian site file: sites-available/X, sites-enabled/X (and streams-). */
+const SITE_FILE = /(^|\/)(sites|streams?)-(available|enabled)\/([^/]+)$/;
+
 export function createNginxModule(): FormatModule {
   function* parseSteps(text: string, file: string, context?: string): ParseSteps {
-    const extra: NginxExtra = { context: 'http', events: [], contentHash: createHash('sha1').update(text).digest('hex') };
+    const extra: NginxExtra = { context: 'http', events: [], siteText: SITE_FILE.test(file) ? text : undefined };
     const result: FileParse = { format: 'nginx', file, facts: [], findings: [], includes: [], extra };
     // A file claimed by its path alone may be something else (an Apache site, an INI file): say nothing about it.
     if (context === undefined && !looksLikeNginx(text)) return result;
@@ -948,7 +953,8 @@ class Linker {
   private readonly index: FileIndex;
   private readonly visited = new Set<FileParse>();
   private budget = MAX_VISITED_EVENTS;
-  private readonly seenSiteFiles = new Map<string, string>();
+  /** `sites/X` -> the site files of that name read so far, with their texts. */
+  private readonly seenSiteFiles = new Map<string, { file: string; text: string | undefined }[]>();
   private pairs = 0;
   private complete = true;
   /**
@@ -1067,15 +1073,18 @@ class Linker {
    * nginx reaches both (a glob over each directory), the same text under the same name counts once.
    */
   private isSecondCopy(file: FileParse): boolean {
-    const m = /(^|\/)(sites|streams?)-(available|enabled)\/([^/]+)$/.exec(file.file);
+    const m = SITE_FILE.exec(file.file);
     if (!m) return false;
-    const key = `${m[2]}/${m[4]}/${(file.extra as NginxExtra | undefined)?.contentHash ?? ''}`;
-    const first = this.seenSiteFiles.get(key);
+    const key = `${m[2]}/${m[4]}`;
+    const text = (file.extra as NginxExtra | undefined)?.siteText;
+    const seen = this.seenSiteFiles.get(key);
+    const first = seen?.find((s) => s.text === text);
     if (first === undefined) {
-      this.seenSiteFiles.set(key, file.file);
+      if (seen) seen.push({ file: file.file, text });
+      else this.seenSiteFiles.set(key, [{ file: file.file, text }]);
       return false;
     }
-    return first !== file.file;
+    return first.file !== file.file;
   }
 
   private listen(at: ListenAt): void {

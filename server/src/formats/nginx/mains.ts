@@ -37,7 +37,7 @@ function implicitMain(fragments: readonly FileParse[], taken: (file: string) => 
   const loaded = servers.filter((s) => STOCK_LOADED.test(s));
   const file = path.posix.join(confDirOf(loaded[0] ?? servers[0]), 'nginx.conf');
   const includes: IncludeRef[] = loaded.map((s) => ({ span: { start: 0, end: 0 }, pattern: literalPattern(s), relativeTo: 'root-file-dir' }));
-  const extra: NginxExtra = { context: 'main', implicit: true, contentHash: '', events: includes.map((ref) => ({ kind: 'include' as const, ref })) };
+  const extra: NginxExtra = { context: 'main', implicit: true, events: includes.map((ref) => ({ kind: 'include' as const, ref })) };
   const root: FileParse = { format: 'nginx', file: taken(file) ? `${file}#stock` : file, facts: [], findings: [], includes, extra };
   return { root, alongside: servers.filter((s) => !STOCK_LOADED.test(s)) };
 }
