@@ -33,6 +33,20 @@ describe('iptables-restore files', () => {
       assert.strictEqual(line.slice(q.span.start - 10, q.span.end - 10), '"a \\"b\\" c"');
       assert.strictEqual(q.plain, false);
     });
+    it('a word that opens a quote after plain characters keeps them, and the quote ends the word', () => {
+      const toks = tokenizeRestoreLine('--comment ab"c d" x"" "" -j  ACCEPT', 0);
+      assert.deepStrictEqual(
+        toks.map((t) => [t.text, t.span.start, t.span.end, t.plain]),
+        [
+          ['--comment', 0, 9, true],
+          ['abc d', 10, 17, false],
+          ['x', 18, 21, false],
+          ['', 22, 24, false],
+          ['-j', 25, 27, true],
+          ['ACCEPT', 29, 35, true],
+        ],
+      );
+    });
     it("treats single quotes and '#' as ordinary characters", () => {
       assert.deepStrictEqual(
         tokenizeRestoreLine("--comment 'a b' #x", 0).map((t) => t.text),

@@ -9,6 +9,7 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { pushAll } from '../../core/arrays';
+import { intern } from '../../core/strings';
 import { drain, ITEMS_PER_STEP } from '../../core/steps';
 import { MAX_PORT, rangeText } from '../../core/portRanges';
 import { findJumpLoops, findTooDeep, NFT_JUMP_DEPTH } from '../../core/jumpLoops';
@@ -61,16 +62,20 @@ export function tokenizeRestoreLine(line: string, offset: number): Token[] {
         continue;
       }
       if (c === '"') {
+        // The plain part so far, then the quoted part character by character.
+        if (plain) text = line.slice(start, i);
         inQuote = true;
         plain = false;
         i++;
         continue;
       }
       if (c === ' ' || c === '\t') break;
-      text += c;
       i++;
+      // A word with no quote is a slice of the line, not built a character at a time.
+      if (plain) continue;
+      text += c;
     }
-    tokens.push({ text, span: { start: offset + start, end: offset + i }, plain });
+    tokens.push({ text: intern(plain ? line.slice(start, i) : text), span: { start: offset + start, end: offset + i }, plain });
   }
   return tokens;
 }

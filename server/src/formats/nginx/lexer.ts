@@ -7,6 +7,7 @@
  * of the file is still analysed. Linear in the text length and never throws.
  */
 import { drain } from '../../core/steps';
+import { intern } from '../../core/strings';
 import type { Span } from '../../core/types';
 
 export interface NginxWord {
@@ -245,7 +246,7 @@ const readQuoted: CharacterReader = (r) => {
     r.at = end;
     return;
   }
-  r.words.push({ text: unescape(text.slice(i + 1, j)), span: { start: i, end: j + 1 }, quoted: true });
+  r.words.push({ text: intern(unescape(text.slice(i + 1, j))), span: { start: i, end: j + 1 }, quoted: true });
   r.at = j + 1;
   // After a closing quote nginx wants a space, ';', '{' or ')' (the end of an `if (...)` condition).
   if (r.at < n) {
@@ -284,7 +285,7 @@ const readWord: CharacterReader = (r) => {
     j++;
   }
   j = Math.min(j, n);
-  r.words.push({ text: unescape(text.slice(i, j)), span: { start: i, end: j }, quoted: false });
+  r.words.push({ text: intern(unescape(text.slice(i, j))), span: { start: i, end: j }, quoted: false });
   r.at = j;
 };
 
