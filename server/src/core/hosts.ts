@@ -67,10 +67,7 @@ export class HostMap {
 
   /** The nodePort range `.portolan.json` of the folder holding `file` says (undefined: the API server's default). */
   nodePortRangeOf(file: string): { from: number; to: number } | undefined {
-    for (const { folder, nodePortRange } of this.folders) {
-      const rel = path.posix.relative(folder, file);
-      if (!rel.startsWith('..') && !path.posix.isAbsolute(rel)) return nodePortRange;
-    }
+    for (const { folder, nodePortRange } of this.folders) if (relativeInside(folder, file) !== undefined) return nodePortRange;
     return undefined;
   }
 
@@ -85,8 +82,8 @@ export class HostMap {
 
   private compute(file: string): string {
     for (const { folder, matchers } of this.folders) {
-      const rel = path.posix.relative(folder, file);
-      if (rel.startsWith('..') || path.posix.isAbsolute(rel)) continue;
+      const rel = relativeInside(folder, file);
+      if (rel === undefined) continue;
       // What the user says wins; then a container's mounted files; then a container image's root filesystem.
       const named = matchers.first(rel);
       if (named !== undefined) return `${folder}#${named}`;
@@ -117,8 +114,8 @@ export class HostMap {
   /** A file as messages name it: relative to its workspace folder. */
   shownPath(file: string): string {
     for (const { folder } of this.folders) {
-      const rel = path.posix.relative(folder, file);
-      if (!rel.startsWith('..') && !path.posix.isAbsolute(rel)) return rel;
+      const rel = relativeInside(folder, file);
+      if (rel !== undefined) return rel;
     }
     return file;
   }
@@ -140,6 +137,27 @@ export class HostMap {
     return hash >= 0 ? host.slice(hash + 1) : path.posix.basename(host) || host;
   }
 }
+
+/**
+ * `file` relative to `folder` when it is the folder or under it, else undefined. Plain absolute paths
+ * (the workspace's, always) by their prefix: path.relative resolves both sides on every call.
+ */
+export function relativeInside(folder: string, file: string): string | undefined {
+  if (isPlainAbsolute(folder) && isPlainAbsolute(file)) {
+    if (file === folder) return '';
+    const prefix = folder === '/' ? '/' : `${folder}/`;
+    return file.startsWith(prefix) ? file.slice(prefix.length) : undefined;
+  }
+  const rel = path.posix.relative(folder, file);
+  return rel === '..' || rel.startsWith('../') || path.posix.isAbsolute(rel) ? undefined : rel;
+}
+
+/** Absolute with no '.' or '..' segment, no '//' and no trailing '/': what path.posix.normalize leaves as it is. */
+function isPlainAbsolute(p: string): boolean {
+  return p.startsWith('/') && !NOT_PLAIN.test(p);
+}
+
+const NOT_PLAIN = /\/\.\.?(?:\/|$)|\/\/|.\/$/;
 
 /**
  * The named hosts of a folder (host name -> globs relative to it, `!` globs taking files out: core/globSet.ts), the first whose globs match a path
