@@ -292,6 +292,12 @@ function generatedCases(): Case[] {
     'conf/sites-enabled/one': 'server {\n  listen 443 ssl backlog=1024;\n}\n',
     'conf/sites-enabled/two': 'server {\n  listen 443 ssl http2 backlog=1024;\n  server_name two;\n}\n',
   });
+  // glob(3) reads [1] as a class: x[1].conf names x1.conf, not a file spelled x[1].conf (whose second default would clash).
+  add('a bracket in an include glob', {
+    'conf/x.conf': `${LOAD_STREAM}\nevents {}\nhttp {\n  include sites/x[1].conf;\n}\n`,
+    'conf/sites/x1.conf': 'server {\n  listen 80 default_server;\n  server_name a;\n}\n',
+    'conf/sites/x[1].conf': 'server {\n  listen 80 default_server;\n  server_name b;\n}\n',
+  });
   add('a listen snippet included into a server twice', {
     'conf/x.conf': `${LOAD_STREAM}\nevents {}\nhttp {\n  server {\n    include listen.conf;\n    include listen.conf;\n  }\n}\n`,
     'conf/listen.conf': 'listen 8080;\n',
