@@ -1,6 +1,7 @@
 /** Literal IP addresses as the parsers read them (parseIp answers from a cache since issue 16: the same answers, each a new object). */
 import * as assert from 'assert';
 import { parseIp } from '../../server/src/core/address';
+import { BoundedCache } from '../../server/src/core/boundedCache';
 
 describe('parseIp', () => {
   const cases: [string, ReturnType<typeof parseIp>][] = [
@@ -26,5 +27,21 @@ describe('parseIp', () => {
     first.address = 'changed';
     assert.deepStrictEqual(parseIp('10.0.0.1'), { family: 'ipv4', address: '10.0.0.1' });
     assert.notStrictEqual(parseIp('[::]'), parseIp('[::]'));
+  });
+});
+
+describe('BoundedCache', () => {
+  it('makes each value once, keeps undefined answers, and is emptied (not grown) past its size', () => {
+    const made: string[] = [];
+    const cache = new BoundedCache<string, string | undefined>(2);
+    const make = (k: string) => {
+      made.push(k);
+      return k === 'none' ? undefined : k.toUpperCase();
+    };
+    assert.deepStrictEqual([cache.get('a', make), cache.get('a', make), cache.get('none', make), cache.get('none', make)], ['A', 'A', undefined, undefined]);
+    assert.deepStrictEqual(made, ['a', 'none']);
+    cache.get('b', make);
+    cache.get('a', make);
+    assert.deepStrictEqual(made, ['a', 'none', 'b', 'a']);
   });
 });

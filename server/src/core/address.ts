@@ -1,5 +1,6 @@
 /** IP address helpers shared by the parsers and the host model. Pure. */
 import * as ipaddr from 'ipaddr.js';
+import { BoundedCache } from './boundedCache';
 import type { IpFamily } from './types';
 
 export interface ParsedAddress {
@@ -15,18 +16,12 @@ export interface ParsedAddress {
 export function parseIp(text: string): ParsedAddress | undefined {
   // No address is this long (a zone index included); such text is not kept.
   if (text.length > 80) return parseIpUncached(text);
-  let known = parsedIps.get(text);
-  if (known === undefined) {
-    known = parseIpUncached(text) ?? null;
-    if (parsedIps.size >= PARSED_IPS_MAX) parsedIps.clear();
-    parsedIps.set(text, known);
-  }
-  if (known === null) return undefined;
+  const known = parsedIps.get(text, parseIpUncached);
+  if (known === undefined) return undefined;
   return known.address === undefined ? { family: known.family } : { family: known.family, address: known.address };
 }
 
-const parsedIps = new Map<string, ParsedAddress | null>();
-const PARSED_IPS_MAX = 50_000;
+const parsedIps = new BoundedCache<string, ParsedAddress | undefined>(50_000);
 
 function parseIpUncached(text: string): ParsedAddress | undefined {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;

@@ -5,6 +5,7 @@
  * alone would read `["!b/**"]` as everything outside b/, one of two readings no user can guess).
  */
 import picomatch from 'picomatch';
+import { BoundedCache } from './boundedCache';
 
 export interface GlobSet {
   /** The globs that add files, as written. */
@@ -25,16 +26,14 @@ const OPTIONS = { dot: true, windows: false };
  * Memoised by glob: the host map, `.portolan.json`'s checks and the sharing groups test the same globs.
  */
 export function matcher(glob: string): (rel: string) => boolean {
-  let m = matchers.get(glob);
-  if (m) return m;
-  m = underMatcher(glob) ?? regexMatcher(glob);
-  if (matchers.size >= MATCHERS_MAX) matchers.clear();
-  matchers.set(glob, m);
-  return m;
+  return matchers.get(glob, makeMatcher);
 }
 
-const matchers = new Map<string, (rel: string) => boolean>();
-const MATCHERS_MAX = 10_000;
+function makeMatcher(glob: string): (rel: string) => boolean {
+  return underMatcher(glob) ?? regexMatcher(glob);
+}
+
+const matchers = new BoundedCache<string, (rel: string) => boolean>(10_000);
 
 function regexMatcher(glob: string): (rel: string) => boolean {
   const re = picomatch.makeRe(glob, OPTIONS);

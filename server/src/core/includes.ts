@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import picomatch from 'picomatch';
+import { BoundedCache } from './boundedCache';
 import { flat } from './strings';
 import type { IncludeRef } from './types';
 
@@ -131,19 +132,17 @@ interface CompiledGlob {
 }
 
 /** Compiled patterns with a wildcard or an escape, by absolute pattern: the same include is resolved from many directories and many analyses. Bounded. */
-const compiledGlobs = new Map<string, CompiledGlob>();
-const COMPILED_GLOBS_MAX = 20_000;
+const compiledGlobs = new BoundedCache<string, CompiledGlob>(20_000);
 
 function compiledGlob(absPattern: string): CompiledGlob {
   // Nothing special in it: the path itself (most includes: .env, override files), not worth keeping.
   if (!/[*?[\\]/.test(absPattern)) return { literal: absPattern, base: '', pattern: '' };
-  let compiled = compiledGlobs.get(absPattern);
-  if (compiled) return compiled;
+  return compiledGlobs.get(absPattern, compileGlob);
+}
+
+function compileGlob(absPattern: string): CompiledGlob {
   const glob = globToPicomatch(absPattern);
-  compiled = glob === undefined ? { literal: absPattern.replace(/\\(.)/g, '$1'), base: '', pattern: '' } : { base: glob.base, pattern: glob.pattern };
-  if (compiledGlobs.size >= COMPILED_GLOBS_MAX) compiledGlobs.clear();
-  compiledGlobs.set(absPattern, compiled);
-  return compiled;
+  return glob === undefined ? { literal: absPattern.replace(/\\(.)/g, '$1'), base: '', pattern: '' } : { base: glob.base, pattern: glob.pattern };
 }
 
 function globMatches(index: FileIndex, absPattern: string): string[] {

@@ -1,3 +1,5 @@
+import { BoundedCache } from './boundedCache';
+
 /**
  * `text` as one flat string. A template literal or `+` makes a rope (V8's cons string: a node per
  * piece); a rope kept for the life of the analysis (a fact's detail) costs about twice its flat
@@ -15,15 +17,10 @@ export function flat(text: string): string {
  * characters). Bounded: a hostile file of distinct words empties the table, it does not grow it.
  */
 export function intern(text: string): string {
-  if (text.length > INTERN_MAX_LENGTH) return text;
-  const known = interned.get(text);
-  if (known !== undefined) return known;
-  if (interned.size >= INTERNED_MAX) interned.clear();
-  interned.set(text, text);
-  return text;
+  return text.length > INTERN_MAX_LENGTH ? text : interned.get(text, same);
 }
 
 /** Longer texts (a long detail, a file's text) are rarely repeated word for word. */
 const INTERN_MAX_LENGTH = 96;
-const INTERNED_MAX = 50_000;
-const interned = new Map<string, string>();
+const interned = new BoundedCache<string, string>(50_000);
+const same = (text: string) => text;
