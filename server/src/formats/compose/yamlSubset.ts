@@ -66,6 +66,8 @@ class SubsetReader {
   private lineEnd = 0;
   /** After a value that ended its line: the columns of the comment lines after it that no collection has taken yet (see afterValue). */
   private dangling: number[] | undefined;
+  private keyAtOffset = -1;
+  private keyAtAnswer: Scalar | undefined;
 
   constructor(
     private readonly text: string,
@@ -297,6 +299,14 @@ class SubsetReader {
 
   /** The key at `at` if the line there is `key:` followed by a space or the line's end; undefined if it is not a key (or one outside the subset). */
   private keyAt(at: number): Scalar | undefined {
+    // Asked twice of most lines (is it a key? then read it): the last answer is kept.
+    if (at === this.keyAtOffset) return this.keyAtAnswer;
+    this.keyAtOffset = at;
+    this.keyAtAnswer = undefined;
+    return (this.keyAtAnswer = this.readKey(at));
+  }
+
+  private readKey(at: number): Scalar | undefined {
     const text = this.text;
     const first = text.charCodeAt(at);
     let end: number;
@@ -415,7 +425,7 @@ class SubsetReader {
     for (;;) {
       const close = text.indexOf(quote, from);
       if (close < 0 || close > this.lineEnd) return undefined;
-      if (quote === '"' && text.lastIndexOf('\\', close) >= from) return undefined; // escapes
+      if (quote === '"') for (let i = from; i < close; i++) if (text.charCodeAt(i) === 92 /* \\ */) return undefined; // escapes
       if (quote === "'" && text[close + 1] === "'") {
         value += text.slice(from, close + 1);
         from = close + 2;
