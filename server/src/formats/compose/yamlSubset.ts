@@ -16,7 +16,7 @@
  * Comments are not attached to nodes (commentBefore, comment, spaceBefore): nothing of ours reads them.
  * Plain scalars are resolved by the package's core-schema tags, as its composer does.
  */
-import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
+import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node, type Schema } from 'yaml';
 
 /** Thrown where the text leaves the subset; caught at the top. */
 const OUTSIDE = Symbol('outside the subset');
@@ -30,6 +30,47 @@ const INDICATOR = new Set('-?:,[]{}#&*!|>\'"%@`');
 const KEY_MAX = 1024;
 /** Deeper than this is left to the package (and keeps this reader's recursion shallow). */
 const DEPTH_MAX = 64;
+
+/**
+ * The package's node classes set their type with Object.defineProperty in each constructor: a third of
+ * this reader's time, and objects V8 then reads slowly. Here the type is on a prototype of each class
+ * instead, so `isScalar`, `isMap`, `instanceof` and the constructor are the package's, and every node has
+ * the own properties the package's has. Collections take the one core schema the subset ever needs
+ * (no `%YAML` directive: always 1.2), as a non-enumerable property too.
+ */
+const NODE_TYPE = Symbol.for('yaml.node.type');
+const CORE_SCHEMA: Schema = new Document().schema;
+function prototypeOf<T extends object>(base: { prototype: T }, type: string, withSchema: boolean): T {
+  const properties: PropertyDescriptorMap = { [NODE_TYPE]: { value: Symbol.for(`yaml.${type}`) } };
+  if (withSchema) properties.schema = { value: CORE_SCHEMA, configurable: true, enumerable: false, writable: true };
+  return Object.create(base.prototype, properties) as T;
+}
+const SCALAR = prototypeOf(Scalar, 'scalar', false);
+const MAP = prototypeOf(YAMLMap, 'map', true);
+const SEQ = prototypeOf(YAMLSeq, 'seq', true);
+const PAIR = prototypeOf(Pair, 'pair', false);
+
+function scalarNode(value: unknown): Scalar {
+  const node = Object.create(SCALAR) as Scalar;
+  node.value = value;
+  return node;
+}
+function mapNode(): YAMLMap {
+  const node = Object.create(MAP) as YAMLMap;
+  node.items = [];
+  return node;
+}
+function seqNode(): YAMLSeq {
+  const node = Object.create(SEQ) as YAMLSeq;
+  node.items = [];
+  return node;
+}
+function pairNode(key: Scalar, value: Node): Pair {
+  const node = Object.create(PAIR) as Pair;
+  node.key = key;
+  node.value = value;
+  return node;
+}
 
 interface ScalarTagLike {
   default?: boolean | 'key';
@@ -192,7 +233,7 @@ class SubsetReader {
   /** A block mapping whose keys start at column `column`, the first at `at` on the current line. */
   private mapping(column: number, at: number, depth: number): YAMLMap {
     if (depth > DEPTH_MAX) throw OUTSIDE;
-    const map = new YAMLMap(this.doc.schema);
+    const map = mapNode();
     const start = at;
     let end = at;
     for (;;) {
@@ -215,7 +256,7 @@ class SubsetReader {
         value = this.inline(after);
         this.afterValue(value, column);
       }
-      map.items.push(new Pair(key, value));
+      map.items.push(pairNode(key, value));
       end = value.range![2];
       if (this.atEnd() || this.indent < column) break;
       if (this.indent > column || this.isDash()) throw OUTSIDE;
@@ -229,7 +270,7 @@ class SubsetReader {
   /** A block sequence whose dashes are at column `column` (the current line is its first item). */
   private sequence(column: number, depth: number): YAMLSeq {
     if (depth > DEPTH_MAX) throw OUTSIDE;
-    const seq = new YAMLSeq(this.doc.schema);
+    const seq = seqNode();
     const start = this.content;
     let end = start;
     const text = this.text;
@@ -316,7 +357,7 @@ class SubsetReader {
       if (!quoted || text.charCodeAt(quoted.end) !== 58) return undefined;
       if (quoted.end + 1 < this.lineEnd && text.charCodeAt(quoted.end + 1) !== 32) return undefined;
       end = quoted.end;
-      key = new Scalar(quoted.value);
+      key = scalarNode(quoted.value);
       key.type = first === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
       key.source = quoted.value;
     } else {
@@ -350,7 +391,7 @@ class SubsetReader {
       return this.flow(at);
     } else if (first === '"' || first === "'") {
       const quoted = this.quoted(at) ?? outside();
-      const scalar = new Scalar(quoted.value);
+      const scalar = scalarNode(quoted.value);
       scalar.type = first === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
       scalar.source = quoted.value;
       value = scalar;
@@ -378,12 +419,12 @@ class SubsetReader {
     const text = this.text;
     if (text[at] === '{') {
       if (text[at + 1] !== '}') throw OUTSIDE;
-      const map = new YAMLMap(this.doc.schema);
+      const map = mapNode();
       map.flow = true;
       map.range = [at, at + 2, this.lineRest(at + 2)];
       return map;
     }
-    const seq = new YAMLSeq(this.doc.schema);
+    const seq = seqNode();
     seq.flow = true;
     let i = at + 1;
     if (text[i] !== ']') {
@@ -394,7 +435,7 @@ class SubsetReader {
         let end: number;
         if (c === '"' || c === "'") {
           const quoted = this.quoted(i) ?? outside();
-          item = new Scalar(quoted.value);
+          item = scalarNode(quoted.value);
           item.type = c === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
           item.source = quoted.value;
           end = quoted.end;
@@ -440,7 +481,8 @@ class SubsetReader {
   private plain(source: string, atKey: boolean): Scalar {
     const tag = this.tags.find((t) => (t.default === true || (atKey && t.default === 'key')) && t.test?.test(source)) ?? this.stringTag;
     const resolved = tag.resolve(source, () => outside(), this.doc.options);
-    const scalar = resolved instanceof Scalar ? resolved : new Scalar(resolved);
+    // A tag may give a Scalar of the package's (null, booleans, floats with their fraction digits): its own properties are taken over.
+    const scalar = resolved instanceof Scalar ? (Object.assign(scalarNode(undefined), resolved) as Scalar) : scalarNode(resolved);
     scalar.source = source;
     scalar.type = 'PLAIN';
     if (tag.format) scalar.format = tag.format;
@@ -449,7 +491,7 @@ class SubsetReader {
 }
 
 function emptyScalar(at: number): Scalar {
-  const scalar = new Scalar(null);
+  const scalar = scalarNode(null);
   scalar.range = [at, at, at];
   scalar.source = '';
   scalar.type = 'PLAIN';
