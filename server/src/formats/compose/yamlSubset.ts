@@ -397,7 +397,7 @@ class SubsetReader {
       value = scalar;
       end = quoted.end;
     } else {
-      if (INDICATOR.has(first)) throw OUTSIDE;
+      if (!startsPlain(text, at, this.lineEnd)) throw OUTSIDE;
       end = at;
       let last = at;
       for (let i = at; i < this.lineEnd; i++) {
@@ -427,10 +427,11 @@ class SubsetReader {
     const seq = seqNode();
     seq.flow = true;
     let i = at + 1;
+    while (text.charCodeAt(i) === 32) i++;
     if (text[i] !== ']') {
       for (;;) {
-        while (text.charCodeAt(i) === 32) i++;
         const c = text[i];
+        const start = i;
         let item: Scalar;
         let end: number;
         if (c === '"' || c === "'") {
@@ -440,17 +441,24 @@ class SubsetReader {
           item.source = quoted.value;
           end = quoted.end;
         } else {
-          if (INDICATOR.has(c) || i >= this.lineEnd) throw OUTSIDE;
-          end = i;
-          while (end < this.lineEnd && !',[]{}#: '.includes(text[end])) end++;
+          if (!startsPlain(text, i, this.lineEnd)) throw OUTSIDE;
+          // A plain item runs to a flow indicator (spaces inside it are its own, `[node.role == manager]`).
+          let stop = i;
+          while (stop < this.lineEnd && !',[]{}#:'.includes(text[stop])) stop++;
+          if (text[stop] !== ',' && text[stop] !== ']') throw OUTSIDE;
+          end = stop;
+          while (text.charCodeAt(end - 1) === 32) end--;
           item = this.plain(text.slice(i, end), false);
         }
-        item.range = [i, end, end];
-        seq.items.push(item);
         i = end;
+        while (text.charCodeAt(i) === 32) i++;
+        item.range = [start, end, i]; // the spaces after an item are its own
+        seq.items.push(item);
         if (text[i] === ']') break;
-        if (text[i] !== ',' || text[i + 1] !== ' ') throw OUTSIDE;
-        i += 2;
+        if (text[i] !== ',') throw OUTSIDE;
+        i++;
+        while (text.charCodeAt(i) === 32) i++;
+        if (text[i] === ']') throw OUTSIDE; // a trailing comma
       }
     }
     seq.range = [at, i + 1, this.lineRest(i + 1)];
@@ -488,6 +496,13 @@ class SubsetReader {
     if (tag.format) scalar.format = tag.format;
     return scalar;
   }
+}
+
+/** A plain scalar may start at `at`: not with an indicator, except `-` followed by a non-space (`--flag`, `-H x`). */
+function startsPlain(text: string, at: number, lineEnd: number): boolean {
+  const c = text[at];
+  if (c === '-') return at + 1 < lineEnd && text.charCodeAt(at + 1) !== 32;
+  return at < lineEnd && !INDICATOR.has(c);
 }
 
 function emptyScalar(at: number): Scalar {
