@@ -2,8 +2,8 @@
  * The layers of server/src, read from the imports of every file: a layer never imports one above it.
  *
  *   core/       the engine and its vocabulary: imports core only (and node's path); no file system, no LSP
- *   formats/    one folder per format: core, its own folder, formats/systemd/ (systemd's file syntax) and formats/netfilter/ (shared by iptables
- *               and ufw); formats/index.ts lists them all
+ *   formats/    one folder per format: core, its own folder, formats/systemd/ (systemd's file syntax), formats/netfilter/ (shared by iptables
+ *               and ufw) and formats/yaml/ (compose and Kubernetes); formats/index.ts lists them all
  *   rules/      one rule per file: core and rules/ only
  *   workspace/  the file system: core and formats (the data shapes it loads)
  *   features/, cli/, server.ts, cli.ts   the edge: anything
@@ -55,10 +55,10 @@ function forbidden(from: string, to: string): string | undefined {
   if (top(from) === 'formats') {
     if (LSP.test(to) || IO.test(to)) return 'formats are pure: no LSP, no I/O';
     if (isPkg) return undefined;
-    if (top(to) !== 'core' && top(to) !== 'formats') return 'formats import core, formats/netfilter/ and formats/systemd/ only';
+    if (top(to) !== 'core' && top(to) !== 'formats') return 'formats import core, formats/netfilter/, formats/systemd/ and formats/yaml/ only';
     const mine = formatOf(from);
     const theirs = formatOf(to);
-    if (top(to) === 'formats' && mine !== undefined && theirs !== mine && theirs !== 'netfilter' && theirs !== 'systemd')
+    if (top(to) === 'formats' && mine !== undefined && theirs !== mine && theirs !== 'netfilter' && theirs !== 'systemd' && theirs !== 'yaml')
       return theirs === undefined ? 'a format does not import formats/index.ts' : `formats/${mine} imports formats/${theirs}`;
   }
   if (top(from) === 'rules') {

@@ -1,5 +1,5 @@
 /**
- * readYamlSubset (formats/compose/yamlSubset.ts) gives what the `yaml` package gives for every text it
+ * readYamlSubset (formats/yaml/subset.ts) gives what the `yaml` package gives for every text it
  * reads: the same nodes (class, range, type, value, source, format, flow), the same document range and no
  * errors, over the corpus's and the examples' YAML, the benchmark's compose stacks, mutations of them and
  * generated documents with comments and blank lines at every indentation. What it cannot read it leaves
@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
-import { readYamlSubset } from '../../server/src/formats/compose/yamlSubset';
+import { readYamlSubset } from '../../server/src/formats/yaml/subset';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = process.env.PORTOLAN_CORPUS ?? path.resolve(ROOT, '..', 'shared', 'corpus');
@@ -182,6 +182,11 @@ function generated(random: () => number): string {
   };
   if (random() < 0.1) out.push('---');
   block(0, 0);
+  // Further documents, now and then an empty one or a marker the subset leaves to the package.
+  while (random() < 0.2) {
+    out.push(pick(['---', '---', '---', '--- # c', '...', '--- x']));
+    if (random() < 0.9) block(0, 0);
+  }
   return out.join('\n') + (random() < 0.8 ? '\n' : '');
 }
 
@@ -235,13 +240,14 @@ describe('readYamlSubset: the plain subset of YAML, read as the yaml package rea
     assert.ok(same > 2000, `only ${same} generated documents were in the subset`);
   });
 
-  it('reads ports, flow lists, quoted keys, numbers and a leading --- as the package does', () => {
+  it('reads ports, flow lists, quoted keys, numbers and documents (a leading ---, several) as the package does', () => {
     const texts = [
       'services:\n  web:\n    image: nginx:1.27 # pinned\n    ports:\n      - "80:80"\n      - 443\n      - 127.0.0.1:8080:80/tcp\n    expose: ["9090"]\n',
       '---\nservices:\n  "db":\n    ports: [5432, \'6432:5432\']\n    x: {}\n    y: []\nvolumes:\n  db:\n',
       'a: 1.50\nb: 0x1F\nc: .inf\nd: ~\ne: True\nf: 12:30\ng: a#b\n',
       'services:\n  app:\n    environment:\n      - A=1\n    # disabled:\n      # - B=2\n    ports:\n      - 8080:80\n\n# the end\n',
       'services:\n- name: a\n  ports:\n  - 80\n-   name: b\n',
+      'apiVersion: v1\nkind: Service\n# next\n---\nkind: Pod\nspec:\n  containers:\n    - ports:\n        - containerPort: 80\n---\n- x\n',
     ];
     for (const text of texts) assert.strictEqual(verdict(text), 'same', text);
   });
@@ -257,7 +263,9 @@ describe('readYamlSubset: the plain subset of YAML, read as the yaml package rea
       'a tab': 'x:\n\t- 1\n',
       'CRLF line breaks': 'x: 1\r\ny: 2\r\n',
       'a byte-order mark': '\ufeffx: 1\n',
-      'two documents': 'x: 1\n---\ny: 2\n',
+      'an empty document': 'x: 1\n---\n',
+      'a document end marker': 'x: 1\n...\n',
+      'content after ---': 'x: 1\n--- y\n',
       'a directive': '%YAML 1.2\n---\nx: 1\n',
       'an explicit key': '? x\n: 1\n',
       'a flow map with entries': 'x: {a: 1}\n',

@@ -10,7 +10,7 @@
  * readYamlSubset into the same nodes, without the package's lexer and parser.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, YAMLParseError, type Document, type Node } from 'yaml';
-import { readYamlSubset } from './yamlSubset';
+import { readYamlSubset } from '../yaml/subset';
 
 /** The most work the package's own check may do: the sum over a text's maps of the square of their keys (4M: a 2,000-key map). */
 const EXACT_CHECK_MAX_WORK = 4_000_000;

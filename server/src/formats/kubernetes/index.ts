@@ -29,6 +29,7 @@
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, type Node, type Pair } from 'yaml';
 import { literalPattern } from '../../core/includes';
+import { readYamlSubset } from '../yaml/subset';
 import type { FileParse, Finding, FormatModule, IncludeRef, InstanceInput, InstanceOutput, PortFact, Protocol, Severity, Span } from '../../core/types';
 
 export const KUBERNETES_PROGRAM = 'kubernetes';
@@ -419,7 +420,7 @@ function parseKubernetes(text: string, file: string): FileParse {
   const reader = new Reader(text, file);
   let docs;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+    docs = readYamlSubset(text, { prettyErrors: false, uniqueKeys: false }) ?? parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
   } catch {
     return { format: 'kubernetes', file, facts: [], findings: [], includes: [] };
   }

@@ -1,20 +1,21 @@
 /**
- * A fast reader for the plain subset of YAML most compose files are written in, giving the `yaml`
- * package's own nodes. The package's lexer and parser build a full concrete syntax tree (tokens for every
- * space, generators per token) before its composer makes nodes: ~0.6 ms per compose file, most of a
- * 2,000-stack check. This reader goes line by line and makes the same nodes directly.
+ * A fast reader for the plain subset of YAML that most compose files (and many Kubernetes manifests) are
+ * written in, giving the `yaml` package's own nodes. The package's lexer and parser build a full concrete
+ * syntax tree (tokens for every space, generators per token) before its composer makes nodes: ~0.6 ms per
+ * compose file, most of a 2,000-stack check. This reader goes line by line and makes the same nodes directly.
  *
- * The subset: one document (an optional leading `---`), block mappings and sequences indented with
- * spaces, keys and values on one line each, plain or quoted (no escapes) scalars, one-line flow
- * sequences of such scalars, empty `{}` and `[]`, comments. Anything else (anchors, aliases, tags,
- * block scalars, multi-line scalars, escapes, tabs, CR, directives, several documents, anything yaml
- * would report) is not read here: `readYamlSubset` says undefined and the caller parses with the package.
+ * The subset: documents separated by `---` lines, block mappings and sequences indented with spaces, keys
+ * and values on one line each, plain or quoted (no escapes) scalars, one-line flow sequences of such
+ * scalars, empty `{}` and `[]`, comments. Anything else (anchors, aliases, tags, block scalars, multi-line
+ * scalars, escapes, tabs, CR, directives, `...`, empty documents, anything yaml would report) is not read
+ * here: `readYamlSubset` says undefined and the caller parses with the package.
  *
  * What it gives equals what `parseAllDocuments(text, { uniqueKeys: false })` gives in every node's class,
- * range, type, value, source and format, in flow flags, and in the document's range and empty error
- * lists (a test compares the two over the corpus, the benchmark's workspaces and mutations of them).
- * Comments are not attached to nodes (commentBefore, comment, spaceBefore): nothing of ours reads them.
- * Plain scalars are resolved by the package's core-schema tags, as its composer does.
+ * range, type, value, source and format, in flow flags, and in the documents' ranges and empty error
+ * lists (test/unit/yamlSubset.test.ts compares the two over the corpus, the benchmark's stacks, mutations
+ * and generated documents). Comments are not attached to nodes (commentBefore, comment, spaceBefore):
+ * nothing of ours reads them. Plain scalars are resolved by the package's core-schema tags, as its
+ * composer does.
  */
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node, type Schema } from 'yaml';
 
@@ -26,6 +27,8 @@ const OUTSIDE = Symbol('outside the subset');
 const UNREAD_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/;
 /** A plain scalar may not start with these (YAML c-indicator), but for `-?:` followed by a non-space, also left out. */
 const INDICATOR = new Set('-?:,[]{}#&*!|>\'"%@`');
+/** A line that starts with a document marker (`---`, `...`). */
+const MARKER = /^(?:---|\.\.\.)(?:[ \n]|$)/gm;
 /** yaml's limit for implicit keys. */
 const KEY_MAX = 1024;
 /** Deeper than this is left to the package (and keeps this reader's recursion shallow). */
@@ -89,7 +92,7 @@ export interface SubsetOptions {
 export function readYamlSubset(text: string, options: SubsetOptions): Document[] | undefined {
   if (UNREAD_CHARS.test(text)) return undefined;
   try {
-    return [new SubsetReader(text, options).document()];
+    return new SubsetReader(text, options).documents();
   } catch (e) {
     if (e === OUTSIDE) return undefined;
     throw e;
@@ -105,6 +108,8 @@ class SubsetReader {
   private indent = 0;
   private content = 0;
   private lineEnd = 0;
+  /** Where the current document ends (the start of the next `---` line, or the text's end). */
+  private limit = 0;
   /** After a value that ended its line: the columns of the comment lines after it that no collection has taken yet (see afterValue). */
   private dangling: number[] | undefined;
   private keyAtOffset = -1;
@@ -121,30 +126,47 @@ class SubsetReader {
     this.setLine(0);
   }
 
-  document(): Document {
+  /** The documents, each ended by the next `---` line or the text's end. */
+  documents(): Document[] {
     const text = this.text;
+    const docs: Document[] = [];
+    this.limit = text.length;
     this.skipBlank();
-    let docStart = false;
     if (this.atEnd()) throw OUTSIDE;
-    // The document starts at its `---`, or else at its content.
-    let start = this.content;
-    if (text.startsWith('---', this.content) && this.lineEnd === this.content + 3 && this.indent === 0) {
-      docStart = true;
-      this.nextLine();
+    for (;;) {
+      // A document starts at its `---`, or else at its content.
+      let start = this.content;
+      const docStart = text.startsWith('---', this.lineStart) && this.lineEnd === this.lineStart + 3;
+      if (docStart) {
+        start = this.lineStart;
+        this.limit = this.boundary(this.lineEnd);
+        this.nextLine();
+      } else this.limit = this.boundary(this.lineStart);
+      this.dangling = undefined;
       this.skipBlank();
-      if (this.atEnd()) throw OUTSIDE;
+      if (this.atEnd() || this.indent !== 0) throw OUTSIDE; // an empty or indented document
+      if (!docStart) start = this.content;
+      const contents = this.isDash() ? this.sequence(0, 0) : this.keyAt(this.content) ? this.mapping(0, this.content, 0) : outside();
+      this.skipBlank();
+      if (!this.atEnd()) throw OUTSIDE;
+      const doc = docs.length === 0 ? this.doc : new Document(undefined, this.doc.options);
+      if (docStart && doc.directives) doc.directives.docStart = true;
+      doc.contents = contents;
+      // Lines after the last value that no collection took are the document's; after an empty value, nobody's.
+      doc.range = [start, contents.range![2], this.dangling ? this.limit : contents.range![2]];
+      docs.push(doc);
+      if (this.limit >= text.length) return docs;
+      this.setLine(this.limit);
     }
-    if (this.indent !== 0) throw OUTSIDE;
-    if (!docStart) start = this.content;
-    const contents = this.isDash() ? this.sequence(0, 0) : this.keyAt(this.content) ? this.mapping(0, this.content, 0) : outside();
-    this.skipBlank();
-    if (!this.atEnd()) throw OUTSIDE;
-    const doc = this.doc;
-    if (docStart && doc.directives) doc.directives.docStart = true;
-    doc.contents = contents;
-    // Lines after the last value that no collection took are the document's; after an empty value, nobody's.
-    doc.range = [start, contents.range![2], this.dangling ? text.length : contents.range![2]];
-    return doc;
+  }
+
+  /** Where the document going on at `from` ends: the start of the next `---` line, or the text's end. Other markers leave the subset. */
+  private boundary(from: number): number {
+    MARKER.lastIndex = from;
+    const m = MARKER.exec(this.text);
+    if (!m) return this.text.length;
+    if (m[0] !== '---\n' && !(m[0] === '---' && m.index + 3 === this.text.length)) throw OUTSIDE;
+    return m.index;
   }
 
   // ---- lines
@@ -162,11 +184,11 @@ class SubsetReader {
   }
 
   private nextLine(): void {
-    this.setLine(this.lineEnd < this.text.length ? this.lineEnd + 1 : this.text.length);
+    this.setLine(this.lineEnd < this.limit ? this.lineEnd + 1 : this.limit);
   }
 
   private atEnd(): boolean {
-    return this.lineStart >= this.text.length;
+    return this.lineStart >= this.limit;
   }
 
   /** Past blank lines and lines of only a comment; whether there was a comment. */
@@ -176,7 +198,7 @@ class SubsetReader {
       if (this.content < this.lineEnd) comment = true;
       this.nextLine();
     }
-    if (this.atEnd()) this.setLine(this.text.length);
+    if (this.atEnd()) this.setLine(this.limit);
     return comment;
   }
 
@@ -198,7 +220,7 @@ class SubsetReader {
       }
       this.nextLine();
     }
-    if (this.atEnd()) this.setLine(text.length);
+    if (this.atEnd()) this.setLine(this.limit);
     if (attached >= 0) value.range![2] = attached;
     this.dangling = dangling;
   }
@@ -332,7 +354,7 @@ class SubsetReader {
     if (commentLines) throw OUTSIDE;
     const scalar = emptyScalar(at);
     if (at < lineEnd) {
-      if (this.lineStart !== lineEnd + 1 && !this.atEnd()) throw OUTSIDE;
+      if (this.lineStart !== lineEnd + 1 && (!this.atEnd() || this.limit < this.text.length)) throw OUTSIDE;
       scalar.range![2] = this.content;
     }
     return scalar;
