@@ -9,19 +9,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { parseComposeDocuments } from '../../server/src/formats/compose/yamlDocuments';
+import { yamlFiles } from '../helpers/yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = process.env.PORTOLAN_CORPUS ?? path.resolve(ROOT, '..', 'shared', 'corpus');
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  if (!fs.existsSync(dir)) return out;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules') yamlFiles(p, out);
-    else if (e.isFile() && /\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out;
-}
 
 const shown = (docs: { errors: { code: string; message: string; pos: [number, number] }[] }[]) =>
   docs.map((d) => d.errors.map((e) => `${e.code} ${e.pos[0]}-${e.pos[1]} ${e.message}`));

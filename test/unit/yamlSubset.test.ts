@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
 import { readYamlSubset } from '../../server/src/formats/yaml/subset';
+import { yamlFiles } from '../helpers/yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = process.env.PORTOLAN_CORPUS ?? path.resolve(ROOT, '..', 'shared', 'corpus');
@@ -20,16 +21,6 @@ const workspaces = require('../../scripts/bench/workspaces') as {
   prng(seed: number): () => number;
   composeStacks(dir: string, stacks: number, seed?: number): unknown;
 };
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  if (!fs.existsSync(dir)) return out;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules') yamlFiles(p, out);
-    else if (e.isFile() && /\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out;
-}
 
 type AnyNode = { range?: number[]; items?: unknown[]; value?: unknown; [k: string]: unknown } | null;
 
