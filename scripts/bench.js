@@ -22,7 +22,7 @@ const os = require('os');
 const path = require('path');
 const { execSync } = require('child_process');
 const { composeStacks, mixedWorkspace } = require('./bench/workspaces');
-const { cliCheck, yamlFloor, dclint } = require('./bench/processes');
+const { cliCheck, yamlFloor, subsetFloor, dclint } = require('./bench/processes');
 const { Session } = require('./bench/lsp');
 
 const args = process.argv.slice(2);
@@ -49,6 +49,7 @@ const FIGURES = [
   ['stacks.cliMs', 'check, N compose stacks', 'ms', '<', 800],
   ['stacks.cliRssMiB', 'check, N stacks: peak RSS', 'MiB', '<', 150],
   ['stacks.yamlFloorMs', 'read + yaml-parse alone', 'ms'],
+  ['stacks.subsetFloorMs', 'read + our YAML reader alone', 'ms'],
   ['stacks.peerMs', 'dclint on the same files', 'ms'],
   ['stacks.peerRssMiB', 'dclint: peak RSS', 'MiB'],
   ['stacks.peerRatio', 'dclint time / check time', 'x', '>=', 200],
@@ -90,7 +91,9 @@ async function stacksRun(figures) {
       log(`  portolan check: ${cli.summary}`);
       figures['stacks.cliMs'] = cli.ms;
       figures['stacks.cliRssMiB'] = cli.rssMiB;
-      figures['stacks.yamlFloorMs'] = yamlFloor(ws.files.filter((f) => /compose\.ya?ml$/.test(f)).map((f) => path.join(dir, f))).ms;
+      const composeFiles = ws.files.filter((f) => /compose\.ya?ml$/.test(f)).map((f) => path.join(dir, f));
+      figures['stacks.yamlFloorMs'] = yamlFloor(composeFiles).ms;
+      figures['stacks.subsetFloorMs'] = subsetFloor(composeFiles).ms;
       const peer = flag('no-peer') ? undefined : dclint(dir, log);
       if (peer) {
         log(`  dclint ${peer.version}: ${peer.files} files reported`);

@@ -75,4 +75,18 @@ function dclint(dir, log) {
   return { ms: run.ms, rssMiB: run.rssMiB, files, version: DCLINT_VERSION };
 }
 
-module.exports = { cliCheck, yamlFloor, dclint };
+/** The same, read as Portolan reads them: its YAML subset reader (server/out/formats/yaml/subset.js), the package for the rest. */
+function subsetFloor(files) {
+  const list = path.join(os.tmpdir(), `portolan-bench-subset-${process.pid}.json`);
+  fs.writeFileSync(list, JSON.stringify(files));
+  const subset = path.join(ROOT, 'server', 'out', 'formats', 'yaml', 'subset.js');
+  const yaml = require.resolve('yaml', { paths: [ROOT] });
+  const script = `const fs=require('fs');const Y=require(${JSON.stringify(yaml)});const {readYamlSubset}=require(${JSON.stringify(subset)});const o={prettyErrors:false,uniqueKeys:false};for(const f of JSON.parse(fs.readFileSync(${JSON.stringify(list)},'utf8'))){const t=fs.readFileSync(f,'utf8');readYamlSubset(t,o)??Y.parseAllDocuments(t,o);}`;
+  try {
+    return timedNode(['-e', script], ROOT);
+  } finally {
+    fs.rmSync(list, { force: true });
+  }
+}
+
+module.exports = { cliCheck, yamlFloor, subsetFloor, dclint };
