@@ -79,16 +79,19 @@ interface ScalarTagLike {
   default?: boolean | 'key';
   test?: RegExp;
   format?: string;
-  collection?: string;
   resolve(value: string, onError: (message: string) => void, options: unknown): unknown;
 }
+
+/** The core schema's scalar tags, in the order the package's composer tries them, and its string tag. */
+const CORE_TAGS = (CORE_SCHEMA as unknown as { tags: ScalarTagLike[] }).tags;
+const STRING_TAG = (CORE_SCHEMA as unknown as Record<symbol, ScalarTagLike>)[Symbol.for('yaml.scalar')];
 
 export interface SubsetOptions {
   prettyErrors: boolean;
   uniqueKeys: boolean;
 }
 
-/** The document of a text in the subset, as the package gives it; undefined when the text is outside the subset. */
+/** The documents of a text in the subset, as the package gives them; undefined when the text is outside the subset. */
 export function readYamlSubset(text: string, options: SubsetOptions): Document[] | undefined {
   if (UNREAD_CHARS.test(text)) return undefined;
   try {
@@ -101,8 +104,6 @@ export function readYamlSubset(text: string, options: SubsetOptions): Document[]
 
 class SubsetReader {
   private readonly doc: Document;
-  private readonly tags: ScalarTagLike[];
-  private readonly stringTag: ScalarTagLike;
   /** The current line: where it starts, its indentation, where its content starts, where it ends (its '\n' or the text's end). */
   private lineStart = 0;
   private indent = 0;
@@ -120,9 +121,6 @@ class SubsetReader {
     options: SubsetOptions,
   ) {
     this.doc = new Document(undefined, options);
-    const schema = this.doc.schema as unknown as { tags: ScalarTagLike[] } & Record<symbol, ScalarTagLike>;
-    this.tags = schema.tags;
-    this.stringTag = schema[Symbol.for('yaml.scalar')];
     this.setLine(0);
   }
 
@@ -379,9 +377,7 @@ class SubsetReader {
       if (!quoted || text.charCodeAt(quoted.end) !== 58) return undefined;
       if (quoted.end + 1 < this.lineEnd && text.charCodeAt(quoted.end + 1) !== 32) return undefined;
       end = quoted.end;
-      key = scalarNode(quoted.value);
-      key.type = first === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
-      key.source = quoted.value;
+      key = quoted.node;
     } else {
       if (INDICATOR.has(text[at])) return undefined;
       end = -1;
@@ -413,10 +409,7 @@ class SubsetReader {
       return this.flow(at);
     } else if (first === '"' || first === "'") {
       const quoted = this.quoted(at) ?? outside();
-      const scalar = scalarNode(quoted.value);
-      scalar.type = first === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
-      scalar.source = quoted.value;
-      value = scalar;
+      value = quoted.node;
       end = quoted.end;
     } else {
       if (!startsPlain(text, at, this.lineEnd)) throw OUTSIDE;
@@ -458,9 +451,7 @@ class SubsetReader {
         let end: number;
         if (c === '"' || c === "'") {
           const quoted = this.quoted(i) ?? outside();
-          item = scalarNode(quoted.value);
-          item.type = c === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
-          item.source = quoted.value;
+          item = quoted.node;
           end = quoted.end;
         } else {
           if (!startsPlain(text, i, this.lineEnd)) throw OUTSIDE;
@@ -487,8 +478,8 @@ class SubsetReader {
     return seq;
   }
 
-  /** A quoted scalar on one line without escapes: its value and where it ends (past the closing quote). */
-  private quoted(at: number): { value: string; end: number } | undefined {
+  /** A quoted scalar on one line without escapes (its range is the caller's to set), and where it ends: past the closing quote. */
+  private quoted(at: number): { node: Scalar; end: number } | undefined {
     const text = this.text;
     const quote = text[at];
     let value = '';
@@ -503,13 +494,16 @@ class SubsetReader {
         continue;
       }
       value += text.slice(from, close);
-      return { value, end: close + 1 };
+      const node = scalarNode(value);
+      node.type = quote === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
+      node.source = value;
+      return { node, end: close + 1 };
     }
   }
 
   /** A plain scalar resolved as the package's composer does (findScalarTagByTest, then the tag's resolve). */
   private plain(source: string, atKey: boolean): Scalar {
-    const tag = this.tags.find((t) => (t.default === true || (atKey && t.default === 'key')) && t.test?.test(source)) ?? this.stringTag;
+    const tag = CORE_TAGS.find((t) => (t.default === true || (atKey && t.default === 'key')) && t.test?.test(source)) ?? STRING_TAG;
     const resolved = tag.resolve(source, () => outside(), this.doc.options);
     // A tag may give a Scalar of the package's (null, booleans, floats with their fraction digits): its own properties are taken over.
     const scalar = resolved instanceof Scalar ? (Object.assign(scalarNode(undefined), resolved) as Scalar) : scalarNode(resolved);
